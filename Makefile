@@ -1,0 +1,58 @@
+# The two commands: `make run` serves on http://127.0.0.1:$(PORT); `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app backend
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint format services services-stop migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when a requirements file changes.
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(FLASK) db upgrade
+	$(FLASK) search init
+
+run: migrate
+	@if [ "$${DEMO_DATA:-1}" != "0" ]; then $(FLASK) demo load; fi
+	@echo ""
+	@echo "  Serving on http://127.0.0.1:$(PORT)   (API docs: http://127.0.0.1:$(PORT)/api/docs)"
+	@echo "  A client credential for an agency's case system:"
+	@echo "    $(FLASK) agency-client create --agency 11350500MB0100002E"
+	@echo "  then POST /api/v1/auth/token with {\"client_id\": ..., \"client_secret\": ...}"
+	@echo ""
+	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
+
+test: $(VENV)/.installed-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Local PostgreSQL, Redis and Elasticsearch on loopback; prints their URLs as shell exports.
+services:
+	@bash deploy/services.sh start
+
+services-stop:
+	@bash deploy/services.sh stop
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,45 @@
+import json
+import sys
+
+import click
+
+from backend.cli import DomainErrorAware
+
+from . import services
+
+client_cli = DomainErrorAware("agency-client", help="Credentials for agencies' case systems.")
+admin_cli = DomainErrorAware("admin", help="Admin web page users.")
+
+
+@client_cli.command("create")
+@click.option("--agency", "agency_code", required=True)
+@click.option("--label", help="What system uses this credential.")
+def create_client(agency_code: str, label: str | None) -> None:
+    """Print {"client_id", "client_secret"}; the secret is stored hashed and never shown again."""
+    issued = services.create_client(agency_code, actor="cli", label=label)
+    click.echo(json.dumps({"client_id": issued.client.client_id, "client_secret": issued.secret}))
+
+
+@client_cli.command("revoke")
+@click.argument("client_id")
+def revoke_client(client_id: str) -> None:
+    """Revoke a client; its tokens stop working at once."""
+    services.revoke_client(client_id, actor="cli")
+    click.echo(f"revoked {client_id}")
+
+
+@admin_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["handler", "supervisor", "admin"]))
+@click.option("--agency", "agency_code", help="Required for a handler.")
+@click.option("--region", "region_code", help="Required for a supervisor.")
+def create_admin(username: str, role: str, agency_code: str | None, region_code: str | None) -> None:
+    """Create an admin user; the password is read from standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    user = services.create_admin(
+        username=username, password=password, role=role, actor="cli", agency_code=agency_code, region_code=region_code
+    )
+    click.echo(f"created {user.role} {user.username}")

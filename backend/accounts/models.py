@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.agencies.models import Agency
+from backend.extensions.database import Model, UTCDateTime
+
+
+class AgencyClient(Model):
+    """A credential for one agency's case system: ``client_id`` plus a secret kept only as a hash."""
+
+    __tablename__ = "agency_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+
+class AdminRole(enum.StrEnum):
+    handler = "handler"  # works complaints of one agency
+    supervisor = "supervisor"  # oversees a region (司法行政部门)
+    admin = "admin"  # runs the platform
+
+
+class AdminUser(Model):
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[AdminRole] = mapped_column(String(16))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency | None] = relationship(lazy="joined")

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from flask import current_app, g, request
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from backend.agencies.models import Agency
+from backend.agencies.services import get_agency
+from backend.audit.services import record
+from backend.errors import Conflict, Invalid, RateLimited, Unauthorized
+from backend.extensions import cache, clock, db
+from backend.extensions.cache import RateLimit
+
+from .models import AdminRole, AdminUser, AgencyClient
+
+TOKEN_AUDIENCE = "publish"
+TOKEN_ISSUER = "sanxiang"
+
+
+def _signing_key() -> bytes:
+    # A key of its own, derived from SECRET_KEY, so a leak of one use does not forge another.
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"agency-token-v1", hashlib.sha256).digest()
+
+
+def _hash_secret(secret: str) -> str:
+    # Client secrets are 256-bit random strings: a fast hash is enough and keeps token
+    # issuance cheap. Human passwords get scrypt (see create_admin).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    client: AgencyClient
+    secret: str
+
+
+def create_client(agency_code: str, *, actor: str, label: str | None = None) -> IssuedClient:
+    agency = get_agency(agency_code)
+    secret = secrets.token_urlsafe(32)
+    client = AgencyClient(
+        client_id="ac_" + secrets.token_hex(12),
+        secret_hash=_hash_secret(secret),
+        agency=agency,
+        label=label,
+        created_at=clock.now(),
+    )
+    db.session.add(client)
+    record(actor, "client.create", "agency_client", client.client_id, agency=agency.code)
+    db.session.commit()
+    return IssuedClient(client, secret)
+
+
+def revoke_client(client_id: str, *, actor: str) -> None:
+    client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == client_id))
+    if client is None:
+        raise Invalid("客户端不存在", errors={"client_id": ["unknown client"]})
+    client.revoked_at = clock.now()
+    record(actor, "client.revoke", "agency_client", client_id)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def issue_token(client_id: str, client_secret: str) -> IssuedToken:
+    """Exchange client credentials for a short-lived JWT bound to the client's agency.
+
+    Failures count per client id and per address; past the limit every attempt is refused
+    until the window passes, so a secret cannot be guessed at speed.
+    """
+    config = current_app.config
+    rule = RateLimit(config["TOKEN_FAILURES_ALLOWED"], config["TOKEN_FAILURE_WINDOW_SECONDS"])
+    keys = [f"client:{client_id}", f"ip:{request.remote_addr}"]
+    for key in keys:
+        count = int(cache.get(f"rate:token-failure:{key}") or 0)
+        if count >= rule.limit:
+            raise RateLimited(cache.ttl(f"rate:token-failure:{key}") or rule.window)
+    client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == client_id))
+    valid = (
+        client is not None
+        and client.revoked_at is None
+        and hmac.compare_digest(client.secret_hash, _hash_secret(client_secret))
+    )
+    if not valid:
+        for key in keys:
+            cache.hit("token-failure", key, rule)
+        raise Unauthorized("客户端凭证无效")
+    now = clock.now()
+    ttl = config["TOKEN_TTL_SECONDS"]
+    claims = {
+        "iss": TOKEN_ISSUER,
+        "aud": TOKEN_AUDIENCE,
+        "sub": client.client_id,
+        "agency": client.agency.code,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + ttl,
+        "jti": uuid.uuid4().hex,
+    }
+    return IssuedToken(jwt.encode(claims, _signing_key(), algorithm="HS256"), ttl)
+
+
+def require_agency_token() -> Agency:
+    """Authenticate the request's bearer token; the agency is then in ``g.agency``."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("缺少 Bearer 令牌")
+    try:
+        claims = jwt.decode(
+            token,
+            _signing_key(),
+            algorithms=["HS256"],
+            audience=TOKEN_AUDIENCE,
+            issuer=TOKEN_ISSUER,
+            options={"require": ["exp", "iat", "sub", "agency"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("令牌已过期", errors={"token": ["expired"]}) from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized("令牌无效", errors={"token": ["invalid"]}) from None
+    # Checked on every call so a revoked client loses access at once, not when its token expires.
+    client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == claims["sub"]))
+    if client is None or client.revoked_at is not None or client.agency.code != claims["agency"]:
+        raise Unauthorized("客户端已停用", errors={"token": ["client revoked"]})
+    g.agency = client.agency
+    g.actor = f"client:{client.client_id}"
+    return client.agency
+
+
+def current_agency() -> Agency:
+    return g.agency
+
+
+def whoami() -> dict[str, str]:
+    return {"client_id": g.actor.removeprefix("client:"), "agency": g.agency.code, "agency_name": g.agency.name}
+
+
+def create_admin(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    actor: str,
+    agency_code: str | None = None,
+    region_code: str | None = None,
+) -> AdminUser:
+    if role not in AdminRole.__members__:
+        raise Invalid("角色无效", errors={"role": [f"must be one of {', '.join(AdminRole)}"]})
+    if role == AdminRole.handler and not agency_code:
+        raise Invalid("办理人员须属于一个执法主体", errors={"agency": ["required for a handler"]})
+    if role == AdminRole.supervisor and not region_code:
+        raise Invalid("监督人员须属于一个行政区划", errors={"region": ["required for a supervisor"]})
+    if len(password) < 10:
+        raise Invalid("密码至少 10 个字符", errors={"password": ["at least 10 characters"]})
+    if db.session.scalar(select(AdminUser.id).where(AdminUser.username == username)) is not None:
+        raise Conflict("用户名已存在", errors={"username": ["already exists"]})
+    agency = get_agency(agency_code) if agency_code else None
+    if region_code is None and agency is not None:
+        region_code = agency.region_code
+    user = AdminUser(
+        username=username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        agency=agency,
+        region_code=region_code,
+        created_at=clock.now(),
+    )
+    db.session.add(user)
+    record(actor, "admin.create", "admin_user", username, role=role, agency=agency_code, region=region_code)
+    db.session.commit()
+    return user

@@ -1,0 +1,1 @@
+"""Enforcement agencies (执法主体)."""

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from backend.extensions.database import Model, UTCDateTime
+from search_index.indexing import Searchable
+from search_index.mappings import AGENCIES
+
+
+class AgencyLevel(enum.StrEnum):
+    province = "province"  # 省级
+    city = "city"  # 市级
+    county = "county"  # 县级
+    township = "township"  # 乡级
+
+
+LEVEL_LABELS = {
+    AgencyLevel.province: "省级",
+    AgencyLevel.city: "市级",
+    AgencyLevel.county: "县级",
+    AgencyLevel.township: "乡级",
+}
+
+
+def region_ancestors(code: str) -> list[str]:
+    """A 6-digit division code and the province and city above it: 350502 -> 350000, 350500, 350502."""
+    chain = [code[:2] + "0000", code[:4] + "00", code]
+    return list(dict.fromkeys(chain))
+
+
+class Agency(Searchable, Model):
+    __tablename__ = "agencies"
+    __search__ = AGENCIES
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[AgencyLevel] = mapped_column(String(16))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    complaint_phone: Mapped[str | None] = mapped_column(String(40))
+    # {"reconsideration": ["泉州市人民政府"], "litigation": ["鲤城区人民法院"]}
+    remedy_channels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    parent: Mapped[Agency | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def parent_code(self) -> str | None:
+        return self.parent.code if self.parent else None
+
+    @property
+    def search_id(self) -> str:
+        return self.code
+
+    def search_document(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "address": self.address or "",
+            "level": str(self.level),
+            "region": region_ancestors(self.region_code),
+            "parent": self.parent_code,
+        }
+
+    @classmethod
+    def load_for_search(cls, session: Session, ids: list[str]) -> dict[str, Agency]:
+        return {a.code: a for a in session.scalars(select(cls).where(cls.code.in_(ids)))}
+
+    @classmethod
+    def stream_for_search(cls, session: Session) -> Iterator[Agency]:
+        yield from session.scalars(select(cls).order_by(cls.id).execution_options(yield_per=500))

@@ -1,0 +1,25 @@
+from flask.views import MethodView
+
+from backend.extensions.smorest import Blueprint
+
+from . import services
+from .schemas import AgencyPageSchema, AgencySchema, AgencySearchArgsSchema
+
+blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="执法主体 (enforcement agencies)")
+
+
+@blp.route("")
+class Agencies(MethodView):
+    @blp.arguments(AgencySearchArgsSchema, location="query")
+    @blp.response(200, AgencyPageSchema)
+    def get(self, args):
+        """Search agencies by name, filtered by region"""
+        return services.search_agencies(**args)
+
+
+@blp.route("/<string:code>")
+class AgencyByCode(MethodView):
+    @blp.response(200, AgencySchema)
+    def get(self, code):
+        """Get one agency by its code"""
+        return services.get_agency(code)

@@ -1,0 +1,74 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Blueprint, Flask
+
+from backend import config as app_config
+from backend.errors import DomainError
+from backend.extensions import api, cache, clock, db, search
+from search_index.interfaces import SearchUnavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        "backend",
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.update(app_config.load(app.instance_path))
+    app.config.update(config or {})
+    # Swagger UI's assets are served by the app itself, not from a CDN.
+    app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/docs/static/"
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "elastic_transport", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    db.init_app(app)
+    cache.init_app(app)
+    clock.init_app(app)
+    search.init_app(app)
+    api.init_app(app)
+
+    from backend.health.routes import blp as health_blp
+    from backend.resources import register_blueprints
+
+    register_blueprints(api)
+    app.register_blueprint(health_blp)
+    app.register_blueprint(
+        Blueprint(
+            "swagger_ui", __name__, static_folder=swagger_ui_bundle.swagger_ui_path, static_url_path="/api/docs/static"
+        )
+    )
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(SearchUnavailable, _search_unavailable)
+
+    from backend.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _error_payload(code: int, message: str, errors: dict | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if errors:
+        payload["errors"] = errors
+    return payload
+
+
+def _domain_error(error: DomainError):
+    return _error_payload(error.status, error.message, error.errors), error.status, error.headers
+
+
+def _search_unavailable(error: SearchUnavailable):
+    logging.getLogger("backend.search").warning("search unavailable: %s", error)
+    return _error_payload(503, "检索服务暂不可用，请稍后再试", {"search": ["unavailable"]}), 503, {"Retry-After": "5"}

@@ -1,0 +1,74 @@
+"""Configuration read from the environment, with safe development defaults.
+
+Every setting is documented in README.md. ``create_app(config)`` applies the
+dict it is given on top of what this module reads, which is how tests override
+settings without touching the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment; in development a random key kept in the instance folder.
+
+    The file is shared by all gunicorn workers, so tokens signed by one worker verify in another.
+    """
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    if os.environ.get("APP_ENV") == "production":
+        raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+def load(instance_path: str) -> dict[str, Any]:
+    instance = Path(instance_path)
+    env = os.environ.get
+    return {
+        "APP_ENV": env("APP_ENV", "development"),
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'sanxiang.sqlite3'}",
+        "REDIS_URL": env("REDIS_URL") or None,
+        "ELASTICSEARCH_URL": env("ELASTICSEARCH_URL") or None,
+        # Embedded search engine file, used when ELASTICSEARCH_URL is unset.
+        "SEARCH_EMBEDDED_PATH": env("SEARCH_EMBEDDED_PATH") or str(instance / "search.sqlite3"),
+        # Every index name and alias starts with this, so several deployments (or test
+        # sessions) can share one Elasticsearch cluster.
+        "SEARCH_INDEX_PREFIX": env("SEARCH_INDEX_PREFIX", "sanxiang"),
+        # Analyzer for Chinese text on Elasticsearch. "standard" ships with every
+        # distribution (one token per Han character, matched as phrases); production
+        # clusters with the plugin can use "smartcn" or "ik_max_word".
+        "ELASTICSEARCH_TEXT_ANALYZER": env("ELASTICSEARCH_TEXT_ANALYZER", "standard"),
+        # Run the search indexer in a background thread of each web worker.
+        "SEARCH_INDEXER_THREAD": env("SEARCH_INDEXER_THREAD", "1") == "1",
+        "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 900),
+        "TOKEN_FAILURES_ALLOWED": _int("TOKEN_FAILURES_ALLOWED", 5),
+        "TOKEN_FAILURE_WINDOW_SECONDS": _int("TOKEN_FAILURE_WINDOW_SECONDS", 300),
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 8 * 1024 * 1024),
+        "DEMO_DATA": env("DEMO_DATA", "1") == "1",
+        # flask-smorest / OpenAPI
+        "API_TITLE": "行政执法三项制度 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,46 @@
+"""Domain errors: raised by services, turned into the one error shape by the app.
+
+Services stay free of HTTP; the CLI prints the same messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Invalid(DomainError):
+    status = 422
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+    def __init__(self, message: str = "未认证或凭证无效", **kwargs: Any):
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="publish"'})
+        super().__init__(message, **kwargs)
+
+
+class RateLimited(DomainError):
+    status = 429
+
+    def __init__(self, retry_after: float, message: str = "请求过于频繁，请稍后再试"):
+        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after + 0.999)))})
+        self.retry_after = retry_after

@@ -1,0 +1,178 @@
+"""The cache port: key/value with expiry, atomic counters and set-if-absent.
+
+Redis when ``REDIS_URL`` is set (shared by every worker), an in-process store otherwise.
+Both adapters answer the contract suite in ``tests/contract/test_cache_contract.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis
+from flask import Flask, current_app
+
+
+class CacheAdapter(Protocol):
+    name: str
+
+    def get(self, key: str) -> str | None: ...
+    def set(self, key: str, value: str, ttl: float | None = None) -> None: ...
+    def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Set only if absent; True when this call set it."""
+
+    def delete(self, key: str) -> None: ...
+    def incr(self, key: str, ttl: float) -> int:
+        """Add one; the expiry starts with the first increment of a window."""
+
+    def ttl(self, key: str) -> float | None: ...
+    def ping(self) -> None:
+        """Raise when the store cannot be reached."""
+
+    def clear_prefix(self, prefix: str) -> None: ...
+
+
+class MemoryCache:
+    name = "memory"
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._items: dict[str, tuple[str, float | None]] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def _live(self, key: str) -> tuple[str, float | None] | None:
+        item = self._items.get(key)
+        if item is not None and item[1] is not None and item[1] <= self._clock():
+            del self._items[key]
+            return None
+        return item
+
+    def _expiry(self, ttl: float | None) -> float | None:
+        return None if ttl is None else self._clock() + ttl
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            item = self._live(key)
+            return None if item is None else item[0]
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        with self._lock:
+            self._items[key] = (value, self._expiry(ttl))
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        with self._lock:
+            if self._live(key) is not None:
+                return False
+            self._items[key] = (value, self._expiry(ttl))
+            return True
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def incr(self, key: str, ttl: float) -> int:
+        with self._lock:
+            item = self._live(key)
+            if item is None:
+                self._items[key] = ("1", self._expiry(ttl))
+                return 1
+            count = int(item[0]) + 1
+            self._items[key] = (str(count), item[1])
+            return count
+
+    def ttl(self, key: str) -> float | None:
+        with self._lock:
+            item = self._live(key)
+            if item is None or item[1] is None:
+                return None
+            return max(0.0, item[1] - self._clock())
+
+    def ping(self) -> None:
+        return None
+
+    def clear_prefix(self, prefix: str) -> None:
+        with self._lock:
+            for key in [k for k in self._items if k.startswith(prefix)]:
+                del self._items[key]
+
+
+class RedisCache:
+    name = "redis"
+
+    def __init__(self, url: str, prefix: str = "") -> None:
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2)
+        self._prefix = prefix
+
+    @property
+    def client(self) -> redis.Redis:
+        return self._redis
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    def get(self, key: str) -> str | None:
+        return self._redis.get(self._k(key))
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self._redis.set(self._k(key), value, px=None if ttl is None else int(ttl * 1000))
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        return bool(self._redis.set(self._k(key), value, nx=True, px=None if ttl is None else int(ttl * 1000)))
+
+    def delete(self, key: str) -> None:
+        self._redis.delete(self._k(key))
+
+    def incr(self, key: str, ttl: float) -> int:
+        pipe = self._redis.pipeline()
+        pipe.incr(self._k(key))
+        # NX: only the first increment of a window sets the expiry.
+        pipe.pexpire(self._k(key), int(ttl * 1000), nx=True)
+        count, _ = pipe.execute()
+        return int(count)
+
+    def ttl(self, key: str) -> float | None:
+        millis = self._redis.pttl(self._k(key))
+        return None if millis < 0 else millis / 1000
+
+    def ping(self) -> None:
+        self._redis.ping()
+
+    def clear_prefix(self, prefix: str) -> None:
+        for key in self._redis.scan_iter(match=self._k(prefix) + "*", count=500):
+            self._redis.delete(key)
+
+
+def make_cache(url: str | None, prefix: str = "") -> CacheAdapter:
+    return RedisCache(url, prefix) if url else MemoryCache()
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``limit`` events per ``window`` seconds for one key."""
+
+    limit: int
+    window: float
+
+
+class Cache:
+    def init_app(self, app: Flask) -> None:
+        app.extensions["cache"] = make_cache(app.config["REDIS_URL"], app.config.get("CACHE_KEY_PREFIX", ""))
+
+    @property
+    def adapter(self) -> CacheAdapter:
+        return current_app.extensions["cache"]
+
+    def __getattr__(self, name: str):
+        return getattr(self.adapter, name)
+
+    def hit(self, bucket: str, key: str, rule: RateLimit) -> float | None:
+        """Count one event; return the seconds to wait if the limit is now exceeded, else None."""
+        counter = f"rate:{bucket}:{key}"
+        if self.adapter.incr(counter, rule.window) <= rule.limit:
+            return None
+        return self.adapter.ttl(counter) or rule.window
+
+
+cache = Cache()

@@ -1,0 +1,112 @@
+"""SQLAlchemy 2.x wired into Flask: one engine per app, one session per app context.
+
+The schema is owned by Alembic (``backend/migrations``); nothing here creates tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Model(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class _AppSession(Session):
+    """Binds to the current app's engine unless a test bound it to a connection."""
+
+    def get_bind(self, mapper=None, clause=None, **kwargs):  # type: ignore[override]
+        if self.bind is not None:
+            return self.bind
+        return current_app.extensions["database"].engine
+
+
+def _scope() -> int:
+    # One session per app context: a request, a CLI command, or a worker thread's context.
+    return id(g._get_current_object())
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when transactions begin, so SAVEPOINT works
+    # (the documented pysqlite recipe); see _sqlite_begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front, so two writers queue instead of one
+    # failing with "database is locked" when it upgrades a read transaction.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """Flask extension; the engine lives in ``app.extensions['database']``."""
+
+    def __init__(self) -> None:
+        self.session = scoped_session(sessionmaker(class_=_AppSession, expire_on_commit=False), scopefunc=_scope)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["database"] = _State(make_engine(app.config["DATABASE_URL"]))
+        app.teardown_appcontext(self._remove_session)
+
+    def _remove_session(self, _exc: BaseException | None) -> None:
+        self.session.remove()
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["database"].engine
+
+
+class _State:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+db = Database()

@@ -1,0 +1,135 @@
+"""The project's own flask-smorest subclasses: Api, Blueprint, Schema and the error shape.
+
+Every error, from a view, from routing (404/405), from a body too large (413) or from an
+unexpected exception (500), leaves as ``{code, status, message, errors?}``. ``message`` is
+Chinese because citizens read it; ``status`` is the English HTTP name.
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+from collections.abc import Callable
+from contextlib import contextmanager
+from copy import deepcopy
+from functools import wraps
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from .database import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES_ZH = {
+    400: "请求格式有误",
+    401: "未认证或凭证无效",
+    403: "无权执行此操作",
+    404: "未找到请求的内容",
+    405: "不支持该请求方法",
+    409: "与现有数据冲突",
+    410: "该内容已撤下",
+    412: "数据已被修改，请刷新后重试",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    422: "请求参数有误",
+    428: "请求需要 If-Match 头",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误，请稍后再试",
+    503: "服务暂不可用，请稍后再试",
+}
+
+BEARER_SCHEME = "AgencyBearer"
+
+
+class Api(flask_smorest.Api):
+    def init_app(self, app: Flask, *, spec_kwargs: dict | None = None) -> None:
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.spec.components.security_scheme(
+            BEARER_SCHEME,
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "Agency client token from POST /api/v1/auth/token",
+            },
+        )
+
+    def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
+        if error.code == 500:
+            log.exception("unhandled error", exc_info=getattr(error, "original_exception", None))
+        payload, code, headers = super().handle_http_exception(error)
+        payload.setdefault("message", MESSAGES_ZH.get(code, error.description or error.name))
+        if error.code == 405 and not headers and error.valid_methods:
+            headers = {"Allow": ", ".join(error.valid_methods)}
+        return payload, code, headers
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Adds the agency-token decorator (documents 401 + security) and the 409 mapper."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_auth_doc)
+
+    @staticmethod
+    def agency_required(func: Callable) -> Callable:
+        """Require a valid agency bearer token; the agency is then ``current_agency()``."""
+
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from backend.accounts.services import require_agency_token  # the accounts domain imports this module
+
+            require_agency_token()
+            return func(*args, **kwargs)
+
+        wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+        wrapper._apidoc["auth"] = True
+        return wrapper
+
+    @staticmethod
+    def _prepare_auth_doc(doc: dict, doc_info: dict, *, app: Flask, **_kwargs: Any) -> dict:
+        if doc_info.get("auth", False):
+            doc.setdefault("responses", {})["401"] = http.HTTPStatus(401).name
+            doc["security"] = [{BEARER_SCHEME: []}]
+        return doc
+
+    @staticmethod
+    def catch_integrity_error(func: Callable) -> Callable:
+        """Turn a unique/foreign-key violation into a documented 409."""
+
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with integrity_error_as_409():
+                return func(*args, **kwargs)
+
+        wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+        wrapper._apidoc.setdefault("response", {}).setdefault("responses", {}).setdefault(409, []).append(
+            http.HTTPStatus(409).name
+        )
+        return wrapper
+
+
+@contextmanager
+def integrity_error_as_409():
+    try:
+        yield
+    except IntegrityError as exc:
+        db.session.rollback()
+        flask_smorest.abort(409, message=MESSAGES_ZH[409], errors={"database": [str(exc.orig).splitlines()[0]]})
+
+
+class Schema(ma.Schema):
+    """Base schema: an unknown field is an error that names the field."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PageArgsSchema(Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
+    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))

@@ -1,0 +1,8 @@
+"""Imports every model so the metadata is complete (Alembic, tests)."""
+
+from backend.accounts.models import AdminUser, AgencyClient
+from backend.agencies.models import Agency
+from backend.audit.models import AuditEntry
+from search_index.indexing import SearchOutbox
+
+__all__ = ["AdminUser", "Agency", "AgencyClient", "AuditEntry", "SearchOutbox"]

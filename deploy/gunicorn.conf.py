@@ -1,0 +1,28 @@
+"""gunicorn settings for ``make run`` and production; every value can be overridden by environment."""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count() * 2))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", 4))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Bounded request sizes; bodies are bounded by MAX_CONTENT_LENGTH in the app.
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = os.environ.get("ACCESS_LOG", "-") or None
+errorlog = "-"
+wsgi_app = "backend:create_app()"
+
+
+def post_worker_init(worker):
+    """Each worker drains the search outbox in a background thread (SEARCH_INDEXER_THREAD=0 to leave
+    it to ``flask --app backend search worker``). Leases keep two workers off the same rows."""
+    app = worker.wsgi
+    if app.config.get("SEARCH_INDEXER_THREAD"):
+        from search_index.indexing import Indexer
+
+        Indexer(app).start()

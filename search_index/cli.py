@@ -1,0 +1,65 @@
+import json
+import logging
+import signal
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from backend.extensions import cache, db
+
+from . import DEFINITIONS, search
+from .indexing import Indexer, SearchOutbox, reindex
+
+search_cli = AppGroup("search", help="Search index: create, rebuild, keep up to date.")
+
+
+@search_cli.command("init")
+def init() -> None:
+    """Create every index (and its alias) that does not exist yet."""
+    search.ensure_indices()
+    click.echo(f"indices ready on {search.engine.name}")
+
+
+@search_cli.command("reindex")
+@click.option("--index", "names", multiple=True, type=click.Choice(sorted(DEFINITIONS)), help="Default: all.")
+def reindex_command(names: tuple[str, ...]) -> None:
+    """Rebuild indices from the database into new indices and swap the aliases (no downtime)."""
+    for name in names or sorted(DEFINITIONS):
+        lock = f"lock:reindex:{name}"
+        if not cache.add(lock, "1", ttl=3600):
+            raise click.ClickException(f"a reindex of {name} is already running")
+        try:
+            started = time.perf_counter()
+            physical = reindex(DEFINITIONS[name])
+            count = search.engine.count(DEFINITIONS[name])
+            click.echo(f"{name}: {count} documents in {physical} ({time.perf_counter() - started:.1f}s)")
+        finally:
+            cache.delete(lock)
+
+
+@search_cli.command("worker")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between outbox polls.")
+def worker(poll: float) -> None:
+    """Drain the outbox into the search engine until stopped (for deployments without the in-process thread)."""
+    logging.basicConfig(level=logging.INFO)
+    indexer = Indexer(current_app._get_current_object(), poll_seconds=poll)
+    indexer.start()
+    stopped = []
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
+    try:
+        while not stopped:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    indexer.stop()
+
+
+@search_cli.command("status")
+def status() -> None:
+    """Pending outbox rows and documents per index."""
+    pending = db.session.scalar(select(func.count()).select_from(SearchOutbox))
+    counts = {name: search.engine.count(definition) for name, definition in DEFINITIONS.items()}
+    click.echo(json.dumps({"engine": search.engine.name, "pending": pending, "documents": counts}))

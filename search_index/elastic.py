@@ -1,0 +1,246 @@
+"""The Elasticsearch engine, through the official client.
+
+Each definition becomes a physical index ``<prefix>-<name>-v<version>-<ns>`` read and written
+through the alias ``<prefix>-<name>``. During a rebuild a second alias
+``<prefix>-<name>-building`` points at the new index, and writes go to both.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from elastic_transport import TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+
+from . import analysis
+from .interfaces import (
+    Deletion,
+    Document,
+    Hit,
+    IndexDefinition,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    WriteReport,
+)
+
+_ERRORS = (TransportError, ApiError, helpers.BulkIndexError)
+_BUILDING = "-building"
+
+
+class ElasticsearchEngine:
+    name = "elasticsearch"
+
+    def __init__(
+        self, url: str, prefix: str, analyzer: str = "standard", replicas: int = 0, timeout: float = 5.0
+    ) -> None:
+        self.url = url
+        self.prefix = prefix.lower()
+        self.analyzer = analyzer
+        self.replicas = replicas
+        # One retry: a request path should fail fast and let the outbox try again later.
+        self.client = Elasticsearch(url, request_timeout=timeout, max_retries=1, retry_on_timeout=False)
+
+    def alias(self, definition: IndexDefinition) -> str:
+        return f"{self.prefix}-{definition.name}"
+
+    def mapping(self, definition: IndexDefinition) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            field: {"type": "text", "analyzer": self.analyzer} for field in definition.text_fields
+        }
+        properties.update({field: {"type": "keyword"} for field in definition.keyword_fields})
+        if definition.date_field:
+            properties[definition.date_field] = {"type": "date", "format": "strict_date_optional_time||yyyy-MM-dd"}
+        # dynamic: false keeps display-only fields in _source without indexing them.
+        return {"dynamic": False, "_meta": {"version": definition.version}, "properties": properties}
+
+    def _create_physical(self, definition: IndexDefinition, *, bulk_load: bool, aliases: dict[str, Any]) -> str:
+        physical = f"{self.alias(definition)}-v{definition.version}-{time.time_ns()}"
+        settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0 if bulk_load else self.replicas}
+        if bulk_load:
+            settings["refresh_interval"] = "-1"
+        self.client.indices.create(
+            index=physical, settings=settings, mappings=self.mapping(definition), aliases=aliases
+        )
+        return physical
+
+    def ensure_index(self, definition: IndexDefinition) -> None:
+        try:
+            if not self.client.indices.exists_alias(name=self.alias(definition)):
+                self._create_physical(definition, bulk_load=False, aliases={self.alias(definition): {}})
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+
+    def drop(self, definition: IndexDefinition) -> None:
+        try:
+            existing = self.client.indices.get(index=f"{self.alias(definition)}-v*", allow_no_indices=True)
+            if existing:
+                self.client.indices.delete(index=",".join(existing))
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+
+    # -- writes ------------------------------------------------------------------------
+    def _actions(self, index: str, changes: Iterable[Document | Deletion]) -> Iterator[dict[str, Any]]:
+        for change in changes:
+            action: dict[str, Any] = {
+                "_index": index,
+                "_id": change.id,
+                "version": change.version,
+                "version_type": "external",
+            }
+            if isinstance(change, Deletion):
+                action["_op_type"] = "delete"
+            else:
+                action["_op_type"] = "index"
+                action["_source"] = change.body
+            yield action
+
+    def _bulk(self, index: str, changes: Iterable[Document | Deletion]) -> WriteReport:
+        applied = stale = 0
+        failures = []
+        for ok, item in helpers.streaming_bulk(
+            self.client, self._actions(index, changes), chunk_size=500, raise_on_error=False, max_retries=0
+        ):
+            ((op, result),) = item.items()
+            status = result.get("status", 500)
+            if ok or (op == "delete" and status == 404):
+                applied += 1
+            elif status == 409:
+                stale += 1
+            else:
+                failures.append(result.get("error"))
+        if failures:
+            raise SearchUnavailable(f"elasticsearch rejected {len(failures)} writes, first: {failures[0]}")
+        return WriteReport(applied=applied, stale=stale)
+
+    def write(self, definition: IndexDefinition, changes: Iterable[Document | Deletion]) -> WriteReport:
+        changes = list(changes)
+        alias = self.alias(definition)
+        try:
+            report = self._bulk(alias, changes)
+            if self.client.indices.exists_alias(name=alias + _BUILDING):
+                self._bulk(alias + _BUILDING, changes)
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+        return report
+
+    def reindex(self, definition: IndexDefinition, documents: Iterable[Document]) -> str:
+        alias = self.alias(definition)
+        try:
+            if self.client.indices.exists_alias(name=alias + _BUILDING):
+                raise SearchUnavailable(f"a rebuild of {definition.name!r} is already running")
+            physical = self._create_physical(definition, bulk_load=True, aliases={alias + _BUILDING: {}})
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+        try:
+            self._bulk(physical, documents)
+            self.client.indices.put_settings(
+                index=physical, settings={"index": {"refresh_interval": None, "number_of_replicas": self.replicas}}
+            )
+            self.client.indices.refresh(index=physical)
+            try:
+                old = list(self.client.indices.get_alias(name=alias))
+            except NotFoundError:
+                old = []
+            actions: list[dict[str, Any]] = [{"remove": {"index": index, "alias": alias}} for index in old]
+            actions += [
+                {"add": {"index": physical, "alias": alias}},
+                {"remove": {"index": physical, "alias": alias + _BUILDING}},
+            ]
+            self.client.indices.update_aliases(actions=actions)
+        except BaseException as exc:
+            self.client.indices.delete(index=physical, ignore_unavailable=True)
+            if isinstance(exc, _ERRORS):
+                raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+            raise
+        if old:
+            self.client.indices.delete(index=",".join(old), ignore_unavailable=True)
+        return physical
+
+    def refresh(self, definition: IndexDefinition) -> None:
+        try:
+            self.client.indices.refresh(index=self.alias(definition))
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+
+    def count(self, definition: IndexDefinition) -> int:
+        try:
+            return int(self.client.count(index=self.alias(definition))["count"])
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+
+    # -- reads -------------------------------------------------------------------------
+    def search(self, definition: IndexDefinition, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        terms = analysis.query_terms(query.text)
+        fields = [f"{field}^{weight:g}" for field, weight in definition.text_fields.items()]
+        must: list[dict[str, Any]] = [
+            {"multi_match": {"query": term, "type": "phrase", "fields": fields}} for term in terms
+        ] or [{"match_all": {}}]
+        filters: list[dict[str, Any]] = [
+            {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values
+        ]
+        if definition.date_field and (query.date_from or query.date_to):
+            bounds = {}
+            if query.date_from:
+                bounds["gte"] = query.date_from.isoformat()
+            if query.date_to:
+                bounds["lte"] = query.date_to.isoformat()
+            filters.append({"range": {definition.date_field: bounds}})
+        sort: list[Any] = ["_score"]
+        if definition.date_field:
+            by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
+            sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
+        body: dict[str, Any] = {
+            "query": {"bool": {"must": must, "filter": filters}},
+            "from": (query.page - 1) * query.page_size,
+            "size": query.page_size,
+            "sort": sort,
+            "track_total_hits": True,
+            "_source": False,
+        }
+        if query.facets:
+            body["aggs"] = {field: {"terms": {"field": field, "size": 50}} for field in query.facets}
+        if terms and definition.highlight_fields:
+            body["highlight"] = {
+                "encoder": "html",
+                "pre_tags": ["<em>"],
+                "post_tags": ["</em>"],
+                "fields": {
+                    field: {"fragment_size": 80, "number_of_fragments": 1} for field in definition.highlight_fields
+                },
+            }
+        try:
+            response = self.client.search(index=self.alias(definition), **body)
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+        hits = [
+            Hit(
+                id=hit["_id"],
+                score=float(hit.get("_score") or 0.0),
+                # Han characters are single tokens, so a phrase comes back as <em>执</em><em>法</em>.
+                highlights={f: frags[0].replace("</em><em>", "") for f, frags in hit.get("highlight", {}).items()},
+            )
+            for hit in response["hits"]["hits"]
+        ]
+        facets = {
+            field: {bucket["key"]: bucket["doc_count"] for bucket in agg["buckets"]}
+            for field, agg in response.get("aggregations", {}).items()
+        }
+        return SearchResult(
+            hits=hits,
+            total=response["hits"]["total"]["value"],
+            facets=facets,
+            took_ms=float(response.get("took", (time.perf_counter() - started) * 1000)),
+        )
+
+    def health(self) -> dict[str, Any]:
+        try:
+            health = self.client.options(request_timeout=2).cluster.health()
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+        if health["status"] == "red":
+            raise SearchUnavailable("elasticsearch cluster is red")
+        return {"engine": self.name, "status": health["status"], "cluster": health["cluster_name"]}

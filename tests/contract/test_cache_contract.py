@@ -1,0 +1,67 @@
+"""One contract, two cache adapters: in-process memory and Redis."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from backend.extensions.cache import MemoryCache, RedisCache
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cache(request):
+    if request.param == "memory":
+        yield MemoryCache()
+        return
+    from tests.support.services import require
+
+    prefix = f"test:{uuid.uuid4().hex[:8]}:"
+    adapter = RedisCache(require("REDIS_URL", "Redis"), prefix=prefix)
+    adapter.ping()
+    yield adapter
+    adapter.clear_prefix("")
+
+
+def test_set_get_delete(cache):
+    assert cache.get("k") is None
+    cache.set("k", "值")
+    assert cache.get("k") == "值"
+    cache.delete("k")
+    assert cache.get("k") is None
+
+
+def test_values_expire(cache):
+    cache.set("short", "v", ttl=0.2)
+    assert cache.get("short") == "v"
+    assert 0 < cache.ttl("short") <= 0.2
+    time.sleep(0.3)
+    assert cache.get("short") is None
+    assert cache.ttl("short") is None
+
+
+def test_add_sets_only_when_absent(cache):
+    assert cache.add("lock", "a", ttl=5) is True
+    assert cache.add("lock", "b", ttl=5) is False
+    assert cache.get("lock") == "a"
+
+
+def test_incr_counts_within_a_window_that_starts_at_the_first_hit(cache):
+    assert [cache.incr("c", ttl=0.3) for _ in range(3)] == [1, 2, 3]
+    time.sleep(0.15)
+    cache.incr("c", ttl=0.3)  # does not extend the window
+    time.sleep(0.2)
+    assert cache.incr("c", ttl=0.3) == 1
+
+
+def test_clear_prefix_removes_only_matching_keys(cache):
+    cache.set("rate:a", "1")
+    cache.set("rate:b", "1")
+    cache.set("other", "1")
+    cache.clear_prefix("rate:")
+    assert (cache.get("rate:a"), cache.get("rate:b"), cache.get("other")) == (None, None, "1")
+
+
+def test_ping(cache):
+    cache.ping()

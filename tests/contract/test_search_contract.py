@@ -1,0 +1,208 @@
+"""One contract, two engines: the embedded engine and Elasticsearch must answer alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from search_index.interfaces import Deletion, Document, IndexDefinition, SearchQuery
+
+CONTRACT = IndexDefinition(
+    name="contract",
+    version=1,
+    text_fields={"title": 3.0, "content": 1.0},
+    keyword_fields=("kind", "region"),
+    date_field="date",
+    highlight_fields=("title", "content"),
+)
+
+DOCS = {
+    "penalty": {
+        "title": "泉州市市场监督管理局行政处罚决定书",
+        "content": "当事人销售过期食品，依据《食品安全法》作出罚款决定。",
+        "kind": "penalty",
+        "region": ["350000", "350500"],
+        "date": "2025-09-30",
+    },
+    "license": {
+        "title": "食品经营许可证办理指南",
+        "content": "申请人向行政机关提交材料，行政许可在二十个工作日内作出。",
+        "kind": "licensing",
+        "region": ["350000", "350500", "350502"],
+        "date": "2025-10-09",
+    },
+    "apart": {
+        "title": "执法检查结果",
+        "content": "行政机关对其违法行为依法处罚，并责令改正。",
+        "kind": "inspection",
+        "region": ["350000", "350500", "350503"],
+        "date": "2025-10-20",
+    },
+    "body_only": {
+        "title": "年度统计报告",
+        "content": "本年度共作出行政处罚决定 120 件。<script>alert(1)</script>",
+        "kind": "statistics",
+        "region": ["350000", "350500"],
+        "date": "2026-01-15",
+    },
+}
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def engine(request, app, tmp_path):
+    import uuid
+
+    from search_index import make_engine
+    from tests.support.services import require
+
+    config = dict(app.config, SEARCH_INDEX_PREFIX=f"c{uuid.uuid4().hex[:10]}",
+                  SEARCH_EMBEDDED_PATH=str(tmp_path / "contract.sqlite3"), ELASTICSEARCH_URL=None)
+    if request.param == "elasticsearch":
+        config["ELASTICSEARCH_URL"] = require("ELASTICSEARCH_URL", "Elasticsearch")
+    engine = make_engine(config)
+    engine.ensure_index(CONTRACT)
+    yield engine
+    engine.drop(CONTRACT)
+
+
+@pytest.fixture
+def loaded(engine):
+    engine.write(CONTRACT, [Document(doc_id, 1, body) for doc_id, body in DOCS.items()])
+    engine.refresh(CONTRACT)
+    return engine
+
+
+def ids(engine, **query) -> list[str]:
+    return [hit.id for hit in engine.search(CONTRACT, SearchQuery(**query)).hits]
+
+
+def test_two_character_chinese_word_matches(loaded):
+    assert set(ids(loaded, text="罚款")) == {"penalty"}
+    assert set(ids(loaded, text="许可")) == {"license"}
+
+
+def test_phrase_matches_only_adjacent_characters(loaded):
+    # "apart" has 行政 and 处罚 but not 行政处罚 side by side.
+    assert set(ids(loaded, text="行政处罚")) == {"penalty", "body_only"}
+    assert set(ids(loaded, text='"依法 处罚"')) == {"apart"}
+
+
+def test_every_term_must_match(loaded):
+    assert ids(loaded, text="处罚 食品") == ["penalty"]
+    assert ids(loaded, text="处罚 不存在的词") == []
+
+
+def test_title_match_ranks_above_body_only_match(loaded):
+    assert ids(loaded, text="行政处罚") == ["penalty", "body_only"]
+
+
+def test_latin_words_and_numbers_match_whole(loaded):
+    assert ids(loaded, text="120") == ["body_only"]
+    assert ids(loaded, text="12") == []
+
+
+def test_filters_combine_with_and_across_fields_or_within(loaded):
+    assert set(ids(loaded, filters={"kind": ["penalty", "licensing"]})) == {"penalty", "license"}
+    assert set(ids(loaded, filters={"region": ["350502"]})) == {"license"}
+    assert ids(loaded, filters={"kind": ["penalty"], "region": ["350502"]}) == []
+
+
+def test_date_range_is_inclusive(loaded):
+    found = ids(loaded, date_from=dt.date(2025, 10, 9), date_to=dt.date(2025, 10, 20))
+    assert set(found) == {"license", "apart"}
+
+
+def test_facets_count_the_filtered_results(loaded):
+    result = loaded.search(CONTRACT, SearchQuery(text="行政", facets=("kind", "region")))
+    assert result.total == 4
+    assert result.facets["kind"] == {"penalty": 1, "licensing": 1, "inspection": 1, "statistics": 1}
+    assert result.facets["region"] == {"350000": 4, "350500": 4, "350502": 1, "350503": 1}
+    filtered = loaded.search(CONTRACT, SearchQuery(text="行政", filters={"region": ["350502"]}, facets=("kind",)))
+    assert filtered.total == 1
+    assert filtered.facets["kind"] == {"licensing": 1}
+
+
+def test_sort_by_date_is_newest_first(loaded):
+    assert ids(loaded, sort="date") == ["body_only", "apart", "license", "penalty"]
+
+
+def test_paging_is_stable_and_disjoint(loaded):
+    first = loaded.search(CONTRACT, SearchQuery(sort="date", page=1, page_size=3))
+    second = loaded.search(CONTRACT, SearchQuery(sort="date", page=2, page_size=3))
+    assert first.total == second.total == 4
+    assert [h.id for h in first.hits] + [h.id for h in second.hits] == ["body_only", "apart", "license", "penalty"]
+
+
+def test_highlight_marks_the_match_and_escapes_html(loaded):
+    hits = {hit.id: hit for hit in loaded.search(CONTRACT, SearchQuery(text="行政处罚")).hits}
+    assert "<em>行政处罚</em>" in hits["penalty"].highlights["title"]
+    snippet = hits["body_only"].highlights["content"]
+    assert "<em>行政处罚</em>" in snippet
+    assert "<script>" not in snippet
+
+
+def test_older_or_repeated_versions_never_overwrite_newer(engine):
+    body = DOCS["penalty"]
+    assert engine.write(CONTRACT, [Document("d", 2, {**body, "title": "第二版 行政处罚"})]).applied == 1
+    late = engine.write(CONTRACT, [Document("d", 1, {**body, "title": "第一版 行政许可"})])
+    repeated = engine.write(CONTRACT, [Document("d", 2, {**body, "title": "第二版 行政处罚"})])
+    engine.refresh(CONTRACT)
+    assert (late.applied, late.stale) == (0, 1)
+    assert (repeated.applied, repeated.stale) == (0, 1)
+    assert ids(engine, text="第二版") == ["d"]
+    assert ids(engine, text="第一版") == []
+
+
+def test_deletion_is_versioned_too(engine):
+    engine.write(CONTRACT, [Document("d", 1, DOCS["penalty"])])
+    engine.write(CONTRACT, [Deletion("d", 2)])
+    late = engine.write(CONTRACT, [Document("d", 1, DOCS["penalty"])])
+    engine.refresh(CONTRACT)
+    assert late.applied == 0
+    assert ids(engine, text="罚款") == []
+    assert engine.count(CONTRACT) == 0
+    engine.write(CONTRACT, [Document("d", 3, DOCS["penalty"])])
+    engine.refresh(CONTRACT)
+    assert ids(engine, text="罚款") == ["d"]
+
+
+def test_deleting_an_unknown_document_is_not_an_error(engine):
+    assert engine.write(CONTRACT, [Deletion("never-indexed", 1)]).applied == 1
+
+
+def test_reindex_swaps_in_a_new_index_and_keeps_writes_made_during_the_build(loaded):
+    def documents():
+        yield Document("penalty", 5, {**DOCS["penalty"], "title": "重建后的行政处罚决定书"})
+        # A change published while the rebuild runs goes to the live and the new index.
+        loaded.write(CONTRACT, [Document("fresh", 1, {**DOCS["license"], "title": "重建期间发布的许可"})])
+        yield Document("license", 5, DOCS["license"])
+
+    loaded.reindex(CONTRACT, documents())
+    loaded.refresh(CONTRACT)
+    assert loaded.count(CONTRACT) == 3
+    assert ids(loaded, text="重建后") == ["penalty"]
+    assert ids(loaded, text="重建期间") == ["fresh"]
+    assert ids(loaded, text="依法 处罚") == []  # "apart" was not in the rebuild
+
+
+def test_failed_reindex_leaves_the_live_index_alone(loaded):
+    def broken():
+        yield Document("penalty", 5, DOCS["penalty"])
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        loaded.reindex(CONTRACT, broken())
+    loaded.refresh(CONTRACT)
+    assert loaded.count(CONTRACT) == 4
+    assert set(ids(loaded, text="行政")) == {"penalty", "license", "apart", "body_only"}
+
+
+def test_empty_query_returns_everything(loaded):
+    result = loaded.search(CONTRACT, SearchQuery(facets=("kind",)))
+    assert result.total == 4
+    assert sum(result.facets["kind"].values()) == 4
+
+
+def test_health_reports_the_engine(engine):
+    assert engine.health()["engine"] == engine.name

@@ -1,0 +1,5 @@
+"""factory_boy factories; each persists through the app's session (inside the test's transaction)."""
+
+from .agencies import AgencyFactory
+
+__all__ = ["AgencyFactory"]

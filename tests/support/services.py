@@ -1,0 +1,20 @@
+"""Real services for the integration suites: skip locally with a reason, fail in CI."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(env_var: str, what: str) -> str:
+    """The URL of a service the test needs; a missing one skips locally and fails under CI=true."""
+    url = os.environ.get(env_var)
+    if url:
+        return url
+    message = f"{what} not configured: set {env_var} (eval \"$(make services)\")"
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)

@@ -1,0 +1,98 @@
+import datetime as dt
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from backend.accounts.models import AgencyClient
+from backend.extensions.clock import FixedClock
+from tests.factories import AgencyFactory
+
+
+@pytest.fixture
+def agency(db_session):
+    return AgencyFactory(code="11350500MB0100002E", name="泉州市市场监督管理局")
+
+
+def assert_error_shape(response, code):
+    assert response.status_code == code
+    body = response.get_json()
+    assert body["code"] == code
+    assert isinstance(body["status"], str) and body["status"]
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def test_token_is_issued_bound_to_the_agency_and_accepted(client, auth, agency, app):
+    creds = auth.credentials(agency.code)
+    response = client.post("/api/v1/auth/token", json=creds)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == app.config["TOKEN_TTL_SECONDS"]
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["agency"] == agency.code
+    assert claims["sub"] == creds["client_id"]
+    assert claims["exp"] - claims["iat"] == app.config["TOKEN_TTL_SECONDS"]
+    me = client.get("/api/v1/auth/whoami", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.get_json() == {"client_id": creds["client_id"], "agency": agency.code, "agency_name": agency.name}
+
+
+def test_secret_is_stored_only_as_a_hash(auth, agency, db_session):
+    creds = auth.credentials(agency.code)
+    stored = db_session.scalar(select(AgencyClient).where(AgencyClient.client_id == creds["client_id"]))
+    assert creds["client_secret"] not in stored.secret_hash
+    assert len(stored.secret_hash) == 64
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: {**c, "client_secret": c["client_secret"] + "x"},
+        lambda c: {**c, "client_id": "ac_doesnotexist"},
+    ],
+    ids=["wrong-secret", "unknown-client"],
+)
+def test_wrong_credentials_get_401_in_the_error_shape(client, auth, agency, change):
+    response = client.post("/api/v1/auth/token", json=change(auth.credentials(agency.code)))
+    assert_error_shape(response, 401)
+
+
+def test_repeated_failures_are_rate_limited_even_with_the_right_secret(client, auth, agency, app):
+    creds = auth.credentials(agency.code)
+    bad = {**creds, "client_secret": "guess"}
+    for _ in range(app.config["TOKEN_FAILURES_ALLOWED"]):
+        assert client.post("/api/v1/auth/token", json=bad).status_code == 401
+    limited = client.post("/api/v1/auth/token", json=creds)
+    assert_error_shape(limited, 429)
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_missing_malformed_tampered_and_expired_tokens_are_refused(client, auth, agency, app):
+    headers = auth.headers(agency.code)
+    token = headers["Authorization"].split()[1]
+    assert_error_shape(client.get("/api/v1/auth/whoami"), 401)
+    assert_error_shape(client.get("/api/v1/auth/whoami", headers={"Authorization": "Basic abc"}), 401)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    forged = jwt.encode({**claims, "agency": "11350500OTHER"}, "a-different-key-of-thirty-two-bytes-or-more", algorithm="HS256")
+    body = assert_error_shape(client.get("/api/v1/auth/whoami", headers={"Authorization": f"Bearer {forged}"}), 401)
+    assert body["errors"] == {"token": ["invalid"]}
+    previous = app.extensions["clock"]
+    # Issued by a clock standing an hour back, so it expired long ago.
+    app.extensions["clock"] = FixedClock(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    try:
+        old = auth.headers(agency.code)
+    finally:
+        app.extensions["clock"] = previous
+    body = assert_error_shape(client.get("/api/v1/auth/whoami", headers=old), 401)
+    assert body["errors"] == {"token": ["expired"]}
+    assert client.get("/api/v1/auth/whoami", headers=headers).status_code == 200
+
+
+def test_revoked_client_loses_access_at_once(client, auth, runner, agency):
+    creds = auth.credentials(agency.code)
+    token = client.post("/api/v1/auth/token", json=creds).get_json()["access_token"]
+    assert runner.invoke(args=["agency-client", "revoke", creds["client_id"]]).exit_code == 0
+    assert_error_shape(client.get("/api/v1/auth/whoami", headers={"Authorization": f"Bearer {token}"}), 401)
+    assert_error_shape(client.post("/api/v1/auth/token", json=creds), 401)

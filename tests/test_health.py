@@ -1,0 +1,73 @@
+from urllib.parse import urlsplit
+
+import pytest
+
+from search_index import make_engine
+from tests.support.services import require
+from tests.support.tcp_proxy import TcpProxy
+
+
+def test_healthz_touches_nothing(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_reports_each_dependency(client, search_engine):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    checks = response.get_json()["checks"]
+    assert checks["database"]["ok"] and checks["search"]["ok"] and checks["cache"]["ok"]
+    assert checks["search"]["engine"] == "embedded"
+    assert checks["cache"]["adapter"] == "memory"
+
+
+@pytest.fixture
+def proxied_elasticsearch(app):
+    """The app's search engine is a real Elasticsearch reached through a proxy we can stop."""
+    target = urlsplit(require("ELASTICSEARCH_URL", "Elasticsearch"))
+    proxy = TcpProxy(target.hostname, target.port)
+    proxy.start()
+    previous = app.extensions["search"]
+    app.extensions["search"] = make_engine({**app.config, "ELASTICSEARCH_URL": proxy.url})
+    yield proxy
+    app.extensions["search"] = previous
+    proxy.stop()
+
+
+@pytest.mark.elasticsearch
+def test_readyz_turns_503_when_the_search_engine_stops_and_200_when_it_returns(client, proxied_elasticsearch):
+    assert client.get("/readyz").status_code == 200
+    proxied_elasticsearch.stop()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["code"] == 503 and body["message"]
+    assert set(body["errors"]) == {"search"}
+    assert body["checks"]["database"]["ok"] and body["checks"]["cache"]["ok"]
+    proxied_elasticsearch.start()
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_turns_503_when_the_embedded_index_is_unreadable(client, app, tmp_path):
+    broken = tmp_path / "not-a-database.sqlite3"
+    broken.write_bytes(b"this is not sqlite" * 100)
+    previous = app.extensions["search"]
+    app.extensions["search"] = make_engine({**app.config, "SEARCH_EMBEDDED_PATH": str(broken)})
+    try:
+        response = client.get("/readyz")
+    finally:
+        app.extensions["search"] = previous
+    assert response.status_code == 503
+    assert set(response.get_json()["errors"]) == {"search"}
+
+
+def test_readyz_turns_503_when_the_cache_is_down(client, app, search_engine):
+    from backend.extensions.cache import RedisCache
+
+    previous = app.extensions["cache"]
+    app.extensions["cache"] = RedisCache("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    try:
+        response = client.get("/readyz")
+    finally:
+        app.extensions["cache"] = previous
+    assert response.status_code == 503
+    assert set(response.get_json()["errors"]) == {"cache"}

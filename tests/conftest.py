@@ -113,8 +113,11 @@ def fresh_cache(app: Flask) -> Iterator[None]:
 def search_engine(app: Flask, request: pytest.FixtureRequest, tmp_path):
     """A fresh embedded index set for one test (parametrize ``engine_name`` to use Elasticsearch)."""
     engine_name = getattr(request, "param", "embedded")
-    config = dict(app.config, SEARCH_INDEX_PREFIX=f"t{uuid.uuid4().hex[:10]}",
-                  SEARCH_EMBEDDED_PATH=str(tmp_path / "search.sqlite3"))
+    config = dict(
+        app.config,
+        SEARCH_INDEX_PREFIX=f"t{uuid.uuid4().hex[:10]}",
+        SEARCH_EMBEDDED_PATH=str(tmp_path / "search.sqlite3"),
+    )
     if engine_name == "elasticsearch":
         from tests.support.services import require
 

@@ -10,12 +10,15 @@ ENGINES = ["embedded", "elasticsearch"]
 @pytest.fixture
 def city(db_session):
     judicial = AgencyFactory(code="JUD", name="泉州市司法局", region_code="350500")
-    market = AgencyFactory(code="MKT", name="泉州市市场监督管理局", region_code="350500", parent=judicial,
-                           address="泉州市丰泽区田安南路")
-    district = AgencyFactory(code="LCMKT", name="鲤城区市场监督管理局", region_code="350502", level="county",
-                             parent=market)
-    housing = AgencyFactory(code="HOUSE", name="泉州市住房和城乡建设局", region_code="350500", parent=judicial,
-                            address="市场路 1 号")
+    market = AgencyFactory(
+        code="MKT", name="泉州市市场监督管理局", region_code="350500", parent=judicial, address="泉州市丰泽区田安南路"
+    )
+    district = AgencyFactory(
+        code="LCMKT", name="鲤城区市场监督管理局", region_code="350502", level="county", parent=market
+    )
+    housing = AgencyFactory(
+        code="HOUSE", name="泉州市住房和城乡建设局", region_code="350500", parent=judicial, address="市场路 1 号"
+    )
     other_city = AgencyFactory(code="XM", name="厦门市市场监督管理局", region_code="350200")
     return {a.code: a for a in (judicial, market, district, housing, other_city)}
 
@@ -83,23 +86,32 @@ def test_cli_creates_agencies_and_refuses_duplicates(runner, db_session):
     result = runner.invoke(args=["agency", "create", "--code", "C1", "--name", "泉州市司法局", "--region", "350500"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["level"] == "city"
-    result = runner.invoke(args=["agency", "create", "--code", "C2", "--name", "鲤城区司法局", "--region", "350502",
-                                 "--parent", "C1"])
-    assert json.loads(result.output) == {"code": "C2", "name": "鲤城区司法局", "level": "county",
-                                         "region_code": "350502", "parent": "C1"}
+    result = runner.invoke(
+        args=["agency", "create", "--code", "C2", "--name", "鲤城区司法局", "--region", "350502", "--parent", "C1"]
+    )
+    assert json.loads(result.output) == {
+        "code": "C2",
+        "name": "鲤城区司法局",
+        "level": "county",
+        "region_code": "350502",
+        "parent": "C1",
+    }
     again = runner.invoke(args=["agency", "create", "--code", "C1", "--name", "泉州市另一个局", "--region", "350500"])
     assert again.exit_code == 1
     assert "已存在" in again.output
-    orphan = runner.invoke(args=["agency", "create", "--code", "C3", "--name", "泉州市孤立局", "--region", "350500",
-                                 "--parent", "MISSING"])
+    orphan = runner.invoke(
+        args=["agency", "create", "--code", "C3", "--name", "泉州市孤立局", "--region", "350500", "--parent", "MISSING"]
+    )
     assert orphan.exit_code == 1
 
 
 @pytest.mark.parametrize(
     ("args", "field"),
-    [(["--code", "a b", "--name", "泉州市司法局", "--region", "350500"], "code"),
-     (["--code", "OK", "--name", "泉州市司法局", "--region", "3505"], "region"),
-     (["--code", "OK", "--name", "泉", "--region", "350500"], "name")],
+    [
+        (["--code", "a b", "--name", "泉州市司法局", "--region", "350500"], "code"),
+        (["--code", "OK", "--name", "泉州市司法局", "--region", "3505"], "region"),
+        (["--code", "OK", "--name", "泉", "--region", "350500"], "name"),
+    ],
 )
 def test_cli_names_the_bad_field(runner, db_session, args, field):
     result = runner.invoke(args=["agency", "create", *args])

@@ -75,7 +75,9 @@ def test_missing_malformed_tampered_and_expired_tokens_are_refused(client, auth,
     assert_error_shape(client.get("/api/v1/auth/whoami"), 401)
     assert_error_shape(client.get("/api/v1/auth/whoami", headers={"Authorization": "Basic abc"}), 401)
     claims = jwt.decode(token, options={"verify_signature": False})
-    forged = jwt.encode({**claims, "agency": "11350500OTHER"}, "a-different-key-of-thirty-two-bytes-or-more", algorithm="HS256")
+    forged = jwt.encode(
+        {**claims, "agency": "11350500OTHER"}, "a-different-key-of-thirty-two-bytes-or-more", algorithm="HS256"
+    )
     body = assert_error_shape(client.get("/api/v1/auth/whoami", headers={"Authorization": f"Bearer {forged}"}), 401)
     assert body["errors"] == {"token": ["invalid"]}
     previous = app.extensions["clock"]

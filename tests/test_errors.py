@@ -51,8 +51,9 @@ def test_wrong_types_and_bad_query_values_are_422(client):
 
 
 def test_oversized_body_is_413(client, app):
-    response = client.post("/api/v1/auth/token", data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1),
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token", data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1), content_type="application/json"
+    )
     shape(response, 413)
 
 

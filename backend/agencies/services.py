@@ -14,7 +14,6 @@ from search_index.mappings import AGENCIES
 
 from .models import Agency, AgencyLevel
 
-
 AGENCY_CODE = re.compile(r"[0-9A-Za-z-]{2,40}")
 REGION_CODE = re.compile(r"[1-8]\d{5}")
 

@@ -56,8 +56,12 @@ def engine(request, app, tmp_path):
     from search_index import make_engine
     from tests.support.services import require
 
-    config = dict(app.config, SEARCH_INDEX_PREFIX=f"c{uuid.uuid4().hex[:10]}",
-                  SEARCH_EMBEDDED_PATH=str(tmp_path / "contract.sqlite3"), ELASTICSEARCH_URL=None)
+    config = dict(
+        app.config,
+        SEARCH_INDEX_PREFIX=f"c{uuid.uuid4().hex[:10]}",
+        SEARCH_EMBEDDED_PATH=str(tmp_path / "contract.sqlite3"),
+        ELASTICSEARCH_URL=None,
+    )
     if request.param == "elasticsearch":
         config["ELASTICSEARCH_URL"] = require("ELASTICSEARCH_URL", "Elasticsearch")
     engine = make_engine(config)

@@ -14,7 +14,7 @@ def require(env_var: str, what: str) -> str:
     url = os.environ.get(env_var)
     if url:
         return url
-    message = f"{what} not configured: set {env_var} (eval \"$(make services)\")"
+    message = f'{what} not configured: set {env_var} (eval "$(make services)")'
     if IN_CI:
         pytest.fail(f"CI=true and {message}")
     pytest.skip(message)

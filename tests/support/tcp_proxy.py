@@ -6,6 +6,7 @@ when the server goes down; starting again listens on the same port.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -69,10 +70,8 @@ class TcpProxy:
 
 
 def _close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
 
 

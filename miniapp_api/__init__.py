@@ -1,0 +1,1 @@
+"""WeChat mini-program and official-account endpoints (``/miniapp/v1``, ``/wechat/official``)."""

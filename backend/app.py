@@ -43,10 +43,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
 
     from backend.health.routes import blp as health_blp
+    from backend.pages.routes import blp as pages_blp
     from backend.resources import register_blueprints
 
     register_blueprints(api)
     app.register_blueprint(health_blp)
+    app.register_blueprint(pages_blp)
     app.register_blueprint(
         Blueprint(
             "swagger_ui", __name__, static_folder=swagger_ui_bundle.swagger_ui_path, static_url_path="/api/docs/static"

@@ -44,3 +44,7 @@ class RateLimited(DomainError):
     def __init__(self, retry_after: float, message: str = "请求过于频繁，请稍后再试"):
         super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after + 0.999)))})
         self.retry_after = retry_after
+
+
+class PayloadTooLarge(DomainError):
+    status = 413

@@ -3,6 +3,7 @@
 from backend.accounts.models import AdminUser, AgencyClient
 from backend.agencies.models import Agency
 from backend.audit.models import AuditEntry
+from backend.disclosures.models import Disclosure, DisclosureVersion
 from search_index.indexing import SearchOutbox
 
-__all__ = ["AdminUser", "Agency", "AgencyClient", "AuditEntry", "SearchOutbox"]
+__all__ = ["AdminUser", "Agency", "AgencyClient", "AuditEntry", "Disclosure", "DisclosureVersion", "SearchOutbox"]

@@ -2,10 +2,11 @@
 
 from backend.accounts import routes as accounts
 from backend.agencies import routes as agencies
+from backend.disclosures import routes as disclosures
 
-MODULES = (accounts, agencies)
+BLUEPRINTS = (accounts.blp, agencies.blp, disclosures.publish_blp, disclosures.public_blp)
 
 
 def register_blueprints(api) -> None:
-    for module in MODULES:
-        api.register_blueprint(module.blp)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)

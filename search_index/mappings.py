@@ -12,4 +12,14 @@ AGENCIES = IndexDefinition(
     highlight_fields=("name",),
 )
 
-DEFINITIONS = {definition.name: definition for definition in (AGENCIES,)}
+DISCLOSURES = IndexDefinition(
+    name="disclosures",
+    version=1,
+    # Only text that passed the privacy gate is indexed.
+    text_fields={"title": 3.0, "document_no": 2.0, "subject": 1.5, "content": 1.0, "legal_basis": 0.5},
+    keyword_fields=("phase", "type", "category", "agency", "region"),
+    date_field="date",
+    highlight_fields=("title", "content"),
+)
+
+DEFINITIONS = {definition.name: definition for definition in (AGENCIES, DISCLOSURES)}

@@ -7,6 +7,7 @@ runs inside a transaction that is rolled back; the code under test commits to sa
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,9 +19,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+import backend.models  # noqa: F401  (every table, for clean-up)
 from backend import create_app
 from backend.extensions import db
 from backend.extensions.cache import MemoryCache
+from backend.extensions.clock import FixedClock
+from backend.extensions.database import Model
 from search_index import make_engine
 from search_index.indexing import Indexer
 from search_index.mappings import DEFINITIONS
@@ -157,6 +161,28 @@ def indexer(app: Flask, search_engine) -> Indexer:
             return done
 
     return TestIndexer(app)
+
+
+@pytest.fixture
+def frozen_clock(app: Flask) -> Iterator[FixedClock]:
+    """The app's clock, standing at 2025-10-20 10:00 Beijing time until a test moves it."""
+    previous = app.extensions["clock"]
+    fixed = FixedClock(dt.datetime(2025, 10, 20, 2, 0, tzinfo=dt.UTC))
+    app.extensions["clock"] = fixed
+    yield fixed
+    app.extensions["clock"] = previous
+
+
+@pytest.fixture
+def committed(app: Flask) -> Iterator[Flask]:
+    """For tests of real concurrency: sessions commit for real; every table is emptied afterwards."""
+    yield app
+    with app.app_context():
+        db.session.remove()
+        engine = app.extensions["database"].engine
+        with engine.begin() as conn:
+            for table in reversed(Model.metadata.sorted_tables):
+                conn.execute(table.delete())
 
 
 class AgencyAuth:

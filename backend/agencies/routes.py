@@ -3,7 +3,7 @@ from flask.views import MethodView
 from backend.extensions.smorest import Blueprint
 
 from . import services
-from .schemas import AgencyPageSchema, AgencySchema, AgencySearchArgsSchema
+from .schemas import AgencyDetailSchema, AgencyPageSchema, AgencySearchArgsSchema
 
 blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="执法主体 (enforcement agencies)")
 
@@ -19,7 +19,7 @@ class Agencies(MethodView):
 
 @blp.route("/<string:code>")
 class AgencyByCode(MethodView):
-    @blp.response(200, AgencySchema)
+    @blp.response(200, AgencyDetailSchema)
     def get(self, code):
-        """Get one agency by its code"""
-        return services.get_agency(code)
+        """One agency and its current 事前公开 items, grouped by type"""
+        return services.agency_page(code)

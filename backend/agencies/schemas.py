@@ -36,3 +36,18 @@ class AgencyPageSchema(Schema):
     total = ma.fields.Integer()
     page = ma.fields.Integer()
     page_size = ma.fields.Integer()
+
+
+class PrePhaseItemSchema(Schema):
+    id = ma.fields.String()
+    title = ma.fields.String()
+    type_label = ma.fields.String()
+    url = ma.fields.String()
+
+
+class AgencyDetailSchema(AgencySchema):
+    disclosures = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Nested(PrePhaseItemSchema)),
+        metadata={"description": "current 事前公开 items by type (power, inspection_list, service_guide, ...)"},
+    )

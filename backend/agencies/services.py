@@ -79,11 +79,12 @@ def _level_from_region(region_code: str) -> str:
 
 
 @dataclass
-class AgencyHit:
-    """An agency as found by search: its fields plus the highlighted name."""
+class AgencyView:
+    """An agency's fields plus what a page adds: the highlighted name, its current pre-phase items."""
 
     agency: Agency
-    highlight: str | None
+    highlight: str | None = None
+    disclosures: dict[str, list[dict[str, Any]]] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.agency, name)
@@ -91,7 +92,7 @@ class AgencyHit:
 
 @dataclass
 class AgencyPage:
-    items: list[AgencyHit]
+    items: list[AgencyView]
     total: int
     page: int
     page_size: int
@@ -110,8 +111,16 @@ def search_agencies(*, q: str = "", region: str | None = None, page: int = 1, pa
     rows = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(codes)))}
     return AgencyPage(
         # A row deleted since it was indexed is skipped; the outbox removes it from the index.
-        items=[AgencyHit(rows[hit.id], hit.highlights.get("name")) for hit in result.hits if hit.id in rows],
+        items=[AgencyView(rows[hit.id], hit.highlights.get("name")) for hit in result.hits if hit.id in rows],
         total=result.total,
         page=page,
         page_size=page_size,
     )
+
+
+def agency_page(code: str) -> AgencyView:
+    """An agency with its 事前公开: current pre-phase items grouped by type."""
+    from backend.disclosures.services import current_pre_phase
+
+    agency = get_agency(code)
+    return AgencyView(agency, disclosures=current_pre_phase(agency))

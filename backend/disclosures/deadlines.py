@@ -1,0 +1,47 @@
+"""The statutory clock for post-phase items (事后公开).
+
+Decisions are published within 7 working days of the decision date for licensing and penalty,
+20 for every other category; annual statistics by 31 January of the next year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from backend import workdays
+from backend.timezone import today
+
+WORKING_DAYS = {"licensing": 7, "penalty": 7}
+DEFAULT_WORKING_DAYS = 20
+
+
+@dataclass(frozen=True)
+class Clock:
+    deadline: dt.date
+    provisional: bool
+    explanation: str
+    working_days: workdays.Deadline | None = None
+
+
+def statutory_clock(item: Any) -> Clock | None:
+    """The deadline of an item (anything with type, category, decision_date, details), or None."""
+    if item.type == "annual_statistics":
+        year = int(item.details["year"])
+        due = dt.date(year + 1, 1, 31)
+        return Clock(due, False, f"{year} 年度统计数据须于 {due.year}年1月31日前公开。")
+    if item.type in ("decision", "inspection_result") and item.decision_date:
+        counted = workdays.add_working_days(item.decision_date, WORKING_DAYS.get(item.category, DEFAULT_WORKING_DAYS))
+        return Clock(counted.due, counted.provisional, counted.explain(), counted)
+    return None
+
+
+def working_days_left(deadline: dt.date | None, on: dt.date | None = None) -> int | None:
+    """Working days until the deadline (0: due today); negative: working days late."""
+    if deadline is None:
+        return None
+    on = on or today()
+    if on <= deadline:
+        return workdays.working_days_between(on, deadline)
+    return -workdays.working_days_between(deadline, on)

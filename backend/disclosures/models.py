@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from backend.agencies.models import Agency, region_ancestors
+from backend.extensions.database import Model, UTCDateTime
+from search_index.indexing import Searchable
+from search_index.mappings import DISCLOSURES
+
+
+class Phase(enum.StrEnum):
+    pre = "pre"  # 事前公开
+    during = "during"  # 事中公示
+    post = "post"  # 事后公开
+
+
+class Category(enum.StrEnum):
+    licensing = "licensing"  # 行政许可
+    penalty = "penalty"  # 行政处罚
+    coercion = "coercion"  # 行政强制
+    levy = "levy"  # 行政征收
+    fee = "fee"  # 行政收费
+    inspection = "inspection"  # 行政检查
+
+
+class Status(enum.StrEnum):
+    pending = "pending"  # registered, not yet published (the statutory clock runs)
+    published = "published"
+    withheld = "withheld"  # minors' cases and confidential items: never public
+
+
+TYPES: dict[Phase, tuple[str, ...]] = {
+    Phase.pre: (
+        "agency_profile",
+        "power",
+        "inspection_list",
+        "service_guide",
+        "procedure",
+        "remedy",
+        "officer_exam_list",
+    ),
+    Phase.during: ("window_notice", "on_site_notice"),
+    Phase.post: ("decision", "inspection_result", "annual_statistics"),
+}
+PHASE_OF_TYPE = {type_: phase for phase, types in TYPES.items() for type_ in types}
+
+LABELS = {
+    "pre": "事前公开",
+    "during": "事中公示",
+    "post": "事后公开",
+    "licensing": "行政许可",
+    "penalty": "行政处罚",
+    "coercion": "行政强制",
+    "levy": "行政征收",
+    "fee": "行政收费",
+    "inspection": "行政检查",
+    "agency_profile": "执法主体",
+    "power": "执法事项清单",
+    "inspection_list": "随机抽查事项清单",
+    "service_guide": "服务指南",
+    "procedure": "执法流程",
+    "remedy": "救济渠道",
+    "officer_exam_list": "执法资格考试合格人员名单",
+    "window_notice": "窗口公示",
+    "on_site_notice": "现场告知",
+    "decision": "执法决定",
+    "inspection_result": "抽查检查结果",
+    "annual_statistics": "年度统计",
+}
+
+# Chinese names of the type-specific ``details`` fields, for pages.
+DETAIL_LABELS = {
+    "matter": "事项名称",
+    "basis": "依据",
+    "procedure": "办理程序",
+    "time_limit": "办理时限",
+    "subject": "抽查主体",
+    "targets": "抽查对象",
+    "content": "抽查内容",
+    "ratio": "抽查比例",
+    "method": "抽查方式",
+    "frequency": "抽查频次",
+    "complaint_channel": "投诉渠道",
+    "year": "年度",
+}
+
+
+class Disclosure(Searchable, Model):
+    """One item an agency must disclose. The submitted original is kept; only ``public`` is ever shown."""
+
+    __tablename__ = "disclosures"
+    __search__ = DISCLOSURES
+    __table_args__ = (
+        UniqueConstraint("agency_id", "external_id"),
+        Index("ix_disclosures_agency_status", "agency_id", "status"),
+        Index("ix_disclosures_agency_phase_type", "agency_id", "phase", "type"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    phase: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    region_code: Mapped[str] = mapped_column(String(6))
+    effective_from: Mapped[dt.date | None] = mapped_column(Date)
+    effective_until: Mapped[dt.date | None] = mapped_column(Date)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    document_no: Mapped[str | None] = mapped_column(String(100))
+    decision_date: Mapped[dt.date | None] = mapped_column(Date)
+    subject_type: Mapped[str | None] = mapped_column(String(16))
+    subject_name: Mapped[str | None] = mapped_column(String(200))
+    # For a person the ID number: stored for the agency and supervisors, never public.
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    minor: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # What passed the privacy gate: the only text that is ever shown or indexed.
+    public: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    privacy_report: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    status: Mapped[str] = mapped_column(String(16))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    publish_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Published after its deadline: stays true for ever, it counts against the on-time rate.
+    published_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == Status.published
+
+    @property
+    def public_date(self) -> dt.date | None:
+        """The date citizens see and sort by: the decision date, else the day it was published."""
+        if self.decision_date:
+            return self.decision_date
+        return self.published_at.date() if self.published_at else None
+
+    @property
+    def search_id(self) -> str:
+        return self.id
+
+    def search_document(self) -> dict[str, Any] | None:
+        if not self.is_public:
+            return None
+        public = self.public
+        return {
+            "title": public.get("title") or "",
+            "content": public.get("content") or "",
+            "legal_basis": public.get("legal_basis") or "",
+            "subject": public.get("subject_name") or "",
+            "document_no": self.document_no or "",
+            "phase": self.phase,
+            "type": self.type,
+            "category": self.category,
+            "agency": self.agency.code,
+            "region": region_ancestors(self.region_code),
+            "date": self.public_date.isoformat() if self.public_date else None,
+        }
+
+    @classmethod
+    def load_for_search(cls, session: Session, ids: list[str]) -> dict[str, Disclosure]:
+        return {d.id: d for d in session.scalars(select(cls).where(cls.id.in_(ids)))}
+
+    @classmethod
+    def stream_for_search(cls, session: Session) -> Iterator[Disclosure]:
+        query = select(cls).where(cls.status == Status.published).order_by(cls.id).execution_options(yield_per=1000)
+        yield from session.scalars(query)
+
+
+class DisclosureVersion(Model):
+    """Every distinct submission of an item, kept: a correction never erases what was published before."""
+
+    __tablename__ = "disclosure_versions"
+    __table_args__ = (UniqueConstraint("disclosure_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disclosure_id: Mapped[str] = mapped_column(ForeignKey("disclosures.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    submitted: Mapped[dict[str, Any]] = mapped_column(JSON)
+    public: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    disclosure: Mapped[Disclosure] = relationship()

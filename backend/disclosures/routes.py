@@ -1,0 +1,102 @@
+from flask import g
+from flask.views import MethodView
+
+from backend.errors import PayloadTooLarge
+from backend.extensions.smorest import Blueprint
+
+from . import services
+from .schemas import (
+    MAX_BULK_ITEMS,
+    BulkRequestSchema,
+    BulkResponseSchema,
+    DeadlineExplanationSchema,
+    DisclosureListArgsSchema,
+    DisclosureListSchema,
+    DisclosurePutSchema,
+    DisclosureSchema,
+    DisclosureSearchArgsSchema,
+    DisclosureSearchSchema,
+    PublicDisclosureSchema,
+)
+
+publish_blp = Blueprint(
+    "publish_disclosures",
+    __name__,
+    url_prefix="/api/v1/publish",
+    description="Publishing API for agencies' case systems (谁执法谁公示: an agency touches only its own items)",
+)
+public_blp = Blueprint(
+    "disclosures", __name__, url_prefix="/api/v1/disclosures", description="公示信息: public search and reading"
+)
+
+
+@publish_blp.route("/disclosures")
+class OwnDisclosures(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.arguments(DisclosureListArgsSchema, location="query")
+    @publish_blp.response(200, DisclosureListSchema)
+    def get(self, args):
+        """The agency's own items, with their deadlines (pending and overdue ones included)"""
+        return services.list_own(g.agency, **args)
+
+
+@publish_blp.route("/disclosures:bulk")
+class BulkDisclosures(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.arguments(BulkRequestSchema)
+    @publish_blp.response(200, BulkResponseSchema)
+    @publish_blp.alt_response(413, description=f"more than {MAX_BULK_ITEMS} items")
+    def post(self, body):
+        """Upsert up to 500 items; one bad item does not fail the others"""
+        if len(body["items"]) > MAX_BULK_ITEMS:
+            raise PayloadTooLarge(f"每次最多提交 {MAX_BULK_ITEMS} 条", errors={"items": [f"at most {MAX_BULK_ITEMS}"]})
+        results = services.bulk_upsert(g.agency, body["items"], g.actor)
+        counts = {
+            outcome: sum(r["result"] == outcome for r in results)
+            for outcome in ("created", "updated", "unchanged", "invalid")
+        }
+        return {"results": results, **counts}
+
+
+@publish_blp.route("/disclosures/<string:external_id>")
+class OwnDisclosure(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.arguments(DisclosurePutSchema)
+    @publish_blp.response(200, DisclosureSchema, description="updated, or unchanged")
+    @publish_blp.alt_response(201, schema=DisclosureSchema, description="created")
+    def put(self, data, external_id):
+        """Create or update an item by the agency's own id (idempotent)"""
+        result = services.upsert(g.agency, external_id, data, g.actor)
+        return services.own_view(result.item), result.status_code
+
+    @publish_blp.agency_required
+    @publish_blp.response(200, DisclosureSchema)
+    def get(self, external_id):
+        """One of the agency's own items: original, public text, privacy report and clock"""
+        return services.own_view(services.get_own(g.agency, external_id))
+
+
+@publish_blp.route("/disclosures/<string:external_id>/deadline")
+class OwnDisclosureDeadline(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.response(200, DeadlineExplanationSchema)
+    def get(self, external_id):
+        """How the publication deadline was counted: which days were skipped and why"""
+        return services.explain_deadline(services.get_own(g.agency, external_id))
+
+
+@public_blp.route("")
+class PublicDisclosures(MethodView):
+    @public_blp.arguments(DisclosureSearchArgsSchema, location="query")
+    @public_blp.response(200, DisclosureSearchSchema)
+    def get(self, args):
+        """Search everything agencies have published, with facets"""
+        return services.search_public(**args)
+
+
+@public_blp.route("/<string:disclosure_id>")
+class PublicDisclosure(MethodView):
+    @public_blp.response(200, PublicDisclosureSchema)
+    def get(self, disclosure_id):
+        """One published item"""
+        return services.public_view(services.get_public(disclosure_id))

@@ -1,0 +1,313 @@
+"""Publishing and public schemas. Required fields per type are checked here, and errors name the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from backend.agencies.schemas import REGION_CODE
+from backend.extensions.smorest import PageArgsSchema, Schema
+
+from .models import PHASE_OF_TYPE, TYPES, Category, Phase, Status
+
+MAX_BULK_ITEMS = 500
+
+
+class AttachmentSchema(Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    url = ma.fields.Url(required=True, schemes={"http", "https"}, validate=ma.validate.Length(max=1000))
+    sha256 = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9a-f]{64}$", error="64 lowercase hex"))
+    size = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=10 * 1024**3))
+    media_type = ma.fields.String(validate=ma.validate.Length(max=100))
+
+
+def _text(required: bool = True, max_length: int = 2000) -> ma.fields.String:
+    return ma.fields.String(required=required, validate=ma.validate.Length(min=1, max=max_length))
+
+
+class PowerDetailsSchema(Schema):
+    """执法事项清单 entry."""
+
+    matter = _text(max_length=200)
+    basis = _text()
+    procedure = _text(required=False)
+    time_limit = _text(required=False, max_length=200)
+
+
+class InspectionListDetailsSchema(Schema):
+    """随机抽查事项清单 entry: who inspects, on what basis, whom, what, how many, how, how often."""
+
+    subject = _text(max_length=200)
+    basis = _text()
+    targets = _text()
+    content = _text()
+    ratio = _text(max_length=100)
+    method = _text(max_length=200)
+    frequency = _text(max_length=100)
+
+
+class StaffSchema(Schema):
+    name = _text(max_length=50)
+    post = _text(max_length=100)
+
+
+class WindowNoticeDetailsSchema(Schema):
+    """Service-window staff with their posts, and where to complain."""
+
+    staff = ma.fields.List(ma.fields.Nested(StaffSchema), required=True, validate=ma.validate.Length(min=1, max=100))
+    complaint_channel = _text(required=False, max_length=200)
+
+
+class AnnualStatisticsDetailsSchema(Schema):
+    year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=2000, max=2100))
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(validate=ma.validate.Range(min=0)))
+
+
+class FreeDetailsSchema(Schema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+
+DETAILS_SCHEMAS: dict[str, type[Schema]] = {
+    "power": PowerDetailsSchema,
+    "inspection_list": InspectionListDetailsSchema,
+    "window_notice": WindowNoticeDetailsSchema,
+    "annual_statistics": AnnualStatisticsDetailsSchema,
+}
+
+# Top-level fields each type must carry beyond phase, type and title.
+REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "agency_profile": ("content",),
+    "power": ("legal_basis", "details"),
+    "inspection_list": ("details",),
+    "service_guide": ("content",),
+    "procedure": ("content",),
+    "remedy": ("content",),
+    "officer_exam_list": ("content",),
+    "window_notice": ("details",),
+    "on_site_notice": ("content",),
+    "decision": ("category", "document_no", "decision_date", "subject_type", "subject_name", "legal_basis"),
+    "inspection_result": ("decision_date", "subject_type", "subject_name", "content"),
+    "annual_statistics": ("details",),
+}
+
+
+class DisclosurePutSchema(Schema):
+    """An item as an agency's case system submits it."""
+
+    phase = ma.fields.String(required=True, validate=ma.validate.OneOf(list(Phase)))
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(list(PHASE_OF_TYPE)))
+    title = _text(max_length=200)
+    content = ma.fields.String(validate=ma.validate.Length(max=100_000))
+    legal_basis = ma.fields.String(validate=ma.validate.Length(max=10_000))
+    region = ma.fields.String(validate=REGION_CODE, metadata={"description": "default: the agency's region"})
+    effective_from = ma.fields.Date()
+    effective_until = ma.fields.Date()
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), validate=ma.validate.Length(max=50))
+    details = ma.fields.Dict(metadata={"description": "type-specific fields (power, inspection_list, ...)"})
+    category = ma.fields.String(validate=ma.validate.OneOf(list(Category)))
+    document_no = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "文书号"})
+    decision_date = ma.fields.Date()
+    subject_type = ma.fields.String(validate=ma.validate.OneOf(["person", "organization"]))
+    subject_name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    subject_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=64),
+        metadata={"description": "统一社会信用代码, or a person's ID number (never public)"},
+    )
+    minor = ma.fields.Boolean(load_default=False, metadata={"description": "a minor's case: never public"})
+    confidential = ma.fields.Boolean(load_default=False, metadata={"description": "secret or private: never public"})
+    publish = ma.fields.Boolean(
+        load_default=True, metadata={"description": "false registers the item (the clock runs) without publishing"}
+    )
+
+    @ma.validates_schema
+    def check_type(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        type_ = data.get("type")
+        if type_ is None or data.get("phase") is None:
+            return
+        errors: dict[str, list[str]] = {}
+        if PHASE_OF_TYPE[type_] != data["phase"]:
+            errors["type"] = [
+                f"{type_} belongs to phase {PHASE_OF_TYPE[type_]}; types of {data['phase']}: "
+                + ", ".join(TYPES[Phase(data["phase"])])
+            ]
+        for field in REQUIRED_BY_TYPE[type_]:
+            if data.get(field) in (None, "", {}):
+                errors[field] = [f"required for type {type_}"]
+        if type_ == "inspection_result" and data.get("category", "inspection") != "inspection":
+            errors["category"] = ["an inspection_result is of category inspection"]
+        if (
+            data.get("effective_from")
+            and data.get("effective_until")
+            and data["effective_until"] < data["effective_from"]
+        ):
+            errors["effective_until"] = ["before effective_from"]
+        if "details" in data and "details" not in errors:
+            details_errors = DETAILS_SCHEMAS.get(type_, FreeDetailsSchema)().validate(data["details"])
+            if details_errors:
+                errors["details"] = details_errors
+        if errors:
+            raise ma.ValidationError(errors)
+
+    @ma.post_load
+    def normalize(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        if data["type"] == "inspection_result":
+            data["category"] = "inspection"
+        if data["type"] in DETAILS_SCHEMAS and "details" in data:
+            data["details"] = DETAILS_SCHEMAS[data["type"]]().load(data["details"])
+        return data
+
+
+class BulkItemSchema(DisclosurePutSchema):
+    external_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+
+
+class BulkRequestSchema(Schema):
+    # Items are validated one by one in the service, so one bad item does not fail the others.
+    items = ma.fields.List(ma.fields.Raw(), required=True, validate=ma.validate.Length(min=1))
+
+
+class DeadlineStateSchema(Schema):
+    publish_deadline = ma.fields.Date(allow_none=True)
+    deadline_provisional = ma.fields.Boolean()
+    overdue = ma.fields.Boolean()
+    working_days_left = ma.fields.Integer(
+        allow_none=True, metadata={"description": "until the deadline; negative: working days late"}
+    )
+
+
+class AgencyRefSchema(Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class DisclosureSchema(DeadlineStateSchema):
+    """An item as its own agency sees it: the original, what is public, and the clock."""
+
+    id = ma.fields.String(dump_only=True)
+    external_id = ma.fields.String()
+    status = ma.fields.String(metadata={"description": ", ".join(Status)})
+    phase = ma.fields.String()
+    type = ma.fields.String()
+    category = ma.fields.String(allow_none=True)
+    title = ma.fields.String()
+    content = ma.fields.String()
+    legal_basis = ma.fields.String(allow_none=True)
+    region = ma.fields.String(attribute="region_code")
+    effective_from = ma.fields.Date(allow_none=True)
+    effective_until = ma.fields.Date(allow_none=True)
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema))
+    details = ma.fields.Dict()
+    document_no = ma.fields.String(allow_none=True)
+    decision_date = ma.fields.Date(allow_none=True)
+    subject_type = ma.fields.String(allow_none=True)
+    subject_name = ma.fields.String(allow_none=True)
+    subject_id = ma.fields.String(allow_none=True)
+    minor = ma.fields.Boolean()
+    confidential = ma.fields.Boolean()
+    public = ma.fields.Dict(metadata={"description": "exactly what citizens see"})
+    privacy_report = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    published_at = ma.fields.DateTime(allow_none=True)
+    version = ma.fields.Integer()
+    public_url = ma.fields.String(allow_none=True)
+
+
+class DisclosureListArgsSchema(PageArgsSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf(list(Status)))
+    overdue = ma.fields.Boolean()
+    phase = ma.fields.String(validate=ma.validate.OneOf(list(Phase)))
+    type = ma.fields.String(validate=ma.validate.OneOf(list(PHASE_OF_TYPE)))
+
+
+class DisclosureListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(DisclosureSchema))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    page_size = ma.fields.Integer()
+
+
+class BulkResultSchema(Schema):
+    index = ma.fields.Integer()
+    external_id = ma.fields.String(allow_none=True)
+    status = ma.fields.Integer(metadata={"description": "201 created, 200 updated or unchanged, 422 invalid"})
+    id = ma.fields.String()
+    result = ma.fields.String(metadata={"description": "created, updated, unchanged or invalid"})
+    errors = ma.fields.Dict()
+
+
+class BulkResponseSchema(Schema):
+    results = ma.fields.List(ma.fields.Nested(BulkResultSchema))
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    unchanged = ma.fields.Integer()
+    invalid = ma.fields.Integer()
+
+
+class DeadlineExplanationSchema(DeadlineStateSchema):
+    start = ma.fields.Date()
+    working_days = ma.fields.Integer()
+    skipped = ma.fields.List(ma.fields.Dict())
+    makeup_days = ma.fields.List(ma.fields.Date())
+    explanation = ma.fields.String()
+
+
+# -- public ----------------------------------------------------------------------------
+class PublicDisclosureSchema(Schema):
+    id = ma.fields.String()
+    agency = ma.fields.Nested(AgencyRefSchema)
+    phase = ma.fields.String()
+    type = ma.fields.String()
+    type_label = ma.fields.String()
+    category = ma.fields.String(allow_none=True)
+    title = ma.fields.String()
+    content = ma.fields.String()
+    legal_basis = ma.fields.String(allow_none=True)
+    document_no = ma.fields.String(allow_none=True)
+    decision_date = ma.fields.Date(allow_none=True)
+    subject_type = ma.fields.String(allow_none=True)
+    subject_name = ma.fields.String(allow_none=True)
+    region = ma.fields.String()
+    effective_from = ma.fields.Date(allow_none=True)
+    effective_until = ma.fields.Date(allow_none=True)
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema))
+    details = ma.fields.Dict()
+    published_at = ma.fields.DateTime()
+    url = ma.fields.String()
+
+
+class DisclosureSearchArgsSchema(PageArgsSchema):
+    q = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
+    phase = ma.fields.String(validate=ma.validate.OneOf(list(Phase)))
+    type = ma.fields.String(validate=ma.validate.OneOf(list(PHASE_OF_TYPE)))
+    category = ma.fields.String(validate=ma.validate.OneOf(list(Category)))
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    region = ma.fields.String(validate=REGION_CODE)
+    date_from = ma.fields.Date()
+    date_to = ma.fields.Date()
+    sort = ma.fields.String(load_default="relevance", validate=ma.validate.OneOf(["relevance", "date"]))
+
+
+class SearchItemSchema(Schema):
+    id = ma.fields.String()
+    title = ma.fields.String()
+    snippet = ma.fields.String(metadata={"description": "HTML-escaped text with matches in <em>"})
+    agency = ma.fields.Nested(AgencyRefSchema)
+    phase = ma.fields.String()
+    type = ma.fields.String()
+    category = ma.fields.String(allow_none=True)
+    date = ma.fields.Date(allow_none=True)
+
+
+class FacetValueSchema(Schema):
+    value = ma.fields.String()
+    label = ma.fields.String()
+    count = ma.fields.Integer()
+
+
+class DisclosureSearchSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(SearchItemSchema))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    page_size = ma.fields.Integer()
+    facets = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.Nested(FacetValueSchema)))

@@ -1,0 +1,491 @@
+"""Publishing, the agency's own view, and public reading of disclosures.
+
+An agency touches only its own items: every lookup is by (agency, external_id), so another
+agency's item is simply not found (404, which does not reveal that it exists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from backend.agencies.models import Agency
+from backend.errors import Invalid, NotFound
+from backend.extensions import clock, db, search
+from backend.timezone import china_date, today
+from search_index.interfaces import SearchQuery
+from search_index.mappings import DISCLOSURES
+
+from .deadlines import statutory_clock, working_days_left
+from .models import LABELS, Disclosure, DisclosureVersion, Phase, Status
+from .privacy import apply_privacy
+from .schemas import BulkItemSchema
+
+PUBLIC_TEXT_FIELDS = ("title", "content", "legal_basis")
+
+
+# -- writing ---------------------------------------------------------------------------
+@dataclass
+class Upserted:
+    item: Disclosure
+    outcome: str  # created, updated or unchanged
+
+    @property
+    def status_code(self) -> int:
+        return 201 if self.outcome == "created" else 200
+
+
+def canonical(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def _check_external_id(external_id: str) -> None:
+    if not 1 <= len(external_id) <= 128:
+        raise Invalid("外部编号长度须为 1-128", errors={"external_id": ["1-128 characters"]})
+
+
+def upsert(agency: Agency, external_id: str, data: dict[str, Any], actor: str) -> Upserted:
+    """Create or update the agency's item ``external_id``; a repeat of the same content changes nothing.
+
+    Two identical requests racing to create the same item meet at the unique constraint: the
+    loser retries and finds the winner's item unchanged.
+    """
+    _check_external_id(external_id)
+    for attempt in (1, 2):
+        existing = db.session.scalar(
+            select(Disclosure).where(Disclosure.agency_id == agency.id, Disclosure.external_id == external_id)
+        )
+        result = _apply(agency, external_id, data, existing, actor)
+        if result.outcome == "unchanged":
+            return result
+        try:
+            db.session.commit()
+            return result
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def bulk_upsert(agency: Agency, raw_items: list[Any], actor: str) -> list[dict[str, Any]]:
+    """Upsert up to MAX_BULK_ITEMS items in one transaction; each item gets its own result."""
+    results: list[dict[str, Any]] = [{} for _ in raw_items]
+    valid: dict[str, tuple[int, dict[str, Any]]] = {}
+    schema = BulkItemSchema()
+    for index, raw in enumerate(raw_items):
+        external_id = raw.get("external_id") if isinstance(raw, dict) else None
+        try:
+            data = schema.load(raw)
+        except ma.ValidationError as error:
+            results[index] = _invalid(index, external_id, error.normalized_messages())
+            continue
+        if data["external_id"] in valid:
+            results[index] = _invalid(index, external_id, {"external_id": ["repeated in this request"]})
+            continue
+        valid[data.pop("external_id")] = (index, data)
+    existing = (
+        {
+            d.external_id: d
+            for d in db.session.scalars(
+                select(Disclosure).where(Disclosure.agency_id == agency.id, Disclosure.external_id.in_(list(valid)))
+            )
+        }
+        if valid
+        else {}
+    )
+    done = [(index, _apply(agency, ext, data, existing.get(ext), actor)) for ext, (index, data) in valid.items()]
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request created some of these items meanwhile: redo one by one.
+        db.session.rollback()
+        done = [(index, upsert(agency, ext, data, actor)) for ext, (index, data) in valid.items()]
+    for index, result in done:
+        results[index] = {
+            "index": index,
+            "external_id": result.item.external_id,
+            "status": result.status_code,
+            "id": result.item.id,
+            "result": result.outcome,
+        }
+    return results
+
+
+def _invalid(index: int, external_id: Any, errors: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "index": index,
+        "external_id": external_id if isinstance(external_id, str) else None,
+        "status": 422,
+        "result": "invalid",
+        "errors": errors,
+    }
+
+
+def _apply(agency: Agency, external_id: str, data: dict[str, Any], item: Disclosure | None, actor: str) -> Upserted:
+    """Apply one validated submission to a new or existing item, in the session, without committing."""
+    digest = hashlib.sha256(canonical(data).encode()).hexdigest()
+    if item is not None and item.content_hash == digest:
+        return Upserted(item, "unchanged")
+    now = clock.now()
+    created = item is None
+    if created:
+        item = Disclosure(id=uuid.uuid4().hex, agency=agency, external_id=external_id, created_at=now)
+        db.session.add(item)
+    fields = {k: v for k, v in data.items() if k not in ("publish", "region")}
+    for name in (
+        "content",
+        "legal_basis",
+        "effective_from",
+        "effective_until",
+        "category",
+        "document_no",
+        "decision_date",
+        "subject_type",
+        "subject_name",
+        "subject_id",
+    ):
+        fields.setdefault(name, None)
+    fields["content"] = fields["content"] or ""
+    fields["attachments"] = data.get("attachments") or []
+    fields["details"] = data.get("details") or {}
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.region_code = data.get("region") or agency.region_code
+    item.content_hash = digest
+    item.updated_at = now
+    _gate(item)
+    _schedule(item, publish=data["publish"], now=now)
+    db.session.add(
+        DisclosureVersion(
+            disclosure=item,
+            number=(item.version or 0) + 1,
+            submitted=json.loads(canonical(data)),
+            public=item.public,
+            content_hash=digest,
+            actor=actor,
+            created_at=now,
+        )
+    )
+    return Upserted(item, "created" if created else "updated")
+
+
+def _gate(item: Disclosure) -> None:
+    """The privacy gate: compute the only text that may ever be shown."""
+    texts: dict[str, str | None] = {name: getattr(item, name) for name in PUBLIC_TEXT_FIELDS}
+    texts.update(_flatten("details", item.details))
+    texts.update({f"attachments/{i}/name": a.get("name") for i, a in enumerate(item.attachments)})
+    gated = apply_privacy(texts, subject_type=item.subject_type, subject_name=item.subject_name)
+    public: dict[str, Any] = {name: gated.public[name] for name in PUBLIC_TEXT_FIELDS}
+    public["details"] = _unflatten("details", item.details, gated.public)
+    public["attachments"] = [
+        {**a, "name": gated.public[f"attachments/{i}/name"]} for i, a in enumerate(item.attachments)
+    ]
+    public["subject_name"] = gated.public_subject_name
+    if item.subject_type == "organization":
+        public["subject_id"] = item.subject_id
+    item.public = public
+    item.privacy_report = gated.report
+
+
+def _flatten(prefix: str, value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {k: v for key, sub in value.items() for k, v in _flatten(f"{prefix}/{key}", sub).items()}
+    if isinstance(value, list):
+        return {k: v for i, sub in enumerate(value) for k, v in _flatten(f"{prefix}/{i}", sub).items()}
+    return {prefix: value} if isinstance(value, str) else {}
+
+
+def _unflatten(prefix: str, value: Any, masked: Mapping[str, Any]) -> Any:
+    if isinstance(value, dict):
+        return {key: _unflatten(f"{prefix}/{key}", sub, masked) for key, sub in value.items()}
+    if isinstance(value, list):
+        return [_unflatten(f"{prefix}/{i}", sub, masked) for i, sub in enumerate(value)]
+    return masked.get(prefix, value) if isinstance(value, str) else value
+
+
+def _schedule(item: Disclosure, *, publish: bool, now: dt.datetime) -> None:
+    """Status and statutory clock. Minors' cases and confidential items are never public."""
+    clock_ = statutory_clock(item)
+    item.publish_deadline = clock_.deadline if clock_ else None
+    item.deadline_provisional = bool(clock_ and clock_.provisional)
+    if item.minor or item.confidential:
+        item.status = Status.withheld
+    elif publish:
+        item.status = Status.published
+        item.published_at = item.published_at or now
+    else:
+        item.status = Status.pending if item.published_at is None else Status.published
+    item.published_late = bool(
+        item.published_at and item.publish_deadline and china_date(item.published_at) > item.publish_deadline
+    )
+
+
+def recompute_provisional_deadlines() -> int:
+    """Recompute deadlines counted without official calendar data, once the data is there."""
+    changed = 0
+    for item in db.session.scalars(select(Disclosure).where(Disclosure.deadline_provisional.is_(True))):
+        clock_ = statutory_clock(item)
+        if clock_ and not clock_.provisional:
+            item.publish_deadline, item.deadline_provisional = clock_.deadline, False
+            item.published_late = bool(item.published_at and china_date(item.published_at) > clock_.deadline)
+            changed += 1
+    db.session.commit()
+    return changed
+
+
+# -- the agency's own view ---------------------------------------------------------------
+def get_own(agency: Agency, external_id: str) -> Disclosure:
+    item = db.session.scalar(
+        select(Disclosure).where(Disclosure.agency_id == agency.id, Disclosure.external_id == external_id)
+    )
+    if item is None:
+        raise NotFound("未找到该公示信息", errors={"external_id": [f"no item {external_id!r} of this agency"]})
+    return item
+
+
+def deadline_state(item: Disclosure, on: dt.date | None = None) -> dict[str, Any]:
+    on = on or today()
+    overdue = item.published_late or (
+        item.status == Status.pending and item.publish_deadline is not None and on > item.publish_deadline
+    )
+    return {
+        "publish_deadline": item.publish_deadline,
+        "deadline_provisional": item.deadline_provisional,
+        "overdue": overdue,
+        "working_days_left": working_days_left(item.publish_deadline, on) if item.status == Status.pending else None,
+    }
+
+
+def own_view(item: Disclosure) -> dict[str, Any]:
+    """The item as its agency sees it (attributes plus the clock, read by DisclosureSchema)."""
+    view = {column: getattr(item, column) for column in DISCLOSURE_VIEW_FIELDS}
+    view.update(deadline_state(item))
+    view["public_url"] = public_url(item) if item.is_public else None
+    return view
+
+
+DISCLOSURE_VIEW_FIELDS = (
+    "id",
+    "external_id",
+    "status",
+    "phase",
+    "type",
+    "category",
+    "title",
+    "content",
+    "legal_basis",
+    "region_code",
+    "effective_from",
+    "effective_until",
+    "attachments",
+    "details",
+    "document_no",
+    "decision_date",
+    "subject_type",
+    "subject_name",
+    "subject_id",
+    "minor",
+    "confidential",
+    "public",
+    "privacy_report",
+    "published_at",
+    "version",
+)
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    page_size: int
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def list_own(
+    agency: Agency,
+    *,
+    page: int,
+    page_size: int,
+    status: str | None = None,
+    overdue: bool | None = None,
+    phase: str | None = None,
+    type: str | None = None,
+) -> Page:
+    conditions = [Disclosure.agency_id == agency.id]
+    if status:
+        conditions.append(Disclosure.status == status)
+    if phase:
+        conditions.append(Disclosure.phase == phase)
+    if type:
+        conditions.append(Disclosure.type == type)
+    if overdue is not None:
+        late = or_(
+            Disclosure.published_late.is_(True),
+            and_(Disclosure.status == Status.pending, Disclosure.publish_deadline < today()),
+        )
+        conditions.append(late if overdue else ~late)
+    total = db.session.scalar(select(func.count()).select_from(Disclosure).where(*conditions))
+    rows = db.session.scalars(
+        select(Disclosure)
+        .where(*conditions)
+        .order_by(Disclosure.publish_deadline.is_(None), Disclosure.publish_deadline, Disclosure.created_at.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    return Page([own_view(row) for row in rows], total, page, page_size)
+
+
+def explain_deadline(item: Disclosure) -> dict[str, Any]:
+    clock_ = statutory_clock(item)
+    if clock_ is None:
+        raise NotFound("该公示信息没有法定公开时限", errors={"publish_deadline": ["only post-phase items have one"]})
+    counted = clock_.working_days
+    return {
+        **deadline_state(item),
+        "start": counted.start if counted else None,
+        "working_days": counted.working_days if counted else None,
+        "skipped": [{"date": d.date.isoformat(), "reason": d.reason} for d in counted.skipped] if counted else [],
+        "makeup_days": list(counted.makeup_days) if counted else [],
+        "explanation": clock_.explanation,
+    }
+
+
+# -- public ----------------------------------------------------------------------------
+def public_url(item: Disclosure) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/d/{item.id}"
+
+
+def get_public(disclosure_id: str) -> Disclosure:
+    item = db.session.get(Disclosure, disclosure_id) if len(disclosure_id) <= 32 else None
+    if item is None or not item.is_public:
+        raise NotFound("未找到该公示信息", errors={"id": [f"no public item {disclosure_id!r}"]})
+    return item
+
+
+def public_view(item: Disclosure) -> dict[str, Any]:
+    public = item.public
+    return {
+        "id": item.id,
+        "agency": {"code": item.agency.code, "name": item.agency.name},
+        "phase": item.phase,
+        "type": item.type,
+        "type_label": LABELS[item.type],
+        "category": item.category,
+        "title": public["title"],
+        "content": public["content"],
+        "legal_basis": public["legal_basis"],
+        "document_no": item.document_no,
+        "decision_date": item.decision_date,
+        "subject_type": item.subject_type,
+        "subject_name": public.get("subject_name"),
+        "region": item.region_code,
+        "effective_from": item.effective_from,
+        "effective_until": item.effective_until,
+        "attachments": public["attachments"],
+        "details": public["details"],
+        "published_at": item.published_at,
+        "url": public_url(item),
+    }
+
+
+FACETS = ("phase", "category", "agency", "region")
+
+
+def search_public(
+    *,
+    q: str = "",
+    page: int = 1,
+    page_size: int = 20,
+    sort: str = "relevance",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    **filters: str,
+) -> Page:
+    """Search returns ids in rank order; the rows come from the database in that order."""
+    query = SearchQuery(
+        text=q,
+        filters={name: [value] for name, value in filters.items() if value},
+        date_from=date_from,
+        date_to=date_to,
+        facets=FACETS,
+        sort=sort,  # type: ignore[arg-type]
+        page=page,
+        page_size=page_size,
+    )
+    result = search.engine.search(DISCLOSURES, query)
+    ids = [hit.id for hit in result.hits]
+    rows = {d.id: d for d in db.session.scalars(select(Disclosure).where(Disclosure.id.in_(ids)))} if ids else {}
+    items = []
+    for hit in result.hits:
+        item = rows.get(hit.id)
+        if item is None or not item.is_public:  # changed since it was indexed; the outbox catches up
+            continue
+        public = item.public
+        items.append(
+            {
+                "id": item.id,
+                "title": public["title"],
+                "title_highlight": hit.highlights.get("title"),
+                "snippet": hit.highlights.get("content") or _lead(public["content"]),
+                "agency": {"code": item.agency.code, "name": item.agency.name},
+                "phase": item.phase,
+                "type": item.type,
+                "type_label": LABELS[item.type],
+                "category": item.category,
+                "date": item.public_date,
+            }
+        )
+    return Page(items, result.total, page, page_size, _label_facets(result.facets))
+
+
+def _lead(text: str, length: int = 80) -> str:
+    text = " ".join(text.split())
+    return html.escape(text[:length]) + ("…" if len(text) > length else "")
+
+
+def _label_facets(facets: dict[str, dict[str, int]]) -> dict[str, list[dict[str, Any]]]:
+    codes = list(facets.get("agency", {}))
+    rows = db.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes)))
+    agency_names = {code: name for code, name in rows}
+    labelled: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for name, counts in facets.items():
+        for value, count in counts.items():
+            label = agency_names.get(value, value) if name == "agency" else LABELS.get(value, value)
+            labelled[name].append({"value": value, "label": label, "count": count})
+    return dict(labelled)
+
+
+def current_pre_phase(agency: Agency) -> dict[str, list[dict[str, Any]]]:
+    """The agency's 事前公开 page: its current pre-phase items, grouped by type."""
+    on = today()
+    rows = db.session.scalars(
+        select(Disclosure)
+        .where(
+            Disclosure.agency_id == agency.id,
+            Disclosure.phase == Phase.pre,
+            Disclosure.status == Status.published,
+            or_(Disclosure.effective_from.is_(None), Disclosure.effective_from <= on),
+            or_(Disclosure.effective_until.is_(None), Disclosure.effective_until >= on),
+        )
+        .order_by(Disclosure.type, Disclosure.title)
+    )
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in rows:
+        grouped[item.type].append(
+            {"id": item.id, "title": item.public["title"], "type_label": LABELS[item.type], "url": public_url(item)}
+        )
+    return dict(grouped)

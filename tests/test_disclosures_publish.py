@@ -1,6 +1,7 @@
 """The publishing API: idempotent upsert, statutory clock, privacy gate, agency isolation, bulk."""
 
 import datetime as dt
+
 import pytest
 
 from tests.factories import AgencyFactory

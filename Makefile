@@ -25,6 +25,7 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 migrate: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) search init
+	$(FLASK) disclosures recompute-deadlines
 
 run: migrate
 	@if [ "$${DEMO_DATA:-1}" != "0" ]; then $(FLASK) demo load; fi

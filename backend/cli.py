@@ -66,7 +66,8 @@ def register_commands(app: Flask) -> None:
     from backend.accounts.cli import admin_cli, client_cli
     from backend.agencies.cli import agency_cli
     from backend.demo import demo_cli
+    from backend.disclosures.cli import disclosures_cli
     from search_index.cli import search_cli
 
-    for group in (db_cli, agency_cli, client_cli, admin_cli, search_cli, demo_cli):
+    for group in (db_cli, agency_cli, client_cli, admin_cli, search_cli, demo_cli, disclosures_cli):
         app.cli.add_command(group)

@@ -10,6 +10,7 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Blueprint, Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as app_config
 from backend.errors import DomainError
@@ -41,6 +42,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     clock.init_app(app)
     search.init_app(app)
     api.init_app(app)
+    _init_badges(app)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     from backend.health.routes import blp as health_blp
     from backend.pages.routes import blp as pages_blp
@@ -61,6 +66,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _init_badges(app: Flask) -> None:
+    from backend.officers.keys import KeyRing
+    from backend.officers.scan_log import ScanLog
+
+    keys = KeyRing(app.config["BADGE_KEYS_DIR"], app.config["BADGE_SIGNING_KEYS"])
+    if app.config["APP_ENV"] != "production":
+        keys.ensure_key()
+    app.extensions["badge_keys"] = keys
+    app.extensions["scan_log"] = ScanLog(app, interval=app.config["SCAN_LOG_INTERVAL_SECONDS"])
 
 
 def _error_payload(code: int, message: str, errors: dict | None = None) -> dict[str, Any]:

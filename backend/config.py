@@ -63,6 +63,15 @@ def load(instance_path: str) -> dict[str, Any]:
         "TOKEN_FAILURE_WINDOW_SECONDS": _int("TOKEN_FAILURE_WINDOW_SECONDS", 300),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 8 * 1024 * 1024),
         "DEMO_DATA": env("DEMO_DATA", "1") == "1",
+        # Badge signing keys: a JSON object {kid: PEM} (production secret), else PEM files in a folder.
+        "BADGE_SIGNING_KEYS": env("BADGE_SIGNING_KEYS") or None,
+        "BADGE_KEYS_DIR": env("BADGE_KEYS_DIR") or str(instance / "badge_keys"),
+        "DYNAMIC_BADGE_SECONDS": _int("DYNAMIC_BADGE_SECONDS", 60),
+        "OFFICER_PHOTO_MAX_BYTES": _int("OFFICER_PHOTO_MAX_BYTES", 2 * 1024 * 1024),
+        "VERIFY_RATE_LIMIT_PER_MINUTE": _int("VERIFY_RATE_LIMIT_PER_MINUTE", 60),
+        "SCAN_LOG_INTERVAL_SECONDS": _int("SCAN_LOG_INTERVAL_SECONDS", 1),
+        # How many reverse proxies in front set X-Forwarded-For (rate limits key on the client address).
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
         # flask-smorest / OpenAPI
         "API_TITLE": "行政执法三项制度 API",
         "API_VERSION": "v1",

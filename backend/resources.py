@@ -3,8 +3,17 @@
 from backend.accounts import routes as accounts
 from backend.agencies import routes as agencies
 from backend.disclosures import routes as disclosures
+from backend.officers import routes as officers
 
-BLUEPRINTS = (accounts.blp, agencies.blp, disclosures.publish_blp, disclosures.public_blp)
+BLUEPRINTS = (
+    accounts.blp,
+    agencies.blp,
+    disclosures.publish_blp,
+    disclosures.public_blp,
+    officers.publish_blp,
+    officers.public_blp,
+    officers.badges_blp,
+)
 
 
 def register_blueprints(api) -> None:

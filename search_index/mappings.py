@@ -22,4 +22,12 @@ DISCLOSURES = IndexDefinition(
     highlight_fields=("title", "content"),
 )
 
-DEFINITIONS = {definition.name: definition for definition in (AGENCIES, DISCLOSURES)}
+OFFICERS = IndexDefinition(
+    name="officers",
+    version=1,
+    text_fields={"name": 4.0, "badge_no": 3.0, "domains": 1.0, "agency_name": 1.0},
+    keyword_fields=("agency", "status", "domain", "region"),
+    highlight_fields=("name",),
+)
+
+DEFINITIONS = {definition.name: definition for definition in (AGENCIES, DISCLOSURES, OFFICERS)}

@@ -25,6 +25,7 @@ from backend.extensions import db
 from backend.extensions.cache import MemoryCache
 from backend.extensions.clock import FixedClock
 from backend.extensions.database import Model
+from backend.officers.scan_log import ScanLog
 from search_index import make_engine
 from search_index.indexing import Indexer
 from search_index.mappings import DEFINITIONS
@@ -79,6 +80,9 @@ def base_config(database_url: str, tmp_path) -> dict:
         "ELASTICSEARCH_URL": None,
         "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
         "SEARCH_INDEX_PREFIX": f"test_{SESSION_TAG}",
+        "BADGE_KEYS_DIR": str(tmp_path / "badge_keys"),
+        # Tests write the scan log with flush(), in their own transaction.
+        "SCAN_LOG_INTERVAL_SECONDS": 0,
         "DEMO_DATA": False,
     }
 
@@ -108,8 +112,9 @@ def db_session(app: Flask) -> Iterator:
 
 @pytest.fixture(autouse=True)
 def fresh_cache(app: Flask) -> Iterator[None]:
-    """Rate-limit counters and cached values never leak from one test into the next."""
+    """Rate-limit counters, cached values and buffered scans never leak from one test into the next."""
     app.extensions["cache"] = MemoryCache()
+    app.extensions["scan_log"] = ScanLog(app, interval=0)
     yield
 
 

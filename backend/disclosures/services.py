@@ -7,7 +7,6 @@ agency's item is simply not found (404, which does not reveal that it exists).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import json
 import uuid
@@ -22,6 +21,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.agencies.models import Agency
+from backend.canonical import canonical_json, content_digest
 from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.timezone import china_date, today
@@ -45,10 +45,6 @@ class Upserted:
     @property
     def status_code(self) -> int:
         return 201 if self.outcome == "created" else 200
-
-
-def canonical(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def _check_external_id(external_id: str) -> None:
@@ -136,7 +132,7 @@ def _invalid(index: int, external_id: Any, errors: dict[str, Any]) -> dict[str, 
 
 def _apply(agency: Agency, external_id: str, data: dict[str, Any], item: Disclosure | None, actor: str) -> Upserted:
     """Apply one validated submission to a new or existing item, in the session, without committing."""
-    digest = hashlib.sha256(canonical(data).encode()).hexdigest()
+    digest = content_digest(data)
     if item is not None and item.content_hash == digest:
         return Upserted(item, "unchanged")
     now = clock.now()
@@ -172,7 +168,7 @@ def _apply(agency: Agency, external_id: str, data: dict[str, Any], item: Disclos
         DisclosureVersion(
             disclosure=item,
             number=(item.version or 0) + 1,
-            submitted=json.loads(canonical(data)),
+            submitted=json.loads(canonical_json(data)),
             public=item.public,
             content_hash=digest,
             actor=actor,

@@ -1,10 +1,13 @@
 import marshmallow as ma
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from backend.disclosures import services as disclosures
 from backend.disclosures.models import DETAIL_LABELS, LABELS
 from backend.disclosures.schemas import DisclosureSearchArgsSchema
-from backend.errors import NotFound
+from backend.errors import NotFound, RateLimited
+from backend.officers import services as officers
+from backend.officers.routes import limit_verification
+from backend.timezone import CHINA
 from search_index.interfaces import SearchUnavailable
 
 blp = Blueprint("pages", __name__)
@@ -36,3 +39,36 @@ def disclosure_page(disclosure_id: str):
     except NotFound:
         return render_template("not_found.html"), 404
     return render_template("disclosure.html", item=item, labels=LABELS, detail_labels=DETAIL_LABELS)
+
+
+@blp.get("/v/<path:token>")
+def verify_page(token: str):
+    """What a phone camera opens from a badge QR: at a glance, may this officer act right now?"""
+    try:
+        limit_verification()
+    except RateLimited as limited:
+        return render_template("verify_limited.html"), 429, limited.headers
+    verification = officers.verify(token)
+    response = Response(
+        render_template(
+            "verify.html",
+            v=verification,
+            token=token,
+            checked_at=verification.checked_at.astimezone(CHINA),
+            receipt=officers.scan_receipt(verification),
+        )
+    )
+    # A verdict is about this moment: never serve it from a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.get("/v/<path:token>/photo")
+def verify_photo(token: str):
+    try:
+        photo = officers.photo_for_token(token)
+    except NotFound:
+        return Response(status=404)
+    response = Response(photo.data, mimetype=photo.media_type)
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response

@@ -1,0 +1,14 @@
+"""One canonical JSON form, so the same content always has the same digest (idempotent writes)."""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+
+def canonical_json(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def content_digest(data: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()

@@ -1,0 +1,122 @@
+"""The badge signing keys: Ed25519, named by kid, newest signs, every key not retired verifies.
+
+Keys come from ``BADGE_SIGNING_KEYS`` (a JSON object ``{kid: PEM}``, for production secrets) or
+from PEM files ``<kid>.pem`` in ``BADGE_KEYS_DIR`` (in development the first one is generated
+there). A kid is ``k`` + the UTC time the key was made, so the newest key sorts last.
+Rotation: ``flask --app backend badges rotate-key`` adds a key; old badges keep verifying until
+``flask --app backend badges retire-key KID`` removes theirs.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fcntl
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+# How often a worker looks for keys added or retired by the CLI.
+RELOAD_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private: Ed25519PrivateKey | None
+    public: Ed25519PublicKey
+
+    def jwk(self) -> dict[str, str]:
+        raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "use": "sig", "alg": "EdDSA"}
+
+
+def new_kid(now: dt.datetime | None = None) -> str:
+    return "k" + (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S")
+
+
+def _load_pem(kid: str, pem: bytes) -> SigningKey:
+    private = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(private, Ed25519PrivateKey):
+        raise ValueError(f"badge key {kid} is not an Ed25519 key")
+    return SigningKey(kid, private, private.public_key())
+
+
+class KeyRing:
+    def __init__(self, directory: str, from_env: str | None = None) -> None:
+        self.directory = Path(directory)
+        self.from_env = from_env
+        self._keys: dict[str, SigningKey] = {}
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, SigningKey]:
+        if self.from_env:
+            return {kid: _load_pem(kid, pem.encode()) for kid, pem in json.loads(self.from_env).items()}
+        return {path.stem: _load_pem(path.stem, path.read_bytes()) for path in sorted(self.directory.glob("k*.pem"))}
+
+    def keys(self) -> dict[str, SigningKey]:
+        now = time.monotonic()
+        if now - self._loaded_at > RELOAD_SECONDS:
+            with self._lock:
+                if now - self._loaded_at > RELOAD_SECONDS:
+                    self._keys = self._load()
+                    self._loaded_at = now
+        return self._keys
+
+    def signing_key(self) -> SigningKey:
+        keys = self.keys()
+        if not keys:
+            raise RuntimeError("no badge signing key: set BADGE_SIGNING_KEYS or run `flask badges rotate-key`")
+        return keys[max(keys)]
+
+    def get(self, kid: str) -> SigningKey | None:
+        return self.keys().get(kid)
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [key.jwk() for _, key in sorted(self.keys().items())]}
+
+    # -- the development key store -------------------------------------------------------
+    def add_key(self) -> str:
+        """Generate a key into the directory; it signs new badges from the next reload on."""
+        if self.from_env:
+            raise RuntimeError("keys come from BADGE_SIGNING_KEYS; rotate them where that secret is kept")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        kid = new_kid()
+        while (self.directory / f"{kid}.pem").exists():
+            time.sleep(1)
+            kid = new_kid()
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        fd = os.open(self.directory / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        self._loaded_at = 0.0
+        return kid
+
+    def retire(self, kid: str) -> None:
+        path = self.directory / f"{kid}.pem"
+        if self.from_env or not path.exists():
+            raise KeyError(kid)
+        path.unlink()
+        self._loaded_at = 0.0
+
+    def ensure_key(self) -> None:
+        """Development: make the first key once, even when several workers start together."""
+        if self.from_env:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not any(self.directory.glob("k*.pem")):
+                self.add_key()
+        self._loaded_at = 0.0

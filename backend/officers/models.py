@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from backend.agencies.models import Agency, region_ancestors
+from backend.extensions.database import Model, UTCDateTime
+from search_index.indexing import Searchable
+from search_index.mappings import OFFICERS
+
+
+class CredentialStatus(enum.StrEnum):
+    active = "active"
+    suspended = "suspended"  # 暂扣: changed post, under investigation, disciplined
+    revoked = "revoked"  # 注销: left, retired, dismissed
+
+
+class OfficerPhoto(Model):
+    """Photos are stored once per content (addressed by sha256)."""
+
+    __tablename__ = "officer_photos"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Officer(Searchable, Model):
+    __tablename__ = "officers"
+    __search__ = OFFICERS
+    __table_args__ = (UniqueConstraint("agency_id", "badge_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    badge_no: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(50))
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    exam_date: Mapped[dt.date | None] = mapped_column(Date)
+    photo_sha256: Mapped[str | None] = mapped_column(ForeignKey("officer_photos.sha256"))
+    status: Mapped[str] = mapped_column(String(16), default=CredentialStatus.active)
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def search_id(self) -> str:
+        return f"{self.agency.code}/{self.badge_no}"
+
+    def search_document(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "badge_no": self.badge_no,
+            "domains": " ".join(self.domains),
+            "agency_name": self.agency.name,
+            "agency": self.agency.code,
+            "status": self.status,
+            "domain": list(self.domains),
+            "region": sorted(
+                {code for region in self.regions or [self.agency.region_code] for code in region_ancestors(region)}
+            ),
+        }
+
+    @classmethod
+    def load_for_search(cls, session: Session, ids: list[str]) -> dict[str, Officer]:
+        pairs = [tuple(doc_id.split("/", 1)) for doc_id in ids]
+        badges = {badge for _, badge in pairs}
+        rows = session.scalars(select(cls).join(cls.agency).where(cls.badge_no.in_(badges)))
+        wanted = set(ids)
+        return {o.search_id: o for o in rows if o.search_id in wanted}
+
+    @classmethod
+    def stream_for_search(cls, session: Session) -> Iterator[Officer]:
+        yield from session.scalars(select(cls).order_by(cls.id).execution_options(yield_per=1000))
+
+
+class BadgeScan(Model):
+    """One verification, for supervision. Nothing here identifies the citizen who scanned."""
+
+    __tablename__ = "badge_scans"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    result: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    token_kind: Mapped[str] = mapped_column(String(16))
+    agency_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    badge_no: Mapped[str | None] = mapped_column(String(32))

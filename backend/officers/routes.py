@@ -1,0 +1,130 @@
+import base64
+
+from flask import Response, current_app, g, request
+from flask.views import MethodView
+
+from backend.errors import RateLimited
+from backend.extensions import cache
+from backend.extensions.cache import RateLimit
+from backend.extensions.smorest import Blueprint
+
+from . import badge_card, services
+from .schemas import (
+    DynamicBadgeSchema,
+    JwksSchema,
+    OfficerPutSchema,
+    OfficerSchema,
+    OfficerStatusSchema,
+    RosterArgsSchema,
+    RosterPageSchema,
+    VerificationSchema,
+    VerifyArgsSchema,
+)
+
+publish_blp = Blueprint(
+    "publish_officers",
+    __name__,
+    url_prefix="/api/v1/publish/officers",
+    description="Officers and credentials, managed by their own agency",
+)
+public_blp = Blueprint("officers", __name__, url_prefix="/api/v1/officers", description="执法人员名单 (public roster)")
+badges_blp = Blueprint("badges", __name__, url_prefix="/api/v1/badges", description="Badge verification and keys")
+
+
+@publish_blp.route("/<string:badge_no>")
+class OwnOfficer(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.arguments(OfficerPutSchema)
+    @publish_blp.response(200, OfficerSchema, description="updated, or unchanged")
+    @publish_blp.alt_response(201, schema=OfficerSchema, description="created")
+    def put(self, data, badge_no):
+        """Create or update an officer's credential (idempotent)"""
+        officer, outcome = services.upsert_officer(g.agency, badge_no, data, g.actor)
+        return officer, 201 if outcome == "created" else 200
+
+    @publish_blp.agency_required
+    @publish_blp.response(200, OfficerSchema)
+    def get(self, badge_no):
+        """One of the agency's officers"""
+        return services.get_own(g.agency, badge_no)
+
+
+@publish_blp.route("/<string:badge_no>/status")
+class OwnOfficerStatus(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.arguments(OfficerStatusSchema)
+    @publish_blp.response(200, OfficerSchema)
+    def post(self, body, badge_no):
+        """Suspend (暂扣), revoke (注销) or reinstate a credential; audited, live at once"""
+        return services.set_status(g.agency, badge_no, body["status"], body["reason"], g.actor)
+
+
+@publish_blp.route("/<string:badge_no>/badge.png")
+class BadgePng(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.response(200, content_type="image/png")
+    def get(self, badge_no):
+        """The printable badge card (85.6 × 54 mm at 300 dpi) with its QR"""
+        return Response(badge_card.render_png(services.badge_card(g.agency, badge_no)), mimetype="image/png")
+
+
+@publish_blp.route("/<string:badge_no>/badge.svg")
+class BadgeSvg(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.response(200, content_type="image/svg+xml")
+    def get(self, badge_no):
+        """The printable badge card as SVG"""
+        return Response(badge_card.render_svg(services.badge_card(g.agency, badge_no)), mimetype="image/svg+xml")
+
+
+@publish_blp.route("/<string:badge_no>/dynamic-badge")
+class DynamicBadge(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.response(200, DynamicBadgeSchema)
+    def post(self, badge_no):
+        """A badge valid for 60 seconds, for the officer's phone screen (defeats screenshots)"""
+        issued = services.dynamic_badge(g.agency, badge_no)
+        return {
+            "token": issued.token,
+            "url": issued.url,
+            "expires_at": issued.expires_at,
+            "qr_svg": badge_card.qr_svg(issued.url),
+            "qr_png": base64.b64encode(badge_card.qr_png(issued.url)).decode(),
+        }
+
+
+@public_blp.route("")
+class Roster(MethodView):
+    @public_blp.arguments(RosterArgsSchema, location="query")
+    @public_blp.response(200, RosterPageSchema)
+    def get(self, args):
+        """Search the roster of officers (name, badge number, agency, domains, status)"""
+        return services.roster(**args)
+
+
+@badges_blp.route("/verify")
+class Verify(MethodView):
+    @badges_blp.arguments(VerifyArgsSchema, location="query")
+    @badges_blp.response(200, VerificationSchema)
+    @badges_blp.alt_response(429, description="too many checks from this address")
+    def get(self, args):
+        """Verify a badge token: valid, suspended, revoked, expired or invalid"""
+        limit_verification()
+        return services.verify(args["token"])
+
+
+@badges_blp.route("/keys")
+class Keys(MethodView):
+    @badges_blp.response(200, JwksSchema)
+    def get(self):
+        """The public keys badges are signed with (JWKS), for offline verification"""
+        return services.tokens.key_ring().jwks()
+
+
+def limit_verification() -> None:
+    """Checks per client address per minute; 0 disables the limit."""
+    per_minute = current_app.config["VERIFY_RATE_LIMIT_PER_MINUTE"]
+    if per_minute:
+        wait = cache.hit("verify", request.remote_addr or "-", RateLimit(per_minute, 60))
+        if wait is not None:
+            raise RateLimited(wait)

@@ -1,0 +1,60 @@
+"""The scan log for supervision, written off the request path.
+
+Verification is the hottest endpoint (every citizen scan), so scans are buffered in memory and
+written in batches by a background thread every second; ``flush()`` writes at once (tests, exit).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import insert
+
+from backend.extensions import db
+
+from .models import BadgeScan
+
+log = logging.getLogger(__name__)
+
+
+class ScanLog:
+    def __init__(self, app: Flask, interval: float) -> None:
+        """``interval`` seconds between background writes; 0 means only ``flush()`` writes."""
+        self.app = app
+        self.interval = interval
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def append(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._pending.append(entry)
+            if self._thread is None and self.interval > 0:
+                self._thread = threading.Thread(target=self._run, name="scan-log", daemon=True)
+                self._thread.start()
+                atexit.register(self.flush)
+
+    def flush(self) -> int:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return 0
+        try:
+            with self.app.app_context():
+                db.session.execute(insert(BadgeScan), batch)
+                db.session.commit()
+        except Exception:
+            log.exception("could not write %d badge scans; keeping them for the next try", len(batch))
+            with self._lock:
+                self._pending[:0] = batch
+            return 0
+        return len(batch)
+
+    def _run(self) -> None:
+        stop = threading.Event()
+        while not stop.wait(self.interval):
+            self.flush()

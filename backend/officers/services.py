@@ -1,0 +1,314 @@
+"""Officers' credentials, badges, and the verification a citizen's scan triggers.
+
+Verification reads an officer snapshot from the cache (Redis when configured, shared by every
+worker and cleared on each change, so a suspension is seen everywhere at once; in-process
+otherwise, where a one-second lifetime bounds how stale another worker can be).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from itsdangerous import URLSafeTimedSerializer
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backend.agencies.models import Agency
+from backend.audit.services import record
+from backend.canonical import content_digest
+from backend.errors import Invalid, NotFound
+from backend.extensions import cache, clock, db, search
+from backend.timezone import today
+from search_index.interfaces import SearchQuery
+from search_index.mappings import OFFICERS
+
+from . import tokens
+from .badge_card import BadgeCard
+from .models import CredentialStatus, Officer, OfficerPhoto
+
+BADGE_NO = re.compile(r"[0-9A-Za-z-]{4,32}")
+PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+STATUS_LABELS = {"valid": "有效", "suspended": "暂扣", "revoked": "注销", "expired": "已过期", "invalid": "无法验证"}
+
+
+# -- agencies manage their own officers -----------------------------------------------------
+def _check_badge_no(badge_no: str) -> None:
+    if not BADGE_NO.fullmatch(badge_no):
+        raise Invalid("执法证号格式有误", errors={"badge_no": ["4-32 letters, digits or '-'"]})
+
+
+def get_own(agency: Agency, badge_no: str) -> Officer:
+    officer = db.session.scalar(select(Officer).where(Officer.agency_id == agency.id, Officer.badge_no == badge_no))
+    if officer is None:
+        raise NotFound("未找到该执法人员", errors={"badge_no": [f"no officer {badge_no!r} of this agency"]})
+    return officer
+
+
+def upsert_officer(agency: Agency, badge_no: str, data: dict[str, Any], actor: str) -> tuple[Officer, str]:
+    """Create or update an officer's credential; the same content again changes nothing."""
+    _check_badge_no(badge_no)
+    photo = _read_photo(data.pop("photo")) if data.get("photo") else None
+    digest = content_digest({**data, "photo": photo.sha256 if photo else None})
+    for attempt in (1, 2):
+        officer = db.session.scalar(select(Officer).where(Officer.agency_id == agency.id, Officer.badge_no == badge_no))
+        if officer is not None and officer.content_hash == digest:
+            return officer, "unchanged"
+        now = clock.now()
+        outcome = "updated" if officer else "created"
+        if officer is None:
+            officer = Officer(agency=agency, badge_no=badge_no, created_at=now, status=CredentialStatus.active)
+            db.session.add(officer)
+        officer.name = data["name"]
+        officer.domains = data.get("domains") or []
+        officer.regions = data.get("regions") or []
+        officer.valid_from = data.get("valid_from")
+        officer.valid_until = data.get("valid_until")
+        officer.exam_date = data.get("exam_date")
+        officer.content_hash = digest
+        officer.updated_at = now
+        if photo is not None:
+            officer.photo_sha256 = _store_photo(photo)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+            continue
+        _forget(agency.code, badge_no)
+        return officer, outcome
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Photo:
+    data: bytes
+    media_type: str
+    sha256: str
+
+
+def _read_photo(payload: dict[str, str]) -> Photo:
+    """A JPEG or PNG, size-limited, checked by decoding it rather than trusting the declared type."""
+    limit = current_app.config["OFFICER_PHOTO_MAX_BYTES"]
+    try:
+        data = base64.b64decode(payload["data"], validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid("照片不是有效的 base64", errors={"photo": {"data": ["not base64"]}}) from None
+    if len(data) > limit:
+        raise Invalid("照片过大", errors={"photo": {"data": [f"at most {limit} bytes"]}})
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            kind, size = image.format, image.size
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise Invalid("照片无法识别", errors={"photo": {"data": ["not a JPEG or PNG image"]}}) from None
+    if kind not in PHOTO_TYPES or PHOTO_TYPES[kind] != payload["media_type"]:
+        raise Invalid("照片须为 JPEG 或 PNG", errors={"photo": {"media_type": [f"the image is {kind}"]}})
+    if max(size) > 4096:
+        raise Invalid("照片尺寸过大", errors={"photo": {"data": ["at most 4096 pixels a side"]}})
+    return Photo(data, PHOTO_TYPES[kind], hashlib.sha256(data).hexdigest())
+
+
+def _store_photo(photo: Photo) -> str:
+    with db.session.no_autoflush:
+        stored = db.session.get(OfficerPhoto, photo.sha256)
+    if stored is None:
+        db.session.add(
+            OfficerPhoto(
+                sha256=photo.sha256,
+                media_type=photo.media_type,
+                size=len(photo.data),
+                data=photo.data,
+                created_at=clock.now(),
+            )
+        )
+    return photo.sha256
+
+
+def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: str) -> Officer:
+    """Suspend, revoke or reinstate a credential; audited, and live for every scan at once."""
+    officer = get_own(agency, badge_no)
+    if officer.status == status:
+        return officer
+    previous = officer.status
+    officer.status, officer.status_reason, officer.status_changed_at = status, reason, clock.now()
+    record(
+        actor, "officer.status", "officer", f"{agency.code}/{badge_no}", before=previous, after=status, reason=reason
+    )
+    db.session.commit()
+    _forget(agency.code, badge_no)
+    return officer
+
+
+def _cache_key(agency_code: str, badge_no: str) -> str:
+    return f"officer:{agency_code}/{badge_no}"
+
+
+def _forget(agency_code: str, badge_no: str) -> None:
+    cache.delete(_cache_key(agency_code, badge_no))
+
+
+# -- the public roster ------------------------------------------------------------------------
+@dataclass
+class RosterPage:
+    items: list[Officer]
+    total: int
+    page: int
+    page_size: int
+
+
+def roster(
+    *,
+    q: str = "",
+    agency: str | None = None,
+    status: str | None = None,
+    domain: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> RosterPage:
+    filters = {name: [value] for name, value in (("agency", agency), ("status", status), ("domain", domain)) if value}
+    result = search.engine.search(OFFICERS, SearchQuery(text=q, filters=filters, page=page, page_size=page_size))
+    rows = Officer.load_for_search(db.session, [hit.id for hit in result.hits])
+    return RosterPage([rows[hit.id] for hit in result.hits if hit.id in rows], result.total, page, page_size)
+
+
+# -- badges -----------------------------------------------------------------------------------
+def badge_card(agency: Agency, badge_no: str) -> BadgeCard:
+    officer = get_own(agency, badge_no)
+    photo = db.session.get(OfficerPhoto, officer.photo_sha256) if officer.photo_sha256 else None
+    return BadgeCard(
+        officer_name=officer.name,
+        agency_name=agency.name,
+        badge_no=officer.badge_no,
+        domains=tuple(officer.domains),
+        valid_until=officer.valid_until,
+        url=tokens.issue(agency.code, officer.badge_no).url,
+        photo=photo.data if photo else None,
+    )
+
+
+def dynamic_badge(agency: Agency, badge_no: str) -> tokens.BadgeToken:
+    officer = get_own(agency, badge_no)
+    seconds = current_app.config["DYNAMIC_BADGE_SECONDS"]
+    return tokens.issue(agency.code, officer.badge_no, lifetime=dt.timedelta(seconds=seconds))
+
+
+# -- verification -----------------------------------------------------------------------------
+def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
+    key = _cache_key(agency_code, badge_no)
+    cached = cache.get(key)
+    if cached is not None:
+        return json.loads(cached) or None
+    officer = db.session.scalar(
+        select(Officer).join(Officer.agency).where(Agency.code == agency_code, Officer.badge_no == badge_no)
+    )
+    snapshot = (
+        {}
+        if officer is None
+        else {
+            "name": officer.name,
+            "badge_no": officer.badge_no,
+            "agency": {"code": officer.agency.code, "name": officer.agency.name},
+            "domains": officer.domains,
+            "regions": officer.regions,
+            "valid_from": officer.valid_from.isoformat() if officer.valid_from else None,
+            "valid_until": officer.valid_until.isoformat() if officer.valid_until else None,
+            "status": officer.status,
+            "photo": officer.photo_sha256,
+        }
+    )
+    db.session.rollback()
+    ttl = 300 if cache.adapter.name == "redis" else 1
+    cache.set(key, json.dumps(snapshot, ensure_ascii=False), ttl=ttl)
+    return snapshot or None
+
+
+@dataclass(frozen=True)
+class Verification:
+    result: str
+    reason: str
+    token_kind: str
+    checked_at: dt.datetime
+    officer: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.result]
+
+
+def verify(token: str) -> Verification:
+    """What a citizen learns from a scan: is this a real officer who may act right now?"""
+    now = clock.now()
+    try:
+        claims = tokens.decode(token)
+    except tokens.TokenRejected as rejected:
+        return _logged(Verification("invalid", rejected.reason, "unknown", now))
+    officer = _snapshot(claims.agency_code, claims.badge_no)
+    if officer is None:
+        return _logged(Verification("invalid", "unknown_officer", claims.kind, now), claims)
+    on = today()
+    if officer["status"] == CredentialStatus.revoked:
+        result, reason = "revoked", "revoked"
+    elif officer["status"] == CredentialStatus.suspended:
+        result, reason = "suspended", "suspended"
+    elif claims.expires_at is not None and now.timestamp() > claims.expires_at:
+        result, reason = "expired", "dynamic_expired"
+    elif officer["valid_until"] and on.isoformat() > officer["valid_until"]:
+        result, reason = "expired", "credential_expired"
+    elif officer["valid_from"] and on.isoformat() < officer["valid_from"]:
+        result, reason = "invalid", "not_yet_valid"
+    else:
+        result, reason = "valid", "ok"
+    return _logged(Verification(result, reason, claims.kind, now, officer), claims)
+
+
+def _logged(verification: Verification, claims: tokens.BadgeClaims | None = None) -> Verification:
+    current_app.extensions["scan_log"].append(
+        {
+            "at": verification.checked_at,
+            "result": verification.result,
+            "reason": verification.reason,
+            "token_kind": verification.token_kind,
+            "agency_code": claims.agency_code if claims else None,
+            "badge_no": claims.badge_no if claims else None,
+        }
+    )
+    return verification
+
+
+def photo_for_token(token: str) -> OfficerPhoto:
+    """The officer's photo, only to someone holding a genuine badge token."""
+    try:
+        claims = tokens.decode(token)
+    except tokens.TokenRejected:
+        raise NotFound("未找到照片") from None
+    officer = _snapshot(claims.agency_code, claims.badge_no)
+    photo = db.session.get(OfficerPhoto, officer["photo"]) if officer and officer["photo"] else None
+    if photo is None:
+        raise NotFound("未找到照片")
+    return photo
+
+
+def scan_receipt(verification: Verification) -> str | None:
+    """A signed receipt (badge, agency, time, result) the complaint form can trust."""
+    if verification.officer is None:
+        return None
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="scan-receipt")
+    return serializer.dumps(
+        {
+            "b": verification.officer["badge_no"],
+            "a": verification.officer["agency"]["code"],
+            "t": int(verification.checked_at.timestamp()),
+            "r": verification.result,
+        }
+    )

@@ -1,0 +1,97 @@
+"""Badge tokens: a compact JWS (EdDSA, with kid) over badge number, agency code and issue time.
+
+Claims are one letter each so the QR stays small: ``b`` badge number, ``a`` agency code,
+``t`` issued at (Unix seconds), and for a dynamic badge ``e``, its expiry. Nothing in a token
+is private: whoever holds it learns only what the badge card already prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from flask import current_app
+
+from backend.extensions import clock
+
+from .keys import KeyRing
+
+
+class TokenRejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class BadgeToken:
+    token: str
+    url: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class BadgeClaims:
+    badge_no: str
+    agency_code: str
+    issued_at: int
+    expires_at: int | None
+
+    @property
+    def kind(self) -> str:
+        return "dynamic" if self.expires_at is not None else "static"
+
+
+def key_ring() -> KeyRing:
+    return current_app.extensions["badge_keys"]
+
+
+def verify_url(token: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/v/{token}"
+
+
+def issue(agency_code: str, badge_no: str, *, lifetime: dt.timedelta | None = None) -> BadgeToken:
+    now = clock.now()
+    claims: dict[str, Any] = {"b": badge_no, "a": agency_code, "t": int(now.timestamp())}
+    expires_at = None
+    if lifetime is not None:
+        expires_at = now + lifetime
+        claims["e"] = int(expires_at.timestamp())
+    key = key_ring().signing_key()
+    token = jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid, "typ": None})
+    return BadgeToken(token, verify_url(token), now, expires_at)
+
+
+def decode(token: str) -> BadgeClaims:
+    """Check the signature and shape; raise TokenRejected with a reason code otherwise."""
+    if not token or len(token) > 1024 or token.count(".") != 2:
+        raise TokenRejected("malformed")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise TokenRejected("malformed") from None
+    if header.get("alg") != "EdDSA":
+        raise TokenRejected("unsupported_alg")
+    key = key_ring().get(str(header.get("kid", "")))
+    if key is None:
+        raise TokenRejected("unknown_key")
+    try:
+        claims = jwt.decode(token, key.public, algorithms=["EdDSA"], options={"verify_exp": False})
+    except jwt.InvalidSignatureError:
+        raise TokenRejected("bad_signature") from None
+    except jwt.InvalidTokenError:
+        raise TokenRejected("malformed") from None
+    badge, agency, issued, expires = claims.get("b"), claims.get("a"), claims.get("t"), claims.get("e")
+    if not (isinstance(badge, str) and isinstance(agency, str) and _is_int(issued)):
+        raise TokenRejected("malformed")
+    if "e" in claims and not _is_int(expires):
+        raise TokenRejected("malformed")
+    return BadgeClaims(badge, agency, issued, expires)
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an int in Python; the reference verifier (JavaScript) rejects it, and so do we.
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Debian packages the test suites and benches need, installed only when missing:
+#
+#   libzbar0                  the QR decoder behind pyzbar (badge card tests)
+#   chromium chromium-driver  headless browser tests
+#   wrk                       HTTP benchmark (bench/)
+#
+#   deploy/test-tools.sh      safe to run any number of times
+#
+# Nothing is printed on stdout, so it can sit in front of other commands in CI
+# scripts; progress and errors go to stderr. `apt-get update` runs only when an
+# install fails once (a fresh machine's package lists are empty or stale), so a
+# machine that already has everything never touches the network.
+set -euo pipefail
+
+PACKAGES=(libzbar0 chromium chromium-driver wrk)
+
+log() { echo "test-tools: $*" >&2; }
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+        log "need root (or sudo) to install: ${missing[*]}"
+        exit 1
+    fi
+    SUDO=(sudo)
+fi
+
+install() {
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+log "installing ${missing[*]}"
+if ! install; then
+    log "install failed; refreshing package lists and trying once more"
+    "${SUDO[@]}" apt-get update -q >&2
+    install
+fi
+log "done"

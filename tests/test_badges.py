@@ -1,0 +1,217 @@
+"""Badge tokens and verification: every forgery is unmistakable, every status is live."""
+
+import base64
+import datetime as dt
+import json
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from backend.officers.models import BadgeScan
+from tests.factories import AgencyFactory
+from tests.factories.officers import officer
+
+URL = "/api/v1/publish/officers"
+BADGE = "35050012345"
+
+
+@pytest.fixture
+def mkt(auth, db_session):
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    headers = auth.headers("MKT")
+    return headers
+
+
+@pytest.fixture
+def registered(client, mkt):
+    assert client.put(f"{URL}/{BADGE}", json=officer(), headers=mkt).status_code == 201
+    return mkt
+
+
+def dynamic_token(client, headers) -> str:
+    response = client.post(f"{URL}/{BADGE}/dynamic-badge", headers=headers)
+    assert response.status_code == 200
+    return response.get_json()["token"]
+
+
+def static_token(app) -> str:
+    from backend.officers import tokens
+
+    with app.test_request_context():
+        return tokens.issue("MKT", BADGE).token
+
+
+def verify(client, token):
+    response = client.get("/api/v1/badges/verify", query_string={"token": token})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def forge(token: str, **claims) -> str:
+    """Change claims but keep the original signature."""
+    header, payload, signature = token.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    body.update(claims)
+    new_payload = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+    return f"{header}.{new_payload}.{signature}"
+
+
+def test_a_genuine_badge_of_an_active_officer_is_valid(client, registered, app):
+    result = verify(client, static_token(app))
+    assert (result["result"], result["reason"], result["label"], result["token_kind"]) == (
+        "valid",
+        "ok",
+        "有效",
+        "static",
+    )
+    assert result["officer"]["name"] == "李明"
+    assert result["officer"]["agency"] == {"code": "MKT", "name": "泉州市市场监督管理局"}
+    assert result["officer"]["domains"] == ["食品安全", "市场监管"]
+
+
+@pytest.mark.parametrize(("status", "label"), [("suspended", "暂扣"), ("revoked", "注销")])
+def test_suspension_and_revocation_show_at_once(client, registered, app, status, label):
+    token = static_token(app)
+    assert verify(client, token)["result"] == "valid"
+    client.post(f"{URL}/{BADGE}/status", json={"status": status, "reason": "调离执法岗位"}, headers=registered)
+    result = verify(client, token)
+    assert (result["result"], result["label"]) == (status, label)
+    client.post(f"{URL}/{BADGE}/status", json={"status": "active", "reason": "恢复执法资格"}, headers=registered)
+    assert verify(client, token)["result"] == "valid"
+
+
+def test_an_expired_or_not_yet_valid_credential(client, registered, app):
+    token = static_token(app)
+    client.put(f"{URL}/{BADGE}", json=officer(valid_from="2020-01-01", valid_until="2021-01-01"), headers=registered)
+    assert (verify(client, token)["result"], verify(client, token)["reason"]) == ("expired", "credential_expired")
+    client.put(f"{URL}/{BADGE}", json=officer(valid_from="2099-01-01", valid_until="2099-12-31"), headers=registered)
+    assert verify(client, token)["reason"] == "not_yet_valid"
+
+
+def test_a_dynamic_badge_lives_sixty_seconds(client, registered, app, frozen_clock):
+    fresh = client.post(f"{URL}/{BADGE}/dynamic-badge", headers=registered).get_json()
+    assert (
+        fresh["qr_svg"].lstrip().startswith(("<?xml", "<svg")) and base64.b64decode(fresh["qr_png"])[:4] == b"\x89PNG"
+    )
+    result = verify(client, fresh["token"])
+    assert (result["result"], result["token_kind"]) == ("valid", "dynamic")
+    frozen_clock.advance(dt.timedelta(seconds=61))
+    result = verify(client, fresh["token"])
+    assert (result["result"], result["reason"], result["label"]) == ("expired", "dynamic_expired", "已过期")
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda token, app: forge(token, b="35050099999"), "bad_signature"),
+        (lambda token, app: forge(token, e=4102444800), "bad_signature"),
+        (lambda token, app: token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"), "bad_signature"),
+        (lambda token, app: foreign(token, same_kid=True), "bad_signature"),
+        (lambda token, app: foreign(token, same_kid=False), "unknown_key"),
+        (lambda token, app: jwt.encode({"b": BADGE, "a": "MKT", "t": 1}, None, algorithm="none"), "unsupported_alg"),
+        (
+            lambda token, app: jwt.encode(
+                {"b": BADGE, "a": "MKT", "t": 1},
+                "k" * 32,
+                algorithm="HS256",
+                headers={"kid": jwt.get_unverified_header(token)["kid"]},
+            ),
+            "unsupported_alg",
+        ),
+        (lambda token, app: "garbage", "malformed"),
+        (lambda token, app: "a.b.c", "malformed"),
+        (lambda token, app: "x" * 2000, "malformed"),
+    ],
+    ids=[
+        "other-badge",
+        "extended-expiry",
+        "tampered-signature",
+        "foreign-key-same-kid",
+        "foreign-key",
+        "alg-none",
+        "hs256",
+        "garbage",
+        "three-dots",
+        "huge",
+    ],
+)
+def test_forged_tampered_and_garbage_tokens_are_invalid_and_reveal_nothing(client, registered, app, make, reason):
+    result = verify(client, make(static_token(app), app))
+    assert (result["result"], result["reason"], result["label"]) == ("invalid", reason, "无法验证")
+    assert result["officer"] is None
+
+
+def foreign(token: str, *, same_kid: bool) -> str:
+    kid = jwt.get_unverified_header(token)["kid"] if same_kid else "k19990101000000"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid, "typ": None})
+
+
+def test_a_genuine_token_for_an_unknown_officer_reveals_nothing(client, registered, app):
+    from backend.officers import tokens
+
+    with app.test_request_context():
+        ghost = tokens.issue("MKT", "35050000000").token
+    result = verify(client, ghost)
+    assert (result["result"], result["reason"], result["officer"]) == ("invalid", "unknown_officer", None)
+
+
+def test_keys_rotate_old_badges_verify_until_their_key_is_retired(client, registered, app, runner):
+    old = static_token(app)
+    old_kid = jwt.get_unverified_header(old)["kid"]
+    rotated = runner.invoke(args=["badges", "rotate-key"])
+    assert rotated.exit_code == 0, rotated.output
+    new = static_token(app)
+    new_kid = jwt.get_unverified_header(new)["kid"]
+    assert new_kid != old_kid and new_kid > old_kid
+    assert {k["kid"] for k in client.get("/api/v1/badges/keys").get_json()["keys"]} == {old_kid, new_kid}
+    assert verify(client, old)["result"] == verify(client, new)["result"] == "valid"
+    assert runner.invoke(args=["badges", "retire-key", old_kid]).exit_code == 0
+    assert (verify(client, old)["result"], verify(client, old)["reason"]) == ("invalid", "unknown_key")
+    assert verify(client, new)["result"] == "valid"
+    assert [k["kid"] for k in client.get("/api/v1/badges/keys").get_json()["keys"]] == [new_kid]
+
+
+def test_the_jwks_holds_only_public_ed25519_keys(client, registered):
+    (key,) = client.get("/api/v1/badges/keys").get_json()["keys"]
+    assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "EdDSA")
+    assert "d" not in key and len(base64.urlsafe_b64decode(key["x"] + "=")) == 32
+
+
+def test_verification_is_rate_limited_per_address(client, registered, app, monkeypatch):
+    monkeypatch.setitem(app.config, "VERIFY_RATE_LIMIT_PER_MINUTE", 3)
+    token = static_token(app)
+    for _ in range(3):
+        verify(client, token)
+    limited = client.get("/api/v1/badges/verify", query_string={"token": token})
+    assert limited.status_code == 429 and limited.get_json()["code"] == 429
+    other = client.get("/api/v1/badges/verify", query_string={"token": token}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 200
+    assert client.get(f"/v/{token}").status_code == 429
+
+
+def test_every_scan_is_logged_without_the_citizen(client, registered, app, db_session):
+    verify(client, static_token(app))
+    verify(client, "garbage")
+    assert app.extensions["scan_log"].flush() == 2
+    scans = db_session.scalars(select(BadgeScan).order_by(BadgeScan.id)).all()
+    assert [(s.result, s.reason, s.token_kind, s.badge_no) for s in scans] == [
+        ("valid", "ok", "static", BADGE),
+        ("invalid", "malformed", "unknown", None),
+    ]
+    assert not any(hasattr(s, "ip") for s in scans)
+
+
+def test_the_verify_page_says_it_at_a_glance(client, registered, app):
+    token = static_token(app)
+    page = client.get(f"/v/{token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert 'data-result="valid"' in html and "有效" in html and "李明" in html and "泉州市市场监督管理局" in html
+    assert f"badge={BADGE}" in html and "receipt=" in html
+    assert client.get(f"/v/{token}/photo").headers["Content-Type"] == "image/jpeg"
+    forged = client.get(f"/v/{forge(token, b='35050099999')}").get_data(as_text=True)
+    assert 'data-result="invalid"' in forged and "无法验证" in forged and "李明" not in forged
+    assert client.get(f"/v/{forge(token, b='35050099999')}/photo").status_code == 404

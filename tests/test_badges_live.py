@@ -1,0 +1,178 @@
+"""Across processes and real tools: a second gunicorn worker, a real QR decoder, a real browser."""
+
+import ctypes.util
+import io
+import shutil
+import subprocess
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+
+from backend.accounts.services import create_client
+from backend.agencies.services import create_agency
+from backend.officers import tokens
+from tests.factories.officers import officer
+from tests.support.live_server import LiveServer
+from tests.support.services import IN_CI, require
+
+BADGE = "35050012345"
+
+
+def need(tool_found: bool, what: str) -> None:
+    if tool_found:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {what} is missing (bash deploy/test-tools.sh installs it)")
+    pytest.skip(f"{what} not installed (bash deploy/test-tools.sh)")
+
+
+def http(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> dict:
+    import json
+
+    request = urllib.request.Request(
+        url,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        data=json.dumps(body).encode() if body is not None else None,
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def server_env(committed, tmp_path):
+    app = committed
+    with app.app_context():
+        create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
+        issued = create_client("MKT", actor="test")
+    env = {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "BADGE_KEYS_DIR": app.config["BADGE_KEYS_DIR"],
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
+        "VERIFY_RATE_LIMIT_PER_MINUTE": "0",
+        "DEMO_DATA": "0",
+    }
+    return app, env, {"client_id": issued.client.client_id, "client_secret": issued.secret}
+
+
+def register(server: LiveServer, credentials: dict) -> dict:
+    token = http("POST", f"{server.url}/api/v1/auth/token", credentials)["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    http("PUT", f"{server.url}/api/v1/publish/officers/{BADGE}", officer(), headers)
+    return headers
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cache", ["memory", "redis"])
+def test_a_revocation_is_seen_by_every_worker_within_a_second(server_env, cache):
+    app, env, credentials = server_env
+    if cache == "redis":
+        env["REDIS_URL"] = require("REDIS_URL", "Redis")
+    with app.test_request_context():
+        token = tokens.issue("MKT", BADGE).token
+    with LiveServer(env, workers=2) as server:
+        headers = register(server, credentials)
+        verify_url = f"{server.url}/api/v1/badges/verify?token={token}"
+        # Fresh connections spread over both workers, and warm both workers' caches.
+        assert {http("GET", verify_url)["result"] for _ in range(20)} == {"valid"}
+        http(
+            "POST",
+            f"{server.url}/api/v1/publish/officers/{BADGE}/status",
+            {"status": "revoked", "reason": "离职"},
+            headers,
+        )
+        revoked_at = time.monotonic()
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - revoked_at)) if cache == "memory" else 0)
+        results = [http("GET", verify_url)["result"] for _ in range(20)]
+        assert time.monotonic() - revoked_at < 5
+        assert set(results) == {"revoked"}
+
+
+def test_the_printed_badge_qr_decodes_to_a_url_that_verifies(client, auth, db_session, app):
+    need(ctypes.util.find_library("zbar") is not None, "libzbar0 (QR decoder)")
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    from tests.factories import AgencyFactory
+
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    headers = auth.headers("MKT")
+    client.put(f"/api/v1/publish/officers/{BADGE}", json=officer(), headers=headers)
+    png = client.get(f"/api/v1/publish/officers/{BADGE}/badge.png", headers=headers)
+    assert png.status_code == 200 and png.headers["Content-Type"] == "image/png"
+    (symbol,) = decode(Image.open(io.BytesIO(png.data)))
+    url = symbol.data.decode()
+    assert url.startswith(app.config["PUBLIC_BASE_URL"] + "/v/")
+    page = client.get(urlsplit(url).path).get_data(as_text=True)
+    assert 'data-result="valid"' in page and "李明" in page
+    svg = client.get(f"/api/v1/publish/officers/{BADGE}/badge.svg", headers=headers)
+    assert svg.status_code == 200 and "李明" in svg.get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_the_verify_page_in_a_real_browser(server_env, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    need(browser is not None, "chromium")
+    app, env, credentials = server_env
+    with app.test_request_context():
+        token = tokens.issue("MKT", BADGE).token
+    with LiveServer(env, workers=1) as server:
+        headers = register(server, credentials)
+        pages = {}
+        for state in ("active", "suspended"):
+            if state == "suspended":
+                http(
+                    "POST",
+                    f"{server.url}/api/v1/publish/officers/{BADGE}/status",
+                    {"status": "suspended", "reason": "调离执法岗位"},
+                    headers,
+                )
+                time.sleep(1.1)  # the in-process cache's lifetime
+            shot = tmp_path / f"{state}.png"
+            dom = subprocess.run(
+                [
+                    browser,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}",
+                    "--window-size=390,844",
+                    "--dump-dom",
+                    f"{server.url}/v/{token}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout
+            subprocess.run(
+                [
+                    browser,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    f"--user-data-dir={tmp_path / 'profile'}",
+                    "--window-size=390,844",
+                    f"--screenshot={shot}",
+                    f"{server.url}/v/{token}",
+                ],
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
+            pages[state] = dom
+            assert shot.stat().st_size > 1000
+        assert 'data-result="valid"' in pages["active"] and ">有效<" in pages["active"]
+        assert 'data-result="suspended"' in pages["suspended"] and ">暂扣<" in pages["suspended"]
+        assert "李明" in pages["active"]

@@ -42,7 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     clock.init_app(app)
     search.init_app(app)
     api.init_app(app)
-    _init_badges(app)
+    _init_keys(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
@@ -68,14 +68,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _init_badges(app: Flask) -> None:
+def _init_keys(app: Flask) -> None:
+    """Two Ed25519 key rings, one per purpose: badge tokens and log checkpoints."""
     from backend.officers.keys import KeyRing
     from backend.officers.scan_log import ScanLog
 
-    keys = KeyRing(app.config["BADGE_KEYS_DIR"], app.config["BADGE_SIGNING_KEYS"])
-    if app.config["APP_ENV"] != "production":
-        keys.ensure_key()
-    app.extensions["badge_keys"] = keys
+    for name, prefix in (("badge_keys", "BADGE"), ("transparency_keys", "TRANSPARENCY")):
+        keys = KeyRing(app.config[f"{prefix}_KEYS_DIR"], app.config[f"{prefix}_SIGNING_KEYS"])
+        if app.config["APP_ENV"] != "production":
+            keys.ensure_key()
+        app.extensions[name] = keys
     app.extensions["scan_log"] = ScanLog(app, interval=app.config["SCAN_LOG_INTERVAL_SECONDS"])
 
 
@@ -87,7 +89,7 @@ def _error_payload(code: int, message: str, errors: dict | None = None) -> dict[
 
 
 def _domain_error(error: DomainError):
-    return _error_payload(error.status, error.message, error.errors), error.status, error.headers
+    return {**_error_payload(error.status, error.message, error.errors), **error.extra}, error.status, error.headers
 
 
 def _search_unavailable(error: SearchUnavailable):

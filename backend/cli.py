@@ -68,7 +68,18 @@ def register_commands(app: Flask) -> None:
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
     from backend.officers.cli import badges_cli
+    from backend.transparency.cli import transparency_cli
     from search_index.cli import search_cli
 
-    for group in (db_cli, agency_cli, client_cli, admin_cli, search_cli, demo_cli, disclosures_cli, badges_cli):
+    for group in (
+        db_cli,
+        agency_cli,
+        client_cli,
+        admin_cli,
+        search_cli,
+        demo_cli,
+        disclosures_cli,
+        badges_cli,
+        transparency_cli,
+    ):
         app.cli.add_command(group)

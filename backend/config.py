@@ -7,10 +7,15 @@ settings without touching the process environment.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
 from typing import Any
+
+# Penalties leave public view after a period: three years for organizations, one year for persons,
+# unless DISCLOSURE_PERIODS says otherwise (credit repair can end it earlier, by withdrawal).
+DEFAULT_DISCLOSURE_PERIODS = {"penalty": {"organization": 1095, "person": 365}}
 
 
 def _int(name: str, default: int) -> int:
@@ -67,6 +72,13 @@ def load(instance_path: str) -> dict[str, Any]:
         "BADGE_SIGNING_KEYS": env("BADGE_SIGNING_KEYS") or None,
         "BADGE_KEYS_DIR": env("BADGE_KEYS_DIR") or str(instance / "badge_keys"),
         "DYNAMIC_BADGE_SECONDS": _int("DYNAMIC_BADGE_SECONDS", 60),
+        # Transparency log checkpoint keys, like the badge keys but their own.
+        "TRANSPARENCY_SIGNING_KEYS": env("TRANSPARENCY_SIGNING_KEYS") or None,
+        "TRANSPARENCY_KEYS_DIR": env("TRANSPARENCY_KEYS_DIR") or str(instance / "transparency_keys"),
+        # Days a decision stays public, by category and subject type, counted from the decision date.
+        "DISCLOSURE_PERIODS": json.loads(env("DISCLOSURE_PERIODS") or json.dumps(DEFAULT_DISCLOSURE_PERIODS)),
+        "EXPIRY_JOB_SECONDS": _int("EXPIRY_JOB_SECONDS", 3600),
+        "SCHEDULER_THREAD": env("SCHEDULER_THREAD", "1") == "1",
         "OFFICER_PHOTO_MAX_BYTES": _int("OFFICER_PHOTO_MAX_BYTES", 2 * 1024 * 1024),
         "VERIFY_RATE_LIMIT_PER_MINUTE": _int("VERIFY_RATE_LIMIT_PER_MINUTE", 60),
         "SCAN_LOG_INTERVAL_SECONDS": _int("SCAN_LOG_INTERVAL_SECONDS", 1),

@@ -11,15 +11,27 @@ from typing import Any
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, message: str, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.errors = errors
         self.headers = headers or {}
+        # Fields added to the error body beside code/status/message/errors (e.g. a withdrawal notice).
+        self.extra = extra or {}
 
 
 class NotFound(DomainError):
     status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
 
 
 class Conflict(DomainError):
@@ -48,3 +60,7 @@ class RateLimited(DomainError):
 
 class PayloadTooLarge(DomainError):
     status = 413
+
+
+class Gone(DomainError):
+    status = 410

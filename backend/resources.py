@@ -4,6 +4,8 @@ from backend.accounts import routes as accounts
 from backend.agencies import routes as agencies
 from backend.disclosures import routes as disclosures
 from backend.officers import routes as officers
+from backend.supervision import routes as supervision
+from backend.transparency import routes as transparency
 
 BLUEPRINTS = (
     accounts.blp,
@@ -13,6 +15,8 @@ BLUEPRINTS = (
     officers.publish_blp,
     officers.public_blp,
     officers.badges_blp,
+    transparency.blp,
+    supervision.blp,
 )
 
 

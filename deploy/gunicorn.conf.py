@@ -20,9 +20,14 @@ wsgi_app = "backend:create_app()"
 
 def post_worker_init(worker):
     """Each worker drains the search outbox in a background thread (SEARCH_INDEXER_THREAD=0 to leave
-    it to ``flask --app backend search worker``). Leases keep two workers off the same rows."""
+    it to ``flask --app backend search worker``; leases keep two workers off the same rows) and runs
+    the periodic jobs (SCHEDULER_THREAD=0 to leave them to cron)."""
     app = worker.wsgi
     if app.config.get("SEARCH_INDEXER_THREAD"):
         from search_index.indexing import Indexer
 
         Indexer(app).start()
+    if app.config.get("SCHEDULER_THREAD"):
+        from backend.scheduler import Scheduler, default_jobs
+
+        Scheduler(app, default_jobs(app)).start()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
 import backend.models  # noqa: F401  (every table, for clean-up)
 from backend import create_app
@@ -26,6 +26,7 @@ from backend.extensions.cache import MemoryCache
 from backend.extensions.clock import FixedClock
 from backend.extensions.database import Model
 from backend.officers.scan_log import ScanLog
+from backend.transparency.models import LogHead
 from search_index import make_engine
 from search_index.indexing import Indexer
 from search_index.mappings import DEFINITIONS
@@ -81,6 +82,7 @@ def base_config(database_url: str, tmp_path) -> dict:
         "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
         "SEARCH_INDEX_PREFIX": f"test_{SESSION_TAG}",
         "BADGE_KEYS_DIR": str(tmp_path / "badge_keys"),
+        "TRANSPARENCY_KEYS_DIR": str(tmp_path / "transparency_keys"),
         # Tests write the scan log with flush(), in their own transaction.
         "SCAN_LOG_INTERVAL_SECONDS": 0,
         "DEMO_DATA": False,
@@ -188,6 +190,16 @@ def committed(app: Flask) -> Iterator[Flask]:
         with engine.begin() as conn:
             for table in reversed(Model.metadata.sorted_tables):
                 conn.execute(table.delete())
+            # The migration's one row: an empty transparency log.
+            conn.execute(insert(LogHead).values(id=1, size=0))
+
+
+@pytest.fixture(scope="session")
+def merkle_check(tmp_path_factory: pytest.TempPathFactory):
+    """The independent Merkle checker (transparency-dev/merkle, Go), built once per session."""
+    from tests.support.go_merkle import build_merkle_check
+
+    return build_merkle_check(tmp_path_factory.mktemp("merkle_check"))
 
 
 class AgencyAuth:

@@ -5,22 +5,24 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from flask import current_app, g, request
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from backend.agencies.models import Agency
 from backend.agencies.services import get_agency
 from backend.audit.services import record
-from backend.errors import Conflict, Invalid, RateLimited, Unauthorized
+from backend.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
 from backend.extensions import cache, clock, db
 from backend.extensions.cache import RateLimit
 
 from .models import AdminRole, AdminUser, AgencyClient
 
 TOKEN_AUDIENCE = "publish"
+ADMIN_AUDIENCE = "admin"
 TOKEN_ISSUER = "sanxiang"
 
 
@@ -73,45 +75,29 @@ class IssuedToken:
     token_type: str = "Bearer"
 
 
-def issue_token(client_id: str, client_secret: str) -> IssuedToken:
-    """Exchange client credentials for a short-lived JWT bound to the client's agency.
-
-    Failures count per client id and per address; past the limit every attempt is refused
-    until the window passes, so a secret cannot be guessed at speed.
-    """
+def _refuse_if_locked(keys: list[str]) -> RateLimit:
+    """Failed credentials count per account and per address; past the limit, every try is refused."""
     config = current_app.config
     rule = RateLimit(config["TOKEN_FAILURES_ALLOWED"], config["TOKEN_FAILURE_WINDOW_SECONDS"])
-    keys = [f"client:{client_id}", f"ip:{request.remote_addr}"]
     for key in keys:
-        count = int(cache.get(f"rate:token-failure:{key}") or 0)
-        if count >= rule.limit:
+        if int(cache.get(f"rate:token-failure:{key}") or 0) >= rule.limit:
             raise RateLimited(cache.ttl(f"rate:token-failure:{key}") or rule.window)
-    client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == client_id))
-    valid = (
-        client is not None
-        and client.revoked_at is None
-        and hmac.compare_digest(client.secret_hash, _hash_secret(client_secret))
-    )
-    if not valid:
-        for key in keys:
-            cache.hit("token-failure", key, rule)
-        raise Unauthorized("客户端凭证无效")
-    now = clock.now()
-    ttl = config["TOKEN_TTL_SECONDS"]
-    claims = {
-        "iss": TOKEN_ISSUER,
-        "aud": TOKEN_AUDIENCE,
-        "sub": client.client_id,
-        "agency": client.agency.code,
-        "iat": int(now.timestamp()),
-        "exp": int(now.timestamp()) + ttl,
-        "jti": uuid.uuid4().hex,
-    }
-    return IssuedToken(jwt.encode(claims, _signing_key(), algorithm="HS256"), ttl)
+    return rule
 
 
-def require_agency_token() -> Agency:
-    """Authenticate the request's bearer token; the agency is then in ``g.agency``."""
+def _count_failure(keys: list[str], rule: RateLimit) -> None:
+    for key in keys:
+        cache.hit("token-failure", key, rule)
+
+
+def _sign(claims: dict[str, Any]) -> IssuedToken:
+    now = int(clock.now().timestamp())
+    ttl = current_app.config["TOKEN_TTL_SECONDS"]
+    full = {"iss": TOKEN_ISSUER, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex, **claims}
+    return IssuedToken(jwt.encode(full, _signing_key(), algorithm="HS256"), ttl)
+
+
+def _verify(audience: str) -> dict[str, Any]:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -121,22 +107,77 @@ def require_agency_token() -> Agency:
             token,
             _signing_key(),
             algorithms=["HS256"],
-            audience=TOKEN_AUDIENCE,
+            audience=audience,
             issuer=TOKEN_ISSUER,
             # Expiry is checked against the clock port below, like every other time rule.
-            options={"require": ["exp", "iat", "sub", "agency"], "verify_exp": False, "verify_iat": False},
+            options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.InvalidTokenError:
         raise Unauthorized("令牌无效", errors={"token": ["invalid"]}) from None
     if claims["exp"] <= clock.now().timestamp():
         raise Unauthorized("令牌已过期", errors={"token": ["expired"]})
+    return claims
+
+
+def issue_token(client_id: str, client_secret: str) -> IssuedToken:
+    """Exchange client credentials for a short-lived JWT bound to the client's agency."""
+    keys = [f"client:{client_id}", f"ip:{request.remote_addr}"]
+    rule = _refuse_if_locked(keys)
+    client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == client_id))
+    valid = (
+        client is not None
+        and client.revoked_at is None
+        and hmac.compare_digest(client.secret_hash, _hash_secret(client_secret))
+    )
+    if not valid:
+        _count_failure(keys, rule)
+        raise Unauthorized("客户端凭证无效")
+    return _sign({"aud": TOKEN_AUDIENCE, "sub": client.client_id, "agency": client.agency.code})
+
+
+def require_agency_token() -> Agency:
+    """Authenticate the request's agency token; the agency is then in ``g.agency``."""
+    claims = _verify(TOKEN_AUDIENCE)
     # Checked on every call so a revoked client loses access at once, not when its token expires.
     client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == claims["sub"]))
-    if client is None or client.revoked_at is not None or client.agency.code != claims["agency"]:
+    if client is None or client.revoked_at is not None or client.agency.code != claims.get("agency"):
         raise Unauthorized("客户端已停用", errors={"token": ["client revoked"]})
     g.agency = client.agency
     g.actor = f"client:{client.client_id}"
     return client.agency
+
+
+def authenticate_admin(username: str, password: str) -> AdminUser:
+    """Check an admin user's password (rate-limited like client secrets); audited either way."""
+    keys = [f"admin:{username}", f"ip:{request.remote_addr}"]
+    rule = _refuse_if_locked(keys)
+    user = db.session.scalar(select(AdminUser).where(AdminUser.username == username))
+    if user is None or user.disabled_at is not None or not check_password_hash(user.password_hash, password):
+        _count_failure(keys, rule)
+        record(f"admin:{username}", "admin.login_failed", "admin_user", username)
+        db.session.commit()
+        raise Unauthorized("用户名或密码错误")
+    record(f"admin:{username}", "admin.login", "admin_user", username)
+    db.session.commit()
+    return user
+
+
+def issue_admin_token(username: str, password: str) -> IssuedToken:
+    user = authenticate_admin(username, password)
+    return _sign({"aud": ADMIN_AUDIENCE, "sub": user.username, "role": user.role})
+
+
+def require_admin_token(roles: tuple[str, ...]) -> AdminUser:
+    """Authenticate an admin token and check its role; the user is then in ``g.admin``."""
+    claims = _verify(ADMIN_AUDIENCE)
+    user = db.session.scalar(select(AdminUser).where(AdminUser.username == claims["sub"]))
+    if user is None or user.disabled_at is not None:
+        raise Unauthorized("账户已停用", errors={"token": ["user disabled"]})
+    if user.role not in roles:
+        raise Forbidden("无权执行此操作", errors={"role": [f"needs one of {', '.join(roles)}"]})
+    g.admin = user
+    g.actor = f"admin:{user.username}"
+    return user
 
 
 def current_agency() -> Agency:

@@ -10,3 +10,9 @@ disclosures_cli = AppGroup("disclosures", help="Disclosure maintenance jobs.")
 def recompute_deadlines() -> None:
     """Recompute deadlines counted without official calendar data, now that the data may be there."""
     click.echo(f"recomputed {services.recompute_provisional_deadlines()} provisional deadlines")
+
+
+@disclosures_cli.command("expire")
+def expire() -> None:
+    """Take penalties whose disclosure period has ended out of public view (for cron)."""
+    click.echo(f"expired {services.expire_due()} items")

@@ -33,6 +33,16 @@ class Status(enum.StrEnum):
     pending = "pending"  # registered, not yet published (the statutory clock runs)
     published = "published"
     withheld = "withheld"  # minors' cases and confidential items: never public
+    withdrawn = "withdrawn"  # 撤下: revoked, confirmed illegal, to be re-made, credit repair
+    expired = "expired"  # its disclosure period ended
+
+
+class WithdrawalReason(enum.StrEnum):
+    revoked = "revoked"  # 被依法撤销
+    confirmed_illegal = "confirmed_illegal"  # 确认违法
+    remade = "remade"  # 要求重新作出
+    credit_repair = "credit_repair"  # 信用修复
+    other = "other"
 
 
 TYPES: dict[Phase, tuple[str, ...]] = {
@@ -136,6 +146,21 @@ class Disclosure(Searchable, Model):
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     # Published after its deadline: stays true for ever, it counts against the on-time rate.
     published_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    corrected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Penalties leave public view when their disclosure period ends (see DISCLOSURE_PERIODS).
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    expired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(32))
+    withdrawal_explanation: Mapped[str | None] = mapped_column(Text)
+    withdrawal_document_no: Mapped[str | None] = mapped_column(String(100))
+    # Transparency log: the entry of the current public content, and of the withdrawal or expiry.
+    log_index: Mapped[int | None] = mapped_column(Integer)
+    removal_log_index: Mapped[int | None] = mapped_column(Integer)
+    # Salts of the log's commitments: the content's stays private (so a withdrawn text cannot be
+    # guessed from the log), the withdrawal notice's is published with the notice.
+    commitment_salt: Mapped[str | None] = mapped_column(String(32))
+    notice_salt: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)

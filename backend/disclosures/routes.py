@@ -17,6 +17,7 @@ from .schemas import (
     DisclosureSearchArgsSchema,
     DisclosureSearchSchema,
     PublicDisclosureSchema,
+    WithdrawSchema,
 )
 
 publish_blp = Blueprint(
@@ -76,6 +77,25 @@ class OwnDisclosure(MethodView):
         return services.own_view(services.get_own(g.agency, external_id))
 
 
+@publish_blp.route("/disclosures/<string:external_id>/withdraw")
+class WithdrawDisclosure(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.arguments(WithdrawSchema)
+    @publish_blp.response(200, DisclosureSchema)
+    @publish_blp.alt_response(409, description="the item is not published")
+    def post(self, body, external_id):
+        """Take a published item down at once, with an explanation (撤下); withdrawing twice changes nothing"""
+        item = services.withdraw(
+            g.agency,
+            external_id,
+            actor=g.actor,
+            document_no=body.get("document_no"),
+            reason=body["reason"],
+            explanation=body["explanation"],
+        )
+        return services.own_view(item)
+
+
 @publish_blp.route("/disclosures/<string:external_id>/deadline")
 class OwnDisclosureDeadline(MethodView):
     @publish_blp.agency_required
@@ -97,6 +117,7 @@ class PublicDisclosures(MethodView):
 @public_blp.route("/<string:disclosure_id>")
 class PublicDisclosure(MethodView):
     @public_blp.response(200, PublicDisclosureSchema)
+    @public_blp.alt_response(410, description="withdrawn or expired: the notice (when, why, log index)")
     def get(self, disclosure_id):
         """One published item"""
         return services.public_view(services.get_public(disclosure_id))

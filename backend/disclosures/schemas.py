@@ -9,7 +9,7 @@ import marshmallow as ma
 from backend.agencies.schemas import REGION_CODE
 from backend.extensions.smorest import PageArgsSchema, Schema
 
-from .models import PHASE_OF_TYPE, TYPES, Category, Phase, Status
+from .models import PHASE_OF_TYPE, TYPES, Category, Phase, Status, WithdrawalReason
 
 MAX_BULK_ITEMS = 500
 
@@ -159,6 +159,14 @@ class DisclosurePutSchema(Schema):
         return data
 
 
+class WithdrawSchema(Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.OneOf(list(WithdrawalReason)))
+    explanation = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=2000))
+    document_no = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=100), metadata={"description": "the document that revoked it"}
+    )
+
+
 class BulkItemSchema(DisclosurePutSchema):
     external_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
 
@@ -209,6 +217,13 @@ class DisclosureSchema(DeadlineStateSchema):
     public = ma.fields.Dict(metadata={"description": "exactly what citizens see"})
     privacy_report = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     published_at = ma.fields.DateTime(allow_none=True)
+    corrected_at = ma.fields.DateTime(allow_none=True)
+    expires_on = ma.fields.Date(allow_none=True)
+    withdrawn_at = ma.fields.DateTime(allow_none=True)
+    withdrawal_reason = ma.fields.String(allow_none=True)
+    withdrawal_explanation = ma.fields.String(allow_none=True)
+    log_index = ma.fields.Integer(allow_none=True)
+    removal_log_index = ma.fields.Integer(allow_none=True)
     version = ma.fields.Integer()
     public_url = ma.fields.String(allow_none=True)
 
@@ -273,6 +288,11 @@ class PublicDisclosureSchema(Schema):
     attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema))
     details = ma.fields.Dict()
     published_at = ma.fields.DateTime()
+    corrected_at = ma.fields.DateTime(allow_none=True, metadata={"description": "set when the item was corrected"})
+    log_index = ma.fields.Integer(metadata={"description": "transparency log entry of this content"})
+    commitment_salt = ma.fields.String(
+        metadata={"description": "with the content, recomputes the log entry's commitment"}
+    )
     url = ma.fields.String()
 
 

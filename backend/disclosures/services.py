@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
@@ -21,10 +22,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.agencies.models import Agency
+from backend.audit.services import record
 from backend.canonical import canonical_json, content_digest
-from backend.errors import Invalid, NotFound
+from backend.errors import Conflict, Gone, Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.timezone import china_date, today
+from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
 from search_index.mappings import DISCLOSURES
 
@@ -41,6 +44,8 @@ PUBLIC_TEXT_FIELDS = ("title", "content", "legal_basis")
 class Upserted:
     item: Disclosure
     outcome: str  # created, updated or unchanged
+    # What the transparency log must record about this change, if anything.
+    event: transparency.Event | None = None
 
     @property
     def status_code(self) -> int:
@@ -66,6 +71,7 @@ def upsert(agency: Agency, external_id: str, data: dict[str, Any], actor: str) -
         result = _apply(agency, external_id, data, existing, actor)
         if result.outcome == "unchanged":
             return result
+        _log([result])
         try:
             db.session.commit()
             return result
@@ -102,21 +108,38 @@ def bulk_upsert(agency: Agency, raw_items: list[Any], actor: str) -> list[dict[s
         if valid
         else {}
     )
-    done = [(index, _apply(agency, ext, data, existing.get(ext), actor)) for ext, (index, data) in valid.items()]
+    done, refused = [], {}
+    for ext, (index, data) in valid.items():
+        try:
+            done.append((index, _apply(agency, ext, data, existing.get(ext), actor)))
+        except Conflict as conflict:
+            refused[index] = {
+                "index": index,
+                "external_id": ext,
+                "status": 409,
+                "result": "conflict",
+                "errors": conflict.errors,
+            }
+    _log([result for _, result in done])
     try:
         db.session.commit()
     except IntegrityError:
         # Another request created some of these items meanwhile: redo one by one.
         db.session.rollback()
-        done = [(index, upsert(agency, ext, data, actor)) for ext, (index, data) in valid.items()]
+        done = [
+            (index, upsert(agency, ext, data, actor)) for ext, (index, data) in valid.items() if index not in refused
+        ]
+    results_by_index = dict(refused)
     for index, result in done:
-        results[index] = {
+        results_by_index[index] = {
             "index": index,
             "external_id": result.item.external_id,
             "status": result.status_code,
             "id": result.item.id,
             "result": result.outcome,
         }
+    for index, result in results_by_index.items():
+        results[index] = result
     return results
 
 
@@ -135,8 +158,15 @@ def _apply(agency: Agency, external_id: str, data: dict[str, Any], item: Disclos
     digest = content_digest(data)
     if item is not None and item.content_hash == digest:
         return Upserted(item, "unchanged")
+    if item is not None and item.status in (Status.withdrawn, Status.expired):
+        raise Conflict(
+            "已撤下或已到期的公示信息不能再修改；重新作出的决定请以新的编号发布",
+            errors={"external_id": [f"item is {item.status}; publish a re-made decision under a new external_id"]},
+        )
     now = clock.now()
     created = item is None
+    was_public = item is not None and item.is_public
+    before = committed_content(item) if was_public else None
     if created:
         item = Disclosure(id=uuid.uuid4().hex, agency=agency, external_id=external_id, created_at=now)
         db.session.add(item)
@@ -164,6 +194,7 @@ def _apply(agency: Agency, external_id: str, data: dict[str, Any], item: Disclos
     item.updated_at = now
     _gate(item)
     _schedule(item, publish=data["publish"], now=now)
+    event = _transition(item, was_public, before, actor, now)
     db.session.add(
         DisclosureVersion(
             disclosure=item,
@@ -175,7 +206,55 @@ def _apply(agency: Agency, external_id: str, data: dict[str, Any], item: Disclos
             created_at=now,
         )
     )
-    return Upserted(item, "created" if created else "updated")
+    return Upserted(item, "created" if created else "updated", event)
+
+
+def committed_content(item: Disclosure) -> dict[str, Any]:
+    """What the log commits to: exactly what citizens are shown of the item."""
+    return {
+        "id": item.id,
+        "agency": item.agency.code,
+        "phase": item.phase,
+        "type": item.type,
+        "category": item.category,
+        "document_no": item.document_no,
+        "decision_date": item.decision_date.isoformat() if item.decision_date else None,
+        "region": item.region_code,
+        "public": item.public,
+    }
+
+
+def _transition(
+    item: Disclosure, was_public: bool, before: dict[str, Any] | None, actor: str, now: dt.datetime
+) -> transparency.Event | None:
+    """The log event a change makes: first publication, a correction of public content, or a withholding."""
+    if item.is_public:
+        if not was_public:
+            kind = "publish"
+        elif canonical_json(before or {}) != canonical_json(committed_content(item)):
+            kind = "correct"
+            item.corrected_at = now
+        else:
+            return None
+        salt = secrets.token_bytes(16)
+        item.commitment_salt = salt.hex()
+        return transparency.Event(
+            kind, item.id, item.agency.code, actor, transparency.commitment(salt, committed_content(item))
+        )
+    if was_public:
+        return transparency.Event("withhold", item.id, item.agency.code, actor)
+    return None
+
+
+def _log(results: list[Upserted]) -> None:
+    """Append the results' events to the log in the current transaction; each item keeps its index."""
+    pending = [result for result in results if result.event is not None]
+    entries = transparency.append([result.event for result in pending])
+    for result, entry in zip(pending, entries, strict=True):
+        if result.event.event == "withhold":
+            result.item.removal_log_index = entry.index
+        else:
+            result.item.log_index = entry.index
 
 
 def _gate(item: Disclosure) -> None:
@@ -227,6 +306,94 @@ def _schedule(item: Disclosure, *, publish: bool, now: dt.datetime) -> None:
     item.published_late = bool(
         item.published_at and item.publish_deadline and china_date(item.published_at) > item.publish_deadline
     )
+    item.expires_on = _expiry(item)
+
+
+def _expiry(item: Disclosure) -> dt.date | None:
+    """The end of a decision's disclosure period, by category and subject type (DISCLOSURE_PERIODS)."""
+    periods = current_app.config["DISCLOSURE_PERIODS"].get(item.category or "", {})
+    days = periods.get(item.subject_type or "organization")
+    start = item.decision_date or (china_date(item.published_at) if item.published_at else None)
+    return start + dt.timedelta(days=days) if days and start else None
+
+
+def withdraw(
+    agency: Agency, external_id: str, *, reason: str, explanation: str, document_no: str | None, actor: str
+) -> Disclosure:
+    """Take a published item down at once, with the explanation the law requires; idempotent.
+
+    The original stays for the agency and supervisors; the log records reason and a commitment to
+    the notice, and the outbox removes the item from the index.
+    """
+    item = get_own(agency, external_id)
+    if item.status == Status.withdrawn:
+        return item
+    if item.status not in (Status.published, Status.expired):
+        raise Conflict("未公开的信息无需撤下", errors={"status": [f"item is {item.status}, not published"]})
+    now = clock.now()
+    item.status, item.withdrawn_at = Status.withdrawn, now
+    item.withdrawal_reason, item.withdrawal_explanation, item.withdrawal_document_no = reason, explanation, document_no
+    notice_salt = secrets.token_bytes(16)
+    item.notice_salt = notice_salt.hex()
+    (entry,) = transparency.append(
+        [
+            transparency.Event(
+                "withdraw",
+                item.id,
+                agency.code,
+                actor,
+                transparency.commitment(notice_salt, withdrawal_notice(item)),
+                {"reason": reason},
+            )
+        ]
+    )
+    item.removal_log_index = entry.index
+    record(actor, "disclosure.withdraw", "disclosure", item.id, reason=reason, document_no=document_no)
+    db.session.commit()
+    return item
+
+
+def withdrawal_notice(item: Disclosure) -> dict[str, Any]:
+    """What the withdrawal log entry commits to; with ``notice_salt`` anyone can check it."""
+    return {
+        "id": item.id,
+        "reason": item.withdrawal_reason,
+        "explanation": item.withdrawal_explanation,
+        "document_no": item.withdrawal_document_no,
+    }
+
+
+def expire_due(batch: int = 500) -> int:
+    """Move penalties whose disclosure period has ended out of public view; idempotent, for the scheduler."""
+    expired = 0
+    on = today()
+    while True:
+        items = db.session.scalars(
+            select(Disclosure)
+            .where(Disclosure.status == Status.published, Disclosure.expires_on < on)
+            .order_by(Disclosure.expires_on)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not items:
+            return expired
+        now = clock.now()
+        entries = transparency.append(
+            [
+                transparency.Event(
+                    "expire",
+                    item.id,
+                    item.agency.code,
+                    "system:expiry",
+                    detail={"expires_on": item.expires_on.isoformat()},
+                )
+                for item in items
+            ]
+        )
+        for item, entry in zip(items, entries, strict=True):
+            item.status, item.expired_at, item.removal_log_index = Status.expired, now, entry.index
+        db.session.commit()
+        expired += len(items)
 
 
 def recompute_provisional_deadlines() -> int:
@@ -366,10 +533,48 @@ def public_url(item: Disclosure) -> str:
 
 
 def get_public(disclosure_id: str) -> Disclosure:
+    """A published item; a withdrawn or expired one answers 410 with its notice."""
     item = db.session.get(Disclosure, disclosure_id) if len(disclosure_id) <= 32 else None
+    if item is not None and item.status in (Status.withdrawn, Status.expired):
+        raise Gone(
+            "该公示信息已撤下" if item.status == Status.withdrawn else "该公示信息已过公示期",
+            extra=removal_notice(item),
+        )
     if item is None or not item.is_public:
         raise NotFound("未找到该公示信息", errors={"id": [f"no public item {disclosure_id!r}"]})
     return item
+
+
+def removal_notice(item: Disclosure) -> dict[str, Any]:
+    if item.status == Status.withdrawn:
+        return {
+            "id": item.id,
+            "withdrawn_at": item.withdrawn_at.isoformat(),
+            "reason": item.withdrawal_reason,
+            "reason_label": WITHDRAWAL_LABELS[item.withdrawal_reason],
+            "explanation": item.withdrawal_explanation,
+            "document_no": item.withdrawal_document_no,
+            "log_index": item.removal_log_index,
+            "published_log_index": item.log_index,
+            "notice_salt": item.notice_salt,
+        }
+    return {
+        "id": item.id,
+        "expired_at": item.expired_at.isoformat(),
+        "reason": "expired",
+        "reason_label": "公示期满",
+        "log_index": item.removal_log_index,
+        "published_log_index": item.log_index,
+    }
+
+
+WITHDRAWAL_LABELS = {
+    "revoked": "被依法撤销",
+    "confirmed_illegal": "被确认违法",
+    "remade": "被要求重新作出",
+    "credit_repair": "信用修复",
+    "other": "其他原因",
+}
 
 
 def public_view(item: Disclosure) -> dict[str, Any]:
@@ -394,6 +599,9 @@ def public_view(item: Disclosure) -> dict[str, Any]:
         "attachments": public["attachments"],
         "details": public["details"],
         "published_at": item.published_at,
+        "corrected_at": item.corrected_at,
+        "log_index": item.log_index,
+        "commitment_salt": item.commitment_salt,
         "url": public_url(item),
     }
 

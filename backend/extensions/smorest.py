@@ -44,6 +44,7 @@ MESSAGES_ZH = {
 }
 
 BEARER_SCHEME = "AgencyBearer"
+ADMIN_SCHEME = "AdminBearer"
 
 
 class Api(flask_smorest.Api):
@@ -56,6 +57,15 @@ class Api(flask_smorest.Api):
                 "scheme": "bearer",
                 "bearerFormat": "JWT",
                 "description": "Agency client token from POST /api/v1/auth/token",
+            },
+        )
+        self.spec.components.security_scheme(
+            ADMIN_SCHEME,
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "Admin user token from POST /api/v1/admin/auth/token",
             },
         )
 
@@ -88,14 +98,35 @@ class Blueprint(flask_smorest.Blueprint):
             return func(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
-        wrapper._apidoc["auth"] = True
+        wrapper._apidoc["auth"] = BEARER_SCHEME
         return wrapper
 
     @staticmethod
+    def admin_required(*roles: str) -> Callable[[Callable], Callable]:
+        """Require an admin token of one of ``roles``; the user is then ``g.admin``."""
+
+        def decorator(func: Callable) -> Callable:
+            @wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                from backend.accounts.services import require_admin_token
+
+                require_admin_token(roles)
+                return func(*args, **kwargs)
+
+            wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+            wrapper._apidoc["auth"] = ADMIN_SCHEME
+            return wrapper
+
+        return decorator
+
+    @staticmethod
     def _prepare_auth_doc(doc: dict, doc_info: dict, *, app: Flask, **_kwargs: Any) -> dict:
-        if doc_info.get("auth", False):
+        scheme = doc_info.get("auth")
+        if scheme:
             doc.setdefault("responses", {})["401"] = http.HTTPStatus(401).name
-            doc["security"] = [{BEARER_SCHEME: []}]
+            if scheme == ADMIN_SCHEME:
+                doc["responses"]["403"] = http.HTTPStatus(403).name
+            doc["security"] = [{scheme: []}]
         return doc
 
     @staticmethod

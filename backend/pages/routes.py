@@ -4,7 +4,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from backend.disclosures import services as disclosures
 from backend.disclosures.models import DETAIL_LABELS, LABELS
 from backend.disclosures.schemas import DisclosureSearchArgsSchema
-from backend.errors import NotFound, RateLimited
+from backend.errors import Gone, NotFound, RateLimited
 from backend.officers import services as officers
 from backend.officers.routes import limit_verification
 from backend.timezone import CHINA
@@ -36,6 +36,8 @@ def search_page():
 def disclosure_page(disclosure_id: str):
     try:
         item = disclosures.public_view(disclosures.get_public(disclosure_id))
+    except Gone as gone:
+        return render_template("removed.html", notice=gone.extra, message=gone.message), 410
     except NotFound:
         return render_template("not_found.html"), 404
     return render_template("disclosure.html", item=item, labels=LABELS, detail_labels=DETAIL_LABELS)

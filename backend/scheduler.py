@@ -1,0 +1,65 @@
+"""Periodic jobs in a background thread of each web worker (``make run``); cron can run the same
+jobs through their CLI commands instead. A cache lock keeps two workers sharing Redis from running
+one job at once; every job is idempotent, so an overlap without Redis is harmless."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+
+from backend.extensions import cache
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+class Scheduler:
+    def __init__(self, app: Flask, jobs: list[Job]) -> None:
+        self.app = app
+        self.jobs = jobs
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run_due(self, last_run: dict[str, float]) -> None:
+        now = time.monotonic()
+        for job in self.jobs:
+            if now - last_run.get(job.name, float("-inf")) < job.every_seconds:
+                continue
+            last_run[job.name] = now
+            with self.app.app_context():
+                if not cache.add(f"lock:job:{job.name}", "1", ttl=job.every_seconds):
+                    continue
+                try:
+                    outcome = job.run()
+                    log.info("job %s: %s", job.name, outcome)
+                except Exception:
+                    log.exception("job %s failed; it runs again next time", job.name)
+
+    def _loop(self) -> None:
+        last_run: dict[str, float] = {}
+        while not self._stop.wait(5.0 if last_run else 0):
+            self.run_due(last_run)
+
+
+def default_jobs(app: Flask) -> list[Job]:
+    from backend.disclosures.services import expire_due
+
+    return [Job("expire-disclosures", app.config["EXPIRY_JOB_SECONDS"], expire_due)]

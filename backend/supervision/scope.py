@@ -1,0 +1,26 @@
+"""Which agencies an admin user may see: a handler their own, a supervisor their region and below."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, true
+
+from backend.accounts.models import AdminRole, AdminUser
+from backend.agencies.models import Agency
+
+
+def region_prefix(region_code: str) -> str:
+    """350000 -> 35, 350500 -> 3505, 350502 -> 350502: the codes below a division share its prefix."""
+    if region_code.endswith("0000"):
+        return region_code[:2]
+    if region_code.endswith("00"):
+        return region_code[:4]
+    return region_code
+
+
+def visible_agencies(user: AdminUser) -> ColumnElement[bool]:
+    """A condition on Agency for what ``user`` may see."""
+    if user.role == AdminRole.admin:
+        return true()
+    if user.role == AdminRole.handler:
+        return Agency.id == user.agency_id
+    return Agency.region_code.like(region_prefix(user.region_code or "") + "%")

@@ -1,0 +1,272 @@
+"""Appending to the log, signed checkpoints, proofs, and the audit that recomputes everything.
+
+Appends happen inside the transaction of the change they record and lock the head row, so an
+event is in the log if and only if its change committed, and no two entries share an index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import insert, select, tuple_
+
+from backend.canonical import canonical_json
+from backend.errors import Invalid
+from backend.extensions import clock, db
+from backend.officers.keys import KeyRing
+
+from . import merkle
+from .models import Checkpoint, LogEntry, LogHead, MerkleNode
+
+MAX_ENTRIES_PER_PAGE = 1000
+CHECKPOINT_ORIGIN = "sanxiang-transparency-log"
+
+
+@dataclass(frozen=True)
+class Event:
+    event: str  # publish, correct, withdraw, expire, withhold, credential_status
+    item_id: str
+    agency: str
+    actor: str
+    commitment: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+def commitment(salt: bytes, public: Mapping[str, Any]) -> str:
+    """A salted hash of what citizens saw: provable with the salt, useless to a dictionary attack."""
+    return hashlib.sha256(salt + canonical_json(public).encode()).hexdigest()
+
+
+def entry_bytes(entry: LogEntry) -> bytes:
+    """The bytes a leaf hashes: every column of the entry but the hash itself, canonically."""
+    return canonical_json(
+        {
+            "index": entry.index,
+            "event": entry.event,
+            "item_id": entry.item_id,
+            "agency": entry.agency,
+            "actor": entry.actor,
+            "time": entry.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "commitment": entry.commitment,
+            "detail": entry.detail,
+        }
+    ).encode()
+
+
+class DatabaseNodes:
+    """Complete-subtree hashes from the database, fetched in one query per proof."""
+
+    def nodes(self, keys: Collection[merkle.Key]) -> Mapping[merkle.Key, bytes]:
+        if not keys:
+            return {}
+        rows = db.session.execute(
+            select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
+                tuple_(MerkleNode.level, MerkleNode.idx).in_(list(keys))
+            )
+        )
+        found = {(level, idx): bytes(hash_) for level, idx, hash_ in rows}
+        missing = set(keys) - set(found)
+        if missing:
+            raise LookupError(f"transparency log nodes missing: {sorted(missing)[:5]}")
+        return found
+
+
+def append(events: Sequence[Event]) -> list[LogEntry]:
+    """Append in the current transaction; the caller commits with the change the events record.
+
+    No autoflush here: the caller usually still sets the entries' indexes on the changed rows, and
+    one UPDATE per row (not two) keeps their versions honest.
+    """
+    if not events:
+        return []
+    with db.session.no_autoflush:
+        head = db.session.scalar(select(LogHead).where(LogHead.id == 1).with_for_update())
+        size = head.size
+        frontier = DatabaseNodes().nodes(merkle.append_keys(size))
+        now = clock.now()
+        entries = []
+        for offset, event in enumerate(events):
+            entry = LogEntry(
+                index=size + offset,
+                event=event.event,
+                item_id=event.item_id,
+                agency=event.agency,
+                actor=event.actor,
+                at=now,
+                commitment=event.commitment,
+                detail=dict(event.detail),
+            )
+            entry.leaf_hash = merkle.leaf_hash(entry_bytes(entry))
+            entries.append(entry)
+        nodes = merkle.appended_nodes(size, frontier, [entry.leaf_hash for entry in entries])
+        db.session.execute(insert(LogEntry), [_row(entry) for entry in entries])
+        db.session.execute(
+            insert(MerkleNode), [{"level": level, "idx": idx, "hash": hash_} for (level, idx), hash_ in nodes]
+        )
+        head.size = size + len(entries)
+    return entries
+
+
+def _row(entry: LogEntry) -> dict[str, Any]:
+    return {
+        column: getattr(entry, column)
+        for column in ("index", "leaf_hash", "event", "item_id", "agency", "actor", "at", "commitment", "detail")
+    }
+
+
+def tree_size() -> int:
+    return db.session.scalar(select(LogHead.size).where(LogHead.id == 1)) or 0
+
+
+def root_at(size: int) -> bytes:
+    return merkle.root(size, DatabaseNodes()) if size else merkle.EMPTY_ROOT
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+def key_ring() -> KeyRing:
+    return current_app.extensions["transparency_keys"]
+
+
+def signed_message(size: int, root_hash: bytes, timestamp: dt.datetime) -> bytes:
+    """What a checkpoint signature covers (documented in README for independent verifiers)."""
+    stamp = timestamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{CHECKPOINT_ORIGIN}\n{size}\n{root_hash.hex()}\n{stamp}\n".encode()
+
+
+def checkpoint() -> Checkpoint:
+    """The signed head of the tree as it is now; one signature per tree size, kept for audits."""
+    size = tree_size()
+    stored = db.session.get(Checkpoint, size)
+    if stored is not None:
+        return stored
+    root_hash = root_at(size)
+    timestamp = clock.now().replace(microsecond=0)
+    key = key_ring().signing_key()
+    signature = key.private.sign(signed_message(size, root_hash, timestamp)).hex()
+    made = Checkpoint(tree_size=size, root_hash=root_hash, timestamp=timestamp, signature=signature, key_id=key.kid)
+    db.session.add(made)
+    try:
+        db.session.commit()
+    except Exception:  # another worker signed this size at the same moment: serve theirs
+        db.session.rollback()
+        return db.session.get(Checkpoint, size) or made
+    return made
+
+
+# -- reading ----------------------------------------------------------------------------------
+def entries(start: int, end: int) -> list[LogEntry]:
+    if start < 0 or end <= start or end - start > MAX_ENTRIES_PER_PAGE:
+        raise Invalid("条目范围有误", errors={"end": [f"need 0 <= start < end <= start + {MAX_ENTRIES_PER_PAGE}"]})
+    return list(
+        db.session.scalars(
+            select(LogEntry).where(LogEntry.index >= start, LogEntry.index < end).order_by(LogEntry.index)
+        )
+    )
+
+
+def _size_or_current(size: int | None) -> int:
+    current = tree_size()
+    if size is None:
+        return current
+    if not 0 < size <= current:
+        raise Invalid("树大小超出范围", errors={"tree_size": [f"must be between 1 and {current}"]})
+    return size
+
+
+def inclusion(index: int, size: int | None) -> dict[str, Any]:
+    size = _size_or_current(size)
+    if not 0 <= index < size:
+        raise Invalid("索引超出范围", errors={"index": [f"must be below tree_size {size}"]})
+    return {"index": index, "tree_size": size, "hashes": merkle.inclusion_proof(index, size, DatabaseNodes())}
+
+
+def consistency(first: int, second: int | None) -> dict[str, Any]:
+    second = _size_or_current(second)
+    if not 0 < first <= second:
+        raise Invalid("树大小超出范围", errors={"first": [f"must be between 1 and {second}"]})
+    return {"first": first, "second": second, "hashes": merkle.consistency_proof(first, second, DatabaseNodes())}
+
+
+# -- the audit --------------------------------------------------------------------------------
+@dataclass
+class AuditReport:
+    size: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def audit(batch: int = 5000) -> AuditReport:
+    """Recompute the tree from the stored entries: every leaf, every signed checkpoint, the root.
+
+    Catches an entry altered or deleted in the database (its leaf no longer matches, or an
+    index is missing), a leaf rewritten with its hash (the stored nodes and signed roots no
+    longer match), and a checkpoint whose signature does not verify.
+    """
+    report = AuditReport(size=tree_size())
+    checkpoints = {c.tree_size: c for c in db.session.scalars(select(Checkpoint))}
+    stored_leaves = _stream(
+        select(MerkleNode.idx, MerkleNode.hash).where(MerkleNode.level == 0).order_by(MerkleNode.idx), batch
+    )
+    frontier: dict[merkle.Key, bytes] = {}
+    expected = 0
+    for entry in _stream(select(LogEntry).order_by(LogEntry.index), batch, scalars=True):
+        while expected < entry.index:
+            report.problems.append(f"entry {expected} is missing")
+            expected += 1
+        recomputed = merkle.leaf_hash(entry_bytes(entry))
+        if recomputed != entry.leaf_hash:
+            report.problems.append(f"entry {entry.index} was altered: its content no longer matches its leaf hash")
+        stored = next(stored_leaves, None)
+        if stored is None or stored[0] != entry.index or bytes(stored[1]) != recomputed:
+            report.problems.append(f"entry {entry.index} does not match the stored tree")
+        frontier = _extend(frontier, entry.index, recomputed)
+        expected = entry.index + 1
+        _check_checkpoint(checkpoints.pop(expected, None), expected, frontier, report)
+    while expected < report.size:
+        report.problems.append(f"entry {expected} is missing")
+        expected += 1
+    for size in sorted(checkpoints):
+        report.problems.append(f"checkpoint at size {size} is beyond the entries kept")
+    if report.size and not report.problems and root_at(report.size) != _frontier_root(report.size, frontier):
+        report.problems.append("the stored tree's root differs from the root recomputed from the entries")
+    return report
+
+
+def _stream(statement: Any, batch: int, scalars: bool = False) -> Iterator[Any]:
+    result = db.session.execute(statement.execution_options(yield_per=batch))
+    yield from (result.scalars() if scalars else result)
+
+
+def _extend(frontier: dict[merkle.Key, bytes], size: int, leaf: bytes) -> dict[merkle.Key, bytes]:
+    new = dict(merkle.appended_nodes(size, frontier, [leaf]))
+    keys = set(merkle.append_keys(size + 1))
+    return {key: value for key, value in {**frontier, **new}.items() if key in keys}
+
+
+def _frontier_root(size: int, frontier: Mapping[merkle.Key, bytes]) -> bytes:
+    return merkle.root(size, merkle.MemoryNodes(dict(frontier)))
+
+
+def _check_checkpoint(
+    checkpoint_: Checkpoint | None, size: int, frontier: Mapping[merkle.Key, bytes], report: AuditReport
+) -> None:
+    if checkpoint_ is None:
+        return
+    if bytes(checkpoint_.root_hash) != _frontier_root(size, frontier):
+        report.problems.append(f"signed checkpoint at size {size} does not match the entries: history was rewritten")
+    key = key_ring().get(checkpoint_.key_id)
+    message = signed_message(size, bytes(checkpoint_.root_hash), checkpoint_.timestamp)
+    try:
+        if key is None:
+            raise ValueError("unknown key")
+        key.public.verify(bytes.fromhex(checkpoint_.signature), message)
+    except Exception:
+        report.problems.append(f"checkpoint at size {size} has a signature that does not verify")

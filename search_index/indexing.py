@@ -192,6 +192,10 @@ class Indexer:
                 for doc_id, version in tombstones.items()
             ]
             engine.write(definition, changes)
+            if any(isinstance(change, Deletion) for change in changes):
+                # A withdrawal must leave public search within a second; this thread is off the request
+                # path, so making the deletion visible now costs no request anything.
+                engine.refresh(definition)
         session.rollback()
 
     # -- background thread -------------------------------------------------------------

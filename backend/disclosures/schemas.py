@@ -94,24 +94,33 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
 
 
 class DisclosurePutSchema(Schema):
-    """An item as an agency's case system submits it."""
+    """An item as an agency's case system submits it. An optional field may be null: null is absent."""
 
     phase = ma.fields.String(required=True, validate=ma.validate.OneOf(list(Phase)))
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(list(PHASE_OF_TYPE)))
     title = _text(max_length=200)
-    content = ma.fields.String(validate=ma.validate.Length(max=100_000))
-    legal_basis = ma.fields.String(validate=ma.validate.Length(max=10_000))
-    region = ma.fields.String(validate=REGION_CODE, metadata={"description": "default: the agency's region"})
-    effective_from = ma.fields.Date()
-    effective_until = ma.fields.Date()
-    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), validate=ma.validate.Length(max=50))
-    details = ma.fields.Dict(metadata={"description": "type-specific fields (power, inspection_list, ...)"})
-    category = ma.fields.String(validate=ma.validate.OneOf(list(Category)))
-    document_no = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "文书号"})
-    decision_date = ma.fields.Date()
-    subject_type = ma.fields.String(validate=ma.validate.OneOf(["person", "organization"]))
-    subject_name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    content = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=100_000))
+    legal_basis = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=10_000))
+    region = ma.fields.String(
+        allow_none=True, validate=REGION_CODE, metadata={"description": "default: the agency's region"}
+    )
+    effective_from = ma.fields.Date(allow_none=True)
+    effective_until = ma.fields.Date(allow_none=True)
+    attachments = ma.fields.List(
+        ma.fields.Nested(AttachmentSchema), allow_none=True, validate=ma.validate.Length(max=50)
+    )
+    details = ma.fields.Dict(
+        allow_none=True, metadata={"description": "type-specific fields (power, inspection_list, ...)"}
+    )
+    category = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(list(Category)))
+    document_no = ma.fields.String(
+        allow_none=True, validate=ma.validate.Length(min=1, max=100), metadata={"description": "文书号"}
+    )
+    decision_date = ma.fields.Date(allow_none=True)
+    subject_type = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["person", "organization"]))
+    subject_name = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=200))
     subject_id = ma.fields.String(
+        allow_none=True,
         validate=ma.validate.Length(min=1, max=64),
         metadata={"description": "统一社会信用代码, or a person's ID number (never public)"},
     )
@@ -143,7 +152,7 @@ class DisclosurePutSchema(Schema):
             and data["effective_until"] < data["effective_from"]
         ):
             errors["effective_until"] = ["before effective_from"]
-        if "details" in data and "details" not in errors:
+        if data.get("details") is not None and "details" not in errors:
             details_errors = DETAILS_SCHEMAS.get(type_, FreeDetailsSchema)().validate(data["details"])
             if details_errors:
                 errors["details"] = details_errors
@@ -154,7 +163,7 @@ class DisclosurePutSchema(Schema):
     def normalize(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         if data["type"] == "inspection_result":
             data["category"] = "inspection"
-        if data["type"] in DETAILS_SCHEMAS and "details" in data:
+        if data["type"] in DETAILS_SCHEMAS and data.get("details") is not None:
             data["details"] = DETAILS_SCHEMAS[data["type"]]().load(data["details"])
         return data
 

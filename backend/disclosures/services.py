@@ -441,32 +441,12 @@ def own_view(item: Disclosure) -> dict[str, Any]:
 
 
 DISCLOSURE_VIEW_FIELDS = (
-    "id",
-    "external_id",
-    "status",
-    "phase",
-    "type",
-    "category",
-    "title",
-    "content",
-    "legal_basis",
-    "region_code",
-    "effective_from",
-    "effective_until",
-    "attachments",
-    "details",
-    "document_no",
-    "decision_date",
-    "subject_type",
-    "subject_name",
-    "subject_id",
-    "minor",
-    "confidential",
-    "public",
-    "privacy_report",
-    "published_at",
-    "version",
-)
+    "id", "external_id", "status", "phase", "type", "category", "title", "content", "legal_basis", "region_code",
+    "effective_from", "effective_until", "attachments", "details", "document_no", "decision_date", "subject_type",
+    "subject_name", "subject_id", "minor", "confidential", "public", "privacy_report", "published_at", "version",
+    "corrected_at", "expires_on", "withdrawn_at", "withdrawal_reason", "withdrawal_explanation", "log_index",
+    "removal_log_index",
+)  # fmt: skip
 
 
 @dataclass

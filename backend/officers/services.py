@@ -29,6 +29,7 @@ from backend.canonical import content_digest
 from backend.errors import Invalid, NotFound
 from backend.extensions import cache, clock, db, search
 from backend.timezone import today
+from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
 from search_index.mappings import OFFICERS
 
@@ -144,6 +145,13 @@ def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: s
     officer.status, officer.status_reason, officer.status_changed_at = status, reason, clock.now()
     record(
         actor, "officer.status", "officer", f"{agency.code}/{badge_no}", before=previous, after=status, reason=reason
+    )
+    transparency.append(
+        [
+            transparency.Event(
+                "credential_status", f"{agency.code}/{badge_no}", agency.code, actor, detail={"status": status}
+            )
+        ]
     )
     db.session.commit()
     _forget(agency.code, badge_no)

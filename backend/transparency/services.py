@@ -212,32 +212,43 @@ def audit(batch: int = 5000) -> AuditReport:
     """
     report = AuditReport(size=tree_size())
     checkpoints = {c.tree_size: c for c in db.session.scalars(select(Checkpoint))}
-    stored_leaves = _stream(
+    entries_ = _stream(select(LogEntry).order_by(LogEntry.index), batch, scalars=True)
+    leaves = _stream(
         select(MerkleNode.idx, MerkleNode.hash).where(MerkleNode.level == 0).order_by(MerkleNode.idx), batch
     )
     frontier: dict[merkle.Key, bytes] = {}
-    expected = 0
-    for entry in _stream(select(LogEntry).order_by(LogEntry.index), batch, scalars=True):
-        while expected < entry.index:
-            report.problems.append(f"entry {expected} is missing")
-            expected += 1
-        recomputed = merkle.leaf_hash(entry_bytes(entry))
-        if recomputed != entry.leaf_hash:
-            report.problems.append(f"entry {entry.index} was altered: its content no longer matches its leaf hash")
-        stored = next(stored_leaves, None)
-        if stored is None or stored[0] != entry.index or bytes(stored[1]) != recomputed:
-            report.problems.append(f"entry {entry.index} does not match the stored tree")
-        frontier = _extend(frontier, entry.index, recomputed)
-        expected = entry.index + 1
-        _check_checkpoint(checkpoints.pop(expected, None), expected, frontier, report)
-    while expected < report.size:
-        report.problems.append(f"entry {expected} is missing")
-        expected += 1
+    for index, entry, stored in _aligned(report.size, entries_, leaves):
+        if entry is None:
+            report.problems.append(f"entry {index} is missing")
+            recomputed = stored or bytes(32)  # keep the tree going so later checks still mean something
+        else:
+            recomputed = merkle.leaf_hash(entry_bytes(entry))
+            if recomputed != entry.leaf_hash:
+                report.problems.append(f"entry {index} was altered: its content no longer matches its leaf hash")
+            if stored != recomputed:
+                report.problems.append(f"entry {index} does not match the stored tree")
+        frontier = _extend(frontier, index, recomputed)
+        _check_checkpoint(checkpoints.pop(index + 1, None), index + 1, frontier, report)
     for size in sorted(checkpoints):
         report.problems.append(f"checkpoint at size {size} is beyond the entries kept")
     if report.size and not report.problems and root_at(report.size) != _frontier_root(report.size, frontier):
         report.problems.append("the stored tree's root differs from the root recomputed from the entries")
     return report
+
+
+def _aligned(size: int, entries_: Iterator[LogEntry], leaves: Iterator[Any]) -> Iterator[tuple[int, Any, Any]]:
+    """(index, entry or None, stored leaf hash or None) for every index below ``size``, from two sorted streams."""
+    entry, leaf = next(entries_, None), next(leaves, None)
+    for index in range(size):
+        while entry is not None and entry.index < index:
+            entry = next(entries_, None)
+        while leaf is not None and leaf[0] < index:
+            leaf = next(leaves, None)
+        yield (
+            index,
+            entry if entry is not None and entry.index == index else None,
+            bytes(leaf[1]) if leaf is not None and leaf[0] == index else None,
+        )
 
 
 def _stream(statement: Any, batch: int, scalars: bool = False) -> Iterator[Any]:

@@ -1,0 +1,246 @@
+"""The transparency log: signed checkpoints, proofs an outside implementation accepts, an audit that
+catches tampering in the database, and appends that never share an index."""
+
+import base64
+import hashlib
+import threading
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import delete, func, select, update
+
+from backend.canonical import canonical_json
+from backend.extensions import db
+from backend.transparency import services as transparency
+from backend.transparency.models import LogEntry
+from tests.factories import AgencyFactory
+from tests.factories.disclosures import decision
+from tests.factories.officers import officer
+from tests.support.go_merkle import run_go
+
+URL = "/api/v1/publish/disclosures"
+WITHDRAWAL = {"reason": "confirmed_illegal", "explanation": "经人民法院判决确认该处罚决定违法。"}
+
+
+@pytest.fixture
+def history(client, auth, db_session, frozen_clock):
+    """Ten publications, a correction, a withdrawal and a credential suspension."""
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    headers = auth.headers("MKT")
+    ids = []
+    for n in range(10):
+        body = client.put(f"{URL}/d{n}", json=decision(document_no=f"泉市监罚〔2025〕{n}号"), headers=headers)
+        ids.append(body.get_json()["id"])
+    client.put(f"{URL}/d3", json=decision(document_no="泉市监罚〔2025〕3号", content="更正。"), headers=headers)
+    client.post(f"{URL}/d5/withdraw", json=WITHDRAWAL, headers=headers)
+    client.put("/api/v1/publish/officers/35050012345", json=officer(), headers=headers)
+    client.post(
+        "/api/v1/publish/officers/35050012345/status", json={"status": "suspended", "reason": "调岗"}, headers=headers
+    )
+    return {"ids": ids, "headers": headers}
+
+
+def get(client, path, **params):
+    response = client.get(path, query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def checkpoint_verifies(client, checkpoint) -> bool:
+    (key,) = [k for k in get(client, "/api/v1/transparency/keys")["keys"] if k["kid"] == checkpoint["key_id"]]
+    public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key["x"] + "="))
+    message = (
+        f"sanxiang-transparency-log\n{checkpoint['tree_size']}\n{checkpoint['root_hash']}\n{checkpoint['timestamp']}\n"
+    ).encode()
+    try:
+        public.verify(bytes.fromhex(checkpoint["signature"]), message)
+    except Exception:
+        return False
+    return True
+
+
+def test_the_checkpoint_is_signed_and_names_its_key(client, history):
+    checkpoint = get(client, "/api/v1/transparency/checkpoint")
+    assert checkpoint["tree_size"] == 13
+    assert len(checkpoint["root_hash"]) == 64 and checkpoint["root_hash"] == checkpoint["root_hash"].lower()
+    assert checkpoint_verifies(client, checkpoint)
+    assert not checkpoint_verifies(client, {**checkpoint, "tree_size": 12})
+    assert get(client, "/api/v1/transparency/checkpoint") == checkpoint  # one signature per size
+
+
+def test_entries_hold_no_personal_data_and_commit_to_what_citizens_saw(client, history):
+    entries = get(client, "/api/v1/transparency/entries", start=0, end=13)["entries"]
+    assert [e["index"] for e in entries] == list(range(13))
+    assert [e["event"] for e in entries[10:]] == ["correct", "withdraw", "credential_status"]
+    assert entries[12]["item_id"] == "MKT/35050012345" and entries[12]["detail"] == {"status": "suspended"}
+    text = str(entries)
+    assert "过期食品" not in text and "某食品店" not in text and "违法" not in text
+    # With the item's salt, anyone can check the entry commits to the public content.
+    item = get(client, f"/api/v1/disclosures/{history['ids'][0]}")
+    assert item["log_index"] == 0
+    from backend.disclosures.services import committed_content
+    from backend.disclosures.models import Disclosure
+
+    stored = db.session.get(Disclosure, item["id"])
+    expected = hashlib.sha256(
+        bytes.fromhex(item["commitment_salt"]) + canonical_json(committed_content(stored)).encode()
+    ).hexdigest()
+    assert entries[0]["commitment"] == expected
+
+
+def test_every_inclusion_and_consistency_proof_is_accepted_by_an_independent_implementation(
+    client, history, merkle_check
+):
+    size = get(client, "/api/v1/transparency/checkpoint")["tree_size"]
+    entries = get(client, "/api/v1/transparency/entries", start=0, end=size)["entries"]
+    roots = {}
+    checks = []
+    for n in range(1, size + 1):
+        roots[n] = transparency.root_at(n).hex()
+    for entry in entries:
+        proof = get(client, "/api/v1/transparency/proof/inclusion", index=entry["index"], tree_size=size)
+        checks.append(
+            {
+                "kind": "inclusion",
+                "leaf_hash": entry["leaf_hash"],
+                "index": entry["index"],
+                "size": size,
+                "proof": proof["hashes"],
+                "root": roots[size],
+            }
+        )
+    for first in range(1, size + 1):
+        proof = get(client, "/api/v1/transparency/proof/consistency", first=first, second=size)
+        checks.append(
+            {
+                "kind": "consistency",
+                "first": first,
+                "second": size,
+                "first_root": roots[first],
+                "second_root": roots[size],
+                "proof": proof["hashes"],
+            }
+        )
+    results = run_go(merkle_check, checks)
+    assert all(r["ok"] for r in results), [r for r in results if not r["ok"]][:3]
+    tampered = [{**checks[0], "index": 1}, {**checks[-1], "first_root": roots[1]}]
+    assert not any(r["ok"] for r in run_go(merkle_check, tampered))
+
+
+def test_anyone_can_prove_published_then_withdrawn_and_why(client, history, merkle_check):
+    withdrawn_id = history["ids"][5]
+    notice = client.get(f"/api/v1/disclosures/{withdrawn_id}").get_json()
+    checkpoint = get(client, "/api/v1/transparency/checkpoint")
+    size = checkpoint["tree_size"]
+    checks = []
+    for index in (notice["published_log_index"], notice["log_index"]):
+        (entry,) = get(client, "/api/v1/transparency/entries", start=index, end=index + 1)["entries"]
+        assert entry["item_id"] == withdrawn_id
+        proof = get(client, "/api/v1/transparency/proof/inclusion", index=index)["hashes"]
+        checks.append(
+            {
+                "kind": "inclusion",
+                "leaf_hash": entry["leaf_hash"],
+                "index": index,
+                "size": size,
+                "proof": proof,
+                "root": checkpoint["root_hash"],
+            }
+        )
+    assert all(r["ok"] for r in run_go(merkle_check, checks))
+    (withdrawal,) = get(client, "/api/v1/transparency/entries", start=notice["log_index"], end=notice["log_index"] + 1)[
+        "entries"
+    ]
+    assert withdrawal["event"] == "withdraw" and withdrawal["detail"] == {"reason": "confirmed_illegal"}
+    notice_commitment = hashlib.sha256(
+        bytes.fromhex(notice["notice_salt"])
+        + canonical_json(
+            {
+                "id": withdrawn_id,
+                "reason": notice["reason"],
+                "explanation": notice["explanation"],
+                "document_no": notice["document_no"],
+            }
+        ).encode()
+    ).hexdigest()
+    assert withdrawal["commitment"] == notice_commitment
+    assert checkpoint_verifies(client, checkpoint)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"index": 99}, "index"), ({"index": 0, "tree_size": 99}, "tree_size"), ({"index": -1}, "index")],
+)
+def test_proof_requests_out_of_range_are_422(client, history, params, field):
+    response = client.get("/api/v1/transparency/proof/inclusion", query_string=params)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert field in str(errors)
+
+
+def test_verify_passes_on_an_untouched_log(runner, history):
+    runner.invoke(args=["transparency", "checkpoint"])
+    result = runner.invoke(args=["transparency", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "ok: 13 entries" in result.output
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (lambda: update(LogEntry).where(LogEntry.index == 4).values(detail={"reason": "other"}), "entry 4 was altered"),
+        (lambda: update(LogEntry).where(LogEntry.index == 2).values(agency="XM"), "entry 2 was altered"),
+        (lambda: delete(LogEntry).where(LogEntry.index == 7), "entry 7 is missing"),
+        (lambda: delete(LogEntry).where(LogEntry.index == 12), "entry 12 is missing"),
+    ],
+    ids=["detail", "agency", "middle-row", "last-row"],
+)
+def test_verify_detects_a_row_altered_or_deleted_in_the_database(runner, history, db_session, tamper, problem):
+    runner.invoke(args=["transparency", "checkpoint"])
+    db_session.execute(tamper())
+    db_session.commit()
+    result = runner.invoke(args=["transparency", "verify"])
+    assert result.exit_code == 1
+    assert problem in result.output
+
+
+def test_verify_detects_history_rewritten_with_its_hashes(runner, history, db_session):
+    """Rewrite an entry and its leaf hash consistently: the signed checkpoint still catches it."""
+    runner.invoke(args=["transparency", "checkpoint"])
+    entry = db_session.scalar(select(LogEntry).where(LogEntry.index == 3))
+    entry.actor = "client:someone-else"
+    entry.leaf_hash = transparency.merkle.leaf_hash(transparency.entry_bytes(entry))
+    db_session.commit()
+    result = runner.invoke(args=["transparency", "verify"])
+    assert result.exit_code == 1
+    assert "entry 3 does not match the stored tree" in result.output
+    assert "history was rewritten" in result.output
+
+
+def test_concurrent_appends_never_share_an_index(committed):
+    app = committed
+    start = threading.Barrier(8)
+    errors = []
+
+    def append_many(worker: int) -> None:
+        try:
+            start.wait()
+            for n in range(10):
+                with app.app_context():
+                    transparency.append([transparency.Event("publish", f"w{worker}-{n}", "MKT", "test")] * 3)
+                    db.session.commit()
+        except Exception as exc:  # collected and reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=append_many, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with app.app_context():
+        indexes = db.session.scalars(select(LogEntry.index).order_by(LogEntry.index)).all()
+        assert indexes == list(range(240))
+        assert transparency.tree_size() == 240
+        assert db.session.scalar(select(func.count(func.distinct(LogEntry.item_id)))) == 80
+        assert transparency.audit().ok

@@ -78,8 +78,8 @@ def test_entries_hold_no_personal_data_and_commit_to_what_citizens_saw(client, h
     # With the item's salt, anyone can check the entry commits to the public content.
     item = get(client, f"/api/v1/disclosures/{history['ids'][0]}")
     assert item["log_index"] == 0
-    from backend.disclosures.services import committed_content
     from backend.disclosures.models import Disclosure
+    from backend.disclosures.services import committed_content
 
     stored = db.session.get(Disclosure, item["id"])
     expected = hashlib.sha256(

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as app_config
+from backend.complaints import notify
 from backend.errors import DomainError
 from backend.extensions import api, cache, clock, db, search
 from search_index.interfaces import SearchUnavailable
@@ -43,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     search.init_app(app)
     api.init_app(app)
     _init_keys(app)
+    notify.init_app(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]

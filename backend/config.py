@@ -79,6 +79,14 @@ def load(instance_path: str) -> dict[str, Any]:
         "DISCLOSURE_PERIODS": json.loads(env("DISCLOSURE_PERIODS") or json.dumps(DEFAULT_DISCLOSURE_PERIODS)),
         "EXPIRY_JOB_SECONDS": _int("EXPIRY_JOB_SECONDS", 3600),
         "SCHEDULER_THREAD": env("SCHEDULER_THREAD", "1") == "1",
+        # Complaints: accept within 3 working days, reply within 15 of acceptance (adjustable by local rules).
+        "COMPLAINT_ACCEPT_DAYS": _int("COMPLAINT_ACCEPT_DAYS", 3),
+        "COMPLAINT_REPLY_DAYS": _int("COMPLAINT_REPLY_DAYS", 15),
+        "COMPLAINT_RATE_LIMIT_PER_HOUR": _int("COMPLAINT_RATE_LIMIT_PER_HOUR", 10),
+        # Where a complaint about no particular agency goes (its 司法局), as a division code.
+        "DEFAULT_REGION": env("DEFAULT_REGION", "350500"),
+        "ESCALATION_JOB_SECONDS": _int("ESCALATION_JOB_SECONDS", 600),
+        "NOTIFY_JOB_SECONDS": _int("NOTIFY_JOB_SECONDS", 30),
         "OFFICER_PHOTO_MAX_BYTES": _int("OFFICER_PHOTO_MAX_BYTES", 2 * 1024 * 1024),
         "VERIFY_RATE_LIMIT_PER_MINUTE": _int("VERIFY_RATE_LIMIT_PER_MINUTE", 60),
         "SCAN_LOG_INTERVAL_SECONDS": _int("SCAN_LOG_INTERVAL_SECONDS", 1),

@@ -94,6 +94,7 @@ def load_demo_data() -> int:
             phone=phone,
             complaint_phone="12345",
             remedy_channels=REMEDY,
+            supervises=name.endswith("司法局"),
         )
     return len(AGENCIES)
 

@@ -2,6 +2,7 @@
 
 from backend.accounts import routes as accounts
 from backend.agencies import routes as agencies
+from backend.complaints import routes as complaints
 from backend.disclosures import routes as disclosures
 from backend.officers import routes as officers
 from backend.supervision import routes as supervision
@@ -16,6 +17,7 @@ BLUEPRINTS = (
     officers.public_blp,
     officers.badges_blp,
     transparency.blp,
+    complaints.blp,
     supervision.blp,
 )
 

@@ -18,9 +18,10 @@ agency_cli = DomainErrorAware("agency", help="Enforcement agencies.")
 @click.option("--address")
 @click.option("--phone")
 @click.option("--complaint-phone")
+@click.option("--supervises", is_flag=True, help="A 司法局: takes complaints with no agency of their own.")
 def create(**options) -> None:
     """Create an agency and print it as JSON."""
-    agency = services.create_agency(actor="cli", **{k: v for k, v in options.items() if v is not None})
+    agency = services.create_agency(actor="cli", **{k: v for k, v in options.items() if v not in (None, False)})
     click.echo(
         json.dumps(
             {

@@ -5,7 +5,7 @@ import enum
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.extensions.database import Model, UTCDateTime
@@ -49,6 +49,9 @@ class Agency(Searchable, Model):
     complaint_phone: Mapped[str | None] = mapped_column(String(40))
     # {"reconsideration": ["泉州市人民政府"], "litigation": ["鲤城区人民法院"]}
     remedy_channels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A 司法行政部门 that supervises enforcement in its region: complaints with no agency of their own,
+    # and overdue ones, go to it.
+    supervises: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -1,10 +1,15 @@
 import marshmallow as ma
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from backend.complaints import services as complaint_services
+from backend.complaints.models import CATEGORY_LABELS
+from backend.complaints.routes import limit_submissions
+from backend.complaints.schemas import ComplaintCreateSchema
 from backend.disclosures import services as disclosures
 from backend.disclosures.models import DETAIL_LABELS, LABELS
 from backend.disclosures.schemas import DisclosureSearchArgsSchema
-from backend.errors import Gone, NotFound, RateLimited
+from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.officers import services as officers
 from backend.officers.routes import limit_verification
 from backend.timezone import CHINA
@@ -74,3 +79,67 @@ def verify_photo(token: str):
     response = Response(photo.data, mimetype=photo.media_type)
     response.headers["Cache-Control"] = "private, max-age=60"
     return response
+
+
+# -- complaints for citizens on the web ----------------------------------------------------------
+def _form_token() -> str:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="complaint-form").dumps("form")
+
+
+def _form_token_ok(token: str) -> bool:
+    try:
+        URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="complaint-form").loads(token, max_age=3600)
+    except BadSignature:
+        return False
+    return True
+
+
+@blp.route("/complaints/new", methods=["GET", "POST"])
+def complaint_form():
+    """The web form (also what the badge page's "report this encounter" link opens)."""
+    values = {
+        key: request.values.get(key, "")
+        for key in ("category", "content", "badge", "agency", "disclosure", "receipt", "place", "contact_phone")
+    }
+    errors: dict = {}
+    if request.method == "POST":
+        if not _form_token_ok(request.form.get("form_token", "")):
+            errors = {"form": ["页面已过期，请重新提交"]}
+        else:
+            data = {
+                "category": values["category"],
+                "content": values["content"],
+                "badge_no": values["badge"] or None,
+                "agency": values["agency"] or None,
+                "disclosure_id": values["disclosure"] or None,
+                "receipt": values["receipt"] or None,
+                "place": values["place"] or None,
+                "contact_phone": values["contact_phone"] or None,
+            }
+            try:
+                limit_submissions()
+                filed = complaint_services.submit(ComplaintCreateSchema().load(data), channel="web")
+            except ma.ValidationError as error:
+                errors = error.normalized_messages()
+            except (RateLimited, Invalid) as error:
+                errors = {"form": [error.message]}
+            else:
+                return render_template("complaint_filed.html", filed=filed)
+    status = 422 if errors else 200
+    return render_template(
+        "complaint_form.html", values=values, errors=errors, categories=CATEGORY_LABELS, form_token=_form_token()
+    ), status
+
+
+@blp.get("/complaints/track")
+def complaint_track():
+    tracking_no, code = request.args.get("tracking_no", "").strip(), request.args.get("code", "").strip()
+    view, missing = None, False
+    if tracking_no and code:
+        try:
+            view = complaint_services.citizen_view(complaint_services.for_citizen(tracking_no, code))
+        except NotFound:
+            missing = True
+    return render_template("complaint_track.html", view=view, missing=missing, tracking_no=tracking_no), (
+        404 if missing else 200
+    )

@@ -20,6 +20,7 @@ class AgencyFactory(SQLAlchemyModelFactory):
     address = "泉州市丰泽区东海街道"
     phone = "0595-22000000"
     complaint_phone = "12345"
+    supervises = False
     remedy_channels = factory.LazyFunction(lambda: {"reconsideration": ["泉州市人民政府"], "litigation": []})
     created_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))
     updated_at = factory.LazyAttribute(lambda o: o.created_at)

@@ -1,0 +1,456 @@
+"""Filing, following and working complaints.
+
+Citizens hold a tracking number and a secret query code (only its hash is stored). Handlers act
+through the admin page; each action is one function here, audited, timed on the working-day
+calendar, and told to the citizen through the notification port.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from backend import workdays
+from backend.accounts.models import AdminRole, AdminUser
+from backend.agencies.models import Agency, region_ancestors
+from backend.audit.services import record
+from backend.canonical import content_digest
+from backend.disclosures.models import Disclosure
+from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.extensions import cache, clock, db
+from backend.officers.models import Officer
+from backend.supervision.scope import visible_agencies
+from backend.timezone import CHINA, china_date, today
+
+from . import notify
+from .models import CATEGORY_LABELS, STATUS_LABELS, Complaint, ComplaintEvent, Status
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
+REOPEN_DAYS = 15
+RECEIPT_MAX_AGE = 7 * 24 * 3600
+DEDUPE_SECONDS = 600
+
+EVENT_LABELS = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "assigned": "已分派",
+    "replied": "已答复",
+    "closed": "已办结",
+    "escalated": "已督办升级",
+    "reopened": "已重新办理",
+    "rated": "已评价",
+    "note": "内部备注",
+}
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def _due(start: dt.date, days: int) -> dt.date:
+    return workdays.add_working_days(start, days).due
+
+
+# -- citizens -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Filed:
+    complaint: Complaint
+    query_code: str
+    created: bool
+
+
+def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, needs_review: bool = False) -> Filed:
+    """File a complaint, routed to the agency it is about; an identical resubmission within ten
+    minutes returns the first complaint instead of a second one."""
+    digest = content_digest(
+        {
+            k: data.get(k)
+            for k in ("category", "content", "badge_no", "agency", "disclosure_id", "place", "contact_phone")
+        }
+        | {"who": openid or ""}
+    )
+    remembered = cache.get(f"complaint:dedupe:{digest}")
+    if remembered:
+        first = json.loads(remembered)
+        complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_no == first["tracking_no"]))
+        if complaint is not None:
+            return Filed(complaint, first["query_code"], created=False)
+    scan = _read_receipt(data.get("receipt"))
+    badge_no = scan["b"] if scan else data.get("badge_no")
+    officer_agency = scan["a"] if scan else data.get("agency")
+    agency, routed_by = _route(badge_no, officer_agency, data.get("disclosure_id"), data.get("region"))
+    now = clock.now()
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    for _attempt in range(5):
+        complaint = Complaint(
+            tracking_no=f"TS{china_date(now):%Y%m%d}{secrets.randbelow(10**6):06d}",
+            query_code_hash=_hash_code(code),
+            category=data["category"],
+            content=data["content"],
+            badge_no=badge_no,
+            officer_agency_code=officer_agency if badge_no else None,
+            disclosure_id=data.get("disclosure_id"),
+            place=data.get("place"),
+            occurred_at=data.get("occurred_at"),
+            contact_phone=data.get("contact_phone"),
+            scan_verified=scan is not None,
+            scanned_at=dt.datetime.fromtimestamp(scan["t"], dt.UTC) if scan else None,
+            channel=channel,
+            openid=openid,
+            notify_consent=bool(data.get("notify_consent")),
+            content_hash=digest,
+            agency=agency,
+            routed_by=routed_by,
+            status=Status.submitted,
+            needs_review=needs_review,
+            created_at=now,
+            accept_due=_due(china_date(now), current_app.config["COMPLAINT_ACCEPT_DAYS"]),
+        )
+        complaint.events.append(
+            ComplaintEvent(
+                at=now, kind="submitted", actor=f"citizen:{channel}", public=True, text=f"已转交{agency.name}办理"
+            )
+        )
+        db.session.add(complaint)
+        try:
+            db.session.commit()
+            break
+        except IntegrityError:  # the random tracking number was taken: draw another
+            db.session.rollback()
+    else:
+        raise Conflict("暂时无法生成受理编号，请重试")
+    cache.set(
+        f"complaint:dedupe:{digest}",
+        json.dumps({"tracking_no": complaint.tracking_no, "query_code": code}),
+        ttl=DEDUPE_SECONDS,
+    )
+    return Filed(complaint, code, created=True)
+
+
+def _read_receipt(receipt: str | None) -> dict[str, Any] | None:
+    """A receipt signed by the badge page proves which badge was scanned, and when."""
+    if not receipt:
+        return None
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="scan-receipt")
+    try:
+        return serializer.loads(receipt, max_age=RECEIPT_MAX_AGE)
+    except BadSignature:
+        raise Invalid("扫码凭证无效或已过期", errors={"receipt": ["invalid or older than 7 days"]}) from None
+
+
+def _route(
+    badge_no: str | None, agency_code: str | None, disclosure_id: str | None, region: str | None
+) -> tuple[Agency, str]:
+    """To the officer's agency, else the decision's, else the named agency, else the region's 司法局."""
+    if badge_no:
+        query = select(Officer).where(Officer.badge_no == badge_no)
+        if agency_code:
+            query = query.join(Officer.agency).where(Agency.code == agency_code)
+        officers = db.session.scalars(query).all()
+        if len(officers) == 1:
+            return officers[0].agency, "officer"
+    if disclosure_id:
+        disclosure = db.session.get(Disclosure, disclosure_id)
+        if disclosure is not None:
+            return disclosure.agency, "disclosure"
+    if agency_code:
+        agency = db.session.scalar(select(Agency).where(Agency.code == agency_code))
+        if agency is not None:
+            return agency, "agency"
+    return supervisor_for(region or current_app.config["DEFAULT_REGION"]), "region"
+
+
+def supervisor_for(region: str) -> Agency:
+    """The 司法局 nearest above a region: its own, else the city's, else the province's."""
+    for code in reversed(region_ancestors(region)):
+        agency = db.session.scalar(
+            select(Agency).where(Agency.supervises.is_(True), Agency.region_code == code).order_by(Agency.id)
+        )
+        if agency is not None:
+            return agency
+    raise Invalid("该地区没有受理投诉的司法行政部门", errors={"region": [f"no supervising agency for {region}"]})
+
+
+def for_citizen(tracking_no: str, code: str) -> Complaint:
+    """A complaint for whoever holds its query code; a wrong code looks exactly like no complaint."""
+    complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_no == tracking_no))
+    if complaint is None or not hmac.compare_digest(complaint.query_code_hash, _hash_code(code)):
+        raise NotFound("未找到该投诉，请核对受理编号和查询码", errors={"tracking_no": ["no complaint with this code"]})
+    return complaint
+
+
+def citizen_view(complaint: Complaint) -> dict[str, Any]:
+    reopen_until = _reopen_until(complaint)
+    return {
+        "tracking_no": complaint.tracking_no,
+        "status": complaint.status,
+        "status_label": STATUS_LABELS[complaint.status],
+        "category": complaint.category,
+        "category_label": CATEGORY_LABELS[complaint.category],
+        "created_at": complaint.created_at,
+        "agency": {"code": complaint.agency.code, "name": complaint.agency.name},
+        "accept_due": complaint.accept_due,
+        "reply_due": complaint.reply_due,
+        "timeline": [
+            {"at": e.at, "kind": e.kind, "label": EVENT_LABELS[e.kind], "text": e.text}
+            for e in complaint.events
+            if e.public
+        ],
+        "rating": complaint.rating,
+        "can_rate": complaint.status == Status.closed and complaint.rating is None,
+        "can_reopen": reopen_until is not None and clock.now() <= reopen_until,
+        "reopen_until": reopen_until,
+    }
+
+
+def _reopen_until(complaint: Complaint) -> dt.datetime | None:
+    if complaint.status != Status.closed or complaint.reopened_at is not None or complaint.closed_at is None:
+        return None
+    return complaint.closed_at + dt.timedelta(days=REOPEN_DAYS)
+
+
+def rate(complaint: Complaint, score: int, comment: str | None) -> Complaint:
+    if complaint.status != Status.closed:
+        raise Conflict("办结后才能评价", errors={"status": [f"complaint is {complaint.status}"]})
+    if complaint.rating is not None:
+        raise Conflict("已经评价过了", errors={"rating": ["already rated"]})
+    complaint.rating, complaint.rating_comment = score, comment
+    _event(complaint, "rated", "citizen", public=True, text=f"评分 {score}")
+    db.session.commit()
+    return complaint
+
+
+def reopen(complaint: Complaint, reason: str) -> Complaint:
+    """Once, within 15 days of closure: back to the handler, with a new reply deadline."""
+    until = _reopen_until(complaint)
+    if until is None or clock.now() > until:
+        raise Conflict("该投诉不能再重新办理", errors={"status": ["reopen only once, within 15 days of closure"]})
+    now = clock.now()
+    complaint.status, complaint.reopened_at, complaint.closed_at = Status.accepted, now, None
+    complaint.reply_due = _due(china_date(now), current_app.config["COMPLAINT_REPLY_DAYS"])
+    _event(complaint, "reopened", "citizen", public=True, text=reason)
+    notify.enqueue(complaint, "reopened")
+    db.session.commit()
+    return complaint
+
+
+def _event(complaint: Complaint, kind: str, actor: str, *, public: bool, text: str | None = None) -> None:
+    complaint.events.append(ComplaintEvent(at=clock.now(), kind=kind, actor=actor, public=public, text=text))
+
+
+# -- handlers and supervisors -------------------------------------------------------------------
+def _visible(user: AdminUser) -> Any:
+    """Handlers see their agency's complaints and those escalated to it; supervisors their region."""
+    if user.role == AdminRole.handler:
+        return or_(Complaint.agency_id == user.agency_id, Complaint.escalated_to_id == user.agency_id)
+    return visible_agencies(user)
+
+
+def queue(
+    user: AdminUser,
+    *,
+    status: str | None = None,
+    agency: str | None = None,
+    category: str | None = None,
+    overdue: bool | None = None,
+    escalated: bool | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> dict:
+    conditions = [_visible(user)]
+    if status:
+        conditions.append(Complaint.status == status)
+    if agency:
+        conditions.append(Agency.code == agency)
+    if category:
+        conditions.append(Complaint.category == category)
+    if overdue is not None:
+        conditions.append(_overdue() if overdue else ~_overdue())
+    if escalated is not None:
+        conditions.append(Complaint.escalated_at.is_not(None) if escalated else Complaint.escalated_at.is_(None))
+    base = select(Complaint).join(Complaint.agency).where(*conditions)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    due = func.coalesce(Complaint.reply_due, Complaint.accept_due)
+    rows = (
+        db.session.scalars(
+            base.order_by(_open().desc(), due, Complaint.id).limit(page_size).offset((page - 1) * page_size)
+        )
+        .unique()
+        .all()
+    )
+    return {"items": rows, "total": total, "page": page, "page_size": page_size}
+
+
+def _open() -> Any:
+    return Complaint.status.in_([Status.submitted, Status.accepted])
+
+
+def _overdue() -> Any:
+    on = today()
+    return or_(
+        and_(Complaint.status == Status.submitted, Complaint.accept_due < on),
+        and_(Complaint.status == Status.accepted, Complaint.reply_due < on),
+    )
+
+
+def is_overdue(complaint: Complaint, on: dt.date | None = None) -> bool:
+    on = on or today()
+    if complaint.status == Status.submitted:
+        return complaint.accept_due < on
+    return complaint.status == Status.accepted and complaint.reply_due is not None and complaint.reply_due < on
+
+
+def for_admin(user: AdminUser, tracking_no: str) -> Complaint:
+    complaint = db.session.scalar(
+        select(Complaint).join(Complaint.agency).where(Complaint.tracking_no == tracking_no, _visible(user))
+    )
+    if complaint is None:
+        raise NotFound("未找到该投诉", errors={"tracking_no": [f"no complaint {tracking_no!r} in your scope"]})
+    return complaint
+
+
+def _require(complaint: Complaint, *statuses: Status) -> None:
+    if complaint.status not in statuses:
+        raise Conflict("当前状态不能执行该操作", errors={"status": [f"complaint is {complaint.status}"]})
+
+
+def _act(user: AdminUser, complaint: Complaint, kind: str, *, public: bool, text: str | None = None) -> None:
+    _event(complaint, kind, f"admin:{user.username}", public=public, text=text)
+    record(
+        f"admin:{user.username}",
+        f"complaint.{kind}",
+        "complaint",
+        complaint.tracking_no,
+        **({"text": text} if text and not public else {}),
+    )
+    if public:
+        notify.enqueue(complaint, kind)
+    db.session.commit()
+
+
+def accept(user: AdminUser, complaint: Complaint) -> None:
+    _require(complaint, Status.submitted)
+    now = clock.now()
+    complaint.status, complaint.accepted_at, complaint.needs_review = Status.accepted, now, False
+    complaint.reply_due = _due(china_date(now), current_app.config["COMPLAINT_REPLY_DAYS"])
+    _act(user, complaint, "accepted", public=True, text=f"请于 {complaint.reply_due} 前答复")
+
+
+def reject(user: AdminUser, complaint: Complaint, reason: str) -> None:
+    _require(complaint, Status.submitted)
+    complaint.status, complaint.closed_at = Status.rejected, clock.now()
+    _act(user, complaint, "rejected", public=True, text=reason)
+
+
+def assign(user: AdminUser, complaint: Complaint, username: str) -> None:
+    _require(complaint, Status.submitted, Status.accepted)
+    assignee = db.session.scalar(select(AdminUser).where(AdminUser.username == username))
+    if (
+        assignee is None
+        or assignee.role != AdminRole.handler
+        or assignee.agency_id not in (complaint.agency_id, complaint.escalated_to_id)
+    ):
+        raise Invalid("只能分派给本单位的办理人员", errors={"username": ["not a handler of this complaint's agency"]})
+    complaint.assigned_to = assignee
+    _act(user, complaint, "assigned", public=False, text=username)
+
+
+def reply(user: AdminUser, complaint: Complaint, text: str) -> None:
+    _require(complaint, Status.accepted)
+    complaint.status, complaint.replied_at = Status.replied, clock.now()
+    _act(user, complaint, "replied", public=True, text=text)
+
+
+def close(user: AdminUser, complaint: Complaint, summary: str | None = None) -> None:
+    _require(complaint, Status.replied)
+    complaint.status, complaint.closed_at = Status.closed, clock.now()
+    _act(user, complaint, "closed", public=True, text=summary)
+
+
+def add_note(user: AdminUser, complaint: Complaint, text: str) -> None:
+    _act(user, complaint, "note", public=False, text=text)
+
+
+def escalate(user: AdminUser | None, complaint: Complaint, reason: str) -> None:
+    """Hand the complaint up to the supervising 司法局 of its agency's region (督办)."""
+    _require(complaint, Status.submitted, Status.accepted)
+    if user is not None and user.role == AdminRole.handler and user.agency_id != complaint.agency_id:
+        raise Forbidden("只有承办单位可以提请升级", errors={"agency": ["not your agency's complaint"]})
+    supervisor = supervisor_for(complaint.agency.region_code)
+    if supervisor.id == complaint.agency_id:  # the 司法局's own complaint goes one level up
+        parent_region = region_ancestors(complaint.agency.region_code)[:-1]
+        supervisor = supervisor_for(parent_region[-1]) if parent_region else supervisor
+    complaint.escalated_to, complaint.escalated_at = supervisor, clock.now()
+    text = f"已提请{supervisor.name}督办：{reason}"
+    if user is None:
+        _event(complaint, "escalated", "system:deadline", public=True, text=text)
+        record("system:deadline", "complaint.escalated", "complaint", complaint.tracking_no, reason=reason)
+        notify.enqueue(complaint, "escalated")
+    else:
+        _act(user, complaint, "escalated", public=True, text=text)
+
+
+def escalate_overdue() -> int:
+    """The clock's job: every complaint past its deadline and not yet escalated goes up."""
+    rows = (
+        db.session.scalars(
+            select(Complaint).where(_overdue(), Complaint.escalated_at.is_(None)).order_by(Complaint.id).limit(500)
+        )
+        .unique()
+        .all()
+    )
+    for complaint in rows:
+        stage = "受理" if complaint.status == Status.submitted else "答复"
+        escalate(None, complaint, f"超过{stage}期限")
+    db.session.commit()
+    return len(rows)
+
+
+# -- supervision --------------------------------------------------------------------------------
+def hot_spots(user: AdminUser, *, date_from: dt.date, date_to: dt.date, limit: int = 10) -> dict[str, list]:
+    """Where complaints pile up in a period: officers, agencies, disclosure types (负面清单 input)."""
+    start = dt.datetime.combine(date_from, dt.time(), CHINA)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA)
+    scope = [_visible(user), Complaint.created_at >= start, Complaint.created_at < end]
+    count = func.count(Complaint.id).label("n")
+    agencies = db.session.execute(
+        select(Agency.code, Agency.name, count)
+        .join(Complaint, Complaint.agency_id == Agency.id)
+        .where(*scope)
+        .group_by(Agency.code, Agency.name)
+        .order_by(count.desc())
+        .limit(limit)
+    ).all()
+    officers = db.session.execute(
+        select(Complaint.badge_no, Agency.name, count)
+        .join(Complaint.agency)
+        .where(*scope, Complaint.badge_no.is_not(None))
+        .group_by(Complaint.badge_no, Agency.name)
+        .order_by(count.desc())
+        .limit(limit)
+    ).all()
+    types = db.session.execute(
+        select(Disclosure.type, count)
+        .join(Complaint, Complaint.disclosure_id == Disclosure.id)
+        .join(Agency, Agency.id == Complaint.agency_id)
+        .where(*scope)
+        .group_by(Disclosure.type)
+        .order_by(count.desc())
+        .limit(limit)
+    ).all()
+    return {
+        "agencies": [{"code": c, "name": n, "count": k} for c, n, k in agencies],
+        "officers": [{"badge_no": b, "agency": n, "count": k} for b, n, k in officers],
+        "disclosure_types": [{"type": t, "count": k} for t, k in types],
+    }

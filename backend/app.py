@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from http import HTTPStatus
@@ -16,6 +17,7 @@ from backend import config as app_config
 from backend.complaints import notify
 from backend.errors import DomainError
 from backend.extensions import api, cache, clock, db, search
+from miniapp_api.wechat import wechat
 from search_index.interfaces import SearchUnavailable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +31,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(app_config.load(app.instance_path))
     app.config.update(config or {})
+    # Admin page (backend/admin_pages): Flask's signed cookie session, sent to /admin only, never to
+    # scripts (HttpOnly) nor on cross-site posts (Lax); see ADMIN_COOKIE_SECURE in config.py.
+    app.config.update(
+        SESSION_COOKIE_NAME="admin_session",
+        SESSION_COOKIE_PATH="/admin",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["ADMIN_COOKIE_SECURE"],
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=app.config["ADMIN_SESSION_SECONDS"]),
+    )
     # Chinese stays readable (and a third the size) on the wire; fields keep their declared order.
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -44,18 +56,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     search.init_app(app)
     api.init_app(app)
     _init_keys(app)
+    wechat.init_app(app)
     notify.init_app(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
+    from backend.admin_pages.routes import blp as admin_pages_blp
     from backend.health.routes import blp as health_blp
     from backend.pages.routes import blp as pages_blp
     from backend.resources import register_blueprints
+    from miniapp_api.official import blp as wechat_official_blp
 
     register_blueprints(api)
     app.register_blueprint(health_blp)
     app.register_blueprint(pages_blp)
+    app.register_blueprint(wechat_official_blp)
+    app.register_blueprint(admin_pages_blp)
     app.register_blueprint(
         Blueprint(
             "swagger_ui", __name__, static_folder=swagger_ui_bundle.swagger_ui_path, static_url_path="/api/docs/static"

@@ -68,6 +68,7 @@ def register_commands(app: Flask) -> None:
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
     from backend.officers.cli import badges_cli
+    from backend.supervision.cli import supervision_cli
     from backend.transparency.cli import transparency_cli
     from search_index.cli import search_cli
 
@@ -81,5 +82,6 @@ def register_commands(app: Flask) -> None:
         disclosures_cli,
         badges_cli,
         transparency_cli,
+        supervision_cli,
     ):
         app.cli.add_command(group)

@@ -92,6 +92,34 @@ def load(instance_path: str) -> dict[str, Any]:
         "SCAN_LOG_INTERVAL_SECONDS": _int("SCAN_LOG_INTERVAL_SECONDS", 1),
         # How many reverse proxies in front set X-Forwarded-For (rate limits key on the client address).
         "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        # -- admin page sessions (backend/admin_pages) --
+        # The session cookie's Secure flag. It must stay on in production, where the page is served over
+        # HTTPS: the cookie then never travels in clear. Chromium and Firefox keep Secure cookies for
+        # http://127.0.0.1 and localhost, but Safari drops them and every browser drops them on a LAN
+        # address over http, so a login there would silently never stick; hence the default is on only
+        # when APP_ENV=production and off for `make run` and tests (Werkzeug's test client sends Secure
+        # cookies over http anyway). ADMIN_COOKIE_SECURE=1/0 overrides either way.
+        "ADMIN_COOKIE_SECURE": env("ADMIN_COOKIE_SECURE", "1" if env("APP_ENV") == "production" else "0") == "1",
+        # A login lasts at most 8 hours, and ends after 30 minutes without a request.
+        "ADMIN_SESSION_SECONDS": _int("ADMIN_SESSION_SECONDS", 8 * 3600),
+        "ADMIN_IDLE_SECONDS": _int("ADMIN_IDLE_SECONDS", 30 * 60),
+        # -- WeChat (miniapp_api): each part is off (503) until its settings are given --
+        # Where wechatpy sends API calls; tests and benches point it at a local WeChat protocol server.
+        "WECHAT_API_BASE_URL": (env("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com").rstrip("/"),
+        "WECHAT_MINIAPP_APPID": env("WECHAT_MINIAPP_APPID") or None,
+        "WECHAT_MINIAPP_SECRET": env("WECHAT_MINIAPP_SECRET") or None,
+        "WECHAT_OFFICIAL_APPID": env("WECHAT_OFFICIAL_APPID") or None,
+        "WECHAT_OFFICIAL_SECRET": env("WECHAT_OFFICIAL_SECRET") or None,
+        "WECHAT_OFFICIAL_TOKEN": env("WECHAT_OFFICIAL_TOKEN") or None,
+        "WECHAT_OFFICIAL_AES_KEY": env("WECHAT_OFFICIAL_AES_KEY") or None,
+        # Subscribe-message template for complaint updates (keywords in README), and the pages codes open.
+        "WECHAT_SUBSCRIBE_TEMPLATE_ID": env("WECHAT_SUBSCRIBE_TEMPLATE_ID") or None,
+        "WECHAT_MINIAPP_BADGE_PAGE": env("WECHAT_MINIAPP_BADGE_PAGE", "pages/verify/index"),
+        "WECHAT_MINIAPP_COMPLAINT_PAGE": env("WECHAT_MINIAPP_COMPLAINT_PAGE", "pages/complaint/detail"),
+        "WECHAT_MINIAPP_ENV_VERSION": env("WECHAT_MINIAPP_ENV_VERSION", "release"),
+        "WECHAT_TIMEOUT_SECONDS": float(env("WECHAT_TIMEOUT_SECONDS") or 3),
+        # WeChat drops a chat reply after 5 s: a search slower than this gets a short reply with a link.
+        "WECHAT_REPLY_SECONDS": float(env("WECHAT_REPLY_SECONDS") or 4),
         # flask-smorest / OpenAPI
         "API_TITLE": "行政执法三项制度 API",
         "API_VERSION": "v1",

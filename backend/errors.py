@@ -64,3 +64,14 @@ class PayloadTooLarge(DomainError):
 
 class Gone(DomainError):
     status = 410
+
+
+class ServiceUnavailable(DomainError):
+    """A service we depend on (WeChat, ...) is down, busy or not configured; ``Retry-After`` says when to retry."""
+
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any):
+        if retry_after is not None:
+            kwargs.setdefault("headers", {"Retry-After": str(retry_after)})
+        super().__init__(message, **kwargs)

@@ -3,10 +3,12 @@
 from backend.accounts.models import AdminUser, AgencyClient
 from backend.agencies.models import Agency
 from backend.audit.models import AuditEntry
+from backend.cases.models import Case, CaseRecord, CaseReview, LegalReviewer
 from backend.complaints.models import Complaint, ComplaintEvent, Notification
 from backend.disclosures.models import Disclosure, DisclosureVersion
 from backend.officers.models import BadgeScan, Officer, OfficerPhoto
 from backend.transparency.models import Checkpoint, LogEntry, LogHead, MerkleNode
+from miniapp_api.models import BadgeScene
 from search_index.indexing import SearchOutbox
 
 __all__ = [
@@ -15,11 +17,16 @@ __all__ = [
     "AgencyClient",
     "AuditEntry",
     "BadgeScan",
+    "BadgeScene",
+    "Case",
+    "CaseRecord",
+    "CaseReview",
     "Checkpoint",
     "Complaint",
     "ComplaintEvent",
     "Disclosure",
     "DisclosureVersion",
+    "LegalReviewer",
     "LogEntry",
     "LogHead",
     "MerkleNode",

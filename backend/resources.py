@@ -2,11 +2,13 @@
 
 from backend.accounts import routes as accounts
 from backend.agencies import routes as agencies
+from backend.cases import routes as cases
 from backend.complaints import routes as complaints
 from backend.disclosures import routes as disclosures
 from backend.officers import routes as officers
 from backend.supervision import routes as supervision
 from backend.transparency import routes as transparency
+from miniapp_api import routes as miniapp
 
 BLUEPRINTS = (
     accounts.blp,
@@ -16,9 +18,13 @@ BLUEPRINTS = (
     officers.publish_blp,
     officers.public_blp,
     officers.badges_blp,
+    miniapp.wxacode_blp,
     transparency.blp,
     complaints.blp,
+    cases.blp,
     supervision.blp,
+    supervision.supervision_blp,
+    miniapp.blp,
 )
 
 

@@ -1,8 +1,9 @@
 """The notification port: a citizen hears of their complaint's progress where they came from.
 
-Mini-program users who consented get a WeChat subscribe message (the adapter comes with the WeChat
-integration); anonymous web users get nothing and poll with their query code. Messages go through
-an outbox table and a delivery job, so a WeChat outage delays them but loses none.
+Mini-program users who consented get a WeChat subscribe message (``WeChatSubscribeNotifier``, used
+when the mini-program and its template are configured); anonymous web users get nothing and poll
+with their query code. Messages go through an outbox table and a delivery job, so a WeChat outage
+delays them but loses none.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from backend.extensions import clock, db
+from backend.timezone import CHINA
 
-from .models import Complaint, Notification
+from .models import STATUS_LABELS, Complaint, Notification
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -37,7 +39,42 @@ class Unconfigured:
         raise RuntimeError("no notifier configured for channel " + notification.channel)
 
 
+class WeChatSubscribeNotifier:
+    """Mini-program subscribe messages (订阅消息), through the mini-program's WeChat client.
+
+    The template needs four keywords: character_string1 (tracking number), phrase2 (status),
+    thing3 (what happened, at most 20 characters) and time4. Each ``accept`` of the user allows one
+    message, so a sent message uses the consent up; the mini-program asks again when the user opens
+    the complaint (PUT .../subscription), and what is still owed is sent on the next run.
+    """
+
+    name = "wechat"
+
+    def send(self, notification: Notification, complaint: Complaint) -> None:
+        from .services import EVENT_LABELS  # the services module imports this one
+
+        config = current_app.config
+        event = next((e for e in reversed(complaint.events) if e.public and e.kind == notification.kind), None)
+        what = (event.text if event and event.text else None) or EVENT_LABELS.get(notification.kind, notification.kind)
+        at = (event.at if event else notification.created_at).astimezone(CHINA)
+        current_app.extensions["wechat"].miniapp.wxa.send_subscribe_message(
+            notification.recipient,
+            config["WECHAT_SUBSCRIBE_TEMPLATE_ID"],
+            {
+                "character_string1": {"value": complaint.tracking_no},
+                "phrase2": {"value": STATUS_LABELS[complaint.status]},
+                "thing3": {"value": what if len(what) <= 20 else what[:19] + "…"},
+                "time4": {"value": at.strftime("%Y-%m-%d %H:%M")},
+            },
+            page=f"{config['WECHAT_MINIAPP_COMPLAINT_PAGE']}?tracking_no={complaint.tracking_no}",
+        )
+        complaint.notify_consent = False
+
+
 def init_app(app: Flask, notifier: Notifier | None = None) -> None:
+    wechat = app.extensions.get("wechat")
+    if notifier is None and wechat and wechat.miniapp and app.config["WECHAT_SUBSCRIBE_TEMPLATE_ID"]:
+        notifier = WeChatSubscribeNotifier()
     app.extensions["notifier"] = notifier or Unconfigured()
 
 

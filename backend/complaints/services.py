@@ -454,3 +454,31 @@ def hot_spots(user: AdminUser, *, date_from: dt.date, date_to: dt.date, limit: i
         "officers": [{"badge_no": b, "agency": n, "count": k} for b, n, k in officers],
         "disclosure_types": [{"type": t, "count": k} for t, k in types],
     }
+
+
+# -- admin page helpers (read-only) -------------------------------------------------------------
+def linked_officer(complaint: Complaint) -> Officer | None:
+    """The officer a complaint names, by badge number within the officer's agency; None if not one match."""
+    if not complaint.badge_no:
+        return None
+    query = select(Officer).where(Officer.badge_no == complaint.badge_no)
+    if complaint.officer_agency_code:
+        query = query.join(Officer.agency).where(Agency.code == complaint.officer_agency_code)
+    officers = db.session.scalars(query).all()
+    return officers[0] if len(officers) == 1 else None
+
+
+def assignable_handlers(complaint: Complaint) -> list[AdminUser]:
+    """The enabled handlers ``assign`` accepts: of the complaint's agency and of the one it was escalated to."""
+    agencies = [complaint.agency_id] + ([complaint.escalated_to_id] if complaint.escalated_to_id else [])
+    return list(
+        db.session.scalars(
+            select(AdminUser)
+            .where(
+                AdminUser.role == AdminRole.handler,
+                AdminUser.agency_id.in_(agencies),
+                AdminUser.disabled_at.is_(None),
+            )
+            .order_by(AdminUser.username)
+        )
+    )

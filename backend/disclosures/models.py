@@ -54,6 +54,7 @@ TYPES: dict[Phase, tuple[str, ...]] = {
         "procedure",
         "remedy",
         "officer_exam_list",
+        "review_catalogue",
     ),
     Phase.during: ("window_notice", "on_site_notice"),
     Phase.post: ("decision", "inspection_result", "annual_statistics"),
@@ -77,6 +78,7 @@ LABELS = {
     "procedure": "执法流程",
     "remedy": "救济渠道",
     "officer_exam_list": "执法资格考试合格人员名单",
+    "review_catalogue": "重大执法决定法制审核目录清单",
     "window_notice": "窗口公示",
     "on_site_notice": "现场告知",
     "decision": "执法决定",
@@ -128,6 +130,9 @@ class Disclosure(Searchable, Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     document_no: Mapped[str | None] = mapped_column(String(100))
     decision_date: Mapped[dt.date | None] = mapped_column(Date)
+    # The enforcement case a decision ends (its records and legal review), and what it decided.
+    case_no: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(50))
     subject_type: Mapped[str | None] = mapped_column(String(16))
     subject_name: Mapped[str | None] = mapped_column(String(200))
     # For a person the ID number: stored for the agency and supervisors, never public.

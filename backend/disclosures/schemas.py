@@ -64,6 +64,12 @@ class AnnualStatisticsDetailsSchema(Schema):
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(validate=ma.validate.Range(min=0)))
 
 
+class ReviewCatalogueDetailsSchema(Schema):
+    """审核目录清单: the matters whose decisions need legal review before they are made."""
+
+    matters = ma.fields.List(_text(max_length=200), required=True, validate=ma.validate.Length(min=1, max=500))
+
+
 class FreeDetailsSchema(Schema):
     class Meta:
         unknown = ma.INCLUDE
@@ -74,6 +80,7 @@ DETAILS_SCHEMAS: dict[str, type[Schema]] = {
     "inspection_list": InspectionListDetailsSchema,
     "window_notice": WindowNoticeDetailsSchema,
     "annual_statistics": AnnualStatisticsDetailsSchema,
+    "review_catalogue": ReviewCatalogueDetailsSchema,
 }
 
 # Top-level fields each type must carry beyond phase, type and title.
@@ -85,6 +92,7 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "procedure": ("content",),
     "remedy": ("content",),
     "officer_exam_list": ("content",),
+    "review_catalogue": ("details",),
     "window_notice": ("details",),
     "on_site_notice": ("content",),
     "decision": ("category", "document_no", "decision_date", "subject_type", "subject_name", "legal_basis"),
@@ -117,6 +125,16 @@ class DisclosurePutSchema(Schema):
         allow_none=True, validate=ma.validate.Length(min=1, max=100), metadata={"description": "文书号"}
     )
     decision_date = ma.fields.Date(allow_none=True)
+    case_no = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=64),
+        metadata={"description": "the case this decision ends; a major case needs an approved legal review first"},
+    )
+    outcome = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=50),
+        metadata={"description": "what was decided, e.g. 准予许可, 罚款, 不予处罚 (annual statistics count it)"},
+    )
     subject_type = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["person", "organization"]))
     subject_name = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=200))
     subject_id = ma.fields.String(
@@ -233,6 +251,8 @@ class DisclosureSchema(DeadlineStateSchema):
     withdrawal_explanation = ma.fields.String(allow_none=True)
     log_index = ma.fields.Integer(allow_none=True)
     removal_log_index = ma.fields.Integer(allow_none=True)
+    case_no = ma.fields.String(allow_none=True)
+    outcome = ma.fields.String(allow_none=True)
     version = ma.fields.Integer()
     public_url = ma.fields.String(allow_none=True)
 
@@ -289,6 +309,7 @@ class PublicDisclosureSchema(Schema):
     legal_basis = ma.fields.String(allow_none=True)
     document_no = ma.fields.String(allow_none=True)
     decision_date = ma.fields.Date(allow_none=True)
+    outcome = ma.fields.String(allow_none=True)
     subject_type = ma.fields.String(allow_none=True)
     subject_name = ma.fields.String(allow_none=True)
     region = ma.fields.String()

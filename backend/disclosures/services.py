@@ -163,6 +163,10 @@ def _apply(agency: Agency, external_id: str, data: dict[str, Any], item: Disclos
             "已撤下或已到期的公示信息不能再修改；重新作出的决定请以新的编号发布",
             errors={"external_id": [f"item is {item.status}; publish a re-made decision under a new external_id"]},
         )
+    if data.get("case_no") and data["publish"]:
+        from backend.cases.services import check_publishable
+
+        check_publishable(agency, data["case_no"])
     now = clock.now()
     created = item is None
     was_public = item is not None and item.is_public
@@ -179,6 +183,8 @@ def _apply(agency: Agency, external_id: str, data: dict[str, Any], item: Disclos
         "category",
         "document_no",
         "decision_date",
+        "case_no",
+        "outcome",
         "subject_type",
         "subject_name",
         "subject_id",
@@ -445,7 +451,7 @@ DISCLOSURE_VIEW_FIELDS = (
     "effective_from", "effective_until", "attachments", "details", "document_no", "decision_date", "subject_type",
     "subject_name", "subject_id", "minor", "confidential", "public", "privacy_report", "published_at", "version",
     "corrected_at", "expires_on", "withdrawn_at", "withdrawal_reason", "withdrawal_explanation", "log_index",
-    "removal_log_index",
+    "removal_log_index", "case_no", "outcome",
 )  # fmt: skip
 
 
@@ -571,6 +577,7 @@ def public_view(item: Disclosure) -> dict[str, Any]:
         "legal_basis": public["legal_basis"],
         "document_no": item.document_no,
         "decision_date": item.decision_date,
+        "outcome": item.outcome,
         "subject_type": item.subject_type,
         "subject_name": public.get("subject_name"),
         "region": item.region_code,

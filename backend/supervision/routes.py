@@ -1,12 +1,21 @@
-from flask import g
+from flask import Response, g
 from flask.views import MethodView
 
 from backend.accounts import services as accounts
 from backend.accounts.schemas import TokenSchema
+from backend.agencies.services import get_agency
 from backend.extensions.smorest import Blueprint
 
-from . import services
-from .schemas import AdminTokenRequestSchema, DisclosureChangesArgsSchema, DisclosureChangesSchema
+from . import annual, services
+from .schemas import (
+    AdminTokenRequestSchema,
+    AnnualArgsSchema,
+    AnnualReportSchema,
+    DisclosureChangesArgsSchema,
+    DisclosureChangesSchema,
+    SummaryArgsSchema,
+    SummarySchema,
+)
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Admin API: handlers and supervisors")
 
@@ -30,3 +39,42 @@ class DisclosureChanges(MethodView):
     def get(self, args):
         """Every correction, withdrawal and expiry in your scope, with who, when and why"""
         return services.disclosure_changes(g.admin, **args)
+
+
+supervision_blp = Blueprint(
+    "supervision", __name__, url_prefix="/api/v1", description="Supervision figures computed from the data"
+)
+
+
+@supervision_blp.route("/supervision/summary")
+class Summary(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin", "handler")
+    @supervision_blp.arguments(SummaryArgsSchema, location="query")
+    @supervision_blp.response(200, SummarySchema)
+    def get(self, args):
+        """公示率 per agency, overdue items, flagged cases, unreviewed major decisions, complaints, withdrawals"""
+        return services.summary(g.admin, **args)
+
+
+@supervision_blp.route("/agencies/<string:code>/annual-report")
+class AnnualReport(MethodView):
+    @supervision_blp.arguments(AnnualArgsSchema, location="query")
+    @supervision_blp.response(200, AnnualReportSchema)
+    @supervision_blp.alt_response(200, content_type="text/csv", description="format=csv")
+    def get(self, args, code):
+        """An agency's enforcement statistics for a year, computed from stored data (JSON, CSV or XLSX)"""
+        data = annual.report(get_agency(code), args["year"])
+        name = f"{code}-{args['year']}-annual-report"
+        if args["format"] == "csv":
+            return Response(
+                annual.to_csv(data),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+            )
+        if args["format"] == "xlsx":
+            return Response(
+                annual.to_xlsx(data),
+                mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+            )
+        return data

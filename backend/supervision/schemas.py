@@ -37,3 +37,35 @@ class DisclosureChangesSchema(Schema):
     total = ma.fields.Integer()
     page = ma.fields.Integer()
     page_size = ma.fields.Integer()
+
+
+class SummaryArgsSchema(Schema):
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^[1-8]\d{5}$", error="a 6-digit division code"))
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    date_from = ma.fields.Date(data_key="from", required=True)
+    date_to = ma.fields.Date(data_key="to", required=True)
+
+
+class SummarySchema(Schema):
+    period = ma.fields.Dict()
+    on_time = ma.fields.List(ma.fields.Dict(), metadata={"description": "公示率 per agency"})
+    overdue_items = ma.fields.List(ma.fields.Dict())
+    cases_flagged = ma.fields.List(ma.fields.Dict(), metadata={"description": "missing audio-video, late evidence"})
+    major_without_review = ma.fields.List(ma.fields.Dict())
+    complaints = ma.fields.Dict(metadata={"description": "per agency, officer and disclosure type"})
+    withdrawals_by_reason = ma.fields.Dict()
+
+
+class AnnualArgsSchema(Schema):
+    year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=2000, max=2100))
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))
+
+
+class AnnualReportSchema(Schema):
+    agency = ma.fields.Dict()
+    year = ma.fields.Integer()
+    decisions = ma.fields.Dict(metadata={"description": "counts by category and outcome"})
+    on_time = ma.fields.Dict()
+    reviews = ma.fields.Dict()
+    complaints = ma.fields.Dict()
+    withdrawals = ma.fields.Dict()

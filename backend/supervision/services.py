@@ -3,16 +3,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from backend.accounts.models import AdminUser
 from backend.agencies.models import Agency
 from backend.disclosures.models import Disclosure
 from backend.extensions import db
-from backend.timezone import CHINA
+from backend.timezone import CHINA, today
 from backend.transparency.models import LogEntry
 
-from .scope import visible_agencies
+from .scope import region_prefix, visible_agencies
 
 CHANGE_EVENTS = ("correct", "withdraw", "expire", "withhold")
 
@@ -60,3 +60,134 @@ def disclosure_changes(
         for entry, item in rows
     ]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+# -- the supervision summary --------------------------------------------------------------------
+def _period(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return (
+        dt.datetime.combine(date_from, dt.time(), CHINA),
+        dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA),
+    )
+
+
+def on_time_rates(scope: Any, date_from: dt.date, date_to: dt.date) -> list[dict[str, Any]]:
+    """公示率 per agency, from what actually happened: of the post-phase items decided in the period
+    (withheld ones aside), how many were published by their deadline."""
+    on = today()
+    late = Disclosure.published_late.is_(True)
+    pending_overdue = and_(Disclosure.status == "pending", Disclosure.publish_deadline < on)
+    counted = and_(
+        Disclosure.phase == "post",
+        Disclosure.publish_deadline.is_not(None),
+        Disclosure.status != "withheld",
+        Disclosure.decision_date.between(date_from, date_to),
+    )
+    rows = db.session.execute(
+        select(
+            Agency.code,
+            Agency.name,
+            func.count(Disclosure.id),
+            func.sum(case((and_(Disclosure.published_at.is_not(None), ~late), 1), else_=0)),
+            func.sum(case((late, 1), else_=0)),
+            func.sum(case((pending_overdue, 1), else_=0)),
+        )
+        .join(Disclosure, Disclosure.agency_id == Agency.id)
+        .where(scope, counted)
+        .group_by(Agency.code, Agency.name)
+        .order_by(Agency.code)
+    ).all()
+    result = []
+    for code, name, due, on_time, late_n, overdue_n in rows:
+        judged = (on_time or 0) + (late_n or 0) + (overdue_n or 0)
+        result.append(
+            {
+                "code": code,
+                "name": name,
+                "due": due,
+                "on_time": on_time or 0,
+                "late": late_n or 0,
+                "pending_overdue": overdue_n or 0,
+                "on_time_rate": round((on_time or 0) / judged, 4) if judged else None,
+            }
+        )
+    return result
+
+
+def summary(
+    user: AdminUser,
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    region: str | None = None,
+    agency: str | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    from backend.cases.models import Case, CaseReview
+    from backend.cases.services import review_catalogue
+    from backend.complaints.services import hot_spots
+
+    scope = [visible_agencies(user)]
+    if region:
+        scope.append(Agency.region_code.like(region_prefix(region) + "%"))
+    if agency:
+        scope.append(Agency.code == agency)
+    scope_condition = and_(*scope)
+    start, end = _period(date_from, date_to)
+    on = today()
+
+    overdue = db.session.execute(
+        select(Agency.code, Disclosure.external_id, Disclosure.title, Disclosure.publish_deadline, Disclosure.status)
+        .join(Agency, Agency.id == Disclosure.agency_id)
+        .where(
+            scope_condition,
+            or_(
+                Disclosure.published_late.is_(True),
+                and_(Disclosure.status == "pending", Disclosure.publish_deadline < on),
+            ),
+            Disclosure.decision_date.between(date_from, date_to),
+        )
+        .order_by(Disclosure.publish_deadline)
+        .limit(limit)
+    ).all()
+
+    case_scope = [scope_condition, Case.opened_on.between(date_from, date_to)]
+    flagged = db.session.execute(
+        select(Agency.code, Case.case_no, Case.missing_av, Case.late_evidence)
+        .join(Case.agency)
+        .where(*case_scope, or_(Case.missing_av > 0, Case.late_evidence > 0))
+        .order_by(Case.opened_on)
+        .limit(limit)
+    ).all()
+    approved = select(CaseReview.id).where(CaseReview.case_id == Case.id, CaseReview.outcome == "approve").exists()
+    agencies_in_scope = db.session.scalars(select(Agency).where(scope_condition)).all()
+    catalogue_rules = [
+        and_(Case.agency_id == a.id, Case.matter.in_(m)) for a in agencies_in_scope if (m := review_catalogue(a))
+    ]
+    major = or_(Case.major.is_(True), Case.had_hearing.is_(True), *catalogue_rules)
+    unreviewed = db.session.execute(
+        select(Agency.code, Case.case_no, Case.matter)
+        .join(Case.agency)
+        .where(*case_scope, Case.decided.is_(True), major, ~approved)
+        .order_by(Case.opened_on)
+        .limit(limit)
+    ).all()
+
+    withdrawals = db.session.execute(
+        select(Disclosure.withdrawal_reason, func.count())
+        .join(Agency, Agency.id == Disclosure.agency_id)
+        .where(scope_condition, Disclosure.withdrawn_at >= start, Disclosure.withdrawn_at < end)
+        .group_by(Disclosure.withdrawal_reason)
+    ).all()
+    return {
+        "period": {"from": date_from, "to": date_to},
+        "on_time": on_time_rates(scope_condition, date_from, date_to),
+        "overdue_items": [
+            {"agency": a, "external_id": e, "title": t, "publish_deadline": d, "status": s} for a, e, t, d, s in overdue
+        ],
+        "cases_flagged": [
+            {"agency": a, "case_no": c, "missing_av": m, "late_evidence": late_n} for a, c, m, late_n in flagged
+        ],
+        "major_without_review": [{"agency": a, "case_no": c, "matter": m} for a, c, m in unreviewed],
+        "complaints": hot_spots(user, date_from=date_from, date_to=date_to),
+        "withdrawals_by_reason": {reason: n for reason, n in withdrawals},
+    }

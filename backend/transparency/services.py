@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 
 from backend.canonical import canonical_json
 from backend.errors import Invalid
@@ -42,18 +42,33 @@ def commitment(salt: bytes, public: Mapping[str, Any]) -> str:
     return hashlib.sha256(salt + canonical_json(public).encode()).hexdigest()
 
 
-def entry_bytes(entry: LogEntry) -> bytes:
+def entry_bytes(entry: LogEntry | Appended) -> bytes:
     """The bytes a leaf hashes: every column of the entry but the hash itself, canonically."""
+    return _entry_bytes(
+        entry.index, entry.event, entry.item_id, entry.agency, entry.actor, entry.at, entry.commitment, entry.detail
+    )
+
+
+def _entry_bytes(
+    index: int,
+    event: str,
+    item_id: str,
+    agency: str,
+    actor: str,
+    at: dt.datetime,
+    commitment: str | None,
+    detail: Mapping[str, Any],
+) -> bytes:
     return canonical_json(
         {
-            "index": entry.index,
-            "event": entry.event,
-            "item_id": entry.item_id,
-            "agency": entry.agency,
-            "actor": entry.actor,
-            "time": entry.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "commitment": entry.commitment,
-            "detail": entry.detail,
+            "index": index,
+            "event": event,
+            "item_id": item_id,
+            "agency": agency,
+            "actor": actor,
+            "time": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "commitment": commitment,
+            "detail": detail,
         }
     ).encode()
 
@@ -76,7 +91,22 @@ class DatabaseNodes:
         return found
 
 
-def append(events: Sequence[Event]) -> list[LogEntry]:
+@dataclass(frozen=True)
+class Appended:
+    """An entry as appended (the row's columns), without the cost of an ORM object per entry."""
+
+    index: int
+    leaf_hash: bytes
+    event: str
+    item_id: str
+    agency: str
+    actor: str
+    at: dt.datetime
+    commitment: str | None
+    detail: Mapping[str, Any]
+
+
+def append(events: Sequence[Event]) -> list[Appended]:
     """Append in the current transaction; the caller commits with the change the events record.
 
     No autoflush here: the caller usually still sets the entries' indexes on the changed rows, and
@@ -91,32 +121,27 @@ def append(events: Sequence[Event]) -> list[LogEntry]:
         now = clock.now()
         entries = []
         for offset, event in enumerate(events):
-            entry = LogEntry(
-                index=size + offset,
-                event=event.event,
-                item_id=event.item_id,
-                agency=event.agency,
-                actor=event.actor,
-                at=now,
-                commitment=event.commitment,
-                detail=dict(event.detail),
-            )
-            entry.leaf_hash = merkle.leaf_hash(entry_bytes(entry))
-            entries.append(entry)
+            fields = {
+                "index": size + offset,
+                "event": event.event,
+                "item_id": event.item_id,
+                "agency": event.agency,
+                "actor": event.actor,
+                "at": now,
+                "commitment": event.commitment,
+                "detail": dict(event.detail),
+            }
+            entries.append(Appended(leaf_hash=merkle.leaf_hash(_entry_bytes(**fields)), **fields))
         nodes = merkle.appended_nodes(size, frontier, [entry.leaf_hash for entry in entries])
-        db.session.execute(insert(LogEntry), [_row(entry) for entry in entries])
-        db.session.execute(
-            insert(MerkleNode), [{"level": level, "idx": idx, "hash": hash_} for (level, idx), hash_ in nodes]
+        # Core inserts on the session's connection: same transaction, none of the ORM's per-row work.
+        connection = db.session.connection()
+        connection.execute(LogEntry.__table__.insert(), [entry.__dict__ for entry in entries])
+        connection.execute(
+            MerkleNode.__table__.insert(),
+            [{"level": level, "idx": idx, "hash": hash_} for (level, idx), hash_ in nodes],
         )
         head.size = size + len(entries)
     return entries
-
-
-def _row(entry: LogEntry) -> dict[str, Any]:
-    return {
-        column: getattr(entry, column)
-        for column in ("index", "leaf_hash", "event", "item_id", "agency", "actor", "at", "commitment", "detail")
-    }
 
 
 def tree_size() -> int:

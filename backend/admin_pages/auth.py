@@ -1,0 +1,57 @@
+"""Who is logged in: the user id in Flask's signed cookie session, with two clocks on it.
+
+A cookie session cannot be revoked on the server, so its life is bounded in the session itself:
+``login_at`` (PERMANENT_SESSION_LIFETIME, 8 hours, however active) and ``seen`` (ADMIN_IDLE_SECONDS,
+30 minutes without a request). Both are read from the clock port, so tests can move time. The
+user is reloaded on every request: a disabled account is out at its next click.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, session
+
+from backend.accounts.models import AdminUser
+from backend.extensions import clock, db
+
+from . import csrf
+
+USER_ID, LOGIN_AT, SEEN = "uid", "login_at", "seen"
+
+
+def _now() -> int:
+    return int(clock.now().timestamp())
+
+
+def log_in(user: AdminUser) -> None:
+    """A fresh session (nothing from before the login survives) with a fresh CSRF token."""
+    session.clear()
+    session.permanent = True
+    now = _now()
+    session.update({USER_ID: user.id, LOGIN_AT: now, SEEN: now})
+    csrf.rotate()
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def logged_in_user() -> AdminUser | None:
+    """The session's user if still enabled and within both time limits; otherwise the session ends."""
+    user_id = session.get(USER_ID)
+    if user_id is None:
+        return None
+    config, now = current_app.config, _now()
+    if (
+        now - session.get(SEEN, 0) > config["ADMIN_IDLE_SECONDS"]
+        or now - session.get(LOGIN_AT, 0) > current_app.permanent_session_lifetime.total_seconds()
+    ):
+        end_session()
+        flash("登录已超时，请重新登录", "error")
+        return None
+    user = db.session.get(AdminUser, user_id)
+    if user is None or user.disabled_at is not None:
+        end_session()
+        flash("账户已停用", "error")
+        return None
+    session[SEEN] = now
+    return user

@@ -1,0 +1,307 @@
+"""The admin page: log in, work the complaint queue, read the supervision figures and disclosure changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import marshmallow as ma
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from backend.accounts import services as accounts
+from backend.accounts.models import AdminRole, AdminUser
+from backend.audit.services import record
+from backend.complaints import services as complaints
+from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint, Status
+from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
+from backend.disclosures.services import WITHDRAWAL_LABELS
+from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
+from backend.extensions import db
+from backend.supervision import services as supervision
+from backend.timezone import CHINA, today
+
+from . import auth, csrf, schemas
+
+blp = Blueprint("admin_pages", __name__, url_prefix="/admin", static_folder="static", static_url_path="/static")
+
+STATIC, LOGIN = "admin_pages.static", "admin_pages.login"
+# No script, no frame, no plugin; styles and forms from this origin only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法", 413: "提交的内容过大", 500: "服务器内部错误，请稍后再试"}
+QUEUE_PAGE_SIZE = 20
+HOT_SPOT_DAYS = 30
+
+ROLE_LABELS = {AdminRole.handler: "办理人员", AdminRole.supervisor: "监督人员", AdminRole.admin: "系统管理员"}
+CHANNEL_LABELS = {"web": "网站", "miniapp": "小程序", "official_account": "公众号"}
+ROUTED_LABELS = {"officer": "按执法人员", "disclosure": "按公示决定", "agency": "按执法主体", "region": "按属地"}
+CREDENTIAL_LABELS = {"active": "有效", "suspended": "暂扣", "revoked": "注销"}
+CHANGE_LABELS = {"correct": "更正", "withdraw": "撤下", "expire": "公示期满", "withhold": "停止公开"}
+
+# action -> (service function, its form, what to tell the user when done)
+ACTIONS: dict[str, tuple[Callable[..., None], type[ma.Schema], str]] = {
+    "accept": (complaints.accept, schemas.NoFields, "已受理"),
+    "reject": (complaints.reject, schemas.ReasonForm, "已决定不予受理"),
+    "assign": (complaints.assign, schemas.AssignForm, "已分派"),
+    "reply": (complaints.reply, schemas.TextForm, "已答复"),
+    "close": (complaints.close, schemas.SummaryForm, "已办结"),
+    "escalate": (complaints.escalate, schemas.ReasonForm, "已提请上级司法行政部门督办"),
+    "note": (complaints.add_note, schemas.TextForm, "已添加内部备注"),
+}
+ACTIONS_BY_STATUS = {
+    Status.submitted: ("accept", "reject", "assign", "escalate", "note"),
+    Status.accepted: ("assign", "reply", "escalate", "note"),
+    Status.replied: ("close", "note"),
+    Status.closed: ("note",),
+    Status.rejected: ("note",),
+}
+
+
+# -- every request ------------------------------------------------------------------------------
+@blp.before_request
+def guard() -> Response | None:
+    """CSRF on every POST, then a logged-in, enabled user on every page but the login page."""
+    if request.endpoint == STATIC:
+        return None
+    if request.method == "POST" and not csrf.valid(request.form.get(csrf.FIELD)):
+        return csrf_refused()
+    if request.endpoint == LOGIN:
+        return None
+    user = auth.logged_in_user()
+    if user is None:
+        wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for(".login", next=wanted))
+    g.admin = user
+    return None
+
+
+@blp.after_request
+def security_headers(response: Response) -> Response:
+    if request.endpoint != STATIC:
+        response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@blp.context_processor
+def page_helpers() -> dict[str, Any]:
+    return {
+        "csrf_token": csrf.token,
+        "when": _when,
+        "actor": _actor,
+        "role_labels": ROLE_LABELS,
+        "status_labels": STATUS_LABELS,
+        "category_labels": CATEGORY_LABELS,
+    }
+
+
+@blp.errorhandler(DomainError)
+def domain_error(error: DomainError):
+    return render_template("admin/error.html", status=error.status, message=error.message), error.status
+
+
+@blp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    status = error.code or 500
+    return render_template("admin/error.html", status=status, message=HTTP_MESSAGES.get(status, error.name)), status
+
+
+def csrf_refused():
+    message = "页面已过期或来源不明，操作未执行。请返回刷新页面后重试。"
+    if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure:
+        message += "（管理页面须通过 HTTPS 访问）"
+    return render_template("admin/error.html", status=403, message=message), 403
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _actor(actor: str) -> str:
+    """admin:zhang -> zhang, citizen:web -> 群众（网站）, system:deadline -> 系统（超期自动升级）."""
+    kind, _, who = actor.partition(":")
+    if kind == "admin":
+        return who
+    if kind == "citizen":
+        return f"群众（{CHANNEL_LABELS[who]}）" if who in CHANNEL_LABELS else "群众"
+    if kind == "system":
+        return "系统（超期自动升级）" if who == "deadline" else "系统"
+    return actor
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path of this admin page: never another site (//host, /\\host) after a login."""
+    if target and target.startswith("/admin/") and "//" not in target and "\\" not in target:
+        return target
+    return None
+
+
+# -- login --------------------------------------------------------------------------------------
+@blp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if auth.logged_in_user() is not None:
+            return redirect(url_for(".queue"))
+        return render_template("admin/login.html", username="", next=_safe_next(request.args.get("next")))
+    form = schemas.load_args(schemas.LoginForm(), request.form)
+    username, password, wanted = form["username"], form["password"], _safe_next(form["next"])
+
+    def again(message: str, status: int, headers: dict | None = None):
+        page = render_template("admin/login.html", username=username, next=wanted, error=message)
+        return page, status, headers or {}
+
+    if not username or not password:
+        return again("请输入用户名和密码", 400)
+    try:
+        user = accounts.authenticate_admin(username, password)
+    except RateLimited as limited:
+        minutes = max(1, round(limited.retry_after / 60))
+        return again(f"登录失败次数过多，请 {minutes} 分钟后再试", 429, {"Retry-After": limited.headers["Retry-After"]})
+    except Unauthorized:
+        return again("用户名或密码错误", 401)
+    auth.log_in(user)
+    return redirect(wanted or url_for(".queue"), 303)
+
+
+@blp.post("/logout")
+def logout():
+    user: AdminUser = g.admin
+    record(f"admin:{user.username}", "admin.logout", "admin_user", user.username)
+    db.session.commit()
+    auth.end_session()
+    flash("已退出登录", "ok")
+    return redirect(url_for(".login"), 303)
+
+
+@blp.get("/")
+def home():
+    return redirect(url_for(".queue"))
+
+
+@blp.get("/<path:unknown>")
+def unknown_page(unknown: str):
+    """A mistyped admin address gets a page, not the API's JSON error."""
+    raise NotFound("页面不存在")
+
+
+# -- complaints ---------------------------------------------------------------------------------
+@blp.get("/complaints")
+def queue():
+    args = schemas.load_args(schemas.QueueArgs(), request.args)
+    result = complaints.queue(g.admin, page_size=QUEUE_PAGE_SIZE, **args)
+    return render_template("admin/queue.html", args=args, result=result, is_overdue=complaints.is_overdue)
+
+
+@blp.get("/complaints/<string:tracking_no>")
+def complaint(tracking_no: str):
+    item = complaints.for_admin(g.admin, tracking_no)
+    return render_template(
+        "admin/complaint.html",
+        c=item,
+        actions=available_actions(g.admin, item),
+        officer=complaints.linked_officer(item),
+        handlers=complaints.assignable_handlers(item),
+        overdue=complaints.is_overdue(item),
+        event_labels=complaints.EVENT_LABELS,
+        channel_labels=CHANNEL_LABELS,
+        routed_labels=ROUTED_LABELS,
+        credential_labels=CREDENTIAL_LABELS,
+    )
+
+
+@blp.post("/complaints/<string:tracking_no>/<string:action>")
+def act(tracking_no: str, action: str):
+    if action not in ACTIONS:
+        raise NotFound("没有这个操作")
+    item = complaints.for_admin(g.admin, tracking_no)
+    perform, form_schema, done = ACTIONS[action]
+    back = redirect(url_for(".complaint", tracking_no=tracking_no), 303)
+    try:
+        fields = form_schema().load(request.form)
+    except ma.ValidationError as error:
+        for field, messages in error.messages.items():
+            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+        return back
+    try:
+        perform(g.admin, item, *fields.values())
+    except (Conflict, Invalid, Forbidden) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    except StaleDataError:  # someone else changed it between our read and our write
+        db.session.rollback()
+        flash("该投诉刚被他人更新，请查看最新状态后重试", "error")
+    else:
+        flash(done, "ok")
+    return back
+
+
+def available_actions(user: AdminUser, item: Complaint) -> tuple[str, ...]:
+    """The forms worth showing; the services check again and have the last word."""
+    may_escalate = item.escalated_at is None and (user.role != AdminRole.handler or user.agency_id == item.agency_id)
+    return tuple(action for action in ACTIONS_BY_STATUS[Status(item.status)] if action != "escalate" or may_escalate)
+
+
+# -- supervision --------------------------------------------------------------------------------
+@blp.get("/supervision")
+def hot_spots():
+    args = schemas.load_args(schemas.PeriodArgs(), request.args)
+    date_to = args.get("date_to") or today()
+    date_from = args.get("date_from") or date_to - dt.timedelta(days=HOT_SPOT_DAYS - 1)
+    date_from, date_to = min(date_from, date_to), max(date_from, date_to)
+    spots = complaints.hot_spots(g.admin, date_from=date_from, date_to=date_to)
+    return render_template(
+        "admin/supervision.html",
+        spots=spots,
+        date_from=date_from,
+        date_to=date_to,
+        disclosure_labels=DISCLOSURE_LABELS,
+    )
+
+
+@blp.get("/dashboard")
+def dashboard():
+    """Issue 8's figures at a glance: 公示率 per agency as bars, and the lists behind them."""
+    args = schemas.load_args(schemas.PeriodArgs(), request.args)
+    date_to = args.get("date_to") or today()
+    date_from = args.get("date_from") or date_to.replace(month=1, day=1)
+    date_from, date_to = min(date_from, date_to), max(date_from, date_to)
+    summary = supervision.summary(g.admin, date_from=date_from, date_to=date_to)
+    return render_template(
+        "admin/dashboard.html",
+        summary=summary,
+        date_from=date_from,
+        date_to=date_to,
+        rate_bars=_bars([(r["name"], r["on_time_rate"] or 0.0) for r in summary["on_time"]], 1.0),
+        withdrawal_bars=_bars(
+            [(WITHDRAWAL_LABELS.get(k, k), v) for k, v in summary["withdrawals_by_reason"].items()], None
+        ),
+    )
+
+
+def _bars(values: list[tuple[str, float]], scale: float | None) -> list[dict[str, Any]]:
+    """Rows of a horizontal bar chart drawn as inline SVG (no script: the CSP allows none)."""
+    top = scale or max((v for _, v in values), default=0) or 1
+    return [
+        {"label": label, "value": value, "width": round(300 * value / top, 1), "y": 26 * i}
+        for i, (label, value) in enumerate(values)
+    ]
+
+
+@blp.get("/disclosure-changes")
+def disclosure_changes():
+    args = schemas.load_args(schemas.ChangesArgs(), request.args)
+    result = supervision.disclosure_changes(g.admin, **args)
+    return render_template(
+        "admin/changes.html",
+        args=args,
+        result=result,
+        change_labels=CHANGE_LABELS,
+        reason_labels={**WITHDRAWAL_LABELS, "expired": "公示期满"},
+    )

@@ -1,0 +1,91 @@
+"""Query strings and forms of the admin page: what is invalid in a query is dropped, in a form refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from backend.complaints.models import Category, Status
+from backend.supervision.services import CHANGE_EVENTS
+
+
+class FormSchema(ma.Schema):
+    """Browsers send every field as text, empty ones too: trim them, and an empty field is a missing one."""
+
+    verbatim: tuple[str, ...] = ()  # fields taken exactly as typed (a password's spaces count)
+
+    class Meta:
+        unknown = ma.EXCLUDE  # csrf_token and the submit button
+
+    @ma.pre_load
+    def drop_blanks(self, data: Any, **_kwargs: Any) -> dict[str, str]:
+        return {
+            key: value if key in self.verbatim else value.strip()
+            for key, value in data.items()
+            if isinstance(value, str) and value.strip()
+        }
+
+
+TEXT = ma.validate.Length(min=2, max=2000, error="须为 2 至 2000 个字")
+REQUIRED = {"required": "不能为空"}
+
+
+class PageArgs(FormSchema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
+
+
+class QueueArgs(PageArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf(list(Status)))
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    category = ma.fields.String(validate=ma.validate.OneOf(list(Category)))
+    overdue = ma.fields.Boolean(truthy={"1"}, falsy={"0"})
+    escalated = ma.fields.Boolean(truthy={"1"}, falsy={"0"})
+
+
+class PeriodArgs(FormSchema):
+    date_from = ma.fields.Date(data_key="from")
+    date_to = ma.fields.Date(data_key="to")
+
+
+class ChangesArgs(PageArgs, PeriodArgs):
+    event = ma.fields.String(validate=ma.validate.OneOf(CHANGE_EVENTS))
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+
+
+class LoginForm(FormSchema):
+    verbatim = ("password",)
+    username = ma.fields.String(load_default="", validate=ma.validate.Length(max=64))
+    password = ma.fields.String(load_default="", validate=ma.validate.Length(max=256))
+    next = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
+
+
+class NoFields(FormSchema):
+    pass
+
+
+class ReasonForm(FormSchema):
+    reason = ma.fields.String(required=True, validate=TEXT, error_messages=REQUIRED)
+
+
+class TextForm(FormSchema):
+    text = ma.fields.String(required=True, validate=TEXT, error_messages=REQUIRED)
+
+
+class SummaryForm(FormSchema):
+    summary = ma.fields.String(load_default=None, validate=TEXT)
+
+
+class AssignForm(FormSchema):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(max=64), error_messages=REQUIRED)
+
+
+FIELD_LABELS = {"reason": "理由", "text": "内容", "summary": "办结说明", "username": "办理人员"}
+
+
+def load_args(schema: ma.Schema, args: Any) -> dict[str, Any]:
+    """A page's query: keep what is valid, forget the rest (a hand-edited URL still shows a page)."""
+    try:
+        return schema.load(args.to_dict())
+    except ma.ValidationError as error:
+        return schema.load({key: value for key, value in args.to_dict().items() if key not in error.messages})

@@ -1,0 +1,353 @@
+"""Cases, their records and their legal review.
+
+Records are append-only and hash-chained per case; every record is also an entry of the
+transparency log, so a record changed in the database breaks both its chain and the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backend.agencies.models import Agency
+from backend.canonical import canonical_json, content_digest
+from backend.disclosures.models import Disclosure, Status
+from backend.errors import Conflict, Invalid, NotFound
+from backend.extensions import clock, db
+from backend.transparency import services as transparency
+
+from .models import (
+    AV_STEPS,
+    AV_STEPS_BY_CATEGORY,
+    CHECKLIST,
+    ON_SITE_STEPS,
+    Case,
+    CaseRecord,
+    CaseReview,
+    LegalReviewer,
+    ReviewOutcome,
+)
+
+EVIDENCE_DEADLINE = dt.timedelta(hours=24)
+
+
+# -- cases --------------------------------------------------------------------------------------
+def get_own(agency: Agency, case_no: str) -> Case:
+    case = db.session.scalar(select(Case).where(Case.agency_id == agency.id, Case.case_no == case_no))
+    if case is None:
+        raise NotFound("未找到该案件", errors={"case_no": [f"no case {case_no!r} of this agency"]})
+    return case
+
+
+def upsert_case(agency: Agency, case_no: str, data: dict[str, Any]) -> tuple[Case, str]:
+    digest = content_digest(data)
+    for attempt in (1, 2):
+        case = db.session.scalar(select(Case).where(Case.agency_id == agency.id, Case.case_no == case_no))
+        if case is not None and case.content_hash == digest:
+            return case, "unchanged"
+        now = clock.now()
+        outcome = "updated" if case else "created"
+        if case is None:
+            case = Case(
+                agency=agency,
+                case_no=case_no,
+                created_at=now,
+                record_count=0,
+                missing_av=0,
+                late_evidence=0,
+                had_hearing=False,
+                decided=False,
+            )
+            db.session.add(case)
+        for name in ("category", "major", "matter", "officers", "subject_type", "subject_name", "opened_on"):
+            setattr(case, name, data.get(name))
+        case.content_hash, case.updated_at = digest, now
+        try:
+            db.session.commit()
+            return case, outcome
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+# -- records ------------------------------------------------------------------------------------
+def record_body(case: Case, record: CaseRecord) -> dict[str, Any]:
+    """What a record's hash covers (with the previous hash)."""
+    return {
+        "agency": case.agency.code,
+        "case_no": case.case_no,
+        "seq": record.seq,
+        "step": record.step,
+        "at": record.at.astimezone(dt.UTC).isoformat(),
+        "officers": record.officers,
+        "place": record.place,
+        "text": record.text,
+        "evidence": record.evidence,
+        "corrects": record.corrects,
+    }
+
+
+def chain_hash(prev_hash: str | None, body: dict[str, Any]) -> str:
+    return hashlib.sha256(((prev_hash or "") + canonical_json(body)).encode()).hexdigest()
+
+
+def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], actor: str) -> list[dict[str, Any]]:
+    """Append records to a case's chain, in order, in one transaction (the case row is locked)."""
+    case = db.session.scalar(select(Case).where(Case.agency_id == agency.id, Case.case_no == case_no).with_for_update())
+    if case is None:
+        raise NotFound("未找到该案件", errors={"case_no": [f"no case {case_no!r} of this agency"]})
+    now = clock.now()
+    added: list[CaseRecord] = []
+    with db.session.no_autoflush:
+        for data in records:
+            _check_record(case, data)
+            record = CaseRecord(
+                case_id=case.id,
+                seq=case.record_count + 1,
+                step=data["step"],
+                at=data["time"],
+                officers=data["officers"],
+                place=data.get("place"),
+                text=data["text"],
+                evidence=[_evidence(e) for e in data.get("evidence") or []],
+                corrects=data.get("corrects"),
+                received_at=now,
+                prev_hash=case.head_hash,
+            )
+            record.hash = chain_hash(record.prev_hash, record_body(case, record))
+            case.record_count, case.head_hash = record.seq, record.hash
+            flags = av_flags(case, [record])
+            case.missing_av += sum(f["flag"] == "missing_av" for f in flags)
+            case.late_evidence += sum(f["flag"] == "late_evidence" for f in flags)
+            case.had_hearing = case.had_hearing or record.step == "hearing"
+            case.decided = case.decided or record.step == "decision"
+            added.append(record)
+        entries = transparency.append(
+            [
+                transparency.Event(
+                    "record", f"{agency.code}/{case_no}#{r.seq}", agency.code, actor, r.hash, {"step": r.step}
+                )
+                for r in added
+            ]
+        )
+        # Plain rows: records are never updated, so the ORM's bookkeeping would only cost time.
+        rows = [
+            {column: getattr(record, column) for column in RECORD_COLUMNS} | {"log_index": entry.index}
+            for record, entry in zip(added, entries, strict=True)
+        ]
+        db.session.connection().execute(CaseRecord.__table__.insert(), rows)
+    db.session.commit()
+    return rows
+
+
+RECORD_COLUMNS = (
+    "case_id",
+    "seq",
+    "step",
+    "at",
+    "officers",
+    "place",
+    "text",
+    "evidence",
+    "corrects",
+    "received_at",
+    "prev_hash",
+    "hash",
+)
+
+
+def _evidence(item: dict[str, Any]) -> dict[str, Any]:
+    return {**item, "captured_at": item["captured_at"].astimezone(dt.UTC).isoformat()}
+
+
+def _check_record(case: Case, data: dict[str, Any]) -> None:
+    if data["step"] in ON_SITE_STEPS and len(set(data["officers"])) < 2:
+        raise Invalid("现场执法须有两名以上执法人员", errors={"officers": ["at least two officers for on-site acts"]})
+    corrects = data.get("corrects")
+    if corrects is not None and not 1 <= corrects <= case.record_count:
+        raise Invalid("更正的记录不存在", errors={"corrects": [f"no record {corrects} in this case"]})
+
+
+def records_view(case: Case) -> dict[str, Any]:
+    """The chain, checked: every hash recomputed from the stored records."""
+    records = list(db.session.scalars(select(CaseRecord).where(CaseRecord.case_id == case.id).order_by(CaseRecord.seq)))
+    check = verify_chain(case, records)
+    return {
+        "case_no": case.case_no,
+        "records": records,
+        "valid": check.valid,
+        "problems": check.problems,
+        "flags": av_flags(case, records),
+    }
+
+
+@dataclass
+class ChainCheck:
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(case: Case, records: list[CaseRecord]) -> ChainCheck:
+    check = ChainCheck()
+    previous: str | None = None
+    for expected, record in enumerate(records, start=1):
+        if record.seq != expected:
+            check.problems.append(f"record {expected} is missing")
+            return check
+        if record.prev_hash != previous:
+            check.problems.append(f"record {record.seq} does not follow record {record.seq - 1}")
+        if chain_hash(record.prev_hash, record_body(case, record)) != record.hash:
+            check.problems.append(f"record {record.seq} was altered after it was recorded")
+        previous = record.hash
+    if len(records) != case.record_count or (records and case.head_hash != previous):
+        check.problems.append("the chain's end does not match the case: a record was removed")
+    return check
+
+
+def av_flags(case: Case, records: list[CaseRecord]) -> list[dict[str, Any]]:
+    """Acts that needed audio-video and have none; evidence stored more than 24 hours after capture."""
+    needed = AV_STEPS | AV_STEPS_BY_CATEGORY.get(case.category, set())
+    flags = []
+    for record in records:
+        kinds = {e["kind"] for e in record.evidence}
+        if record.step in needed and not kinds & {"audio", "video"}:
+            flags.append({"seq": record.seq, "flag": "missing_av", "step": record.step})
+        for evidence in record.evidence:
+            captured = dt.datetime.fromisoformat(evidence["captured_at"])
+            if record.received_at - captured > EVIDENCE_DEADLINE:
+                flags.append({"seq": record.seq, "flag": "late_evidence", "sha256": evidence["sha256"]})
+    return flags
+
+
+# -- legal review -------------------------------------------------------------------------------
+def register_reviewer(agency: Agency, badge_no: str, name: str, active: bool) -> LegalReviewer:
+    reviewer = db.session.scalar(
+        select(LegalReviewer).where(LegalReviewer.agency_id == agency.id, LegalReviewer.badge_no == badge_no)
+    )
+    if reviewer is None:
+        reviewer = LegalReviewer(agency_id=agency.id, badge_no=badge_no, registered_at=clock.now())
+        db.session.add(reviewer)
+    reviewer.name, reviewer.active = name, active
+    db.session.commit()
+    return reviewer
+
+
+def review_catalogue(agency: Agency) -> set[str]:
+    """Matters the agency's published 审核目录清单 says need review."""
+    items = db.session.scalars(
+        select(Disclosure).where(
+            Disclosure.agency_id == agency.id,
+            Disclosure.type == "review_catalogue",
+            Disclosure.status == Status.published,
+        )
+    )
+    return {matter for item in items for matter in item.details.get("matters", [])}
+
+
+def is_major(case: Case) -> bool:
+    """Major: flagged by the agency, in its review catalogue, or decided after a hearing."""
+    return bool(case.major or case.had_hearing or case.matter in review_catalogue(case.agency))
+
+
+def submit_review(agency: Agency, case_no: str, checklist: dict[str, str], actor: str) -> CaseReview:
+    case = get_own(agency, case_no)
+    latest = _latest_review(case)
+    if latest is not None and latest.outcome is None:
+        raise Conflict("上一次提交的审核尚未出具意见", errors={"review": [f"review {latest.number} is pending"]})
+    missing = [key for key in CHECKLIST if not checklist.get(key)]
+    if missing:
+        raise Invalid("审核材料须逐项说明", errors={"checklist": {key: ["required"] for key in missing}})
+    review = CaseReview(
+        case_id=case.id,
+        number=(latest.number if latest else 0) + 1,
+        submitted_at=clock.now(),
+        submitted_by=actor,
+        checklist=checklist,
+    )
+    db.session.add(review)
+    db.session.commit()
+    return review
+
+
+def record_opinion(
+    agency: Agency,
+    case_no: str,
+    number: int,
+    *,
+    reviewer_badge: str,
+    outcome: str,
+    reasons: dict[str, str],
+    comment: str | None,
+) -> CaseReview:
+    """The reviewer's written opinion, with a reason per checklist item; never by an officer of the case."""
+    case = get_own(agency, case_no)
+    review = db.session.scalar(select(CaseReview).where(CaseReview.case_id == case.id, CaseReview.number == number))
+    if review is None:
+        raise NotFound("未找到该次审核", errors={"number": [f"no review {number} for this case"]})
+    if review.outcome is not None:
+        raise Conflict("该次审核已出具意见", errors={"number": ["already decided; submit again for a new opinion"]})
+    reviewer = db.session.scalar(
+        select(LegalReviewer).where(
+            LegalReviewer.agency_id == agency.id,
+            LegalReviewer.badge_no == reviewer_badge,
+            LegalReviewer.active.is_(True),
+        )
+    )
+    if reviewer is None:
+        raise Invalid("审核人员未登记", errors={"reviewer": ["not a registered legal reviewer of this agency"]})
+    on_case = set(case.officers) | {
+        o for r in db.session.scalars(select(CaseRecord.officers).where(CaseRecord.case_id == case.id)) for o in r
+    }
+    if reviewer_badge in on_case:
+        raise Conflict("审核人员不得审核本人承办的案件", errors={"reviewer": ["is an officer on this case"]})
+    missing = [key for key in CHECKLIST if not reasons.get(key)]
+    if missing:
+        raise Invalid("审核意见须逐项说明理由", errors={"reasons": {key: ["required"] for key in missing}})
+    review.outcome, review.reviewer_badge, review.reasons = ReviewOutcome(outcome), reviewer_badge, reasons
+    review.comment, review.decided_at = comment, clock.now()
+    db.session.commit()
+    return review
+
+
+def _latest_review(case: Case) -> CaseReview | None:
+    return db.session.scalar(
+        select(CaseReview).where(CaseReview.case_id == case.id).order_by(CaseReview.number.desc()).limit(1)
+    )
+
+
+def reviews(case: Case) -> list[CaseReview]:
+    return list(db.session.scalars(select(CaseReview).where(CaseReview.case_id == case.id).order_by(CaseReview.number)))
+
+
+def check_publishable(agency: Agency, case_no: str) -> None:
+    """A decision of a major case is published only after its latest review approved it (§3)."""
+    case = db.session.scalar(select(Case).where(Case.agency_id == agency.id, Case.case_no == case_no))
+    if case is None:
+        raise Invalid("关联的案件不存在", errors={"case_no": [f"no case {case_no!r} of this agency"]})
+    if not is_major(case):
+        return
+    latest = _latest_review(case)
+    if latest is None or latest.outcome != ReviewOutcome.approve:
+        state = (
+            "has not been submitted for review"
+            if latest is None
+            else (
+                "is awaiting the reviewer's opinion"
+                if latest.outcome is None
+                else f"was not approved ({latest.outcome})"
+            )
+        )
+        raise Conflict(
+            "重大执法决定未经法制审核或审核未通过，不得作出和公开",
+            errors={"case_no": [f"major case {case_no}: its legal review {state}"]},
+        )

@@ -1,0 +1,305 @@
+"""Cases: record appends through the API, and the supervision summary at scale.
+
+Targets (issue 8): record appends ≥ 1,000/s through the API; the supervision summary over
+1,000,000 disclosures and 100,000 cases answers in ≤ 1 s on PostgreSQL.
+
+    .venv/bin/python bench/cases.py [--appends 20000] [--batch 50] [--clients 4]
+                                    [--disclosures 1000000] [--cases 100000]
+
+Appends go through gunicorn (started as ``make run`` starts it): each client owns a case and
+posts batches of records, the real path (validation, hash chain, transparency log, one commit).
+For the summary, the million rows are written straight into the tables with the shape the
+services give them (publishing a million items through the API would take the bench's whole
+budget and measure something else); the query then runs through the API, like a supervisor's.
+Uses PostgreSQL when DATABASE_URL is set (a fresh database), else SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import threading
+import time
+import uuid
+
+import common
+
+OFFICERS = ["35050012345", "35050012346"]
+
+
+def record_batch(rng: random.Random, start: int, size: int) -> list[dict]:
+    steps = ["investigation", "evidence", "notice", "service", "execution"]
+    batch = []
+    for n in range(start, start + size):
+        captured = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=rng.randint(1, 600))
+        batch.append(
+            {
+                "step": steps[n % len(steps)],
+                "time": captured.isoformat(),
+                "officers": OFFICERS,
+                "place": f"泉州市鲤城区中山路 {n % 500} 号",
+                "text": f"第 {n} 条执法记录：现场检查经营场所，制作笔录。",
+                "evidence": [
+                    {
+                        "kind": "video",
+                        "sha256": f"{n:064x}",
+                        "size": 1_000_000 + n,
+                        "uri": f"oss://mkt/case/{n}.mp4",
+                        "captured_at": captured.isoformat(),
+                    }
+                ],
+            }
+        )
+    return batch
+
+
+def bench_appends(inst: common.Instance, args: argparse.Namespace) -> dict:
+    common.flask_cli(inst, "agency", "create", "--code", "MKT", "--name", "泉州市市场监督管理局", "--region", "350500")
+    credentials = json.loads(common.flask_cli(inst, "agency-client", "create", "--agency", "MKT"))
+    with common.Gunicorn(inst) as server:
+        setup = common.HttpClient(server.port)
+        headers = common.bearer_token(setup, credentials)
+        for c in range(args.clients):
+            setup.json(
+                "PUT",
+                f"/api/v1/publish/cases/BENCH-{c}",
+                {"category": "penalty", "matter": "食品安全行政处罚", "officers": OFFICERS, "opened_on": "2026-01-05"},
+                headers,
+            )
+        per_client = args.appends // args.clients
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+
+        def run(c: int) -> None:
+            rng = random.Random(c)
+            client = common.HttpClient(server.port)
+            for start in range(0, per_client, args.batch):
+                body = json.dumps({"records": record_batch(rng, start, min(args.batch, per_client - start))}).encode()
+                status, data, elapsed = client.request(
+                    "POST", f"/api/v1/publish/cases/BENCH-{c}/records", body, headers
+                )
+                with lock:
+                    latencies.append(elapsed)
+                    if status != 201:
+                        errors.append(data[:200].decode(errors="replace"))
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=run, args=(c,)) for c in range(args.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        chains_valid = all(
+            setup.json("GET", f"/api/v1/publish/cases/BENCH-{c}/records", headers=headers)["valid"]
+            for c in range(args.clients)
+        )
+    total = per_client * args.clients
+    return {
+        "records": total,
+        "seconds": round(wall, 2),
+        "records_per_s": round(total / wall, 1),
+        "batch": args.batch,
+        "clients": args.clients,
+        "errors": len(errors),
+        "first_error": errors[:1],
+        "chains_valid": chains_valid,
+        "request_ms": common.summary_ms(latencies),
+    }
+
+
+def load_rows(app, disclosures: int, cases: int) -> float:
+    """Rows shaped like the services write them, inserted in bulk; returns seconds."""
+    from sqlalchemy import insert, select
+
+    from backend.agencies.models import Agency
+    from backend.cases.models import Case
+    from backend.disclosures.models import Disclosure
+    from backend.extensions import db
+
+    rng = random.Random(8)
+    started = time.perf_counter()
+    with app.app_context():
+        agencies = db.session.scalars(select(Agency).where(Agency.supervises.is_(False))).all()
+        now = dt.datetime.now(dt.UTC)
+        chunk = 20_000
+        for base in range(0, disclosures, chunk):
+            rows = []
+            for n in range(base, min(base + chunk, disclosures)):
+                decided = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randint(0, 364))
+                deadline = decided + dt.timedelta(days=rng.choice((9, 11, 28)))
+                state = rng.random()
+                status = "published" if state < 0.93 else ("pending" if state < 0.97 else "withdrawn")
+                published = (
+                    None
+                    if status == "pending"
+                    else dt.datetime.combine(decided + dt.timedelta(days=rng.randint(0, 14)), dt.time(2), dt.UTC)
+                )
+                rows.append(
+                    {
+                        "id": uuid.uuid4().hex,
+                        "agency_id": agencies[n % len(agencies)].id,
+                        "external_id": f"b{n}",
+                        "phase": "post",
+                        "type": "decision",
+                        "category": rng.choice(("penalty", "licensing", "inspection")),
+                        "title": f"行政处罚决定书 {n}",
+                        "content": "",
+                        "region_code": "350500",
+                        "attachments": [],
+                        "details": {},
+                        "decision_date": decided,
+                        "public": {},
+                        "privacy_report": {},
+                        "content_hash": "x",
+                        "status": status,
+                        "published_at": published,
+                        "publish_deadline": deadline,
+                        "deadline_provisional": False,
+                        "published_late": bool(published and published.date() > deadline),
+                        "withdrawn_at": now if status == "withdrawn" else None,
+                        "withdrawal_reason": "revoked" if status == "withdrawn" else None,
+                        "minor": False,
+                        "confidential": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                )
+            db.session.execute(insert(Disclosure), rows)
+            db.session.commit()
+            common.log(f"disclosures: {min(base + chunk, disclosures):,}")
+        for base in range(0, cases, chunk):
+            rows = [
+                {
+                    "agency_id": agencies[n % len(agencies)].id,
+                    "case_no": f"C{n}",
+                    "category": "penalty",
+                    "major": n % 10 == 0,
+                    "matter": "食品安全行政处罚",
+                    "officers": OFFICERS,
+                    "opened_on": dt.date(2025, 1, 1) + dt.timedelta(days=n % 365),
+                    "content_hash": "x",
+                    "record_count": 0,
+                    "missing_av": int(n % 17 == 0),
+                    "late_evidence": int(n % 23 == 0),
+                    "had_hearing": n % 31 == 0,
+                    "decided": n % 3 == 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(base, min(base + chunk, cases))
+            ]
+            db.session.execute(insert(Case), rows)
+            db.session.commit()
+        common.log(f"cases: {cases:,}")
+    return time.perf_counter() - started
+
+
+def bench_summary(inst: common.Instance, args: argparse.Namespace) -> dict:
+    app = common.make_app(inst)
+    agencies = common.make_agencies(12)
+    common.create_agencies(app, agencies)
+    with app.app_context():
+        from sqlalchemy import update
+
+        from backend.agencies.models import Agency
+        from backend.extensions import db
+
+        db.session.execute(update(Agency).where(Agency.name.like("%司法局")).values(supervises=True))
+        db.session.commit()
+    load_seconds = load_rows(app, args.disclosures, args.cases)
+    if inst.database_url.startswith("postgresql"):
+        with app.app_context():
+            from sqlalchemy import text
+
+            from backend.extensions import db
+
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+    with app.app_context():
+        from backend.accounts.services import create_admin
+
+        create_admin(username="sup", password="bench password 1", role="admin", actor="bench")
+    common.dispose(app)
+    with common.Gunicorn(inst) as server:
+        client = common.HttpClient(server.port)
+        token = client.json("POST", "/api/v1/admin/auth/token", {"username": "sup", "password": "bench password 1"})
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        timings = []
+        for _ in range(args.summary_runs):
+            status, data, elapsed = client.request(
+                "GET", "/api/v1/supervision/summary?from=2025-01-01&to=2025-12-31", headers=headers
+            )
+            if status != 200:
+                raise RuntimeError(data[:300])
+            timings.append(elapsed)
+        body = json.loads(data)
+    return {
+        "disclosures": args.disclosures,
+        "cases": args.cases,
+        "load_seconds": round(load_seconds, 1),
+        "summary_ms": common.summary_ms(timings),
+        "agencies_in_summary": len(body["on_time"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--appends", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--disclosures", type=int, default=1_000_000)
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--summary-runs", type=int, default=10)
+    parser.add_argument("--skip-summary", action="store_true")
+    args = parser.parse_args()
+    common.exit_on_sigterm()
+    result = {"bench": "cases", "environment": common.environment()}
+    with common.instance("cases-append") as inst:
+        common.flask_cli(inst, "db", "upgrade")
+        result["database"] = common.database_kind(inst.database_url)
+        result["appends"] = bench_appends(inst, args)
+    appends = result["appends"]
+    common.print_table(
+        f"Record appends through the API ({result['database']})",
+        ["records", "clients", "batch", "seconds", "records/s", "errors", "chains valid", "req p50 ms", "req p99 ms"],
+        [
+            [
+                appends["records"],
+                appends["clients"],
+                appends["batch"],
+                appends["seconds"],
+                appends["records_per_s"],
+                appends["errors"],
+                appends["chains_valid"],
+                appends["request_ms"]["p50"],
+                appends["request_ms"]["p99"],
+            ]
+        ],
+    )
+    if not args.skip_summary:
+        with common.instance("cases-summary") as inst:
+            common.flask_cli(inst, "db", "upgrade")
+            result["summary"] = summary = bench_summary(inst, args)
+        common.print_table(
+            f"Supervision summary over {args.disclosures:,} disclosures and {args.cases:,} cases",
+            ["load s", "p50 ms", "p95 ms", "max ms", "agencies"],
+            [
+                [
+                    summary["load_seconds"],
+                    summary["summary_ms"]["p50"],
+                    summary["summary_ms"]["p95"],
+                    summary["summary_ms"]["max"],
+                    summary["agencies_in_summary"],
+                ]
+            ],
+        )
+    common.emit_json(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,595 @@
+"""Public search through the API at 100,000 items. Target: p95 <= 50 ms on each engine.
+
+What it measures: ``GET /api/v1/disclosures?...`` (the public search with its four facets) against
+N items (default 100,000), sequentially from one client, on the embedded engine and, when
+ELASTICSEARCH_URL is set, on Elasticsearch. For each engine it prints the API's p50/p95/p99, the
+engine's own time for the same queries (``SearchResult.took_ms`` from calling the engine in this
+process with the same SearchQuery the service builds; for Elasticsearch that is the server's
+``took``, and the client-side wall time of the call is shown beside it), and the ratio API p50 /
+engine p50 (what the API adds: routing, argument parsing, loading the 20 rows from the database,
+the agency names of the facets, serialising). The same figures are split by query kind:
+
+- word:     one 2-character word (食品, 处罚, 许可, 环境, 交通, 消防, 药品, 建筑, ...)
+- phrase:   one 4-character phrase (行政处罚, 过期食品, 安全生产, ...)
+- two:      two terms, each matched as a phrase (食品 处罚, 消防 检查, ...)
+- filtered: a word or phrase (or no text) with filters: phase, category, agency, region, date range
+
+sort=date is used in about a quarter of the queries, and pages 1-3. The mix is seeded, so every run
+and both engines get the same queries. For the embedded engine the time inside each SQL statement
+is collected as well (by wrapping this process's own connection object; the application code is
+untouched), which shows where its time goes per kind.
+
+Steps: a fresh database (PostgreSQL when DATABASE_URL is set, else SQLite); N realistic items
+(mostly post-phase decisions across the six categories, 40 agencies in 3 cities and 7 districts,
+some pre- and during-phase items) published in-process through ``services.bulk_upsert`` in chunks
+of 500 (the real path), by ``--load-workers`` processes on PostgreSQL; each engine's index built
+with ``search_index.indexing.reindex`` (timed); then per engine gunicorn is started as ``make run``
+does (engine chosen by ELASTICSEARCH_URL being set or not; same SEARCH_INDEX_PREFIX and
+SEARCH_EMBEDDED_PATH; SEARCH_INDEXER_THREAD=0 so nothing else runs meanwhile), warmed up, and the
+timed queries run. Indices, database, temporary folder and gunicorn are cleaned up at the end.
+
+Run:
+
+    DATABASE_URL=postgresql+psycopg://sanxiang:sanxiang@127.0.0.1:55432/sanxiang \\
+    ELASTICSEARCH_URL=http://127.0.0.1:59200 \\
+        .venv/bin/python bench/search.py --items 100000 --queries 500
+
+Progress goes to stderr; stdout gets the tables and, last, one JSON line with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
+from urllib.parse import urlencode
+
+import common
+
+WORDS = ("食品", "处罚", "许可", "环境", "交通", "消防", "药品", "建筑")
+MORE_WORDS = ("安全", "经营", "运输", "施工", "广告", "价格", "排放", "医疗", "旅游", "油烟", "噪声", "罚款", "整改")
+PHRASES = (
+    "行政处罚",
+    "过期食品",
+    "安全生产",
+    "食品安全",
+    "环境保护",
+    "道路运输",
+    "建筑施工",
+    "消防安全",
+    "药品经营",
+    "超标排放",
+    "疏散通道",
+    "特种设备",
+    "非法营运",
+    "施工许可",
+    "危险废物",
+    "医疗废物",
+    "虚假广告",
+    "明码标价",
+    "占道经营",
+    "扬尘污染",
+)
+TWO_TERMS = (
+    "食品 处罚",
+    "消防 检查",
+    "环境 排放",
+    "药品 处方",
+    "交通 运输",
+    "建筑 施工",
+    "行政处罚 食品",
+    "许可 道路运输",
+    "罚款 过期",
+    "安全生产 整改",
+)
+KINDS = ("word", "phrase", "two", "filtered")
+KIND_WEIGHTS = (30, 25, 15, 30)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=100_000, help="items in the database (default 100000)")
+    parser.add_argument("--queries", type=int, default=500, help="timed queries per engine (default 500)")
+    parser.add_argument("--warmup", type=int, default=40, help="warm-up queries per engine, not timed (default 40)")
+    parser.add_argument("--pre-share", type=float, default=0.06, help="share of pre/during-phase items")
+    parser.add_argument("--engines", default="embedded,elasticsearch", help="comma-separated (ES needs its URL)")
+    parser.add_argument("--load-workers", type=int, help="loading processes (default 2 on PostgreSQL, 1 on SQLite)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, 2 x cores)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: as make run, 4)")
+    parser.add_argument("--seed", type=int, default=100)
+    parser.add_argument(
+        "--profile-api",
+        choices=("embedded", "elasticsearch"),
+        help="afterwards, cProfile 100 of the queries through the app in-process (Flask test client) on this engine",
+    )
+    return parser.parse_args()
+
+
+# -- loading -----------------------------------------------------------------------------------
+AGENCY_WEIGHT = {"市监": 5, "环": 2, "交": 2, "建": 2, "应急": 2, "城管": 2, "文旅": 1, "卫健": 1, "综执": 2}
+
+
+def plan(agencies: list[common.Agency], items: int) -> list[tuple[common.Agency, int]]:
+    """How many items each agency publishes: market regulators most, culture and health least."""
+
+    def weight(agency: common.Agency) -> int:
+        return next((w for suffix, w in AGENCY_WEIGHT.items() if agency.abbr.endswith(suffix)), 1)
+
+    total = sum(weight(a) for a in agencies)
+    counts = [items * weight(a) // total for a in agencies]
+    for i in range(items - sum(counts)):
+        counts[i % len(counts)] += 1
+    return list(zip(agencies, counts, strict=True))
+
+
+def load_part(inst: common.Instance, part: list[tuple[common.Agency, int]], seed: int, pre_share: float, tag: str):
+    """One loading process: its agencies' items, generated and published 500 at a time."""
+    common.exit_on_sigterm()
+    app = common.make_app(inst)
+    corpus = common.Corpus(seed)
+    done = 0
+    try:
+        for agency, count in part:
+            for start in range(0, count, 500):
+                size = min(500, count - start)
+                bodies = [corpus.item(agency, f"{tag}-{start + i:06d}", pre_share) for i in range(size)]
+                done += common.bulk_load(app, agency.code, bodies)
+    finally:
+        common.dispose(app)
+    return done
+
+
+def load(inst: common.Instance, agencies: list[common.Agency], args: argparse.Namespace, workers: int) -> float:
+    assignments = plan(common.publishers(agencies), args.items)
+    parts: list[list[tuple[common.Agency, int]]] = [[] for _ in range(workers)]
+    for i, assignment in enumerate(sorted(assignments, key=lambda a: -a[1])):
+        parts[i % workers].append(assignment)
+    started = time.perf_counter()
+    if workers == 1:
+        done = load_part(inst, parts[0], args.seed, args.pre_share, "w0")
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            futures = [
+                pool.submit(load_part, inst, part, args.seed + k, args.pre_share, f"w{k}")
+                for k, part in enumerate(parts)
+            ]
+            done = sum(f.result() for f in futures)
+    seconds = time.perf_counter() - started
+    if done != args.items:
+        raise RuntimeError(f"loaded {done} items, expected {args.items}")
+    return seconds
+
+
+# -- queries -------------------------------------------------------------------------------
+def make_queries(n: int, seed: int, agencies: list[common.Agency]) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    publishers = common.publishers(agencies)
+    regions = sorted({a.region for a in agencies})
+    earliest, _ = common.decision_dates()
+    queries = []
+    for _ in range(n):
+        kind = rng.choices(KINDS, KIND_WEIGHTS)[0]
+        params: dict[str, Any] = {}
+        if kind == "word":
+            params["q"] = rng.choice(WORDS) if rng.random() < 0.75 else rng.choice(MORE_WORDS)
+        elif kind == "phrase":
+            params["q"] = rng.choice(PHRASES)
+        elif kind == "two":
+            params["q"] = rng.choice(TWO_TERMS)
+        else:
+            text = rng.random()
+            if text < 0.45:
+                params["q"] = rng.choice(WORDS + MORE_WORDS)
+            elif text < 0.8:
+                params["q"] = rng.choice(PHRASES)
+            # else: no text, browsing by filters (an agency's penalties, newest first)
+            filters = rng.sample(("phase", "category", "agency", "region", "date"), rng.choice((1, 1, 2, 2, 3)))
+            for name in filters:
+                if name == "phase":
+                    params["phase"] = "post" if rng.random() < 0.85 else "pre"
+                elif name == "category":
+                    params["category"] = rng.choices(common.CATEGORIES, common.CATEGORY_WEIGHTS)[0]
+                elif name == "agency":
+                    params["agency"] = rng.choice(publishers).code
+                elif name == "region":
+                    params["region"] = rng.choice(regions)
+                else:
+                    start = earliest + dt.timedelta(days=rng.randrange(0, common.DATE_SPAN_DAYS - 30))
+                    params["date_from"] = start.isoformat()
+                    params["date_to"] = (start + dt.timedelta(days=rng.choice((30, 90, 180)))).isoformat()
+        if rng.random() < 0.25 or (kind == "filtered" and "q" not in params):
+            params["sort"] = "date"
+        page = rng.choices((1, 2, 3), (70, 20, 10))[0]
+        if page > 1:
+            params["page"] = page
+        queries.append({"kind": kind, "params": params})
+    return queries
+
+
+def search_query(params: dict[str, Any]):
+    """The SearchQuery ``services.search_public`` builds for these arguments."""
+    from backend.disclosures.services import FACETS
+    from search_index.interfaces import SearchQuery
+
+    filters = {name: [params[name]] for name in ("phase", "type", "category", "agency", "region") if params.get(name)}
+    return SearchQuery(
+        text=params.get("q", ""),
+        filters=filters,
+        date_from=dt.date.fromisoformat(params["date_from"]) if "date_from" in params else None,
+        date_to=dt.date.fromisoformat(params["date_to"]) if "date_to" in params else None,
+        facets=FACETS,
+        sort=params.get("sort", "relevance"),
+        page=int(params.get("page", 1)),
+        page_size=20,
+    )
+
+
+def run_api(port: int, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    client = common.HttpClient(port)
+    out = []
+    try:
+        for query in queries:
+            status, data, seconds = client.request("GET", "/api/v1/disclosures?" + urlencode(query["params"]))
+            total = json.loads(data).get("total") if status == 200 else None
+            out.append(
+                {"seconds": seconds, "status": status, "total": total, "error": None if status == 200 else data[:200]}
+            )
+    finally:
+        client.close()
+    return out
+
+
+class TimedConnection:
+    """Wraps this process's sqlite3 connection of the embedded engine: time per SQL statement.
+
+    Rows are fetched inside the timing, so a statement's time is all of its work."""
+
+    def __init__(self, conn, sink: dict[str, float]) -> None:
+        self._conn = conn
+        self.sink = sink
+
+    def execute(self, sql: str, params: Any = ()):
+        started = time.perf_counter()
+        rows = self._conn.execute(sql, params).fetchall()
+        self.sink[statement_kind(sql)] += time.perf_counter() - started
+        return _Rows(rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+class _Rows:
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self):
+        return self.rows
+
+
+def statement_kind(sql: str) -> str:
+    sql = " ".join(sql.split())
+    if sql.startswith("INSERT INTO temp.hits"):
+        return "match+filter→temp"
+    if sql.startswith("SELECT count(*) FROM temp.hits"):
+        return "count"
+    if sql.startswith("SELECT d.id, h.score"):
+        return "sort+page"
+    if sql.startswith("SELECT t.value, count(*)"):
+        return "facets"
+    return "other sql"
+
+
+def run_engine(engine, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from search_index.mappings import DISCLOSURES
+
+    timed = engine.name == "embedded"
+    if timed:
+        engine._connect()  # this process's own connection, wrapped for statement timing
+        real = engine._local.conn
+    out = []
+    try:
+        for query in queries:
+            sink: dict[str, float] = defaultdict(float)
+            if timed:
+                engine._local.conn = TimedConnection(real, sink)
+            started = time.perf_counter()
+            result = engine.search(DISCLOSURES, search_query(query["params"]))
+            wall = time.perf_counter() - started
+            record = {"took": result.took_ms / 1000, "wall": wall, "total": result.total}
+            if timed:
+                record["statements"] = dict(sink)
+                record["statements"]["python (rows, highlight)"] = max(0.0, result.took_ms / 1000 - sum(sink.values()))
+            out.append(record)
+    finally:
+        if timed:
+            engine._local.conn = real
+    return out
+
+
+def profile_api(inst: common.Instance, es_url: str | None, name: str, queries: list[dict[str, Any]]) -> dict:
+    """The same requests through ``app.test_client()`` under cProfile: where the API's time goes."""
+    import cProfile
+    import io
+    import pstats
+
+    app = common.make_app(inst, ELASTICSEARCH_URL=es_url if name == "elasticsearch" else None)
+    client = app.test_client()
+    sample = queries[:100]
+    try:
+        for query in sample[:10]:  # warm: first statement compilation, connection
+            client.get("/api/v1/disclosures?" + urlencode(query["params"]))
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for query in sample:
+            response = client.get("/api/v1/disclosures?" + urlencode(query["params"]))
+            if response.status_code != 200:
+                raise RuntimeError(f"profile: HTTP {response.status_code}: {response.data[:200]!r}")
+        profiler.disable()
+        seconds = time.perf_counter() - started
+    finally:
+        common.dispose(app)
+    stats = pstats.Stats(profiler)
+    wanted = {
+        ("services.py", "search_public"): "search_public (whole service)",
+        ("elastic.py", "search"): "engine.search",
+        ("embedded.py", "search"): "engine.search",
+        ("services.py", "_label_facets"): "_label_facets (agency names)",
+        ("schema.py", "dump"): "marshmallow dump",
+        ("provider.py", "dumps"): "JSON encoding",
+    }
+    split: dict[str, float] = {}
+    for (filename, _line, function), values in stats.stats.items():  # type: ignore[attr-defined]
+        label = wanted.get((filename.rsplit("/", 1)[-1], function))
+        if label and label not in split:
+            split[label] = round(values[3] * 1000 / len(sample), 2)
+    if "search_public (whole service)" in split:
+        split["rest of search_public (load 20 rows, build items)"] = round(
+            split["search_public (whole service)"]
+            - split.get("engine.search", 0)
+            - split.get("_label_facets (agency names)", 0),
+            2,
+        )
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_callees("search_public")
+    return {
+        "engine": name,
+        "requests": len(sample),
+        "ms_per_request_under_profiler": round(seconds * 1000 / len(sample), 2),
+        "cumulative_ms_per_request": split,
+        "text": out.getvalue(),
+    }
+
+
+# -- per engine ----------------------------------------------------------------------------
+def build_index(app, engine) -> dict[str, Any]:
+    from backend.extensions import search
+    from search_index.indexing import reindex
+    from search_index.mappings import DISCLOSURES
+
+    app.extensions["search"] = engine
+    with app.app_context():
+        search.ensure_indices()
+        started = time.perf_counter()
+        reindex(DISCLOSURES)
+        seconds = time.perf_counter() - started
+        count = engine.count(DISCLOSURES)
+    return {"seconds": round(seconds, 1), "documents": count, "docs_per_s": round(count / seconds) if seconds else 0}
+
+
+def bench_engine(name: str, inst: common.Instance, es_url: str | None, args, queries, warmup) -> dict[str, Any]:
+    from search_index import make_engine
+
+    engine = make_engine(inst.config(ELASTICSEARCH_URL=es_url if name == "elasticsearch" else None))
+    env = {"ELASTICSEARCH_URL": es_url if name == "elasticsearch" else ""}
+    with common.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
+        common.log(f"{name}: {len(warmup)} warm-up queries")
+        run_api(server.port, warmup)
+        common.log(f"{name}: {len(queries)} timed queries through the API")
+        api = run_api(server.port, queries)
+    common.log(f"{name}: the same queries on the engine in-process")
+    run_engine(engine, warmup[:20])
+    own = run_engine(engine, queries)
+    common.close_engine(engine)
+    errors = [a["error"] for a in api if a["error"]]
+    mismatched = sum(1 for a, e in zip(api, own, strict=True) if a["total"] is not None and a["total"] != e["total"])
+
+    def figures(indices: list[int]) -> dict[str, Any]:
+        api_s = [api[i]["seconds"] for i in indices if api[i]["status"] == 200]
+        took = [own[i]["took"] for i in indices]
+        wall = [own[i]["wall"] for i in indices]
+        figures = {
+            "n": len(indices),
+            "api_ms": common.summary_ms(api_s),
+            "engine_took_ms": common.summary_ms(took),
+            "engine_call_ms": common.summary_ms(wall),
+            "mean_total_hits": round(sum(own[i]["total"] for i in indices) / len(indices)) if indices else 0,
+        }
+        if api_s and took:
+            figures["ratio_api_p50_to_engine_p50"] = round(
+                figures["api_ms"]["p50"] / max(figures["engine_took_ms"]["p50"], 0.01), 1
+            )
+        if name == "embedded" and indices:
+            parts: dict[str, float] = defaultdict(float)
+            for i in indices:
+                for part, seconds in own[i]["statements"].items():
+                    parts[part] += seconds
+            figures["engine_mean_ms_by_part"] = {k: round(v * 1000 / len(indices), 2) for k, v in parts.items()}
+        return figures
+
+    by_kind = {kind: figures([i for i, q in enumerate(queries) if q["kind"] == kind]) for kind in KINDS}
+    by_kind["filtered, no text"] = figures(
+        [i for i, q in enumerate(queries) if q["kind"] == "filtered" and "q" not in q["params"]]
+    )
+    by_kind["sort=date"] = figures([i for i, q in enumerate(queries) if q["params"].get("sort") == "date"])
+    slowest = sorted(range(len(queries)), key=lambda i: -api[i]["seconds"])[:8]
+    return {
+        "engine": name,
+        "all": figures(list(range(len(queries)))),
+        "by_kind": by_kind,
+        "errors": errors[:10],
+        "error_count": len(errors),
+        "total_mismatches_api_vs_engine": mismatched,
+        "slowest": [
+            {
+                "api_ms": round(api[i]["seconds"] * 1000, 1),
+                "engine_took_ms": round(own[i]["took"] * 1000, 1),
+                "total": own[i]["total"],
+                **queries[i],
+            }
+            for i in slowest
+        ],
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    common.exit_on_sigterm()
+    es_url = os.environ.get("ELASTICSEARCH_URL") or None
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if "elasticsearch" in engines and not es_url:
+        common.log("ELASTICSEARCH_URL is not set: measuring the embedded engine only")
+        engines.remove("elasticsearch")
+    result: dict[str, Any] = {"bench": "search", "target_p95_ms": 50, **common.environment(), "args": vars(args)}
+    bench_started = time.perf_counter()
+    agencies = common.make_agencies()
+    queries = make_queries(args.queries, args.seed, agencies)
+    warmup = make_queries(args.warmup, args.seed + 1, agencies)
+    with common.instance("search", elasticsearch_url=es_url) as inst:
+        result["database"] = common.database_kind(inst.database_url)
+        workers = args.load_workers or (2 if result["database"] == "postgresql" else 1)
+        app = common.make_app(inst, ELASTICSEARCH_URL=None)
+        try:
+            common.migrate_in_process(app)
+            common.create_agencies(app, agencies)
+            common.dispose(app)  # no open connection crosses the fork of the loading processes
+            common.log(f"loading {args.items} items through bulk_upsert with {workers} process(es)")
+            seconds = load(inst, agencies, args, workers)
+            result["load"] = {
+                "items": args.items,
+                "seconds": round(seconds, 1),
+                "items_per_s": round(args.items / seconds),
+            }
+            common.log(f"loaded in {seconds:.1f}s")
+            from search_index import make_engine
+
+            result["index_build"] = {}
+            for name in engines:
+                engine = make_engine(dict(app.config, ELASTICSEARCH_URL=es_url if name == "elasticsearch" else None))
+                common.log(f"building the {name} index with reindex()")
+                result["index_build"][name] = build_index(app, engine)
+                common.log(f"{name}: {result['index_build'][name]}")
+                common.close_engine(engine)
+        finally:
+            common.dispose(app)
+        result["engines"] = [bench_engine(name, inst, es_url, args, queries, warmup) for name in engines]
+        if args.profile_api and args.profile_api in engines:
+            common.log(f"profiling the API in-process on {args.profile_api}")
+            result["profile_api"] = profile_api(inst, es_url, args.profile_api, queries)
+    result["bench_seconds"] = round(time.perf_counter() - bench_started, 1)
+    result["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    print_report(result)
+    if "profile_api" in result:
+        result["profile_api"].pop("text")
+    common.emit_json(result)
+
+
+def print_report(result: dict[str, Any]) -> None:
+    load = result["load"]
+    print(
+        f"\nData: {load['items']:,} items ({result['database']}), loaded through bulk_upsert in {load['seconds']} s "
+        f"({load['items_per_s']:,} items/s)"
+    )
+    common.print_table(
+        "Index build with reindex()",
+        ["engine", "documents", "seconds", "docs/s"],
+        [[name, b["documents"], b["seconds"], b["docs_per_s"]] for name, b in result["index_build"].items()],
+    )
+    for run in result["engines"]:
+        rows = []
+        for label, f in [("all", run["all"]), *run["by_kind"].items()]:
+            if not f["n"]:
+                continue
+            rows.append(
+                [
+                    label,
+                    f["n"],
+                    f["mean_total_hits"],
+                    f["api_ms"].get("p50", float("nan")),
+                    f["api_ms"].get("p95", float("nan")),
+                    f["api_ms"].get("p99", float("nan")),
+                    f["engine_took_ms"]["p50"],
+                    f["engine_took_ms"]["p95"],
+                    f["engine_call_ms"]["p50"],
+                    f.get("ratio_api_p50_to_engine_p50", float("nan")),
+                    "PASS" if f["api_ms"].get("p95", 1e9) <= result["target_p95_ms"] else "over",
+                ]
+            )
+        common.print_table(
+            f"Search through the API: {run['engine']} ({run['all']['n']} sequential queries, page size 20, 4 facets)",
+            [
+                "kind",
+                "n",
+                "hits",
+                "API p50",
+                "API p95",
+                "API p99",
+                "engine p50",
+                "engine p95",
+                "call p50",
+                "API/engine",
+                "p95<=50",
+            ],
+            rows,
+        )
+        print("(ms; engine = SearchResult.took_ms in-process; call = wall time of engine.search() in-process)")
+        if run["engine"] == "embedded":
+            parts = sorted({p for f in run["by_kind"].values() for p in f.get("engine_mean_ms_by_part", {})})
+            common.print_table(
+                "Embedded engine: mean ms per query inside each part of search()",
+                ["kind", *parts],
+                [
+                    [label, *[f["engine_mean_ms_by_part"].get(p, 0.0) for p in parts]]
+                    for label, f in [("all", run["all"]), *run["by_kind"].items()]
+                    if f["n"]
+                ],
+            )
+        print(f"\nslowest queries on {run['engine']} (API ms / engine ms / hits / kind / params):")
+        for slow in run["slowest"]:
+            times = f"{slow['api_ms']:8.1f} {slow['engine_took_ms']:8.1f}"
+            print(f"  {times} {slow['total']:7d}  {slow['kind']:8s} {slow['params']}")
+        if run["error_count"]:
+            print(f"  {run['error_count']} errors, first: {run['errors'][:3]}")
+        if run["total_mismatches_api_vs_engine"]:
+            print(f"  {run['total_mismatches_api_vs_engine']} queries where the API's total differs from the engine's")
+    if "profile_api" in result:
+        profile = result["profile_api"]
+        print(
+            f"\ncProfile of {profile['requests']} API searches in-process on {profile['engine']} "
+            f"({profile['ms_per_request_under_profiler']} ms/request under the profiler)"
+        )
+        lines = profile["text"].splitlines()
+        callees = [i for i, line in enumerate(lines) if "called..." in line]
+        print("\n".join(lines[:55]))
+        if callees:
+            print("\n".join(lines[callees[-1] : callees[-1] + 30]))
+        print(f"cumulative ms per request: {profile['cumulative_ms_per_request']}")
+    print(
+        f"\nbench took {result['bench_seconds']} s (load average at start {result['load_avg_at_start']}, "
+        f"at end {result['load_avg_at_end']})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+from flask import Response, current_app, g
+from flask.views import MethodView
+
+from backend.complaints.routes import filed_view
+from backend.errors import RateLimited
+from backend.extensions import cache
+from backend.extensions.cache import RateLimit
+from backend.extensions.smorest import Blueprint
+from backend.officers import services as officers
+from backend.officers.routes import limit_verification
+from backend.officers.tokens import verify_url
+
+from . import services
+from .blueprint import MiniappBlueprint
+from .schemas import (
+    MiniappComplaintSchema,
+    MiniappComplaintViewSchema,
+    MiniappDisclosureSchema,
+    MiniappFiledSchema,
+    MiniappLoginSchema,
+    MiniappMyComplaintsArgsSchema,
+    MiniappMyComplaintsSchema,
+    MiniappRatingSchema,
+    MiniappSearchArgsSchema,
+    MiniappSearchPageSchema,
+    MiniappSubscriptionSchema,
+    MiniappTokenSchema,
+    MiniappVerificationSchema,
+    MiniappVerifyArgsSchema,
+)
+from .wechat import wechat
+
+blp = MiniappBlueprint(
+    "miniapp", __name__, url_prefix="/miniapp/v1", description="WeChat mini-program: search, verify, complain"
+)
+wxacode_blp = Blueprint(
+    "publish_officers_wxacode",
+    __name__,
+    url_prefix="/api/v1/publish/officers",
+    description="Mini-program codes for badges, managed by the officer's agency",
+)
+
+
+@blp.before_request
+def require_configuration() -> None:
+    wechat.miniapp  # noqa: B018  (503 until the mini-program is configured)
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(MiniappLoginSchema)
+    @blp.response(200, MiniappTokenSchema)
+    @blp.alt_response(401, description="the code is invalid or was already used")
+    @blp.alt_response(403, description="WeChat refuses this user (high risk)")
+    def post(self, body):
+        """Log in with the code of wx.login(); the session_key stays on the server"""
+        issued = services.login(body["code"])
+        return {
+            "access_token": issued.access_token,
+            "token_type": issued.token_type,
+            "expires_in": issued.expires_in,
+            "subscribe_template_id": current_app.config["WECHAT_SUBSCRIBE_TEMPLATE_ID"],
+        }
+
+
+@blp.route("/disclosures")
+class Disclosures(MethodView):
+    @blp.arguments(MiniappSearchArgsSchema, location="query")
+    @blp.response(200, MiniappSearchPageSchema)
+    def get(self, args):
+        """Search disclosures (the public search, one line per item)"""
+        return services.search(**args)
+
+
+@blp.route("/disclosures/<string:disclosure_id>")
+class Disclosure(MethodView):
+    @blp.response(200, MiniappDisclosureSchema)
+    @blp.alt_response(410, description="withdrawn or expired: the notice")
+    def get(self, disclosure_id):
+        """One published item"""
+        return services.disclosure(disclosure_id)
+
+
+@blp.route("/badges/verify")
+class VerifyBadge(MethodView):
+    @blp.arguments(MiniappVerifyArgsSchema, location="query")
+    @blp.response(200, MiniappVerificationSchema)
+    @blp.alt_response(429, description="too many checks from this address")
+    def get(self, args):
+        """Verify a badge: its token or QR link, or the scene of its mini-program code"""
+        limit_verification()
+        checked = services.verify_scene(args["scene"]) if "scene" in args else services.verify_token(args["token"])
+        return verification_view(checked)
+
+
+def verification_view(checked: services.BadgeCheck) -> dict:
+    verification, token = checked.verification, checked.token
+    officer = verification.officer
+    return {
+        "result": verification.result,
+        "label": verification.label,
+        "reason": verification.reason,
+        "checked_at": verification.checked_at,
+        "officer": None
+        if officer is None
+        else {
+            "name": officer["name"],
+            "badge_no": officer["badge_no"],
+            "agency_name": officer["agency"]["name"],
+            "domains": officer["domains"],
+            "valid_until": officer["valid_until"],
+            "photo_url": f"{verify_url(token)}/photo" if officer["photo"] else None,
+        },
+        "page_url": verify_url(token) if officer is not None else None,
+        "receipt": officers.scan_receipt(verification),
+    }
+
+
+@blp.route("/complaints")
+class MyComplaints(MethodView):
+    @blp.miniapp_required
+    @blp.arguments(MiniappComplaintSchema)
+    @blp.response(201, MiniappFiledSchema, description="filed; doubtful text is filed too, for review")
+    @blp.alt_response(200, schema=MiniappFiledSchema, description="the same complaint was just filed")
+    @blp.alt_response(429, description="too many complaints from this user")
+    def post(self, data):
+        """File a complaint; the text passes WeChat's content check (or the local filter)"""
+        limit_user_submissions()
+        filed = services.submit_complaint(data)
+        body = {**filed_view(filed), "under_review": filed.complaint.needs_review}
+        return body, 201 if filed.created else 200
+
+    @blp.miniapp_required
+    @blp.arguments(MiniappMyComplaintsArgsSchema, location="query")
+    @blp.response(200, MiniappMyComplaintsSchema)
+    def get(self, args):
+        """The user's own complaints, newest first"""
+        return services.mine(**args)
+
+
+@blp.route("/complaints/<string:tracking_no>")
+class MyComplaint(MethodView):
+    @blp.miniapp_required
+    @blp.response(200, MiniappComplaintViewSchema)
+    def get(self, tracking_no):
+        """One of the user's complaints: status and public timeline"""
+        return services.complaint_view(services.own_complaint(tracking_no))
+
+
+@blp.route("/complaints/<string:tracking_no>/rating")
+class MyRating(MethodView):
+    @blp.miniapp_required
+    @blp.arguments(MiniappRatingSchema)
+    @blp.response(200, MiniappComplaintViewSchema)
+    def post(self, body, tracking_no):
+        """Rate the handling (1-5) once closed; the comment passes the content check"""
+        return services.complaint_view(services.rate(tracking_no, body["score"], body.get("comment")))
+
+
+@blp.route("/complaints/<string:tracking_no>/subscription")
+class MySubscription(MethodView):
+    @blp.miniapp_required
+    @blp.arguments(MiniappSubscriptionSchema)
+    @blp.response(200, MiniappComplaintViewSchema)
+    def put(self, body, tracking_no):
+        """Record the user's answer to the subscribe-message request for this complaint's updates"""
+        complaint = services.record_consent(tracking_no, body["template_id"], body["choice"])
+        return services.complaint_view(complaint)
+
+
+def limit_user_submissions() -> None:
+    per_hour = current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"]
+    if per_hour:
+        wait = cache.hit("complaint", f"openid:{g.openid}", RateLimit(per_hour, 3600))
+        if wait is not None:
+            raise RateLimited(wait)
+
+
+@wxacode_blp.route("/<string:badge_no>/badge-wxacode.png")
+class BadgeWxacode(MethodView):
+    @wxacode_blp.agency_required
+    @wxacode_blp.response(200, content_type="image/png")
+    @wxacode_blp.alt_response(503, description="WeChat is unavailable or the mini-program is not configured")
+    def get(self, badge_no):
+        """The officer's mini-program code: WeChat opens the verification page in the mini-program"""
+        response = Response(services.badge_wxacode(g.agency, badge_no), mimetype="image/png")
+        response.headers["Cache-Control"] = "private, max-age=86400"
+        return response

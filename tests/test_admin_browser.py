@@ -1,0 +1,141 @@
+"""The admin page in a real browser (Playwright driving Debian's Chromium) against a real gunicorn."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+import pytest
+
+from backend.accounts.services import create_admin
+from backend.agencies.services import create_agency
+from tests.support.live_server import LiveServer
+from tests.support.services import IN_CI
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "a long password 1"
+BRAND_RED = "rgb(183, 28, 28)"
+
+
+def need(found: bool, what: str, how: str) -> None:
+    if found:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {what} is missing ({how})")
+    pytest.skip(f"{what} not installed ({how})")
+
+
+@pytest.fixture
+def sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    need(sync_playwright is not None, "playwright", "pip install -r requirements-test.txt")
+    need(os.access(CHROMIUM, os.X_OK), CHROMIUM, "bash deploy/test-tools.sh")
+    return sync_playwright
+
+
+@pytest.fixture
+def server(committed, tmp_path):
+    app = committed
+    with app.app_context():
+        create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
+        create_admin(username="zhang", password=PASSWORD, role="handler", actor="test", agency_code="MKT")
+    env = {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "BADGE_KEYS_DIR": app.config["BADGE_KEYS_DIR"],
+        "TRANSPARENCY_KEYS_DIR": app.config["TRANSPARENCY_KEYS_DIR"],
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
+        "SCHEDULER_THREAD": "0",
+        "DEMO_DATA": "0",
+        # Plain http on 127.0.0.1, as `make run` serves.
+        "ADMIN_COOKIE_SECURE": "0",
+    }
+    with LiveServer(env, workers=2) as live:
+        yield live
+
+
+def file_complaint(server: LiveServer) -> str:
+    body = {"category": "misconduct", "content": "执法人员检查时未出示执法证件，态度生硬。", "agency": "MKT"}
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/complaints",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps(body).encode(),
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return json.loads(response.read())["tracking_no"]
+
+
+@pytest.mark.slow
+def test_a_handler_logs_in_opens_a_complaint_and_replies(sync_playwright, server, tmp_path):
+    tracking_no = file_complaint(server)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            # Anything the page asked for and did not get (the favicon aside), and any CSP refusal.
+            problems: list[str] = []
+            page.on(
+                "response",
+                lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url),
+            )
+            page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+
+            page.goto(f"{server.url}/admin/complaints")
+            assert page.url.startswith(f"{server.url}/admin/login")
+            page.screenshot(path=tmp_path / "login.png")
+            page.fill("input[name=username]", "zhang")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button:has-text('登录')")
+            page.wait_for_url(f"{server.url}/admin/complaints")
+            assert "zhang · 办理人员 · 泉州市市场监督管理局" in page.inner_text("header")
+            # The stylesheet got past the Content-Security-Policy.
+            assert page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor") == BRAND_RED
+            session = next(c for c in context.cookies() if c["name"] == "admin_session")
+            assert session["httpOnly"] and session["sameSite"] == "Lax" and session["path"] == "/admin"
+            page.screenshot(path=tmp_path / "queue.png")
+
+            page.click(f"a:has-text('{tracking_no}')")
+            page.wait_for_url(f"{server.url}/admin/complaints/{tracking_no}")
+            assert page.inner_text("h1 [data-status]") == "待受理"
+            page.click("form[data-action=accept] button")
+            page.wait_for_selector("h1 [data-status=accepted]")
+            page.fill("form[data-action=reply] textarea[name=text]", "经核查，已责令执法人员规范亮证执法，并向您致歉。")
+            page.click("form[data-action=reply] button")
+            page.wait_for_selector("h1 [data-status=replied]")
+            assert page.inner_text("h1 [data-status]") == "已答复"
+            assert "已答复" in page.inner_text(".flash.ok")
+            assert "经核查，已责令执法人员规范亮证执法" in page.inner_text("ol.timeline")
+            page.screenshot(path=tmp_path / "complaint.png", full_page=True)
+            assert (tmp_path / "complaint.png").stat().st_size > 10_000
+
+            page.click("header nav a:has-text('监督统计')")
+            page.wait_for_url(f"{server.url}/admin/supervision")
+            assert "泉州市市场监督管理局" in page.inner_text("table[data-table=agencies]")
+            page.screenshot(path=tmp_path / "supervision.png")
+            page.click("header nav a:has-text('公示变更')")
+            page.wait_for_url(f"{server.url}/admin/disclosure-changes")
+            page.click("header button:has-text('退出')")
+            page.wait_for_url(f"{server.url}/admin/login")
+            assert "已退出登录" in page.inner_text("main")
+            page.goto(f"{server.url}/admin/complaints")
+            assert page.url.startswith(f"{server.url}/admin/login")
+            assert problems == []
+        finally:
+            browser.close()

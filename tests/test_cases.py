@@ -1,0 +1,235 @@
+"""Cases: hash-chained records, audio-video and 24-hour flags, legal review before major decisions."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import update
+
+from backend.cases.models import CHECKLIST, CaseRecord
+from tests.factories import AgencyFactory
+from tests.factories.disclosures import decision
+
+URL = "/api/v1/publish"
+SHA = "ab" * 32
+
+
+@pytest.fixture
+def mkt(auth, db_session):
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    return auth.headers("MKT")
+
+
+def case_body(**overrides):
+    body = {
+        "category": "penalty",
+        "matter": "食品安全行政处罚",
+        "officers": ["35050012345", "35050012346"],
+        "subject_type": "organization",
+        "subject_name": "泉州市某食品店",
+        "opened_on": "2025-10-09",
+    }
+    body.update(overrides)
+    return body
+
+
+def record(step, *, at="2025-10-10T09:00:00+08:00", officers=("35050012345", "35050012346"), evidence=None, **extra):
+    return {
+        "step": step,
+        "time": at,
+        "officers": list(officers),
+        "place": "泉州市鲤城区中山路 1 号",
+        "text": f"{step} 记录",
+        "evidence": evidence or [],
+        **extra,
+    }
+
+
+def video(captured="2025-10-10T09:00:00+08:00"):
+    return {"kind": "video", "sha256": SHA, "size": 1024, "uri": "oss://mkt/case/1.mp4", "captured_at": captured}
+
+
+def checklist(text="已核实"):
+    return {key: text for key in CHECKLIST}
+
+
+def test_records_form_a_chain_that_checks_itself(client, mkt, frozen_clock):
+    frozen_clock.at = dt.datetime(2025, 10, 10, 4, 0, tzinfo=dt.UTC)  # stored three hours after capture
+    assert client.put(f"{URL}/cases/C1", json=case_body(), headers=mkt).status_code == 201
+    added = client.post(
+        f"{URL}/cases/C1/records",
+        json={
+            "records": [
+                record("filing", officers=["35050012345"]),
+                record("investigation", evidence=[video()]),
+                record("evidence", evidence=[video()]),
+            ]
+        },
+        headers=mkt,
+    )
+    assert added.status_code == 201
+    chain = added.get_json()
+    assert chain["valid"] is True and chain["problems"] == [] and chain["flags"] == []
+    seqs = [r["seq"] for r in chain["records"]]
+    assert seqs == [1, 2, 3]
+    assert chain["records"][0]["prev_hash"] is None
+    assert [r["prev_hash"] for r in chain["records"][1:]] == [r["hash"] for r in chain["records"][:-1]]
+    assert all(r["log_index"] is not None for r in chain["records"])
+    correction = client.post(
+        f"{URL}/cases/C1/records",
+        json={"records": [record("investigation", evidence=[video()], corrects=2, text="更正：调查地点为中山路 3 号")]},
+        headers=mkt,
+    )
+    assert correction.get_json()["records"][-1]["corrects"] == 2
+    assert client.get(f"{URL}/cases/C1", headers=mkt).get_json()["record_count"] == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"text": "改过的记录"}, "record 2 was altered"),
+        ({"officers": ["35050099999"]}, "record 2 was altered"),
+        ({"seq": 9}, "record 2 is missing"),
+    ],
+)
+def test_a_record_altered_in_the_database_breaks_the_chain(client, mkt, frozen_clock, db_session, change, problem):
+    client.put(f"{URL}/cases/C1", json=case_body(), headers=mkt)
+    client.post(
+        f"{URL}/cases/C1/records",
+        json={
+            "records": [
+                record("filing", officers=["35050012345"]),
+                record("review", officers=["35050012345"]),
+                record("closing", officers=["35050012345"]),
+            ]
+        },
+        headers=mkt,
+    )
+    db_session.execute(update(CaseRecord).where(CaseRecord.seq == 2).values(**change))
+    db_session.commit()
+    chain = client.get(f"{URL}/cases/C1/records", headers=mkt).get_json()
+    assert chain["valid"] is False
+    assert any(problem in p for p in chain["problems"])
+
+
+def test_on_site_acts_need_two_officers_and_corrections_a_real_target(client, mkt):
+    client.put(f"{URL}/cases/C1", json=case_body(), headers=mkt)
+    alone = client.post(
+        f"{URL}/cases/C1/records", json={"records": [record("evidence", officers=["35050012345"])]}, headers=mkt
+    )
+    assert alone.status_code == 422 and "officers" in alone.get_json()["errors"]
+    wrong = client.post(f"{URL}/cases/C1/records", json={"records": [record("filing", corrects=5)]}, headers=mkt)
+    assert wrong.status_code == 422 and "corrects" in wrong.get_json()["errors"]
+    assert client.get(f"{URL}/cases/C1/records", headers=mkt).get_json()["records"] == []
+
+
+def test_missing_audio_video_and_late_evidence_are_flagged(client, mkt, frozen_clock):
+    client.put(f"{URL}/cases/C1", json=case_body(category="coercion"), headers=mkt)
+    photo = {**video(captured="2025-10-20T09:00:00+08:00"), "kind": "photo"}
+    late = video(captured="2025-10-18T08:00:00+08:00")  # stored 2025-10-20 10:00: 50 hours later
+    chain = client.post(
+        f"{URL}/cases/C1/records",
+        json={
+            "records": [
+                record("evidence", evidence=[photo]),
+                record("execution", evidence=[]),
+                record("service", evidence=[late]),
+            ]
+        },
+        headers=mkt,
+    ).get_json()
+    assert chain["flags"] == [
+        {"seq": 1, "flag": "missing_av", "step": "evidence"},
+        {"seq": 2, "flag": "missing_av", "step": "execution"},
+        {"seq": 3, "flag": "late_evidence", "sha256": SHA},
+    ]
+
+
+def test_another_agency_cannot_see_or_touch_a_case(client, auth, mkt):
+    client.put(f"{URL}/cases/C1", json=case_body(), headers=mkt)
+    AgencyFactory(code="ENV")
+    env = auth.headers("ENV")
+    assert client.get(f"{URL}/cases/C1", headers=env).status_code == 404
+    assert client.post(f"{URL}/cases/C1/records", json={"records": [record("filing")]}, headers=env).status_code == 404
+    assert client.post(f"{URL}/cases/C1/reviews", json={"checklist": checklist()}, headers=env).status_code == 404
+
+
+def test_a_major_decision_is_published_only_after_an_approved_review(client, mkt, frozen_clock):
+    client.put(f"{URL}/cases/C1", json=case_body(major=True), headers=mkt)
+    client.put(f"{URL}/reviewers/35050077777", json={"name": "法制科 陈审"}, headers=mkt)
+    body = decision(case_no="C1")
+    blocked = client.put(f"{URL}/disclosures/d1", json=body, headers=mkt)
+    assert blocked.status_code == 409
+    assert "has not been submitted for review" in blocked.get_json()["errors"]["case_no"][0]
+    assert client.put(f"{URL}/disclosures/d1", json={**body, "publish": False}, headers=mkt).status_code == 201
+
+    first = client.post(f"{URL}/cases/C1/reviews", json={"checklist": checklist()}, headers=mkt).get_json()
+    assert client.put(f"{URL}/disclosures/d1", json=body, headers=mkt).status_code == 409
+    revise = client.post(
+        f"{URL}/cases/C1/reviews/{first['number']}/opinion",
+        headers=mkt,
+        json={
+            "reviewer": "35050077777",
+            "outcome": "revise",
+            "reasons": {**checklist("符合"), "proper_discretion": "罚款偏高"},
+        },
+    )
+    assert revise.status_code == 200 and revise.get_json()["outcome"] == "revise"
+    assert client.put(f"{URL}/disclosures/d1", json=body, headers=mkt).status_code == 409
+    second = client.post(
+        f"{URL}/cases/C1/reviews", json={"checklist": checklist("已按意见修改")}, headers=mkt
+    ).get_json()
+    assert second["number"] == 2
+    client.post(
+        f"{URL}/cases/C1/reviews/2/opinion",
+        headers=mkt,
+        json={"reviewer": "35050077777", "outcome": "approve", "reasons": checklist("符合")},
+    )
+    assert client.put(f"{URL}/disclosures/d1", json=body, headers=mkt).status_code == 200
+    history = client.get(f"{URL}/cases/C1/reviews", headers=mkt).get_json()["reviews"]
+    assert [(r["number"], r["outcome"]) for r in history] == [(1, "revise"), (2, "approve")]
+
+
+def test_a_reviewer_on_the_case_or_unregistered_is_refused(client, mkt):
+    client.put(f"{URL}/cases/C1", json=case_body(major=True), headers=mkt)
+    client.post(
+        f"{URL}/cases/C1/records",
+        json={"records": [record("investigation", officers=["35050012345", "35050066666"])]},
+        headers=mkt,
+    )
+    for badge in ("35050012345", "35050066666"):  # one named on the case, one who worked a record of it
+        client.put(f"{URL}/reviewers/{badge}", json={"name": "既办案又审核"}, headers=mkt)
+    client.post(f"{URL}/cases/C1/reviews", json={"checklist": checklist()}, headers=mkt)
+    for badge in ("35050012345", "35050066666"):
+        refused = client.post(
+            f"{URL}/cases/C1/reviews/1/opinion",
+            headers=mkt,
+            json={"reviewer": badge, "outcome": "approve", "reasons": checklist()},
+        )
+        assert refused.status_code == 409 and refused.get_json()["errors"] == {
+            "reviewer": ["is an officer on this case"]
+        }
+    stranger = client.post(
+        f"{URL}/cases/C1/reviews/1/opinion",
+        headers=mkt,
+        json={"reviewer": "35050088888", "outcome": "approve", "reasons": checklist()},
+    )
+    assert stranger.status_code == 422
+    partial = client.post(f"{URL}/cases/C1/reviews", json={"checklist": {"clear_facts": "清楚"}}, headers=mkt)
+    assert partial.status_code == 409  # the first submission is still awaiting its opinion
+
+
+def test_matters_in_the_review_catalogue_and_heard_cases_are_major(client, mkt, frozen_clock):
+    frozen_clock.at = dt.datetime(2025, 10, 10, 4, 0, tzinfo=dt.UTC)
+    catalogue = {
+        "phase": "pre",
+        "type": "review_catalogue",
+        "title": "重大执法决定法制审核目录清单",
+        "details": {"matters": ["吊销许可证", "较大数额罚款"]},
+    }
+    assert client.put(f"{URL}/disclosures/catalogue", json=catalogue, headers=mkt).status_code == 201
+    assert client.put(f"{URL}/cases/C1", json=case_body(matter="较大数额罚款"), headers=mkt).get_json()["is_major"]
+    assert not client.put(f"{URL}/cases/C2", json=case_body(), headers=mkt).get_json()["is_major"]
+    client.post(f"{URL}/cases/C2/records", json={"records": [record("hearing", evidence=[video()])]}, headers=mkt)
+    assert client.get(f"{URL}/cases/C2", headers=mkt).get_json()["is_major"]
+    assert client.put(f"{URL}/disclosures/d2", json=decision(case_no="C2"), headers=mkt).status_code == 409
+    assert client.put(f"{URL}/disclosures/d3", json=decision(case_no="NOPE"), headers=mkt).status_code == 422

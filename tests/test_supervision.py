@@ -1,0 +1,179 @@
+"""Supervision figures and the annual report, computed from stored data and checked by hand."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from backend.complaints import services as complaints
+from backend.supervision.annual import publish_due
+from tests.factories import AgencyFactory
+from tests.factories.disclosures import decision
+
+URL = "/api/v1/publish"
+
+
+def at(clock, day: str, hour: int = 10) -> None:
+    """Move the app clock to ``day`` at ``hour`` Beijing time."""
+    clock.at = dt.datetime.fromisoformat(day).replace(hour=hour - 8, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def year_2025(client, auth, db_session, frozen_clock, runner):
+    """A year of one agency, each figure counted by hand in the comments."""
+    AgencyFactory(code="SFJ", name="泉州市司法局", supervises=True)
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    at(frozen_clock, "2026-01-06")  # a token issued at the end outlives every moment the year replays
+    h = auth.headers("MKT")
+
+    def put(external_id, on_day, **body):
+        at(frozen_clock, on_day)
+        response = client.put(f"{URL}/disclosures/{external_id}", json=decision(**body), headers=h)
+        assert response.status_code in (200, 201), response.get_json()
+        return response.get_json()
+
+    # Decided 2025-09-30: due 2025-10-16 (National Day 10-01..10-08 skipped, Saturday 10-11 worked).
+    put("d1", "2025-10-15", decision_date="2025-09-30", outcome="罚款", document_no="罚1")  # on time
+    put("d2", "2025-10-17", decision_date="2025-09-30", outcome="罚款", document_no="罚2")  # one day late
+    # Decided 2025-10-09: due 10-17 (10-10, 10-11 make-up, 10-13 .. 10-17); published that day: on time.
+    put("d3", "2025-10-17", decision_date="2025-10-09", outcome="警告", document_no="罚3")
+    put("d4", "2025-12-01", decision_date="2025-12-01", category="licensing", outcome="准予许可", document_no="许4")
+    # A levy decided 2025-11-03 (20 working days: due 12-01), still unpublished in January: overdue.
+    put(
+        "d5",
+        "2025-11-04",
+        decision_date="2025-11-03",
+        category="levy",
+        outcome="征收",
+        document_no="征5",
+        publish=False,
+    )
+    # A minor's case: counted among decisions, never public, not judged for timeliness.
+    put("d6", "2025-10-13", decision_date="2025-10-10", outcome="罚款", minor=True, document_no="罚6")
+    put("old", "2024-06-03", decision_date="2024-06-01", outcome="罚款", document_no="罚旧")  # another year
+    at(frozen_clock, "2025-11-20")
+    client.post(
+        f"{URL}/disclosures/d2/withdraw", json={"reason": "revoked", "explanation": "复议决定撤销。"}, headers=h
+    )
+    # A major case decided without an approved review; and a reviewed one.
+    for case_no, reviewed in (("C1", False), ("C2", True)):
+        client.put(
+            f"{URL}/cases/{case_no}",
+            json={
+                "category": "penalty",
+                "matter": "较大数额罚款",
+                "major": True,
+                "officers": ["35050012345", "35050012346"],
+                "opened_on": "2025-11-01",
+            },
+            headers=h,
+        )
+        client.post(
+            f"{URL}/cases/{case_no}/records",
+            headers=h,
+            json={
+                "records": [
+                    {
+                        "step": "decision",
+                        "time": "2025-11-20T09:00:00+08:00",
+                        "officers": ["35050012345"],
+                        "text": "作出决定",
+                    }
+                ]
+            },
+        )
+        if reviewed:
+            from backend.cases.models import CHECKLIST
+
+            client.put(f"{URL}/reviewers/35050077777", json={"name": "陈审"}, headers=h)
+            client.post(f"{URL}/cases/{case_no}/reviews", json={"checklist": dict.fromkeys(CHECKLIST, "是")}, headers=h)
+            client.post(
+                f"{URL}/cases/{case_no}/reviews/1/opinion",
+                headers=h,
+                json={"reviewer": "35050077777", "outcome": "approve", "reasons": dict.fromkeys(CHECKLIST, "符合")},
+            )
+    for text in ("执法人员态度恶劣，言语粗暴。", "检查时未出示执法证件。"):
+        complaints.submit({"category": "attitude", "content": text, "agency": "MKT"}, channel="web")
+    at(frozen_clock, "2026-01-05")
+    runner.invoke(
+        args=["admin", "create", "--username", "li", "--role", "supervisor", "--region", "350500"],
+        input="a long password 1\n",
+    )
+    return h
+
+
+def test_the_annual_report_matches_the_hand_count(client, year_2025):
+    report = client.get("/api/v1/agencies/MKT/annual-report", query_string={"year": 2025}).get_json()
+    decisions = report["decisions"]
+    assert decisions["total"] == 6
+    assert decisions["by_category"]["penalty"]["total"] == 4
+    assert decisions["by_category"]["penalty"]["outcomes"] == {"罚款": 3, "警告": 1}
+    assert decisions["by_category"]["licensing"]["outcomes"] == {"准予许可": 1}
+    assert decisions["by_category"]["levy"]["outcomes"] == {"征收": 1}
+    assert report["on_time"] == {"due": 5, "on_time": 3, "late": 1, "pending_overdue": 1, "on_time_rate": 0.6}
+    assert report["reviews"] == {"submitted": 1, "approve": 1}
+    assert report["complaints"]["received"] == 2 and report["complaints"]["by_status"] == {"submitted": 2}
+    assert report["withdrawals"] == {"revoked": 1}
+    assert (
+        client.get("/api/v1/agencies/MKT/annual-report", query_string={"year": 2024}).get_json()["decisions"]["total"]
+        == 1
+    )
+
+
+def test_the_annual_report_exports_csv_and_xlsx(client, year_2025):
+    as_csv = client.get("/api/v1/agencies/MKT/annual-report", query_string={"year": 2025, "format": "csv"})
+    assert as_csv.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(as_csv.data.decode("utf-8-sig"))))
+    assert ["公示时限", "公示率", "0.6"] in rows and ["执法决定", "合计", "6"] in rows
+    as_xlsx = client.get("/api/v1/agencies/MKT/annual-report", query_string={"year": 2025, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(as_xlsx.data)).active
+    values = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    assert ("执法决定", "行政处罚/罚款", 3) in values and ("撤下", "revoked", 1) in values
+
+
+def test_the_annual_statistics_are_published_by_31_january_once(client, year_2025, frozen_clock, indexer):
+    assert publish_due() == 2  # both agencies
+    assert publish_due() == 0
+    indexer.sync()
+    found = client.get("/api/v1/disclosures", query_string={"type": "annual_statistics", "agency": "MKT"}).get_json()
+    (item,) = found["items"]
+    detail = client.get(f"/api/v1/disclosures/{item['id']}").get_json()
+    assert detail["details"]["year"] == 2025 and detail["details"]["counts"]["执法决定/合计"] == 6
+    at(frozen_clock, "2026-02-02")
+    assert publish_due() == 0  # outside January the job does nothing
+
+
+def test_the_supervision_summary(client, year_2025):
+    token = client.post("/api/v1/admin/auth/token", json={"username": "li", "password": "a long password 1"})
+    headers = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+    summary = client.get(
+        "/api/v1/supervision/summary", query_string={"from": "2025-01-01", "to": "2025-12-31"}, headers=headers
+    )
+    assert summary.status_code == 200, summary.get_json()
+    body = summary.get_json()
+    (mkt,) = [row for row in body["on_time"] if row["code"] == "MKT"]
+    assert (mkt["on_time"], mkt["late"], mkt["pending_overdue"], mkt["on_time_rate"]) == (3, 1, 1, 0.6)
+    assert {i["external_id"] for i in body["overdue_items"]} == {"d2", "d5"}
+    assert body["major_without_review"] == [{"agency": "MKT", "case_no": "C1", "matter": "较大数额罚款"}]
+    assert body["withdrawals_by_reason"] == {"revoked": 1}
+    assert body["complaints"]["agencies"][0] == {"code": "MKT", "name": "泉州市市场监督管理局", "count": 2}
+    assert client.get("/api/v1/supervision/summary?from=2025-01-01&to=2025-12-31").status_code == 401
+
+
+def test_the_admin_dashboard_draws_the_figures(app, year_2025):
+    import re
+
+    browser = app.test_client()
+    login_page = browser.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
+    logged_in = browser.post(
+        "/admin/login", data={"username": "li", "password": "a long password 1", "csrf_token": token}
+    )
+    assert logged_in.status_code == 303
+    page = browser.get("/admin/dashboard?from=2025-01-01&to=2025-12-31")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<svg" in html and "60.0%" in html and "泉州市市场监督管理局" in html
+    assert "C1" in html and "较大数额罚款" in html and "被依法撤销" in html

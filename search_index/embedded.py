@@ -258,8 +258,10 @@ class EmbeddedEngine:
         where, params = [], []
         if terms:
             weights = ", ".join(str(w) for w in definition.text_fields.values())
+            # Sorting by date needs no relevance score: skip bm25() over every match.
+            score = "0.0" if query.sort == "date" else f"bm25({fts}, {weights})"
             source = (
-                f"SELECT d.rowid AS rid, bm25({fts}, {weights}) AS score, d.sort_date AS sort_date "
+                f"SELECT d.rowid AS rid, {score} AS score, d.sort_date AS sort_date "
                 f"FROM {fts} JOIN {docs} d ON d.rowid = {fts}.rowid WHERE {fts} MATCH ?"
             )
             params.append(" AND ".join(_fts_phrase(t) for t in terms))
@@ -295,9 +297,17 @@ class EmbeddedEngine:
             (query.page_size, (query.page - 1) * query.page_size),
         ).fetchall()
         facets = {}
+        # Few hits: walk the hits and look up their terms; many: scan the field's terms once (SQLite
+        # would otherwise always pick the scan, which costs the whole index even for a rare word).
+        few = total * 4 < self._field_size(conn, terms_table)
         for field in query.facets:
+            join = (
+                f"temp.hits h CROSS JOIN {terms_table} t ON t.rid = h.rid"
+                if few
+                else (f"{terms_table} t JOIN temp.hits h ON h.rid = t.rid")
+            )
             counts = conn.execute(
-                f"SELECT t.value, count(*) AS n FROM {terms_table} t JOIN temp.hits h ON h.rid = t.rid "
+                f"SELECT t.value, count(*) AS n FROM {join} "
                 "WHERE t.field = ? GROUP BY t.value ORDER BY n DESC, t.value LIMIT 50",
                 (field,),
             ).fetchall()
@@ -312,6 +322,16 @@ class EmbeddedEngine:
                     highlights[field] = fragment
             hits.append(Hit(id=doc_id, score=-score, highlights=highlights))
         return SearchResult(hits=hits, total=total, facets=facets, took_ms=(time.perf_counter() - started) * 1000)
+
+    def _field_size(self, conn: sqlite3.Connection, terms_table: str) -> int:
+        """Documents in the index (cached per connection for a minute): the scale the plan choice needs."""
+        cached = getattr(self._local, "sizes", {}).get(terms_table)
+        if cached and time.monotonic() - cached[1] < 60:
+            return cached[0]
+        docs = terms_table.replace("_terms", "_docs")
+        size = conn.execute(f"SELECT count(*) FROM {docs} WHERE deleted = 0").fetchone()[0]
+        self._local.sizes = {**getattr(self._local, "sizes", {}), terms_table: (size, time.monotonic())}
+        return size
 
     def health(self) -> dict[str, Any]:
         try:

@@ -87,8 +87,9 @@ class Searchable:
 def _record_changes(session: Session, _flush_context: Any) -> None:
     now = dt.datetime.now(dt.UTC)
     rows = []
-    for obj in session.new | session.dirty:
-        if isinstance(obj, Searchable) and (obj in session.new or session.is_modified(obj)):
+    new = session.new  # a fresh set on every access: read it once, not once per object
+    for obj in new | session.dirty:
+        if isinstance(obj, Searchable) and (obj in new or session.is_modified(obj)):
             rows.append({"index_name": obj.__search__.name, "doc_id": obj.search_id, "version": obj.version})
     for obj in session.deleted:
         if isinstance(obj, Searchable):

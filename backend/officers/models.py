@@ -39,7 +39,8 @@ class Officer(Searchable, Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
-    badge_no: Mapped[str] = mapped_column(String(32))
+    # Indexed on its own too: complaints and the WeChat chat look officers up by badge number alone.
+    badge_no: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[str] = mapped_column(String(50))
     domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)

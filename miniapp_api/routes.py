@@ -2,9 +2,7 @@ from flask import Response, current_app, g
 from flask.views import MethodView
 
 from backend.complaints.routes import filed_view
-from backend.errors import RateLimited
 from backend.extensions import cache
-from backend.extensions.cache import RateLimit
 from backend.extensions.smorest import Blueprint
 from backend.officers import services as officers
 from backend.officers.routes import limit_verification
@@ -169,11 +167,7 @@ class MySubscription(MethodView):
 
 
 def limit_user_submissions() -> None:
-    per_hour = current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"]
-    if per_hour:
-        wait = cache.hit("complaint", f"openid:{g.openid}", RateLimit(per_hour, 3600))
-        if wait is not None:
-            raise RateLimited(wait)
+    cache.enforce("complaint", f"openid:{g.openid}", current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"], 3600)
 
 
 @wxacode_blp.route("/<string:badge_no>/badge-wxacode.png")

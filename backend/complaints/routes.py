@@ -1,9 +1,7 @@
 from flask import current_app, request
 from flask.views import MethodView
 
-from backend.errors import RateLimited
 from backend.extensions import cache
-from backend.extensions.cache import RateLimit
 from backend.extensions.smorest import Blueprint
 
 from . import services
@@ -20,11 +18,7 @@ blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints", descrip
 
 
 def limit_submissions() -> None:
-    per_hour = current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"]
-    if per_hour:
-        wait = cache.hit("complaint", request.remote_addr or "-", RateLimit(per_hour, 3600))
-        if wait is not None:
-            raise RateLimited(wait)
+    cache.enforce("complaint", request.remote_addr or "-", current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"], 3600)
 
 
 def filed_view(filed: services.Filed) -> dict:

@@ -174,5 +174,14 @@ class Cache:
             return None
         return self.adapter.ttl(counter) or rule.window
 
+    def enforce(self, bucket: str, key: str, limit: int, window: float) -> None:
+        """Count one event and refuse it (429, with Retry-After) past ``limit`` per ``window``; 0: no limit."""
+        from backend.errors import RateLimited
+
+        if limit:
+            wait = self.hit(bucket, key, RateLimit(limit, window))
+            if wait is not None:
+                raise RateLimited(wait)
+
 
 cache = Cache()

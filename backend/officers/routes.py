@@ -3,9 +3,7 @@ import base64
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
-from backend.errors import RateLimited
 from backend.extensions import cache
-from backend.extensions.cache import RateLimit
 from backend.extensions.smorest import Blueprint
 
 from . import badge_card, services
@@ -123,8 +121,4 @@ class Keys(MethodView):
 
 def limit_verification() -> None:
     """Checks per client address per minute; 0 disables the limit."""
-    per_minute = current_app.config["VERIFY_RATE_LIMIT_PER_MINUTE"]
-    if per_minute:
-        wait = cache.hit("verify", request.remote_addr or "-", RateLimit(per_minute, 60))
-        if wait is not None:
-            raise RateLimited(wait)
+    cache.enforce("verify", request.remote_addr or "-", current_app.config["VERIFY_RATE_LIMIT_PER_MINUTE"], 60)

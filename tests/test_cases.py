@@ -67,7 +67,9 @@ def test_records_form_a_chain_that_checks_itself(client, mkt, frozen_clock):
         headers=mkt,
     )
     assert added.status_code == 201
-    chain = added.get_json()
+    assert [r["seq"] for r in added.get_json()["records"]] == [1, 2, 3]
+    assert added.get_json()["head_hash"] == added.get_json()["records"][-1]["hash"]
+    chain = client.get(f"{URL}/cases/C1/records", headers=mkt).get_json()
     assert chain["valid"] is True and chain["problems"] == [] and chain["flags"] == []
     seqs = [r["seq"] for r in chain["records"]]
     assert seqs == [1, 2, 3]
@@ -126,17 +128,13 @@ def test_missing_audio_video_and_late_evidence_are_flagged(client, mkt, frozen_c
     client.put(f"{URL}/cases/C1", json=case_body(category="coercion"), headers=mkt)
     photo = {**video(captured="2025-10-20T09:00:00+08:00"), "kind": "photo"}
     late = video(captured="2025-10-18T08:00:00+08:00")  # stored 2025-10-20 10:00: 50 hours later
-    chain = client.post(
-        f"{URL}/cases/C1/records",
-        json={
-            "records": [
-                record("evidence", evidence=[photo]),
-                record("execution", evidence=[]),
-                record("service", evidence=[late]),
-            ]
-        },
-        headers=mkt,
-    ).get_json()
+    records = [
+        record("evidence", evidence=[photo]),
+        record("execution", evidence=[]),
+        record("service", evidence=[late]),
+    ]
+    assert client.post(f"{URL}/cases/C1/records", json={"records": records}, headers=mkt).status_code == 201
+    chain = client.get(f"{URL}/cases/C1/records", headers=mkt).get_json()
     assert chain["flags"] == [
         {"seq": 1, "flag": "missing_av", "step": "evidence"},
         {"seq": 2, "flag": "missing_av", "step": "execution"},

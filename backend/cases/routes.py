@@ -5,6 +5,7 @@ from backend.extensions.smorest import Blueprint
 
 from . import services
 from .schemas import (
+    AppendedSchema,
     CasePutSchema,
     CaseSchema,
     ChainSchema,
@@ -68,11 +69,17 @@ class OwnCase(MethodView):
 class CaseRecords(MethodView):
     @blp.agency_required
     @blp.arguments(RecordsPostSchema)
-    @blp.response(201, ChainSchema)
+    @blp.response(201, AppendedSchema)
     def post(self, body, case_no):
         """Append records (one or many, in order) to the case's hash chain"""
-        services.append_records(g.agency, case_no, body["records"], g.actor)
-        return services.records_view(services.get_own(g.agency, case_no))
+        appended = services.append_records(g.agency, case_no, body["records"], g.actor)
+        # Only what was appended: re-reading the whole chain here would make appends quadratic.
+        return {
+            "case_no": case_no,
+            "record_count": appended[-1]["seq"],
+            "head_hash": appended[-1]["hash"],
+            "records": appended,
+        }
 
     @blp.agency_required
     @blp.response(200, ChainSchema)

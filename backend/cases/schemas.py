@@ -95,6 +95,13 @@ class ChainSchema(Schema):
     records = ma.fields.List(ma.fields.Nested(RecordSchema))
 
 
+class AppendedSchema(Schema):
+    case_no = ma.fields.String()
+    record_count = ma.fields.Integer()
+    head_hash = ma.fields.String(metadata={"description": "hash of the chain's last record"})
+    records = ma.fields.List(ma.fields.Nested(RecordSchema), metadata={"description": "the records just appended"})
+
+
 class ReviewerPutSchema(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
     active = ma.fields.Boolean(load_default=True)

@@ -25,6 +25,10 @@ The badge token is a *static* one (what citizens scan on a printed card), issued
 BADGE_KEYS_DIR (the instance folder) and SECRET_KEY; before the load it is checked once over HTTP (result
 ``valid``, token_kind ``static``) and the HTML page must say 有效.
 
+After each server has stopped, the rows in ``badge_scans`` are counted against the verifications wrk saw
+answered (every scan must be logged; the workers flush their buffers every second and at exit); a shortfall is
+printed as SCANS MISSING.
+
 Profiling (``--profile auto``, the default: only when a target is missed in that cache mode; ``always``;
 ``never``): in-process, with an app on the same instance and the same cache, 2,000 Flask test-client calls of
 /healthz, of the verify API and of the page, timed (no profiler); then the pieces of the verify path timed one
@@ -252,6 +256,7 @@ def run_mode(args: argparse.Namespace, inst: common.Instance, mode: str, setup: 
     api = next(r for r in results if r["name"] == "verify API")
     # Every verification the server answered: the two checks, the warm-ups and the measured runs.
     run["verify_requests_sent"] = 2 + sum(r.get("requests", 0) + r["warmup_requests"] for r in verify_runs)
+    run["scans_missing"] = max(0, run["verify_requests_sent"] - run["scans_logged"])
     run["target_met"] = api["meets_ratio"] and api["meets_p99"]
     return run
 
@@ -534,9 +539,12 @@ def print_report(result: dict[str, Any]) -> None:
             ],
             rows,
         )
+        missing = run["verify_requests_sent"] - run["scans_logged"]
         print(
-            f"verifications sent {run['verify_requests_sent']:,}, scans logged {run['scans_logged']:,}; "
-            f"response sizes: API {run['response_bytes']['verify']} B, page {run['response_bytes']['page']} B"
+            f"verifications answered {run['verify_requests_sent']:,} (as wrk counts them: requests still in flight "
+            f"when a run ends are not counted), scans logged {run['scans_logged']:,}"
+            + (f" -- {missing:,} SCANS MISSING from badge_scans" if missing > 0 else "")
+            + f"; response sizes: API {run['response_bytes']['verify']} B, page {run['response_bytes']['page']} B"
         )
     summary = []
     for run in result["runs"]:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 RELOAD_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a key object is the key it holds
 class SigningKey:
     kid: str
     private: Ed25519PrivateKey | None

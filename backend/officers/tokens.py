@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -16,7 +17,7 @@ from flask import current_app
 
 from backend.extensions import clock
 
-from .keys import KeyRing
+from .keys import KeyRing, SigningKey
 
 
 class TokenRejected(Exception):
@@ -77,19 +78,27 @@ def decode(token: str) -> BadgeClaims:
         raise TokenRejected("unsupported_alg")
     key = key_ring().get(str(header.get("kid", "")))
     if key is None:
+        # Checked on every call, before the cache below: retiring a key takes effect at once.
         raise TokenRejected("unknown_key")
-    try:
-        claims = jwt.decode(token, key.public, algorithms=["EdDSA"], options={"verify_exp": False})
-    except jwt.InvalidSignatureError:
-        raise TokenRejected("bad_signature") from None
-    except jwt.InvalidTokenError:
-        raise TokenRejected("malformed") from None
+    claims = _checked_claims(token, key)
     badge, agency, issued, expires = claims.get("b"), claims.get("a"), claims.get("t"), claims.get("e")
     if not (isinstance(badge, str) and isinstance(agency, str) and _is_int(issued)):
         raise TokenRejected("malformed")
     if "e" in claims and not _is_int(expires):
         raise TokenRejected("malformed")
     return BadgeClaims(badge, agency, issued, expires)
+
+
+@lru_cache(maxsize=4096)
+def _checked_claims(token: str, key: SigningKey) -> dict[str, Any]:
+    """The signature check, remembered: a printed badge is scanned again and again, its token never
+    changes, and Ed25519 verification is most of what a scan costs. Keyed by the key itself too."""
+    try:
+        return jwt.decode(token, key.public, algorithms=["EdDSA"], options={"verify_exp": False})
+    except jwt.InvalidSignatureError:
+        raise TokenRejected("bad_signature") from None
+    except jwt.InvalidTokenError:
+        raise TokenRejected("malformed") from None
 
 
 def _is_int(value: Any) -> bool:

@@ -28,6 +28,7 @@ class ScanLog:
         self.interval = interval
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def append(self, entry: dict[str, Any]) -> None:
@@ -39,6 +40,12 @@ class ScanLog:
                 atexit.register(self.flush)
 
     def flush(self) -> int:
+        # One writer at a time, for the whole write: the flush at exit waits for the background
+        # thread's write in progress instead of finding the list empty while that write is cut off.
+        with self._writing:
+            return self._write()
+
+    def _write(self) -> int:
         with self._lock:
             batch, self._pending = self._pending, []
         if not batch:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 
 from backend.canonical import canonical_json
 from backend.errors import Invalid
@@ -79,11 +79,13 @@ class DatabaseNodes:
     def nodes(self, keys: Collection[merkle.Key]) -> Mapping[merkle.Key, bytes]:
         if not keys:
             return {}
-        rows = db.session.execute(
-            select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
-                tuple_(MerkleNode.level, MerkleNode.idx).in_(list(keys))
-            )
-        )
+        if db.session.get_bind().dialect.name == "sqlite":
+            # SQLite cannot use the primary key for a row-value IN list and would scan every node;
+            # an OR of (level, idx) pairs is one index lookup each.
+            wanted = or_(*(and_(MerkleNode.level == level, MerkleNode.idx == idx) for level, idx in keys))
+        else:
+            wanted = tuple_(MerkleNode.level, MerkleNode.idx).in_(list(keys))
+        rows = db.session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(wanted))
         found = {(level, idx): bytes(hash_) for level, idx, hash_ in rows}
         missing = set(keys) - set(found)
         if missing:

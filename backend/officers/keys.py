@@ -59,9 +59,17 @@ class KeyRing:
         self._lock = threading.Lock()
 
     def _load(self) -> dict[str, SigningKey]:
+        # A kid never names two keys, so a key already loaded is kept as the same object: caches
+        # keyed by it (verified badge signatures) survive the periodic reload.
         if self.from_env:
-            return {kid: _load_pem(kid, pem.encode()) for kid, pem in json.loads(self.from_env).items()}
-        return {path.stem: _load_pem(path.stem, path.read_bytes()) for path in sorted(self.directory.glob("k*.pem"))}
+            return {
+                kid: self._keys.get(kid) or _load_pem(kid, pem.encode())
+                for kid, pem in json.loads(self.from_env).items()
+            }
+        return {
+            path.stem: self._keys.get(path.stem) or _load_pem(path.stem, path.read_bytes())
+            for path in sorted(self.directory.glob("k*.pem"))
+        }
 
     def keys(self) -> dict[str, SigningKey]:
         now = time.monotonic()

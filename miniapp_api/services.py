@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import io
 import json
 import secrets
@@ -29,15 +28,11 @@ from backend.agencies.models import Agency
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint, ComplaintEvent
 from backend.disclosures import services as disclosures
-from backend.disclosures.models import LABELS, Disclosure
 from backend.errors import Forbidden, Invalid, NotFound, ServiceUnavailable, Unauthorized
 from backend.extensions import cache, clock, db
-from backend.extensions import search as search_index
 from backend.officers import services as officers
 from backend.officers import tokens
 from backend.officers.models import Officer
-from search_index.interfaces import SearchQuery
-from search_index.mappings import DISCLOSURES
 
 from . import content_check
 from .models import BadgeScene
@@ -90,27 +85,14 @@ def require_miniapp_token() -> str:
 
 # -- disclosures --------------------------------------------------------------------------------
 def search(*, q: str, page: int = 1, page_size: int = 10) -> dict[str, Any]:
-    """The public search's engine and ranking, one line per item and no facets (they cost as much
-    again as the search itself, and a phone shows none)."""
-    result = search_index.engine.search(DISCLOSURES, SearchQuery(text=q, page=page, page_size=page_size))
-    rows = Disclosure.load_for_search(db.session, [hit.id for hit in result.hits])
-    items = []
-    for hit in result.hits:
-        item = rows.get(hit.id)
-        if item is None or not item.is_public:  # changed since it was indexed; the outbox catches up
-            continue
-        public = item.public
-        items.append(
-            {
-                "id": item.id,
-                "title": public["title"],
-                "snippet": hit.highlights.get("content") or html.escape(" ".join(public["content"].split())[:80]),
-                "agency_name": item.agency.name,
-                "type_label": LABELS[item.type],
-                "date": item.public_date,
-            }
-        )
-    return {"items": items, "total": result.total, "page": page}
+    """The public search, one line per item and no facets (a phone shows none)."""
+    found = disclosures.search_public(q=q, page=page, page_size=page_size, with_facets=False)
+    items = [
+        {key: item[key] for key in ("id", "title", "snippet", "type_label", "date")}
+        | {"agency_name": item["agency"]["name"]}
+        for item in found.items
+    ]
+    return {"items": items, "total": found.total, "page": page}
 
 
 def disclosure(disclosure_id: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as app_config
 from backend.complaints import notify
-from backend.errors import DomainError
+from backend.errors import DomainError, error_body, error_payload
 from backend.extensions import api, cache, clock, db, search
 from miniapp_api.wechat import wechat
 from search_index.interfaces import SearchUnavailable
@@ -58,6 +57,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_keys(app)
     wechat.init_app(app)
     notify.init_app(app)
+    # Inside ProxyFix: the badge check's fast path sees the real client address.
+    from backend.officers.fast_path import VerifyFastPath
+
+    app.wsgi_app = VerifyFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
@@ -100,17 +103,10 @@ def _init_keys(app: Flask) -> None:
     app.extensions["scan_log"] = ScanLog(app, interval=app.config["SCAN_LOG_INTERVAL_SECONDS"])
 
 
-def _error_payload(code: int, message: str, errors: dict | None = None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
-    if errors:
-        payload["errors"] = errors
-    return payload
-
-
 def _domain_error(error: DomainError):
-    return {**_error_payload(error.status, error.message, error.errors), **error.extra}, error.status, error.headers
+    return error_body(error), error.status, error.headers
 
 
 def _search_unavailable(error: SearchUnavailable):
     logging.getLogger("backend.search").warning("search unavailable: %s", error)
-    return _error_payload(503, "检索服务暂不可用，请稍后再试", {"search": ["unavailable"]}), 503, {"Retry-After": "5"}
+    return error_payload(503, "检索服务暂不可用，请稍后再试", {"search": ["unavailable"]}), 503, {"Retry-After": "5"}

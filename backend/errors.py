@@ -5,6 +5,7 @@ Services stay free of HTTP; the CLI prints the same messages.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 
@@ -75,3 +76,15 @@ class ServiceUnavailable(DomainError):
         if retry_after is not None:
             kwargs.setdefault("headers", {"Retry-After": str(retry_after)})
         super().__init__(message, **kwargs)
+
+
+def error_payload(code: int, message: str, errors: dict | None = None) -> dict[str, Any]:
+    """The one error shape: ``code``, ``status``, a message for people and, when known, ``errors`` by field."""
+    payload: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if errors:
+        payload["errors"] = errors
+    return payload
+
+
+def error_body(error: DomainError) -> dict[str, Any]:
+    return {**error_payload(error.status, error.message, error.errors), **error.extra}

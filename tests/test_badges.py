@@ -215,3 +215,64 @@ def test_the_verify_page_says_it_at_a_glance(client, registered, app):
     forged = client.get(f"/v/{forge(token, b='35050099999')}").get_data(as_text=True)
     assert 'data-result="invalid"' in forged and "无法验证" in forged and "李明" not in forged
     assert client.get(f"/v/{forge(token, b='35050099999')}/photo").status_code == 404
+
+
+def _layers(app):
+    """The fast path, and Flask behind it (the documented route), as two WSGI applications."""
+    from backend.officers.fast_path import VerifyFastPath
+
+    layer = app.wsgi_app
+    while not isinstance(layer, VerifyFastPath):
+        layer = layer.app  # ProxyFix and the like keep the next layer as .app
+    return layer, layer.fallback
+
+
+@pytest.mark.parametrize(
+    "case", ["valid", "suspended", "dynamic_expired", "tampered", "unknown_key", "garbage", "rate_limited"]
+)
+def test_the_fast_path_answers_exactly_as_the_documented_route(client, registered, app, frozen_clock, monkeypatch, case):
+    from werkzeug.test import Client
+
+    token = static_token(app)
+    if case == "suspended":
+        client.post(f"{URL}/{BADGE}/status", json={"status": "suspended", "reason": "调查中"}, headers=registered)
+    elif case == "dynamic_expired":
+        token = dynamic_token(client, registered)
+        frozen_clock.advance(dt.timedelta(seconds=61))
+    elif case == "tampered":
+        token = forge(token, b="35050099999")
+    elif case == "unknown_key":
+        stranger = Ed25519PrivateKey.generate()
+        token = jwt.encode({"b": BADGE, "a": "MKT", "t": 1}, stranger, algorithm="EdDSA", headers={"kid": "nope"})
+    elif case == "garbage":
+        token = "not-a.token"
+    elif case == "rate_limited":
+        monkeypatch.setitem(app.config, "VERIFY_RATE_LIMIT_PER_MINUTE", 1)
+    fast, flask_route = _layers(app)
+    answers = []
+    for wsgi in (fast, flask_route, fast):
+        response = Client(wsgi).get(f"/api/v1/badges/verify?token={token}")
+        answers.append((response.status_code, response.headers.get("Content-Type"), response.get_data()))
+    if case == "rate_limited":
+        # One check allowed per minute: the first answer is the result, the next two are refused alike.
+        assert answers[0][0] == 200 and answers[1] == answers[2] and answers[1][0] == 429
+        assert json.loads(answers[1][2])["code"] == 429
+    else:
+        assert answers[0] == answers[1] == answers[2]
+        assert answers[0][0] == 200 and answers[0][1] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "query", ["", "token=", "token=a&token=b", "token=abc&extra=1", "token=%41bc", "tok=abc", "token=" + "a" * 2049]
+)
+def test_what_the_fast_path_does_not_take_flask_answers(client, registered, app, frozen_clock, query):
+    from werkzeug.test import Client
+
+    whole = client.get(f"/api/v1/badges/verify?{query}")
+    documented = Client(_layers(app)[1]).get(f"/api/v1/badges/verify?{query}")
+    assert (whole.status_code, whole.get_data()) == (documented.status_code, documented.get_data())
+    if query in ("", "token=", "tok=abc", "token=" + "a" * 2049):
+        body = whole.get_json()
+        assert whole.status_code == 422 and body["code"] == 422 and "token" in body["errors"]["query"], body
+    else:  # webargs takes the first of repeated values and ignores unknown ones: an invalid token
+        assert whole.status_code == 200 and whole.get_json()["result"] == "invalid"

@@ -119,6 +119,7 @@ class Keys(MethodView):
         return services.tokens.key_ring().jwks()
 
 
-def limit_verification() -> None:
+def limit_verification(address: str | None = None) -> None:
     """Checks per client address per minute; 0 disables the limit."""
-    cache.enforce("verify", request.remote_addr or "-", current_app.config["VERIFY_RATE_LIMIT_PER_MINUTE"], 60)
+    address = address if address is not None else request.remote_addr
+    cache.enforce("verify", address or "-", current_app.config["VERIFY_RATE_LIMIT_PER_MINUTE"], 60)

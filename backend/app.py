@@ -40,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=app.config["ADMIN_COOKIE_SECURE"],
         PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=app.config["ADMIN_SESSION_SECONDS"]),
     )
+    from backend.admin_pages.auth import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
     # Chinese stays readable (and a third the size) on the wire; fields keep their declared order.
     app.json.ensure_ascii = False
     app.json.sort_keys = False

@@ -71,12 +71,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from backend.admin_pages.routes import blp as admin_pages_blp
     from backend.health.routes import blp as health_blp
     from backend.pages.routes import blp as pages_blp
+    from backend.extensions.database import read_only_gets
     from backend.resources import register_blueprints
     from miniapp_api.official import blp as wechat_official_blp
 
     register_blueprints(api)
     app.register_blueprint(health_blp)
-    app.register_blueprint(pages_blp)
+    app.register_blueprint(read_only_gets(pages_blp))
     app.register_blueprint(wechat_official_blp)
     app.register_blueprint(admin_pages_blp)
     app.register_blueprint(

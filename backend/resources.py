@@ -5,6 +5,7 @@ from backend.agencies import routes as agencies
 from backend.cases import routes as cases
 from backend.complaints import routes as complaints
 from backend.disclosures import routes as disclosures
+from backend.extensions.database import read_only_gets
 from backend.officers import routes as officers
 from backend.supervision import routes as supervision
 from backend.transparency import routes as transparency
@@ -28,6 +29,18 @@ BLUEPRINTS = (
 )
 
 
+# What citizens read: their GET requests never write through the session (see database.reading).
+PUBLIC_READS = (
+    agencies.blp,
+    disclosures.public_blp,
+    officers.public_blp,
+    officers.badges_blp,
+    miniapp.blp,
+)
+
+
 def register_blueprints(api) -> None:
+    for blueprint in PUBLIC_READS:
+        read_only_gets(blueprint)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from wechatpy import events, messages
 
 from backend.extensions import cache
+from backend.extensions.database import reading
 from backend.officers.services import BADGE_NO
 from backend.officers.tokens import verify_url
 from backend.timezone import CHINA
@@ -135,7 +136,7 @@ def search_reply(query: str) -> str:
 
 
 def _search_in_context(app: Flask, query: str) -> str:
-    with app.app_context():
+    with app.app_context(), reading():
         text = _format_results(query, services.search(q=query, page_size=TOP))
         cache.set(_cache_key(query), text, ttl=ANSWER_SECONDS)
         return text

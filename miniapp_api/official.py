@@ -20,6 +20,8 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatException
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
+from backend.extensions.database import reading
+
 from . import chat
 from .wechat import wechat
 
@@ -62,7 +64,8 @@ def official() -> Response:
     except UNREADABLE as error:
         log.warning("unreadable official-account message: %s", type(error).__name__)
         return _plain("cannot read message", 400)
-    text = chat.answer(message) if message is not None else None
+    with reading():  # a chat message only reads (scans are logged through the scan log's own thread)
+        text = chat.answer(message) if message is not None else None
     if text is None:
         return _plain("success")  # WeChat's "nothing to say"
     reply = TextReply(message=message, content=text).render()

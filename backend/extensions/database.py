@@ -6,9 +6,12 @@ The schema is owned by Alembic (``backend/migrations``); nothing here creates ta
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Blueprint, Flask, current_app, g, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -71,10 +74,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Set while code that only reads runs (see ``reading``); SQLite transactions then begin DEFERRED.
+_reading: ContextVar[bool] = ContextVar("reading", default=False)
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front, so two writers queue instead of one
-    # failing with "database is locked" when it upgrades a read transaction.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # IMMEDIATE takes the write lock up front, so two writers queue instead of one failing with
+    # "database is locked" when it upgrades a read transaction. Code that only reads begins DEFERRED
+    # instead: in WAL mode readers then proceed side by side, and beside the writer, rather than
+    # queueing for the write lock behind SQLite's sleeping busy handler.
+    connection.exec_driver_sql("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Mark what runs inside as read-only (a transaction it begins on SQLite is DEFERRED; elsewhere
+    nothing changes). Only for code that never writes through the session."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def read_only_gets(blueprint: Blueprint) -> Blueprint:
+    """The blueprint's GET and HEAD requests only read: run them under ``reading``."""
+
+    def begin() -> None:
+        if request.method in ("GET", "HEAD"):
+            g._reading_token = _reading.set(True)
+
+    def end(_exc: BaseException | None) -> None:
+        token = g.pop("_reading_token", None)
+        if token is not None:
+            _reading.reset(token)
+
+    blueprint.before_request(begin)
+    blueprint.teardown_request(end)
+    return blueprint
 
 
 class Database:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, has_app_context
 
 from backend.errors import RateLimited, error_body
+from backend.extensions.database import reading
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -46,11 +47,12 @@ class VerifyFastPath:
         if match is None:
             return self.fallback(environ, start_response)
         # Inside a test's or CLI's app context, use it (as Flask's own request context would).
-        if has_app_context() and current_app._get_current_object() is self.app:
-            response = self.answer(match.group(1), environ)
-        else:
-            with self.app.app_context():
+        with reading():
+            if has_app_context() and current_app._get_current_object() is self.app:
                 response = self.answer(match.group(1), environ)
+            else:
+                with self.app.app_context():
+                    response = self.answer(match.group(1), environ)
         return response(environ, start_response)
 
     def answer(self, token: str, environ: dict[str, Any]):

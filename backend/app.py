@@ -69,9 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     from backend.admin_pages.routes import blp as admin_pages_blp
+    from backend.extensions.database import read_only_gets
     from backend.health.routes import blp as health_blp
     from backend.pages.routes import blp as pages_blp
-    from backend.extensions.database import read_only_gets
     from backend.resources import register_blueprints
     from miniapp_api.official import blp as wechat_official_blp
 

@@ -54,4 +54,9 @@ def test_public_gets_run_under_reading_and_nothing_else_does(client, auth, db_se
 
 
 def _remedy() -> dict:
-    return {"phase": "pre", "type": "remedy", "title": "行政复议和行政诉讼途径", "content": "对处罚决定不服的，可申请复议。"}
+    return {
+        "phase": "pre",
+        "type": "remedy",
+        "title": "行政复议和行政诉讼途径",
+        "content": "对处罚决定不服的，可申请复议。",
+    }

@@ -8,6 +8,7 @@ the server (we echo ``echostr``); POST carries a message, in plaintext or, in sa
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import struct
@@ -20,6 +21,7 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatException
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
+from backend.extensions import cache
 from backend.extensions.database import reading
 
 from . import chat
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 blp = Blueprint("wechat_official", __name__)
 MAX_MESSAGE_BYTES = 64 * 1024
+REPEAT_SECONDS = 60
 # What a call that cannot be read raises, from the envelope to the message inside.
 UNREADABLE = (WeChatException, ExpatError, KeyError, TypeError, ValueError, struct.error)
 
@@ -64,14 +67,28 @@ def official() -> Response:
     except UNREADABLE as error:
         log.warning("unreadable official-account message: %s", type(error).__name__)
         return _plain("cannot read message", 400)
-    with reading():  # a chat message only reads (scans are logged through the scan log's own thread)
-        text = chat.answer(message) if message is not None else None
+    text = _answer_once(message, body) if message is not None else None
     if text is None:
         return _plain("success")  # WeChat's "nothing to say"
     reply = TextReply(message=message, content=text).render()
     if crypto is not None:
         reply = crypto.encrypt_message(reply, nonce, timestamp)
     return Response(reply, mimetype="application/xml")
+
+
+def _answer_once(message, body: bytes | str) -> str | None:
+    """WeChat sends a message again when a reply is late (up to three times); the repeat gets the first
+    answer, kept a minute, and is not worked again (no second scan logged, no second search). A repeat is
+    the same message XML (its MsgId, or for an event its sender, time and key), so the XML is the key."""
+    raw = body.encode() if isinstance(body, str) else body
+    key = "wechat:official:msg:" + hashlib.sha256(raw).hexdigest()[:32]
+    kept = cache.get(key)
+    if kept is not None:
+        return kept or None
+    with reading():  # a chat message only reads (scans are logged through the scan log's own thread)
+        text = chat.answer(message)
+    cache.set(key, text or "", ttl=REPEAT_SECONDS)
+    return text
 
 
 def _signed(token: str, signature: str, timestamp: str, nonce: str) -> bool:

@@ -187,3 +187,14 @@ def test_other_messages_get_a_hint_and_other_events_nothing(client, official):
     query, body = official.message(event_message("CLICK", "menu-1"))
     response = client.post(f"{URL}?{query}", data=body)
     assert response.get_data(as_text=True) == "success"
+
+
+def test_a_message_wechat_sends_again_gets_the_same_answer_and_is_not_worked_twice(client, app, official, market):
+    xml = text_message(BADGE)
+    first = send(client, official, xml, encrypted=True)["Content"]
+    app.extensions["scan_log"].flush()
+    again = send(client, official, xml)["Content"]  # the repeat: a new signature, the same message
+    assert again == first and first.startswith("【有效】")
+    assert app.extensions["scan_log"].flush() == 0  # the repeat logged no second scan
+    other = send(client, official, text_message(BADGE))["Content"]  # a new message (its own MsgId)
+    assert other.startswith("【有效】") and app.extensions["scan_log"].flush() == 1

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, or_, select, text, update
 
 from backend.canonical import canonical_json
 from backend.errors import Invalid
@@ -73,24 +74,79 @@ def _entry_bytes(
     ).encode()
 
 
+# PostgreSQL: one statement text whatever the number of keys, so SQLAlchemy compiles it once and psycopg
+# prepares it; the keys travel as two arrays and each is one primary-key lookup.
+_PG_NODES = text(
+    "SELECT k.level, k.idx, n.hash"
+    " FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS k(level, idx)"
+    " JOIN transparency_nodes AS n ON n.level = k.level AND n.idx = k.idx"
+)
+# The same, with the log's size read in the same snapshot: a proof at a size the client named needs no
+# query of its own to check that size (LEFT JOIN: the size comes back even when nodes are missing).
+_PG_NODES_AND_SIZE = text(
+    "SELECT k.level, k.idx, n.hash, h.size"
+    " FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS k(level, idx)"
+    " CROSS JOIN transparency_head AS h"
+    " LEFT JOIN transparency_nodes AS n ON n.level = k.level AND n.idx = k.idx"
+    " WHERE h.id = 1"
+)
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _key_arrays(keys: Collection[merkle.Key]) -> dict[str, list[int]]:
+    return {"levels": [level for level, _ in keys], "idxs": [idx for _, idx in keys]}
+
+
+def _complete(keys: Collection[merkle.Key], found: dict[merkle.Key, bytes]) -> dict[merkle.Key, bytes]:
+    missing = set(keys) - set(found)
+    if missing:
+        raise LookupError(f"transparency log nodes missing: {sorted(missing)[:5]}")
+    return found
+
+
 class DatabaseNodes:
     """Complete-subtree hashes from the database, fetched in one query per proof."""
 
     def nodes(self, keys: Collection[merkle.Key]) -> Mapping[merkle.Key, bytes]:
         if not keys:
             return {}
-        if db.session.get_bind().dialect.name == "sqlite":
+        if _on_postgresql():
+            rows = db.session.execute(_PG_NODES, _key_arrays(keys))
+        else:
             # SQLite cannot use the primary key for a row-value IN list and would scan every node;
             # an OR of (level, idx) pairs is one index lookup each.
             wanted = or_(*(and_(MerkleNode.level == level, MerkleNode.idx == idx) for level, idx in keys))
-        else:
-            wanted = tuple_(MerkleNode.level, MerkleNode.idx).in_(list(keys))
-        rows = db.session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(wanted))
-        found = {(level, idx): bytes(hash_) for level, idx, hash_ in rows}
-        missing = set(keys) - set(found)
-        if missing:
-            raise LookupError(f"transparency log nodes missing: {sorted(missing)[:5]}")
-        return found
+            rows = db.session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(wanted))
+        return _complete(keys, {(level, idx): bytes(hash_) for level, idx, hash_ in rows})
+
+
+class SizedNodes(DatabaseNodes):
+    """Nodes for a proof at a tree size the client named, which must not exceed the log's size.
+
+    On PostgreSQL the size is checked in the node query itself (one round trip per proof); ``checked``
+    then makes sure a proof that needed no nodes still checks it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.checked = False
+
+    def nodes(self, keys: Collection[merkle.Key]) -> Mapping[merkle.Key, bytes]:
+        if not keys or not _on_postgresql():
+            self.check()
+            return super().nodes(keys)
+        rows = db.session.execute(_PG_NODES_AND_SIZE, _key_arrays(keys)).all()
+        _check_size(self.size, rows[0][3])
+        self.checked = True
+        return _complete(keys, {(level, idx): bytes(hash_) for level, idx, hash_, _ in rows if hash_ is not None})
+
+    def check(self) -> None:
+        if not self.checked:
+            _check_size(self.size, tree_size())
+            self.checked = True
 
 
 @dataclass(frozen=True)
@@ -108,8 +164,27 @@ class Appended:
     detail: Mapping[str, Any]
 
 
+_LOCK_HEAD = select(LogHead.size, LogHead.frontier).where(LogHead.id == 1).with_for_update()
+# PostgreSQL: entries, nodes and the head in one statement (one round trip while the head is locked).
+_PG_WRITE = text(
+    "WITH entries AS ("
+    ' INSERT INTO transparency_entries ("index", leaf_hash, event, item_id, agency, actor, at, commitment, detail)'
+    " SELECT * FROM unnest(CAST(:index AS bigint[]), CAST(:leaf_hash AS bytea[]), CAST(:event AS text[]),"
+    " CAST(:item_id AS text[]), CAST(:agency AS text[]), CAST(:actor AS text[]), CAST(:at AS timestamptz[]),"
+    " CAST(:commitment AS text[]), CAST(:detail AS json[]))"
+    "), nodes AS ("
+    " INSERT INTO transparency_nodes (level, idx, hash)"
+    " SELECT * FROM unnest(CAST(:level AS smallint[]), CAST(:idx AS bigint[]), CAST(:hash AS bytea[]))"
+    ") UPDATE transparency_head SET size = :size, frontier = :frontier WHERE id = 1"
+)
+
+
 def append(events: Sequence[Event]) -> list[Appended]:
     """Append in the current transaction; the caller commits with the change the events record.
+
+    The head row stays locked until that commit, so while it is held this does as little as it can:
+    one statement to lock the head (which also holds the right edge the new nodes combine with), the
+    hashing in memory, and one statement to write entries, nodes and the new head (PostgreSQL).
 
     No autoflush here: the caller usually still sets the entries' indexes on the changed rows, and
     one UPDATE per row (not two) keeps their versions honest.
@@ -117,10 +192,12 @@ def append(events: Sequence[Event]) -> list[Appended]:
     if not events:
         return []
     with db.session.no_autoflush:
-        head = db.session.scalar(select(LogHead).where(LogHead.id == 1).with_for_update())
-        size = head.size
-        frontier = DatabaseNodes().nodes(merkle.append_keys(size))
-        now = clock.now()
+        connection = db.session.connection()
+        size, stored_frontier = connection.execute(_LOCK_HEAD).one()
+        frontier = _unpack_frontier(size, stored_frontier)
+        if frontier is None:
+            frontier = dict(DatabaseNodes().nodes(merkle.append_keys(size)))
+        now = clock.now().astimezone(dt.UTC)
         entries = []
         for offset, event in enumerate(events):
             fields = {
@@ -135,15 +212,47 @@ def append(events: Sequence[Event]) -> list[Appended]:
             }
             entries.append(Appended(leaf_hash=merkle.leaf_hash(_entry_bytes(**fields)), **fields))
         nodes = merkle.appended_nodes(size, frontier, [entry.leaf_hash for entry in entries])
-        # Core inserts on the session's connection: same transaction, none of the ORM's per-row work.
-        connection = db.session.connection()
-        connection.execute(LogEntry.__table__.insert(), [entry.__dict__ for entry in entries])
-        connection.execute(
-            MerkleNode.__table__.insert(),
-            [{"level": level, "idx": idx, "hash": hash_} for (level, idx), hash_ in nodes],
-        )
-        head.size = size + len(entries)
+        new_size = size + len(entries)
+        right_edge = {**frontier, **dict(nodes)}
+        new_frontier = b"".join(right_edge[key] for key in merkle.append_keys(new_size))
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                _PG_WRITE,
+                {
+                    "index": [entry.index for entry in entries],
+                    "leaf_hash": [entry.leaf_hash for entry in entries],
+                    "event": [entry.event for entry in entries],
+                    "item_id": [entry.item_id for entry in entries],
+                    "agency": [entry.agency for entry in entries],
+                    "actor": [entry.actor for entry in entries],
+                    "at": [entry.at for entry in entries],
+                    "commitment": [entry.commitment for entry in entries],
+                    "detail": [json.dumps(entry.detail) for entry in entries],
+                    "level": [level for (level, _), _ in nodes],
+                    "idx": [idx for (_, idx), _ in nodes],
+                    "hash": [hash_ for _, hash_ in nodes],
+                    "size": new_size,
+                    "frontier": new_frontier,
+                },
+            )
+        else:
+            # Core inserts on the session's connection: same transaction, none of the ORM's per-row work.
+            connection.execute(LogEntry.__table__.insert(), [entry.__dict__ for entry in entries])
+            connection.execute(
+                MerkleNode.__table__.insert(),
+                [{"level": level, "idx": idx, "hash": hash_} for (level, idx), hash_ in nodes],
+            )
+            connection.execute(update(LogHead).where(LogHead.id == 1).values(size=new_size, frontier=new_frontier))
     return entries
+
+
+def _unpack_frontier(size: int, stored: bytes | None) -> dict[merkle.Key, bytes] | None:
+    """The head's copy of the right edge as nodes, or None when it has none (or not for this size)."""
+    keys = merkle.append_keys(size)
+    if stored is None or len(stored) != 32 * len(keys):
+        return None
+    stored = bytes(stored)
+    return {key: stored[32 * n : 32 * (n + 1)] for n, key in enumerate(keys)}
 
 
 def tree_size() -> int:
@@ -196,27 +305,48 @@ def entries(start: int, end: int) -> list[LogEntry]:
     )
 
 
+def _check_size(size: int, current: int) -> None:
+    if not 0 < size <= current:
+        raise Invalid("树大小超出范围", errors={"tree_size": [f"must be between 1 and {current}"]})
+
+
 def _size_or_current(size: int | None) -> int:
     current = tree_size()
     if size is None:
         return current
-    if not 0 < size <= current:
-        raise Invalid("树大小超出范围", errors={"tree_size": [f"must be between 1 and {current}"]})
+    _check_size(size, current)
     return size
 
 
+def _proof_size(size: int | None) -> tuple[int, DatabaseNodes]:
+    """The tree size a proof is for, and the reader that fetches its nodes (checking a named size)."""
+    if size is None or size <= 0:
+        return _size_or_current(size), DatabaseNodes()
+    return size, SizedNodes(size)
+
+
 def inclusion(index: int, size: int | None) -> dict[str, Any]:
-    size = _size_or_current(size)
+    size, reader = _proof_size(size)
     if not 0 <= index < size:
+        if isinstance(reader, SizedNodes):
+            reader.check()  # a size beyond the log is reported first, as it is the first thing wrong
         raise Invalid("索引超出范围", errors={"index": [f"must be below tree_size {size}"]})
-    return {"index": index, "tree_size": size, "hashes": merkle.inclusion_proof(index, size, DatabaseNodes())}
+    hashes = merkle.inclusion_proof(index, size, reader)
+    if isinstance(reader, SizedNodes):
+        reader.check()
+    return {"index": index, "tree_size": size, "hashes": hashes}
 
 
 def consistency(first: int, second: int | None) -> dict[str, Any]:
-    second = _size_or_current(second)
+    second, reader = _proof_size(second)
     if not 0 < first <= second:
+        if isinstance(reader, SizedNodes):
+            reader.check()
         raise Invalid("树大小超出范围", errors={"first": [f"must be between 1 and {second}"]})
-    return {"first": first, "second": second, "hashes": merkle.consistency_proof(first, second, DatabaseNodes())}
+    hashes = merkle.consistency_proof(first, second, reader)
+    if isinstance(reader, SizedNodes):
+        reader.check()  # first == second asks for no nodes
+    return {"first": first, "second": second, "hashes": hashes}
 
 
 # -- the audit --------------------------------------------------------------------------------
@@ -260,6 +390,12 @@ def audit(batch: int = 5000) -> AuditReport:
         report.problems.append(f"checkpoint at size {size} is beyond the entries kept")
     if report.size and not report.problems and root_at(report.size) != _frontier_root(report.size, frontier):
         report.problems.append("the stored tree's root differs from the root recomputed from the entries")
+    stored_edge = db.session.scalar(select(LogHead.frontier).where(LogHead.id == 1))
+    if stored_edge is not None and _unpack_frontier(report.size, stored_edge) != {
+        key: frontier[key] for key in merkle.append_keys(report.size)
+    }:
+        # Appends combine new leaves with this copy: a wrong one would corrupt every later node.
+        report.problems.append("the log head's copy of the tree's right edge differs from the entries")
     return report
 
 

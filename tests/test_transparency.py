@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from backend.canonical import canonical_json
 from backend.extensions import db
 from backend.transparency import services as transparency
-from backend.transparency.models import LogEntry
+from backend.transparency.models import LogEntry, LogHead
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
 from tests.factories.officers import officer
@@ -176,6 +176,50 @@ def test_proof_requests_out_of_range_are_422(client, history, params, field):
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert field in str(errors)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("inclusion", {"index": 0, "tree_size": 14}, "tree_size"),  # one past the log: nodes asked for
+        ("inclusion", {"index": 20, "tree_size": 14}, "tree_size"),  # both wrong: the size is reported
+        ("inclusion", {"index": 0, "tree_size": 0}, "tree_size"),
+        ("consistency", {"first": 14, "second": 14}, "tree_size"),  # an empty proof still checks the size
+        ("consistency", {"first": 3, "second": 14}, "tree_size"),
+        ("consistency", {"first": 15, "second": 14}, "tree_size"),
+        ("consistency", {"first": 14, "second": 13}, "first"),
+    ],
+)
+def test_a_proof_at_a_size_the_log_has_not_reached_is_422(client, history, path, params, field):
+    response = client.get(f"/api/v1/transparency/proof/{path}", query_string=params)
+    assert response.status_code == 422
+    assert field in str(response.get_json()["errors"])
+
+
+def test_entries_with_any_content_hash_as_their_stored_columns(db_session):
+    """Appends encode entries ahead of the head lock; the audit re-encodes the stored columns: they agree."""
+    events = [
+        transparency.Event(
+            "publish", 'd"1\\\n', "MKT", "client:ac_0001", "ab" * 32, {"z": [1, {"b": None}], "a": "泉州"}
+        ),
+        transparency.Event("withdraw", "条目/2", "MKT", "system", None, {"reason": "revoked", "note": "\u2028\t"}),
+        transparency.Event("credential_status", "MKT/35050012345", "MKT", "client:ac_0001", None, {}),
+    ]
+    for batch in (events, events[:1], events * 40):
+        appended = transparency.append(batch)
+        db_session.commit()
+        stored = db_session.scalars(select(LogEntry).where(LogEntry.index.in_([e.index for e in appended]))).all()
+        assert {e.index: e.leaf_hash for e in appended} == {e.index: e.leaf_hash for e in stored}
+    assert transparency.tree_size() == 3 + 1 + 120
+    assert transparency.audit().ok
+
+
+def test_verify_detects_a_wrong_copy_of_the_right_edge_in_the_head(runner, history, db_session):
+    db_session.execute(update(LogHead).where(LogHead.id == 1).values(frontier=bytes(32 * 2)))
+    db_session.commit()
+    result = runner.invoke(args=["transparency", "verify"])
+    assert result.exit_code == 1
+    assert "copy of the tree's right edge" in result.output
 
 
 def test_verify_passes_on_an_untouched_log(runner, history):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,11 +66,34 @@ def _entry_bytes(
             "item_id": item_id,
             "agency": agency,
             "actor": actor,
-            "time": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "time": _time_text(at),
             "commitment": commitment,
             "detail": detail,
         }
     ).encode()
+
+
+def _time_text(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _entry_template(event: Event) -> tuple[str, str]:
+    """An event's canonical entry JSON (as ``_entry_bytes`` makes it) on either side of its index, and up to
+    its time: the two things only the head lock decides, so everything else is encoded before taking it.
+
+    Canonical JSON sorts keys, and they sort actor, agency, commitment, detail, event | index | item_id, time.
+    """
+    before = canonical_json(
+        {
+            "actor": event.actor,
+            "agency": event.agency,
+            "commitment": event.commitment,
+            "detail": dict(event.detail),
+            "event": event.event,
+        }
+    )
+    after = canonical_json({"item_id": event.item_id})
+    return before[:-1] + ',"index":', "," + after[1:-1] + ',"time":"'
 
 
 # PostgreSQL: one statement text whatever the number of keys, so SQLAlchemy compiles it once and psycopg
@@ -165,16 +187,21 @@ class Appended:
 
 
 _LOCK_HEAD = select(LogHead.size, LogHead.frontier).where(LogHead.id == 1).with_for_update()
-# PostgreSQL: entries, nodes and the head in one statement (one round trip while the head is locked).
+# PostgreSQL: entries, nodes and the head in one statement (one round trip while the head is locked). The
+# entries travel as the JSON array of their canonical forms (already made for the leaf hashes), the hashes
+# as one blob of 32-byte slices: cheap to send, where arrays of many small values are slow to encode.
 _PG_WRITE = text(
     "WITH entries AS ("
     ' INSERT INTO transparency_entries ("index", leaf_hash, event, item_id, agency, actor, at, commitment, detail)'
-    " SELECT * FROM unnest(CAST(:index AS bigint[]), CAST(:leaf_hash AS bytea[]), CAST(:event AS text[]),"
-    " CAST(:item_id AS text[]), CAST(:agency AS text[]), CAST(:actor AS text[]), CAST(:at AS timestamptz[]),"
-    " CAST(:commitment AS text[]), CAST(:detail AS json[]))"
+    ' SELECT e."index", substring(CAST(:leaves AS bytea) FROM CAST(32 * (e."index" - :first) + 1 AS integer) FOR 32),'
+    ' e.event, e.item_id, e.agency, e.actor, e."time", e.commitment, e.detail'
+    " FROM json_to_recordset(CAST(:entries AS json)) AS e("
+    ' "index" bigint, event text, item_id text, agency text, actor text, "time" timestamptz, commitment text,'
+    " detail json)"
     "), nodes AS ("
     " INSERT INTO transparency_nodes (level, idx, hash)"
-    " SELECT * FROM unnest(CAST(:level AS smallint[]), CAST(:idx AS bigint[]), CAST(:hash AS bytea[]))"
+    " SELECT k.level, k.idx, substring(CAST(:hashes AS bytea) FROM CAST(32 * k.n - 31 AS integer) FOR 32)"
+    " FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) WITH ORDINALITY AS k(level, idx, n)"
     ") UPDATE transparency_head SET size = :size, frontier = :frontier WHERE id = 1"
 )
 
@@ -182,15 +209,17 @@ _PG_WRITE = text(
 def append(events: Sequence[Event]) -> list[Appended]:
     """Append in the current transaction; the caller commits with the change the events record.
 
-    The head row stays locked until that commit, so while it is held this does as little as it can:
-    one statement to lock the head (which also holds the right edge the new nodes combine with), the
-    hashing in memory, and one statement to write entries, nodes and the new head (PostgreSQL).
+    The head row stays locked until that commit, so this does as little as it can while holding it: the
+    entries are encoded before, and then it takes one statement to lock the head (which also holds the
+    right edge the new nodes combine with), the hashing in memory, and one statement to write entries,
+    nodes and the new head (PostgreSQL).
 
     No autoflush here: the caller usually still sets the entries' indexes on the changed rows, and
     one UPDATE per row (not two) keeps their versions honest.
     """
     if not events:
         return []
+    templates = [_entry_template(event) for event in events]
     with db.session.no_autoflush:
         connection = db.session.connection()
         size, stored_frontier = connection.execute(_LOCK_HEAD).one()
@@ -198,39 +227,37 @@ def append(events: Sequence[Event]) -> list[Appended]:
         if frontier is None:
             frontier = dict(DatabaseNodes().nodes(merkle.append_keys(size)))
         now = clock.now().astimezone(dt.UTC)
-        entries = []
-        for offset, event in enumerate(events):
-            fields = {
-                "index": size + offset,
-                "event": event.event,
-                "item_id": event.item_id,
-                "agency": event.agency,
-                "actor": event.actor,
-                "at": now,
-                "commitment": event.commitment,
-                "detail": dict(event.detail),
-            }
-            entries.append(Appended(leaf_hash=merkle.leaf_hash(_entry_bytes(**fields)), **fields))
-        nodes = merkle.appended_nodes(size, frontier, [entry.leaf_hash for entry in entries])
-        new_size = size + len(entries)
+        stamp = _time_text(now) + '"}'
+        encoded = [f"{before}{size + offset}{after}{stamp}" for offset, (before, after) in enumerate(templates)]
+        leaves = [merkle.leaf_hash(text_.encode()) for text_ in encoded]
+        nodes = merkle.appended_nodes(size, frontier, leaves)
+        new_size = size + len(events)
         right_edge = {**frontier, **dict(nodes)}
         new_frontier = b"".join(right_edge[key] for key in merkle.append_keys(new_size))
+        entries = [
+            Appended(
+                size + offset,
+                leaf,
+                event.event,
+                event.item_id,
+                event.agency,
+                event.actor,
+                now,
+                event.commitment,
+                dict(event.detail),
+            )
+            for offset, (event, leaf) in enumerate(zip(events, leaves, strict=True))
+        ]
         if connection.dialect.name == "postgresql":
             connection.execute(
                 _PG_WRITE,
                 {
-                    "index": [entry.index for entry in entries],
-                    "leaf_hash": [entry.leaf_hash for entry in entries],
-                    "event": [entry.event for entry in entries],
-                    "item_id": [entry.item_id for entry in entries],
-                    "agency": [entry.agency for entry in entries],
-                    "actor": [entry.actor for entry in entries],
-                    "at": [entry.at for entry in entries],
-                    "commitment": [entry.commitment for entry in entries],
-                    "detail": [json.dumps(entry.detail) for entry in entries],
-                    "level": [level for (level, _), _ in nodes],
-                    "idx": [idx for (_, idx), _ in nodes],
-                    "hash": [hash_ for _, hash_ in nodes],
+                    "entries": "[" + ",".join(encoded) + "]",
+                    "first": size,
+                    "leaves": b"".join(leaves),
+                    "levels": "{" + ",".join(str(level) for (level, _), _ in nodes) + "}",
+                    "idxs": "{" + ",".join(str(idx) for (_, idx), _ in nodes) + "}",
+                    "hashes": b"".join(hash_ for _, hash_ in nodes),
                     "size": new_size,
                     "frontier": new_frontier,
                 },

@@ -288,3 +288,25 @@ def test_concurrent_appends_never_share_an_index(committed):
         assert transparency.tree_size() == 240
         assert db.session.scalar(select(func.count(func.distinct(LogEntry.item_id)))) == 80
         assert transparency.audit().ok
+
+
+def test_proofs_outside_a_transaction_read_the_committed_log(committed):
+    """A proof request that has begun no transaction reads in autocommit (PostgreSQL): same answers."""
+    app = committed
+    with app.app_context():
+        transparency.append([transparency.Event("publish", f"d{n}", "MKT", "test", "ab" * 32) for n in range(7)])
+        db.session.commit()
+        leaves = db.session.scalars(select(LogEntry.leaf_hash).order_by(LogEntry.index)).all()
+        roots = {size: transparency.root_at(size) for size in range(1, 8)}
+    client = app.test_client()
+    for index, leaf in enumerate(leaves):
+        proof = client.get("/api/v1/transparency/proof/inclusion", query_string={"index": index, "tree_size": 7})
+        hashes = [bytes.fromhex(h) for h in proof.get_json()["hashes"]]
+        assert transparency.merkle.verify_inclusion(leaf, index, 7, hashes, roots[7])
+    for first in range(1, 8):
+        proof = client.get("/api/v1/transparency/proof/consistency", query_string={"first": first, "second": 7})
+        hashes = [bytes.fromhex(h) for h in proof.get_json()["hashes"]]
+        assert transparency.merkle.verify_consistency(first, 7, roots[first], roots[7], hashes)
+    response = client.get("/api/v1/transparency/proof/inclusion", query_string={"index": 0, "tree_size": 8})
+    assert response.status_code == 422
+    assert "tree_size" in str(response.get_json()["errors"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import Engine, and_, or_, select, text, update
 
 from backend.canonical import canonical_json
 from backend.errors import Invalid
@@ -135,6 +135,21 @@ def _complete(keys: Collection[merkle.Key], found: dict[merkle.Key, bytes]) -> d
     return found
 
 
+def _read(statement: Any, params: Mapping[str, Any]) -> list[Any]:
+    """Rows of one read-only statement.
+
+    When the session has not begun a transaction (a public proof request), on a pooled connection in
+    autocommit: one statement is one snapshot either way, and it saves the BEGIN and ROLLBACK round trips.
+    Otherwise in the session's transaction, which then sees what the transaction sees.
+    """
+    session = db.session()
+    bind = session.get_bind()
+    if not session.in_transaction() and isinstance(bind, Engine):
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return connection.execute(statement, params).all()
+    return session.execute(statement, params).all()
+
+
 class DatabaseNodes:
     """Complete-subtree hashes from the database, fetched in one query per proof."""
 
@@ -142,7 +157,7 @@ class DatabaseNodes:
         if not keys:
             return {}
         if _on_postgresql():
-            rows = db.session.execute(_PG_NODES, _key_arrays(keys))
+            rows = _read(_PG_NODES, _key_arrays(keys))
         else:
             # SQLite cannot use the primary key for a row-value IN list and would scan every node;
             # an OR of (level, idx) pairs is one index lookup each.
@@ -166,7 +181,7 @@ class SizedNodes(DatabaseNodes):
         if not keys or not _on_postgresql():
             self.check()
             return super().nodes(keys)
-        rows = db.session.execute(_PG_NODES_AND_SIZE, _key_arrays(keys)).all()
+        rows = _read(_PG_NODES_AND_SIZE, _key_arrays(keys))
         _check_size(self.size, rows[0][3])
         self.checked = True
         return _complete(keys, {(level, idx): bytes(hash_) for level, idx, hash_, _ in rows if hash_ is not None})

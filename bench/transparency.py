@@ -709,7 +709,10 @@ def profile_pieces(app, events: Events, size: int, batch: int) -> dict[str, Any]
         return common.summary_ms(seconds)
 
     out["proof_parts_ms"] = {
-        "services.tree_size() (head query)": timed(lambda i: services.tree_size()),
+        "services.tree_size() (head query; a proof at a named size has none)": timed(lambda i: services.tree_size()),
+        "SizedNodes(size).nodes(inclusion keys) (nodes + size check)": timed(
+            lambda i: services.SizedNodes(size).nodes(samples[i][1])
+        ),
         "DatabaseNodes().nodes(inclusion keys)": timed(lambda i: services.DatabaseNodes().nodes(samples[i][1])),
         "DatabaseNodes().nodes(consistency keys)": timed(lambda i: services.DatabaseNodes().nodes(first_samples[i])),
         "merkle.inclusion_proof, nodes in memory": timed(
@@ -754,11 +757,12 @@ def profile_pieces(app, events: Events, size: int, batch: int) -> dict[str, Any]
 
 
 def explain_nodes_query(app, size: int) -> dict[str, str]:
-    """The database's plan for each proof's one node query (PostgreSQL: EXPLAIN ANALYZE, condensed)."""
-    from sqlalchemy import select, text, tuple_
+    """The database's plan for each proof's one node query, as the service sends it (PostgreSQL: EXPLAIN
+    ANALYZE of the statement with the node keys as arrays, condensed; SQLite: the OR of key pairs)."""
+    from sqlalchemy import and_, or_, select, text
 
     from backend.extensions import db
-    from backend.transparency import merkle
+    from backend.transparency import merkle, services
     from backend.transparency.models import MerkleNode
 
     class Recorder:
@@ -778,20 +782,22 @@ def explain_nodes_query(app, size: int) -> dict[str, str]:
             merkle.inclusion_proof(size // 3, size, recorder)
         else:
             merkle.consistency_proof(size // 3, size, recorder)
-        statement = select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
-            tuple_(MerkleNode.level, MerkleNode.idx).in_(sorted(recorder.keys))
-        )
+        keys = sorted(recorder.keys)
         with app.app_context():
-            dialect = db.engine.dialect.name
-            compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
-            prefix = "EXPLAIN (ANALYZE, BUFFERS) " if dialect == "postgresql" else "EXPLAIN QUERY PLAN "
-            rows = db.session.execute(text(prefix + str(compiled))).all()
+            if db.engine.dialect.name == "postgresql":
+                statement = text("EXPLAIN (ANALYZE, BUFFERS) " + services._PG_NODES_AND_SIZE.text)
+                rows = db.session.execute(statement, services._key_arrays(keys)).all()
+            else:
+                wanted = or_(*(and_(MerkleNode.level == level, MerkleNode.idx == idx) for level, idx in keys))
+                query = select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(wanted)
+                compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+                rows = db.session.execute(text("EXPLAIN QUERY PLAN " + str(compiled))).all()
             db.session.rollback()
         lines = [" | ".join(str(c) for c in row) for row in rows]
         if len(lines) > 12:
             scans = sum("Index Scan" in line for line in lines)
             lines = [*lines[:8], f"   ... ({scans} index scans in all) ...", *lines[-2:]]
-        plans[kind] = f"{len(recorder.keys)} nodes asked for\n" + "\n".join(lines)
+        plans[kind] = f"{len(keys)} nodes asked for\n" + "\n".join(lines)
     return plans
 
 

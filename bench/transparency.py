@@ -6,10 +6,18 @@ What it measures, on one fresh database (PostgreSQL when DATABASE_URL is set, el
 (a) Append throughput through the real service, ``backend.transparency.services.append``, one app context
     (so one session, as one request has) and one commit per transaction, in transactions of 1, 10 and 500
     events (``--tx``, default 1x1000, 10x200, 500x20): entries/s and the p50/p95 of one transaction; then
-    1-event transactions from ``--tx-threads`` (4) threads at once, as concurrent requests would append (the
-    head row is locked until commit, so they queue). Once the log is at full size (after (c)), the same runs
-    again (``--tx-after``, default 1x200, 10x100, 500x10): does appending slow down with the size of the log?
-    Each run stops after ``--tx-time-limit`` seconds (default 60; the transactions done are reported).
+    1-event transactions from ``--tx-threads`` (4) threads of this process at once and from
+    ``--tx-processes`` (2 x cores, as gunicorn's workers) forked processes at once, as concurrent requests
+    would append (the head row is locked until commit, so they queue). Once the log is at full size (after
+    (c)), the same runs again (``--tx-after``, default 1x200, 10x100, 500x10): does appending slow down with
+    the size of the log? Each run stops after ``--tx-time-limit`` seconds (default 60; the transactions done
+    are reported).
+    What the target means: the system appends in two ways. Bulk calls (a bulk publish of up to 500 items,
+    a batch of up to 500 case records) append one entry per item in one transaction; single changes (one
+    withdrawal, correction, expiry or credential status change per request) append one entry per
+    transaction. The last lines of the report judge both against 2,000 entries/s, separately, and name
+    every way that misses it: a single change is a transaction of its own, so for it entries/s is
+    transactions/s.
 (b) Growth of the log to N entries (``--entries``, default 1,000,000) through the same ``append`` in
     transactions of 5,000 events (entries + complete-subtree nodes + head, the real code path), with
     progress on stderr; a signed checkpoint (``services.checkpoint``) every 100,000 entries, as the public
@@ -55,6 +63,7 @@ import hashlib
 import http.client
 import io
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -94,6 +103,12 @@ def parse_args() -> argparse.Namespace:
         help="append runs again at the full size (default 1x200,10x100,500x10)",
     )
     parser.add_argument("--tx-threads", type=int, default=4, help="threads of the concurrent 1-event run (default 4)")
+    parser.add_argument(
+        "--tx-processes",
+        type=int,
+        default=os.cpu_count() * 2 if os.cpu_count() else 4,
+        help="processes of the other concurrent 1-event run (default 2 x cores, as gunicorn's workers)",
+    )
     parser.add_argument("--tx-time-limit", type=float, default=60, help="seconds per append run before it stops")
     parser.add_argument("--proofs", type=int, default=2000, help="proofs of each kind, each way (default 2000)")
     parser.add_argument("--withdrawals", type=int, default=50, help="items withdrawn in (e) (default 50)")
@@ -171,7 +186,7 @@ def log_size(app) -> int:
 
 # -- (a) append throughput ----------------------------------------------------------------------------
 def _append_worker(
-    app, batches: list[list[Any]], seconds: list[float], errors: list[str], barrier: threading.Barrier, limit: float
+    app, batches: list[list[Any]], seconds: list[float], errors: list[str], barrier: Any, limit: float
 ) -> None:
     barrier.wait()
     began = time.perf_counter()
@@ -184,37 +199,64 @@ def _append_worker(
             errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
+def _append_process(app, batches: list[list[Any]], barrier: Any, limit: float, results: Any) -> None:
+    """A forked worker process (as a gunicorn worker is): its own connections, then the same loop."""
+    app.extensions["database"].engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    seconds: list[float] = []
+    errors: list[str] = []
+    try:
+        _append_worker(app, batches, seconds, errors, barrier, limit)
+    finally:
+        results.put((seconds, errors))
+
+
 def append_runs(
-    app, events: Events, runs: list[tuple[int, int]], threads: int, time_limit: float, at: str
+    app, events: Events, runs: list[tuple[int, int]], threads: int, processes: int, time_limit: float, at: str
 ) -> list[dict[str, Any]]:
-    """Each (events per transaction, transactions) run sequentially from one thread; then, if ``threads``,
-    the 1-event run again from that many threads at once (the head row lock serializes them). A run stops
-    after ``time_limit`` seconds (the transactions done are reported)."""
+    """Each (events per transaction, transactions) run sequentially from one thread; then the 1-event run
+    again from ``threads`` threads of this process and from ``processes`` forked processes at once, as
+    concurrent requests in one gunicorn worker and in several would append (the head row lock serializes
+    them). A run stops after ``time_limit`` seconds (the transactions done are reported)."""
     results = []
-    plan = [(size, transactions, 1) for size, transactions in runs]
+    plan = [(size, transactions, 1, "thread") for size, transactions in runs]
+    single = runs[0][1] if runs and runs[0][0] == 1 else 1000
     if threads > 1 and runs:
-        plan.append((1, runs[0][1] if runs[0][0] == 1 else 1000, threads))
-    for size, transactions, n_threads in plan:
+        plan.append((1, single, threads, "thread"))
+    if processes > 1 and runs:
+        plan.append((1, single, processes, "process"))
+    fork = multiprocessing.get_context("fork")
+    for size, transactions, n_workers, kind in plan:
         # Warm-up (not counted): statement compilation for this batch size.
         for _ in range(3):
             append_transaction(app, events.make(size))
-        per_thread = [[events.make(size) for _ in range(transactions // n_threads)] for _ in range(n_threads)]
-        seconds: list[list[float]] = [[] for _ in range(n_threads)]
+        per_worker = [[events.make(size) for _ in range(transactions // n_workers)] for _ in range(n_workers)]
+        seconds: list[list[float]] = [[] for _ in range(n_workers)]
         errors: list[str] = []
-        barrier = threading.Barrier(n_threads + 1)
-
-        workers = [
-            threading.Thread(
-                target=_append_worker,
-                args=(app, per_thread[k], seconds[k], errors, barrier, time_limit),
-                daemon=True,
-            )
-            for k in range(n_threads)
-        ]
+        if kind == "process":
+            barrier: Any = fork.Barrier(n_workers + 1)
+            queue = fork.Queue()
+            workers: list[Any] = [
+                fork.Process(target=_append_process, args=(app, per_worker[k], barrier, time_limit, queue))
+                for k in range(n_workers)
+            ]
+        else:
+            barrier = threading.Barrier(n_workers + 1)
+            workers = [
+                threading.Thread(
+                    target=_append_worker,
+                    args=(app, per_worker[k], seconds[k], errors, barrier, time_limit),
+                    daemon=True,
+                )
+                for k in range(n_workers)
+            ]
         for worker in workers:
             worker.start()
         barrier.wait()
         started = time.perf_counter()
+        if kind == "process":
+            for k in range(n_workers):
+                seconds[k], worker_errors = queue.get()
+                errors += worker_errors
         for worker in workers:
             worker.join()
         wall = time.perf_counter() - started
@@ -223,7 +265,8 @@ def append_runs(
         result = {
             "at": at,
             "events_per_transaction": size,
-            "threads": n_threads,
+            "workers": n_workers,
+            "concurrency": f"{n_workers} {kind}{'es' if kind == 'process' else 's'}" if n_workers > 1 else "1 thread",
             "transactions": len(flat),
             "entries": entries,
             "seconds": round(wall, 3),
@@ -234,13 +277,54 @@ def append_runs(
             "error_count": len(errors),
         }
         common.log(
-            f"append at {at}, {size} per transaction, {n_threads} thread(s): {entries} entries in {wall:.2f}s = "
+            f"append at {at}, {size} per transaction, {result['concurrency']}: {entries} entries in {wall:.2f}s = "
             f"{result['entries_per_s']:.0f}/s (p50 {result['transaction_ms'].get('p50')} ms per transaction"
             + (f", {len(errors)} errors" if errors else "")
             + ")"
         )
         results.append(result)
     return results
+
+
+def append_verdict(runs: list[dict[str, Any]]) -> list[str]:
+    """What the append target means here, and whether each way the system appends meets it.
+
+    Entries come from two kinds of call: bulk calls (a bulk publish of up to 500 items, a batch of up to 500
+    case records) append one entry per item in one transaction; single changes (one withdrawal, correction,
+    expiry or credential status change) append one entry in a transaction of their own. Entries per second
+    is only the same thing as transactions per second for the second kind, so both are judged, separately.
+    """
+    lines = []
+    for at in dict.fromkeys(run["at"] for run in runs):
+        here = [run for run in runs if run["at"] == at]
+        bulk = [run for run in here if run["events_per_transaction"] > 1]
+        single = [run for run in here if run["events_per_transaction"] == 1]
+        parts = [
+            f"{run['events_per_transaction']}/tx {run['entries_per_s']:,.0f}/s {_pass(_meets(run))}" for run in bulk
+        ]
+        if parts:
+            lines.append(f"log size {at}: bulk calls (entries per transaction > 1): " + "; ".join(parts))
+        parts = [
+            f"{run['concurrency']} {run['entries_per_s']:,.0f}/s {_pass(_meets(run))}"
+            for run in sorted(single, key=lambda r: r["workers"])
+        ]
+        if parts:
+            lines.append(f"log size {at}: single changes (1 entry per transaction): " + "; ".join(parts))
+    missed = [run for run in runs if not _meets(run)]
+    if missed:
+        shapes = sorted({f"{run['events_per_transaction']}/tx ({run['concurrency']})" for run in missed})
+        lines.append(
+            f"target MISSED for: {', '.join(shapes)}. Each of these transactions pays the fixed cost of one (lock "
+            "the head, write, commit: a few round trips on PostgreSQL) for few entries, holding the head lock, so "
+            "the rate is bounded by transactions/s rather than by the log's work per entry."
+        )
+    else:
+        lines.append("target met by every way of appending measured")
+    return lines
+
+
+def _meets(run: dict[str, Any]) -> bool:
+    return run["entries_per_s"] >= TARGET_APPEND_PER_S
 
 
 # -- (b) growth ---------------------------------------------------------------------------------------
@@ -627,7 +711,10 @@ def profile_pieces(app, events: Events, size: int, batch: int) -> dict[str, Any]
         return common.summary_ms(seconds)
 
     out["proof_parts_ms"] = {
-        "services.tree_size() (head query)": timed(lambda i: services.tree_size()),
+        "services.tree_size() (head query; a proof at a named size has none)": timed(lambda i: services.tree_size()),
+        "SizedNodes(size).nodes(inclusion keys) (nodes + size check)": timed(
+            lambda i: services.SizedNodes(size).nodes(samples[i][1])
+        ),
         "DatabaseNodes().nodes(inclusion keys)": timed(lambda i: services.DatabaseNodes().nodes(samples[i][1])),
         "DatabaseNodes().nodes(consistency keys)": timed(lambda i: services.DatabaseNodes().nodes(first_samples[i])),
         "merkle.inclusion_proof, nodes in memory": timed(
@@ -672,11 +759,12 @@ def profile_pieces(app, events: Events, size: int, batch: int) -> dict[str, Any]
 
 
 def explain_nodes_query(app, size: int) -> dict[str, str]:
-    """The database's plan for each proof's one node query (PostgreSQL: EXPLAIN ANALYZE, condensed)."""
-    from sqlalchemy import select, text, tuple_
+    """The database's plan for each proof's one node query, as the service sends it (PostgreSQL: EXPLAIN
+    ANALYZE of the statement with the node keys as arrays, condensed; SQLite: the OR of key pairs)."""
+    from sqlalchemy import and_, or_, select, text
 
     from backend.extensions import db
-    from backend.transparency import merkle
+    from backend.transparency import merkle, services
     from backend.transparency.models import MerkleNode
 
     class Recorder:
@@ -696,20 +784,22 @@ def explain_nodes_query(app, size: int) -> dict[str, str]:
             merkle.inclusion_proof(size // 3, size, recorder)
         else:
             merkle.consistency_proof(size // 3, size, recorder)
-        statement = select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
-            tuple_(MerkleNode.level, MerkleNode.idx).in_(sorted(recorder.keys))
-        )
+        keys = sorted(recorder.keys)
         with app.app_context():
-            dialect = db.engine.dialect.name
-            compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
-            prefix = "EXPLAIN (ANALYZE, BUFFERS) " if dialect == "postgresql" else "EXPLAIN QUERY PLAN "
-            rows = db.session.execute(text(prefix + str(compiled))).all()
+            if db.engine.dialect.name == "postgresql":
+                statement = text("EXPLAIN (ANALYZE, BUFFERS) " + services._PG_NODES_AND_SIZE.text)
+                rows = db.session.execute(statement, services._key_arrays(keys)).all()
+            else:
+                wanted = or_(*(and_(MerkleNode.level == level, MerkleNode.idx == idx) for level, idx in keys))
+                query = select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(wanted)
+                compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+                rows = db.session.execute(text("EXPLAIN QUERY PLAN " + str(compiled))).all()
             db.session.rollback()
         lines = [" | ".join(str(c) for c in row) for row in rows]
         if len(lines) > 12:
             scans = sum("Index Scan" in line for line in lines)
             lines = [*lines[:8], f"   ... ({scans} index scans in all) ...", *lines[-2:]]
-        plans[kind] = f"{len(recorder.keys)} nodes asked for\n" + "\n".join(lines)
+        plans[kind] = f"{len(keys)} nodes asked for\n" + "\n".join(lines)
     return plans
 
 
@@ -739,7 +829,9 @@ def main() -> None:
         app = common.make_app(inst, ELASTICSEARCH_URL=None)
         try:
             common.log("(a) append throughput")
-            result["append"] = append_runs(app, events, args.tx_runs, args.tx_threads, args.tx_time_limit, "start")
+            result["append"] = append_runs(
+                app, events, args.tx_runs, args.tx_threads, args.tx_processes, args.tx_time_limit, "start"
+            )
             common.log(f"(b) growing the log to {args.entries:,} entries in transactions of {args.batch}")
             result["growth"] = grow(app, events, args.entries, args.batch, args.grow_time_limit)
             # Proofs are asked at this size (tree_size / second = size), also after the log grows further.
@@ -753,7 +845,7 @@ def main() -> None:
             if args.tx_after_runs:
                 common.log(f"(a) append throughput again at {size:,} entries")
                 result["append"] += append_runs(
-                    app, events, args.tx_after_runs, args.tx_threads, args.tx_time_limit, f"{size:,}"
+                    app, events, args.tx_after_runs, args.tx_threads, args.tx_processes, args.tx_time_limit, f"{size:,}"
                 )
             common.log("(d) flask --app backend transparency verify")
             result["verify"] = run_verify_cli(inst)
@@ -776,6 +868,7 @@ def main() -> None:
                 common.log("profiling an append, 500 inclusion proofs and the audit's pieces")
                 result["profile"] = profile_pieces(app, events, log_size(app), args.batch)
             result["final_size"] = log_size(app)
+            result["append_verdict"] = append_verdict(result["append"])
         finally:
             common.dispose(app)
     result["bench_seconds"] = round(time.perf_counter() - bench_started, 1)
@@ -821,7 +914,7 @@ def print_report(result: dict[str, Any]) -> None:
             [
                 run["at"],
                 run["events_per_transaction"],
-                run["threads"],
+                run["concurrency"],
                 run["transactions"],
                 run["entries"],
                 run["seconds"],
@@ -834,14 +927,14 @@ def print_report(result: dict[str, Any]) -> None:
                 _pass(run["entries_per_s"] >= TARGET_APPEND_PER_S),
             ]
         )
-    headers = ["log size", "events/tx", "threads", "transactions", "entries", "s", "entries/s", "tx/s"]
+    headers = ["log size", "events/tx", "concurrency", "transactions", "entries", "s", "entries/s", "tx/s"]
     headers += ["tx p50 ms", "tx p95 ms", "tx max ms", "errors", ">=2000/s"]
     common.print_table(
         f"(a) append through services.append, one app context and commit per transaction ({db_kind})", headers, rows
     )
     for run in result["append"]:
         for error in run["errors"]:
-            print(f"    {run['at']}, {run['events_per_transaction']}/tx x {run['threads']} threads: {error}")
+            print(f"    {run['at']}, {run['events_per_transaction']}/tx, {run['concurrency']}: {error}")
     g = result["growth"]
     t = result["tables"]
     print(
@@ -911,6 +1004,9 @@ def print_report(result: dict[str, Any]) -> None:
         print(f"    (the {w['items']} items were searchable {w['searchable_after_publish_s']} s after publishing)")
     else:
         print("\n(e) withdrawal latency: skipped (no Elasticsearch)")
+    print(f"\nAppend target (>= {TARGET_APPEND_PER_S:,} entries/s), by the way the system appends:")
+    for line in result["append_verdict"]:
+        print(f"    {line}")
     print(f"bench took {result['bench_seconds']} s; log size at the end {result['final_size']:,}")
 
 

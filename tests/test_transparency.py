@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from backend.canonical import canonical_json
 from backend.extensions import db
 from backend.transparency import services as transparency
-from backend.transparency.models import LogEntry
+from backend.transparency.models import LogEntry, LogHead
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
 from tests.factories.officers import officer
@@ -178,6 +178,50 @@ def test_proof_requests_out_of_range_are_422(client, history, params, field):
     assert field in str(errors)
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("inclusion", {"index": 0, "tree_size": 14}, "tree_size"),  # one past the log: nodes asked for
+        ("inclusion", {"index": 20, "tree_size": 14}, "tree_size"),  # both wrong: the size is reported
+        ("inclusion", {"index": 0, "tree_size": 0}, "tree_size"),
+        ("consistency", {"first": 14, "second": 14}, "tree_size"),  # an empty proof still checks the size
+        ("consistency", {"first": 3, "second": 14}, "tree_size"),
+        ("consistency", {"first": 15, "second": 14}, "tree_size"),
+        ("consistency", {"first": 14, "second": 13}, "first"),
+    ],
+)
+def test_a_proof_at_a_size_the_log_has_not_reached_is_422(client, history, path, params, field):
+    response = client.get(f"/api/v1/transparency/proof/{path}", query_string=params)
+    assert response.status_code == 422
+    assert field in str(response.get_json()["errors"])
+
+
+def test_entries_with_any_content_hash_as_their_stored_columns(db_session):
+    """Appends encode entries ahead of the head lock; the audit re-encodes the stored columns: they agree."""
+    events = [
+        transparency.Event(
+            "publish", 'd"1\\\n', "MKT", "client:ac_0001", "ab" * 32, {"z": [1, {"b": None}], "a": "泉州"}
+        ),
+        transparency.Event("withdraw", "条目/2", "MKT", "system", None, {"reason": "revoked", "note": "\u2028\t"}),
+        transparency.Event("credential_status", "MKT/35050012345", "MKT", "client:ac_0001", None, {}),
+    ]
+    for batch in (events, events[:1], events * 40):
+        appended = transparency.append(batch)
+        db_session.commit()
+        stored = db_session.scalars(select(LogEntry).where(LogEntry.index.in_([e.index for e in appended]))).all()
+        assert {e.index: e.leaf_hash for e in appended} == {e.index: e.leaf_hash for e in stored}
+    assert transparency.tree_size() == 3 + 1 + 120
+    assert transparency.audit().ok
+
+
+def test_verify_detects_a_wrong_copy_of_the_right_edge_in_the_head(runner, history, db_session):
+    db_session.execute(update(LogHead).where(LogHead.id == 1).values(frontier=bytes(32 * 2)))
+    db_session.commit()
+    result = runner.invoke(args=["transparency", "verify"])
+    assert result.exit_code == 1
+    assert "copy of the tree's right edge" in result.output
+
+
 def test_verify_passes_on_an_untouched_log(runner, history):
     runner.invoke(args=["transparency", "checkpoint"])
     result = runner.invoke(args=["transparency", "verify"])
@@ -244,3 +288,25 @@ def test_concurrent_appends_never_share_an_index(committed):
         assert transparency.tree_size() == 240
         assert db.session.scalar(select(func.count(func.distinct(LogEntry.item_id)))) == 80
         assert transparency.audit().ok
+
+
+def test_proofs_outside_a_transaction_read_the_committed_log(committed):
+    """A proof request that has begun no transaction reads in autocommit (PostgreSQL): same answers."""
+    app = committed
+    with app.app_context():
+        transparency.append([transparency.Event("publish", f"d{n}", "MKT", "test", "ab" * 32) for n in range(7)])
+        db.session.commit()
+        leaves = db.session.scalars(select(LogEntry.leaf_hash).order_by(LogEntry.index)).all()
+        roots = {size: transparency.root_at(size) for size in range(1, 8)}
+    client = app.test_client()
+    for index, leaf in enumerate(leaves):
+        proof = client.get("/api/v1/transparency/proof/inclusion", query_string={"index": index, "tree_size": 7})
+        hashes = [bytes.fromhex(h) for h in proof.get_json()["hashes"]]
+        assert transparency.merkle.verify_inclusion(leaf, index, 7, hashes, roots[7])
+    for first in range(1, 8):
+        proof = client.get("/api/v1/transparency/proof/consistency", query_string={"first": first, "second": 7})
+        hashes = [bytes.fromhex(h) for h in proof.get_json()["hashes"]]
+        assert transparency.merkle.verify_consistency(first, 7, roots[first], roots[7], hashes)
+    response = client.get("/api/v1/transparency/proof/inclusion", query_string={"index": 0, "tree_size": 8})
+    assert response.status_code == 422
+    assert "tree_size" in str(response.get_json()["errors"])

@@ -6,13 +6,14 @@ The schema is owned by Alembic (``backend/migrations``); nothing here creates ta
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -143,7 +144,36 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    event.listen(engine, "connect", _note_use)
+    event.listen(engine, "checkin", _note_use)
+    event.listen(engine, "checkout", _idle_pinger(engine.dialect))
+    return engine
+
+
+# A connection checked in moments ago is alive unless the server went away since; pinging it at every
+# checkout (pool_pre_ping) costs every request a round trip, so only connections idle longer are pinged.
+# One that died within this window fails its request once, and SQLAlchemy then replaces the pool's
+# connections.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _note_use(_dbapi_connection: Any, record: Any) -> None:
+    record.info["used_at"] = time.monotonic()
+
+
+def _idle_pinger(dialect: Any) -> Any:
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used_at", float("-inf")) <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise exc.DisconnectionError("database connection lost while idle")  # the pool connects anew
+
+    return ping_if_idle
 
 
 db = Database()

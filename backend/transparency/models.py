@@ -39,12 +39,18 @@ class MerkleNode(Model):
 
 
 class LogHead(Model):
-    """One row; appends lock it, so two appends can never take the same index."""
+    """One row; appends lock it, so two appends can never take the same index.
+
+    ``frontier`` repeats the hashes of the tree's right edge (``merkle.append_keys(size)``, concatenated),
+    so an append finds everything it combines with in the row it locks. It is a copy of stored nodes:
+    NULL (as after the migration) means "read them from the node table", and the audit checks it.
+    """
 
     __tablename__ = "transparency_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BIG)
+    frontier: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class Checkpoint(Model):

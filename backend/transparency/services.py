@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import Engine, and_, or_, select, text, update
 
 from backend.canonical import canonical_json
 from backend.errors import Invalid
@@ -66,11 +66,88 @@ def _entry_bytes(
             "item_id": item_id,
             "agency": agency,
             "actor": actor,
-            "time": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "time": _time_text(at),
             "commitment": commitment,
             "detail": detail,
         }
     ).encode()
+
+
+def _time_text(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _entry_template(event: Event) -> tuple[str, str]:
+    """An event's canonical entry JSON (as ``_entry_bytes`` makes it) on either side of its index, and up to
+    its time: the two things only the head lock decides, so everything else is encoded before taking it.
+
+    Canonical JSON sorts keys, and they sort actor, agency, commitment, detail, event | index | item_id, time.
+    """
+    before = canonical_json(
+        {
+            "actor": event.actor,
+            "agency": event.agency,
+            "commitment": event.commitment,
+            "detail": dict(event.detail),
+            "event": event.event,
+        }
+    )
+    after = canonical_json({"item_id": event.item_id})
+    return before[:-1] + ',"index":', "," + after[1:-1] + ',"time":"'
+
+
+# PostgreSQL: one statement text whatever the number of keys, so SQLAlchemy compiles it once and psycopg
+# prepares it; the keys travel as two arrays and each is one primary-key lookup.
+_PG_NODES = text(
+    "SELECT k.level, k.idx, n.hash"
+    " FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS k(level, idx)"
+    " JOIN transparency_nodes AS n ON n.level = k.level AND n.idx = k.idx"
+)
+# The same, with the log's size read in the same snapshot: a proof at a size the client named needs no
+# query of its own to check that size (LEFT JOIN: the size comes back even when nodes are missing).
+_PG_NODES_AND_SIZE = text(
+    "SELECT k.level, k.idx, n.hash, h.size"
+    " FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS k(level, idx)"
+    " CROSS JOIN transparency_head AS h"
+    " LEFT JOIN transparency_nodes AS n ON n.level = k.level AND n.idx = k.idx"
+    " WHERE h.id = 1"
+)
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers: one text parameter of one type whatever the values (so the
+    prepared statement is reused), and much cheaper to send than a list the driver encodes item by item."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _key_arrays(keys: Collection[merkle.Key]) -> dict[str, str]:
+    return {"levels": _int_array(level for level, _ in keys), "idxs": _int_array(idx for _, idx in keys)}
+
+
+def _complete(keys: Collection[merkle.Key], found: dict[merkle.Key, bytes]) -> dict[merkle.Key, bytes]:
+    missing = set(keys) - set(found)
+    if missing:
+        raise LookupError(f"transparency log nodes missing: {sorted(missing)[:5]}")
+    return found
+
+
+def _read(statement: Any, params: Mapping[str, Any]) -> list[Any]:
+    """Rows of one read-only statement.
+
+    When the session has not begun a transaction (a public proof request), on a pooled connection in
+    autocommit: one statement is one snapshot either way, and it saves the BEGIN and ROLLBACK round trips.
+    Otherwise in the session's transaction, which then sees what the transaction sees.
+    """
+    session = db.session()
+    bind = session.get_bind()
+    if not session.in_transaction() and isinstance(bind, Engine):
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return connection.execute(statement, params).all()
+    return session.execute(statement, params).all()
 
 
 class DatabaseNodes:
@@ -79,18 +156,40 @@ class DatabaseNodes:
     def nodes(self, keys: Collection[merkle.Key]) -> Mapping[merkle.Key, bytes]:
         if not keys:
             return {}
-        if db.session.get_bind().dialect.name == "sqlite":
+        if _on_postgresql():
+            rows = _read(_PG_NODES, _key_arrays(keys))
+        else:
             # SQLite cannot use the primary key for a row-value IN list and would scan every node;
             # an OR of (level, idx) pairs is one index lookup each.
             wanted = or_(*(and_(MerkleNode.level == level, MerkleNode.idx == idx) for level, idx in keys))
-        else:
-            wanted = tuple_(MerkleNode.level, MerkleNode.idx).in_(list(keys))
-        rows = db.session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(wanted))
-        found = {(level, idx): bytes(hash_) for level, idx, hash_ in rows}
-        missing = set(keys) - set(found)
-        if missing:
-            raise LookupError(f"transparency log nodes missing: {sorted(missing)[:5]}")
-        return found
+            rows = db.session.execute(select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(wanted))
+        return _complete(keys, {(level, idx): bytes(hash_) for level, idx, hash_ in rows})
+
+
+class SizedNodes(DatabaseNodes):
+    """Nodes for a proof at a tree size the client named, which must not exceed the log's size.
+
+    On PostgreSQL the size is checked in the node query itself (one round trip per proof); ``checked``
+    then makes sure a proof that needed no nodes still checks it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.checked = False
+
+    def nodes(self, keys: Collection[merkle.Key]) -> Mapping[merkle.Key, bytes]:
+        if not keys or not _on_postgresql():
+            self.check()
+            return super().nodes(keys)
+        rows = _read(_PG_NODES_AND_SIZE, _key_arrays(keys))
+        _check_size(self.size, rows[0][3])
+        self.checked = True
+        return _complete(keys, {(level, idx): bytes(hash_) for level, idx, hash_, _ in rows if hash_ is not None})
+
+    def check(self) -> None:
+        if not self.checked:
+            _check_size(self.size, tree_size())
+            self.checked = True
 
 
 @dataclass(frozen=True)
@@ -108,42 +207,100 @@ class Appended:
     detail: Mapping[str, Any]
 
 
+_LOCK_HEAD = select(LogHead.size, LogHead.frontier).where(LogHead.id == 1).with_for_update()
+# PostgreSQL: entries, nodes and the head in one statement (one round trip while the head is locked). The
+# entries travel as the JSON array of their canonical forms (already made for the leaf hashes), the hashes
+# as one blob of 32-byte slices: cheap to send, where arrays of many small values are slow to encode.
+_PG_WRITE = text(
+    "WITH entries AS ("
+    ' INSERT INTO transparency_entries ("index", leaf_hash, event, item_id, agency, actor, at, commitment, detail)'
+    ' SELECT e."index", substring(CAST(:leaves AS bytea) FROM CAST(32 * (e."index" - :first) + 1 AS integer) FOR 32),'
+    ' e.event, e.item_id, e.agency, e.actor, e."time", e.commitment, e.detail'
+    " FROM json_to_recordset(CAST(:entries AS json)) AS e("
+    ' "index" bigint, event text, item_id text, agency text, actor text, "time" timestamptz, commitment text,'
+    " detail json)"
+    "), nodes AS ("
+    " INSERT INTO transparency_nodes (level, idx, hash)"
+    " SELECT k.level, k.idx, substring(CAST(:hashes AS bytea) FROM CAST(32 * k.n - 31 AS integer) FOR 32)"
+    " FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) WITH ORDINALITY AS k(level, idx, n)"
+    ") UPDATE transparency_head SET size = :size, frontier = :frontier WHERE id = 1"
+)
+
+
 def append(events: Sequence[Event]) -> list[Appended]:
     """Append in the current transaction; the caller commits with the change the events record.
+
+    The head row stays locked until that commit, so this does as little as it can while holding it: the
+    entries are encoded before, and then it takes one statement to lock the head (which also holds the
+    right edge the new nodes combine with), the hashing in memory, and one statement to write entries,
+    nodes and the new head (PostgreSQL).
 
     No autoflush here: the caller usually still sets the entries' indexes on the changed rows, and
     one UPDATE per row (not two) keeps their versions honest.
     """
     if not events:
         return []
+    templates = [_entry_template(event) for event in events]
     with db.session.no_autoflush:
-        head = db.session.scalar(select(LogHead).where(LogHead.id == 1).with_for_update())
-        size = head.size
-        frontier = DatabaseNodes().nodes(merkle.append_keys(size))
-        now = clock.now()
-        entries = []
-        for offset, event in enumerate(events):
-            fields = {
-                "index": size + offset,
-                "event": event.event,
-                "item_id": event.item_id,
-                "agency": event.agency,
-                "actor": event.actor,
-                "at": now,
-                "commitment": event.commitment,
-                "detail": dict(event.detail),
-            }
-            entries.append(Appended(leaf_hash=merkle.leaf_hash(_entry_bytes(**fields)), **fields))
-        nodes = merkle.appended_nodes(size, frontier, [entry.leaf_hash for entry in entries])
-        # Core inserts on the session's connection: same transaction, none of the ORM's per-row work.
         connection = db.session.connection()
-        connection.execute(LogEntry.__table__.insert(), [entry.__dict__ for entry in entries])
-        connection.execute(
-            MerkleNode.__table__.insert(),
-            [{"level": level, "idx": idx, "hash": hash_} for (level, idx), hash_ in nodes],
-        )
-        head.size = size + len(entries)
+        size, stored_frontier = connection.execute(_LOCK_HEAD).one()
+        frontier = _unpack_frontier(size, stored_frontier)
+        if frontier is None:
+            frontier = dict(DatabaseNodes().nodes(merkle.append_keys(size)))
+        now = clock.now().astimezone(dt.UTC)
+        stamp = _time_text(now) + '"}'
+        encoded = [f"{before}{size + offset}{after}{stamp}" for offset, (before, after) in enumerate(templates)]
+        leaves = [merkle.leaf_hash(text_.encode()) for text_ in encoded]
+        nodes = merkle.appended_nodes(size, frontier, leaves)
+        new_size = size + len(events)
+        right_edge = {**frontier, **dict(nodes)}
+        new_frontier = b"".join(right_edge[key] for key in merkle.append_keys(new_size))
+        entries = [
+            Appended(
+                size + offset,
+                leaf,
+                event.event,
+                event.item_id,
+                event.agency,
+                event.actor,
+                now,
+                event.commitment,
+                dict(event.detail),
+            )
+            for offset, (event, leaf) in enumerate(zip(events, leaves, strict=True))
+        ]
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                _PG_WRITE,
+                {
+                    "entries": "[" + ",".join(encoded) + "]",
+                    "first": size,
+                    "leaves": b"".join(leaves),
+                    "levels": _int_array(level for (level, _), _ in nodes),
+                    "idxs": _int_array(idx for (_, idx), _ in nodes),
+                    "hashes": b"".join(hash_ for _, hash_ in nodes),
+                    "size": new_size,
+                    "frontier": new_frontier,
+                },
+            )
+        else:
+            # Core inserts on the session's connection: same transaction, none of the ORM's per-row work.
+            connection.execute(LogEntry.__table__.insert(), [entry.__dict__ for entry in entries])
+            connection.execute(
+                MerkleNode.__table__.insert(),
+                [{"level": level, "idx": idx, "hash": hash_} for (level, idx), hash_ in nodes],
+            )
+            connection.execute(update(LogHead).where(LogHead.id == 1).values(size=new_size, frontier=new_frontier))
     return entries
+
+
+def _unpack_frontier(size: int, stored: bytes | None) -> dict[merkle.Key, bytes] | None:
+    """The head's copy of the right edge as nodes, or None when it has none (or not for this size)."""
+    keys = merkle.append_keys(size)
+    if stored is None or len(stored) != 32 * len(keys):
+        return None
+    stored = bytes(stored)
+    return {key: stored[32 * n : 32 * (n + 1)] for n, key in enumerate(keys)}
 
 
 def tree_size() -> int:
@@ -196,27 +353,48 @@ def entries(start: int, end: int) -> list[LogEntry]:
     )
 
 
+def _check_size(size: int, current: int) -> None:
+    if not 0 < size <= current:
+        raise Invalid("树大小超出范围", errors={"tree_size": [f"must be between 1 and {current}"]})
+
+
 def _size_or_current(size: int | None) -> int:
     current = tree_size()
     if size is None:
         return current
-    if not 0 < size <= current:
-        raise Invalid("树大小超出范围", errors={"tree_size": [f"must be between 1 and {current}"]})
+    _check_size(size, current)
     return size
 
 
+def _proof_size(size: int | None) -> tuple[int, DatabaseNodes]:
+    """The tree size a proof is for, and the reader that fetches its nodes (checking a named size)."""
+    if size is None or size <= 0:
+        return _size_or_current(size), DatabaseNodes()
+    return size, SizedNodes(size)
+
+
 def inclusion(index: int, size: int | None) -> dict[str, Any]:
-    size = _size_or_current(size)
+    size, reader = _proof_size(size)
     if not 0 <= index < size:
+        if isinstance(reader, SizedNodes):
+            reader.check()  # a size beyond the log is reported first, as it is the first thing wrong
         raise Invalid("索引超出范围", errors={"index": [f"must be below tree_size {size}"]})
-    return {"index": index, "tree_size": size, "hashes": merkle.inclusion_proof(index, size, DatabaseNodes())}
+    hashes = merkle.inclusion_proof(index, size, reader)
+    if isinstance(reader, SizedNodes):
+        reader.check()
+    return {"index": index, "tree_size": size, "hashes": hashes}
 
 
 def consistency(first: int, second: int | None) -> dict[str, Any]:
-    second = _size_or_current(second)
+    second, reader = _proof_size(second)
     if not 0 < first <= second:
+        if isinstance(reader, SizedNodes):
+            reader.check()
         raise Invalid("树大小超出范围", errors={"first": [f"must be between 1 and {second}"]})
-    return {"first": first, "second": second, "hashes": merkle.consistency_proof(first, second, DatabaseNodes())}
+    hashes = merkle.consistency_proof(first, second, reader)
+    if isinstance(reader, SizedNodes):
+        reader.check()  # first == second asks for no nodes
+    return {"first": first, "second": second, "hashes": hashes}
 
 
 # -- the audit --------------------------------------------------------------------------------
@@ -260,6 +438,12 @@ def audit(batch: int = 5000) -> AuditReport:
         report.problems.append(f"checkpoint at size {size} is beyond the entries kept")
     if report.size and not report.problems and root_at(report.size) != _frontier_root(report.size, frontier):
         report.problems.append("the stored tree's root differs from the root recomputed from the entries")
+    stored_edge = db.session.scalar(select(LogHead.frontier).where(LogHead.id == 1))
+    if stored_edge is not None and _unpack_frontier(report.size, stored_edge) != {
+        key: frontier[key] for key in merkle.append_keys(report.size)
+    }:
+        # Appends combine new leaves with this copy: a wrong one would corrupt every later node.
+        report.problems.append("the log head's copy of the tree's right edge differs from the entries")
     return report
 
 

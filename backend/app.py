@@ -69,7 +69,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     from backend.admin_pages.routes import blp as admin_pages_blp
-    from backend.extensions.database import read_only_gets
     from backend.health.routes import blp as health_blp
     from backend.pages.routes import blp as pages_blp
     from backend.resources import register_blueprints
@@ -77,7 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(api)
     app.register_blueprint(health_blp)
-    app.register_blueprint(read_only_gets(pages_blp))
+    app.register_blueprint(pages_blp)
     app.register_blueprint(wechat_official_blp)
     app.register_blueprint(admin_pages_blp)
     app.register_blueprint(

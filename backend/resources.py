@@ -37,10 +37,10 @@ PUBLIC_READS = (
     officers.badges_blp,
     miniapp.blp,
 )
+for _blueprint in PUBLIC_READS:  # once, at import: a blueprint's setup is closed once it is registered
+    read_only_gets(_blueprint)
 
 
 def register_blueprints(api) -> None:
-    for blueprint in PUBLIC_READS:
-        read_only_gets(blueprint)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

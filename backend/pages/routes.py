@@ -10,12 +10,13 @@ from backend.disclosures import services as disclosures
 from backend.disclosures.models import DETAIL_LABELS, LABELS
 from backend.disclosures.schemas import DisclosureSearchArgsSchema
 from backend.errors import Gone, Invalid, NotFound, RateLimited
+from backend.extensions.database import read_only_gets
 from backend.officers import services as officers
 from backend.officers.routes import limit_verification
 from backend.timezone import CHINA
 from search_index.interfaces import SearchUnavailable
 
-blp = Blueprint("pages", __name__)
+blp = read_only_gets(Blueprint("pages", __name__))  # its GETs only read; the complaint form POSTs
 
 
 @blp.get("/")

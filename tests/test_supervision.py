@@ -177,3 +177,83 @@ def test_the_admin_dashboard_draws_the_figures(app, year_2025):
     assert page.status_code == 200
     assert "<svg" in html and "60.0%" in html and "泉州市市场监督管理局" in html
     assert "C1" in html and "较大数额罚款" in html and "被依法撤销" in html
+
+
+def _counter_rows():
+    """The counters as the summary reads them (folded + pending deltas), zero sums left out."""
+    from sqlalchemy import func, select
+
+    from backend.extensions import db
+    from backend.supervision import counts
+
+    counted = counts.counted_rows()
+    key = [counted.c[name] for name in counts.KEY]
+    total = func.sum(counted.c.n)
+    rows = db.session.execute(select(*key, total).group_by(*key).having(total != 0))
+    return {tuple(row[:-1]): row[-1] for row in rows}
+
+
+def _assert_counters_match():
+    from sqlalchemy import true
+
+    from backend.extensions import db
+    from backend.supervision import counts
+    from backend.supervision.services import on_time_rates
+
+    direct = {tuple(row[:-1]): row[-1] for row in db.session.execute(counts.direct_rows())}
+    assert _counter_rows() == direct
+    for start, end in (("2025-01-01", "2025-12-31"), ("2025-09-30", "2025-10-09"), ("2024-01-01", "2026-12-31")):
+        period = (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+        assert on_time_rates(true(), *period) == on_time_rates(true(), *period, direct=True)
+
+
+def test_the_on_time_counters_equal_the_direct_count(client, auth, db_session, frozen_clock):
+    """Creates, late and bulk publishing, corrections that move the decision date, withheld items,
+    withdrawals and expiries: after each, and before and after folding, the counters the summary reads
+    equal the count over the disclosures themselves."""
+    from backend.disclosures.services import expire_due
+    from backend.supervision.counts import compact
+
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    AgencyFactory(code="ENV", name="泉州市生态环境局")
+    at(frozen_clock, "2026-12-01")  # tokens issued at the end outlive every moment replayed
+    mkt, env = auth.headers("MKT"), auth.headers("ENV")
+
+    def put(headers, external_id, on_day, **body):
+        at(frozen_clock, on_day)
+        response = client.put(f"{URL}/disclosures/{external_id}", json=decision(**body), headers=headers)
+        assert response.status_code in (200, 201), response.get_json()
+
+    put(mkt, "a1", "2025-10-15", decision_date="2025-09-30", document_no="1")  # on time
+    put(mkt, "a2", "2025-10-20", decision_date="2025-09-30", document_no="2")  # late
+    put(mkt, "a3", "2025-10-01", decision_date="2025-09-30", document_no="3", publish=False)  # pending
+    put(mkt, "a4", "2025-10-10", decision_date="2025-10-09", document_no="4", minor=True)  # withheld
+    put(env, "b1", "2025-10-10", decision_date="2025-10-09", category="levy", document_no="5")
+    put(env, "b2", "2025-10-10", decision_date="2025-10-09", subject_type="person", subject_name="张三",
+        subject_id="350502199001011234", document_no="6")  # fmt: skip
+    _assert_counters_match()
+    at(frozen_clock, "2025-10-21")
+    items = [{**decision(document_no=f"bulk{n}", decision_date=f"2025-10-{10 + n}"), "external_id": f"k{n}"}
+             for n in range(6)]  # fmt: skip
+    assert client.post(f"{URL}/disclosures:bulk", json={"items": items}, headers=env).status_code in (200, 201, 207)
+    _assert_counters_match()
+    assert compact() > 0
+    _assert_counters_match()
+    # Corrections: a new decision date (new deadline, now late), the pending item published late.
+    put(mkt, "a1", "2025-10-22", decision_date="2025-10-01", document_no="1")
+    put(mkt, "a3", "2025-10-22", decision_date="2025-09-30", document_no="3")
+    put(mkt, "a5", "2025-10-22", decision_date="2025-10-20", document_no="7", publish=False)
+    _assert_counters_match()
+    at(frozen_clock, "2025-11-20")
+    withdrawn = client.post(
+        f"{URL}/disclosures/a2/withdraw", json={"reason": "revoked", "explanation": "复议决定撤销。"}, headers=mkt
+    )
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    _assert_counters_match()
+    compact()
+    at(frozen_clock, "2026-12-01")  # a person's penalty leaves public view after its disclosure period
+    assert expire_due() >= 1
+    _assert_counters_match()
+    assert compact() > 0
+    assert compact() == 0  # nothing left to fold: folding twice never counts twice
+    _assert_counters_match()

@@ -257,3 +257,80 @@ def test_the_on_time_counters_equal_the_direct_count(client, auth, db_session, f
     assert compact() > 0
     assert compact() == 0  # nothing left to fold: folding twice never counts twice
     _assert_counters_match()
+
+
+def test_the_counters_stay_equal_under_concurrent_writes_and_folds(committed):
+    """Real commits from several threads (bulk and single publishes, corrections, withdrawals of one
+    agency's overlapping dates) while another thread keeps folding: nothing counted twice or lost."""
+    import threading
+
+    from backend.accounts.services import create_client
+    from backend.agencies.services import create_agency
+    from backend.extensions import db
+    from backend.supervision.counts import compact
+
+    app = committed
+    with app.app_context():
+        create_agency(code="RACE", name="泉州市市场监督管理局", region_code="350500", actor="test")
+        issued = create_client("RACE", actor="test")
+        credentials = {"client_id": issued.client.client_id, "client_secret": issued.secret}
+    token = app.test_client().post("/api/v1/auth/token", json=credentials).get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    writers = 3
+    start = threading.Barrier(writers + 1)
+    done = threading.Event()
+    failures: list[str] = []
+
+    def write(w: int) -> None:
+        client = app.test_client()
+        start.wait()
+        for round_ in range(4):
+            items = [
+                decision(document_no=f"{w}-{round_}-{n}", decision_date=f"2025-10-{10 + n}")
+                | {"external_id": f"{w}-{n}"}
+                for n in range(5)
+            ]
+            # Rounds after the first correct the same items (a new title: a new version, same counters
+            # unless the decision date moves); the third round moves every date by a day.
+            if round_ == 2:
+                for item in items:
+                    item["decision_date"] = item["decision_date"][:-2] + str(int(item["decision_date"][-2:]) + 1)
+            response = client.post(f"{URL}/disclosures:bulk", json={"items": items}, headers=headers)
+            if response.status_code not in (200, 201, 207):
+                failures.append(f"bulk {response.status_code}")
+            single = client.put(
+                f"{URL}/disclosures/{w}-single-{round_}",
+                json=decision(document_no=f"s{w}{round_}", publish=round_ % 2 == 0),
+                headers=headers,
+            )
+            if single.status_code not in (200, 201):
+                failures.append(f"put {single.status_code}")
+        withdrawn = client.post(
+            f"{URL}/disclosures/{w}-0/withdraw",
+            json={"reason": "revoked", "explanation": "复议决定撤销。"},
+            headers=headers,
+        )
+        if withdrawn.status_code != 200:
+            failures.append(f"withdraw {withdrawn.status_code}")
+
+    def fold() -> None:
+        start.wait()
+        while not done.is_set():
+            with app.app_context():
+                compact()
+                db.session.remove()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    folder = threading.Thread(target=fold)
+    for thread in [*threads, folder]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    folder.join()
+    assert failures == []
+    with app.app_context():
+        _assert_counters_match()
+        assert sum(_counter_rows().values()) == writers * (5 + 4)
+        compact()
+        _assert_counters_match()

@@ -1,7 +1,8 @@
 """The 公示率 counters (see ``models``): the trigger that keeps them, folding deltas, reading them.
 
-The trigger lives in the database, not in the services, so every write is counted however it is
-made (the API, bulk publish, expiry, recomputed deadlines, a Core insert or an operator's SQL).
+The trigger (created by migration 0009, for PostgreSQL and SQLite) lives in the database, not in the
+services, so every write is counted however it is made (the API, bulk publish, expiry, recomputed
+deadlines, a Core insert or an operator's SQL).
 ``direct_counts`` computes the same figures from the disclosures themselves; the tests compare the
 two after every kind of write.
 """
@@ -24,94 +25,6 @@ from .models import DisclosureCount, DisclosureCountDelta
 KEY = ("agency_id", "decision_date", "publish_deadline", "status", "published_late", "published")
 # Any lock id: only compactions take it, so two never fold the same deltas into the same rows at once.
 _COMPACT_LOCK = 0x5358_0009
-
-_PG_FUNCTION = """
-CREATE OR REPLACE FUNCTION disclosure_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'INSERT' AND OLD.phase = 'post' AND OLD.publish_deadline IS NOT NULL
-            AND OLD.decision_date IS NOT NULL THEN
-        INSERT INTO disclosure_count_deltas
-            (agency_id, decision_date, publish_deadline, status, published_late, published, n)
-        VALUES (OLD.agency_id, OLD.decision_date, OLD.publish_deadline, OLD.status, OLD.published_late,
-                OLD.published_at IS NOT NULL, -1);
-    END IF;
-    IF TG_OP <> 'DELETE' AND NEW.phase = 'post' AND NEW.publish_deadline IS NOT NULL
-            AND NEW.decision_date IS NOT NULL THEN
-        INSERT INTO disclosure_count_deltas
-            (agency_id, decision_date, publish_deadline, status, published_late, published, n)
-        VALUES (NEW.agency_id, NEW.decision_date, NEW.publish_deadline, NEW.status, NEW.published_late,
-                NEW.published_at IS NOT NULL, 1);
-    END IF;
-    RETURN NULL;
-END
-$$
-"""
-
-
-def _key(row: str) -> str:
-    return (
-        f"{row}.agency_id, {row}.phase, {row}.decision_date, {row}.publish_deadline, {row}.status, "
-        f"{row}.published_late, {row}.published_at IS NOT NULL"
-    )
-
-
-TRIGGERS = {
-    "postgresql": [
-        _PG_FUNCTION,
-        "CREATE TRIGGER disclosure_counts_insert_delete AFTER INSERT OR DELETE ON disclosures "
-        "FOR EACH ROW EXECUTE FUNCTION disclosure_counts_track()",
-        # Only updates that move an item between counters: most updates (log index, search) do not.
-        "CREATE TRIGGER disclosure_counts_update AFTER UPDATE ON disclosures FOR EACH ROW "
-        f"WHEN (({_key('OLD')}) IS DISTINCT FROM ({_key('NEW')})) EXECUTE FUNCTION disclosure_counts_track()",
-    ],
-    "sqlite": [
-        """CREATE TRIGGER disclosure_counts_insert AFTER INSERT ON disclosures
-        WHEN NEW.phase = 'post' AND NEW.publish_deadline IS NOT NULL AND NEW.decision_date IS NOT NULL
-        BEGIN
-            INSERT INTO disclosure_count_deltas
-                (agency_id, decision_date, publish_deadline, status, published_late, published, n)
-            VALUES (NEW.agency_id, NEW.decision_date, NEW.publish_deadline, NEW.status, NEW.published_late,
-                    NEW.published_at IS NOT NULL, 1);
-        END""",
-        """CREATE TRIGGER disclosure_counts_delete AFTER DELETE ON disclosures
-        WHEN OLD.phase = 'post' AND OLD.publish_deadline IS NOT NULL AND OLD.decision_date IS NOT NULL
-        BEGIN
-            INSERT INTO disclosure_count_deltas
-                (agency_id, decision_date, publish_deadline, status, published_late, published, n)
-            VALUES (OLD.agency_id, OLD.decision_date, OLD.publish_deadline, OLD.status, OLD.published_late,
-                    OLD.published_at IS NOT NULL, -1);
-        END""",
-        """CREATE TRIGGER disclosure_counts_update AFTER UPDATE ON disclosures
-        WHEN NOT (OLD.agency_id IS NEW.agency_id AND OLD.phase IS NEW.phase
-                  AND OLD.decision_date IS NEW.decision_date AND OLD.publish_deadline IS NEW.publish_deadline
-                  AND OLD.status IS NEW.status AND OLD.published_late IS NEW.published_late
-                  AND (OLD.published_at IS NULL) = (NEW.published_at IS NULL))
-        BEGIN
-            INSERT INTO disclosure_count_deltas
-                (agency_id, decision_date, publish_deadline, status, published_late, published, n)
-            SELECT OLD.agency_id, OLD.decision_date, OLD.publish_deadline, OLD.status, OLD.published_late,
-                   OLD.published_at IS NOT NULL, -1
-            WHERE OLD.phase = 'post' AND OLD.publish_deadline IS NOT NULL AND OLD.decision_date IS NOT NULL;
-            INSERT INTO disclosure_count_deltas
-                (agency_id, decision_date, publish_deadline, status, published_late, published, n)
-            SELECT NEW.agency_id, NEW.decision_date, NEW.publish_deadline, NEW.status, NEW.published_late,
-                   NEW.published_at IS NOT NULL, 1
-            WHERE NEW.phase = 'post' AND NEW.publish_deadline IS NOT NULL AND NEW.decision_date IS NOT NULL;
-        END""",
-    ],
-}
-DROP_TRIGGERS = {
-    "postgresql": [
-        "DROP TRIGGER IF EXISTS disclosure_counts_update ON disclosures",
-        "DROP TRIGGER IF EXISTS disclosure_counts_insert_delete ON disclosures",
-        "DROP FUNCTION IF EXISTS disclosure_counts_track()",
-    ],
-    "sqlite": [
-        "DROP TRIGGER IF EXISTS disclosure_counts_update",
-        "DROP TRIGGER IF EXISTS disclosure_counts_delete",
-        "DROP TRIGGER IF EXISTS disclosure_counts_insert",
-    ],
-}
 
 # What the counters count, from the disclosures themselves (the migration's first fill, the tests).
 COUNTED = and_(

@@ -1,7 +1,7 @@
 """Counters and indexes the supervision figures read, so they do not scan every disclosure.
 
 公示率 counts post-phase items by agency, decision date, deadline and state. A database trigger
-(migration 0009, ``counts.TRIGGERS``) adds a row to ``disclosure_count_deltas`` for every insert,
+(created by migration 0009) adds a row to ``disclosure_count_deltas`` for every insert,
 update or delete of a disclosure that changes one of those: +1 for the new state, -1 for the old one.
 Writers only ever insert deltas, so they never wait for each other on a counter row; the scheduler
 folds the deltas into ``disclosure_counts`` (``counts.compact``), and a reader sums both tables in

@@ -144,12 +144,12 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
     for data in records:
         _check_record(seq, data)
         seq += 1
-        step, officers, place, text = data["step"], data["officers"], data.get("place"), data["text"]
+        step, officers, place, written = data["step"], data["officers"], data.get("place"), data["text"]
         corrects = data.get("corrects")
         evidence = data.get("evidence") or []
         stored = [_evidence(e) for e in evidence]
         digest = chain_hash(
-            head, _body(agency.code, case_no, seq, step, data["time"], officers, place, text, stored, corrects)
+            head, _body(agency.code, case.case_no, seq, step, data["time"], officers, place, written, stored, corrects)
         )
         rows.append(
             {
@@ -159,7 +159,7 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
                 "at": data["time"],
                 "officers": officers,
                 "place": place,
-                "text": text,
+                "text": written,
                 "evidence": stored,
                 "corrects": corrects,
                 "received_at": now,

@@ -116,14 +116,12 @@ def compact() -> int:
         sums: Counter[tuple] = Counter()
         for *key, n in moved:
             sums[tuple(key)] += n
-        items = list(sums.items())
-        for start in range(0, len(items), 1000):
-            stmt = sqlite_insert(DisclosureCount).values(
-                [dict(zip(KEY, key, strict=True), n=n) for key, n in items[start : start + 1000]]
+        if sums:
+            stmt = sqlite_insert(DisclosureCount.__table__)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(KEY), set_={"n": DisclosureCount.__table__.c.n + stmt.excluded.n}
             )
-            session.execute(
-                stmt.on_conflict_do_update(index_elements=list(KEY), set_={"n": DisclosureCount.n + stmt.excluded.n})
-            )
+            session.connection().execute(stmt, [dict(zip(KEY, key, strict=True), n=n) for key, n in sums.items()])
         folded = len(moved)
     session.execute(DisclosureCount.__table__.delete().where(DisclosureCount.n == 0))
     session.commit()

@@ -17,6 +17,8 @@ depends_on = None
 KEY = "agency_id, decision_date, publish_deadline, status, published_late, published"
 
 # The 公示率 counters' trigger (backend/supervision/models.py): +1 for the new state, -1 for the old.
+# On SQLite, a later migration that makes Alembic recreate ``disclosures`` (batch mode) drops these
+# triggers with the old table: such a migration must create them again.
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION disclosure_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

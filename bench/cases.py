@@ -234,7 +234,12 @@ def bench_summary(inst: common.Instance, args: argparse.Namespace) -> dict:
         load_seconds = None
     else:
         if args.keep_data:
-            reset_kept(app)
+            # Other sizes, or a load that stopped half-way: start again from an empty database.
+            common.dispose(app)
+            drop_kept(args.keep_data)
+            kept_url(args.keep_data)
+            common.flask_cli(inst, "db", "upgrade")
+            app = common.make_app(inst)
         load_seconds = load_sizes(app, args)
     with app.app_context():
         from backend.supervision.counts import compact
@@ -310,39 +315,33 @@ def load_sizes(app, args: argparse.Namespace) -> float:
     return load_rows(app, args.disclosures, args.cases)
 
 
-def reset_kept(app) -> None:
-    """Empty a kept database whose sizes differ (or whose load stopped half-way), tables kept."""
-    import backend.models  # noqa: F401  (every table registered)
-    from backend.extensions import db
-    from backend.extensions.database import Model
+def kept_url(name: str) -> str:
+    """The URL of the database kept under ``name``, created (empty) when it does not exist."""
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url or server_url.startswith("sqlite"):
+        return f"sqlite:////tmp/sanxiang-bench-keep-{name}.sqlite3"
+    from urllib.parse import urlsplit, urlunsplit
 
-    with app.app_context():
-        for table in reversed(Model.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
+    from sqlalchemy import create_engine, text
+
+    database = f"sanxiang_bench_keep_{name}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}):
+                conn.execute(text(f'CREATE DATABASE "{database}"'))
+                common.log(f"created database {database} (kept)")
+    finally:
+        admin.dispose()
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
 
 
 @contextlib.contextmanager
 def kept_instance(name: str):
     """Like ``common.instance`` but the database outlives the run (see --keep-data)."""
-    server_url = os.environ.get("DATABASE_URL")
+    url = kept_url(name)
     with common.temporary_dir("cases-keep") as tmp:
         (tmp / "instance").mkdir()
-        if not server_url or server_url.startswith("sqlite"):
-            url = f"sqlite:////tmp/sanxiang-bench-keep-{name}.sqlite3"
-        else:
-            from urllib.parse import urlsplit, urlunsplit
-
-            from sqlalchemy import create_engine, text
-
-            database = f"sanxiang_bench_keep_{name}"
-            admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}):
-                    conn.execute(text(f'CREATE DATABASE "{database}"'))
-                    common.log(f"created database {database} (kept)")
-            admin.dispose()
-            url = urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
         yield common.Instance(tmp=tmp, database_url=url, prefix=f"bench_cases_keep_{name}")
 
 

@@ -78,6 +78,7 @@ def load(instance_path: str) -> dict[str, Any]:
         # Days a decision stays public, by category and subject type, counted from the decision date.
         "DISCLOSURE_PERIODS": json.loads(env("DISCLOSURE_PERIODS") or json.dumps(DEFAULT_DISCLOSURE_PERIODS)),
         "EXPIRY_JOB_SECONDS": _int("EXPIRY_JOB_SECONDS", 3600),
+        "COUNTS_JOB_SECONDS": _int("COUNTS_JOB_SECONDS", 60),
         "SCHEDULER_THREAD": env("SCHEDULER_THREAD", "1") == "1",
         # Complaints: accept within 3 working days, reply within 15 of acceptance (adjustable by local rules).
         "COMPLAINT_ACCEPT_DAYS": _int("COMPLAINT_ACCEPT_DAYS", 3),

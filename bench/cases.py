@@ -5,20 +5,30 @@ Targets (issue 8): record appends ≥ 1,000/s through the API; the supervision s
 
     .venv/bin/python bench/cases.py [--appends 20000] [--batch 50] [--clients 4]
                                     [--disclosures 1000000] [--cases 100000]
+                                    [--skip-summary] [--skip-appends] [--keep-data NAME]
 
 Appends go through gunicorn (started as ``make run`` starts it): each client owns a case and
 posts batches of records, the real path (validation, hash chain, transparency log, one commit).
 For the summary, the million rows are written straight into the tables with the shape the
 services give them (publishing a million items through the API would take the bench's whole
-budget and measure something else); the query then runs through the API, like a supervisor's.
+budget and measure something else); the database's trigger counts them for the 公示率 counters as it
+does any write, and the deltas are folded once after the load, as the scheduler's job does every
+minute. The query then runs through the API, like a supervisor's.
 Uses PostgreSQL when DATABASE_URL is set (a fresh database), else SQLite.
+
+Loading a million rows takes minutes; ``--keep-data NAME`` keeps the summary's database (PostgreSQL
+database ``sanxiang_bench_keep_NAME``, or ``/tmp/sanxiang-bench-keep-NAME.sqlite3``) after the run and
+reuses it on the next run with the same name and sizes: it is migrated to the current head and
+ANALYZEd, not reloaded (a different --disclosures/--cases reloads it). Drop it with ``--drop-data NAME``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import os
 import random
 import threading
 import time
@@ -199,19 +209,44 @@ def load_rows(app, disclosures: int, cases: int) -> float:
     return time.perf_counter() - started
 
 
+def loaded_sizes(app) -> tuple[int, int] | None:
+    """(disclosures, cases) of a kept database, or None when it was never fully loaded."""
+    from sqlalchemy import func, select
+
+    from backend.accounts.models import AdminUser
+    from backend.cases.models import Case
+    from backend.disclosures.models import Disclosure
+    from backend.extensions import db
+
+    with app.app_context():
+        if db.session.scalar(select(func.count()).select_from(AdminUser).where(AdminUser.username == "sup")) == 0:
+            return None  # the admin is created last: a load that stopped half-way is redone
+        return (
+            db.session.scalar(select(func.count()).select_from(Disclosure)),
+            db.session.scalar(select(func.count()).select_from(Case)),
+        )
+
+
 def bench_summary(inst: common.Instance, args: argparse.Namespace) -> dict:
     app = common.make_app(inst)
-    agencies = common.make_agencies(12)
-    common.create_agencies(app, agencies)
+    if args.keep_data and loaded_sizes(app) == (args.disclosures, args.cases):
+        common.log("reusing the kept data")
+        load_seconds = None
+    else:
+        if args.keep_data:
+            # Other sizes, or a load that stopped half-way: start again from an empty database.
+            common.dispose(app)
+            drop_kept(args.keep_data)
+            kept_url(args.keep_data)
+            common.flask_cli(inst, "db", "upgrade")
+            app = common.make_app(inst)
+        load_seconds = load_sizes(app, args)
     with app.app_context():
-        from sqlalchemy import update
+        from backend.supervision.counts import compact
 
-        from backend.agencies.models import Agency
-        from backend.extensions import db
-
-        db.session.execute(update(Agency).where(Agency.name.like("%司法局")).values(supervises=True))
-        db.session.commit()
-    load_seconds = load_rows(app, args.disclosures, args.cases)
+        # The loaded rows' counter deltas, folded as the scheduler's job does every COUNTS_JOB_SECONDS.
+        started = time.perf_counter()
+        common.log(f"folded {compact():,} counter deltas in {time.perf_counter() - started:.1f} s")
     if inst.database_url.startswith("postgresql"):
         with app.app_context():
             from sqlalchemy import text
@@ -220,10 +255,11 @@ def bench_summary(inst: common.Instance, args: argparse.Namespace) -> dict:
 
             db.session.execute(text("ANALYZE"))
             db.session.commit()
-    with app.app_context():
-        from backend.accounts.services import create_admin
+    if load_seconds is not None:
+        with app.app_context():
+            from backend.accounts.services import create_admin
 
-        create_admin(username="sup", password="bench password 1", role="admin", actor="bench")
+            create_admin(username="sup", password="bench password 1", role="admin", actor="bench")
     common.dispose(app)
     with common.Gunicorn(inst) as server:
         client = common.HttpClient(server.port)
@@ -241,10 +277,87 @@ def bench_summary(inst: common.Instance, args: argparse.Namespace) -> dict:
     return {
         "disclosures": args.disclosures,
         "cases": args.cases,
-        "load_seconds": round(load_seconds, 1),
+        "load_seconds": None if load_seconds is None else round(load_seconds, 1),
         "summary_ms": common.summary_ms(timings),
         "agencies_in_summary": len(body["on_time"]),
+        "counters_equal_direct": counters_equal_direct(inst, body),
     }
+
+
+def counters_equal_direct(inst: common.Instance, body: dict) -> bool:
+    """The 公示率 the API answered (from the counters) against a count over every disclosure."""
+    import datetime as dt
+
+    from sqlalchemy import true
+
+    from backend.supervision.services import on_time_rates
+
+    app = common.make_app(inst)
+    try:
+        with app.app_context():
+            direct = on_time_rates(true(), dt.date(2025, 1, 1), dt.date(2025, 12, 31), direct=True)
+    finally:
+        common.dispose(app)
+    return body["on_time"] == json.loads(json.dumps(direct, default=str))
+
+
+def load_sizes(app, args: argparse.Namespace) -> float:
+    agencies = common.make_agencies(12)
+    common.create_agencies(app, agencies)
+    with app.app_context():
+        from sqlalchemy import update
+
+        from backend.agencies.models import Agency
+        from backend.extensions import db
+
+        db.session.execute(update(Agency).where(Agency.name.like("%司法局")).values(supervises=True))
+        db.session.commit()
+    return load_rows(app, args.disclosures, args.cases)
+
+
+def kept_url(name: str) -> str:
+    """The URL of the database kept under ``name``, created (empty) when it does not exist."""
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url or server_url.startswith("sqlite"):
+        return f"sqlite:////tmp/sanxiang-bench-keep-{name}.sqlite3"
+    from urllib.parse import urlsplit, urlunsplit
+
+    from sqlalchemy import create_engine, text
+
+    database = f"sanxiang_bench_keep_{name}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}):
+                conn.execute(text(f'CREATE DATABASE "{database}"'))
+                common.log(f"created database {database} (kept)")
+    finally:
+        admin.dispose()
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
+
+
+@contextlib.contextmanager
+def kept_instance(name: str):
+    """Like ``common.instance`` but the database outlives the run (see --keep-data)."""
+    url = kept_url(name)
+    with common.temporary_dir("cases-keep") as tmp:
+        (tmp / "instance").mkdir()
+        yield common.Instance(tmp=tmp, database_url=url, prefix=f"bench_cases_keep_{name}")
+
+
+def drop_kept(name: str) -> None:
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url or server_url.startswith("sqlite"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f"/tmp/sanxiang-bench-keep-{name}.sqlite3")
+        return
+    from sqlalchemy import create_engine
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        common.drop_database(admin, f"sanxiang_bench_keep_{name}")
+    finally:
+        admin.dispose()
 
 
 def main() -> None:
@@ -256,13 +369,47 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--summary-runs", type=int, default=10)
     parser.add_argument("--skip-summary", action="store_true")
+    parser.add_argument("--skip-appends", action="store_true")
+    parser.add_argument("--keep-data", metavar="NAME", help="keep the summary's data after the run, reuse it next time")
+    parser.add_argument("--drop-data", metavar="NAME", help="drop the data kept under NAME, and do nothing else")
     args = parser.parse_args()
+    if args.keep_data and not args.keep_data.isidentifier():
+        parser.error("--keep-data: letters, digits and _ only")
+    if args.drop_data:
+        drop_kept(args.drop_data)
+        return
     common.exit_on_sigterm()
     result = {"bench": "cases", "environment": common.environment()}
-    with common.instance("cases-append") as inst:
-        common.flask_cli(inst, "db", "upgrade")
-        result["database"] = common.database_kind(inst.database_url)
-        result["appends"] = bench_appends(inst, args)
+    if not args.skip_appends:
+        with common.instance("cases-append") as inst:
+            common.flask_cli(inst, "db", "upgrade")
+            result["database"] = common.database_kind(inst.database_url)
+            result["appends"] = bench_appends(inst, args)
+        print_appends(result)
+    if not args.skip_summary:
+        summary_instance = kept_instance(args.keep_data) if args.keep_data else common.instance("cases-summary")
+        with summary_instance as inst:
+            common.flask_cli(inst, "db", "upgrade")
+            result["database"] = common.database_kind(inst.database_url)
+            result["summary"] = summary = bench_summary(inst, args)
+        common.print_table(
+            f"Supervision summary over {args.disclosures:,} disclosures and {args.cases:,} cases",
+            ["load s", "p50 ms", "p95 ms", "max ms", "agencies", "= direct count"],
+            [
+                [
+                    "kept" if summary["load_seconds"] is None else summary["load_seconds"],
+                    summary["summary_ms"]["p50"],
+                    summary["summary_ms"]["p95"],
+                    summary["summary_ms"]["max"],
+                    summary["agencies_in_summary"],
+                    summary["counters_equal_direct"],
+                ]
+            ],
+        )
+    common.emit_json(result)
+
+
+def print_appends(result: dict) -> None:
     appends = result["appends"]
     common.print_table(
         f"Record appends through the API ({result['database']})",
@@ -281,24 +428,6 @@ def main() -> None:
             ]
         ],
     )
-    if not args.skip_summary:
-        with common.instance("cases-summary") as inst:
-            common.flask_cli(inst, "db", "upgrade")
-            result["summary"] = summary = bench_summary(inst, args)
-        common.print_table(
-            f"Supervision summary over {args.disclosures:,} disclosures and {args.cases:,} cases",
-            ["load s", "p50 ms", "p95 ms", "max ms", "agencies"],
-            [
-                [
-                    summary["load_seconds"],
-                    summary["summary_ms"]["p50"],
-                    summary["summary_ms"]["p95"],
-                    summary["summary_ms"]["max"],
-                    summary["agencies_in_summary"],
-                ]
-            ],
-        )
-    common.emit_json(result)
 
 
 if __name__ == "__main__":

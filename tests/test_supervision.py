@@ -177,3 +177,160 @@ def test_the_admin_dashboard_draws_the_figures(app, year_2025):
     assert page.status_code == 200
     assert "<svg" in html and "60.0%" in html and "泉州市市场监督管理局" in html
     assert "C1" in html and "较大数额罚款" in html and "被依法撤销" in html
+
+
+def _counter_rows():
+    """The counters as the summary reads them (folded + pending deltas), zero sums left out."""
+    from sqlalchemy import func, select
+
+    from backend.extensions import db
+    from backend.supervision import counts
+
+    counted = counts.counted_rows()
+    key = [counted.c[name] for name in counts.KEY]
+    total = func.sum(counted.c.n)
+    rows = db.session.execute(select(*key, total).group_by(*key).having(total != 0))
+    return {tuple(row[:-1]): row[-1] for row in rows}
+
+
+def _assert_counters_match():
+    from sqlalchemy import true
+
+    from backend.extensions import db
+    from backend.supervision import counts
+    from backend.supervision.services import on_time_rates
+
+    direct = {tuple(row[:-1]): row[-1] for row in db.session.execute(counts.direct_rows())}
+    assert _counter_rows() == direct
+    for start, end in (("2025-01-01", "2025-12-31"), ("2025-09-30", "2025-10-09"), ("2024-01-01", "2026-12-31")):
+        period = (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+        assert on_time_rates(true(), *period) == on_time_rates(true(), *period, direct=True)
+
+
+def test_the_on_time_counters_equal_the_direct_count(client, auth, db_session, frozen_clock):
+    """Creates, late and bulk publishing, corrections that move the decision date, withheld items,
+    withdrawals and expiries: after each, and before and after folding, the counters the summary reads
+    equal the count over the disclosures themselves."""
+    from backend.disclosures.services import expire_due
+    from backend.supervision.counts import compact
+
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    AgencyFactory(code="ENV", name="泉州市生态环境局")
+    at(frozen_clock, "2026-12-01")  # tokens issued at the end outlive every moment replayed
+    mkt, env = auth.headers("MKT"), auth.headers("ENV")
+
+    def put(headers, external_id, on_day, **body):
+        at(frozen_clock, on_day)
+        response = client.put(f"{URL}/disclosures/{external_id}", json=decision(**body), headers=headers)
+        assert response.status_code in (200, 201), response.get_json()
+
+    put(mkt, "a1", "2025-10-15", decision_date="2025-09-30", document_no="1")  # on time
+    put(mkt, "a2", "2025-10-20", decision_date="2025-09-30", document_no="2")  # late
+    put(mkt, "a3", "2025-10-01", decision_date="2025-09-30", document_no="3", publish=False)  # pending
+    put(mkt, "a4", "2025-10-10", decision_date="2025-10-09", document_no="4", minor=True)  # withheld
+    put(env, "b1", "2025-10-10", decision_date="2025-10-09", category="levy", document_no="5")
+    put(env, "b2", "2025-10-10", decision_date="2025-10-09", subject_type="person", subject_name="张三",
+        subject_id="350502199001011234", document_no="6")  # fmt: skip
+    _assert_counters_match()
+    at(frozen_clock, "2025-10-21")
+    items = [{**decision(document_no=f"bulk{n}", decision_date=f"2025-10-{10 + n}"), "external_id": f"k{n}"}
+             for n in range(6)]  # fmt: skip
+    assert client.post(f"{URL}/disclosures:bulk", json={"items": items}, headers=env).status_code in (200, 201, 207)
+    _assert_counters_match()
+    assert compact() > 0
+    _assert_counters_match()
+    # Corrections: a new decision date (new deadline, now late), the pending item published late.
+    put(mkt, "a1", "2025-10-22", decision_date="2025-10-01", document_no="1")
+    put(mkt, "a3", "2025-10-22", decision_date="2025-09-30", document_no="3")
+    put(mkt, "a5", "2025-10-22", decision_date="2025-10-20", document_no="7", publish=False)
+    _assert_counters_match()
+    at(frozen_clock, "2025-11-20")
+    withdrawn = client.post(
+        f"{URL}/disclosures/a2/withdraw", json={"reason": "revoked", "explanation": "复议决定撤销。"}, headers=mkt
+    )
+    assert withdrawn.status_code == 200, withdrawn.get_json()
+    _assert_counters_match()
+    compact()
+    at(frozen_clock, "2026-12-01")  # a person's penalty leaves public view after its disclosure period
+    assert expire_due() >= 1
+    _assert_counters_match()
+    assert compact() > 0
+    assert compact() == 0  # nothing left to fold: folding twice never counts twice
+    _assert_counters_match()
+
+
+def test_the_counters_stay_equal_under_concurrent_writes_and_folds(committed):
+    """Real commits from several threads (bulk and single publishes, corrections, withdrawals of one
+    agency's overlapping dates) while another thread keeps folding: nothing counted twice or lost."""
+    import threading
+
+    from backend.accounts.services import create_client
+    from backend.agencies.services import create_agency
+    from backend.extensions import db
+    from backend.supervision.counts import compact
+
+    app = committed
+    with app.app_context():
+        create_agency(code="RACE", name="泉州市市场监督管理局", region_code="350500", actor="test")
+        issued = create_client("RACE", actor="test")
+        credentials = {"client_id": issued.client.client_id, "client_secret": issued.secret}
+    token = app.test_client().post("/api/v1/auth/token", json=credentials).get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    writers = 3
+    start = threading.Barrier(writers + 1)
+    done = threading.Event()
+    failures: list[str] = []
+
+    def write(w: int) -> None:
+        client = app.test_client()
+        start.wait()
+        for round_ in range(4):
+            items = [
+                decision(document_no=f"{w}-{round_}-{n}", decision_date=f"2025-10-{10 + n}")
+                | {"external_id": f"{w}-{n}"}
+                for n in range(5)
+            ]
+            # Rounds after the first correct the same items (a new title: a new version, same counters
+            # unless the decision date moves); the third round moves every date by a day.
+            if round_ == 2:
+                for item in items:
+                    item["decision_date"] = item["decision_date"][:-2] + str(int(item["decision_date"][-2:]) + 1)
+            response = client.post(f"{URL}/disclosures:bulk", json={"items": items}, headers=headers)
+            if response.status_code not in (200, 201, 207):
+                failures.append(f"bulk {response.status_code}")
+            single = client.put(
+                f"{URL}/disclosures/{w}-single-{round_}",
+                json=decision(document_no=f"s{w}{round_}", publish=round_ % 2 == 0),
+                headers=headers,
+            )
+            if single.status_code not in (200, 201):
+                failures.append(f"put {single.status_code}")
+        withdrawn = client.post(
+            f"{URL}/disclosures/{w}-0/withdraw",
+            json={"reason": "revoked", "explanation": "复议决定撤销。"},
+            headers=headers,
+        )
+        if withdrawn.status_code != 200:
+            failures.append(f"withdraw {withdrawn.status_code}")
+
+    def fold() -> None:
+        start.wait()
+        while not done.is_set():
+            with app.app_context():
+                compact()
+                db.session.remove()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    folder = threading.Thread(target=fold)
+    for thread in [*threads, folder]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    folder.join()
+    assert failures == []
+    with app.app_context():
+        _assert_counters_match()
+        assert sum(_counter_rows().values()) == writers * (5 + 4)
+        compact()
+        _assert_counters_match()

@@ -1,0 +1,66 @@
+"""Counters and indexes the supervision figures read, so they do not scan every disclosure.
+
+公示率 counts post-phase items by agency, decision date, deadline and state. A database trigger
+(created by migration 0009) adds a row to ``disclosure_count_deltas`` for every insert,
+update or delete of a disclosure that changes one of those: +1 for the new state, -1 for the old one.
+Writers only ever insert deltas, so they never wait for each other on a counter row; the scheduler
+folds the deltas into ``disclosure_counts`` (``counts.compact``), and a reader sums both tables in
+one statement, which sees a consistent snapshot whether or not a fold happened in between.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.disclosures.models import Disclosure
+from backend.extensions.database import Model
+
+
+class DisclosureCount(Model):
+    """How many post-phase items (with a deadline and a decision date) are in each state."""
+
+    __tablename__ = "disclosure_counts"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    decision_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    publish_deadline: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    published_late: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    # published_at is set: the item went public (it may have been withdrawn or expired since).
+    published: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class DisclosureCountDelta(Model):
+    """A change to DisclosureCount not yet folded in (written by the trigger only). No foreign key:
+    a delta must never make a disclosure write fail or wait."""
+
+    __tablename__ = "disclosure_count_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(Integer)
+    decision_date: Mapped[dt.date] = mapped_column(Date)
+    publish_deadline: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    published_late: Mapped[bool] = mapped_column(Boolean)
+    published: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+# The summary's lists: overdue items (few, in deadline order) and withdrawals in a period.
+OVERDUE = "published_late IS true OR status = 'pending'"
+Index(
+    "ix_disclosures_overdue",
+    Disclosure.publish_deadline,
+    postgresql_where=text(OVERDUE),
+    sqlite_where=text(OVERDUE),
+)
+Index(
+    "ix_disclosures_withdrawn_at",
+    Disclosure.withdrawn_at,
+    postgresql_where=text("withdrawn_at IS NOT NULL"),
+    sqlite_where=text("withdrawn_at IS NOT NULL"),
+)

@@ -85,7 +85,6 @@ class Searchable:
 
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _flush_context: Any) -> None:
-    now = dt.datetime.now(dt.UTC)
     rows = []
     new = session.new  # a fresh set on every access: read it once, not once per object
     for obj in new | session.dirty:
@@ -94,7 +93,18 @@ def _record_changes(session: Session, _flush_context: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, Searchable):
             rows.append({"index_name": obj.__search__.name, "doc_id": obj.search_id, "version": obj.version + 1})
+    _enqueue_rows(session, rows)
+
+
+def enqueue(session: Session, definition: IndexDefinition, changes: list[tuple[str, int]]) -> None:
+    """Outbox rows for (doc_id, version) changes written without the ORM (Core inserts), in the
+    session's transaction, exactly as a flush of the same rows would have recorded them."""
+    _enqueue_rows(session, [{"index_name": definition.name, "doc_id": i, "version": v} for i, v in changes])
+
+
+def _enqueue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
+        now = dt.datetime.now(dt.UTC)
         for row in rows:
             row["created_at"] = now
         session.connection().execute(insert(SearchOutbox), rows)

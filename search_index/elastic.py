@@ -32,6 +32,8 @@ _BUILDING = "-building"
 
 class ElasticsearchEngine:
     name = "elasticsearch"
+    # The client is thread-safe and the cluster indexes concurrent bulk requests in parallel.
+    concurrent_writes = True
 
     def __init__(
         self, url: str, prefix: str, analyzer: str = "standard", replicas: int = 0, timeout: float = 5.0

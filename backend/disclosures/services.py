@@ -26,6 +26,7 @@ from backend.audit.services import record
 from backend.canonical import canonical_json, digest_of
 from backend.errors import Conflict, Gone, Invalid, NotFound
 from backend.extensions import clock, db, search
+from backend.extensions.database import insert_rows
 from backend.timezone import china_date, today
 from backend.transparency import services as transparency
 from search_index.indexing import enqueue
@@ -244,12 +245,10 @@ def _insert_drafts(results: list[Upserted]) -> None:
     if not results:
         return
     connection = db.session.connection()
-    # No RETURNING: psycopg pipelines an executemany, which costs a third of the CPU that
-    # "insertmanyvalues" batches (needed for RETURNING) cost here.
-    disclosures, versions = Disclosure.__table__, DisclosureVersion.__table__
-    connection.execute(disclosures.insert(), [result.item.row() for result in results])
-    connection.execute(
-        versions.insert(),
+    insert_rows(connection, Disclosure.__table__, [result.item.row() for result in results])
+    insert_rows(
+        connection,
+        DisclosureVersion.__table__,
         [{"disclosure_id": result.item.id, **result.version} for result in results],
     )
     enqueue(db.session, DISCLOSURES, [(result.item.id, 1) for result in results])

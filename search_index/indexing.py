@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask import Flask
-from sqlalchemy import Integer, Select, String, delete, event, insert, or_, select, update
+from sqlalchemy import Integer, Select, String, delete, event, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.extensions.database import Model, UTCDateTime, db
+from backend.extensions.database import Model, UTCDateTime, db, insert_rows
 
 from . import search
 from .interfaces import Deletion, Document, IndexDefinition, SearchUnavailable
@@ -118,7 +118,7 @@ def _enqueue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
         now = dt.datetime.now(dt.UTC)
         for row in rows:
             row["created_at"] = now
-        session.connection().execute(insert(SearchOutbox), rows)
+        insert_rows(session.connection(), SearchOutbox.__table__, rows)
         session.info["search_outbox_written"] = True
 
 

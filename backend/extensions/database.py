@@ -112,10 +112,14 @@ def make_engine(url: str) -> Engine:
 db = Database()
 
 
+# Below this many rows a COPY's extra round trip costs more than the statements it saves.
+COPY_FROM_ROWS = 8
+
+
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """INSERT rows that all have the same keys, in the connection's transaction.
 
-    On PostgreSQL (psycopg) one COPY carries them all: far less work per row, in Python and in the
+    On PostgreSQL (psycopg) one COPY carries a batch of them: far less work per row, in Python and in the
     server, than an executemany's statement per row. Each value is bound exactly as SQLAlchemy binds
     it for an INSERT (the column type's bind processor), but Python-side column defaults are not
     applied: give every column that has one. Elsewhere an executemany.
@@ -123,7 +127,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     if not rows:
         return
     dialect = connection.dialect
-    if dialect.name != "postgresql" or dialect.driver != "psycopg":
+    if len(rows) < COPY_FROM_ROWS or dialect.name != "postgresql" or dialect.driver != "psycopg":
         connection.execute(table.insert(), rows)
         return
     names = list(rows[0])

@@ -1,8 +1,14 @@
-"""The indexer's column-only read gives the same documents as the ORM rows it replaces."""
+"""Bulk publishing's write path: the indexer's column-only read gives the same documents as the ORM
+rows it replaces, and rows inserted without the ORM fail the way ORM inserts do."""
 
-from sqlalchemy import select
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from backend.disclosures.models import Disclosure
+from backend.extensions.database import insert_rows
 from search_index.indexing import SearchOutbox
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, power
@@ -26,3 +32,16 @@ def test_load_changes_agrees_with_the_rows(client, auth, db_session, frozen_cloc
     changes = Disclosure.load_changes(db_session, ids, select(SearchOutbox.doc_id).where(SearchOutbox.doc_id.in_(ids)))
     assert changes == {row.id: row.to_change() for row in rows}
     assert sum(1 for change in changes.values() if hasattr(change, "body")) == 2
+
+
+def test_insert_rows_reports_a_duplicate_as_an_integrity_error(db_session):
+    """bulk_upsert retries one by one on IntegrityError (a concurrent request created the same item);
+    the COPY path must raise exactly that, not the driver's own exception."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [{"index_name": "disclosures", "doc_id": f"d{n}", "version": 1, "created_at": now} for n in range(20)]
+    connection = db_session.connection()
+    insert_rows(connection, SearchOutbox.__table__, rows)
+    assert db_session.scalar(select(func.count()).select_from(SearchOutbox)) == 20
+    first = db_session.scalar(select(SearchOutbox.id).order_by(SearchOutbox.id))
+    with pytest.raises(IntegrityError):
+        insert_rows(connection, SearchOutbox.__table__, [{**row, "id": first} for row in rows])

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -141,5 +142,8 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
                 copy.write_row(
                     [row[name] if p is None else p(row[name]) for name, p in zip(names, processors, strict=True)]
                 )
+    except dialect.loaded_dbapi.Error as error:
+        # The driver's own error, as SQLAlchemy would have raised it (IntegrityError for a duplicate key).
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
     finally:
         cursor.close()

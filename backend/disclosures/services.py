@@ -39,13 +39,16 @@ from .privacy import apply_privacy
 from .schemas import BulkItemSchema
 
 PUBLIC_TEXT_FIELDS = ("title", "content", "legal_basis")
+# What a Draft holds: every column but the version (1 for a new item).
+DISCLOSURE_COLUMNS = tuple(column.key for column in Disclosure.__table__.columns if column.key != "version")
 
 
 # -- writing ---------------------------------------------------------------------------
 class Draft:
     """A new item of a bulk call, before it is inserted: plain attributes, none of the ORM's
-    per-attribute bookkeeping. It goes through the same gate, clock and log as a Disclosure and is
-    then inserted with its version and outbox row in one executemany each (see _insert_drafts)."""
+    per-attribute bookkeeping. It goes through the same gate, clock and log as a Disclosure; then all
+    of a call's new items, their versions and their outbox rows are inserted in one COPY each on
+    PostgreSQL, one executemany each elsewhere (see _insert_drafts)."""
 
     is_public = Disclosure.is_public
     version = None
@@ -484,8 +487,6 @@ def own_view(item: Disclosure) -> dict[str, Any]:
     view["public_url"] = public_url(item) if item.is_public else None
     return view
 
-
-DISCLOSURE_COLUMNS = tuple(column.key for column in Disclosure.__table__.columns if column.key != "version")
 
 DISCLOSURE_VIEW_FIELDS = (
     "id", "external_id", "status", "phase", "type", "category", "title", "content", "legal_basis", "region_code",

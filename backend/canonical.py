@@ -12,3 +12,9 @@ def canonical_json(data: Mapping[str, Any]) -> str:
 
 def content_digest(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def digest_of(data: Mapping[str, Any]) -> tuple[str, str]:
+    """(canonical JSON, its digest): for callers that store the one and compare the other."""
+    text = canonical_json(data)
+    return text, hashlib.sha256(text.encode()).hexdigest()

@@ -240,6 +240,7 @@ def profile_in_process(inst: common.Instance, agency: common.Agency, corpus: com
         "_gate": "disclosures/services.py",
         "_schedule": "disclosures/services.py",
         "_log": "disclosures/services.py",
+        "_insert_drafts": "disclosures/services.py",
         "commit": "orm/session.py",
         "_record_changes": "search_index/indexing.py",
     }

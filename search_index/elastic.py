@@ -28,10 +28,13 @@ from .interfaces import (
 
 _ERRORS = (TransportError, ApiError, helpers.BulkIndexError)
 _BUILDING = "-building"
+BULK_TIMEOUT = 30.0  # seconds
 
 
 class ElasticsearchEngine:
     name = "elasticsearch"
+    # The client is thread-safe and the cluster indexes concurrent bulk requests in parallel.
+    concurrent_writes = True
 
     def __init__(
         self, url: str, prefix: str, analyzer: str = "standard", replicas: int = 0, timeout: float = 5.0
@@ -42,6 +45,9 @@ class ElasticsearchEngine:
         self.replicas = replicas
         # One retry: a request path should fail fast and let the outbox try again later.
         self.client = Elasticsearch(url, request_timeout=timeout, max_retries=1, retry_on_timeout=False)
+        # Bulk writes come from the indexer, off the request path: a busy cluster gets longer to answer
+        # a batch before the batch is handed back to the outbox and tried again.
+        self._bulk_client = self.client.options(request_timeout=max(timeout, BULK_TIMEOUT))
 
     def alias(self, definition: IndexDefinition) -> str:
         return f"{self.prefix}-{definition.name}"
@@ -101,7 +107,7 @@ class ElasticsearchEngine:
         applied = stale = 0
         failures = []
         for ok, item in helpers.streaming_bulk(
-            self.client, self._actions(index, changes), chunk_size=500, raise_on_error=False, max_retries=0
+            self._bulk_client, self._actions(index, changes), chunk_size=500, raise_on_error=False, max_retries=0
         ):
             ((op, result),) = item.items()
             status = result.get("status", 500)

@@ -13,15 +13,17 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask import Flask
-from sqlalchemy import Integer, String, delete, event, insert, or_, select, update
+from sqlalchemy import Integer, Select, String, delete, event, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.extensions.database import Model, UTCDateTime, db
+from backend.extensions.database import Model, UTCDateTime, db, insert_rows
 
 from . import search
 from .interfaces import Deletion, Document, IndexDefinition, SearchUnavailable
@@ -76,6 +78,15 @@ class Searchable:
     def stream_for_search(cls, session: Session) -> Iterator[Searchable]:
         raise NotImplementedError
 
+    @classmethod
+    def load_changes(
+        cls, session: Session, ids: list[str], selecting: Select[tuple[str]]
+    ) -> dict[str, Document | Deletion]:
+        """What the index must now hold for each of ``ids`` that still has a row (absent: the row is
+        gone). ``selecting`` is a subquery of the same ids, for a model whose override would rather
+        use it than bind hundreds of parameters (a query with that many is parsed anew each time)."""
+        return {doc_id: row.to_change() for doc_id, row in cls.load_for_search(session, ids).items()}
+
     def to_change(self) -> Document | Deletion:
         body = self.search_document()
         if body is None:
@@ -85,7 +96,6 @@ class Searchable:
 
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _flush_context: Any) -> None:
-    now = dt.datetime.now(dt.UTC)
     rows = []
     new = session.new  # a fresh set on every access: read it once, not once per object
     for obj in new | session.dirty:
@@ -94,10 +104,21 @@ def _record_changes(session: Session, _flush_context: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, Searchable):
             rows.append({"index_name": obj.__search__.name, "doc_id": obj.search_id, "version": obj.version + 1})
+    _enqueue_rows(session, rows)
+
+
+def enqueue(session: Session, definition: IndexDefinition, changes: list[tuple[str, int]]) -> None:
+    """Outbox rows for (doc_id, version) changes written without the ORM (Core inserts), in the
+    session's transaction, exactly as a flush of the same rows would have recorded them."""
+    _enqueue_rows(session, [{"index_name": definition.name, "doc_id": i, "version": v} for i, v in changes])
+
+
+def _enqueue_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
+        now = dt.datetime.now(dt.UTC)
         for row in rows:
             row["created_at"] = now
-        session.connection().execute(insert(SearchOutbox), rows)
+        insert_rows(session.connection(), SearchOutbox.__table__, rows)
         session.info["search_outbox_written"] = True
 
 
@@ -112,14 +133,32 @@ def _forget(session: Session) -> None:
     session.info.pop("search_outbox_written", None)
 
 
+@dataclass
+class _Batch:
+    owner: str  # the lease
+    rows: int  # outbox rows leased
+    writes: list[tuple[IndexDefinition, list[Document | Deletion]]]
+
+
+def _write(engine: Any, writes: list[tuple[IndexDefinition, list[Document | Deletion]]]) -> None:
+    """Write one batch; off the database session, so it can run in another thread."""
+    for definition, changes in writes:
+        engine.write(definition, changes)
+        if any(isinstance(change, Deletion) for change in changes):
+            # A withdrawal must leave public search within a second; this thread is off the request
+            # path, so making the deletion visible now costs no request anything.
+            engine.refresh(definition)
+
+
 class Indexer:
     """Drains the outbox into the engine; ``drain()`` for tools and tests, ``start()`` for a thread."""
 
     _wakers: ClassVar[list[threading.Event]] = []
 
-    def __init__(self, app: Flask, batch_size: int = 500, poll_seconds: float = 1.0) -> None:
+    def __init__(self, app: Flask, batch_size: int = 500, poll_seconds: float = 1.0, in_flight: int = 2) -> None:
         self.app = app
         self.batch_size = batch_size
+        self.in_flight = in_flight
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -132,7 +171,14 @@ class Indexer:
             waker.set()
 
     def drain(self) -> int:
-        """Index every pending change; return how many outbox rows were done."""
+        """Index every pending change; return how many outbox rows were done.
+
+        An engine that takes concurrent writes (Elasticsearch) indexes one batch while the next is
+        read from the database, with up to ``in_flight`` batches being written at once."""
+        with self.app.app_context():
+            engine = search.engine
+            if self.in_flight > 1 and getattr(engine, "concurrent_writes", False):
+                return self._drain_pipelined(db.session, engine)
         done = 0
         while True:
             count = self.drain_batch()
@@ -141,63 +187,109 @@ class Indexer:
                 return done
 
     def drain_batch(self) -> int:
-        owner = str(uuid.uuid4())
         with self.app.app_context():
             session = db.session
-            now = dt.datetime.now(dt.UTC)
-            ids = session.scalars(
-                select(SearchOutbox.id)
-                .where(or_(SearchOutbox.leased_until.is_(None), SearchOutbox.leased_until < now))
-                .order_by(SearchOutbox.id)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if not ids:
-                session.rollback()
+            batch = self._lease(session)
+            if batch is None:
                 return 0
-            session.execute(
-                update(SearchOutbox).where(SearchOutbox.id.in_(ids)).values(leased_until=now + LEASE, lease_owner=owner)
-            )
-            session.commit()
-            leased = session.scalars(select(SearchOutbox).where(SearchOutbox.lease_owner == owner)).all()
             try:
-                self._index(session, leased)
+                _write(search.engine, batch.writes)
             except SearchUnavailable:
-                session.rollback()
-                session.execute(
-                    update(SearchOutbox)
-                    .where(SearchOutbox.lease_owner == owner)
-                    .values(leased_until=None, lease_owner=None)
-                )
-                session.commit()
+                self._release(session, batch.owner)
                 raise
-            session.execute(delete(SearchOutbox).where(SearchOutbox.lease_owner == owner))
-            session.commit()
-            return len(leased)
+            self._finish(session, batch)
+            return batch.rows
 
-    def _index(self, session: Session, leased: list[SearchOutbox]) -> None:
+    def _drain_pipelined(self, session: Session, engine: Any) -> int:
+        done = 0
+        exhausted = False
+        pending: deque[tuple[_Batch, Future[None]]] = deque()
+        with ThreadPoolExecutor(self.in_flight, thread_name_prefix="search-write") as pool:
+            try:
+                while pending or not exhausted:
+                    if not exhausted:
+                        batch = self._lease(session)
+                        exhausted = batch is None or batch.rows < self.batch_size
+                        if batch is not None:
+                            pending.append((batch, pool.submit(_write, engine, batch.writes)))
+                    if pending and (exhausted or len(pending) >= self.in_flight):
+                        batch, future = pending[0]
+                        future.result()
+                        pending.popleft()
+                        self._finish(session, batch)
+                        done += batch.rows
+            except SearchUnavailable:
+                # Let every write in flight end, keep what was indexed, hand the rest back.
+                for batch, future in pending:
+                    if future.exception() is None:
+                        self._finish(session, batch)
+                    else:
+                        self._release(session, batch.owner)
+                raise
+        return done
+
+    def _lease(self, session: Session) -> _Batch | None:
+        """Lease the next batch of outbox rows and read what the index must now hold for them."""
+        owner = str(uuid.uuid4())
+        now = dt.datetime.now(dt.UTC)
+        leasable = (
+            select(SearchOutbox.id)
+            .where(or_(SearchOutbox.leased_until.is_(None), SearchOutbox.leased_until < now))
+            .order_by(SearchOutbox.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        # One statement, no list of ids: a query with hundreds of parameters is parsed anew each time.
+        leased = session.execute(
+            update(SearchOutbox)
+            .where(SearchOutbox.id.in_(leasable))
+            .values(leased_until=now + LEASE, lease_owner=owner)
+            .returning(SearchOutbox.index_name, SearchOutbox.doc_id, SearchOutbox.version)
+            .execution_options(synchronize_session=False)
+        ).all()
+        if not leased:
+            session.rollback()
+            return None
+        session.commit()
+        try:
+            return self._read(session, owner, leased)
+        except SearchUnavailable:
+            self._release(session, owner)
+            raise
+
+    def _read(self, session: Session, owner: str, leased: list[Any]) -> _Batch:
         by_index: dict[str, dict[str, int]] = defaultdict(dict)
-        for row in leased:
-            tombstone = by_index[row.index_name]
-            tombstone[row.doc_id] = max(tombstone.get(row.doc_id, 0), row.version)
-        engine = search.engine
+        for index_name, doc_id, version in leased:
+            tombstone = by_index[index_name]
+            tombstone[doc_id] = max(tombstone.get(doc_id, 0), version)
+        writes = []
         for index_name, tombstones in by_index.items():
             model = SEARCHABLE[index_name]
             definition = model.__search__
             if index_name not in self._ensured:
-                engine.ensure_index(definition)
+                search.engine.ensure_index(definition)
                 self._ensured.add(index_name)
-            rows = model.load_for_search(session, list(tombstones))
-            changes = [
-                rows[doc_id].to_change() if doc_id in rows else Deletion(doc_id, version)
-                for doc_id, version in tombstones.items()
-            ]
-            engine.write(definition, changes)
-            if any(isinstance(change, Deletion) for change in changes):
-                # A withdrawal must leave public search within a second; this thread is off the request
-                # path, so making the deletion visible now costs no request anything.
-                engine.refresh(definition)
+            selecting = select(SearchOutbox.doc_id).where(
+                SearchOutbox.lease_owner == owner, SearchOutbox.index_name == index_name
+            )
+            current = model.load_changes(session, list(tombstones), selecting)
+            changes = [current.get(doc_id) or Deletion(doc_id, version) for doc_id, version in tombstones.items()]
+            writes.append((definition, changes))
         session.rollback()
+        return _Batch(owner, len(leased), writes)
+
+    @staticmethod
+    def _finish(session: Session, batch: _Batch) -> None:
+        session.execute(delete(SearchOutbox).where(SearchOutbox.lease_owner == batch.owner))
+        session.commit()
+
+    @staticmethod
+    def _release(session: Session, owner: str) -> None:
+        session.rollback()
+        session.execute(
+            update(SearchOutbox).where(SearchOutbox.lease_owner == owner).values(leased_until=None, lease_owner=None)
+        )
+        session.commit()
 
     # -- background thread -------------------------------------------------------------
     def start(self) -> None:

@@ -58,6 +58,33 @@ def test_concurrent_identical_puts_create_exactly_one_item(committed, copies):
     assert count(app, DisclosureVersion) == 1
 
 
+def test_concurrent_identical_bulks_create_each_item_once(committed):
+    """New items of a bulk are inserted in one go (COPY on PostgreSQL); when another request created
+    some of them meanwhile, the duplicate key sends the bulk item by item, and every item exists once."""
+    app = committed
+    headers = agency_headers(app, "BULKRACE")
+    items = [{**decision(document_no=f"泉市监罚〔2025〕{n}号"), "external_id": f"race-{n}"} for n in range(40)]
+    start = threading.Barrier(3)
+    bodies: list[dict] = []
+
+    def post() -> None:
+        client = app.test_client()
+        start.wait()
+        response = client.post(f"{URL}:bulk", json={"items": items}, headers=headers)
+        assert response.status_code == 200
+        bodies.append(response.get_json())
+
+    threads = [threading.Thread(target=post) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(bodies) == 3
+    assert sum(body["created"] for body in bodies) == len(items)
+    assert all(body["created"] + body["unchanged"] == len(items) for body in bodies)
+    assert count(app, Disclosure) == count(app, DisclosureVersion) == len(items)
+
+
 @pytest.mark.elasticsearch
 @pytest.mark.slow
 def test_elasticsearch_stopped_during_a_5000_item_ingest_loses_nothing(committed):

@@ -3,7 +3,10 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
+from backend.disclosures.models import Disclosure, DisclosureVersion
+from search_index.indexing import SearchOutbox
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, power
 
@@ -212,3 +215,41 @@ def test_bulk_over_the_limit_is_413(client, a_headers):
     response = client.post(f"{URL}:bulk", json={"items": items}, headers=a_headers)
     assert response.status_code == 413
     assert response.get_json()["errors"] == {"items": ["at most 500"]}
+
+
+def test_bulk_stores_exactly_what_one_by_one_stores(client, a_headers, frozen_clock, db_session):
+    """Bulk inserts new items without the ORM; the rows, versions and outbox rows must not differ."""
+    person = decision(
+        subject_type="person",
+        subject_name="张三丰",
+        subject_id="110101199003074477",
+        content="当事人张三丰（身份证号110101199003074477，电话13812345678）销售过期食品。",
+    )
+    attachment = {"name": "决定书.pdf", "url": "https://example.org/a.pdf", "sha256": "a" * 64, "size": 10}
+    bodies = {
+        "org": decision(),
+        "person": person,
+        "pending": decision(publish=False, category="coercion"),
+        "minor": decision(minor=True),
+        "power": power(attachments=[attachment], region="350502"),
+    }
+    for name, body in bodies.items():
+        assert client.put(f"{URL}/one-{name}", json=body, headers=a_headers).status_code == 201
+    items = [{**body, "external_id": f"bulk-{name}"} for name, body in bodies.items()]
+    assert client.post(f"{URL}:bulk", json={"items": items}, headers=a_headers).get_json()["created"] == len(items)
+
+    differ = {"id", "external_id", "log_index", "commitment_salt"}
+    rows = {r["external_id"]: r for r in db_session.execute(select(Disclosure.__table__)).mappings()}
+    versions = {
+        r["disclosure_id"]: {k: v for k, v in r.items() if k not in ("id", "disclosure_id")}
+        for r in db_session.execute(select(DisclosureVersion.__table__)).mappings()
+    }
+    outbox = {r.doc_id: r.version for r in db_session.scalars(select(SearchOutbox))}
+    for name in bodies:
+        one, bulk = rows[f"one-{name}"], rows[f"bulk-{name}"]
+        assert {k: v for k, v in one.items() if k not in differ} == {k: v for k, v in bulk.items() if k not in differ}
+        assert (one["log_index"] is None) == (bulk["log_index"] is None)
+        assert (one["commitment_salt"] is None) == (bulk["commitment_salt"] is None)
+        assert versions[one["id"]] == versions[bulk["id"]]
+        assert outbox[one["id"]] == outbox[bulk["id"]] == 1
+    assert rows["bulk-person"]["privacy_report"] == {"id_number": 1, "mobile": 1, "person_name": 2}

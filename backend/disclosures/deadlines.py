@@ -32,9 +32,25 @@ def statutory_clock(item: Any) -> Clock | None:
         due = dt.date(year + 1, 1, 31)
         return Clock(due, False, f"{year} 年度统计数据须于 {due.year}年1月31日前公开。")
     if item.type in ("decision", "inspection_result") and item.decision_date:
-        counted = workdays.add_working_days(item.decision_date, WORKING_DAYS.get(item.category, DEFAULT_WORKING_DAYS))
-        return Clock(counted.due, counted.provisional, counted.explain(), counted)
+        return _counted_clock(item.decision_date, WORKING_DAYS.get(item.category, DEFAULT_WORKING_DAYS))
     return None
+
+
+# Clocks already counted on official calendar data, keyed by the years the calendar covers: a
+# provisional one is never kept (it changes when its year's data arrives). A bulk shares few dates.
+_COUNTED: dict[tuple[dt.date, int, int, int], Clock] = {}
+_COUNTED_MAX = 4096
+
+
+def _counted_clock(start: dt.date, working_days: int) -> Clock:
+    key = (start, working_days, workdays._FIRST_YEAR, workdays._LAST_YEAR)
+    clock = _COUNTED.get(key)
+    if clock is None:
+        counted = workdays.add_working_days(start, working_days)
+        clock = Clock(counted.due, counted.provisional, counted.explain(), counted)
+        if not counted.provisional and len(_COUNTED) < _COUNTED_MAX:
+            _COUNTED[key] = clock
+    return clock
 
 
 def working_days_left(deadline: dt.date | None, on: dt.date | None = None) -> int | None:

@@ -5,12 +5,13 @@ import enum
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.agencies.models import Agency, region_ancestors
 from backend.extensions.database import Model, UTCDateTime
 from search_index.indexing import Searchable
+from search_index.interfaces import Deletion, Document
 from search_index.mappings import DISCLOSURES
 
 
@@ -181,9 +182,7 @@ class Disclosure(Searchable, Model):
     @property
     def public_date(self) -> dt.date | None:
         """The date citizens see and sort by: the decision date, else the day it was published."""
-        if self.decision_date:
-            return self.decision_date
-        return self.published_at.date() if self.published_at else None
+        return _public_date(self.decision_date, self.published_at)
 
     @property
     def search_id(self) -> str:
@@ -192,29 +191,90 @@ class Disclosure(Searchable, Model):
     def search_document(self) -> dict[str, Any] | None:
         if not self.is_public:
             return None
-        public = self.public
-        return {
-            "title": public.get("title") or "",
-            "content": public.get("content") or "",
-            "legal_basis": public.get("legal_basis") or "",
-            "subject": public.get("subject_name") or "",
-            "document_no": self.document_no or "",
-            "phase": self.phase,
-            "type": self.type,
-            "category": self.category,
-            "agency": self.agency.code,
-            "region": region_ancestors(self.region_code),
-            "date": self.public_date.isoformat() if self.public_date else None,
-        }
+        return _search_body(
+            self.public,
+            self.document_no,
+            self.phase,
+            self.type,
+            self.category,
+            self.agency.code,
+            self.region_code,
+            self.public_date,
+        )
 
     @classmethod
     def load_for_search(cls, session: Session, ids: list[str]) -> dict[str, Disclosure]:
         return {d.id: d for d in session.scalars(select(cls).where(cls.id.in_(ids)))}
 
     @classmethod
+    def load_changes(
+        cls, session: Session, ids: list[str], selecting: Select[tuple[str]]
+    ) -> dict[str, Document | Deletion]:
+        """The indexer's read: only the columns a document is made of, no ORM rows."""
+        rows = session.execute(
+            select(
+                cls.id,
+                cls.version,
+                cls.status,
+                cls.public,
+                cls.document_no,
+                cls.phase,
+                cls.type,
+                cls.category,
+                Agency.code,
+                cls.region_code,
+                cls.decision_date,
+                cls.published_at,
+            )
+            .join(Agency, Agency.id == cls.agency_id)
+            .where(cls.id.in_(selecting))
+        )
+        changes: dict[str, Document | Deletion] = {}
+        for id_, version, status, public, number, phase, type_, category, agency, region, decided, published in rows:
+            if status != Status.published:
+                changes[id_] = Deletion(id_, version)
+                continue
+            date = _public_date(decided, published)
+            body = _search_body(public, number, phase, type_, category, agency, region, date)
+            changes[id_] = Document(id_, version, body)
+        return changes
+
+    @classmethod
     def stream_for_search(cls, session: Session) -> Iterator[Disclosure]:
         query = select(cls).where(cls.status == Status.published).order_by(cls.id).execution_options(yield_per=1000)
         yield from session.scalars(query)
+
+
+def _public_date(decision_date: dt.date | None, published_at: dt.datetime | None) -> dt.date | None:
+    if decision_date:
+        return decision_date
+    return published_at.date() if published_at else None
+
+
+def _search_body(
+    public: dict[str, Any],
+    document_no: str | None,
+    phase: str,
+    type_: str,
+    category: str | None,
+    agency_code: str,
+    region_code: str,
+    date: dt.date | None,
+) -> dict[str, Any]:
+    """The indexed document of a public item: only text that passed the privacy gate."""
+    return {
+        "title": public.get("title") or "",
+        "content": public.get("content") or "",
+        "legal_basis": public.get("legal_basis") or "",
+        "subject": public.get("subject_name") or "",
+        "document_no": document_no or "",
+        "phase": phase,
+        "type": type_,
+        "category": category,
+        "agency": agency_code,
+        "region": region_ancestors(region_code),
+        "date": date.isoformat() if date else None,
+    }
 
 
 class DisclosureVersion(Model):

@@ -278,7 +278,7 @@ class _Rows:
 
 def statement_kind(sql: str) -> str:
     sql = " ".join(sql.split())
-    if "count(*) FROM" in sql and "GROUP BY" in sql or sql.startswith("SELECT combo, n FROM"):
+    if ("count(*) FROM" in sql and "GROUP BY" in sql) or sql.startswith("SELECT combo, n FROM"):
         return "count+facets"
     if "ORDER BY" in sql and "DESC LIMIT" in sql:
         return "page keys"

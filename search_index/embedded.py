@@ -216,11 +216,14 @@ class EmbeddedEngine:
         text = json.dumps(body, ensure_ascii=False)
         if row is None:
             rid = conn.execute(
-                f"INSERT INTO {docs} (id, version, deleted, body) VALUES (?, ?, 0, ?)", (change.id, change.version, text)
+                f"INSERT INTO {docs} (id, version, deleted, body) VALUES (?, ?, 0, ?)",
+                (change.id, change.version, text),
             ).lastrowid
         else:
             rid = row[0]
-            conn.execute(f"UPDATE {docs} SET version = ?, deleted = 0, body = ? WHERE rowid = ?", (change.version, text, rid))
+            conn.execute(
+                f"UPDATE {docs} SET version = ?, deleted = 0, body = ? WHERE rowid = ?", (change.version, text, rid)
+            )
         if rid >= 1 << _ROW_BITS:
             raise SearchUnavailable(f"embedded search: index {physical!r} is full, rebuild it")
         combo = self._combo_of(conn, physical, definition, body)
@@ -345,7 +348,14 @@ class EmbeddedEngine:
                 # The page runs past the title tier: its size is known unless the page starts beyond it.
                 tier = offset + len(first) if first else self._count(conn, fts, in_title, lo, hi, only)
                 rest = self._page(
-                    conn, fts, "rowid", f"({match}) NOT ({in_title})", lo, hi, only, limit - len(first),
+                    conn,
+                    fts,
+                    "rowid",
+                    f"({match}) NOT ({in_title})",
+                    lo,
+                    hi,
+                    only,
+                    limit - len(first),
                     max(0, offset - tier),
                 )
                 keys += [(k, 1.0) for k in rest]
@@ -390,9 +400,7 @@ class EmbeddedEngine:
         sql = f"SELECT {key} FROM {table} WHERE {' AND '.join(where)} ORDER BY {key} DESC LIMIT ? OFFSET ?"
         return [row[0] for row in conn.execute(sql, (*params, limit, offset)).fetchall()]
 
-    def _count(
-        self, conn: sqlite3.Connection, fts: str, match: str, lo: int, hi: int, only: str | None
-    ) -> int:
+    def _count(self, conn: sqlite3.Connection, fts: str, match: str, lo: int, hi: int, only: str | None) -> int:
         sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ?"
         params: list[Any] = [match, lo, hi]
         if only is not None:

@@ -2,7 +2,9 @@
 
 Per physical index three tables: ``<ix>_docs`` (id, version, body; a deleted document stays
 as a versioned tombstone so a late write cannot resurrect it), ``<ix>_fts`` (the text fields,
-segmented by ``analysis.segment``) and ``<ix>_combos`` (each distinct combination of a document's
+as ``analysis.tokens`` splits them, each field twice: its tokens, for one-token terms, and in a
+``<field>__pairs`` column every two adjacent tokens as one (执法 is ``执_法``), so a 2-character word
+is one token's posting list and a phrase needs one position check fewer per character) and ``<ix>_combos`` (each distinct combination of a document's
 keyword values gets a small number, with the count of live documents that have it).
 An ``aliases`` table maps each alias to its physical index; a ``<alias>__building`` row names
 an index being rebuilt, which receives every write too until the swap.
@@ -125,14 +127,14 @@ class EmbeddedEngine:
     # -- schema ------------------------------------------------------------------------
     def _create_physical(self, conn: sqlite3.Connection, definition: IndexDefinition) -> str:
         physical = f"{self.alias(definition)}_v{definition.version}_{time.time_ns()}"
-        columns = ", ".join(_SAFE.sub("_", f) for f in definition.text_fields)
+        columns = _columns(definition)
         conn.execute(
             f'CREATE TABLE "{physical}_docs" (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, '
             "version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, key INTEGER, body TEXT)"
         )
         conn.execute(f'CREATE UNIQUE INDEX "{physical}_docs_key" ON "{physical}_docs" (key)')
         conn.execute(
-            f"CREATE VIRTUAL TABLE \"{physical}_fts\" USING fts5({columns}, tokenize = 'unicode61 remove_diacritics 2')"
+            f"CREATE VIRTUAL TABLE \"{physical}_fts\" USING fts5({columns}, tokenize = \"unicode61 remove_diacritics 2 tokenchars '_'\")"
         )
         conn.execute(
             f'CREATE TABLE "{physical}_combos" (combo INTEGER PRIMARY KEY, fields TEXT NOT NULL UNIQUE, '
@@ -151,11 +153,14 @@ class EmbeddedEngine:
                 if target is None and alias == self.alias(definition):
                     physical = self._create_physical(conn, definition)
                     conn.execute("INSERT INTO aliases VALUES (?, ?)", (alias, physical))
-                elif target is not None and not self._has_table(conn, f"{target}_combos"):
+                elif target is not None and not self._current_layout(conn, definition, target):
                     self._upgrade(conn, definition, alias, target)
 
-    def _has_table(self, conn: sqlite3.Connection, name: str) -> bool:
-        return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+    def _current_layout(self, conn: sqlite3.Connection, definition: IndexDefinition, physical: str) -> bool:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{physical}_combos",)).fetchone():
+            return False
+        pairs = _pairs_column(next(iter(definition.text_fields)))
+        return conn.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", (f"{physical}_fts", pairs)).fetchone()
 
     def _upgrade(self, conn: sqlite3.Connection, definition: IndexDefinition, alias: str, old: str) -> None:
         """An index of the earlier layout (keyword values in a ``_terms`` table) is copied into the
@@ -231,7 +236,10 @@ class EmbeddedEngine:
         key = day << _DAY_SHIFT | rid << _COMBO_BITS | combo
         conn.execute(f"UPDATE {docs} SET key = ? WHERE rowid = ?", (key, rid))
         conn.execute(f"UPDATE {combos} SET n = n + 1 WHERE combo = ?", (combo,))
-        texts = [analysis.segment(_text(body.get(f))) for f in definition.text_fields]
+        texts = []
+        for field in definition.text_fields:
+            tokens = analysis.tokens(_text(body.get(field)))
+            texts += [" ".join(tokens), " ".join(_pairs(tokens))]
         placeholders = ", ".join("?" for _ in texts)
         conn.execute(
             f'INSERT INTO "{physical}_fts" (rowid, {_columns(definition)}) VALUES (?, {placeholders})', (key, *texts)
@@ -309,6 +317,7 @@ class EmbeddedEngine:
         combos = self._combo_map(conn, physical)
         lo, hi = _key_range(query.date_from, query.date_to)
         match = " AND ".join(_fts_phrase(t) for t in terms)
+        top = max(definition.text_fields, key=lambda f: definition.text_fields[f])
 
         # One pass over the matches: how many per combo. Total, filters and facets follow from it.
         if terms:
@@ -340,8 +349,7 @@ class EmbeddedEngine:
         elif query.sort == "date":
             keys = [(k, 0.0) for k in self._page(conn, fts, "rowid", match, lo, hi, only, limit, offset)]
         else:
-            top = _SAFE.sub("_", max(definition.text_fields, key=lambda f: definition.text_fields[f]))
-            in_title = " AND ".join(f"{top} : {_fts_phrase(t)}" for t in terms)
+            in_title = " AND ".join(_fts_phrase(t, top) for t in terms)
             first = self._page(conn, fts, "rowid", in_title, lo, hi, only, limit, offset)
             keys = [(k, 2.0) for k in first]
             if len(first) < limit:
@@ -432,11 +440,27 @@ class EmbeddedEngine:
 
 
 def _columns(definition: IndexDefinition) -> str:
-    return ", ".join(_SAFE.sub("_", f) for f in definition.text_fields)
+    return ", ".join(f"{_SAFE.sub('_', f)}, {_pairs_column(f)}" for f in definition.text_fields)
 
 
-def _fts_phrase(term: str) -> str:
-    return '"' + " ".join(analysis.tokens(term)).replace('"', '""') + '"'
+def _pairs_column(field: str) -> str:
+    return f"{_SAFE.sub('_', field)}__pairs"
+
+
+def _pairs(tokens: list[str]) -> list[str]:
+    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def _fts_phrase(term: str, field: str | None = None) -> str:
+    """A term as an FTS5 phrase: its token pairs when it has two tokens or more, else its one token.
+
+    Tokens never hold ``_`` or ``"`` (analysis.tokens keeps letters and digits only)."""
+    tokens = analysis.tokens(term)
+    if len(tokens) >= 2:
+        phrase, column = '"' + " ".join(_pairs(tokens)) + '"', _pairs_column(field) if field else None
+    else:
+        phrase, column = '"' + tokens[0] + '"', _SAFE.sub("_", field) if field else None
+    return f"{column} : {phrase}" if column else phrase
 
 
 def _text(value: Any) -> str:

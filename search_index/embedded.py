@@ -1,11 +1,12 @@
 """The embedded engine: SQLite FTS5 in a file of its own, no server.
 
 Per physical index three tables: ``<ix>_docs`` (id, version, body; a deleted document stays
-as a versioned tombstone so a late write cannot resurrect it), ``<ix>_fts`` (the text fields,
-as ``analysis.tokens`` splits them, each field twice: its tokens, for one-token terms, and in a
+as a versioned tombstone so a late write cannot resurrect it), ``<ix>_fts`` (the text fields as
+``analysis.tokens`` splits them, each field twice: its tokens, for one-token terms, and in a
 ``<field>__pairs`` column every two adjacent tokens as one (执法 is ``执_法``), so a 2-character word
-is one token's posting list and a phrase needs one position check fewer per character) and ``<ix>_combos`` (each distinct combination of a document's
-keyword values gets a small number, with the count of live documents that have it).
+is one token's posting list and a phrase needs one position check fewer) and ``<ix>_combos`` (each
+distinct combination of a document's keyword values gets a small number, with the count of live
+documents that have it).
 An ``aliases`` table maps each alias to its physical index; a ``<alias>__building`` row names
 an index being rebuilt, which receives every write too until the swap.
 
@@ -21,6 +22,7 @@ per-match scoring, which cost more than everything else at 100,000 documents.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import sqlite3
@@ -133,9 +135,9 @@ class EmbeddedEngine:
             "version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, key INTEGER, body TEXT)"
         )
         conn.execute(f'CREATE UNIQUE INDEX "{physical}_docs_key" ON "{physical}_docs" (key)')
-        conn.execute(
-            f"CREATE VIRTUAL TABLE \"{physical}_fts\" USING fts5({columns}, tokenize = \"unicode61 remove_diacritics 2 tokenchars '_'\")"
-        )
+        # Token pairs hold a "_", which the segmented text never does.
+        tokenizer = "unicode61 remove_diacritics 2 tokenchars '_'"
+        conn.execute(f'CREATE VIRTUAL TABLE "{physical}_fts" USING fts5({columns}, tokenize = "{tokenizer}")')
         conn.execute(
             f'CREATE TABLE "{physical}_combos" (combo INTEGER PRIMARY KEY, fields TEXT NOT NULL UNIQUE, '
             "n INTEGER NOT NULL DEFAULT 0)"
@@ -448,7 +450,7 @@ def _pairs_column(field: str) -> str:
 
 
 def _pairs(tokens: list[str]) -> list[str]:
-    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return [f"{a}_{b}" for a, b in itertools.pairwise(tokens)]
 
 
 def _fts_phrase(term: str, field: str | None = None) -> str:

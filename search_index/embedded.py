@@ -66,8 +66,8 @@ class EmbeddedEngine:
         self.path = path
         self.prefix = _SAFE.sub("_", prefix.lower())
         self._local = threading.local()
-        # physical index -> {combo: keyword values per field}; combos are only ever added.
-        self._combos: dict[str, dict[int, tuple[frozenset[str], ...]]] = {}
+        # physical index -> ({combo: keyword values per field}, newest combo); combos are only ever added.
+        self._combos: dict[str, tuple[dict[int, tuple[frozenset[str], ...]], int]] = {}
         self._combos_lock = threading.Lock()
 
     # -- connections -------------------------------------------------------------------
@@ -419,17 +419,21 @@ class EmbeddedEngine:
         return conn.execute(sql, params).fetchone()[0]
 
     def _combo_map(self, conn: sqlite3.Connection, physical: str) -> dict[int, tuple[frozenset[str], ...]]:
-        """Every combo of the index, read once per process and then only the ones added since."""
-        with self._combos_lock:
-            known = self._combos.setdefault(physical, {})
-            newest = max(known, default=0)
+        """Every combo of the index, read once per process and then only the ones added since.
+
+        A snapshot: other threads get a new dict when combos are added, never a changing one."""
+        known, newest = self._combos.get(physical, ({}, 0))
         added = conn.execute(
             f'SELECT combo, fields FROM "{physical}_combos" WHERE combo > ? ORDER BY combo', (newest,)
         ).fetchall()
-        if added:
-            with self._combos_lock:
-                for combo, fields in added:
-                    known[combo] = tuple(frozenset(values) for values in json.loads(fields))
+        if not added:
+            return known
+        with self._combos_lock:
+            known, newest = self._combos.get(physical, ({}, 0))
+            fresh = {c: tuple(frozenset(v) for v in json.loads(fields)) for c, fields in added if c > newest}
+            if fresh:
+                known = {**known, **fresh}
+                self._combos[physical] = (known, max(fresh))
         return known
 
     def health(self) -> dict[str, Any]:

@@ -227,3 +227,15 @@ def test_filters_facets_and_date_range_agree_without_text(loaded):
     assert {hit.id for hit in result.hits} == {"license", "apart", "body_only"}
     assert result.facets["kind"] == {"licensing": 1, "inspection": 1, "statistics": 1}
     assert result.facets["region"] == {"350000": 3, "350500": 3, "350502": 1, "350503": 1}
+
+
+def test_totals_and_facets_follow_updates_and_deletions(loaded):
+    loaded.write(CONTRACT, [Document("penalty", 2, {**DOCS["penalty"], "kind": "licensing"}), Deletion("apart", 2)])
+    loaded.refresh(CONTRACT)
+    for text in ("", "行政"):
+        result = loaded.search(CONTRACT, SearchQuery(text=text, facets=("kind",)))
+        assert result.total == 3
+        assert result.facets["kind"] == {"licensing": 2, "statistics": 1}
+    dated = loaded.search(CONTRACT, SearchQuery(date_to=dt.date(2025, 12, 31), facets=("kind",)))
+    assert dated.total == 2
+    assert dated.facets["kind"] == {"licensing": 2}

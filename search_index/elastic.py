@@ -28,6 +28,7 @@ from .interfaces import (
 
 _ERRORS = (TransportError, ApiError, helpers.BulkIndexError)
 _BUILDING = "-building"
+REBUILD_TIMEOUT = 60.0
 
 
 class ElasticsearchEngine:
@@ -97,11 +98,12 @@ class ElasticsearchEngine:
                 action["_source"] = change.body
             yield action
 
-    def _bulk(self, index: str, changes: Iterable[Document | Deletion]) -> WriteReport:
+    def _bulk(self, index: str, changes: Iterable[Document | Deletion], timeout: float | None = None) -> WriteReport:
         applied = stale = 0
         failures = []
+        client = self.client.options(request_timeout=timeout) if timeout else self.client
         for ok, item in helpers.streaming_bulk(
-            self.client, self._actions(index, changes), chunk_size=500, raise_on_error=False, max_retries=0
+            client, self._actions(index, changes), chunk_size=500, raise_on_error=False, max_retries=0
         ):
             ((op, result),) = item.items()
             status = result.get("status", 500)
@@ -135,7 +137,8 @@ class ElasticsearchEngine:
         except _ERRORS as exc:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
         try:
-            self._bulk(physical, documents)
+            # A rebuild is a tool's job, not a request: a busy node gets time for each batch.
+            self._bulk(physical, documents, timeout=REBUILD_TIMEOUT)
             self.client.indices.put_settings(
                 index=physical, settings={"index": {"refresh_interval": None, "number_of_replicas": self.replicas}}
             )

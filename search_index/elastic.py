@@ -196,6 +196,10 @@ class ElasticsearchEngine:
         if definition.date_field:
             by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
             sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
+        matching = must
+        if query.sort == "date" and definition.date_field:
+            # Newest first needs no score: the terms match in filter context, nothing is scored.
+            filters, must, sort = must + filters, [], [by_date]
         body: dict[str, Any] = {
             "query": {"bool": {"must": must, "filter": filters}},
             "from": (query.page - 1) * query.page_size,
@@ -208,6 +212,7 @@ class ElasticsearchEngine:
             body["aggs"] = {field: {"terms": {"field": field, "size": 50}} for field in query.facets}
         if terms and definition.highlight_fields:
             body["highlight"] = {
+                "highlight_query": {"bool": {"must": matching}},
                 "encoder": "html",
                 "pre_tags": ["<em>"],
                 "post_tags": ["</em>"],

@@ -239,3 +239,10 @@ def test_totals_and_facets_follow_updates_and_deletions(loaded):
     dated = loaded.search(CONTRACT, SearchQuery(date_to=dt.date(2025, 12, 31), facets=("kind",)))
     assert dated.total == 2
     assert dated.facets["kind"] == {"licensing": 2}
+
+
+def test_sort_by_date_with_text_still_highlights(loaded):
+    result = loaded.search(CONTRACT, SearchQuery(text="行政处罚", sort="date"))
+    assert [hit.id for hit in result.hits] == ["body_only", "penalty"]
+    assert "<em>行政处罚</em>" in result.hits[0].highlights["content"]
+    assert "<em>行政处罚</em>" in result.hits[1].highlights["title"]

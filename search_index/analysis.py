@@ -37,11 +37,6 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
-def segment(text: str) -> str:
-    """Text as space-separated tokens, ready for SQLite's unicode61 tokenizer."""
-    return " ".join(tokens(text))
-
-
 def query_terms(text: str) -> list[str]:
     """Split a user's query into terms: whitespace-separated words and "quoted phrases".
 

@@ -322,27 +322,33 @@ class EmbeddedEngine:
         top = max(definition.text_fields, key=lambda f: definition.text_fields[f])
 
         # One pass over the matches: how many per combo. Total, filters and facets follow from it.
-        if terms:
+        accepted = _accepting(definition, query.filters, combos)
+        # Filters that keep few combos are checked in SQL, so fewer matches reach the grouping.
+        narrow = json.dumps(sorted(accepted)) if accepted is not None and len(accepted) * 2 < len(combos) else None
+        if accepted is not None and not accepted:
+            rows = []
+        elif terms:
             rows = conn.execute(
                 f"SELECT rowid & {_COMBO_MASK}, count(*) FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ? "
-                "GROUP BY 1",
-                (match, lo, hi),
+                f"AND (? IS NULL OR rowid & {_COMBO_MASK} IN (SELECT value FROM json_each(?))) GROUP BY 1",
+                (match, lo, hi, narrow, narrow),
             ).fetchall()
         elif query.date_from or query.date_to:
             rows = conn.execute(
-                f"SELECT key & {_COMBO_MASK}, count(*) FROM {docs} WHERE key BETWEEN ? AND ? GROUP BY 1", (lo, hi)
+                f"SELECT key & {_COMBO_MASK}, count(*) FROM {docs} WHERE key BETWEEN ? AND ? "
+                f"AND (? IS NULL OR key & {_COMBO_MASK} IN (SELECT value FROM json_each(?))) GROUP BY 1",
+                (lo, hi, narrow, narrow),
             ).fetchall()
         else:
             rows = conn.execute(f'SELECT combo, n FROM "{physical}_combos" WHERE n > 0').fetchall()
-        accepted = _accepting(definition, query.filters, combos)
         counts = {combo: n for combo, n in rows if accepted is None or combo in accepted}
         total = sum(counts.values())
         facets = _facets(definition, query.facets, counts, combos)
 
         # The page: keys newest first, the title tier first for relevance.
         offset, limit = (query.page - 1) * query.page_size, query.page_size
-        # Only needed when a filter removed a combo that has matches.
-        only = json.dumps(sorted(counts)) if len(counts) < len(rows) else None
+        # Only the combos that have matches, when filters keep some of them.
+        only = json.dumps(sorted(counts)) if accepted is not None else None
         keys: list[tuple[int, float]] = []
         if not total or limit <= 0:
             pass

@@ -172,6 +172,7 @@ class EmbeddedEngine:
         for doc_id, version, deleted, body in rows:
             change = Deletion(doc_id, version) if deleted else Document(doc_id, version, json.loads(body))
             self._apply(conn, physical, definition, change)
+        conn.execute(f'INSERT INTO "{physical}_fts" ("{physical}_fts") VALUES (\'optimize\')')
         conn.execute("UPDATE aliases SET target = ? WHERE alias = ?", (physical, alias))
         self._drop_physical(conn, old)
 
@@ -277,6 +278,9 @@ class EmbeddedEngine:
                     self._load(physical, definition, batch)
                     batch = []
             self._load(physical, definition, batch)
+            # Batches leave many small FTS segments; a query reads each. Merge them into one.
+            with self._tx() as conn:
+                conn.execute(f'INSERT INTO "{physical}_fts" ("{physical}_fts") VALUES (\'optimize\')')
         except BaseException:
             with self._tx() as conn:
                 conn.execute("DELETE FROM aliases WHERE alias = ?", (alias + _BUILDING,))

@@ -278,14 +278,14 @@ class _Rows:
 
 def statement_kind(sql: str) -> str:
     sql = " ".join(sql.split())
-    if sql.startswith("INSERT INTO temp.hits"):
-        return "match+filter→temp"
-    if sql.startswith("SELECT count(*) FROM temp.hits"):
-        return "count"
-    if sql.startswith("SELECT d.id, h.score"):
-        return "sort+page"
-    if sql.startswith("SELECT t.value, count(*)"):
-        return "facets"
+    if ("count(*) FROM" in sql and "GROUP BY" in sql) or sql.startswith("SELECT combo, n FROM"):
+        return "count+facets"
+    if "ORDER BY" in sql and "DESC LIMIT" in sql:
+        return "page keys"
+    if sql.startswith("SELECT count(*) FROM"):
+        return "title-tier count"
+    if sql.startswith("SELECT key, id, body"):
+        return "load page rows"
     return "other sql"
 
 

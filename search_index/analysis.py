@@ -7,6 +7,7 @@ characters side by side, never 执 and 法 apart. Latin words and numbers stay w
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -26,13 +27,14 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+@functools.lru_cache(maxsize=16384)
+def _normalized(token: str) -> str:
+    """normalize() of one token; the same few thousand characters come back again and again."""
+    return normalize(token)
+
+
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
-
-
-def segment(text: str) -> str:
-    """Text as space-separated tokens, ready for SQLite's unicode61 tokenizer."""
-    return " ".join(tokens(text))
 
 
 def query_terms(text: str) -> list[str]:
@@ -78,16 +80,24 @@ def highlight(text: str, terms: Sequence[str], fragment_size: int = 80) -> str |
 
 def _match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
     """Character spans in ``text`` where a term's token sequence occurs."""
-    positions = [(m.start(), m.end(), normalize(m.group())) for m in _TOKEN.finditer(text)]
+    found = list(_TOKEN.finditer(text))
     # normalize() can change length (NFKC); match on token values, report original spans.
-    values = [value for _, _, value in positions]
+    values = [_normalized(m.group()) for m in found]
     spans = []
     for term in terms:
         needle = tokens(term)
         width = len(needle)
-        for i in range(len(values) - width + 1):
+        if not width:
+            continue
+        # list.index finds each candidate start at C speed; only those are compared in full.
+        i, last = -1, len(values) - width
+        while True:
+            try:
+                i = values.index(needle[0], i + 1, last + 1)
+            except ValueError:
+                break
             if values[i : i + width] == needle:
-                spans.append((positions[i][0], positions[i + width - 1][1]))
+                spans.append((found[i].start(), found[i + width - 1].end()))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for span in spans:

@@ -28,7 +28,8 @@ from .interfaces import (
 
 _ERRORS = (TransportError, ApiError, helpers.BulkIndexError)
 _BUILDING = "-building"
-BULK_TIMEOUT = 30.0  # seconds
+BULK_TIMEOUT = 30.0  # seconds: the indexer's writes, off the request path
+REBUILD_TIMEOUT = 60.0  # seconds: a rebuild's batches
 
 
 class ElasticsearchEngine:
@@ -103,11 +104,12 @@ class ElasticsearchEngine:
                 action["_source"] = change.body
             yield action
 
-    def _bulk(self, index: str, changes: Iterable[Document | Deletion]) -> WriteReport:
+    def _bulk(self, index: str, changes: Iterable[Document | Deletion], timeout: float | None = None) -> WriteReport:
         applied = stale = 0
         failures = []
+        client = self.client.options(request_timeout=timeout) if timeout else self._bulk_client
         for ok, item in helpers.streaming_bulk(
-            self._bulk_client, self._actions(index, changes), chunk_size=500, raise_on_error=False, max_retries=0
+            client, self._actions(index, changes), chunk_size=500, raise_on_error=False, max_retries=0
         ):
             ((op, result),) = item.items()
             status = result.get("status", 500)
@@ -141,7 +143,8 @@ class ElasticsearchEngine:
         except _ERRORS as exc:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
         try:
-            self._bulk(physical, documents)
+            # A rebuild is a tool's job, not a request: a busy node gets time for each batch.
+            self._bulk(physical, documents, timeout=REBUILD_TIMEOUT)
             self.client.indices.put_settings(
                 index=physical, settings={"index": {"refresh_interval": None, "number_of_replicas": self.replicas}}
             )
@@ -199,6 +202,10 @@ class ElasticsearchEngine:
         if definition.date_field:
             by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
             sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
+        matching = must
+        if query.sort == "date" and definition.date_field:
+            # Newest first needs no score: the terms match in filter context, nothing is scored.
+            filters, must, sort = must + filters, [], [by_date]
         body: dict[str, Any] = {
             "query": {"bool": {"must": must, "filter": filters}},
             "from": (query.page - 1) * query.page_size,
@@ -211,6 +218,7 @@ class ElasticsearchEngine:
             body["aggs"] = {field: {"terms": {"field": field, "size": 50}} for field in query.facets}
         if terms and definition.highlight_fields:
             body["highlight"] = {
+                "highlight_query": {"bool": {"must": matching}},
                 "encoder": "html",
                 "pre_tags": ["<em>"],
                 "post_tags": ["</em>"],

@@ -20,6 +20,7 @@ import marshmallow as ma
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from backend.agencies.models import Agency
 from backend.audit.services import record
@@ -636,6 +637,19 @@ def public_view(item: Disclosure) -> dict[str, Any]:
 
 
 FACETS = ("phase", "category", "agency", "region")
+# What a search result shows, and no more: the stored original, reports and attachments stay unread.
+_SEARCH_ROWS = select(Disclosure).options(
+    load_only(
+        Disclosure.id,
+        Disclosure.phase,
+        Disclosure.type,
+        Disclosure.category,
+        Disclosure.public,
+        Disclosure.status,
+        Disclosure.decision_date,
+        Disclosure.published_at,
+    )
+)
 
 
 def search_public(
@@ -665,7 +679,7 @@ def search_public(
     )
     result = search.engine.search(DISCLOSURES, query)
     ids = [hit.id for hit in result.hits]
-    rows = {d.id: d for d in db.session.scalars(select(Disclosure).where(Disclosure.id.in_(ids)))} if ids else {}
+    rows = {d.id: d for d in db.session.scalars(_SEARCH_ROWS.where(Disclosure.id.in_(ids)))} if ids else {}
     items = []
     for hit in result.hits:
         item = rows.get(hit.id)

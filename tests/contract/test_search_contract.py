@@ -210,3 +210,39 @@ def test_empty_query_returns_everything(loaded):
 
 def test_health_reports_the_engine(engine):
     assert engine.health()["engine"] == engine.name
+
+
+def test_relevance_paging_crosses_from_title_matches_to_body_only(loaded):
+    assert ids(loaded, text="行政处罚", page=1, page_size=1) == ["penalty"]
+    assert ids(loaded, text="行政处罚", page=2, page_size=1) == ["body_only"]
+    assert ids(loaded, text="行政处罚", page=3, page_size=1) == []
+
+
+def test_filters_facets_and_date_range_agree_without_text(loaded):
+    result = loaded.search(
+        CONTRACT,
+        SearchQuery(filters={"region": ["350500"]}, date_from=dt.date(2025, 10, 1), facets=("kind", "region")),
+    )
+    assert result.total == 3
+    assert {hit.id for hit in result.hits} == {"license", "apart", "body_only"}
+    assert result.facets["kind"] == {"licensing": 1, "inspection": 1, "statistics": 1}
+    assert result.facets["region"] == {"350000": 3, "350500": 3, "350502": 1, "350503": 1}
+
+
+def test_totals_and_facets_follow_updates_and_deletions(loaded):
+    loaded.write(CONTRACT, [Document("penalty", 2, {**DOCS["penalty"], "kind": "licensing"}), Deletion("apart", 2)])
+    loaded.refresh(CONTRACT)
+    for text in ("", "行政"):
+        result = loaded.search(CONTRACT, SearchQuery(text=text, facets=("kind",)))
+        assert result.total == 3
+        assert result.facets["kind"] == {"licensing": 2, "statistics": 1}
+    dated = loaded.search(CONTRACT, SearchQuery(date_to=dt.date(2025, 12, 31), facets=("kind",)))
+    assert dated.total == 2
+    assert dated.facets["kind"] == {"licensing": 2}
+
+
+def test_sort_by_date_with_text_still_highlights(loaded):
+    result = loaded.search(CONTRACT, SearchQuery(text="行政处罚", sort="date"))
+    assert [hit.id for hit in result.hits] == ["body_only", "penalty"]
+    assert "<em>行政处罚</em>" in result.hits[0].highlights["content"]
+    assert "<em>行政处罚</em>" in result.hits[1].highlights["title"]

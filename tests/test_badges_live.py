@@ -86,7 +86,9 @@ def test_a_revocation_is_seen_by_every_worker_within_a_second(server_env, cache)
             headers,
         )
         revoked_at = time.monotonic()
-        time.sleep(max(0.0, 1.0 - (time.monotonic() - revoked_at)) if cache == "memory" else 0)
+        # "Within a second": the other worker's near copy (in-process cache, or its half-second copy of
+        # what it read from Redis) may still be valid before then, never after.
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - revoked_at)))
         results = [http("GET", verify_url)["result"] for _ in range(20)]
         assert time.monotonic() - revoked_at < 5
         assert set(results) == {"revoked"}

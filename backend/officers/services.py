@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,7 +164,19 @@ def _cache_key(agency_code: str, badge_no: str) -> str:
 
 
 def _forget(agency_code: str, badge_no: str) -> None:
-    cache.delete(_cache_key(agency_code, badge_no))
+    key = _cache_key(agency_code, badge_no)
+    _recent().pop(key, None)
+    cache.delete(key)
+
+
+# With Redis, each worker also keeps what it read there for half a second: a scan then costs no round
+# trip, and every worker still sees a status change within a second (the one that made it, at once).
+RECENT_SECONDS = 0.5
+RECENT_MAX = 10_000
+
+
+def _recent() -> dict[str, tuple[float, dict[str, Any] | None]]:
+    return current_app.extensions.setdefault("officer_snapshots", {})
 
 
 # -- the public roster ------------------------------------------------------------------------
@@ -214,6 +227,20 @@ def dynamic_badge(agency: Agency, badge_no: str) -> tokens.BadgeToken:
 # -- verification -----------------------------------------------------------------------------
 def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
     key = _cache_key(agency_code, badge_no)
+    if cache.adapter.name != "redis":  # the in-process cache is its own near copy
+        return _stored_snapshot(key, agency_code, badge_no)
+    recent, now = _recent(), time.monotonic()
+    kept = recent.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    snapshot = _stored_snapshot(key, agency_code, badge_no)
+    if len(recent) >= RECENT_MAX:
+        recent.clear()
+    recent[key] = (now + RECENT_SECONDS, snapshot)
+    return snapshot
+
+
+def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> dict[str, Any] | None:
     cached = cache.get(key)
     if cached is not None:
         return json.loads(cached) or None

@@ -10,7 +10,8 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from backend.agencies.models import Agency
-from backend.agencies.services import create_agency
+from backend.agencies.services import create_agency, get_agency
+from backend.disclosures.services import bulk_upsert
 from backend.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -79,8 +80,86 @@ AGENCIES = [
 ]
 
 
+MARKET, HOUSING, ECOLOGY = "11350500MB0100002E", "11350500MB0100003A", "11350500MB0100004F"
+
+
+def _decision(n: int, category: str, title: str, content: str, basis: str, day: str, subject: str) -> dict:
+    return {
+        "external_id": f"demo-decision-{n}",
+        "phase": "post",
+        "type": "decision",
+        "category": category,
+        "title": title,
+        "content": content,
+        "legal_basis": basis,
+        "document_no": f"泉示〔2026〕{n}号",
+        "decision_date": day,
+        "subject_type": "organization",
+        "subject_name": subject,
+        "subject_id": "92350502MA2Y12345X",
+    }
+
+
+# What a citizen finds in a fresh ``make run``: decisions, and each agency's 事前公开 entries.
+ITEMS = {
+    MARKET: [
+        _decision(
+            1, "penalty", "泉州市鲤城区某食品店销售过期食品行政处罚决定书",
+            "当事人销售超过保质期的食品，违反《中华人民共和国食品安全法》第三十四条，决定没收违法所得并罚款五千元。"
+            "如有异议，可拨打 13905951234 联系承办人。",
+            "《中华人民共和国食品安全法》第一百二十四条", "2026-11-10", "泉州市鲤城区某食品店",
+        ),
+        _decision(
+            2, "licensing", "泉州市丰泽区某餐饮有限公司食品经营许可决定",
+            "申请人提交的食品经营许可申请材料齐全，符合法定形式，经现场核查，决定准予许可。",
+            "《中华人民共和国行政许可法》第三十八条", "2026-11-12", "泉州市丰泽区某餐饮有限公司",
+        ),
+        _decision(
+            3, "inspection", "泉州市某超市价格标示检查结果",
+            "经检查，该超市部分商品未明码标价，已责令当场整改，复查合格。",
+            "《中华人民共和国价格法》第十三条", "2026-11-03", "泉州市某超市有限公司",
+        ),
+        {
+            "external_id": "demo-power-1",
+            "phase": "pre",
+            "type": "power",
+            "title": "对销售不符合食品安全标准食品的行政处罚",
+            "legal_basis": "《中华人民共和国食品安全法》第一百二十四条",
+            "details": {"matter": "食品安全行政处罚", "basis": "《食品安全法》", "time_limit": "九十日"},
+        },
+        {
+            "external_id": "demo-guide-1",
+            "phase": "pre",
+            "type": "service_guide",
+            "title": "食品经营许可办事指南",
+            "content": "申请人通过政务服务网提交申请材料，行政许可决定在二十个工作日内作出。",
+        },
+    ],
+    HOUSING: [
+        _decision(
+            4, "penalty", "泉州市某建筑工程有限公司未取得施工许可擅自施工行政处罚决定书",
+            "当事人未取得施工许可证擅自施工，违反《建筑工程施工许可管理办法》，责令停止施工并处罚款。",
+            "《建筑工程施工许可管理办法》第十二条", "2026-11-05", "泉州市某建筑工程有限公司",
+        ),
+    ],
+    ECOLOGY: [
+        _decision(
+            5, "penalty", "泉州市某化工企业超标排放大气污染物行政处罚决定书",
+            "当事人废气排放口颗粒物浓度超过排放标准，违反《中华人民共和国大气污染防治法》第十八条，决定罚款十万元。",
+            "《中华人民共和国大气污染防治法》第九十九条", "2026-11-06", "泉州市某化工有限公司",
+        ),
+        _decision(
+            6, "coercion", "泉州市某印染厂查封扣押污染设施决定书",
+            "当事人通过暗管排放废水，对其污染设施依法实施查封。",
+            "《中华人民共和国环境保护法》第二十五条", "2026-11-13", "泉州市某印染有限公司",
+        ),
+    ],
+}  # fmt: skip
+
+
 def load_demo_data() -> int:
-    """Create the demo agencies when there are none; return how many were created."""
+    """Create the demo agencies, and publish a few items of theirs, when there are none; return how many
+    agencies were created."""
     if db.session.scalar(select(func.count()).select_from(Agency)):
         return 0
     for code, name, region, parent, address, phone in AGENCIES:
@@ -96,6 +175,11 @@ def load_demo_data() -> int:
             remedy_channels=REMEDY,
             supervises=name.endswith("司法局"),
         )
+    for code, items in ITEMS.items():
+        results = bulk_upsert(get_agency(code), items, actor="demo")
+        failed = [result for result in results if result.get("status", 500) >= 400]
+        if failed:
+            raise RuntimeError(f"demo items refused: {failed}")
     return len(AGENCIES)
 
 
@@ -103,4 +187,9 @@ def load_demo_data() -> int:
 def load() -> None:
     """Load demo data into an empty database (does nothing otherwise)."""
     created = load_demo_data()
-    click.echo(f"demo data: {created} agencies created" if created else "demo data: database not empty, skipped")
+    items = sum(len(batch) for batch in ITEMS.values())
+    click.echo(
+        f"demo data: {created} agencies created, {items} of their items published"
+        if created
+        else "demo data: database not empty, skipped"
+    )

@@ -4,6 +4,7 @@ from backend.accounts.models import AdminUser
 from backend.agencies.models import Agency
 from backend.audit.models import AuditEntry
 from backend.demo import load_demo_data
+from backend.disclosures.models import Disclosure
 from tests.factories import AgencyFactory
 
 
@@ -45,5 +46,9 @@ def test_demo_data_loads_once_into_an_empty_database(db_session):
     agencies = db_session.scalars(select(Agency)).all()
     judicial = next(a for a in agencies if a.name == "泉州市司法局")
     assert all(a.parent is not None for a in agencies if a is not judicial)
+    published = db_session.scalars(select(Disclosure).where(Disclosure.status == "published")).all()
+    assert len(published) == 8 and {d.phase for d in published} == {"pre", "post"}
+    food = next(d for d in published if "过期食品" in d.title)
+    assert "13905951234" not in food.public["content"] and food.privacy_report  # the gate ran
     assert load_demo_data() == 0
     assert db_session.scalar(select(func.count()).select_from(Agency)) == 8

@@ -49,7 +49,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=20, help="bulk calls per phase (default 20)")
     parser.add_argument("--batch", type=int, default=500, help="items per bulk call, at most 500 (default 500)")
     parser.add_argument("--clients", type=int, default=2, help="clients of the concurrent phase; 0 skips it")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, 2 x cores)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, one per core)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: as make run, 4)")
     parser.add_argument("--person-share", type=float, default=0.3, help="share of natural-person parties")
     parser.add_argument("--seed", type=int, default=20251)

@@ -331,7 +331,7 @@ class Gunicorn:
 
     @property
     def expected_workers(self) -> int:
-        return int(self.env.get("WEB_WORKERS") or (os.cpu_count() or 1) * 2)
+        return int(self.env.get("WEB_WORKERS") or os.cpu_count() or 1)
 
     def worker_pids(self) -> list[int]:
         """The master's child processes, from /proc (Linux)."""

@@ -101,7 +101,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pre-share", type=float, default=0.06, help="share of pre/during-phase items")
     parser.add_argument("--engines", default="embedded,elasticsearch", help="comma-separated (ES needs its URL)")
     parser.add_argument("--load-workers", type=int, help="loading processes (default 2 on PostgreSQL, 1 on SQLite)")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, 2 x cores)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, one per core)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: as make run, 4)")
     parser.add_argument("--seed", type=int, default=100)
     parser.add_argument(

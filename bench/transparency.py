@@ -7,7 +7,7 @@ What it measures, on one fresh database (PostgreSQL when DATABASE_URL is set, el
     (so one session, as one request has) and one commit per transaction, in transactions of 1, 10 and 500
     events (``--tx``, default 1x1000, 10x200, 500x20): entries/s and the p50/p95 of one transaction; then
     1-event transactions from ``--tx-threads`` (4) threads of this process at once and from
-    ``--tx-processes`` (2 x cores, as gunicorn's workers) forked processes at once, as concurrent requests
+    ``--tx-processes`` (one per core, as gunicorn's workers) forked processes at once, as concurrent requests
     would append (the head row is locked until commit, so they queue). Once the log is at full size (after
     (c)), the same runs again (``--tx-after``, default 1x200, 10x100, 500x10): does appending slow down with
     the size of the log? Each run stops after ``--tx-time-limit`` seconds (default 60; the transactions done
@@ -106,8 +106,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--tx-processes",
         type=int,
-        default=os.cpu_count() * 2 if os.cpu_count() else 4,
-        help="processes of the other concurrent 1-event run (default 2 x cores, as gunicorn's workers)",
+        default=os.cpu_count() or 2,
+        help="processes of the other concurrent 1-event run (default: cores, as gunicorn's workers)",
     )
     parser.add_argument("--tx-time-limit", type=float, default=60, help="seconds per append run before it stops")
     parser.add_argument("--proofs", type=int, default=2000, help="proofs of each kind, each way (default 2000)")
@@ -117,7 +117,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--proof-time-limit", type=float, default=90, help="seconds per series of proofs before it stops (default 90)"
     )
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, 2 x cores)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, one per core)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: as make run, 4)")
     parser.add_argument("--seed", type=int, default=9162)
     parser.add_argument("--profile", action="store_true", help="cProfile an append, proofs and the audit's pieces")
@@ -853,7 +853,7 @@ def main() -> None:
             server_env = {"SEARCH_INDEXER_THREAD": "1" if es_url else "0"}
             with common.Gunicorn(inst, workers=args.workers, threads=args.threads, **server_env) as server:
                 result["gunicorn"] = {
-                    "workers": int(server.env.get("WEB_WORKERS") or (os.cpu_count() or 1) * 2),
+                    "workers": server.expected_workers,
                     "threads": int(server.env.get("WEB_THREADS") or 4),
                     "indexer_thread": server_env["SEARCH_INDEXER_THREAD"] == "1",
                 }

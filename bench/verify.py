@@ -2,7 +2,7 @@
 connections (wrk, same run, same server).
 
 What it measures: ``wrk -t2 -c32 -d15s --latency`` against a gunicorn server started exactly as ``make run``
-starts it (``.venv/bin/gunicorn -c deploy/gunicorn.conf.py``, 2 x cores workers, 4 threads each unless
+starts it (``.venv/bin/gunicorn -c deploy/gunicorn.conf.py``, a worker per core, 4 threads each unless
 --workers/--threads say otherwise), first on ``/healthz`` (the ceiling: the app answering without touching
 anything), then on ``GET /api/v1/badges/verify?token=...`` (what the mini-program calls) and on ``GET
 /v/<token>`` (the HTML page a phone camera opens from the QR). Each URL gets a short unmeasured wrk warm-up
@@ -77,7 +77,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured wrk run (default 15)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured wrk before each (default 3)")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, 2 x cores)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, one per core)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: as make run, 4)")
     parser.add_argument("--no-page", action="store_true", help="skip the HTML page /v/<token>")
     parser.add_argument("--access-log", action="store_true", help="gunicorn access log on, as make run has it")
@@ -199,7 +199,7 @@ def run_mode(args: argparse.Namespace, inst: common.Instance, mode: str, setup: 
     scans_before = count_scans(inst.database_url)
     with common.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
         run["gunicorn"] = {
-            "workers": int(server.env.get("WEB_WORKERS") or (os.cpu_count() or 1) * 2),
+            "workers": server.expected_workers,
             "threads": int(server.env.get("WEB_THREADS") or 4),
             "access_log": bool(args.access_log),
         }

@@ -84,7 +84,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--aes-share", type=float, default=0.5, help="share sent in safe mode (default 0.5)")
     parser.add_argument("--badge-share", type=float, default=0.5, help="share that are badge numbers (default 0.5)")
     parser.add_argument("--queries", type=int, default=400, help="distinct free-text queries (default 400)")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, 2 x cores)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, one per core)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: as make run, 4)")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()

@@ -238,11 +238,15 @@ class Indexer:
             .order_by(SearchOutbox.id)
             .limit(self.batch_size)
             .with_for_update(skip_locked=True)
+            # A materialized CTE runs once: as an IN subquery PostgreSQL may re-run it while updating, and
+            # a LIMIT with SKIP LOCKED then leased more rows than the batch size.
+            .cte("leasable")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         # One statement, no list of ids: a query with hundreds of parameters is parsed anew each time.
         leased = session.execute(
             update(SearchOutbox)
-            .where(SearchOutbox.id.in_(leasable))
+            .where(SearchOutbox.id == leasable.c.id)
             .values(leased_until=now + LEASE, lease_owner=owner)
             .returning(SearchOutbox.index_name, SearchOutbox.doc_id, SearchOutbox.version)
             .execution_options(synchronize_session=False)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.agencies.models import Agency
@@ -20,6 +19,7 @@ from backend.canonical import canonical_json, content_digest
 from backend.disclosures.models import PHASE_OF_TYPE, Disclosure, Status
 from backend.errors import Conflict, Invalid, NotFound
 from backend.extensions import clock, db
+from backend.extensions.database import insert_rows
 from backend.transparency import services as transparency
 
 from .models import (
@@ -190,40 +190,13 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
         )
         for row, entry in zip(rows, entries, strict=True):
             row["log_index"] = entry.index
-        _insert_records(rows)
+        insert_rows(db.session.connection(), CaseRecord.__table__, rows)
         case.record_count, case.head_hash = seq, head
         case.missing_av += missing_av
         case.late_evidence += late_evidence
         case.had_hearing, case.decided = had_hearing, decided
     db.session.commit()
     return rows
-
-
-# PostgreSQL: the whole batch as one JSON parameter of one statement, instead of one execution per
-# row; json_populate_recordset casts each field to its column's type (timestamps keep their offset).
-_PG_INSERT_RECORDS = text(
-    """
-    INSERT INTO case_records (case_id, seq, step, at, officers, place, text, evidence, corrects,
-                              received_at, prev_hash, hash, log_index)
-    SELECT case_id, seq, step, at, officers, place, text, evidence, corrects,
-           received_at, prev_hash, hash, log_index
-    FROM json_populate_recordset(NULL::case_records, CAST(:rows AS json))
-    """
-)
-
-
-def _insert_records(rows: list[dict[str, Any]]) -> None:
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_PG_INSERT_RECORDS, {"rows": json.dumps(rows, default=_isoformat, ensure_ascii=False)})
-    else:
-        connection.execute(CaseRecord.__table__.insert(), rows)
-
-
-def _isoformat(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def _evidence(item: dict[str, Any]) -> dict[str, Any]:

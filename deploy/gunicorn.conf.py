@@ -8,7 +8,8 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # connections (bench/verify.py), 2 workers x 4 threads answered more requests than 4 x 4 (healthz 3,181 vs
 # 2,744 req/s) with half the p99 (25 vs 41 ms): more processes than cores only add scheduling queues.
 workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count()))
-worker_class = "gthread"
+# gunicorn's gthread worker, sharing new connections out by count (backend/web_worker.py says why).
+worker_class = "backend.web_worker.BalancedThreadWorker"
 threads = int(os.environ.get("WEB_THREADS", 4))
 timeout = 30
 graceful_timeout = 20
@@ -25,7 +26,12 @@ def post_worker_init(worker):
     """Each worker drains the search outbox in a background thread (SEARCH_INDEXER_THREAD=0 to leave
     it to ``flask --app backend search worker``; leases keep two workers off the same rows) and runs
     the periodic jobs (SCHEDULER_THREAD=0 to leave them to cron)."""
+    import gc
+
     app = worker.wsgi
+    if os.environ.get("WEB_GC_FREEZE", "1") == "1":
+        gc.collect()
+        gc.freeze()
     if app.config.get("SEARCH_INDEXER_THREAD"):
         from search_index.indexing import Indexer
 

@@ -77,7 +77,7 @@ def test_suspension_and_revocation_show_at_once(client, registered, app, status,
     assert verify(client, token)["result"] == "valid"
     client.post(f"{URL}/{BADGE}/status", json={"status": status, "reason": "调离执法岗位"}, headers=registered)
     result = verify(client, token)
-    assert (result["result"], result["label"]) == (status, label)
+    assert (result["result"], result["label"], result["officer"]["status"]) == (status, label, status)
     client.post(f"{URL}/{BADGE}/status", json={"status": "active", "reason": "恢复执法资格"}, headers=registered)
     assert verify(client, token)["result"] == "valid"
 
@@ -86,6 +86,7 @@ def test_an_expired_or_not_yet_valid_credential(client, registered, app):
     token = static_token(app)
     client.put(f"{URL}/{BADGE}", json=officer(valid_from="2020-01-01", valid_until="2021-01-01"), headers=registered)
     assert (verify(client, token)["result"], verify(client, token)["reason"]) == ("expired", "credential_expired")
+    assert verify(client, token)["officer"]["valid_until"] == "2021-01-01"  # the officer as stored now
     client.put(f"{URL}/{BADGE}", json=officer(valid_from="2099-01-01", valid_until="2099-12-31"), headers=registered)
     assert verify(client, token)["reason"] == "not_yet_valid"
 
@@ -252,14 +253,14 @@ def test_the_fast_path_answers_as_the_documented_route(client, registered, app, 
     answers = []
     for wsgi in (fast, flask_route, fast):
         response = Client(wsgi).get(f"/api/v1/badges/verify?token={token}")
-        answers.append((response.status_code, response.headers.get("Content-Type"), response.get_data()))
+        answers.append((response.status_code, sorted(response.headers.items()), response.get_data()))
     if case == "rate_limited":
         # One check allowed per minute: the first answer is the result, the next two are refused alike.
         assert answers[0][0] == 200 and answers[1] == answers[2] and answers[1][0] == 429
         assert json.loads(answers[1][2])["code"] == 429
     else:
         assert answers[0] == answers[1] == answers[2]
-        assert answers[0][0] == 200 and answers[0][1] == "application/json"
+        assert answers[0][0] == 200 and ("Content-Type", "application/json") in answers[0][1]
 
 
 @pytest.mark.parametrize(

@@ -180,37 +180,49 @@ def _idle_pinger(dialect: Any) -> Any:
 db = Database()
 
 
-# Below this many rows a COPY's extra round trip costs more than the statements it saves.
+# Below this many rows a COPY's extra round trip costs more than the statements it saves (and on SQLite
+# the driver-level path saves too little to matter).
 COPY_FROM_ROWS = 8
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """INSERT rows that all have the same keys, in the connection's transaction.
 
-    On PostgreSQL (psycopg) one COPY carries a batch of them: far less work per row, in Python and in the
-    server, than an executemany's statement per row. Each value is bound exactly as SQLAlchemy binds
-    it for an INSERT (the column type's bind processor), but Python-side column defaults are not
-    applied: give every column that has one. Elsewhere an executemany.
+    Batches go to the driver directly: on PostgreSQL (psycopg) one COPY, on SQLite one ``executemany`` of
+    the sqlite3 module (its loop is in C). Both are far less work per row, in Python and in the server,
+    than SQLAlchemy's executemany, which processes every row's parameters in Python. Each value is bound
+    exactly as SQLAlchemy binds it for an INSERT (the column type's bind processor), but Python-side column
+    defaults are not applied: give every column that has one. Small batches and other drivers go through
+    SQLAlchemy. A driver error comes back as SQLAlchemy raises it (IntegrityError for a duplicate key).
     """
     if not rows:
         return
     dialect = connection.dialect
-    if len(rows) < COPY_FROM_ROWS or dialect.name != "postgresql" or dialect.driver != "psycopg":
+    copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
+    if len(rows) < COPY_FROM_ROWS or not (copy or dialect.name == "sqlite"):
         connection.execute(table.insert(), rows)
         return
     names = list(rows[0])
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+
+    def values(row: dict[str, Any]) -> list[Any]:
+        return [row[name] if p is None else p(row[name]) for name, p in zip(names, processors, strict=True)]
+
     quote = dialect.identifier_preparer.quote
-    statement = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
+    columns = ", ".join(quote(name) for name in names)
+    if copy:
+        statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+    else:
+        statement = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
     cursor = connection.connection.driver_connection.cursor()
     try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [row[name] if p is None else p(row[name]) for name, p in zip(names, processors, strict=True)]
-                )
+        if copy:
+            with cursor.copy(statement) as stream:
+                for row in rows:
+                    stream.write_row(values(row))
+        else:
+            cursor.executemany(statement, map(values, rows))
     except dialect.loaded_dbapi.Error as error:
-        # The driver's own error, as SQLAlchemy would have raised it (IntegrityError for a duplicate key).
         raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
     finally:
         cursor.close()

@@ -12,9 +12,9 @@ import threading
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert
 
 from backend.extensions import db
+from backend.extensions.database import insert_rows
 
 from .models import BadgeScan
 
@@ -52,7 +52,7 @@ class ScanLog:
             return 0
         try:
             with self.app.app_context():
-                db.session.execute(insert(BadgeScan), batch)
+                insert_rows(db.session.connection(), BadgeScan.__table__, batch)
                 db.session.commit()
         except Exception:
             log.exception("could not write %d badge scans; keeping them for the next try", len(batch))

@@ -99,6 +99,29 @@ class VerifiedOfficerSchema(Schema):
     status = ma.fields.String()
 
 
+class SnapshotNested(ma.fields.Nested):
+    """A nested officer, dumped once per snapshot object: every scan of a badge within a snapshot's
+    lifetime shares one (read-only) snapshot, so its public view is the same too."""
+
+    MAX_KEPT = 4096
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._views: dict[int, tuple[object, object]] = {}
+
+    def _serialize(self, nested_obj, attr, obj, **kwargs):
+        if nested_obj is None:
+            return None
+        kept = self._views.get(id(nested_obj))
+        if kept is not None and kept[0] is nested_obj:  # the snapshot itself is held, so its id is not reused
+            return kept[1]
+        view = super()._serialize(nested_obj, attr, obj, **kwargs)
+        if len(self._views) >= self.MAX_KEPT:
+            self._views.clear()
+        self._views[id(nested_obj)] = (nested_obj, view)
+        return view
+
+
 class VerificationSchema(Schema):
     result = ma.fields.String(metadata={"description": "valid, suspended, revoked, expired or invalid"})
     reason = ma.fields.String(
@@ -110,7 +133,7 @@ class VerificationSchema(Schema):
     label = ma.fields.String(metadata={"description": "有效 / 暂扣 / 注销 / 已过期 / 无法验证"})
     token_kind = ma.fields.String(metadata={"description": "static, dynamic or unknown"})
     checked_at = ma.fields.DateTime()
-    officer = ma.fields.Nested(VerifiedOfficerSchema, allow_none=True)
+    officer = SnapshotNested(VerifiedOfficerSchema, allow_none=True)
 
 
 class JwksSchema(Schema):

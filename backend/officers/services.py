@@ -16,6 +16,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -240,10 +241,17 @@ def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
     return snapshot
 
 
+@lru_cache(maxsize=4096)
+def _parsed_snapshot(text: str) -> dict[str, Any] | None:
+    """A cached snapshot's JSON, parsed once: the same text (the in-process cache hands back the same
+    string until it expires) gives the same dict, which callers only read."""
+    return json.loads(text) or None
+
+
 def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> dict[str, Any] | None:
     cached = cache.get(key)
     if cached is not None:
-        return json.loads(cached) or None
+        return _parsed_snapshot(cached)
     officer = db.session.scalar(
         select(Officer).join(Officer.agency).where(Agency.code == agency_code, Officer.badge_no == badge_no)
     )

@@ -70,13 +70,10 @@ def decode(token: str) -> BadgeClaims:
     """Check the signature and shape; raise TokenRejected with a reason code otherwise."""
     if not token or len(token) > 1024 or token.count(".") != 2:
         raise TokenRejected("malformed")
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
-        raise TokenRejected("malformed") from None
-    if header.get("alg") != "EdDSA":
+    alg, kid = _header(token)
+    if alg != "EdDSA":
         raise TokenRejected("unsupported_alg")
-    key = key_ring().get(str(header.get("kid", "")))
+    key = key_ring().get(kid)
     if key is None:
         # Checked on every call, before the cache below: retiring a key takes effect at once.
         raise TokenRejected("unknown_key")
@@ -87,6 +84,16 @@ def decode(token: str) -> BadgeClaims:
     if "e" in claims and not _is_int(expires):
         raise TokenRejected("malformed")
     return BadgeClaims(badge, agency, issued, expires)
+
+
+@lru_cache(maxsize=4096)
+def _header(token: str) -> tuple[Any, str]:
+    """The header's algorithm and key id, remembered like the signature below (a rejected token is not)."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise TokenRejected("malformed") from None
+    return header.get("alg"), str(header.get("kid", ""))
 
 
 @lru_cache(maxsize=4096)

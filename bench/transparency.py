@@ -17,7 +17,9 @@ What it measures, on one fresh database (PostgreSQL when DATABASE_URL is set, el
     withdrawal, correction, expiry or credential status change per request) append one entry per
     transaction. The last lines of the report judge both against 2,000 entries/s, separately, and name
     every way that misses it: a single change is a transaction of its own, so for it entries/s is
-    transactions/s.
+    transactions/s. So each 1-event shape is also run with the smallest write transaction instead (``floor``:
+    one app context, one INSERT of one row into a table of the bench's own, commit), at the same
+    concurrency: the rate at which this machine commits requests' transactions at all, whatever they write.
 (b) Growth of the log to N entries (``--entries``, default 1,000,000) through the same ``append`` in
     transactions of 5,000 events (entries + complete-subtree nodes + head, the real code path), with
     progress on stderr; a signed checkpoint (``services.checkpoint``) every 100,000 entries, as the public
@@ -177,6 +179,34 @@ def append_transaction(app, events: list[Any]) -> float:
     return time.perf_counter() - started
 
 
+FLOOR_TABLE = "bench_floor"
+
+
+def floor_transaction(app, _events: list[Any]) -> float:
+    """The smallest write a request can make, for comparison: one app context, one INSERT of one row into
+    a table of its own (no lock shared with anything), commit. Seconds."""
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    started = time.perf_counter()
+    with app.app_context():
+        db.session.execute(text(f"INSERT INTO {FLOOR_TABLE} (at) VALUES (CURRENT_TIMESTAMP)"))
+        db.session.commit()
+    return time.perf_counter() - started
+
+
+def create_floor_table(app) -> None:
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    with app.app_context():
+        serial = "INTEGER PRIMARY KEY" if db.session.get_bind().dialect.name == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        db.session.execute(text(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id {serial}, at TIMESTAMP)"))
+        db.session.commit()
+
+
 def log_size(app) -> int:
     from backend.transparency import services
 
@@ -186,7 +216,7 @@ def log_size(app) -> int:
 
 # -- (a) append throughput ----------------------------------------------------------------------------
 def _append_worker(
-    app, batches: list[list[Any]], seconds: list[float], errors: list[str], barrier: Any, limit: float
+    app, batches: list[list[Any]], seconds: list[float], errors: list[str], barrier: Any, limit: float, transaction
 ) -> None:
     barrier.wait()
     began = time.perf_counter()
@@ -194,18 +224,18 @@ def _append_worker(
         if time.perf_counter() - began > limit:
             break
         try:
-            seconds.append(append_transaction(app, batch))
+            seconds.append(transaction(app, batch))
         except Exception as exc:  # a lock timeout is a result too
             errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
-def _append_process(app, batches: list[list[Any]], barrier: Any, limit: float, results: Any) -> None:
+def _append_process(app, batches: list[list[Any]], barrier: Any, limit: float, results: Any, transaction) -> None:
     """A forked worker process (as a gunicorn worker is): its own connections, then the same loop."""
     app.extensions["database"].engine.dispose(close=False)  # the parent's pooled connections stay the parent's
     seconds: list[float] = []
     errors: list[str] = []
     try:
-        _append_worker(app, batches, seconds, errors, barrier, limit)
+        _append_worker(app, batches, seconds, errors, barrier, limit, transaction)
     finally:
         results.put((seconds, errors))
 
@@ -224,11 +254,20 @@ def append_runs(
         plan.append((1, single, threads, "thread"))
     if processes > 1 and runs:
         plan.append((1, single, processes, "process"))
+    # Each 1-event shape again with the smallest write transaction instead of an append: what this machine's
+    # requests can commit at all, one transaction each, at that concurrency.
+    plan = [
+        (size, transactions, n_workers, kind, what)
+        for size, transactions, n_workers, kind in plan
+        for what in (("append", "floor") if size == 1 else ("append",))
+    ]
+    create_floor_table(app)
     fork = multiprocessing.get_context("fork")
-    for size, transactions, n_workers, kind in plan:
+    for size, transactions, n_workers, kind, what in plan:
+        transaction = append_transaction if what == "append" else floor_transaction
         # Warm-up (not counted): statement compilation for this batch size.
         for _ in range(3):
-            append_transaction(app, events.make(size))
+            transaction(app, events.make(size))
         per_worker = [[events.make(size) for _ in range(transactions // n_workers)] for _ in range(n_workers)]
         seconds: list[list[float]] = [[] for _ in range(n_workers)]
         errors: list[str] = []
@@ -236,7 +275,7 @@ def append_runs(
             barrier: Any = fork.Barrier(n_workers + 1)
             queue = fork.Queue()
             workers: list[Any] = [
-                fork.Process(target=_append_process, args=(app, per_worker[k], barrier, time_limit, queue))
+                fork.Process(target=_append_process, args=(app, per_worker[k], barrier, time_limit, queue, transaction))
                 for k in range(n_workers)
             ]
         else:
@@ -244,7 +283,7 @@ def append_runs(
             workers = [
                 threading.Thread(
                     target=_append_worker,
-                    args=(app, per_worker[k], seconds[k], errors, barrier, time_limit),
+                    args=(app, per_worker[k], seconds[k], errors, barrier, time_limit, transaction),
                     daemon=True,
                 )
                 for k in range(n_workers)
@@ -264,6 +303,7 @@ def append_runs(
         entries = size * len(flat)
         result = {
             "at": at,
+            "what": what,
             "events_per_transaction": size,
             "workers": n_workers,
             "concurrency": f"{n_workers} {kind}{'es' if kind == 'process' else 's'}" if n_workers > 1 else "1 thread",
@@ -277,7 +317,7 @@ def append_runs(
             "error_count": len(errors),
         }
         common.log(
-            f"append at {at}, {size} per transaction, {result['concurrency']}: {entries} entries in {wall:.2f}s = "
+            f"{what} at {at}, {size} per transaction, {result['concurrency']}: {entries} entries in {wall:.2f}s = "
             f"{result['entries_per_s']:.0f}/s (p50 {result['transaction_ms'].get('p50')} ms per transaction"
             + (f", {len(errors)} errors" if errors else "")
             + ")"
@@ -295,8 +335,10 @@ def append_verdict(runs: list[dict[str, Any]]) -> list[str]:
     is only the same thing as transactions per second for the second kind, so both are judged, separately.
     """
     lines = []
-    for at in dict.fromkeys(run["at"] for run in runs):
-        here = [run for run in runs if run["at"] == at]
+    appends = [run for run in runs if run.get("what", "append") == "append"]
+    for at in dict.fromkeys(run["at"] for run in appends):
+        here = [run for run in appends if run["at"] == at]
+        floors = {run["concurrency"]: run for run in runs if run["at"] == at and run.get("what") == "floor"}
         bulk = [run for run in here if run["events_per_transaction"] > 1]
         single = [run for run in here if run["events_per_transaction"] == 1]
         parts = [
@@ -304,13 +346,19 @@ def append_verdict(runs: list[dict[str, Any]]) -> list[str]:
         ]
         if parts:
             lines.append(f"log size {at}: bulk calls (entries per transaction > 1): " + "; ".join(parts))
-        parts = [
-            f"{run['concurrency']} {run['entries_per_s']:,.0f}/s {_pass(_meets(run))}"
-            for run in sorted(single, key=lambda r: r["workers"])
-        ]
+        parts = []
+        for run in sorted(single, key=lambda r: r["workers"]):
+            part = f"{run['concurrency']} {run['entries_per_s']:,.0f}/s {_pass(_meets(run))}"
+            floor = floors.get(run["concurrency"])
+            if floor:
+                part += (
+                    f" (the smallest write transaction, {floor['concurrency']}: {floor['transactions_per_s']:,.0f}/s;"
+                    f" appends at {run['entries_per_s'] / floor['transactions_per_s']:.0%} of it)"
+                )
+            parts.append(part)
         if parts:
             lines.append(f"log size {at}: single changes (1 entry per transaction): " + "; ".join(parts))
-    missed = [run for run in runs if not _meets(run)]
+    missed = [run for run in appends if not _meets(run)]
     if missed:
         shapes = sorted({f"{run['events_per_transaction']}/tx ({run['concurrency']})" for run in missed})
         lines.append(
@@ -318,6 +366,12 @@ def append_verdict(runs: list[dict[str, Any]]) -> list[str]:
             "the head, write, commit: a few round trips on PostgreSQL) for few entries, holding the head lock, so "
             "the rate is bounded by transactions/s rather than by the log's work per entry."
         )
+        floors = [run["transactions_per_s"] for run in runs if run.get("what") == "floor"]
+        if floors:
+            lines.append(
+                f"for scale: the smallest write transaction (one INSERT and commit, nothing shared) reached at most "
+                f"{max(floors):,.0f}/s here, at any concurrency measured"
+            )
     else:
         lines.append("target met by every way of appending measured")
     return lines
@@ -913,6 +967,7 @@ def print_report(result: dict[str, Any]) -> None:
         rows.append(
             [
                 run["at"],
+                run.get("what", "append"),
                 run["events_per_transaction"],
                 run["concurrency"],
                 run["transactions"],
@@ -924,13 +979,16 @@ def print_report(result: dict[str, Any]) -> None:
                 ms.get("p95", float("nan")),
                 ms.get("max", float("nan")),
                 run["error_count"],
-                _pass(run["entries_per_s"] >= TARGET_APPEND_PER_S),
+                _pass(run["entries_per_s"] >= TARGET_APPEND_PER_S) if run.get("what", "append") == "append" else "-",
             ]
         )
-    headers = ["log size", "events/tx", "concurrency", "transactions", "entries", "s", "entries/s", "tx/s"]
+    headers = ["log size", "what", "events/tx", "concurrency", "transactions", "entries", "s", "entries/s", "tx/s"]
     headers += ["tx p50 ms", "tx p95 ms", "tx max ms", "errors", ">=2000/s"]
     common.print_table(
-        f"(a) append through services.append, one app context and commit per transaction ({db_kind})", headers, rows
+        f"(a) append through services.append, one app context and commit per transaction ({db_kind}); 'floor': the"
+        " smallest write transaction (one INSERT and commit) at the same concurrency",
+        headers,
+        rows,
     )
     for run in result["append"]:
         for error in run["errors"]:
@@ -940,8 +998,8 @@ def print_report(result: dict[str, Any]) -> None:
     print(
         f"\n(b) growth {g['start_size']:,} -> {g['size']:,} entries in transactions of {g['batch']:,}: "
         f"{g['seconds']} s = {g['entries_per_s']:,.0f} entries/s ({g['entries_per_s_in_append']:,.0f}/s inside "
-        f"append+commit; one transaction p50 {g['batch_ms']['p50']} ms, p95 {g['batch_ms']['p95']} ms, max "
-        f"{g['batch_ms']['max']} ms); by tenth of the growth: {g['entries_per_s_by_tenth']}"
+        f"append+commit; one transaction p50 {g['batch_ms'].get('p50')} ms, p95 {g['batch_ms'].get('p95')} ms, max "
+        f"{g['batch_ms'].get('max')} ms); by tenth of the growth: {g['entries_per_s_by_tenth']}"
     )
     print(
         f"    tables: {t['transparency_entries']:,} entries, {t['transparency_nodes']:,} nodes, "

@@ -25,7 +25,9 @@ wsgi_app = "backend:create_app()"
 def post_worker_init(worker):
     """Each worker drains the search outbox in a background thread (SEARCH_INDEXER_THREAD=0 to leave
     it to ``flask --app backend search worker``; leases keep two workers off the same rows) and runs
-    the periodic jobs (SCHEDULER_THREAD=0 to leave them to cron)."""
+    the periodic jobs (SCHEDULER_THREAD=0 to leave them to cron). What the worker loaded at start is
+    frozen out of the garbage collector's passes (WEB_GC_FREEZE=0 to keep them), so a full collection
+    does not walk the whole application while requests wait."""
     import gc
 
     app = worker.wsgi

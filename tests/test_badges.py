@@ -3,6 +3,7 @@
 import base64
 import datetime as dt
 import json
+import uuid
 
 import jwt
 import pytest
@@ -80,6 +81,43 @@ def test_suspension_and_revocation_show_at_once(client, registered, app, status,
     assert (result["result"], result["label"], result["officer"]["status"]) == (status, label, status)
     client.post(f"{URL}/{BADGE}/status", json={"status": "active", "reason": "恢复执法资格"}, headers=registered)
     assert verify(client, token)["result"] == "valid"
+
+
+@pytest.mark.parametrize("cache_url", [None, "redis"])
+def test_a_suspension_while_a_scan_reads_the_officer_is_not_undone_by_that_scan(
+    client, registered, app, monkeypatch, cache_url
+):
+    """Cache-aside race: a scan misses the cache and reads the officer; a suspension commits and clears
+    the cache; then the scan stores what it read. Without care, every scan after it is told 有效 for as
+    long as that copy lives (300 s with Redis)."""
+    from backend.extensions import db
+    from backend.officers import services
+    from backend.officers.models import Officer
+
+    if cache_url:
+        from backend.extensions.cache import RedisCache
+        from tests.support.services import require
+
+        adapter = RedisCache(require("REDIS_URL", "Redis"), prefix=f"test:{uuid.uuid4().hex[:8]}:")
+        monkeypatch.setitem(app.extensions, "cache", adapter)
+    token = static_token(app)
+    real = services._load_snapshot
+
+    def read_then_suspend(agency_code, badge_no):
+        snapshot = real(agency_code, badge_no)  # read while the officer is still active
+        monkeypatch.setattr(services, "_load_snapshot", real)
+        db.session.scalar(select(Officer).where(Officer.badge_no == badge_no)).status = "suspended"
+        db.session.commit()
+        services._forget(agency_code, badge_no)  # what set_status does once it has committed
+        return snapshot
+
+    monkeypatch.setattr(services, "_load_snapshot", read_then_suspend)
+    try:
+        assert verify(client, token)["result"] == "valid"  # this scan read before the change
+        assert verify(client, token)["result"] == "suspended"  # the next one does not get its copy
+    finally:
+        if cache_url:
+            adapter.clear_prefix("")
 
 
 def test_an_expired_or_not_yet_valid_credential(client, registered, app):

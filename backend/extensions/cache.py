@@ -1,4 +1,5 @@
-"""The cache port: key/value with expiry, atomic counters and set-if-absent.
+"""The cache port: key/value with expiry, atomic counters, set-if-absent, and cache-aside fills that an
+invalidation made meanwhile cancels.
 
 Redis when ``REDIS_URL`` is set (shared by every worker), an in-process store otherwise.
 Both adapters answer the contract suite in ``tests/contract/test_cache_contract.py``.
@@ -32,6 +33,25 @@ class CacheAdapter(Protocol):
         """Raise when the store cannot be reached."""
 
     def clear_prefix(self, prefix: str) -> None: ...
+
+    def fill_token(self, key: str) -> str:
+        """Read before loading a value from the system of record, to hand to ``fill``."""
+
+    def fill(self, key: str, value: str, ttl: float | None, token: str) -> bool:
+        """Store a value loaded after ``fill_token``, unless ``invalidate(key)`` ran since: then the value
+        may predate the change that invalidated it, and storing it would bring that change back for the
+        value's whole lifetime. True when stored."""
+
+    def invalidate(self, key: str) -> None:
+        """Delete the value and cancel every fill of it in flight (call after the change has committed)."""
+
+
+# How long a key's invalidation stamp outlives its last invalidation: far longer than any fill takes.
+STAMP_TTL = 86_400.0
+
+
+def _stamp_key(key: str) -> str:
+    return f"{key}#stamp"
 
 
 class MemoryCache:
@@ -97,13 +117,41 @@ class MemoryCache:
             for key in [k for k in self._items if k.startswith(prefix)]:
                 del self._items[key]
 
+    def fill_token(self, key: str) -> str:
+        with self._lock:
+            stamp = self._live(_stamp_key(key))
+            return "0" if stamp is None else stamp[0]
+
+    def fill(self, key: str, value: str, ttl: float | None, token: str) -> bool:
+        with self._lock:
+            stamp = self._live(_stamp_key(key))
+            if ("0" if stamp is None else stamp[0]) != token:
+                return False
+            self._items[key] = (value, self._expiry(ttl))
+            return True
+
+    def invalidate(self, key: str) -> None:
+        with self._lock:
+            stamp = self._live(_stamp_key(key))
+            self._items[_stamp_key(key)] = (str(int(stamp[0]) + 1 if stamp else 1), self._expiry(STAMP_TTL))
+            self._items.pop(key, None)
+
 
 class RedisCache:
     name = "redis"
 
+    # KEYS: value, stamp; ARGV: value, token, milliseconds to live (0: none). Compare and set in one step.
+    _FILL = """
+    if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[2] then return 0 end
+    if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+    else redis.call('SET', KEYS[1], ARGV[1]) end
+    return 1
+    """
+
     def __init__(self, url: str, prefix: str = "") -> None:
         self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2)
         self._prefix = prefix
+        self._fill = self._redis.register_script(self._FILL)
 
     @property
     def client(self) -> redis.Redis:
@@ -142,6 +190,20 @@ class RedisCache:
     def clear_prefix(self, prefix: str) -> None:
         for key in self._redis.scan_iter(match=self._k(prefix) + "*", count=500):
             self._redis.delete(key)
+
+    def fill_token(self, key: str) -> str:
+        return self._redis.get(self._k(_stamp_key(key))) or "0"
+
+    def fill(self, key: str, value: str, ttl: float | None, token: str) -> bool:
+        millis = 0 if ttl is None else max(1, int(ttl * 1000))
+        return bool(self._fill(keys=[self._k(key), self._k(_stamp_key(key))], args=[value, token, millis]))
+
+    def invalidate(self, key: str) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.incr(self._k(_stamp_key(key)))
+        pipe.pexpire(self._k(_stamp_key(key)), int(STAMP_TTL * 1000))
+        pipe.delete(self._k(key))
+        pipe.execute()
 
 
 def make_cache(url: str | None, prefix: str = "") -> CacheAdapter:

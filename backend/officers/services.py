@@ -167,7 +167,7 @@ def _cache_key(agency_code: str, badge_no: str) -> str:
 def _forget(agency_code: str, badge_no: str) -> None:
     key = _cache_key(agency_code, badge_no)
     _recent().pop(key, None)
-    cache.delete(key)
+    cache.invalidate(key)
 
 
 # With Redis, each worker also keeps what it read there for half a second: a scan then costs no round
@@ -229,15 +229,16 @@ def dynamic_badge(agency: Agency, badge_no: str) -> tokens.BadgeToken:
 def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
     key = _cache_key(agency_code, badge_no)
     if cache.adapter.name != "redis":  # the in-process cache is its own near copy
-        return _stored_snapshot(key, agency_code, badge_no)
+        return _stored_snapshot(key, agency_code, badge_no)[0]
     recent, now = _recent(), time.monotonic()
     kept = recent.get(key)
     if kept is not None and kept[0] > now:
         return kept[1]
-    snapshot = _stored_snapshot(key, agency_code, badge_no)
-    if len(recent) >= RECENT_MAX:
-        recent.clear()
-    recent[key] = (now + RECENT_SECONDS, snapshot)
+    snapshot, current = _stored_snapshot(key, agency_code, badge_no)
+    if current:
+        if len(recent) >= RECENT_MAX:
+            recent.clear()
+        recent[key] = (now + RECENT_SECONDS, snapshot)
     return snapshot
 
 
@@ -248,10 +249,26 @@ def _parsed_snapshot(text: str) -> dict[str, Any] | None:
     return json.loads(text) or None
 
 
-def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> dict[str, Any] | None:
+def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> tuple[dict[str, Any] | None, bool]:
+    """The officer's snapshot from the cache, else from the database into the cache (cache-aside), and
+    whether it may be kept: False when the officer changed while it was read.
+
+    Then the fill is cancelled (``_forget`` invalidates after the change commits): a suspension that
+    lands between the read and the fill would otherwise be undone for the cached copy's whole lifetime.
+    The scan itself still gets what it read, as it would had it come a moment earlier.
+    """
     cached = cache.get(key)
     if cached is not None:
-        return _parsed_snapshot(cached)
+        return _parsed_snapshot(cached), True
+    token = cache.fill_token(key)
+    snapshot = _load_snapshot(agency_code, badge_no)
+    ttl = 300 if cache.adapter.name == "redis" else 1
+    current = cache.fill(key, json.dumps(snapshot, ensure_ascii=False), ttl, token)
+    return snapshot or None, current
+
+
+def _load_snapshot(agency_code: str, badge_no: str) -> dict[str, Any]:
+    """What a scan shows of the officer, as stored now ({} when there is no such officer)."""
     officer = db.session.scalar(
         select(Officer).join(Officer.agency).where(Agency.code == agency_code, Officer.badge_no == badge_no)
     )
@@ -271,9 +288,7 @@ def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> dict[str, Any
         }
     )
     db.session.rollback()
-    ttl = 300 if cache.adapter.name == "redis" else 1
-    cache.set(key, json.dumps(snapshot, ensure_ascii=False), ttl=ttl)
-    return snapshot or None
+    return snapshot
 
 
 @dataclass(frozen=True)

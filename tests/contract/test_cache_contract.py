@@ -65,3 +65,35 @@ def test_clear_prefix_removes_only_matching_keys(cache):
 
 def test_ping(cache):
     cache.ping()
+
+
+def test_a_fill_stores_what_was_loaded_when_nothing_changed_meanwhile(cache):
+    token = cache.fill_token("officer")
+    assert cache.fill("officer", "有效", ttl=5, token=token) is True
+    assert cache.get("officer") == "有效"
+    assert 0 < cache.ttl("officer") <= 5
+
+
+def test_an_invalidation_while_a_value_is_loaded_cancels_its_fill(cache):
+    cache.set("officer", "active")
+    cache.delete("officer")  # expired: a reader loads it from the database...
+    token = cache.fill_token("officer")
+    cache.invalidate("officer")  # ...while a suspension commits
+    assert cache.fill("officer", "active", ttl=5, token=token) is False
+    assert cache.get("officer") is None
+    # The next reader loads what is stored now, and its fill counts.
+    fresh = cache.fill_token("officer")
+    assert fresh != token
+    assert cache.fill("officer", "suspended", ttl=5, token=fresh) is True
+    assert cache.get("officer") == "suspended"
+
+
+def test_invalidate_deletes_the_value_and_touches_no_other_key(cache):
+    cache.set("officer:a", "1")
+    cache.set("officer:b", "2")
+    other = cache.fill_token("officer:b")
+    cache.invalidate("officer:a")
+    assert cache.get("officer:a") is None
+    assert cache.get("officer:b") == "2"
+    assert cache.fill("officer:b", "3", ttl=None, token=other) is True
+    assert cache.get("officer:b") == "3" and cache.ttl("officer:b") is None

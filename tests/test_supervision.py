@@ -162,6 +162,26 @@ def test_the_supervision_summary(client, year_2025):
     assert client.get("/api/v1/supervision/summary?from=2025-01-01&to=2025-12-31").status_code == 401
 
 
+def test_an_item_published_late_and_then_withheld_leaves_the_overdue_list_as_it_leaves_the_rate(
+    client, auth, frozen_clock, year_2025
+):
+    """公示率 leaves withheld items (minors, confidential) out; the overdue list beside it must too."""
+    h = auth.headers("MKT")
+    for day, minor in (("2025-10-20", False), ("2025-10-21", True)):  # due 10-16: four days late, then withheld
+        at(frozen_clock, day)
+        body = decision(decision_date="2025-09-30", outcome="罚款", document_no="罚7", minor=minor)
+        assert client.put(f"{URL}/disclosures/d7", json=body, headers=h).status_code in (200, 201)
+    at(frozen_clock, "2026-01-06")
+    token = client.post("/api/v1/admin/auth/token", json={"username": "li", "password": "a long password 1"})
+    headers = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+    body = client.get(
+        "/api/v1/supervision/summary", query_string={"from": "2025-01-01", "to": "2025-12-31"}, headers=headers
+    ).get_json()
+    (mkt,) = [row for row in body["on_time"] if row["code"] == "MKT"]
+    assert (mkt["on_time"], mkt["late"], mkt["pending_overdue"]) == (3, 1, 1)
+    assert {i["external_id"] for i in body["overdue_items"]} == {"d2", "d5"}
+
+
 def test_the_admin_dashboard_draws_the_figures(app, year_2025):
     import re
 

@@ -130,6 +130,7 @@ def summary(
                 Disclosure.published_late.is_(True),
                 and_(Disclosure.status == "pending", Disclosure.publish_deadline < on),
             ),
+            Disclosure.status != "withheld",  # never public, so never judged late (as in 公示率)
             Disclosure.decision_date.between(date_from, date_to),
         )
         .order_by(Disclosure.publish_deadline)

@@ -113,7 +113,8 @@ def test_a_burst_of_clients_is_shared_out_even_while_one_worker_is_off_the_cpu(t
             while sum(shared := _distribution(server, workers)) < 8 and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert running_alone[0] <= 3, running_alone  # plain gthread: all 8
-            assert sorted(shared) == [4, 4], shared
+            # 4 and 4, or 3 and 5 when the running worker looked again in the middle of the other's catching up.
+            assert sum(shared) == 8 and max(shared) - min(shared) <= 2, shared
             # Every connection is served, whichever worker holds it.
             for client in clients:
                 client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")

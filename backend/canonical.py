@@ -11,7 +11,7 @@ def canonical_json(data: Mapping[str, Any]) -> str:
 
 
 def content_digest(data: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+    return digest_of(data)[1]
 
 
 def digest_of(data: Mapping[str, Any]) -> tuple[str, str]:

@@ -117,23 +117,25 @@ class MemoryCache:
             for key in [k for k in self._items if k.startswith(prefix)]:
                 del self._items[key]
 
+    def _stamp(self, key: str) -> str:
+        """The key's invalidation stamp ("0" before the first); call with the lock held."""
+        stamp = self._live(_stamp_key(key))
+        return "0" if stamp is None else stamp[0]
+
     def fill_token(self, key: str) -> str:
         with self._lock:
-            stamp = self._live(_stamp_key(key))
-            return "0" if stamp is None else stamp[0]
+            return self._stamp(key)
 
     def fill(self, key: str, value: str, ttl: float | None, token: str) -> bool:
         with self._lock:
-            stamp = self._live(_stamp_key(key))
-            if ("0" if stamp is None else stamp[0]) != token:
+            if self._stamp(key) != token:
                 return False
             self._items[key] = (value, self._expiry(ttl))
             return True
 
     def invalidate(self, key: str) -> None:
         with self._lock:
-            stamp = self._live(_stamp_key(key))
-            self._items[_stamp_key(key)] = (str(int(stamp[0]) + 1 if stamp else 1), self._expiry(STAMP_TTL))
+            self._items[_stamp_key(key)] = (str(int(self._stamp(key)) + 1), self._expiry(STAMP_TTL))
             self._items.pop(key, None)
 
 

@@ -66,10 +66,8 @@ class VerifyFastPath:
         # The body and headers the JSON provider's response() would make (the route's own path), without
         # building a werkzeug Response for them: tests hold the two to identical status, headers and bytes.
         json = self.app.json
-        if (json.compact is None and self.app.debug) or json.compact is False:
-            text = json.dumps(self.schema.dump(services.verify(token)), indent=2)
-        else:
-            text = json.dumps(self.schema.dump(services.verify(token)), separators=(",", ":"))
-        body = f"{text}\n".encode()
+        pretty = (json.compact is None and self.app.debug) or json.compact is False
+        layout: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
+        body = f"{json.dumps(self.schema.dump(services.verify(token)), **layout)}\n".encode()
         start_response("200 OK", [("Content-Type", json.mimetype), ("Content-Length", str(len(body)))])
         return [body]

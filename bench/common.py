@@ -91,38 +91,12 @@ def temporary_database(tmp_dir: Path, tag: str) -> Iterator[str]:
             admin.dispose()
 
 
-def drop_database(admin, name: str, attempts: int = 20) -> None:
-    """DROP DATABASE, retried. WITH (FORCE) is refused when an autovacuum worker (a superuser's
-    backend) is busy in the database; then this role's own sessions are ended and a plain DROP,
-    which stops autovacuum by itself, is tried."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
+def drop_database(admin, name: str) -> None:
+    """DROP DATABASE, retried (``backend.extensions.database.drop_database``), and say so."""
+    from backend.extensions.database import drop_database as drop
 
-    for attempt in range(attempts):
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped database {name}")
-            return
-        except DBAPIError:
-            pass
-        try:
-            with admin.connect() as conn:
-                conn.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND usename = current_user AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            log(f"dropped database {name}")
-            return
-        except DBAPIError as exc:
-            if attempt == attempts - 1:
-                raise
-            log(f"could not drop database {name} yet ({type(exc.orig).__name__}); retrying")
-            time.sleep(1)
+    drop(admin, name)
+    log(f"dropped database {name}")
 
 
 def database_kind(url: str) -> str:

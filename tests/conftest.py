@@ -24,7 +24,7 @@ from backend import create_app
 from backend.extensions import db
 from backend.extensions.cache import MemoryCache
 from backend.extensions.clock import FixedClock
-from backend.extensions.database import Model
+from backend.extensions.database import Model, drop_database
 from backend.officers.scan_log import ScanLog
 from backend.transparency.models import LogHead
 from search_index import make_engine
@@ -61,9 +61,10 @@ def temporary_database(tmp_dir) -> Iterator[str]:
     try:
         yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            drop_database(admin, name)
+        finally:
+            admin.dispose()
 
 
 @pytest.fixture(scope="session")

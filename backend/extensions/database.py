@@ -6,6 +6,7 @@ The schema is owned by Alembic (``backend/migrations``); nothing here creates ta
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, request
-from sqlalchemy import DateTime, MetaData, Table, create_engine, event, exc
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event, exc, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -226,3 +227,37 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
         raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
     finally:
         cursor.close()
+
+
+def drop_database(admin: Engine, name: str, attempts: int = 20, wait: float = 1.0) -> None:
+    """DROP a PostgreSQL database (the test suite's and the benches' own), retried; ``admin`` in AUTOCOMMIT.
+
+    WITH (FORCE) is refused when an autovacuum worker (a backend of no role this one may signal) is busy
+    in the database; then this role's own sessions are ended and a plain DROP, which stops autovacuum by
+    itself, is tried.
+    """
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            pass
+        try:
+            with admin.connect() as conn:
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND usename = current_user AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            return
+        except DBAPIError as error:
+            if attempt == attempts - 1:
+                raise
+            logging.getLogger(__name__).warning(
+                "could not drop database %s yet (%s); retrying", name, type(error.orig).__name__
+            )
+            time.sleep(wait)

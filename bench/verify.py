@@ -79,6 +79,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured wrk before each (default 3)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: as make run, one per core)")
     parser.add_argument("--threads", type=int, help="threads per worker (default: as make run, 4)")
+    parser.add_argument(
+        "--badges",
+        type=int,
+        default=1,
+        help="distinct badges the verify requests go round (default 1: one badge scanned again and again)",
+    )
     parser.add_argument("--no-page", action="store_true", help="skip the HTML page /v/<token>")
     parser.add_argument("--access-log", action="store_true", help="gunicorn access log on, as make run has it")
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
@@ -88,6 +94,8 @@ def parse_args() -> argparse.Namespace:
     unknown = set(args.caches) - {"memory", "redis"}
     if unknown or not args.caches:
         parser.error(f"--cache takes memory and/or redis, not {sorted(unknown) or 'nothing'}")
+    if args.badges < 1:
+        parser.error("--badges takes a positive number")
     if "redis" in args.caches and not args.redis_url:
         parser.error(f"--cache redis needs --redis-url or REDIS_URL (the local one is {DEFAULT_REDIS})")
     return args
@@ -129,8 +137,33 @@ def parse_wrk(output: str) -> dict[str, Any]:
     return result
 
 
-def run_wrk(url: str, threads: int, connections: int, seconds: int) -> dict[str, Any]:
+# wrk's requests go round the tokens in a file (a line each), each thread starting at a different one.
+ROTATE_LUA = """
+local tokens, prefix, n = {}, "", 0
+local started = 0
+function setup(thread)
+  thread:set("offset", started * 7919)
+  started = started + 1
+end
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  prefix = args[2]
+  n = offset % #tokens
+end
+function request()
+  n = n % #tokens + 1
+  return wrk.format("GET", prefix .. tokens[n])
+end
+"""
+
+
+def run_wrk(url: str, threads: int, connections: int, seconds: int, rotate: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``rotate``: (lua script, tokens file, path prefix) to go round many badges instead of ``url``'s path."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s", url]
+    if rotate:
+        script, *script_args = rotate
+        command[1:1] = ["-s", script]
+        command += ["--", *script_args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -178,6 +211,33 @@ def issue_static_token(inst: common.Instance, agency_code: str, badge_no: str) -
         common.dispose(app)
 
 
+def more_officers(inst: common.Instance, setup: dict[str, Any], count: int) -> list[str]:
+    """``count`` more officers of the agency, in-process through the service the PUT route calls (each
+    audited and logged as through the API), and a static token for each; with the first, the tokens file."""
+    app = common.make_app(inst)
+    try:
+        from backend.agencies.models import Agency
+        from backend.extensions import db
+        from backend.officers import services, tokens
+        from backend.officers.schemas import OfficerPutSchema
+
+        body = officer_body()
+        issued = [setup["token"]]
+        with app.test_request_context():
+            agency = db.session.query(Agency).filter_by(code=setup["agency"]).one()
+            for n in range(count):
+                badge_no = f"{setup['badge_no']}-{n:05d}"
+                services.upsert_officer(agency, badge_no, OfficerPutSchema().load(body), "bench")
+                issued.append(tokens.issue(setup["agency"], badge_no).token)
+                if n % 500 == 499:
+                    db.session.commit()
+                    common.log(f"{n + 1:,} more officers")
+            db.session.commit()
+    finally:
+        common.dispose(app)
+    return issued
+
+
 def count_scans(database_url: str) -> int:
     from sqlalchemy import create_engine, text
 
@@ -217,25 +277,43 @@ def run_mode(args: argparse.Namespace, inst: common.Instance, mode: str, setup: 
             setup["photo_sha256"] = json.loads(data)["photo_sha256"]
             setup["token"] = issue_static_token(inst, setup["agency"], setup["badge_no"])
             common.log(f"officer {setup['badge_no']} created; static token of {len(setup['token'])} characters")
+            if args.badges > 1:
+                setup["tokens"] = more_officers(inst, setup, args.badges - 1)
+                common.log(f"{args.badges:,} badges; the verify requests go round them")
+            else:
+                setup["tokens"] = [setup["token"]]
         token = setup["token"]
-        checked = client.json("GET", f"/api/v1/badges/verify?token={token}")
-        if checked["result"] != "valid" or checked["token_kind"] != "static":
-            raise RuntimeError(f"the token does not verify as a valid static badge: {checked}")
-        status, page, _ = client.request("GET", f"/v/{token}")
-        if status != 200 or "有效".encode() not in page:
-            raise RuntimeError(f"/v/<token>: HTTP {status}, 有效 not on the page")
+        samples = {token, setup["tokens"][-1], setup["tokens"][len(setup["tokens"]) // 2]}
+        run["checks"] = 2 * len(samples)  # each checked once through the API and once through the page
+        for sample in samples:
+            checked = client.json("GET", f"/api/v1/badges/verify?token={sample}")
+            if checked["result"] != "valid" or checked["token_kind"] != "static":
+                raise RuntimeError(f"the token does not verify as a valid static badge: {checked}")
+            status, page, _ = client.request("GET", f"/v/{sample}")
+            if status != 200 or "有效".encode() not in page:
+                raise RuntimeError(f"/v/<token>: HTTP {status}, 有效 not on the page")
         client.close()
         run["response_bytes"] = {"verify": len(json.dumps(checked, ensure_ascii=False).encode()), "page": len(page)}
 
         base = f"http://127.0.0.1:{server.port}"
+        rotate: dict[str, tuple[str, ...]] = {}
+        if len(setup["tokens"]) > 1:
+            script, tokens_file = inst.tmp / "rotate.lua", inst.tmp / "tokens.txt"
+            script.write_text(ROTATE_LUA)
+            tokens_file.write_text("\n".join(setup["tokens"]) + "\n")
+            rotate = {
+                "verify API": (str(script), str(tokens_file), "/api/v1/badges/verify?token="),
+                "verify page": (str(script), str(tokens_file), "/v/"),
+            }
         targets = [("healthz", "/healthz"), ("verify API", f"/api/v1/badges/verify?token={token}")]
         if not args.no_page:
             targets.append(("verify page", f"/v/{token}"))
         results = []
         for name, path in targets:
-            warm = run_wrk(base + path, args.wrk_threads, args.connections, args.warmup) if args.warmup else {}
+            how = rotate.get(name, ())
+            warm = run_wrk(base + path, args.wrk_threads, args.connections, args.warmup, how) if args.warmup else {}
             common.log(f"[{mode}] wrk {args.duration}s on {name}")
-            measured = run_wrk(base + path, args.wrk_threads, args.connections, args.duration)
+            measured = run_wrk(base + path, args.wrk_threads, args.connections, args.duration, how)
             measured["name"] = name
             measured["warmup_requests"] = warm.get("requests", 0)
             measured["load_avg_after"] = round(os.getloadavg()[0], 2)
@@ -254,8 +332,8 @@ def run_mode(args: argparse.Namespace, inst: common.Instance, mode: str, setup: 
         r["meets_ratio"] = r["ratio_to_healthz"] >= TARGET_RATIO
         r["meets_p99"] = r.get("p99_ms", float("inf")) <= TARGET_P99_MS
     api = next(r for r in results if r["name"] == "verify API")
-    # Every verification the server answered: the two checks, the warm-ups and the measured runs.
-    run["verify_requests_sent"] = 2 + sum(r.get("requests", 0) + r["warmup_requests"] for r in verify_runs)
+    # Every verification the server answered: the checks, the warm-ups and the measured runs.
+    run["verify_requests_sent"] = run["checks"] + sum(r.get("requests", 0) + r["warmup_requests"] for r in verify_runs)
     run["scans_missing"] = max(0, run["verify_requests_sent"] - run["scans_logged"])
     run["target_met"] = api["meets_ratio"] and api["meets_p99"]
     return run
@@ -522,7 +600,8 @@ def print_report(result: dict[str, Any]) -> None:
         common.print_table(
             f"[{run['cache']} cache] wrk -t{result['args']['wrk_threads']} -c{result['args']['connections']} "
             f"-d{result['args']['duration']}s --latency ({result['database']}, gunicorn {g['workers']} workers x "
-            f"{g['threads']} threads, access log {'on' if g['access_log'] else 'off'}, {result['cpus']} CPUs)",
+            f"{g['threads']} threads, access log {'on' if g['access_log'] else 'off'}, {result['cpus']} CPUs, "
+            f"{result['args']['badges']:,} badge{'s' if result['args']['badges'] > 1 else ''})",
             [
                 "URL",
                 "req/s",

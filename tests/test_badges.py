@@ -266,10 +266,11 @@ def _layers(app):
     return layer, layer.fallback
 
 
+@pytest.mark.parametrize("kind", ["api", "page"])
 @pytest.mark.parametrize(
     "case", ["valid", "suspended", "dynamic_expired", "tampered", "unknown_key", "garbage", "rate_limited"]
 )
-def test_the_fast_path_answers_as_the_documented_route(client, registered, app, frozen_clock, monkeypatch, case):
+def test_the_fast_path_answers_as_the_documented_route(client, registered, app, frozen_clock, monkeypatch, case, kind):
     from werkzeug.test import Client
 
     token = static_token(app)
@@ -289,16 +290,105 @@ def test_the_fast_path_answers_as_the_documented_route(client, registered, app, 
         monkeypatch.setitem(app.config, "VERIFY_RATE_LIMIT_PER_MINUTE", 1)
     fast, flask_route = _layers(app)
     answers = []
+    url = f"/api/v1/badges/verify?token={token}" if kind == "api" else f"/v/{token}"
     for wsgi in (fast, flask_route, fast):
-        response = Client(wsgi).get(f"/api/v1/badges/verify?token={token}")
+        response = Client(wsgi).get(url)
         answers.append((response.status_code, sorted(response.headers.items()), response.get_data()))
     if case == "rate_limited":
         # One check allowed per minute: the first answer is the result, the next two are refused alike.
         assert answers[0][0] == 200 and answers[1] == answers[2] and answers[1][0] == 429
-        assert json.loads(answers[1][2])["code"] == 429
+        assert (
+            json.loads(answers[1][2])["code"] == 429 if kind == "api" else "核验请求过于频繁" in answers[1][2].decode()
+        )
     else:
         assert answers[0] == answers[1] == answers[2]
-        assert answers[0][0] == 200 and ("Content-Type", "application/json") in answers[0][1]
+        content_type = "application/json" if kind == "api" else "text/html; charset=utf-8"
+        assert answers[0][0] == 200 and ("Content-Type", content_type) in answers[0][1]
+    if kind == "page" and case != "rate_limited":
+        result = {"tampered": "invalid", "unknown_key": "invalid", "garbage": "invalid"}.get(case, case)
+        result = "expired" if case == "dynamic_expired" else result
+        assert f'data-result="{result}"'.encode() in answers[0][2]
+
+
+NASTY = {
+    "name": "李<b>明</b> & \"小\" '王'",
+    "badge_no": "35050012345",
+    "agency": {"name": "泉州市<市场>监督&管理局", "code": "M&K T"},
+    "domains": ["食品安全", "药品<经营>", "a&b"],
+    "valid_until": "2029-12-31",
+}
+
+
+@pytest.mark.parametrize(
+    ("result", "reason", "officer"),
+    [
+        ("valid", "ok", NASTY),
+        ("valid", "ok", {**NASTY, "domains": [], "valid_until": None}),
+        ("suspended", "suspended", NASTY),
+        ("revoked", "revoked", {**NASTY, "name": ""}),
+        ("expired", "dynamic_expired", NASTY),
+        ("expired", "credential_expired", NASTY),
+        ("invalid", "not_yet_valid", NASTY),
+        ("invalid", "unknown_officer", None),
+        ("invalid", "bad_signature", None),
+    ],
+)
+@pytest.mark.parametrize("token", ["eyJhbGciOiJFZERTQSJ9.eyJiIjoiMSJ9.sig-_x", "a%3Cb&c", "路/径"])
+def test_the_page_stencil_writes_what_jinja_writes(app, frozen_clock, result, reason, officer, token):
+    """Stencil and template agree for every verdict, with values that need escaping and URL-encoding."""
+    from backend.officers.services import Verification, receipt_serializer
+    from backend.pages import verify_page
+
+    with app.test_request_context(f"/v/{token}"):
+        verification = Verification(result, reason, "static", frozen_clock.now(), officer)
+        receipt = receipt_serializer().dumps({"b": "x"}) if officer else None
+        values = verify_page.page_values(verification, token, receipt)
+        jinja = verify_page._render(verification, values)
+        assert verify_page.verify_page_html(verification, token, receipt, {}) == jinja
+        assert f'data-result="{result}"' in jinja
+        if officer:
+            assert "李&lt;b&gt;明&lt;/b&gt; &amp; &#34;小&#34;" in jinja or not officer["name"]
+            assert "agency=M%26K%20T" in jinja and f"badge={officer['badge_no']}&amp;" in jinja
+            assert ("药品&lt;经营&gt;、a&amp;b" in jinja) == bool(officer["domains"])
+            assert ("<dd>长期</dd>" in jinja) == (officer["valid_until"] is None)
+        stencils = app.extensions["verify_page_stencils"]
+        # Badge tokens are filled into a stencil; any other path is rendered by Jinja.
+        assert any(stencils.values()) == bool(verify_page.TOKEN_CHARS.fullmatch(token))
+        stencils.clear()
+
+
+def test_a_stencil_is_refused_where_a_value_was_not_escaped_or_url_encoded():
+    from backend.pages.verify_page import _NONCE, Stencil
+
+    assert Stencil.compile(f"<p>{_NONCE}name&amp;</p><a href='?b={_NONCE}badge_no%26'>") is not None
+    assert Stencil.compile(f"<p>{_NONCE}name&</p>") is None  # written raw (| safe)
+    assert Stencil.compile(f"<p>{_NONCE}name&#38;</p>") is None  # some other encoding
+    assert Stencil.compile(f"<p>{_NONCE.upper()}NAME&amp;</p>") is not None  # not a probe: plain text
+
+
+def test_the_badge_page_is_served_by_the_fast_path(client, registered, app, frozen_clock):
+    """A badge token's page never reaches Flask; the photo and odd paths do."""
+    from werkzeug.test import Client
+
+    token = static_token(app)
+    fast, _ = _layers(app)
+    reached = []
+
+    def flask_route(environ, start_response):
+        reached.append(environ["PATH_INFO"])
+        start_response("599 Reached Flask", [])
+        return [b""]
+
+    monkeypatch_fallback = fast.fallback
+    fast.fallback = flask_route
+    try:
+        page = Client(fast).get(f"/v/{token}")
+        assert page.status_code == 200 and "有效" in page.get_data(as_text=True)
+        assert Client(fast).get(f"/v/{token}/photo").status_code == 599
+        assert Client(fast).head(f"/v/{token}").status_code == 599
+    finally:
+        fast.fallback = monkeypatch_fallback
+    assert reached == [f"/v/{token}/photo", f"/v/{token}"]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +28,7 @@ from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import cache, clock, db
+from backend.officers import services as officer_services
 from backend.officers.models import Officer
 from backend.supervision.scope import visible_agencies
 from backend.timezone import CHINA, china_date, today
@@ -142,9 +143,8 @@ def _read_receipt(receipt: str | None) -> dict[str, Any] | None:
     """A receipt signed by the badge page proves which badge was scanned, and when."""
     if not receipt:
         return None
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="scan-receipt")
     try:
-        return serializer.loads(receipt, max_age=RECEIPT_MAX_AGE)
+        return officer_services.receipt_serializer().loads(receipt, max_age=RECEIPT_MAX_AGE)
     except BadSignature:
         raise Invalid("扫码凭证无效或已过期", errors={"receipt": ["invalid or older than 7 days"]}) from None
 

@@ -1,17 +1,24 @@
 """The badge check, served without the framework's per-request work.
 
 A scan is the platform's hottest request: every QR a citizen points a camera at ends in
-``GET /api/v1/badges/verify?token=…``. Through Flask and flask-smorest it costs a request context,
-URL routing, the session cookie machinery, webargs parsing and a schema round trip, several times what
-the check itself costs (a remembered signature, a cached officer snapshot, one scan-log append).
+``GET /v/<token>`` (the page a phone camera opens) or ``GET /api/v1/badges/verify?token=…`` (what the
+mini-program calls). Through Flask and flask-smorest either costs a request context, URL routing, the
+session cookie machinery, webargs parsing and a schema round trip or a template render, several times
+what the check itself costs (a remembered signature, a cached officer snapshot, one scan-log append).
 
 :class:`VerifyFastPath` sits in front of the Flask application (inside ProxyFix, so the client address is
-already the real one) and answers the *well-formed* request itself: GET, exactly that path, a query string
-of exactly one ``token`` made of base64url characters and dots, no longer than the schema allows. It runs
-the same service (``services.verify``), the same rate limit, the same schema and the same JSON provider
-as the documented route in ``routes.py``. Everything else — another method, a missing, repeated or
-percent-encoded token, an extra parameter — goes to Flask, which answers it (422 and so on) exactly as
-before. tests/test_badges.py holds both paths to byte-identical responses.
+already the real one) and answers the *well-formed* request itself:
+
+- the API: GET, exactly that path, a query string of exactly one ``token`` made of base64url characters
+  and dots, no longer than the schema allows. It runs the same service (``services.verify``), the same
+  rate limit, the same schema and the same JSON provider as the documented route in ``routes.py``;
+- the page: GET ``/v/`` and a token of those characters (the query string is unused, as by the route). It
+  runs the same service, rate limit and receipt as ``pages.routes.verify_page`` and takes the HTML from
+  the same function (``pages.verify_page.verify_page_html``).
+
+Everything else — another method, a missing, repeated or percent-encoded token, an extra parameter, the
+photo — goes to Flask, which answers it (422 and so on) exactly as before. tests/test_badges.py holds both
+paths to byte-identical responses.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ if TYPE_CHECKING:
 VERIFY_PATH = "/api/v1/badges/verify"
 # The schema's bound (VerifyArgsSchema: 1..2048 characters); base64url and the two dots of a JWS.
 _QUERY = re.compile(r"token=([A-Za-z0-9_\-.]{1,2048})")
+# The badge page, /v/<token>, for tokens of those characters only (its route takes any path; the query is unused).
+PAGE_PREFIX = "/v/"
+_PAGE_TOKEN = re.compile(r"([A-Za-z0-9_\-.]{1,2048})")
 
 
 class VerifyFastPath:
@@ -41,17 +51,25 @@ class VerifyFastPath:
         self.schema = VerificationSchema()
 
     def __call__(self, environ: dict[str, Any], start_response):
-        if environ.get("PATH_INFO") != VERIFY_PATH or environ.get("REQUEST_METHOD") != "GET":
+        if environ.get("REQUEST_METHOD") != "GET":
             return self.fallback(environ, start_response)
-        match = _QUERY.fullmatch(environ.get("QUERY_STRING", ""))
+        path = environ.get("PATH_INFO", "")
+        if path == VERIFY_PATH:
+            match = _QUERY.fullmatch(environ.get("QUERY_STRING", ""))
+            answer = self.answer
+        elif path.startswith(PAGE_PREFIX):
+            match = _PAGE_TOKEN.fullmatch(path, len(PAGE_PREFIX))
+            answer = self.page
+        else:
+            match = answer = None
         if match is None:
             return self.fallback(environ, start_response)
         # Inside a test's or CLI's app context, use it (as Flask's own request context would).
         with reading():
             if has_app_context() and current_app._get_current_object() is self.app:
-                return self.answer(match.group(1), environ, start_response)
+                return answer(match.group(1), environ, start_response)
             with self.app.app_context():
-                return self.answer(match.group(1), environ, start_response)
+                return answer(match.group(1), environ, start_response)
 
     def answer(self, token: str, environ: dict[str, Any], start_response):
         from . import routes, services
@@ -70,4 +88,22 @@ class VerifyFastPath:
         layout: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
         body = f"{json.dumps(self.schema.dump(services.verify(token)), **layout)}\n".encode()
         start_response("200 OK", [("Content-Type", json.mimetype), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def page(self, token: str, environ: dict[str, Any], start_response):
+        """``GET /v/<token>`` as pages.routes.verify_page answers it (the page comes from its stencil)."""
+        from backend.pages.routes import limited_page
+        from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
+
+        from . import routes, services
+
+        try:
+            routes.limit_verification(environ.get("REMOTE_ADDR") or "-")
+        except RateLimited as limited:
+            with self.app.request_context(environ):
+                return self.app.make_response(limited_page(limited))(environ, start_response)
+        verification = services.verify(token)
+        body = verify_page_html(verification, token, services.scan_receipt(verification), environ).encode()
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+        start_response("200 OK", headers + list(VERIFY_PAGE_HEADERS.items()))
         return [body]

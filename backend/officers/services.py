@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -268,23 +268,37 @@ def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> tuple[dict[st
 
 
 def _load_snapshot(agency_code: str, badge_no: str) -> dict[str, Any]:
-    """What a scan shows of the officer, as stored now ({} when there is no such officer)."""
-    officer = db.session.scalar(
-        select(Officer).join(Officer.agency).where(Agency.code == agency_code, Officer.badge_no == badge_no)
-    )
+    """What a scan shows of the officer, as stored now ({} when there is no such officer); the columns
+    alone, not an ORM object (the in-process cache comes here once a second per officer scanned)."""
+    row = db.session.execute(
+        select(
+            Officer.name,
+            Officer.badge_no,
+            Agency.code,
+            Agency.name.label("agency_name"),
+            Officer.domains,
+            Officer.regions,
+            Officer.valid_from,
+            Officer.valid_until,
+            Officer.status,
+            Officer.photo_sha256,
+        )
+        .join(Officer.agency)
+        .where(Agency.code == agency_code, Officer.badge_no == badge_no)
+    ).first()
     snapshot = (
         {}
-        if officer is None
+        if row is None
         else {
-            "name": officer.name,
-            "badge_no": officer.badge_no,
-            "agency": {"code": officer.agency.code, "name": officer.agency.name},
-            "domains": officer.domains,
-            "regions": officer.regions,
-            "valid_from": officer.valid_from.isoformat() if officer.valid_from else None,
-            "valid_until": officer.valid_until.isoformat() if officer.valid_until else None,
-            "status": officer.status,
-            "photo": officer.photo_sha256,
+            "name": row.name,
+            "badge_no": row.badge_no,
+            "agency": {"code": row.code, "name": row.agency_name},
+            "domains": row.domains,
+            "regions": row.regions,
+            "valid_from": row.valid_from.isoformat() if row.valid_from else None,
+            "valid_until": row.valid_until.isoformat() if row.valid_until else None,
+            "status": row.status,
+            "photo": row.photo_sha256,
         }
     )
     db.session.rollback()
@@ -357,12 +371,28 @@ def photo_for_token(token: str) -> OfficerPhoto:
     return photo
 
 
+class _ClockSigner(TimestampSigner):
+    """Signing and age checks on the platform's clock (the clock port), not the process's."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+@lru_cache(maxsize=8)
+def _receipt_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="scan-receipt", signer=_ClockSigner)
+
+
+def receipt_serializer() -> URLSafeTimedSerializer:
+    """Signs scan receipts (the badge page) and reads them back (complaints)."""
+    return _receipt_serializer(current_app.config["SECRET_KEY"])
+
+
 def scan_receipt(verification: Verification) -> str | None:
     """A signed receipt (badge, agency, time, result) the complaint form can trust."""
     if verification.officer is None:
         return None
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="scan-receipt")
-    return serializer.dumps(
+    return receipt_serializer().dumps(
         {
             "b": verification.officer["badge_no"],
             "a": verification.officer["agency"]["code"],

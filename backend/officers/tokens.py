@@ -7,7 +7,10 @@ is private: whoever holds it learns only what the badge card already prints.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -34,7 +37,7 @@ class BadgeToken:
     expires_at: dt.datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BadgeClaims:
     badge_no: str
     agency_code: str
@@ -66,6 +69,11 @@ def issue(agency_code: str, badge_no: str, *, lifetime: dt.timedelta | None = No
     return BadgeToken(token, verify_url(token), now, expires_at)
 
 
+# Verified tokens remembered per worker: a city's badges (each entry is a token and its claims, under
+# 0.5 KB), so a scan of any of them costs no signature check once that badge has been scanned.
+MEMO_ENTRIES = 16_384
+
+
 def decode(token: str) -> BadgeClaims:
     """Check the signature and shape; raise TokenRejected with a reason code otherwise."""
     if not token or len(token) > 1024 or token.count(".") != 2:
@@ -77,35 +85,39 @@ def decode(token: str) -> BadgeClaims:
     if key is None:
         # Checked on every call, before the cache below: retiring a key takes effect at once.
         raise TokenRejected("unknown_key")
-    claims = _checked_claims(token, key)
+    return _checked_claims(token, key)
+
+
+@lru_cache(maxsize=MEMO_ENTRIES)
+def _header(token: str) -> tuple[Any, str]:
+    """The protected header's algorithm and key id, from the first segment alone (PyJWT decodes all three
+    and checks the header again below); remembered like the signature (a rejected token is not)."""
+    segment = token.partition(".")[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error):  # bad base64, bad UTF-8, bad JSON
+        raise TokenRejected("malformed") from None
+    if not isinstance(header, dict):
+        raise TokenRejected("malformed")
+    return header.get("alg"), str(header.get("kid", ""))
+
+
+@lru_cache(maxsize=MEMO_ENTRIES)
+def _checked_claims(token: str, key: SigningKey) -> BadgeClaims:
+    """The signature check and the claims' shape, remembered: a printed badge is scanned again and again,
+    its token never changes, and Ed25519 verification is most of what a scan costs. Keyed by the key too."""
+    try:
+        claims = jwt.decode(token, key.public, algorithms=["EdDSA"], options={"verify_exp": False})
+    except jwt.InvalidSignatureError:
+        raise TokenRejected("bad_signature") from None
+    except jwt.InvalidTokenError:
+        raise TokenRejected("malformed") from None
     badge, agency, issued, expires = claims.get("b"), claims.get("a"), claims.get("t"), claims.get("e")
     if not (isinstance(badge, str) and isinstance(agency, str) and _is_int(issued)):
         raise TokenRejected("malformed")
     if "e" in claims and not _is_int(expires):
         raise TokenRejected("malformed")
     return BadgeClaims(badge, agency, issued, expires)
-
-
-@lru_cache(maxsize=4096)
-def _header(token: str) -> tuple[Any, str]:
-    """The header's algorithm and key id, remembered like the signature below (a rejected token is not)."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
-        raise TokenRejected("malformed") from None
-    return header.get("alg"), str(header.get("kid", ""))
-
-
-@lru_cache(maxsize=4096)
-def _checked_claims(token: str, key: SigningKey) -> dict[str, Any]:
-    """The signature check, remembered: a printed badge is scanned again and again, its token never
-    changes, and Ed25519 verification is most of what a scan costs. Keyed by the key itself too."""
-    try:
-        return jwt.decode(token, key.public, algorithms=["EdDSA"], options={"verify_exp": False})
-    except jwt.InvalidSignatureError:
-        raise TokenRejected("bad_signature") from None
-    except jwt.InvalidTokenError:
-        raise TokenRejected("malformed") from None
 
 
 def _is_int(value: Any) -> bool:

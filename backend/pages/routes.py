@@ -13,7 +13,7 @@ from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.extensions.database import read_only_gets
 from backend.officers import services as officers
 from backend.officers.routes import limit_verification
-from backend.timezone import CHINA
+from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
 from search_index.interfaces import SearchUnavailable
 
 blp = read_only_gets(Blueprint("pages", __name__))  # its GETs only read; the complaint form POSTs
@@ -55,20 +55,14 @@ def verify_page(token: str):
     try:
         limit_verification()
     except RateLimited as limited:
-        return render_template("verify_limited.html"), 429, limited.headers
+        return limited_page(limited)
     verification = officers.verify(token)
-    response = Response(
-        render_template(
-            "verify.html",
-            v=verification,
-            token=token,
-            checked_at=verification.checked_at.astimezone(CHINA),
-            receipt=officers.scan_receipt(verification),
-        )
-    )
-    # A verdict is about this moment: never serve it from a cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    html = verify_page_html(verification, token, officers.scan_receipt(verification), request.environ)
+    return Response(html, headers=VERIFY_PAGE_HEADERS)
+
+
+def limited_page(limited: RateLimited):
+    return render_template("verify_limited.html"), 429, limited.headers
 
 
 @blp.get("/v/<path:token>/photo")

@@ -120,6 +120,42 @@ def test_a_suspension_while_a_scan_reads_the_officer_is_not_undone_by_that_scan(
             adapter.clear_prefix("")
 
 
+def test_with_redis_a_worker_keeps_its_copy_until_any_worker_invalidates_it(client, registered, app, monkeypatch):
+    """Near copies: a scan after the first costs no Redis round trip, for longer than the half second a copy
+    lives while invalidations cannot be heard; a suspension made by another worker drops the copy at once."""
+    import time
+
+    from backend.extensions import db
+    from backend.extensions.cache import RedisCache
+    from backend.officers import services
+    from backend.officers.models import Officer
+    from tests.contract.test_cache_contract import _until
+    from tests.support.services import require
+
+    url, prefix = require("REDIS_URL", "Redis"), f"test:{uuid.uuid4().hex[:8]}:"
+    here, other_worker = RedisCache(url, prefix=prefix), RedisCache(url, prefix=prefix)
+    monkeypatch.setitem(app.extensions, "cache", here)
+    token = static_token(app)
+    try:
+        assert verify(client, token)["result"] == "valid"
+        assert _until(lambda: here.listening)
+        time.sleep(services.RECENT_SECONDS + 0.1)
+        assert verify(client, token)["result"] == "valid"  # read again from Redis, now kept long
+        reads: list[str] = []
+        real_get = here.get
+        monkeypatch.setattr(here, "get", lambda key: reads.append(key) or real_get(key))
+        time.sleep(services.RECENT_SECONDS + 0.1)
+        assert verify(client, token)["result"] == "valid" and reads == []
+
+        db.session.scalar(select(Officer).where(Officer.badge_no == BADGE)).status = "suspended"
+        db.session.commit()
+        other_worker.invalidate(services._cache_key("MKT", BADGE))  # what its set_status does after commit
+        assert _until(lambda: not app.extensions["officer_snapshots"].items, 1.0)
+        assert verify(client, token)["result"] == "suspended"
+    finally:
+        here.clear_prefix("")
+
+
 def test_an_expired_or_not_yet_valid_credential(client, registered, app):
     token = static_token(app)
     client.put(f"{URL}/{BADGE}", json=officer(valid_from="2020-01-01", valid_until="2021-01-01"), headers=registered)

@@ -1,5 +1,5 @@
-"""The cache port: key/value with expiry, atomic counters, set-if-absent, and cache-aside fills that an
-invalidation made meanwhile cancels.
+"""The cache port: key/value with expiry, atomic counters, set-if-absent, cache-aside fills that an
+invalidation made meanwhile cancels, and invalidations heard by every process (for near copies).
 
 Redis when ``REDIS_URL`` is set (shared by every worker), an in-process store otherwise.
 Both adapters answer the contract suite in ``tests/contract/test_cache_contract.py``.
@@ -7,8 +7,11 @@ Both adapters answer the contract suite in ``tests/contract/test_cache_contract.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,9 +48,22 @@ class CacheAdapter(Protocol):
     def invalidate(self, key: str) -> None:
         """Delete the value and cancel every fill of it in flight (call after the change has committed)."""
 
+    def listen(self, callback: Callable[[str | None], None]) -> None:
+        """Call ``callback(key)`` for every key invalidated through this store, from this process and (where
+        the store is shared) from every other, and ``callback(None)`` whenever some may have been missed."""
+
+    @property
+    def listening(self) -> bool:
+        """Whether invalidations made by other processes reach this one right now (near copies may then
+        live long; otherwise only briefly)."""
+
 
 # How long a key's invalidation stamp outlives its last invalidation: far longer than any fill takes.
 STAMP_TTL = 86_400.0
+
+
+# The channel invalidated keys are published on (under the adapter's prefix).
+INVALIDATIONS = "cache-invalidations"
 
 
 def _stamp_key(key: str) -> str:
@@ -61,6 +77,7 @@ class MemoryCache:
         self._items: dict[str, tuple[str, float | None]] = {}
         self._lock = threading.Lock()
         self._clock = clock
+        self._callbacks: list[Callable[[str | None], None]] = []
 
     def _live(self, key: str) -> tuple[str, float | None] | None:
         item = self._items.get(key)
@@ -137,6 +154,14 @@ class MemoryCache:
         with self._lock:
             self._items[_stamp_key(key)] = (str(int(self._stamp(key)) + 1), self._expiry(STAMP_TTL))
             self._items.pop(key, None)
+        for callback in list(self._callbacks):
+            callback(key)
+
+    def listen(self, callback: Callable[[str | None], None]) -> None:
+        self._callbacks.append(callback)
+
+    # The store is this process's own: what other processes invalidate never reaches it.
+    listening = False
 
 
 class RedisCache:
@@ -152,8 +177,16 @@ class RedisCache:
 
     def __init__(self, url: str, prefix: str = "") -> None:
         self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2)
+        # The listener's own connection: no read timeout (it waits for messages), pinged to notice a dead peer.
+        self._listen_pool = redis.ConnectionPool.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, health_check_interval=5
+        )
         self._prefix = prefix
         self._fill = self._redis.register_script(self._FILL)
+        self._listener: threading.Thread | None = None
+        self._listener_pid = 0
+        self._listening = False
+        self._callbacks: list[Callable[[str | None], None]] = []
 
     @property
     def client(self) -> redis.Redis:
@@ -205,7 +238,54 @@ class RedisCache:
         pipe.incr(self._k(_stamp_key(key)))
         pipe.pexpire(self._k(_stamp_key(key)), int(STAMP_TTL * 1000))
         pipe.delete(self._k(key))
+        pipe.publish(self._k(INVALIDATIONS), key)
         pipe.execute()
+
+    def listen(self, callback: Callable[[str | None], None]) -> None:
+        """Invalidations are published on a channel; a thread of this process subscribes to it and calls
+        ``callback`` (``None`` on subscribing and after a lost connection: some may have been missed)."""
+        if self._listener is not None and self._listener.is_alive() and self._listener_pid == os.getpid():
+            self._callbacks.append(callback)
+            return
+        self._callbacks = [callback]
+        self._listening = False
+        self._listener_pid = os.getpid()
+        self._listener = threading.Thread(target=self._listen, name="cache-invalidations", daemon=True)
+        self._listener.start()
+
+    @property
+    def listening(self) -> bool:
+        return self._listening and self._listener_pid == os.getpid()
+
+    def _tell(self, key: str | None) -> None:
+        for callback in list(self._callbacks):
+            callback(key)
+
+    def _listen(self) -> None:
+        channel, backoff = self._k(INVALIDATIONS), 0.1
+        while True:
+            pubsub = None
+            try:
+                pubsub = redis.Redis(connection_pool=self._listen_pool).pubsub()
+                pubsub.subscribe(channel)
+                while True:
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self._listening, backoff = True, 0.1
+                        self._tell(None)  # whatever was published before now was not heard
+                    elif message["type"] == "message":
+                        self._tell(message["data"])
+            except Exception:  # Redis gone or restarting: stop trusting copies, and retry
+                self._listening = False
+                self._tell(None)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        pubsub.close()
 
 
 def make_cache(url: str | None, prefix: str = "") -> CacheAdapter:

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -166,18 +167,59 @@ def _cache_key(agency_code: str, badge_no: str) -> str:
 
 def _forget(agency_code: str, badge_no: str) -> None:
     key = _cache_key(agency_code, badge_no)
-    _recent().pop(key, None)
+    near = current_app.extensions.get("officer_snapshots")
+    if near is not None:
+        near.items.pop(key, None)
     cache.invalidate(key)
 
 
-# With Redis, each worker also keeps what it read there for half a second: a scan then costs no round
-# trip, and every worker still sees a status change within a second (the one that made it, at once).
+# With Redis, each worker also keeps what it read there (a scan then costs no round trip) until any worker
+# invalidates that officer: Redis publishes the invalidation and the worker's listener drops the copy. The
+# copy lives NEAR_SECONDS at most while the listener is subscribed, RECENT_SECONDS while it is not (starting,
+# or Redis unreachable): either way every worker sees a status change within a second.
+NEAR_SECONDS = 60.0
 RECENT_SECONDS = 0.5
-RECENT_MAX = 10_000
+RECENT_MAX = 16_384
 
 
-def _recent() -> dict[str, tuple[float, dict[str, Any] | None]]:
-    return current_app.extensions.setdefault("officer_snapshots", {})
+class _NearSnapshots:
+    """One worker's copies of officer snapshots read from Redis; ``generation`` counts invalidations heard."""
+
+    def __init__(self, adapter) -> None:
+        self.adapter = adapter
+        self.items: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self.generation = 0
+        adapter.listen(self.dropped)
+
+    def dropped(self, key: str | None) -> None:  # the listener's thread
+        self.generation += 1
+        if key is None:
+            self.items.clear()
+        else:
+            self.items.pop(key, None)
+
+    def keep(self, key: str, snapshot: dict[str, Any] | None, now: float, generation: int) -> None:
+        """Keep what was read, unless an invalidation was heard since ``generation`` (before the read)."""
+        if len(self.items) >= RECENT_MAX:
+            self.items.clear()
+        lifetime = NEAR_SECONDS if self.adapter.listening else RECENT_SECONDS
+        self.items[key] = (now + lifetime, snapshot)
+        if self.generation != generation:  # heard meanwhile: the copy may predate it
+            self.items.pop(key, None)
+
+
+_near_lock = threading.Lock()
+
+
+def _near() -> _NearSnapshots:
+    adapter = cache.adapter
+    near = current_app.extensions.get("officer_snapshots")
+    if near is None or near.adapter is not adapter:
+        with _near_lock:
+            near = current_app.extensions.get("officer_snapshots")
+            if near is None or near.adapter is not adapter:
+                near = current_app.extensions["officer_snapshots"] = _NearSnapshots(adapter)
+    return near
 
 
 # -- the public roster ------------------------------------------------------------------------
@@ -230,15 +272,14 @@ def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
     key = _cache_key(agency_code, badge_no)
     if cache.adapter.name != "redis":  # the in-process cache is its own near copy
         return _stored_snapshot(key, agency_code, badge_no)[0]
-    recent, now = _recent(), time.monotonic()
-    kept = recent.get(key)
+    near, now = _near(), time.monotonic()
+    kept = near.items.get(key)
     if kept is not None and kept[0] > now:
         return kept[1]
+    generation = near.generation
     snapshot, current = _stored_snapshot(key, agency_code, badge_no)
     if current:
-        if len(recent) >= RECENT_MAX:
-            recent.clear()
-        recent[key] = (now + RECENT_SECONDS, snapshot)
+        near.keep(key, snapshot, now, generation)
     return snapshot
 
 

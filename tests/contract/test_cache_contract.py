@@ -97,3 +97,26 @@ def test_invalidate_deletes_the_value_and_touches_no_other_key(cache):
     assert cache.get("officer:b") == "2"
     assert cache.fill("officer:b", "3", ttl=None, token=other) is True
     assert cache.get("officer:b") == "3" and cache.ttl("officer:b") is None
+
+
+def _until(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_listener_hears_each_invalidation_made_through_the_store(cache):
+    heard: list[str | None] = []
+    cache.listen(heard.append)
+    # Redis: once subscribed (announced by None). The in-process store hears only itself, at once.
+    assert _until(lambda: cache.listening or cache.name == "memory")
+    cache.invalidate("officer:a")
+    cache.invalidate("officer:b")
+    assert _until(lambda: [key for key in heard if key] == ["officer:a", "officer:b"]), heard
+    cache.set("officer:c", "1")
+    cache.delete("officer:c")  # a plain delete is no invalidation
+    time.sleep(0.1)
+    assert [key for key in heard if key] == ["officer:a", "officer:b"]

@@ -156,6 +156,46 @@ def test_with_redis_a_worker_keeps_its_copy_until_any_worker_invalidates_it(clie
         here.clear_prefix("")
 
 
+def test_without_redis_copies_live_on_and_a_change_committed_elsewhere_is_heard(committed, monkeypatch):
+    """The in-process cache: each worker polls the database for officer changes, so a copy outlives the one
+    second it could otherwise be trusted for, and a suspension another worker commits still reaches this
+    one's scans within a second, though nothing in this process invalidated anything."""
+    import time
+
+    from backend.extensions import db
+    from backend.officers import services, tokens
+    from backend.officers.models import Officer
+    from tests.contract.test_cache_contract import _until
+    from tests.test_disclosures_consistency import agency_headers
+
+    app = committed
+    monkeypatch.setitem(app.config, "VERIFY_RATE_LIMIT_PER_MINUTE", 0)
+    client = app.test_client()
+    assert client.put(f"{URL}/{BADGE}", json=officer(), headers=agency_headers(app, "FEED")).status_code == 201
+    with app.test_request_context():
+        token = tokens.issue("FEED", BADGE).token
+    loads: list[str] = []
+    real = services._load_snapshot
+    monkeypatch.setattr(services, "_load_snapshot", lambda agency, badge: loads.append(badge) or real(agency, badge))
+
+    assert verify(client, token)["result"] == "valid"  # starts this worker's poller
+    feed = app.extensions["officer_changes"]
+    assert _until(lambda: feed.healthy)
+    time.sleep(0.5)  # its first polls invalidate the officer just created, once
+    assert verify(client, token)["result"] == "valid"
+    before = len(loads)
+    time.sleep(1.2)
+    assert verify(client, token)["result"] == "valid" and len(loads) == before  # no database read
+
+    with app.app_context():  # another worker suspends the officer: only the database knows
+        row = db.session.scalar(select(Officer).where(Officer.badge_no == BADGE))
+        row.status, row.updated_at = "suspended", dt.datetime.now(dt.UTC)
+        db.session.commit()
+    started = time.monotonic()
+    assert _until(lambda: verify(client, token)["result"] == "suspended", 1.0)
+    assert time.monotonic() - started < 1.0
+
+
 def test_an_expired_or_not_yet_valid_credential(client, registered, app):
     token = static_token(app)
     client.put(f"{URL}/{BADGE}", json=officer(valid_from="2020-01-01", valid_until="2021-01-01"), headers=registered)

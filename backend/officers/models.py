@@ -53,7 +53,8 @@ class Officer(Searchable, Model):
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Set by every change; indexed for the workers that poll for changes (changes.py).
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)

@@ -145,7 +145,8 @@ def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: s
     if officer.status == status:
         return officer
     previous = officer.status
-    officer.status, officer.status_reason, officer.status_changed_at = status, reason, clock.now()
+    now = clock.now()
+    officer.status, officer.status_reason, officer.status_changed_at, officer.updated_at = status, reason, now, now
     record(
         actor, "officer.status", "officer", f"{agency.code}/{badge_no}", before=previous, after=status, reason=reason
     )
@@ -161,8 +162,11 @@ def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: s
     return officer
 
 
+CACHE_PREFIX = "officer:"
+
+
 def _cache_key(agency_code: str, badge_no: str) -> str:
-    return f"officer:{agency_code}/{badge_no}"
+    return f"{CACHE_PREFIX}{agency_code}/{badge_no}"
 
 
 def _forget(agency_code: str, badge_no: str) -> None:
@@ -270,7 +274,8 @@ def dynamic_badge(agency: Agency, badge_no: str) -> tokens.BadgeToken:
 # -- verification -----------------------------------------------------------------------------
 def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
     key = _cache_key(agency_code, badge_no)
-    if cache.adapter.name != "redis":  # the in-process cache is its own near copy
+    if cache.adapter.name != "redis":  # the in-process cache is its own near copy; changes.py keeps it fresh
+        current_app.extensions["officer_changes"].ensure_started()
         return _stored_snapshot(key, agency_code, badge_no)[0]
     near, now = _near(), time.monotonic()
     kept = near.items.get(key)
@@ -303,7 +308,7 @@ def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> tuple[dict[st
         return _parsed_snapshot(cached), True
     token = cache.fill_token(key)
     snapshot = _load_snapshot(agency_code, badge_no)
-    ttl = 300 if cache.adapter.name == "redis" else 1
+    ttl = 300 if cache.adapter.name == "redis" else current_app.extensions["officer_changes"].copy_seconds
     current = cache.fill(key, json.dumps(snapshot, ensure_ascii=False), ttl, token)
     return snapshot or None, current
 

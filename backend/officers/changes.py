@@ -53,6 +53,8 @@ class OfficerChanges:
         self._lock = threading.Lock()
         self._since: dt.datetime | None = None
         self._seen: dict[str, dt.datetime] = {}  # key -> the updated_at it was last invalidated for
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     @property
     def healthy(self) -> bool:
@@ -70,8 +72,16 @@ class OfficerChanges:
         with self._lock:
             if self._pid != os.getpid():
                 self._heard_at, self._since, self._seen = float("-inf"), None, {}
-                threading.Thread(target=self._run, name="officer-changes", daemon=True).start()
+                self._thread = threading.Thread(target=self._run, name="officer-changes", daemon=True)
+                self._thread.start()
                 self._pid = os.getpid()
+
+    def stop(self) -> None:
+        """Stop polling (copies then live a second); for an app being shut down."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._heard_at = float("-inf")
 
     def poll(self) -> int:
         """One poll (call inside an app context): invalidate what changed; how many were invalidated."""
@@ -96,8 +106,7 @@ class OfficerChanges:
         return invalidated
 
     def _run(self) -> None:
-        stop = threading.Event()
-        while not stop.wait(POLL_SECONDS):
+        while not self._stop.wait(POLL_SECONDS):
             try:
                 with self.app.app_context():
                     self.poll()

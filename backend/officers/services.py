@@ -288,10 +288,10 @@ def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
     return snapshot
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=tokens.MEMO_ENTRIES)
 def _parsed_snapshot(text: str) -> dict[str, Any] | None:
     """A cached snapshot's JSON, parsed once: the same text (the in-process cache hands back the same
-    string until it expires) gives the same dict, which callers only read."""
+    string until it expires) gives the same dict, which callers only read. As many as badges remembered."""
     return json.loads(text) or None
 
 

@@ -95,7 +95,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_keys(app: Flask) -> None:
     """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints); the scan log; officer changes."""
-    from backend.officers import services as officers
     from backend.officers.changes import OfficerChanges
     from backend.officers.keys import KeyRing
     from backend.officers.scan_log import ScanLog
@@ -106,7 +105,7 @@ def _init_keys(app: Flask) -> None:
             keys.ensure_key()
         app.extensions[name] = keys
     app.extensions["scan_log"] = ScanLog(app, interval=app.config["SCAN_LOG_INTERVAL_SECONDS"])
-    app.extensions["officer_changes"] = OfficerChanges(app, officers._cache_key, officers.CACHE_PREFIX)
+    app.extensions["officer_changes"] = OfficerChanges(app)
 
 
 def _domain_error(error: DomainError):

@@ -30,6 +30,7 @@ from backend.extensions import cache, clock
 from backend.extensions.database import reading
 
 from .models import Officer
+from .services import CACHE_PREFIX, NEAR_SECONDS, _cache_key
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -38,16 +39,12 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 LOOKBACK = dt.timedelta(seconds=10)
-NEAR_SECONDS = 60.0
 UNHEARD_SECONDS = 1.0
 
 
 class OfficerChanges:
-    def __init__(self, app: Flask, key_of, prefix: str) -> None:
-        """``key_of(agency_code, badge_no)``: the officer's cache key; ``prefix``: every such key's."""
+    def __init__(self, app: Flask) -> None:
         self.app = app
-        self.key_of = key_of
-        self.prefix = prefix
         self._heard_at = float("-inf")  # when the last poll succeeded (monotonic)
         self._pid = 0
         self._lock = threading.Lock()
@@ -96,7 +93,7 @@ class OfficerChanges:
             ).all()
         invalidated = 0
         for code, badge_no, updated_at in rows:
-            key = self.key_of(code, badge_no)
+            key = _cache_key(code, badge_no)
             if self._seen.get(key) != updated_at:
                 cache.invalidate(key)
                 self._seen[key] = updated_at
@@ -112,11 +109,9 @@ class OfficerChanges:
                     self.poll()
                 self._heard_at = time.monotonic()
             except Exception:
-                if self._heard_at > float("-inf"):
-                    log.exception("officer changes cannot be read; cached officers now live %ss", UNHEARD_SECONDS)
+                if self._heard_at == float("-inf"):
+                    continue  # already dropped: what is cached since lives a second
+                log.exception("officer changes cannot be read; cached officers now live %ss", UNHEARD_SECONDS)
                 self._heard_at = float("-inf")
-                try:
-                    with self.app.app_context():
-                        cache.clear_prefix(self.prefix)
-                except Exception:
-                    log.exception("could not drop the cached officers")
+                with self.app.app_context():
+                    cache.clear_prefix(CACHE_PREFIX)

@@ -131,27 +131,22 @@ def _stencil(verification: Verification, values: dict[str, str], environ: dict[s
         environ.get("SCRIPT_NAME", ""),
     )
     stencils: dict[tuple, Stencil | None] = current_app.extensions.setdefault("verify_page_stencils", {})
-    try:
-        return stencils[shape]
-    except KeyError:
-        pass
-    probes = {field: f"{_NONCE}{field}&" if value else "" for field, value in values.items()}
+    if shape not in stencils:
+        probes = {field: f"{_NONCE}{field}&" if value else "" for field, value in values.items()}
+        stencils[shape] = Stencil.compile(_render_in(environ, verification, probes))
+    return stencils[shape]
+
+
+def _render_in(environ: dict[str, Any], verification: Verification, values: dict[str, str]) -> str:
+    """``_render`` in the current request, else (the fast path) in one made from ``environ``: url_for needs it."""
     if has_request_context():
-        stencil = Stencil.compile(_render(verification, probes))
-    else:  # the fast path: url_for needs the request, once per shape
-        with current_app.request_context(environ):
-            stencil = Stencil.compile(_render(verification, probes))
-    stencils[shape] = stencil
-    return stencil
+        return _render(verification, values)
+    with current_app.request_context(environ):
+        return _render(verification, values)
 
 
 def verify_page_html(verification: Verification, token: str, receipt: str | None, environ: dict[str, Any]) -> str:
     """The page for this verification; inside a request context, or with the WSGI environ of one."""
     values = page_values(verification, token, receipt)
     stencil = _stencil(verification, values, environ) if TOKEN_CHARS.fullmatch(token) else None
-    if stencil is not None:
-        return stencil.fill(values)
-    if has_request_context():
-        return _render(verification, values)
-    with current_app.request_context(environ):
-        return _render(verification, values)
+    return stencil.fill(values) if stencil is not None else _render_in(environ, verification, values)

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the test suites and benches need, installed only when missing:
 #
-#   libzbar0                  the QR decoder behind pyzbar (badge card tests)
 #   chromium chromium-driver  headless browser tests
 #   wrk                       HTTP benchmark (bench/)
 #
@@ -13,7 +12,7 @@
 # machine that already has everything never touches the network.
 set -euo pipefail
 
-PACKAGES=(libzbar0 chromium chromium-driver wrk)
+PACKAGES=(chromium chromium-driver wrk)
 
 log() { echo "test-tools: $*" >&2; }
 

@@ -1,4 +1,4 @@
-"""The badge card and QR: decoded by a real QR decoder (zbar), also from a poor phone photo."""
+"""The badge card and QR: decoded by a real QR decoder (zxing-cpp), also from a poor phone photo."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter
 
 from backend.officers import badge_card
 from backend.officers.badge_card import BadgeCard, qr_png, qr_svg, render_png, render_svg
-from tests.support.services import IN_CI
+from tests.support.qr import decode_qr
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -51,19 +51,8 @@ def fresh_cache() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def decode() -> Callable[[Image.Image], list[str]]:
-    """zbar's QR decoder: every QR symbol it finds in the image, as text."""
-    try:
-        from pyzbar import pyzbar  # loads libzbar with ctypes on import
-    except ImportError as error:
-        message = f"no QR decoder ({error}); bash deploy/test-tools.sh installs libzbar0"
-        if IN_CI:
-            pytest.fail(f"CI=true and {message}")
-        pytest.skip(message)
-
-    def decode(image: Image.Image) -> list[str]:
-        return [s.data.decode() for s in pyzbar.decode(image.convert("L"), symbols=[pyzbar.ZBarSymbol.QRCODE])]
-
-    return decode
+    """A real QR decoder (zxing-cpp): every QR symbol it finds in the image, as text."""
+    return decode_qr
 
 
 def png(data: bytes) -> Image.Image:

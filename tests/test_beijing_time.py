@@ -7,7 +7,8 @@ import pytest
 
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, service_guide
-from tests.support.fake_wechat import FakeWeChat, configured, settings
+from tests.factories.officers import officer
+from tests.support.fake_wechat import FakeWeChat, OfficialAccountCaller, configured, settings, text_message
 from tests.test_admin_pages import AdminBrowser
 
 PUBLISH = "/api/v1/publish/disclosures"
@@ -75,6 +76,22 @@ def test_an_item_published_at_0701_beijing_time_is_dated_that_day_everywhere(
     assert phone["published_on"] == BEIJING_DAY and phone["published_at"].startswith(f"{BEIJING_DAY}T07:01")
     phone_hits = client.get("/miniapp/v1/disclosures", query_string={"q": "办事指南"}).get_json()["items"]
     assert [hit["date"] for hit in phone_hits] == [BEIJING_DAY]
+
+
+def test_wechat_chat_replies_date_and_time_in_beijing_time(app, client, mkt, early_morning, indexer):
+    client.put(f"{PUBLISH}/guide-1", json=service_guide(), headers=mkt)
+    assert client.put("/api/v1/publish/officers/35050012345", json=officer(), headers=mkt).status_code == 201
+    indexer.sync()
+    caller = OfficialAccountCaller()
+    with configured(app, settings()):
+
+        def chat(message: str) -> str:
+            query, body = caller.message(text_message(message))
+            response = client.post(f"/wechat/official?{query}", data=body, content_type="text/xml")
+            return caller.read_reply(response.data)["Content"]
+
+        assert f"· {BEIJING_DAY}" in chat("办事指南")
+        assert f"核验时间：{BEIJING_DAY} 07:01" in chat("35050012345")
 
 
 def test_a_withdrawal_at_0701_beijing_time_is_shown_in_beijing_time(client, mkt, early_morning):

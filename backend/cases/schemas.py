@@ -76,7 +76,8 @@ class RecordsPostSchema(Schema):
 class RecordSchema(Schema):
     seq = ma.fields.Integer()
     step = ma.fields.String()
-    time = BeijingDateTime(attribute="at")
+    # In UTC, as the record's hash committed to it, so the chain can be recomputed from what is returned.
+    time = ma.fields.DateTime(attribute="at")
     officers = ma.fields.List(ma.fields.String())
     place = ma.fields.String(allow_none=True)
     text = ma.fields.String()

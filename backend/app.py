@@ -16,6 +16,7 @@ from backend import config as app_config
 from backend.complaints import notify
 from backend.errors import DomainError, error_body, error_payload
 from backend.extensions import api, cache, clock, db, search
+from backend.timezone import beijing
 from miniapp_api.wechat import wechat
 from search_index.interfaces import SearchUnavailable
 
@@ -46,6 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Chinese stays readable (and a third the size) on the wire; fields keep their declared order.
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    # Every date or time a page shows is Beijing's: {{ moment | beijing }}, {{ moment | beijing("date") }}.
+    app.add_template_filter(beijing)
     # Swagger UI's assets are served by the app itself, not from a CDN.
     app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/docs/static/"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

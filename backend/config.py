@@ -23,6 +23,19 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _public_base_url() -> str:
+    """PUBLIC_BASE_URL, else the address ``make run`` serves: HOST and PORT, bound by deploy/gunicorn.conf.py."""
+    given = os.environ.get("PUBLIC_BASE_URL")
+    if given:
+        return given.rstrip("/")
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # listening on every address: this machine reaches it on loopback
+        host = "127.0.0.1"
+    elif ":" in host:  # an IPv6 address goes in brackets in a URL
+        host = f"[{host}]"
+    return f"http://{host}:{_int('PORT', 8000)}"
+
+
 def _secret_key(instance_path: Path) -> str:
     """SECRET_KEY from the environment; in development a random key kept in the instance folder.
 
@@ -62,7 +75,7 @@ def load(instance_path: str) -> dict[str, Any]:
         "ELASTICSEARCH_TEXT_ANALYZER": env("ELASTICSEARCH_TEXT_ANALYZER", "standard"),
         # Run the search indexer in a background thread of each web worker.
         "SEARCH_INDEXER_THREAD": env("SEARCH_INDEXER_THREAD", "1") == "1",
-        "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        "PUBLIC_BASE_URL": _public_base_url(),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 900),
         "TOKEN_FAILURES_ALLOWED": _int("TOKEN_FAILURES_ALLOWED", 5),
         "TOKEN_FAILURE_WINDOW_SECONDS": _int("TOKEN_FAILURE_WINDOW_SECONDS", 300),

@@ -21,7 +21,7 @@ from backend.extensions import cache
 from backend.extensions.database import reading
 from backend.officers.services import BADGE_NO
 from backend.officers.tokens import verify_url
-from backend.timezone import CHINA
+from backend.timezone import beijing
 from search_index.interfaces import SearchUnavailable
 
 from . import services
@@ -97,7 +97,7 @@ def scene_reply(scene: str | None) -> str | None:
 def verification_text(checked: services.BadgeCheck) -> str:
     verification = checked.verification
     officer = verification.officer
-    at = verification.checked_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    at = beijing(verification.checked_at)
     if officer is None:
         return f"【{verification.label}】{VERDICTS['invalid']}\n核验时间：{at}"
     lines = [

@@ -1,7 +1,9 @@
 import marshmallow as ma
 
 from backend.complaints.schemas import ComplaintCreateSchema, ComplaintViewSchema, FiledSchema
+from backend.disclosures.schemas import PUBLIC_DATE
 from backend.extensions.smorest import Schema
+from backend.timezone import BeijingDateTime
 
 
 class MiniappLoginSchema(Schema):
@@ -31,7 +33,7 @@ class MiniappSearchItemSchema(Schema):
     snippet = ma.fields.String(metadata={"description": "HTML-escaped, matches in <em> (for rich-text)"})
     agency_name = ma.fields.String()
     type_label = ma.fields.String()
-    date = ma.fields.Date(allow_none=True)
+    date = ma.fields.Date(allow_none=True, metadata={"description": PUBLIC_DATE})
 
 
 class MiniappSearchPageSchema(Schema):
@@ -50,8 +52,9 @@ class MiniappDisclosureSchema(Schema):
     subject_name = ma.fields.String(allow_none=True)
     content = ma.fields.String()
     legal_basis = ma.fields.String(allow_none=True)
-    published_at = ma.fields.DateTime(allow_none=True)
-    corrected_at = ma.fields.DateTime(allow_none=True)
+    published_at = BeijingDateTime(allow_none=True)
+    published_on = ma.fields.Date(allow_none=True, metadata={"description": "the day it was published, in Beijing"})
+    corrected_at = BeijingDateTime(allow_none=True)
     url = ma.fields.String(metadata={"description": "the web page, to share"})
 
 
@@ -84,7 +87,7 @@ class MiniappVerificationSchema(Schema):
     result = ma.fields.String(metadata={"description": "valid, suspended, revoked, expired or invalid"})
     label = ma.fields.String(metadata={"description": "有效 / 暂扣 / 注销 / 已过期 / 无法验证"})
     reason = ma.fields.String(metadata={"description": "as /api/v1/badges/verify, or unknown_scene"})
-    checked_at = ma.fields.DateTime()
+    checked_at = BeijingDateTime()
     officer = ma.fields.Nested(MiniappVerifiedOfficerSchema, allow_none=True)
     page_url = ma.fields.String(allow_none=True, metadata={"description": "the web verification page"})
     receipt = ma.fields.String(allow_none=True, metadata={"description": "for a complaint about this officer"})
@@ -111,7 +114,7 @@ class MiniappMyComplaintSchema(Schema):
     status_label = ma.fields.String()
     category_label = ma.fields.String()
     agency_name = ma.fields.String()
-    created_at = ma.fields.DateTime()
+    created_at = BeijingDateTime()
     under_review = ma.fields.Boolean()
 
 

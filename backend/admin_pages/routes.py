@@ -21,7 +21,7 @@ from backend.disclosures.services import WITHDRAWAL_LABELS
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from backend.extensions import db
 from backend.supervision import services as supervision
-from backend.timezone import CHINA, today
+from backend.timezone import today
 
 from . import auth, csrf, schemas
 
@@ -94,7 +94,6 @@ def security_headers(response: Response) -> Response:
 def page_helpers() -> dict[str, Any]:
     return {
         "csrf_token": csrf.token,
-        "when": _when,
         "actor": _actor,
         "role_labels": ROLE_LABELS,
         "status_labels": STATUS_LABELS,
@@ -118,10 +117,6 @@ def csrf_refused():
     if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure:
         message += "（管理页面须通过 HTTPS 访问）"
     return render_template("admin/error.html", status=403, message=message), 403
-
-
-def _when(moment: dt.datetime | None) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _actor(actor: str) -> str:

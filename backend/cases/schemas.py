@@ -2,6 +2,7 @@ import marshmallow as ma
 
 from backend.disclosures.models import Category
 from backend.extensions.smorest import Schema
+from backend.timezone import BeijingDateTime
 
 from .models import CHECKLIST, ReviewOutcome, Step
 
@@ -75,13 +76,14 @@ class RecordsPostSchema(Schema):
 class RecordSchema(Schema):
     seq = ma.fields.Integer()
     step = ma.fields.String()
+    # In UTC, as the record's hash committed to it, so the chain can be recomputed from what is returned.
     time = ma.fields.DateTime(attribute="at")
     officers = ma.fields.List(ma.fields.String())
     place = ma.fields.String(allow_none=True)
     text = ma.fields.String()
     evidence = ma.fields.List(ma.fields.Dict())
     corrects = ma.fields.Integer(allow_none=True)
-    received_at = ma.fields.DateTime()
+    received_at = BeijingDateTime()
     prev_hash = ma.fields.String(allow_none=True)
     hash = ma.fields.String()
     log_index = ma.fields.Integer(allow_none=True)
@@ -139,13 +141,13 @@ class OpinionSchema(Schema):
 
 class ReviewSchema(Schema):
     number = ma.fields.Integer()
-    submitted_at = ma.fields.DateTime()
+    submitted_at = BeijingDateTime()
     checklist = ma.fields.Dict()
     outcome = ma.fields.String(allow_none=True)
     reviewer = ma.fields.String(attribute="reviewer_badge", allow_none=True)
     reasons = ma.fields.Dict(allow_none=True)
     comment = ma.fields.String(allow_none=True)
-    decided_at = ma.fields.DateTime(allow_none=True)
+    decided_at = BeijingDateTime(allow_none=True)
 
 
 class ReviewListSchema(Schema):

@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from backend.extensions import clock, db
-from backend.timezone import CHINA
+from backend.timezone import beijing
 
 from .models import STATUS_LABELS, Complaint, Notification
 
@@ -56,7 +56,7 @@ class WeChatSubscribeNotifier:
         config = current_app.config
         event = next((e for e in reversed(complaint.events) if e.public and e.kind == notification.kind), None)
         what = (event.text if event and event.text else None) or EVENT_LABELS.get(notification.kind, notification.kind)
-        at = (event.at if event else notification.created_at).astimezone(CHINA)
+        at = event.at if event else notification.created_at
         current_app.extensions["wechat"].miniapp.wxa.send_subscribe_message(
             notification.recipient,
             config["WECHAT_SUBSCRIBE_TEMPLATE_ID"],
@@ -64,7 +64,7 @@ class WeChatSubscribeNotifier:
                 "character_string1": {"value": complaint.tracking_no},
                 "phrase2": {"value": STATUS_LABELS[complaint.status]},
                 "thing3": {"value": what if len(what) <= 20 else what[:19] + "…"},
-                "time4": {"value": at.strftime("%Y-%m-%d %H:%M")},
+                "time4": {"value": beijing(at)},
             },
             page=f"{config['WECHAT_MINIAPP_COMPLAINT_PAGE']}?tracking_no={complaint.tracking_no}",
         )

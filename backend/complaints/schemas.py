@@ -2,6 +2,7 @@ import marshmallow as ma
 
 from backend.agencies.schemas import REGION_CODE
 from backend.extensions.smorest import Schema
+from backend.timezone import BeijingDateTime
 
 from .models import Category
 
@@ -45,7 +46,7 @@ class QueryCodeSchema(Schema):
 
 
 class TimelineEventSchema(Schema):
-    at = ma.fields.DateTime()
+    at = BeijingDateTime()
     kind = ma.fields.String()
     label = ma.fields.String()
     text = ma.fields.String(allow_none=True)
@@ -57,7 +58,7 @@ class ComplaintViewSchema(Schema):
     status_label = ma.fields.String()
     category = ma.fields.String()
     category_label = ma.fields.String()
-    created_at = ma.fields.DateTime()
+    created_at = BeijingDateTime()
     agency = ma.fields.Dict()
     accept_due = ma.fields.Date()
     reply_due = ma.fields.Date(allow_none=True)
@@ -65,7 +66,7 @@ class ComplaintViewSchema(Schema):
     rating = ma.fields.Integer(allow_none=True)
     can_rate = ma.fields.Boolean()
     can_reopen = ma.fields.Boolean()
-    reopen_until = ma.fields.DateTime(allow_none=True)
+    reopen_until = BeijingDateTime(allow_none=True)
 
 
 class RatingSchema(QueryCodeSchema):

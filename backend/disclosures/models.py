@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.agencies.models import Agency, region_ancestors
 from backend.extensions.database import Model, UTCDateTime
+from backend.timezone import china_date
 from search_index.indexing import Searchable
 from search_index.interfaces import Deletion, Document
 from search_index.mappings import DISCLOSURES
@@ -248,7 +249,7 @@ class Disclosure(Searchable, Model):
 def _public_date(decision_date: dt.date | None, published_at: dt.datetime | None) -> dt.date | None:
     if decision_date:
         return decision_date
-    return published_at.date() if published_at else None
+    return china_date(published_at) if published_at else None
 
 
 def _search_body(

@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from backend.agencies.schemas import REGION_CODE
 from backend.extensions.smorest import PageArgsSchema, Schema
+from backend.timezone import BeijingDateTime
 
 from .models import PHASE_OF_TYPE, TYPES, Category, Phase, Status, WithdrawalReason
 
@@ -243,10 +244,10 @@ class DisclosureSchema(DeadlineStateSchema):
     confidential = ma.fields.Boolean()
     public = ma.fields.Dict(metadata={"description": "exactly what citizens see"})
     privacy_report = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
-    published_at = ma.fields.DateTime(allow_none=True)
-    corrected_at = ma.fields.DateTime(allow_none=True)
+    published_at = BeijingDateTime(allow_none=True)
+    corrected_at = BeijingDateTime(allow_none=True)
     expires_on = ma.fields.Date(allow_none=True)
-    withdrawn_at = ma.fields.DateTime(allow_none=True)
+    withdrawn_at = BeijingDateTime(allow_none=True)
     withdrawal_reason = ma.fields.String(allow_none=True)
     withdrawal_explanation = ma.fields.String(allow_none=True)
     log_index = ma.fields.Integer(allow_none=True)
@@ -317,13 +318,17 @@ class PublicDisclosureSchema(Schema):
     effective_until = ma.fields.Date(allow_none=True)
     attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema))
     details = ma.fields.Dict()
-    published_at = ma.fields.DateTime()
-    corrected_at = ma.fields.DateTime(allow_none=True, metadata={"description": "set when the item was corrected"})
+    published_at = BeijingDateTime()
+    published_on = ma.fields.Date(metadata={"description": "the day it was published, in Beijing (公开于)"})
+    corrected_at = BeijingDateTime(allow_none=True, metadata={"description": "set when the item was corrected"})
     log_index = ma.fields.Integer(metadata={"description": "transparency log entry of this content"})
     commitment_salt = ma.fields.String(
         metadata={"description": "with the content, recomputes the log entry's commitment"}
     )
     url = ma.fields.String()
+
+
+PUBLIC_DATE = "the decision date, or else the day it was published in Beijing"
 
 
 class DisclosureSearchArgsSchema(PageArgsSchema):
@@ -333,8 +338,8 @@ class DisclosureSearchArgsSchema(PageArgsSchema):
     category = ma.fields.String(validate=ma.validate.OneOf(list(Category)))
     agency = ma.fields.String(validate=ma.validate.Length(max=40))
     region = ma.fields.String(validate=REGION_CODE)
-    date_from = ma.fields.Date()
-    date_to = ma.fields.Date()
+    date_from = ma.fields.Date(metadata={"description": "first day (a Beijing calendar day) of the item's date"})
+    date_to = ma.fields.Date(metadata={"description": "last day (a Beijing calendar day), inclusive"})
     sort = ma.fields.String(load_default="relevance", validate=ma.validate.OneOf(["relevance", "date"]))
 
 
@@ -346,7 +351,7 @@ class SearchItemSchema(Schema):
     phase = ma.fields.String()
     type = ma.fields.String()
     category = ma.fields.String(allow_none=True)
-    date = ma.fields.Date(allow_none=True)
+    date = ma.fields.Date(allow_none=True, metadata={"description": PUBLIC_DATE})
 
 
 class FacetValueSchema(Schema):

@@ -28,7 +28,7 @@ from backend.canonical import canonical_json, digest_of
 from backend.errors import Conflict, Gone, Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.extensions.database import insert_rows
-from backend.timezone import china_date, today
+from backend.timezone import CHINA, china_date, today
 from backend.transparency import services as transparency
 from search_index.indexing import enqueue
 from search_index.interfaces import SearchQuery
@@ -578,7 +578,7 @@ def removal_notice(item: Disclosure) -> dict[str, Any]:
     if item.status == Status.withdrawn:
         return {
             "id": item.id,
-            "withdrawn_at": item.withdrawn_at.isoformat(),
+            "withdrawn_at": item.withdrawn_at.astimezone(CHINA).isoformat(),
             "reason": item.withdrawal_reason,
             "reason_label": WITHDRAWAL_LABELS[item.withdrawal_reason],
             "explanation": item.withdrawal_explanation,
@@ -589,7 +589,7 @@ def removal_notice(item: Disclosure) -> dict[str, Any]:
         }
     return {
         "id": item.id,
-        "expired_at": item.expired_at.isoformat(),
+        "expired_at": item.expired_at.astimezone(CHINA).isoformat(),
         "reason": "expired",
         "reason_label": "公示期满",
         "log_index": item.removal_log_index,
@@ -629,6 +629,7 @@ def public_view(item: Disclosure) -> dict[str, Any]:
         "attachments": public["attachments"],
         "details": public["details"],
         "published_at": item.published_at,
+        "published_on": china_date(item.published_at),
         "corrected_at": item.corrected_at,
         "log_index": item.log_index,
         "commitment_salt": item.commitment_salt,

@@ -3,6 +3,7 @@ import marshmallow as ma
 from backend.agencies.schemas import REGION_CODE
 from backend.disclosures.schemas import AgencyRefSchema
 from backend.extensions.smorest import PageArgsSchema, Schema
+from backend.timezone import BeijingDateTime
 
 from .models import CredentialStatus
 
@@ -80,7 +81,7 @@ class RosterPageSchema(Schema):
 class DynamicBadgeSchema(Schema):
     token = ma.fields.String()
     url = ma.fields.String()
-    expires_at = ma.fields.DateTime()
+    expires_at = BeijingDateTime()
     qr_svg = ma.fields.String(metadata={"description": "the QR as SVG, to show on the officer's phone"})
     qr_png = ma.fields.String(metadata={"description": "the QR as base64 PNG"})
 
@@ -132,7 +133,7 @@ class VerificationSchema(Schema):
     )
     label = ma.fields.String(metadata={"description": "有效 / 暂扣 / 注销 / 已过期 / 无法验证"})
     token_kind = ma.fields.String(metadata={"description": "static, dynamic or unknown"})
-    checked_at = ma.fields.DateTime()
+    checked_at = BeijingDateTime()
     officer = SnapshotNested(VerifiedOfficerSchema, allow_none=True)
 
 

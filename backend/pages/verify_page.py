@@ -29,7 +29,7 @@ from flask import current_app, has_request_context, render_template
 from jinja2.filters import do_urlencode
 from markupsafe import escape
 
-from backend.timezone import CHINA
+from backend.timezone import beijing
 
 if TYPE_CHECKING:
     from backend.officers.services import Verification
@@ -84,7 +84,7 @@ def page_values(verification: Verification, token: str, receipt: str | None) -> 
     """The page's values as text (the template's view of a verification)."""
     values = {
         "token": token,
-        "checked_at": verification.checked_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+        "checked_at": beijing(verification.checked_at, "second"),
         "receipt": receipt or "",
     }
     officer = verification.officer

@@ -2,6 +2,7 @@ import marshmallow as ma
 
 from backend.disclosures.schemas import AgencyRefSchema
 from backend.extensions.smorest import PageArgsSchema, Schema
+from backend.timezone import BeijingDateTime
 
 from .services import CHANGE_EVENTS
 
@@ -21,7 +22,7 @@ class DisclosureChangesArgsSchema(PageArgsSchema):
 class DisclosureChangeSchema(Schema):
     log_index = ma.fields.Integer()
     event = ma.fields.String()
-    at = ma.fields.DateTime()
+    at = BeijingDateTime()
     actor = ma.fields.String(metadata={"description": "who: client:<id>, admin:<username> or system:<job>"})
     agency = ma.fields.Nested(AgencyRefSchema)
     disclosure_id = ma.fields.String()

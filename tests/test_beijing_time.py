@@ -8,8 +8,8 @@ import pytest
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, service_guide
 from tests.factories.officers import officer
+from tests.support.admin_browser import AdminBrowser
 from tests.support.fake_wechat import FakeWeChat, OfficialAccountCaller, configured, settings, text_message
-from tests.test_admin_pages import AdminBrowser
 
 PUBLISH = "/api/v1/publish/disclosures"
 PASSWORD = "a long password 1"

@@ -65,6 +65,7 @@ class DomainErrorAware(AppGroup):
 def register_commands(app: Flask) -> None:
     from backend.accounts.cli import admin_cli, client_cli
     from backend.agencies.cli import agency_cli
+    from backend.calendars.cli import calendar_cli
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
     from backend.officers.cli import badges_cli
@@ -80,6 +81,7 @@ def register_commands(app: Flask) -> None:
         search_cli,
         demo_cli,
         disclosures_cli,
+        calendar_cli,
         badges_cli,
         transparency_cli,
         supervision_cli,

@@ -3,6 +3,7 @@
 from backend.accounts.models import AdminUser, AgencyClient
 from backend.agencies.models import Agency
 from backend.audit.models import AuditEntry
+from backend.calendars.models import HolidayCalendar
 from backend.cases.models import Case, CaseRecord, CaseReview, LegalReviewer
 from backend.complaints.models import Complaint, ComplaintEvent, Notification
 from backend.disclosures.models import Disclosure, DisclosureVersion
@@ -29,6 +30,7 @@ __all__ = [
     "DisclosureCount",
     "DisclosureCountDelta",
     "DisclosureVersion",
+    "HolidayCalendar",
     "LegalReviewer",
     "LogEntry",
     "LogHead",

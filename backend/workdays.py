@@ -4,15 +4,18 @@ Decisions must be published within 7 working days (行政许可/行政处罚) or
 date; complaints must be accepted within 3 working days and answered within 15. The start date is
 never counted: the 1st working day is the first working day strictly after it.
 
-The official calendar comes from ``chinese_calendar``, which knows each year's State Council schedule
-(statutory holidays and the weekend days worked in exchange, 调休上班). For a year it has no data for
-(the schedule is published each November for the following year) we count Monday to Friday and mark
-the result provisional, so callers can recompute once the package is upgraded.
+The official calendar is each year's State Council schedule (statutory holidays and the weekend days
+worked in exchange, 调休上班). A schedule an operator loaded (``flask calendar load``, installed here
+by backend/calendars) comes first; otherwise ``chinese_calendar`` knows the years up to its release.
+For a year neither has (the schedule is published each November for the following year) we count
+Monday to Friday and mark the result provisional, so callers can recompute once the data arrives.
 """
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
 import chinese_calendar
 
@@ -35,6 +38,43 @@ _ONE_DAY = dt.timedelta(days=1)
 # asking about an uncovered year costs a comparison instead of an exception.
 _FIRST_YEAR = min(chinese_calendar.holidays).year
 _LAST_YEAR = max(chinese_calendar.holidays).year
+
+
+@dataclass(frozen=True, slots=True)
+class YearSchedule:
+    """One year's published schedule (放假安排), as loaded by an operator."""
+
+    year: int
+    holidays: Mapping[dt.date, str]  # every day off under the notice, with its holiday's name
+    makeup_workdays: frozenset[dt.date]  # weekend days worked in exchange (调休上班)
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class _Loaded:
+    """The loaded schedules one computation uses; compared and hashed by identity, so that a cached
+    classification made under an earlier set is never returned under a later one."""
+
+    version: str
+    years: Mapping[int, YearSchedule]
+
+
+_loaded = _Loaded("", MappingProxyType({}))
+
+
+def use_loaded_schedules(schedules: Iterable[YearSchedule], version: str) -> None:
+    """Count on these schedules from now on, in preference to the package's data for their years."""
+    global _loaded
+    _loaded = _Loaded(version, MappingProxyType({schedule.year: schedule for schedule in schedules}))
+
+
+def loaded_version() -> str:
+    """The version of the schedules in use ("" for none), as backend/calendars computes it."""
+    return _loaded.version
+
+
+def calendar_version() -> tuple[int, int, str]:
+    """Changes whenever any year's data changes: for caches of results counted on the calendar."""
+    return _FIRST_YEAR, _LAST_YEAR, _loaded.version
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,20 +107,31 @@ class Deadline:
         if self.provisional:
             # Name only the years lacking data among the days examined, which begin the day after start.
             first_year = (self.start + _ONE_DAY).year
-            years = [year for year in range(first_year, self.due.year + 1) if not _FIRST_YEAR <= year <= _LAST_YEAR]
+            years = [year for year in range(first_year, self.due.year + 1) if not _has_year(year, _loaded)]
             text += f"（{'、'.join(map(str, years))} 年官方节假日安排尚未发布，按周一至周五计算，发布后将重新计算）"
         return text
 
 
 def has_calendar_data(day: dt.date) -> bool:
-    return _FIRST_YEAR <= day.year <= _LAST_YEAR
+    return _has_year(day.year, _loaded)
+
+
+def _has_year(year: int, loaded: _Loaded) -> bool:
+    return year in loaded.years or _FIRST_YEAR <= year <= _LAST_YEAR
 
 
 @lru_cache(maxsize=16384)  # about 45 years of days; bounded because dates can come from requests
-def _classify(day: dt.date) -> tuple[bool, bool, SkippedDay | None]:
+def _classify(day: dt.date, loaded: _Loaded) -> tuple[bool, bool, SkippedDay | None]:
     """(is_working, provisional, why it is skipped); the SkippedDay is built once here so that
     add_working_days only has to collect cached objects."""
-    if not has_calendar_data(day):
+    schedule = loaded.years.get(day.year)
+    if schedule is not None:
+        if day in schedule.holidays:
+            return False, False, SkippedDay(day, schedule.holidays[day])
+        if day.weekday() < 5 or day in schedule.makeup_workdays:
+            return True, False, None
+        return False, False, SkippedDay(day, _WEEKEND)
+    if not _has_year(day.year, loaded):
         if day.weekday() < 5:
             return True, True, None
         return False, True, SkippedDay(day, _WEEKEND)
@@ -96,7 +147,7 @@ def _classify(day: dt.date) -> tuple[bool, bool, SkippedDay | None]:
 
 def is_working_day(day: dt.date) -> tuple[bool, bool]:
     """(is_working, provisional); in a year without data Monday to Friday are working days."""
-    working, provisional, _ = _classify(day)
+    working, provisional, _ = _classify(day, _loaded)
     return working, provisional
 
 
@@ -107,11 +158,12 @@ def add_working_days(start: dt.date, n: int) -> Deadline:
     skipped: list[SkippedDay] = []
     makeup_days: list[dt.date] = []
     provisional = False
+    loaded = _loaded  # one set of schedules for the whole count, even if an operator loads one meanwhile
     day = start
     remaining = n
     while remaining:
         day += _ONE_DAY
-        working, day_provisional, skipped_day = _classify(day)
+        working, day_provisional, skipped_day = _classify(day, loaded)
         provisional = provisional or day_provisional
         if working:
             remaining -= 1
@@ -126,10 +178,11 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     """Working days d with start < d <= end, counted the same way as add_working_days, so that
     "days remaining" and "days late" agree with the due date; 0 when end <= start."""
     count = 0
+    loaded = _loaded
     day = start
     while day < end:
         day += _ONE_DAY
-        count += _classify(day)[0]
+        count += _classify(day, loaded)[0]
     return count
 
 

@@ -124,12 +124,25 @@ def test_person_subjects_are_masked_and_their_id_never_public(client, a_headers,
     assert "张三丰" not in public["content"] and "11010519491231002X" not in public["content"]
     assert "13812345678" not in public["content"]
     assert "subject_id" not in public
-    assert stored["privacy_report"]["id_number"] == 1 and stored["privacy_report"]["mobile"] == 1
-    assert stored["privacy_report"]["person_name"] >= 2
+    assert stored["privacy_report"]["id_number"] == {"content": 1}
+    assert stored["privacy_report"]["mobile"] == {"content": 1}
+    assert stored["privacy_report"]["person_name"] == {"content": 2, "subject_name": 1}
     assert stored["content"] == body["content"]  # the original stays for the agency
     seen = client.get(f"/api/v1/disclosures/{stored['id']}").get_json()
     assert seen["subject_name"] == "张某某" and "subject_id" not in seen
     assert "11010519491231002X" not in str(seen) and "张三丰" not in str(seen)
+
+
+def test_mistyped_ids_and_other_peoples_names_never_go_public(client, a_headers, frozen_clock, search_engine):
+    content = "当事人销售过期食品。联系人王小明（身份证号350502199001011234），同住人王五在场。"
+    stored = client.put(f"{URL}/others", json=decision(content=content), headers=a_headers).get_json()
+    assert (
+        stored["public"]["content"]
+        == "当事人销售过期食品。联系人王某某（身份证号350502************），同住人王某在场。"
+    )
+    assert stored["privacy_report"] == {"id_number": {"content": 1}, "other_person_name": {"content": 2}}
+    seen = str(client.get(f"/api/v1/disclosures/{stored['id']}").get_json())
+    assert "350502199001011234" not in seen and "王小明" not in seen and "王五" not in seen
 
 
 @pytest.mark.parametrize("flag", ["minor", "confidential"])
@@ -252,4 +265,8 @@ def test_bulk_stores_exactly_what_one_by_one_stores(client, a_headers, frozen_cl
         assert (one["commitment_salt"] is None) == (bulk["commitment_salt"] is None)
         assert versions[one["id"]] == versions[bulk["id"]]
         assert outbox[one["id"]] == outbox[bulk["id"]] == 1
-    assert rows["bulk-person"]["privacy_report"] == {"id_number": 1, "mobile": 1, "person_name": 2}
+    assert rows["bulk-person"]["privacy_report"] == {
+        "id_number": {"content": 1},
+        "mobile": {"content": 1},
+        "person_name": {"content": 1, "subject_name": 1},
+    }

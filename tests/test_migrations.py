@@ -1,11 +1,15 @@
 """The schema is Alembic's: migrations build exactly what the models describe, and go back down."""
 
+import datetime as dt
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 import backend.models  # noqa: F401
 from backend import create_app
+from backend.agencies.models import Agency
+from backend.disclosures.models import Disclosure
 from backend.extensions.database import Model
 from tests.conftest import base_config, temporary_database
 
@@ -23,4 +27,45 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(tmp_path):
             assert runner.invoke(args=["db", "downgrade", "base"], catch_exceptions=False).exit_code == 0
             assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
             assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+        engine.dispose()
+
+
+def test_privacy_reports_by_kind_become_reports_by_kind_and_field(tmp_path):
+    """0013: a report written before it ({kind: count}) keeps its counts under "*" (fields not recorded)."""
+    with temporary_database(tmp_path) as url:
+        app = create_app(base_config(url, tmp_path))
+        runner = app.test_cli_runner()
+        engine = app.extensions["database"].engine
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        stamps = {"created_at": now, "updated_at": now, "version": 1}
+        with app.app_context():
+            assert runner.invoke(args=["db", "upgrade", "0011"], catch_exceptions=False).exit_code == 0
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(Agency.__table__).values(
+                        id=1, code="M", name="泉州市市场监督管理局", level="city", region_code="350500", **stamps
+                    )
+                )
+                row = {"phase": "post", "type": "decision", "title": "t", "region_code": "350500", **stamps}
+                for id_, report in (("old", {"mobile": 2, "person_name": 1}), ("none", {})):
+                    conn.execute(
+                        insert(Disclosure.__table__).values(
+                            id=id_,
+                            agency_id=1,
+                            external_id=id_,
+                            content_hash="0" * 64,
+                            status="published",
+                            privacy_report=report,
+                            **row,
+                        )
+                    )
+
+            def reports():
+                with engine.connect() as conn:
+                    return dict(conn.execute(select(Disclosure.id, Disclosure.privacy_report)).all())
+
+            assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+            assert reports() == {"old": {"mobile": {"*": 2}, "person_name": {"*": 1}}, "none": {}}
+            assert runner.invoke(args=["db", "downgrade", "0011"], catch_exceptions=False).exit_code == 0
+            assert reports() == {"old": {"mobile": 2, "person_name": 1}, "none": {}}
         engine.dispose()

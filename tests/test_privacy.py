@@ -12,6 +12,7 @@ from backend.disclosures.privacy import (
     PrivacyResult,
     apply_privacy,
     is_valid_id_number,
+    looks_like_id_number,
     luhn_valid,
     mask_person_name,
     mask_text,
@@ -157,8 +158,6 @@ def test_id_numbers_are_masked(text, expected):
 @pytest.mark.parametrize(
     "text",
     [
-        f"身份证号：{wrong_check(VALID_ID)}",
-        f"身份证号：{wrong_check('11010519491231002X')}",
         f"身份证号：{make_id(birth='19990231')}",
         f"身份证号：{make_id(birth='20991231')}",
         "统一社会信用代码：91350500MA2XYZ1234",
@@ -449,19 +448,21 @@ def test_person_name_is_masked_everywhere():
             "decision": "对张某某罚款5000元。",
         },
         public_subject_name="张某某",
-        report={"mobile": 1, "person_name": 4},
+        report={"mobile": {"facts": 1}, "person_name": {"facts": 2, "decision": 1, "subject_name": 1}},
     )
     assert list(result.public) == ["facts", "basis", "decision"]
 
 
 def test_person_name_is_stripped_before_matching():
     result = apply_privacy({"facts": "当事人欧阳修"}, subject_type="person", subject_name=" 欧阳修 ")
-    assert result == PrivacyResult({"facts": "当事人欧阳某"}, "欧阳某", {"person_name": 2})
+    assert result == PrivacyResult(
+        {"facts": "当事人欧阳某"}, "欧阳某", {"person_name": {"facts": 1, "subject_name": 1}}
+    )
 
 
 def test_person_without_name_in_text_counts_the_name_once():
     result = apply_privacy({"facts": "无"}, subject_type="person", subject_name="李四")
-    assert result == PrivacyResult({"facts": "无"}, "李某", {"person_name": 1})
+    assert result == PrivacyResult({"facts": "无"}, "李某", {"person_name": {"subject_name": 1}})
 
 
 @pytest.mark.parametrize("subject_type", ["organization", None])
@@ -474,14 +475,14 @@ def test_organization_name_is_public(subject_type):
     assert result == PrivacyResult(
         public={"facts": "泉州市某某食品有限公司销售过期食品，联系电话0595-****5678。", "basis": None},
         public_subject_name="泉州市某某食品有限公司",
-        report={"landline": 1},
+        report={"landline": {"facts": 1}},
     )
 
 
 @pytest.mark.parametrize("subject_name", [None, "", "  "])
 def test_person_without_a_name_has_nothing_to_mask(subject_name):
     result = apply_privacy({"facts": "13812345678"}, subject_type="person", subject_name=subject_name)
-    assert result == PrivacyResult({"facts": "138****5678"}, subject_name, {"mobile": 1})
+    assert result == PrivacyResult({"facts": "138****5678"}, subject_name, {"mobile": {"facts": 1}})
 
 
 def test_reports_are_summed_over_fields():
@@ -491,7 +492,7 @@ def test_reports_are_summed_over_fields():
         subject_name=None,
     )
     assert result.public == {"a": "138****5678", "b": "139****5678，a***@example.com", "c": None, "d": ""}
-    assert result.report == {"mobile": 2, "email": 1}
+    assert result.report == {"mobile": {"a": 1, "b": 1}, "email": {"b": 1}}
 
 
 def test_unknown_subject_type_is_refused():
@@ -524,10 +525,139 @@ def test_penalty_decision_paragraph():
     )
     assert result.public_subject_name == "张某某"
     assert result.report == {
-        "id_number": 1,
-        "mobile": 1,
-        "landline": 1,
-        "bank_card": 1,
-        "email": 1,
-        "person_name": 3,
+        "id_number": {"content": 1},
+        "mobile": {"content": 1},
+        "landline": {"content": 1},
+        "bank_card": {"content": 1},
+        "email": {"content": 1},
+        "person_name": {"content": 2, "subject_name": 1},
     }
+
+
+# --- ID numbers with a wrong check character ---
+
+REPORTED_ID = "350502199001011234"  # went public in full: its check character should be X
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        REPORTED_ID,
+        wrong_check(VALID_ID),
+        wrong_check("11010519491231002X"),
+        wrong_check(make_id("810000", "19851231", "000")),  # a Hong Kong resident's residence permit, mistyped
+    ],
+)
+def test_an_id_number_with_a_wrong_check_character_is_masked(number):
+    assert not is_valid_id_number(number)
+    assert looks_like_id_number(number)
+    text = f"身份证号：{number}，"
+    assert mask_text(text) == MaskResult(f"身份证号：{number[:6]}{'*' * 12}，", {"id_number": 1})
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [
+        ("350502202513451234", "a case number: month 13 is no birth date"),
+        ("350502199002301235", "30 February"),
+        ("350502189912311234", "born before 1900"),
+        (f"350502{(TODAY + dt.timedelta(days=1)):%Y%m%d}1234", "born tomorrow"),
+        ("990502199001011234", "99 is no province"),
+        ("200502199001011234", "20 is no province"),
+        ("350502199001011A34", "a letter in the body"),
+    ],
+)
+def test_an_18_digit_number_without_a_province_and_birth_date_is_no_id(number, why):
+    assert not looks_like_id_number(number), why
+    text = f"案号{number}"
+    assert_no_card_in(text)
+    assert mask_text(text) == MaskResult(text, {})
+
+
+# --- names after role words ---
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "names"),
+    [
+        ("联系人王小明，电话13812345678", "联系人王某某，电话138****5678", 1),
+        ("同住人王五在现场。", "同住人王某在现场。", 1),
+        ("证人：欧阳小明证实", "证人：欧阳某某证实", 1),
+        ("证人王五、李四均证实", "证人王某、李某均证实", 2),
+        ("家属张三和李四到场", "家属张某和李某到场", 2),
+        ("监护人为李明。", "监护人为李某。", 1),
+        ("委托代理人林小红，福建某律师事务所律师", "委托代理人林某某，福建某律师事务所律师", 1),
+        ("联系人姓名：王小明", "联系人姓名：王某某", 1),
+        ("其配偶陈芳称", "其配偶陈某称", 1),
+        ("见证人 赵六签字", "见证人 赵某签字", 1),
+    ],
+)
+def test_a_name_after_a_role_word_is_masked(text, expected, names):
+    result = mask_text(text)
+    assert result.text == expected
+    assert result.report.get("other_person_name") == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "联系人电话：请见送达回证",  # the role word is followed by what it is about, not by a name
+        "证人证言、现场照片",
+        "代理人陈述、申辩意见",
+        "当事人提交亲属关系证明",
+        "证人出庭作证",
+        "举报人刘某某反映",  # already in its public form
+        "执法人员王刚、李强出示执法证件",  # officers' names are public
+        "联系人",
+    ],
+)
+def test_a_role_word_without_a_name_after_it_leaves_the_text_alone(text):
+    assert mask_text(text) == MaskResult(text, {})
+
+
+def test_a_role_word_before_a_phone_number_masks_the_number_only():
+    assert mask_text("联系人电话：0595-22345678") == MaskResult("联系人电话：0595-****5678", {"landline": 1})
+
+
+@pytest.mark.parametrize(
+    ("subject_type", "subject_name", "expected"),
+    [
+        ("organization", "泉州市某某食品有限公司", "法定代表人张三丰，负责人李四"),
+        ("person", "王五", "法定代表人张某某，负责人李某"),
+        (None, None, "法定代表人张某某，负责人李某"),
+    ],
+)
+def test_a_legal_representative_is_public_only_with_an_organization(subject_type, subject_name, expected):
+    result = apply_privacy(
+        {"content": "法定代表人张三丰，负责人李四"}, subject_type=subject_type, subject_name=subject_name
+    )
+    assert result.public["content"] == expected
+
+
+def test_the_report_names_each_masking_by_kind_and_field():
+    result = apply_privacy(
+        {
+            "content": f"当事人张三丰（身份证号{REPORTED_ID}），同住人王五在场，联系人张三丰。",
+            "details/witness": "证人李四，电话13812345678",
+            "legal_basis": None,
+        },
+        subject_type="person",
+        subject_name="张三丰",
+    )
+    assert result.public == {
+        "content": "当事人张某某（身份证号350502************），同住人王某在场，联系人张某某。",
+        "details/witness": "证人李某，电话138****5678",
+        "legal_basis": None,
+    }
+    assert result.report == {
+        "id_number": {"content": 1},
+        "mobile": {"details/witness": 1},
+        "person_name": {"content": 2, "subject_name": 1},  # 联系人张三丰 is the party: counted as the party's name
+        "other_person_name": {"content": 1, "details/witness": 1},
+    }
+
+
+@pytest.mark.parametrize("text", ["联系人王小明，身份证号350502199001011234", "证人王五、李四，家属欧阳小明"])
+def test_masking_names_and_mistyped_ids_twice_changes_nothing(text):
+    once = mask_text(text).text
+    assert once != text and mask_text(once) == MaskResult(once, {})

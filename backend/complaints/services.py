@@ -24,6 +24,7 @@ from backend import workdays
 from backend.accounts.models import AdminRole, AdminUser
 from backend.agencies.models import Agency, region_ancestors
 from backend.audit.services import record
+from backend.calendars import services as calendars
 from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
@@ -60,6 +61,7 @@ def _hash_code(code: str) -> str:
 
 
 def _due(start: dt.date, days: int) -> dt.date:
+    calendars.sync()
     return workdays.add_working_days(start, days).due
 
 

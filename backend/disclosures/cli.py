@@ -9,7 +9,7 @@ disclosures_cli = AppGroup("disclosures", help="Disclosure maintenance jobs.")
 @disclosures_cli.command("recompute-deadlines")
 def recompute_deadlines() -> None:
     """Recompute deadlines counted without official calendar data, now that the data may be there."""
-    click.echo(f"recomputed {services.recompute_provisional_deadlines()} provisional deadlines")
+    click.echo(f"recomputed {services.recompute_deadlines()} provisional deadlines")
 
 
 @disclosures_cli.command("expire")

@@ -36,20 +36,25 @@ def statutory_clock(item: Any) -> Clock | None:
     return None
 
 
-# Clocks already counted on official calendar data, keyed by the years the calendar covers: a
-# provisional one is never kept (it changes when its year's data arrives). A bulk shares few dates.
-_COUNTED: dict[tuple[dt.date, int, int, int], Clock] = {}
+# Clocks already counted on official calendar data, keyed by the calendar's version (the years the
+# package covers and the schedules operators loaded): a provisional one is never kept (it changes when
+# its year's data arrives). A bulk shares few dates.
+_COUNTED: dict[tuple[dt.date, int, tuple[int, int, str]], Clock] = {}
 _COUNTED_MAX = 4096
 
 
 def _counted_clock(start: dt.date, working_days: int) -> Clock:
-    key = (start, working_days, workdays._FIRST_YEAR, workdays._LAST_YEAR)
+    version = workdays.calendar_version()
+    key = (start, working_days, version)
     clock = _COUNTED.get(key)
     if clock is None:
         counted = workdays.add_working_days(start, working_days)
         clock = Clock(counted.due, counted.provisional, counted.explain(), counted)
-        if not counted.provisional and len(_COUNTED) < _COUNTED_MAX:
-            _COUNTED[key] = clock
+        if not counted.provisional:
+            if next(iter(_COUNTED), key)[2] != version:
+                _COUNTED.clear()  # counted on an earlier calendar: never asked for again
+            if len(_COUNTED) < _COUNTED_MAX:
+                _COUNTED[key] = clock
     return clock
 
 

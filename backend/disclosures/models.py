@@ -144,7 +144,7 @@ class Disclosure(Searchable, Model):
 
     # What passed the privacy gate: the only text that is ever shown or indexed.
     public: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    privacy_report: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    privacy_report: Mapped[dict[str, dict[str, int]]] = mapped_column(JSON, default=dict)  # kind -> field -> count
     content_hash: Mapped[str] = mapped_column(String(64))
 
     status: Mapped[str] = mapped_column(String(16))

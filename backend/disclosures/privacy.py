@@ -1,12 +1,14 @@
 """Privacy gate for disclosures: nothing becomes public before it has passed through here.
 
 The 行政执法公示 rules (国办发〔2018〕118号 and the provincial implementations) require that, for natural
-persons, ID numbers, home addresses, phone numbers and bank accounts are not published and that the party's
-name is shown masked. This module masks what can be recognised reliably in free text: ID numbers, mobile and
-landline numbers, bank cards and e-mail addresses, plus the party's own name wherever it appears. A home address
-cannot be told apart from a shop's or an agency's address in free text, so it is not detected here: fields that
-hold one must not be handed in as public text. Whether a case may be published at all (minors, confidential
-cases) is decided by the caller.
+persons, ID numbers, home addresses, phone numbers and bank accounts are not published, that the party's name
+is shown masked and that names of people other than the party are hidden. This module masks what can be
+recognised reliably in free text: ID numbers (a mistyped check character included), mobile and landline
+numbers, bank cards and e-mail addresses, the party's own name wherever it appears, and a person's name written
+after a word naming their role (联系人王小明, 同住人王五; see _ROLE_WORDS). A home address cannot be told apart
+from a shop's or an agency's address in free text, so it is not detected here: fields that hold one must not be
+handed in as public text. Whether a case may be published at all (minors, confidential cases) is decided by the
+caller.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
-KINDS = ("id_number", "mobile", "landline", "bank_card", "email", "person_name")
+# person_name: the party's own name; other_person_name: a name after a role word (a witness, a relative, ...).
+KINDS = ("id_number", "mobile", "landline", "bank_card", "email", "person_name", "other_person_name")
 
 _SUBJECT_TYPES = ("person", "organization")
 
@@ -29,6 +33,47 @@ _ID_CHECK = "10X98765432"
 _ID_SHAPE = re.compile(r"[1-9][0-9]{16}[0-9Xx]")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
+# Province-level division codes (GB/T 2260) that begin a resident ID number: mainland provinces, plus 71 (Taiwan)
+# and 81-83, which begin the residence permits of Hong Kong, Macao and Taiwan residents (港澳台居民居住证).
+_PROVINCE_CODES = frozenset(
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    }
+)
 
 # Compound surnames (复姓) keep both characters. Left out on purpose are pairs such as 单于, 宗政 and 乐正 whose
 # first character is a common surname of its own and whose second is a common given-name character: reading them
@@ -94,6 +139,62 @@ _COMPOUND_SURNAMES = frozenset(
         "万俟",
     }
 )
+# Common single-character surnames: a name after a role word is recognised by its surname, which is what tells
+# 联系人王小明 from 联系人电话. Left out are characters that are rare as surnames but common as words right after a
+# role word (和, 及, 与, 对, 在): reading them as surnames would mask ordinary words.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余于杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康"
+    "施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗"
+    "谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜"
+    "冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝洪鞠"
+)
+# Words naming a person other than the party, after which a name is masked. The party's own name is masked
+# wherever it appears (apply_privacy); officers' names are public, so 执法人员 and 经办人 are not here.
+_ROLE_WORDS = (
+    "联系人",
+    "同住人",
+    "共同居住人",
+    "证人",
+    "见证人",
+    "监护人",
+    "代理人",
+    "委托代理人",
+    "法定代理人",
+    "诉讼代理人",
+    "家属",
+    "亲属",
+    "近亲属",
+    "配偶",
+    "担保人",
+    "举报人",
+    "投诉人",
+    "被害人",
+    "受害人",
+)
+# An organization's legal representative (法定代表人) or person in charge (负责人) is public registration
+# information and is published with the organization; for any other party these words name a private person.
+_REPRESENTATIVE_WORDS = ("法定代表人", "负责人")
+
+
+def _role_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, so that 委托代理人 is one role rather than 委托 + 代理人; "姓名", a colon or "为" may come
+    # between the role and the name (联系人姓名：王小明, 证人为王五).
+    alternatives = "|".join(sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})(?:姓名)?[：:\s]*(?:为|是)?")
+
+
+_ROLES = _role_pattern(_ROLE_WORDS + _REPRESENTATIVE_WORDS)
+_ROLES_BUT_REPRESENTATIVES = _role_pattern(_ROLE_WORDS)
+# Two characters after a role word that begin a word, not a name, although the first is a surname
+# (代理人陈述, 代理人申辩, 亲属关系, 家属成员).
+_NOT_NAMES = frozenset({"陈述", "申辩", "申请", "关系", "成员", "明确", "方式", "方面", "安排", "全部", "时间", "常住"})
+# A third character that follows a two-character name rather than ends a three-character one (同住人王五在现场,
+# 证人李四证实).
+_AFTER_NAME = frozenset("在于称说系是为的等及和与到向对已未也均签证陈表作出现当则即因将把被让并又还曾所经供提反自告")
+# Further names in a list after one role word (证人王五、李四).
+_NAME_JOINERS = "、和及与"
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _CHINESE_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f·•‧・]+")
 # Minority names written in characters separate their parts with a middle dot; the dot itself hides nothing.
 _NAME_SEPARATORS = "·•‧・"
@@ -153,6 +254,16 @@ def is_valid_id_number(value: str) -> bool:
     return _birth_date_ok(value[6:10], value[10:12], value[12:14])
 
 
+def looks_like_id_number(value: str) -> bool:
+    """True for 18 characters shaped like a resident ID number, with a province code and a real birth date,
+    whatever the check character: a mistyped ID is still its holder's ID and must not be published."""
+    return (
+        _ID_SHAPE.fullmatch(value) is not None
+        and value[:2] in _PROVINCE_CODES
+        and _birth_date_ok(value[6:10], value[10:12], value[12:14])
+    )
+
+
 def luhn_valid(digits: str) -> bool:
     """True when a string of ASCII digits passes the Luhn check used by bank card numbers."""
     if not _ASCII_DIGITS.fullmatch(digits):
@@ -205,7 +316,7 @@ def _emails(text: str) -> Iterator[_Hit]:
 
 def _id_numbers(text: str) -> Iterator[_Hit]:
     for match in _ID_18.finditer(text):
-        if is_valid_id_number(match[0]):
+        if is_valid_id_number(match[0]) or looks_like_id_number(match[0]):
             yield _Hit(match.start(), match.end(), "id_number", match[0][:6] + "*" * 12)
 
 
@@ -246,6 +357,30 @@ def _labelled_landlines(text: str) -> Iterator[_Hit]:
             yield _Hit(match.start(), match.end(), "landline", "****" + match["number"][-4:])
 
 
+def _name_end(text: str, start: int) -> int | None:
+    """The end of a person's name written at start: a known surname and one or two more characters."""
+    surname = 2 if text[start : start + 2] in _COMPOUND_SURNAMES else int(text[start : start + 1] in _SURNAMES)
+    given = start + surname
+    if not surname or not _HAN.match(text, given) or text[start : start + 2] in _NOT_NAMES:
+        return None
+    if _HAN.match(text, given + 1) and text[given + 1] not in _AFTER_NAME:
+        return given + 2
+    return given + 1
+
+
+def _role_names(text: str, roles: re.Pattern[str]) -> Iterator[_Hit]:
+    for match in roles.finditer(text):
+        start = match.end()
+        while (end := _name_end(text, start)) is not None:
+            name = text[start:end]
+            masked = mask_person_name(name)
+            if masked != name:  # 联系人王某: already in its public form
+                yield _Hit(start, end, "other_person_name", masked)
+            if text[end : end + 1] == "" or text[end] not in _NAME_JOINERS:
+                break
+            start = end + 1
+
+
 # Most specific first: a span claimed by an earlier detector is never offered to a later one, so an e-mail
 # address made of a mobile number stays one e-mail, an ID number is never also read as a bank card, and no
 # character is masked twice.
@@ -279,9 +414,17 @@ def _fold(match: re.Match[str]) -> str:
     return match[0].translate(_FOLD_FULL_WIDTH)
 
 
-def _detectors(folded: str) -> list[Callable[[str], Iterator[_Hit]]]:
-    """The detectors that could find something in the folded text, in _DETECTORS order."""
-    detectors = []
+def _detectors(folded: str, roles: re.Pattern[str]) -> list[Callable[[str], Iterator[_Hit]]]:
+    """The detectors that could find something in the folded text, in _DETECTORS order, then the names after
+    role words (names and numbers never overlap)."""
+    detectors = _number_detectors(folded)
+    if roles.search(folded):
+        detectors.append(partial(_role_names, roles=roles))
+    return detectors
+
+
+def _number_detectors(folded: str) -> list[Callable[[str], Iterator[_Hit]]]:
+    detectors: list[Callable[[str], Iterator[_Hit]]] = []
     has_at = "@" in folded
     if _THREE_DIGITS.search(folded):
         seven = _SEVEN_DIGITS.search(folded) is not None
@@ -299,16 +442,18 @@ def _detectors(folded: str) -> list[Callable[[str], Iterator[_Hit]]]:
     return detectors
 
 
-def mask_text(text: str | None) -> MaskResult:
-    """Mask ID numbers, mobile and landline numbers, bank cards and e-mail addresses anywhere in text.
+def mask_text(text: str | None, *, representative_public: bool = False) -> MaskResult:
+    """Mask ID numbers, mobile and landline numbers, bank cards, e-mail addresses and names after role words
+    anywhere in text.
 
-    None gives an empty text. Kept digits come out in ASCII even where the input wrote them in full width. The
-    report counts the masked items by kind, listing only kinds that occurred.
+    representative_public: the party is an organization, whose 法定代表人/负责人 is published with it. None gives
+    an empty text. Kept digits come out in ASCII even where the input wrote them in full width. The report counts
+    the masked items by kind, listing only kinds that occurred.
     """
     if not text:
         return MaskResult("", {})
     folded = _FOLDABLE.sub(_fold, text)
-    detectors = _detectors(folded)
+    detectors = _detectors(folded, _ROLES_BUT_REPRESENTATIVES if representative_public else _ROLES)
     if not detectors:
         return MaskResult(text, {})
     hits: list[_Hit] = []
@@ -333,7 +478,8 @@ def mask_text(text: str | None) -> MaskResult:
 class PrivacyResult:
     public: dict[str, str | None]
     public_subject_name: str | None
-    report: dict[str, int]
+    # kind -> field -> how many were masked there; the party's own masked name counts once as "subject_name".
+    report: dict[str, dict[str, int]]
 
 
 def apply_privacy(
@@ -343,31 +489,34 @@ def apply_privacy(
 
     Every field is masked with mask_text (None stays None). For a natural person (subject_type "person") the
     name is published masked and every occurrence of the full name in the fields is replaced by the masked form;
-    for "organization" or None the name is public as given. Any other subject_type is a ValueError.
+    for "organization" or None the name is public as given. An organization's 法定代表人/负责人 stays public with
+    it; under any other party that name is masked like every other name after a role word. Any other
+    subject_type is a ValueError. The report names each kind masked and the fields it was masked in.
     """
     if subject_type is not None and subject_type not in _SUBJECT_TYPES:
         # Guessing would risk publishing a person's name in full; the caller has to say what the subject is.
         raise ValueError(f"subject_type must be one of {', '.join(_SUBJECT_TYPES)} or None, not {subject_type!r}")
     name = (subject_name or "").strip() if subject_type == "person" else ""
     masked_name = mask_person_name(name) if name else None
-    counts: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
     public: dict[str, str | None] = {}
     for field, value in fields.items():
         if value is None:
             public[field] = None
             continue
-        result = mask_text(value)
-        counts.update(result.report)
-        masked = result.text
         if masked_name is not None:
-            counts["person_name"] += masked.count(name)
-            masked = masked.replace(name, masked_name)
-        public[field] = masked
+            # The party's name first, so that 联系人张三丰 naming the party counts as the party's name.
+            counts["person_name"][field] += value.count(name)
+            value = value.replace(name, masked_name)
+        result = mask_text(value, representative_public=subject_type == "organization")
+        for kind, found in result.report.items():
+            counts[kind][field] += found
+        public[field] = result.text
     if masked_name is None:
         # A blank name of a person has nothing to hide, so it is passed on as given like an organization's.
-        return PrivacyResult(public, subject_name, _report(counts))
-    counts["person_name"] += 1
-    return PrivacyResult(public, masked_name, _report(counts))
+        return PrivacyResult(public, subject_name, _field_report(counts))
+    counts["person_name"]["subject_name"] += 1
+    return PrivacyResult(public, masked_name, _field_report(counts))
 
 
 def _birth_date_ok(year: str, month: str, day: str) -> bool:
@@ -385,3 +534,11 @@ def _labelled(text: str, start: int, label: re.Pattern[str], window: int) -> boo
 
 def _report(counts: Counter[str]) -> dict[str, int]:
     return {kind: counts[kind] for kind in KINDS if counts[kind]}
+
+
+def _field_report(counts: Mapping[str, Counter[str]]) -> dict[str, dict[str, int]]:
+    return {
+        kind: {field: n for field, n in by_field.items() if n}
+        for kind, by_field in counts.items()
+        if any(by_field.values())
+    }

@@ -243,7 +243,11 @@ class DisclosureSchema(DeadlineStateSchema):
     minor = ma.fields.Boolean()
     confidential = ma.fields.Boolean()
     public = ma.fields.Dict(metadata={"description": "exactly what citizens see"})
-    privacy_report = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    privacy_report = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer()),
+        metadata={"description": 'what the privacy gate masked: kind -> field -> count ("*": fields not recorded)'},
+    )
     published_at = BeijingDateTime(allow_none=True)
     corrected_at = BeijingDateTime(allow_none=True)
     expires_on = ma.fields.Date(allow_none=True)

@@ -12,7 +12,7 @@ import json
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import load_only
 
 from backend.agencies.models import Agency
 from backend.audit.services import record
+from backend.calendars import services as calendars
 from backend.canonical import canonical_json, digest_of
 from backend.errors import Conflict, Gone, Invalid, NotFound
 from backend.extensions import clock, db, search
@@ -87,6 +88,7 @@ def upsert(agency: Agency, external_id: str, data: dict[str, Any], actor: str) -
     loser retries and finds the winner's item unchanged.
     """
     _check_external_id(external_id)
+    calendars.sync()
     for attempt in (1, 2):
         existing = db.session.scalar(
             select(Disclosure).where(Disclosure.agency_id == agency.id, Disclosure.external_id == external_id)
@@ -108,6 +110,7 @@ def upsert(agency: Agency, external_id: str, data: dict[str, Any], actor: str) -
 def bulk_upsert(agency: Agency, raw_items: list[Any], actor: str) -> list[dict[str, Any]]:
     """Upsert up to MAX_BULK_ITEMS items in one transaction; each item gets its own result."""
     results: list[dict[str, Any]] = [{} for _ in raw_items]
+    calendars.sync()
     valid: dict[str, tuple[int, dict[str, Any]]] = {}
     schema = BulkItemSchema()
     for index, raw in enumerate(raw_items):
@@ -445,13 +448,19 @@ def expire_due(batch: int = 500) -> int:
         expired += len(items)
 
 
-def recompute_provisional_deadlines() -> int:
-    """Recompute deadlines counted without official calendar data, once the data is there."""
+def recompute_deadlines(years: Collection[int] = ()) -> int:
+    """Recompute the deadlines counted without official calendar data (the data may be there now) and
+    those whose count crosses one of ``years`` (a schedule loaded for them); the number changed."""
+    calendars.sync()
+    crossing = [
+        and_(Disclosure.decision_date <= dt.date(year, 12, 31), Disclosure.publish_deadline >= dt.date(year, 1, 1))
+        for year in years
+    ]
     changed = 0
-    for item in db.session.scalars(select(Disclosure).where(Disclosure.deadline_provisional.is_(True))):
+    for item in db.session.scalars(select(Disclosure).where(or_(Disclosure.deadline_provisional.is_(True), *crossing))):
         clock_ = statutory_clock(item)
-        if clock_ and not clock_.provisional:
-            item.publish_deadline, item.deadline_provisional = clock_.deadline, False
+        if clock_ and (clock_.deadline, clock_.provisional) != (item.publish_deadline, item.deadline_provisional):
+            item.publish_deadline, item.deadline_provisional = clock_.deadline, clock_.provisional
             item.published_late = bool(item.published_at and china_date(item.published_at) > clock_.deadline)
             changed += 1
     db.session.commit()
@@ -469,6 +478,7 @@ def get_own(agency: Agency, external_id: str) -> Disclosure:
 
 
 def deadline_state(item: Disclosure, on: dt.date | None = None) -> dict[str, Any]:
+    calendars.sync(max_age=calendars.SHOWN_MAX_AGE)
     on = on or today()
     overdue = item.published_late or (
         item.status == Status.pending and item.publish_deadline is not None and on > item.publish_deadline
@@ -542,6 +552,7 @@ def list_own(
 
 
 def explain_deadline(item: Disclosure) -> dict[str, Any]:
+    calendars.sync(max_age=calendars.SHOWN_MAX_AGE)
     clock_ = statutory_clock(item)
     if clock_ is None:
         raise NotFound("该公示信息没有法定公开时限", errors={"publish_deadline": ["only post-phase items have one"]})

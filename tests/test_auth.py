@@ -59,7 +59,7 @@ def test_wrong_credentials_get_401_in_the_error_shape(client, auth, agency, chan
     assert_error_shape(response, 401)
 
 
-def test_repeated_failures_are_rate_limited_even_with_the_right_secret(client, auth, agency, app):
+def test_repeated_failures_are_rate_limited_even_with_the_right_secret(client, auth, agency, app, cache_clock):
     creds = auth.credentials(agency.code)
     bad = {**creds, "client_secret": "guess"}
     for _ in range(app.config["TOKEN_FAILURES_ALLOWED"]):
@@ -67,6 +67,47 @@ def test_repeated_failures_are_rate_limited_even_with_the_right_secret(client, a
     limited = client.post("/api/v1/auth/token", json=creds)
     assert_error_shape(limited, 429)
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+def post_from(client, address: str, body: dict):
+    return client.post("/api/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": address})
+
+
+def test_the_rightful_client_gets_its_token_after_100_failures_from_other_addresses(
+    client, auth, agency, app, cache_clock
+):
+    creds = auth.credentials(agency.code)
+    bad = {**creds, "client_secret": "guess"}
+    allowed = app.config["TOKEN_FAILURES_ALLOWED"]
+    attackers = [f"203.0.113.{n}" for n in range(100 // allowed)]
+    for address in attackers:
+        for _ in range(allowed):
+            assert_error_shape(post_from(client, address, bad), 401)
+    assert post_from(client, "198.51.100.7", creds).status_code == 200
+    assert client.post("/api/v1/auth/token", json=creds).status_code == 200
+    # Where the failures came from, even the right secret now waits.
+    assert_error_shape(post_from(client, attackers[0], creds), 429)
+
+
+def test_an_attacker_waits_twice_as_long_after_each_further_failure(client, auth, agency, app, cache_clock):
+    creds = auth.credentials(agency.code)
+    bad = {**creds, "client_secret": "guess"}
+    allowed, cap = app.config["TOKEN_FAILURES_ALLOWED"], app.config["TOKEN_FAILURE_WINDOW_SECONDS"]
+    for _ in range(allowed):
+        assert_error_shape(post_from(client, "203.0.113.9", bad), 401)
+    waits = []
+    for _ in range(11):
+        refused = post_from(client, "203.0.113.9", bad)
+        assert_error_shape(refused, 429)
+        waits.append(int(refused.headers["Retry-After"]))
+        cache_clock.advance(waits[-1] - 0.5)
+        assert post_from(client, "203.0.113.9", bad).status_code == 429  # not a moment early
+        cache_clock.advance(0.5)
+        assert_error_shape(post_from(client, "203.0.113.9", bad), 401)
+    assert waits == [min(2**n, cap) for n in range(11)]
+    # Guessing from many client ids at the same address waits all the same.
+    assert_error_shape(post_from(client, "203.0.113.9", {**bad, "client_id": "ac_other"}), 429)
+    assert post_from(client, "198.51.100.7", creds).status_code == 200
 
 
 def test_missing_malformed_tampered_and_expired_tokens_are_refused(client, auth, agency, app):

@@ -5,8 +5,9 @@ failures count per (account, address) and per address, never per account alone: 
 addresses cannot keep the rightful owner out of its own. Past ``allowed`` failures a key waits before its
 next try, twice as long after each further failure (1 s, 2 s, 4 s … up to ``cap``), and such a try takes
 the key's turn (set-if-absent), so tries sent in parallel get no more guesses than tries sent one by one.
-A key's failures are forgotten ``cap`` seconds after its last wait ends. A success forgets the failures of
-its (account, address), not its address's: one valid credential must not reset what an address has done.
+Failures within the allowance are forgotten ``cap`` seconds after the first; past it, ``cap`` seconds after
+the last wait ends. A success forgets the failures of its (account, address), not its address's: one valid
+credential must not reset what an address has done.
 """
 
 from __future__ import annotations
@@ -36,32 +37,33 @@ class Backoff:
 class Attempt:
     """One try of a secret, from ``begin``; report its outcome with ``failed`` or ``succeeded``."""
 
-    pair: str
-    address: str
+    address_key: str
+    pair_key: str
     backoff: Backoff
     pair_failures: int
 
     def failed(self) -> None:
-        for key in (self.address, self.pair):
+        for key in (self.address_key, self.pair_key):
             count = cache.incr(FAILURES + key, self.backoff.cap)
             wait = self.backoff.wait(count)
             if wait:
                 cache.set(TURN + key, "1", wait)
-                # Past the allowance tries take turns, so this write races with no other failure of the key.
+                # Past the allowance tries take turns: only tries begun within it can race this write, and
+                # at worst they set the count back by a few.
                 cache.set(FAILURES + key, str(count), wait + self.backoff.cap)
 
     def succeeded(self) -> None:
         if self.pair_failures:
-            cache.delete(FAILURES + self.pair)
-            cache.delete(TURN + self.pair)
+            cache.delete(FAILURES + self.pair_key)
+            cache.delete(TURN + self.pair_key)
 
 
 def begin(account: str, address: str | None, backoff: Backoff) -> Attempt:
     """Refuse (429 with Retry-After) while the address or the account at this address must wait."""
-    pair, own = f"{account}@{address}", f"ip:{address}"
-    counts = {key: int(cache.get(FAILURES + key) or 0) for key in (own, pair)}
+    address_key, pair_key = f"ip:{address}", f"{account}@{address}"
+    counts = {key: int(cache.get(FAILURES + key) or 0) for key in (address_key, pair_key)}
     for key, count in counts.items():
         wait = backoff.wait(count)
         if wait and not cache.add(TURN + key, "1", wait):
             raise RateLimited(cache.ttl(TURN + key) or wait)
-    return Attempt(pair, own, backoff, counts[pair])
+    return Attempt(address_key, pair_key, backoff, counts[pair_key])

@@ -4,7 +4,9 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from backend.accounts import throttle
 from backend.accounts.models import AgencyClient
+from backend.errors import RateLimited
 from backend.extensions.clock import FixedClock
 from tests.factories import AgencyFactory
 
@@ -108,6 +110,24 @@ def test_an_attacker_waits_twice_as_long_after_each_further_failure(client, auth
     # Guessing from many client ids at the same address waits all the same.
     assert_error_shape(post_from(client, "203.0.113.9", {**bad, "client_id": "ac_other"}), 429)
     assert post_from(client, "198.51.100.7", creds).status_code == 200
+
+
+def test_tries_in_flight_past_the_allowance_take_turns(app, cache_clock):
+    """Tries begun together past the allowance (as parallel requests are): one goes ahead, the others wait."""
+    backoff = throttle.Backoff(allowed=2, cap=60)
+    with app.app_context():
+        for _ in range(backoff.allowed):
+            throttle.begin("client:ac_a", "203.0.113.9", backoff).failed()
+        cache_clock.advance(backoff.wait(backoff.allowed))
+        ahead = throttle.begin("client:ac_a", "203.0.113.9", backoff)
+        for account in ("client:ac_a", "client:ac_b", "admin:zhang"):
+            with pytest.raises(RateLimited):
+                throttle.begin(account, "203.0.113.9", backoff)
+        ahead.failed()
+        with pytest.raises(RateLimited) as waiting:
+            throttle.begin("client:ac_b", "203.0.113.9", backoff)
+        assert waiting.value.retry_after == backoff.wait(backoff.allowed + 1)
+        throttle.begin("client:ac_a", "198.51.100.7", backoff).succeeded()  # another address goes ahead
 
 
 def test_missing_malformed_tampered_and_expired_tokens_are_refused(client, auth, agency, app):

@@ -172,6 +172,27 @@ def indexer(app: Flask, search_engine) -> Indexer:
     return TestIndexer(app)
 
 
+class CacheClock:
+    """The cache's monotonic clock, standing still until a test moves it: expiries without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def cache_clock(app: Flask, fresh_cache: None) -> CacheClock:
+    """A fresh in-process cache whose entries expire only when the test moves this clock."""
+    ticks = CacheClock()
+    app.extensions["cache"] = MemoryCache(clock=ticks)
+    return ticks
+
+
 @pytest.fixture
 def frozen_clock(app: Flask) -> Iterator[FixedClock]:
     """The app's clock, standing at 2025-10-20 10:00 Beijing time until a test moves it."""

@@ -121,7 +121,7 @@ def test_a_wrong_password_shows_the_login_page_again_with_401_and_is_audited(app
     assert person.get("/admin/complaints").status_code == 302
 
 
-def test_logins_are_refused_with_429_after_too_many_failures(app, create_admin, city, db_session):
+def test_logins_are_refused_with_429_after_too_many_failures(app, create_admin, city, db_session, cache_clock):
     create_admin("zhang")
     person = AdminBrowser(app.test_client())
     for _ in range(app.config["TOKEN_FAILURES_ALLOWED"]):
@@ -130,6 +130,48 @@ def test_logins_are_refused_with_429_after_too_many_failures(app, create_admin, 
     assert refused.status_code == 429 and refused.headers["Retry-After"]
     assert "登录失败次数过多" in refused.get_data(as_text=True)
     assert person.get("/admin/complaints").status_code == 302
+
+
+def browser_at(app: Flask, address: str) -> AdminBrowser:
+    test_client = app.test_client()
+    test_client.environ_base["REMOTE_ADDR"] = address
+    return AdminBrowser(test_client)
+
+
+def test_a_user_still_logs_in_after_100_failures_from_other_addresses(app, create_admin, city, cache_clock):
+    create_admin("zhang")
+    allowed = app.config["TOKEN_FAILURES_ALLOWED"]
+    for n in range(100 // allowed):
+        attacker = browser_at(app, f"203.0.113.{n}")
+        for _ in range(allowed):
+            if n % 2:
+                assert attacker.login("zhang", "wrong password").status_code == 401
+            else:
+                wrong = {"username": "zhang", "password": "wrong password"}
+                assert attacker.client.post("/api/v1/admin/auth/token", json=wrong).status_code == 401
+    assert AdminBrowser(app.test_client()).login("zhang").status_code == 303
+    right = {"username": "zhang", "password": PASSWORD}
+    assert browser_at(app, "198.51.100.7").client.post("/api/v1/admin/auth/token", json=right).status_code == 200
+    assert browser_at(app, "203.0.113.0").login("zhang").status_code == 429
+
+
+def test_a_password_guesser_waits_twice_as_long_after_each_further_failure(app, create_admin, city, cache_clock):
+    create_admin("zhang")
+    guesser = browser_at(app, "203.0.113.9")
+    for _ in range(app.config["TOKEN_FAILURES_ALLOWED"]):
+        assert guesser.login("zhang", "wrong password").status_code == 401
+    waits = []
+    for _ in range(6):
+        refused = guesser.login("zhang", "wrong password")
+        assert refused.status_code == 429
+        waits.append(int(refused.headers["Retry-After"]))
+        assert f"请 {waits[-1]} 秒后再试" in refused.get_data(as_text=True)
+        cache_clock.advance(waits[-1])
+        assert guesser.login("zhang", "wrong password").status_code == 401
+    assert waits == [2**n for n in range(6)]
+    assert guesser.login("zhang").status_code == 429
+    cache_clock.advance(64)
+    assert guesser.login("zhang").status_code == 303
 
 
 def test_an_empty_form_is_not_a_login_attempt(app, create_admin, city, db_session):

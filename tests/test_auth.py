@@ -4,7 +4,9 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from backend.accounts import throttle
 from backend.accounts.models import AgencyClient
+from backend.errors import RateLimited
 from backend.extensions.clock import FixedClock
 from tests.factories import AgencyFactory
 
@@ -59,7 +61,7 @@ def test_wrong_credentials_get_401_in_the_error_shape(client, auth, agency, chan
     assert_error_shape(response, 401)
 
 
-def test_repeated_failures_are_rate_limited_even_with_the_right_secret(client, auth, agency, app):
+def test_repeated_failures_are_rate_limited_even_with_the_right_secret(client, auth, agency, app, cache_clock):
     creds = auth.credentials(agency.code)
     bad = {**creds, "client_secret": "guess"}
     for _ in range(app.config["TOKEN_FAILURES_ALLOWED"]):
@@ -67,6 +69,65 @@ def test_repeated_failures_are_rate_limited_even_with_the_right_secret(client, a
     limited = client.post("/api/v1/auth/token", json=creds)
     assert_error_shape(limited, 429)
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+def post_from(client, address: str, body: dict):
+    return client.post("/api/v1/auth/token", json=body, environ_base={"REMOTE_ADDR": address})
+
+
+def test_the_rightful_client_gets_its_token_after_100_failures_from_other_addresses(
+    client, auth, agency, app, cache_clock
+):
+    creds = auth.credentials(agency.code)
+    bad = {**creds, "client_secret": "guess"}
+    allowed = app.config["TOKEN_FAILURES_ALLOWED"]
+    attackers = [f"203.0.113.{n}" for n in range(100 // allowed)]
+    for address in attackers:
+        for _ in range(allowed):
+            assert_error_shape(post_from(client, address, bad), 401)
+    assert post_from(client, "198.51.100.7", creds).status_code == 200
+    assert client.post("/api/v1/auth/token", json=creds).status_code == 200
+    # Where the failures came from, even the right secret now waits.
+    assert_error_shape(post_from(client, attackers[0], creds), 429)
+
+
+def test_an_attacker_waits_twice_as_long_after_each_further_failure(client, auth, agency, app, cache_clock):
+    creds = auth.credentials(agency.code)
+    bad = {**creds, "client_secret": "guess"}
+    allowed, cap = app.config["TOKEN_FAILURES_ALLOWED"], app.config["TOKEN_FAILURE_WINDOW_SECONDS"]
+    for _ in range(allowed):
+        assert_error_shape(post_from(client, "203.0.113.9", bad), 401)
+    waits = []
+    for _ in range(11):
+        refused = post_from(client, "203.0.113.9", bad)
+        assert_error_shape(refused, 429)
+        waits.append(int(refused.headers["Retry-After"]))
+        cache_clock.advance(waits[-1] - 0.5)
+        assert post_from(client, "203.0.113.9", bad).status_code == 429  # not a moment early
+        cache_clock.advance(0.5)
+        assert_error_shape(post_from(client, "203.0.113.9", bad), 401)
+    assert waits == [min(2**n, cap) for n in range(11)]
+    # Guessing from many client ids at the same address waits all the same.
+    assert_error_shape(post_from(client, "203.0.113.9", {**bad, "client_id": "ac_other"}), 429)
+    assert post_from(client, "198.51.100.7", creds).status_code == 200
+
+
+def test_tries_in_flight_past_the_allowance_take_turns(app, cache_clock):
+    """Tries begun together past the allowance (as parallel requests are): one goes ahead, the others wait."""
+    backoff = throttle.Backoff(allowed=2, cap=60)
+    with app.app_context():
+        for _ in range(backoff.allowed):
+            throttle.begin("client:ac_a", "203.0.113.9", backoff).failed()
+        cache_clock.advance(backoff.wait(backoff.allowed))
+        ahead = throttle.begin("client:ac_a", "203.0.113.9", backoff)
+        for account in ("client:ac_a", "client:ac_b", "admin:zhang"):
+            with pytest.raises(RateLimited):
+                throttle.begin(account, "203.0.113.9", backoff)
+        ahead.failed()
+        with pytest.raises(RateLimited) as waiting:
+            throttle.begin("client:ac_b", "203.0.113.9", backoff)
+        assert waiting.value.retry_after == backoff.wait(backoff.allowed + 1)
+        throttle.begin("client:ac_a", "198.51.100.7", backoff).succeeded()  # another address goes ahead
 
 
 def test_missing_malformed_tampered_and_expired_tokens_are_refused(client, auth, agency, app):

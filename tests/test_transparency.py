@@ -3,12 +3,14 @@ catches tampering in the database, and appends that never share an index."""
 
 import base64
 import hashlib
+import re
 import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import delete, func, select, update
 
+from backend.accounts.models import AgencyClient
 from backend.canonical import canonical_json
 from backend.extensions import db
 from backend.transparency import services as transparency
@@ -310,3 +312,29 @@ def test_proofs_outside_a_transaction_read_the_committed_log(committed):
     response = client.get("/api/v1/transparency/proof/inclusion", query_string={"index": 0, "tree_size": 8})
     assert response.status_code == 422
     assert "tree_size" in str(response.get_json()["errors"])
+
+
+def test_entries_name_no_client_id_and_no_username(client, auth, history, runner, db_session):
+    """Client ids and usernames are credentials half known: the log names the agency or role and a tag."""
+    password = "a long password 1"
+    created = runner.invoke(args=["admin", "create", "--username", "wangwu", "--role", "admin"], input=password + "\n")
+    assert created.exit_code == 0, created.output
+    token = client.post("/api/v1/admin/auth/token", json={"username": "wangwu", "password": password})
+    admin = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+    assert client.get("/api/v1/admin/disclosure-changes", headers=admin).status_code == 200
+    other_client = auth.headers("MKT")
+    published = client.put(f"{URL}/other", json=decision(document_no="泉市监罚〔2025〕99号"), headers=other_client)
+    assert published.status_code == 201
+    # Whatever path an admin's change takes into the log, it goes through append.
+    transparency.append([transparency.Event("withhold", "d0", "MKT", "admin:wangwu")])
+    db_session.commit()
+
+    entries = get(client, "/api/v1/transparency/entries", start=0, end=15)["entries"]
+    text = canonical_json(entries)
+    client_ids = db_session.scalars(select(AgencyClient.client_id)).all()
+    assert len(client_ids) == 2 and not any(client_id in text for client_id in client_ids)
+    assert "wangwu" not in text
+    actors = [entry["actor"] for entry in entries]
+    assert all(re.fullmatch(r"agency:MKT:[0-9a-f]{12}", actor) for actor in actors[:14])
+    assert len(set(actors[:13])) == 1 and actors[13] != actors[0]  # one tag per client, kept
+    assert re.fullmatch(r"admin:admin:[0-9a-f]{12}", actors[14])

@@ -1,3 +1,4 @@
+from flask import request
 from flask.views import MethodView
 
 from backend.extensions.smorest import Blueprint
@@ -16,7 +17,7 @@ class Token(MethodView):
     @blp.alt_response(429, description="too many failures; see Retry-After")
     def post(self, credentials):
         """Exchange client credentials for a short-lived bearer token"""
-        return services.issue_token(credentials["client_id"], credentials["client_secret"])
+        return services.issue_token(credentials["client_id"], credentials["client_secret"], request.remote_addr)
 
 
 @blp.route("/whoami")

@@ -15,10 +15,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from backend.agencies.models import Agency
 from backend.agencies.services import get_agency
 from backend.audit.services import record
-from backend.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthorized
-from backend.extensions import cache, clock, db
-from backend.extensions.cache import RateLimit
+from backend.errors import Conflict, Forbidden, Invalid, Unauthorized
+from backend.extensions import clock, db
 
+from . import throttle
 from .models import AdminRole, AdminUser, AgencyClient
 
 TOKEN_AUDIENCE = "publish"
@@ -75,19 +75,10 @@ class IssuedToken:
     token_type: str = "Bearer"
 
 
-def _refuse_if_locked(keys: list[str]) -> RateLimit:
-    """Failed credentials count per account and per address; past the limit, every try is refused."""
+def _begin_attempt(account: str, address: str | None) -> throttle.Attempt:
     config = current_app.config
-    rule = RateLimit(config["TOKEN_FAILURES_ALLOWED"], config["TOKEN_FAILURE_WINDOW_SECONDS"])
-    for key in keys:
-        if int(cache.get(f"rate:token-failure:{key}") or 0) >= rule.limit:
-            raise RateLimited(cache.ttl(f"rate:token-failure:{key}") or rule.window)
-    return rule
-
-
-def _count_failure(keys: list[str], rule: RateLimit) -> None:
-    for key in keys:
-        cache.hit("token-failure", key, rule)
+    backoff = throttle.Backoff(config["TOKEN_FAILURES_ALLOWED"], config["TOKEN_FAILURE_WINDOW_SECONDS"])
+    return throttle.begin(account, address, backoff)
 
 
 def _sign(claims: dict[str, Any]) -> IssuedToken:
@@ -119,10 +110,10 @@ def _verify(audience: str) -> dict[str, Any]:
     return claims
 
 
-def issue_token(client_id: str, client_secret: str) -> IssuedToken:
-    """Exchange client credentials for a short-lived JWT bound to the client's agency."""
-    keys = [f"client:{client_id}", f"ip:{request.remote_addr}"]
-    rule = _refuse_if_locked(keys)
+def issue_token(client_id: str, client_secret: str, address: str | None) -> IssuedToken:
+    """Exchange client credentials for a short-lived JWT bound to the client's agency; failures slow down
+    the address they come from (see throttle)."""
+    attempt = _begin_attempt(f"client:{client_id}", address)
     client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == client_id))
     valid = (
         client is not None
@@ -130,8 +121,9 @@ def issue_token(client_id: str, client_secret: str) -> IssuedToken:
         and hmac.compare_digest(client.secret_hash, _hash_secret(client_secret))
     )
     if not valid:
-        _count_failure(keys, rule)
+        attempt.failed()
         raise Unauthorized("客户端凭证无效")
+    attempt.succeeded()
     return _sign({"aud": TOKEN_AUDIENCE, "sub": client.client_id, "agency": client.agency.code})
 
 
@@ -147,23 +139,23 @@ def require_agency_token() -> Agency:
     return client.agency
 
 
-def authenticate_admin(username: str, password: str) -> AdminUser:
-    """Check an admin user's password (rate-limited like client secrets); audited either way."""
-    keys = [f"admin:{username}", f"ip:{request.remote_addr}"]
-    rule = _refuse_if_locked(keys)
+def authenticate_admin(username: str, password: str, address: str | None) -> AdminUser:
+    """Check an admin user's password (failures slowed down like client secrets); audited either way."""
+    attempt = _begin_attempt(f"admin:{username}", address)
     user = db.session.scalar(select(AdminUser).where(AdminUser.username == username))
     if user is None or user.disabled_at is not None or not check_password_hash(user.password_hash, password):
-        _count_failure(keys, rule)
+        attempt.failed()
         record(f"admin:{username}", "admin.login_failed", "admin_user", username)
         db.session.commit()
         raise Unauthorized("用户名或密码错误")
+    attempt.succeeded()
     record(f"admin:{username}", "admin.login", "admin_user", username)
     db.session.commit()
     return user
 
 
-def issue_admin_token(username: str, password: str) -> IssuedToken:
-    user = authenticate_admin(username, password)
+def issue_admin_token(username: str, password: str, address: str | None) -> IssuedToken:
+    user = authenticate_admin(username, password, address)
     return _sign({"aud": ADMIN_AUDIENCE, "sub": user.username, "role": user.role})
 
 

@@ -155,10 +155,11 @@ def login():
     if not username or not password:
         return again("请输入用户名和密码", 400)
     try:
-        user = accounts.authenticate_admin(username, password)
+        user = accounts.authenticate_admin(username, password, request.remote_addr)
     except RateLimited as limited:
-        minutes = max(1, round(limited.retry_after / 60))
-        return again(f"登录失败次数过多，请 {minutes} 分钟后再试", 429, {"Retry-After": limited.headers["Retry-After"]})
+        seconds = int(limited.headers["Retry-After"])
+        wait = f"{seconds} 秒" if seconds < 60 else f"{round(seconds / 60)} 分钟"
+        return again(f"登录失败次数过多，请 {wait}后再试", 429, {"Retry-After": str(seconds)})
     except Unauthorized:
         return again("用户名或密码错误", 401)
     auth.log_in(user)

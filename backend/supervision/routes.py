@@ -1,4 +1,4 @@
-from flask import Response, g
+from flask import Response, g, request
 from flask.views import MethodView
 
 from backend.accounts import services as accounts
@@ -28,7 +28,7 @@ class AdminToken(MethodView):
     @blp.alt_response(429, description="too many failures; see Retry-After")
     def post(self, credentials):
         """Exchange an admin user's password for a short-lived bearer token"""
-        return accounts.issue_admin_token(credentials["username"], credentials["password"])
+        return accounts.issue_admin_token(credentials["username"], credentials["password"], request.remote_addr)
 
 
 @blp.route("/disclosure-changes")

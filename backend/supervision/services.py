@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from backend.accounts.actors import private_actors
 from backend.accounts.models import AdminUser
 from backend.agencies.models import Agency
 from backend.disclosures.models import Disclosure
@@ -43,13 +44,17 @@ def disclosure_changes(
         .where(*conditions)
     )
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = db.session.execute(base.order_by(LogEntry.index.desc()).limit(page_size).offset((page - 1) * page_size))
+    rows = db.session.execute(
+        base.order_by(LogEntry.index.desc()).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    # The log names actors by agency or role and a tag; a supervisor sees who that was.
+    who = private_actors({entry.agency for entry, _ in rows})
     items = [
         {
             "log_index": entry.index,
             "event": entry.event,
             "at": entry.at,
-            "actor": entry.actor,
+            "actor": who.get(entry.actor, entry.actor),
             "agency": {"code": item.agency.code, "name": item.agency.name},
             "disclosure_id": item.id,
             "external_id": item.external_id,

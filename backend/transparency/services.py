@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Engine, and_, or_, select, text, update
 
+from backend.accounts.actors import public_actor
 from backend.canonical import canonical_json
 from backend.errors import Invalid
 from backend.extensions import clock, db
@@ -32,7 +33,7 @@ class Event:
     event: str  # publish, correct, withdraw, expire, withhold, credential_status
     item_id: str
     agency: str
-    actor: str
+    actor: str  # as the audit log names them; the entry names them as public_actor() does
     commitment: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
 
@@ -77,7 +78,7 @@ def _time_text(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _entry_template(event: Event) -> tuple[str, str]:
+def _entry_template(event: Event, actor: str) -> tuple[str, str]:
     """An event's canonical entry JSON (as ``_entry_bytes`` makes it) on either side of its index, and up to
     its time: the two things only the head lock decides, so everything else is encoded before taking it.
 
@@ -85,7 +86,7 @@ def _entry_template(event: Event) -> tuple[str, str]:
     """
     before = canonical_json(
         {
-            "actor": event.actor,
+            "actor": actor,
             "agency": event.agency,
             "commitment": event.commitment,
             "detail": dict(event.detail),
@@ -228,7 +229,8 @@ _PG_WRITE = text(
 
 
 def append(events: Sequence[Event]) -> list[Appended]:
-    """Append in the current transaction; the caller commits with the change the events record.
+    """Append in the current transaction; the caller commits with the change the events record. Entries
+    name who acted as ``public_actor`` does (agency or role and a tag), never by client id or username.
 
     The head row stays locked until that commit, so this does as little as it can while holding it: the
     entries are encoded before, and then it takes one statement to lock the head (which also holds the
@@ -240,8 +242,9 @@ def append(events: Sequence[Event]) -> list[Appended]:
     """
     if not events:
         return []
-    templates = [_entry_template(event) for event in events]
     with db.session.no_autoflush:
+        actors = {key: public_actor(*key) for key in {(event.actor, event.agency) for event in events}}
+        templates = [_entry_template(event, actors[event.actor, event.agency]) for event in events]
         connection = db.session.connection()
         size, stored_frontier = connection.execute(_LOCK_HEAD).one()
         frontier = _unpack_frontier(size, stored_frontier)
@@ -262,7 +265,7 @@ def append(events: Sequence[Event]) -> list[Appended]:
                 event.event,
                 event.item_id,
                 event.agency,
-                event.actor,
+                actors[event.actor, event.agency],
                 now,
                 event.commitment,
                 dict(event.detail),

@@ -10,7 +10,7 @@ What is refused (README "Input rules"):
   at the limit and the parser would then call the truncated text invalid JSON);
 - a JSON body nested deeper than ``MAX_JSON_DEPTH``, or holding NUL or a lone surrogate (``"\\ud800"``,
   which no UTF-8 column, digest or response can encode) in any key or string → 400;
-- a form body (``application/x-www-form-urlencoded``) holding NUL in a name or value → 400.
+- a form body (url-encoded or multipart) holding NUL in a field name or value → 400.
 
 The guard only decides. A refused request goes to Flask itself (never the fast path) with its body
 emptied, and :func:`raise_refusal`, the app's first ``before_request``, raises the :class:`BadInput`
@@ -29,7 +29,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_options_header
+from werkzeug.wrappers import Request
 from werkzeug.wsgi import get_content_length
 
 from backend.errors import DomainError, PayloadTooLarge
@@ -86,7 +88,7 @@ class InputGuard:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         mimetype = parse_options_header(environ.get("CONTENT_TYPE"))[0].lower()
         is_json = mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
-        is_form = mimetype == "application/x-www-form-urlencoded"
+        is_form = mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
         if not chunked and (length is None or length > limit or not (is_json or is_form)):
             return None  # nothing to look at, or Flask answers 413 from Content-Length alone
         body = environ["wsgi.input"].read(limit + 1 if chunked else length)
@@ -96,7 +98,7 @@ class InputGuard:
         if is_json:
             return check_json(body)
         if is_form:
-            return _check_pairs("form", _pairs(body.decode("utf-8", "replace")))
+            return check_form(environ, body)
         return None
 
 
@@ -139,6 +141,16 @@ def check_json(body: bytes) -> Refused | None:
     if not errors:
         return None
     return BadInput(_message("json", errors), errors={"json": errors})
+
+
+def check_form(environ: dict[str, Any], body: bytes) -> Refused | None:
+    """The form's fields as werkzeug will give them to the views; a form it cannot parse is left to Flask."""
+    parsed = Request({**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+    try:
+        fields = list(parsed.form.items(multi=True))
+    except HTTPException:
+        return None
+    return _check_pairs("form", fields)
 
 
 def raise_refusal() -> None:

@@ -88,11 +88,10 @@ class Sender:
         page = self.client.get(path).get_data(as_text=True)
         return re.search(rf'name="{name}" value="([^"]+)"', page).group(1)
 
-    def complaint_form(self, **fields: str):
+    def complaint_form(self, content_type: str = "application/x-www-form-urlencoded", **fields: str):
         data = {"category": "misconduct", "content": "执法人员未出示证件。", **fields}
-        return self.client.post(
-            "/complaints/new", data={**data, "form_token": self.form_token("/complaints/new", "form_token")}
-        )
+        data["form_token"] = self.form_token("/complaints/new", "form_token")
+        return self.client.post("/complaints/new", data=data, content_type=content_type)
 
     def admin_login(self, **fields: str):
         data = {"username": "zhang", "password": "a long password 1", **fields}
@@ -118,6 +117,10 @@ CASES: dict[str, Case] = {
     ),
     "nul-complaint-web-form": (
         lambda s: lambda: s.complaint_form(content="未出示\x00证件即检查"),
+        Refusal(400, "form", ("content",), page=True),
+    ),
+    "nul-complaint-web-form-multipart": (
+        lambda s: lambda: s.complaint_form(content="未出示\x00证件即检查", content_type="multipart/form-data"),
         Refusal(400, "form", ("content",), page=True),
     ),
     "nul-disclosure-page-path": (lambda s: lambda: s.client.get("/d/%00"), Refusal(400, "path", page=True)),

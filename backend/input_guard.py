@@ -13,7 +13,7 @@ What is refused (README "Input rules"):
 - a form body (url-encoded or multipart) holding NUL in a field name or value → 400.
 
 The guard only decides. A refused request goes to Flask itself (never the fast path) with its body
-emptied, and :func:`raise_refusal`, the app's first ``before_request``, raises the :class:`BadInput`
+emptied, and :func:`raise_refusal`, the app's first ``before_request``, raises the :class:`Refused`
 there; so the error handlers answer it as they answer every other error: JSON in the one error shape
 from the API, the admin page's and the public pages' own HTML from theirs. ``errors`` names the
 location and field as webargs does: ``{"json": {"content": [...]}}``, ``{"query": {"q": [...]}}``,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -41,6 +42,8 @@ MAX_JSON_DEPTH = 64
 # Characters a URL may not carry: quotes and angle brackets are never part of our addresses and are what an
 # address echoed into a page would need; NUL is what PostgreSQL cannot store.
 URL_REFUSED = frozenset('"<>\x00')
+# NUL, and the surrogate code points, which a str holds only when JSON's \u escapes name half a pair.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REFUSAL = "backend.input_refusal"
 
 # Field messages, in English like marshmallow's; the message beside them is Chinese.
@@ -83,9 +86,11 @@ class InputGuard:
 
     def check_body(self, environ: dict[str, Any]) -> Refused | None:
         """Read the body when it must be looked at (chunked, JSON, form), check it, and put it back to be read again."""
-        limit = self.flask_app.config["MAX_CONTENT_LENGTH"]
         length = get_content_length(environ)
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if not (length or chunked):
+            return None  # no body: every GET, the badge checks among them
+        limit = self.flask_app.config["MAX_CONTENT_LENGTH"]
         mimetype = parse_options_header(environ.get("CONTENT_TYPE"))[0].lower()
         is_json = mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
         is_form = mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -112,7 +117,8 @@ def check_url(environ: dict[str, Any]) -> Refused | None:
         return BadInput("请求地址含有不允许的字符", errors={"path": [URL_CHARACTERS]})
     if URL_REFUSED.intersection(query):
         return BadInput("请求参数含有不允许的字符", errors={"query": {"_schema": [URL_CHARACTERS]}})
-    return _check_pairs("query", _pairs(query))
+    # A NUL reaches a decoded name or value only as %00 (raw ones were refused above).
+    return _check_pairs("query", _pairs(query)) if "%00" in query else None
 
 
 def check_json(body: bytes) -> Refused | None:
@@ -175,13 +181,7 @@ def _check_pairs(location: str, pairs: list[tuple[str, str]]) -> Refused | None:
 
 
 def _unstorable(text: str) -> bool:
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    return UNSTORABLE.search(text) is not None
 
 
 def _printable(name: str) -> str:

@@ -295,6 +295,13 @@ def test_nesting_up_to_the_limit_is_left_to_the_schema(sender, db_session):
     assert "content" in response.get_json()["errors"]["json"]
 
 
+def test_a_surrogate_pair_is_an_ordinary_character(sender):
+    response = sender.post_json_text(
+        "/api/v1/complaints", json_with(COMPLAINT, "content", '"执法人员态度恶劣\\ud83d\\ude20"')
+    )
+    assert response.status_code == 201, response.get_json()
+
+
 def test_an_address_at_the_limit_is_served(sender):
     path = "/healthz?padding="
     response = sender.client.get(path + "a" * (MAX_URL_BYTES - len(path)))

@@ -373,6 +373,12 @@ def test_live_an_over_long_address_is_414_in_the_error_shape(live, length):
 
 
 @pytest.mark.slow
+def test_live_a_header_too_long_for_gunicorn_is_431_in_the_error_shape(live):
+    answer = raw_request(live, "GET /healthz HTTP/1.1", f"X-Padding: {'a' * 9000}\r\n")
+    assert_live_refused(answer, 431, "headers")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("target", "location"),
     [('/api/v1/agencies/"x"', "path"), ("/api/v1/agencies/<x>", "path"), ('/api/v1/agencies?name="x"', "query")],

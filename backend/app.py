@@ -16,6 +16,7 @@ from backend import config as app_config
 from backend.complaints import notify
 from backend.errors import DomainError, error_body, error_payload
 from backend.extensions import api, cache, clock, db, search
+from backend.input_guard import InputGuard, raise_refusal
 from backend.timezone import beijing
 from miniapp_api.wechat import wechat
 from search_index.interfaces import SearchUnavailable
@@ -63,10 +64,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_keys(app)
     wechat.init_app(app)
     notify.init_app(app)
-    # Inside ProxyFix: the badge check's fast path sees the real client address.
+    # Inside ProxyFix: the badge check's fast path sees the real client address. In front of it the input
+    # guard, which sends what it refuses to Flask itself, whose error handlers answer it.
     from backend.officers.fast_path import VerifyFastPath
 
-    app.wsgi_app = VerifyFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    flask_wsgi_app = app.wsgi_app
+    app.before_request(raise_refusal)
+    app.wsgi_app = InputGuard(app, VerifyFastPath(app, flask_wsgi_app), refused=flask_wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]

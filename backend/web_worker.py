@@ -11,18 +11,30 @@ share (``fair_limit``); the others pick up what waits in the listen queue. A wor
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import os
 import time
+from http import HTTPStatus
 
+from gunicorn import util
+from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker
+
+from backend.errors import error_payload
 
 SLOTS = 64
 STALE_SECONDS = 3.0
 # Connections a worker may hold beyond an even share: with none, every new client would wait for the
 # worker with the fewest to wake up; with one, a burst still ends at most one or two apart.
 SLACK = 1
+# What gunicorn refuses before the application sees the request, answered in the one error shape instead of
+# gunicorn's HTML page (the application refuses shorter but still too long addresses itself: input_guard).
+PARSER_REFUSALS = {
+    LimitRequestLine: (414, "请求地址过长", "url"),
+    LimitRequestHeaders: (431, "请求头过大", "headers"),
+}
 
 
 def fair_limit(total: int, live_workers: int, slack: int = SLACK) -> int:
@@ -114,3 +126,19 @@ class BalancedThreadWorker(ThreadWorker):
         finally:
             if self.slot is not None:
                 self.board.release(self.slot)
+
+    def handle_error(self, req, client, addr, exc) -> None:
+        for kind, (code, message, field) in PARSER_REFUSALS.items():
+            if isinstance(exc, kind):
+                self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+                body = json.dumps(error_payload(code, message, {field: [str(exc)]}), ensure_ascii=False).encode()
+                head = (
+                    f"HTTP/1.1 {code} {HTTPStatus(code).phrase}\r\nConnection: close\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                )
+                try:
+                    util.write_nonblock(client, head.encode("latin-1") + body)
+                except OSError:
+                    self.log.debug("Failed to send error message.")
+                return
+        super().handle_error(req, client, addr, exc)

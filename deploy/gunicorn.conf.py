@@ -14,7 +14,10 @@ threads = int(os.environ.get("WEB_THREADS", 4))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-# Bounded request sizes; bodies are bounded by MAX_CONTENT_LENGTH in the app.
+# Bounded request sizes; bodies are bounded by MAX_CONTENT_LENGTH in the app. The request line may be as long
+# as gunicorn allows (8190, its maximum; its default is 4094) so that the app, not gunicorn, refuses addresses
+# over its own limit (backend/input_guard.py MAX_URL_BYTES, 414 in the error shape); a line beyond 8190 gets
+# the same shape from the worker (backend/web_worker.py).
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = os.environ.get("ACCESS_LOG", "-") or None

@@ -42,6 +42,7 @@ from .models import CredentialStatus, Officer, OfficerPhoto
 
 BADGE_NO = re.compile(r"[0-9A-Za-z-]{4,32}")
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+PHOTO_MAX_SIDE = 4096
 STATUS_LABELS = {"valid": "有效", "suspended": "暂扣", "revoked": "注销", "expired": "已过期", "invalid": "无法验证"}
 
 
@@ -110,16 +111,21 @@ def _read_photo(payload: dict[str, str]) -> Photo:
         raise Invalid("照片不是有效的 base64", errors={"photo": {"data": ["not base64"]}}) from None
     if len(data) > limit:
         raise Invalid("照片过大", errors={"photo": {"data": [f"at most {limit} bytes"]}})
+    too_large = Invalid("照片尺寸过大", errors={"photo": {"data": [f"at most {PHOTO_MAX_SIDE} pixels a side"]}})
     try:
+        # open() reads the header only: the dimensions are refused before anything decodes the pixels. Pillow
+        # itself refuses at open() a header claiming more than twice Image.MAX_IMAGE_PIXELS.
         with Image.open(io.BytesIO(data)) as image:
-            image.verify()
             kind, size = image.format, image.size
+            if max(size) > PHOTO_MAX_SIDE:
+                raise too_large
+            image.verify()
+    except Image.DecompressionBombError:
+        raise too_large from None
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise Invalid("照片无法识别", errors={"photo": {"data": ["not a JPEG or PNG image"]}}) from None
     if kind not in PHOTO_TYPES or PHOTO_TYPES[kind] != payload["media_type"]:
         raise Invalid("照片须为 JPEG 或 PNG", errors={"photo": {"media_type": [f"the image is {kind}"]}})
-    if max(size) > 4096:
-        raise Invalid("照片尺寸过大", errors={"photo": {"data": ["at most 4096 pixels a side"]}})
     return Photo(data, PHOTO_TYPES[kind], hashlib.sha256(data).hexdigest())
 
 

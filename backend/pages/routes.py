@@ -11,12 +11,19 @@ from backend.disclosures.models import DETAIL_LABELS, LABELS
 from backend.disclosures.schemas import DisclosureSearchArgsSchema
 from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.extensions.database import read_only_gets
+from backend.input_guard import Refused
 from backend.officers import services as officers
 from backend.officers.routes import limit_verification
 from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
 from search_index.interfaces import SearchUnavailable
 
 blp = read_only_gets(Blueprint("pages", __name__))  # its GETs only read; the complaint form POSTs
+
+
+@blp.errorhandler(Refused)
+def refused_page(refused: Refused):
+    """An address or form the input guard refused, answered as a page like the pages' other errors."""
+    return render_template("refused.html", message=refused.message), refused.status
 
 
 @blp.get("/")

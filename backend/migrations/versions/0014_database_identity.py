@@ -1,0 +1,39 @@
+"""the database's identity, and outbox ids never reused on SQLite, for the search indices to compare
+
+Revision ID: 0014
+Revises: 0011
+Create Date: 2026-12-06 00:30:00.000000
+"""
+
+import uuid
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0014'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    identity = op.create_table(
+        'database_identity',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('uuid', sa.String(length=36), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_database_identity')),
+    )
+    op.bulk_insert(identity, [{'id': 1, 'uuid': str(uuid.uuid4())}])
+    if op.get_bind().dialect.name == 'sqlite':
+        # AUTOINCREMENT: the outbox's last id survives the deletion of its rows (PostgreSQL's sequence does).
+        with op.batch_alter_table(
+            'search_outbox', recreate='always', table_kwargs={'sqlite_autoincrement': True}
+        ) as batch_op:
+            batch_op.alter_column('id', existing_type=sa.Integer(), autoincrement=True)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == 'sqlite':
+        with op.batch_alter_table('search_outbox', recreate='always') as batch_op:
+            batch_op.alter_column('id', existing_type=sa.Integer(), autoincrement=True)
+    op.drop_table('database_identity')

@@ -38,12 +38,7 @@ REBUILD_TIMEOUT = 60.0  # seconds: a rebuild's batches
 # A rebuild's lock outlives a process that died holding it by this much, then another may take it.
 REBUILD_LOCK = dt.timedelta(hours=1)
 _LOCK_ID = "rebuild-lock"  # never a physical index's name
-# Raise the sequence for the same database (concurrent indexers); another database replaces both.
-_RECORD = (
-    "if (ctx._source.database == params.database) {"
-    " ctx._source.sequence = Math.max((long) ctx._source.sequence, (long) params.sequence) }"
-    " else { ctx._source.database = params.database; ctx._source.sequence = params.sequence }"
-)
+_RECORD_ATTEMPTS = 5
 
 
 class ElasticsearchEngine:
@@ -119,14 +114,34 @@ class ElasticsearchEngine:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
 
     def _record(self, definition: IndexDefinition, physical: str, source: SourceState) -> None:
-        params = {"database": source.database, "sequence": source.sequence}
-        self.client.update(
-            index=self._sources(definition),
-            id=physical,
-            script={"source": _RECORD, "params": params},
-            upsert=params,
-            retry_on_conflict=5,
-        )
+        """Raise the sequence for the same database (concurrent indexers); another database replaces both.
+
+        Read, then write only if nobody wrote in between (no script: distributions without painless)."""
+        index = self._sources(definition)
+        for _ in range(_RECORD_ATTEMPTS):
+            try:
+                held = self.client.get(index=index, id=physical)
+            except NotFoundError:
+                held = None
+            mine = held is not None and held["_source"]["database"] == source.database
+            if mine and held["_source"]["sequence"] >= source.sequence:
+                return
+            document = {"database": source.database, "sequence": source.sequence}
+            try:
+                if held is None:
+                    self.client.create(index=index, id=physical, document=document)
+                else:
+                    self.client.index(
+                        index=index,
+                        id=physical,
+                        document=document,
+                        if_seq_no=held["_seq_no"],
+                        if_primary_term=held["_primary_term"],
+                    )
+                return
+            except ConflictError:
+                continue
+        raise SearchUnavailable(f"elasticsearch: the source of {physical} kept changing")
 
     def source(self, definition: IndexDefinition, building: bool = False) -> SourceState | None:
         try:

@@ -1,0 +1,142 @@
+"""The search index knows which database it projects (issue 14): an index built for another database,
+or for a later state of this one (a restored backup), is never served; it is rebuilt, and /readyz says so."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.extensions import search
+from search_index.indexing import Indexer, SearchOutbox, outbox_sequence
+from search_index.interfaces import Document, IndexStale, SourceState
+from search_index.mappings import AGENCIES
+from tests.factories import AgencyFactory
+
+ENGINES = ["embedded", "elasticsearch"]
+OTHER_DATABASE = "7d1c0a52-0000-4000-8000-0000000000aa"
+
+
+@pytest.fixture(autouse=True)
+def checked_every_time(app, monkeypatch):
+    """Each request compares afresh, instead of once per SEARCH_INDEX_CHECK_SECONDS."""
+    monkeypatch.setattr(app.extensions["search_projection"], "every_seconds", 0)
+
+
+@pytest.fixture
+def agencies(db_session):
+    return [AgencyFactory(code=f"REAL{n}", name=f"泉州市第{n}市场监督管理所") for n in range(3)]
+
+
+def database_state(app) -> SourceState:
+    with app.app_context():
+        return search.database_source()
+
+
+def build_for_another_database(engine, count: int = 40) -> None:
+    """What the issue found: instance/search.sqlite3 kept from another database, with more items."""
+    phantoms = (Document(f"GHOST{n}", 1, {"name": f"别处的市场监督管理所{n}", "level": "county"}) for n in range(count))
+    engine.reindex(AGENCIES, phantoms, source=SourceState(OTHER_DATABASE, 900))
+
+
+def assert_refused(response, state: str) -> None:
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["code"] == 503 and body["message"]
+    assert body["errors"] == {"search": [state]}
+    assert response.headers["Retry-After"]
+
+
+def index_state(client) -> dict:
+    response = client.get("/readyz")
+    assert response.status_code == 200  # only search is affected: the instance stays in service
+    return response.get_json()
+
+
+@pytest.mark.parametrize("search_engine", ENGINES, indirect=True)
+def test_an_index_of_another_database_is_refused_then_rebuilt_without_phantom_totals(
+    client, agencies, indexer, search_engine
+):
+    indexer.sync()
+    assert client.get("/api/v1/agencies?q=市场").get_json()["total"] == 3
+    build_for_another_database(search_engine)
+
+    assert_refused(client.get("/api/v1/agencies?q=市场"), "stale")
+    ready = index_state(client)
+    assert ready["status"] == "degraded"
+    assert ready["checks"]["search"]["index"]["state"] == "stale"
+    stale = ready["checks"]["search"]["index"]["indices"]["agencies"]
+    assert stale["state"] == "stale" and OTHER_DATABASE in stale["reason"]
+
+    # The next change reaches the indexer, which writes nothing into the stale index and rebuilds it.
+    AgencyFactory(code="REAL3", name="泉州市第3市场监督管理所")
+    indexer.sync()
+    body = client.get("/api/v1/agencies?q=市场&page_size=2").get_json()
+    assert body["total"] == 4
+    assert len(body["items"]) == 2
+    assert len(client.get("/api/v1/agencies?q=市场&page=2&page_size=2").get_json()["items"]) == 2
+    assert search_engine.count(AGENCIES) == 4
+    ready = index_state(client)
+    assert ready["status"] == "ok" and ready["checks"]["search"]["index"]["state"] == "matching"
+
+
+@pytest.mark.parametrize("search_engine", ENGINES, indirect=True)
+def test_an_index_ahead_of_a_restored_database_is_refused_and_search_init_rebuilds_it(
+    app, client, runner, agencies, indexer, search_engine
+):
+    indexer.sync()
+    now = database_state(app)
+    # The index saw changes the database no longer has: it was restored from an earlier backup.
+    search_engine.record_source(AGENCIES, SourceState(now.database, now.sequence + 50))
+
+    assert_refused(client.get("/api/v1/agencies?q=市场"), "stale")
+    reason = index_state(client)["checks"]["search"]["index"]["indices"]["agencies"]["reason"]
+    assert "restored" in reason
+
+    result = runner.invoke(args=["search", "init"])
+    assert result.exit_code == 0, result.output
+    assert "agencies matching" in result.output
+    assert client.get("/api/v1/agencies?q=市场").get_json()["total"] == 3
+
+
+@pytest.mark.parametrize("search_engine", ENGINES, indirect=True)
+def test_while_the_rebuild_runs_search_says_so(app, client, agencies, indexer, search_engine):
+    indexer.sync()
+    build_for_another_database(search_engine)
+    seen = {}
+
+    def documents():
+        seen["search"] = client.get("/api/v1/agencies?q=市场")
+        seen["ready"] = index_state(client)
+        yield from ()
+
+    search_engine.reindex(AGENCIES, documents(), source=database_state(app))
+    assert_refused(seen["search"], "rebuilding")
+    assert seen["ready"]["checks"]["search"]["index"]["indices"]["agencies"]["state"] == "rebuilding"
+    assert client.get("/api/v1/agencies?q=市场").status_code == 200
+
+
+@pytest.mark.parametrize("search_engine", ENGINES, indirect=True)
+def test_without_auto_reindex_the_rows_wait_and_readyz_says_how(app, client, db_session, monkeypatch, search_engine):
+    monkeypatch.setitem(app.config, "SEARCH_AUTO_REINDEX", False)
+    build_for_another_database(search_engine)
+    AgencyFactory(code="WAIT", name="等待重建的执法局")
+    pending = db_session.query(SearchOutbox).count()
+    indexer = Indexer(app)
+    with pytest.raises(IndexStale, match="does not project this database"):
+        indexer.drain()
+    assert db_session.query(SearchOutbox).count() == pending  # released, nothing lost
+    assert search_engine.source(AGENCIES) == SourceState(OTHER_DATABASE, 900)
+    index = index_state(client)["checks"]["search"]["index"]
+    assert index["state"] == "stale"
+    assert "search reindex" in index["action"]
+
+
+def test_the_outbox_sequence_only_grows(app, db_session):
+    before = outbox_sequence(db_session)
+    AgencyFactory(code="SEQ1")
+    db_session.flush()
+    after = outbox_sequence(db_session)
+    assert after > before
+    db_session.query(SearchOutbox).delete()
+    AgencyFactory(code="SEQ2")
+    db_session.flush()
+    assert outbox_sequence(db_session) > after  # ids of deleted rows are not handed out again

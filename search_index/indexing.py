@@ -312,6 +312,8 @@ class Indexer:
     def _read(self, session: Session, owner: str, leased: list[Any]) -> _Batch:
         # Read after the lease: the leased rows' ids are within it.
         source = search.database_source()
+        if source is None:
+            raise IndexStale("the database has no identity: run flask --app backend db upgrade")
         by_index: dict[str, dict[str, int]] = defaultdict(dict)
         for index_name, doc_id, version in leased:
             tombstone = by_index[index_name]
@@ -323,11 +325,7 @@ class Indexer:
             if index_name not in self._ensured:
                 search.engine.ensure_index(definition)
                 self._ensured.add(index_name)
-            reason = (
-                "the database has no identity"
-                if source is None
-                else source.projected_by(search.engine.source(definition))
-            )
+            reason = source.projected_by(search.engine.source(definition))
             if reason is not None:
                 raise IndexStale(f"search index {index_name!r} does not project this database: {reason}")
             selecting = select(SearchOutbox.doc_id).where(
@@ -337,7 +335,6 @@ class Indexer:
             changes = [current.get(doc_id) or Deletion(doc_id, version) for doc_id, version in tombstones.items()]
             writes.append((definition, changes))
         session.rollback()
-        assert source is not None  # else IndexStale above
         return _Batch(owner, len(leased), writes, source)
 
     @staticmethod
@@ -374,11 +371,8 @@ class Indexer:
         backoff = self.poll_seconds
         # At start, then every SEARCH_INDEX_CHECK_SECONDS: an index is checked even when nothing changes.
         checked = float("-inf")
-        first = True
         while not self._stop.is_set():
-            if not first:
-                self._wake.wait(backoff)
-            first = False
+            self._wake.wait(backoff)
             self._wake.clear()
             if self._stop.is_set():
                 return

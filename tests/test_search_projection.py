@@ -3,13 +3,19 @@ or for a later state of this one (a restored backup), is never served; it is reb
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from backend import create_app
 from backend.extensions import search
-from search_index.indexing import Indexer, SearchOutbox, outbox_sequence
+from search_index import make_engine
+from search_index.indexing import Indexer, SearchOutbox, outbox_sequence, reconcile
 from search_index.interfaces import Document, IndexStale, SourceState
-from search_index.mappings import AGENCIES
+from search_index.mappings import AGENCIES, DEFINITIONS
+from tests.conftest import base_config, temporary_database
 from tests.factories import AgencyFactory
+from tests.support.services import require
 
 ENGINES = ["embedded", "elasticsearch"]
 OTHER_DATABASE = "7d1c0a52-0000-4000-8000-0000000000aa"
@@ -49,6 +55,56 @@ def index_state(client) -> dict:
     response = client.get("/readyz")
     assert response.status_code == 200  # only search is affected: the instance stays in service
     return response.get_json()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def index_of_database_a(request, tmp_path_factory):
+    """The issue's database A: another database holding more agencies, and the index built for it. Yields
+    the settings that reach that index (instance/search.sqlite3 kept, or the same Elasticsearch prefix)."""
+    folder = tmp_path_factory.mktemp("database_a")
+    elasticsearch = require("ELASTICSEARCH_URL", "Elasticsearch") if request.param == "elasticsearch" else None
+    settings = {
+        "SEARCH_EMBEDDED_PATH": str(folder / "search.sqlite3"),
+        "SEARCH_INDEX_PREFIX": f"a{uuid.uuid4().hex[:10]}",
+        "ELASTICSEARCH_URL": elasticsearch,
+    }
+    with temporary_database(folder) as url:
+        app_a = create_app({**base_config(url, folder), **settings})
+        try:
+            with app_a.app_context():
+                app_a.test_cli_runner().invoke(args=["db", "upgrade"], catch_exceptions=False)
+                for n in range(12):
+                    AgencyFactory(code=f"ELSEWHERE{n}", name=f"别处的第{n}市场监督管理所")
+                search.ensure_indices()
+                reconcile(rebuild=True)  # as `flask search init` does at A's start
+                identity = search.database_source().database
+            yield settings, identity
+        finally:
+            for definition in DEFINITIONS.values():
+                app_a.extensions["search"].drop(definition)
+            app_a.extensions["officer_changes"].stop()
+            app_a.extensions["database"].engine.dispose()
+
+
+def test_an_index_kept_from_database_a_is_not_served_with_database_b(
+    app, client, agencies, index_of_database_a, monkeypatch
+):
+    settings, identity_a = index_of_database_a
+    # Database B (the test database, 3 agencies) started with the index A left behind.
+    engine = make_engine({**app.config, **settings})
+    monkeypatch.setitem(app.extensions, "search", engine)
+
+    # On main this answered total 15 with 3 items: A's 12 counted, their rows missing from B.
+    assert_refused(client.get("/api/v1/agencies?q=市场监督管理所"), "stale")
+    stale = index_state(client)["checks"]["search"]["index"]["indices"]["agencies"]
+    assert stale["state"] == "stale" and identity_a in stale["reason"]
+
+    Indexer(app).drain()  # B's pending changes: the indexer finds the index stale and rebuilds it from B
+    engine.refresh(AGENCIES)
+    body = client.get("/api/v1/agencies?q=市场监督管理所").get_json()
+    assert body["total"] == len(body["items"]) == 3
+    assert {item["code"] for item in body["items"]} == {agency.code for agency in agencies}
+    assert index_state(client)["checks"]["search"]["index"]["state"] == "matching"
 
 
 @pytest.mark.parametrize("search_engine", ENGINES, indirect=True)

@@ -123,7 +123,9 @@ def fresh_cache(app: Flask) -> Iterator[None]:
     yield
 
 
-def record_database(app: Flask, engine: SearchEngine, definitions: Iterable[IndexDefinition] = DEFINITIONS.values()):
+def record_database(
+    app: Flask, engine: SearchEngine, definitions: Iterable[IndexDefinition] = DEFINITIONS.values()
+) -> None:
     """A test's new, empty indices project the test database as it is (``flask search init`` rebuilds
     new indices instead, which on an empty database comes to the same)."""
     with app.app_context():

@@ -28,12 +28,10 @@ def upgrade() -> None:
         # AUTOINCREMENT: the outbox's last id survives the deletion of its rows (PostgreSQL's sequence does).
         with op.batch_alter_table(
             'search_outbox', recreate='always', table_kwargs={'sqlite_autoincrement': True}
-        ) as batch_op:
-            batch_op.alter_column('id', existing_type=sa.Integer(), autoincrement=True)
+        ):
+            pass  # the table is copied into one created with AUTOINCREMENT
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'sqlite':
-        with op.batch_alter_table('search_outbox', recreate='always') as batch_op:
-            batch_op.alter_column('id', existing_type=sa.Integer(), autoincrement=True)
+    # The outbox keeps AUTOINCREMENT on SQLite: nothing before 0014 depends on ids being reused.
     op.drop_table('database_identity')

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from backend import create_app
 from backend.extensions import search
@@ -196,3 +197,12 @@ def test_the_outbox_sequence_only_grows(app, db_session):
     AgencyFactory(code="SEQ2")
     db_session.flush()
     assert outbox_sequence(db_session) > after  # ids of deleted rows are not handed out again
+
+
+def test_readyz_leaves_a_database_outage_to_the_database_check(app, client, search_engine, monkeypatch):
+    def database_down():
+        raise OperationalError("SELECT uuid FROM database_identity", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(app.extensions["search_projection"], "read_source", database_down)
+    search_check = client.get("/readyz").get_json()["checks"]["search"]
+    assert search_check["ok"] and search_check["index"]["state"] == "unknown"

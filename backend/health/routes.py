@@ -3,6 +3,7 @@ from http import HTTPStatus
 
 from flask import Blueprint, current_app
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.extensions import cache, db, search
 from backend.extensions.smorest import MESSAGES_ZH
@@ -33,7 +34,10 @@ def _database() -> dict:
 def _search() -> dict:
     """The engine, and whether each index projects this database (memoized: SEARCH_INDEX_CHECK_SECONDS)."""
     health = search.engine.health()
-    states = search.states()
+    try:
+        states = search.states()
+    except SQLAlchemyError as exc:  # the database's own check reports it; the engine itself answers
+        return {**health, "index": {"state": "unknown", "error": f"{type(exc).__name__}"}}
     found = {state.state for state in states.values()}
     overall = "stale" if "stale" in found else "rebuilding" if "rebuilding" in found else "matching"
     index: dict = {"state": overall, "indices": {name: asdict(state) for name, state in states.items()}}

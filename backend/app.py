@@ -16,10 +16,12 @@ from backend import config as app_config
 from backend.complaints import notify
 from backend.errors import DomainError, error_body, error_payload
 from backend.extensions import api, cache, clock, db, search
+from backend.extensions.database import database_identity
 from backend.input_guard import InputGuard, raise_refusal
 from backend.timezone import beijing
 from miniapp_api.wechat import wechat
-from search_index.interfaces import SearchUnavailable
+from search_index.indexing import outbox_sequence
+from search_index.interfaces import IndexStale, SearchUnavailable, SourceState
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     cache.init_app(app)
     clock.init_app(app)
-    search.init_app(app)
+    search.init_app(app, read_source=_search_source)
     api.init_app(app)
     _init_keys(app)
     wechat.init_app(app)
@@ -115,10 +117,21 @@ def _init_keys(app: Flask) -> None:
     app.extensions["officer_changes"] = OfficerChanges(app)
 
 
+def _search_source() -> SourceState | None:
+    """What the search indices must project: this database (its identity) up to its latest change."""
+    identity = database_identity(db.session)
+    return SourceState(identity, outbox_sequence(db.session)) if identity else None
+
+
 def _domain_error(error: DomainError):
     return error_body(error), error.status, error.headers
 
 
 def _search_unavailable(error: SearchUnavailable):
     logging.getLogger("backend.search").warning("search unavailable: %s", error)
+    if isinstance(error, IndexStale):
+        # An index of another database (or of a later state of this one) would count items that do not exist.
+        rebuilding = error.state == "rebuilding"
+        message = "检索索引正在重建，请稍后再试" if rebuilding else "检索索引与数据库不一致，待重建后恢复"
+        return error_payload(503, message, {"search": [error.state]}), 503, {"Retry-After": "30"}
     return error_payload(503, "检索服务暂不可用，请稍后再试", {"search": ["unavailable"]}), 503, {"Retry-After": "5"}

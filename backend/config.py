@@ -75,6 +75,11 @@ def load(instance_path: str) -> dict[str, Any]:
         "ELASTICSEARCH_TEXT_ANALYZER": env("ELASTICSEARCH_TEXT_ANALYZER", "standard"),
         # Run the search indexer in a background thread of each web worker.
         "SEARCH_INDEXER_THREAD": env("SEARCH_INDEXER_THREAD", "1") == "1",
+        # Seconds between checks that each index still projects this database (not another one, nor a
+        # later state of it before a restore); search answers 503 while one does not.
+        "SEARCH_INDEX_CHECK_SECONDS": float(env("SEARCH_INDEX_CHECK_SECONDS") or 10),
+        # The indexer rebuilds such an index itself; 0 leaves it to `flask --app backend search reindex`.
+        "SEARCH_AUTO_REINDEX": env("SEARCH_AUTO_REINDEX", "1") == "1",
         "PUBLIC_BASE_URL": _public_base_url(),
         "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 900),
         "TOKEN_FAILURES_ALLOWED": _int("TOKEN_FAILURES_ALLOWED", 5),

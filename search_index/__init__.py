@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, current_app
 
 from .elastic import ElasticsearchEngine
 from .embedded import EmbeddedEngine
-from .interfaces import SearchEngine, SearchUnavailable
+from .interfaces import IndexDefinition, SearchEngine, SearchQuery, SearchResult, SearchUnavailable, SourceState
 from .mappings import DEFINITIONS
+from .projection import IndexState, ProjectionCheck
 
 
 def make_engine(config: dict) -> SearchEngine:
@@ -23,12 +26,30 @@ def make_engine(config: dict) -> SearchEngine:
 class Search:
     """Flask extension; the engine lives in ``app.extensions['search']``."""
 
-    def init_app(self, app: Flask) -> None:
+    def init_app(self, app: Flask, read_source: Callable[[], SourceState | None]) -> None:
+        """``read_source`` reads the database's identity and change sequence, which the indices must project."""
         app.extensions["search"] = make_engine(app.config)
+        app.extensions["search_projection"] = ProjectionCheck(read_source, app.config["SEARCH_INDEX_CHECK_SECONDS"])
 
     @property
     def engine(self) -> SearchEngine:
         return current_app.extensions["search"]
+
+    @property
+    def projection(self) -> ProjectionCheck:
+        return current_app.extensions["search_projection"]
+
+    def database_source(self) -> SourceState | None:
+        return self.projection.read_source()
+
+    def states(self, force: bool = False) -> dict[str, IndexState]:
+        """Each index: matching the database, stale, or being rebuilt (memoized, see ProjectionCheck)."""
+        return self.projection.states(self.engine, force)
+
+    def query(self, definition: IndexDefinition, query: SearchQuery) -> SearchResult:
+        """Search the live index; IndexStale (a 503) while it does not project this database."""
+        self.projection.require(self.engine, definition)
+        return self.engine.search(definition, query)
 
     def ensure_indices(self) -> None:
         for definition in DEFINITIONS.values():

@@ -11,16 +11,17 @@ from sqlalchemy import func, select
 from backend.extensions import cache, db
 
 from . import DEFINITIONS, search
-from .indexing import Indexer, SearchOutbox, reindex
+from .indexing import Indexer, SearchOutbox, reconcile, reindex
 
 search_cli = AppGroup("search", help="Search index: create, rebuild, keep up to date.")
 
 
 @search_cli.command("init")
 def init() -> None:
-    """Create every index (and its alias) that does not exist yet."""
+    """Create every index that does not exist yet; rebuild any that does not project this database."""
     search.ensure_indices()
-    click.echo(f"indices ready on {search.engine.name}")
+    states = reconcile(rebuild=True)
+    click.echo(f"indices ready on {search.engine.name}: " + ", ".join(f"{n} {s.state}" for n, s in states.items()))
 
 
 @search_cli.command("reindex")
@@ -59,7 +60,8 @@ def worker(poll: float) -> None:
 
 @search_cli.command("status")
 def status() -> None:
-    """Pending outbox rows and documents per index."""
+    """Pending outbox rows, documents per index, and whether each index projects this database."""
     pending = db.session.scalar(select(func.count()).select_from(SearchOutbox))
     counts = {name: search.engine.count(definition) for name, definition in DEFINITIONS.items()}
-    click.echo(json.dumps({"engine": search.engine.name, "pending": pending, "documents": counts}))
+    states = {name: state.state for name, state in search.states(force=True).items()}
+    click.echo(json.dumps({"engine": search.engine.name, "pending": pending, "documents": counts, "indices": states}))

@@ -2,17 +2,21 @@
 
 Each definition becomes a physical index ``<prefix>-<name>-v<version>-<ns>`` read and written
 through the alias ``<prefix>-<name>``. During a rebuild a second alias
-``<prefix>-<name>-building`` points at the new index, and writes go to both.
+``<prefix>-<name>-building`` points at the new index, and writes go to both. A small index
+``<prefix>-<name>-sources`` holds one document per physical index (its id): the database it projects
+and the last change sequence it has seen; and, while a rebuild runs, its lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, helpers
 
 from . import analysis
 from .interfaces import (
@@ -23,6 +27,7 @@ from .interfaces import (
     SearchQuery,
     SearchResult,
     SearchUnavailable,
+    SourceState,
     WriteReport,
 )
 
@@ -30,6 +35,10 @@ _ERRORS = (TransportError, ApiError, helpers.BulkIndexError)
 _BUILDING = "-building"
 BULK_TIMEOUT = 30.0  # seconds: the indexer's writes, off the request path
 REBUILD_TIMEOUT = 60.0  # seconds: a rebuild's batches
+# A rebuild's lock outlives a process that died holding it by this much, then another may take it.
+REBUILD_LOCK = dt.timedelta(hours=1)
+_LOCK_ID = "rebuild-lock"  # never a physical index's name
+_RECORD_ATTEMPTS = 5
 
 
 class ElasticsearchEngine:
@@ -73,6 +82,103 @@ class ElasticsearchEngine:
         )
         return physical
 
+    def _sources(self, definition: IndexDefinition) -> str:
+        return f"{self.alias(definition)}-sources"
+
+    def _ensure_sources(self, definition: IndexDefinition) -> None:
+        if self.client.indices.exists(index=self._sources(definition)):
+            return
+        # Two processes may create it at once: "already exists" (400) is success.
+        self.client.options(ignore_status=400).indices.create(
+            index=self._sources(definition),
+            settings={"number_of_shards": 1, "number_of_replicas": self.replicas},
+            mappings={"dynamic": False, "properties": {"database": {"type": "keyword"}, "sequence": {"type": "long"}}},
+        )
+
+    def _physical(self, definition: IndexDefinition) -> dict[str, str]:
+        """alias -> physical index, for the live alias and the one being rebuilt."""
+        found = self.client.indices.get_alias(index=f"{self.alias(definition)}-v*", allow_no_indices=True)
+        return {alias: physical for physical, body in found.items() for alias in body.get("aliases", {})}
+
+    def record_source(self, definition: IndexDefinition, source: SourceState) -> None:
+        alias = self.alias(definition)
+        try:
+            physical = self._physical(definition)
+            if alias not in physical:
+                raise SearchUnavailable(f"index {definition.name!r} does not exist")
+            self._ensure_sources(definition)
+            for name in (alias, alias + _BUILDING):
+                if name in physical:
+                    self._record(definition, physical[name], source)
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+
+    def _record(self, definition: IndexDefinition, physical: str, source: SourceState) -> None:
+        """Raise the sequence for the same database (concurrent indexers); another database replaces both.
+
+        Read, then write only if nobody wrote in between (no script: distributions without painless)."""
+        index = self._sources(definition)
+        for _ in range(_RECORD_ATTEMPTS):
+            try:
+                held = self.client.get(index=index, id=physical)
+            except NotFoundError:
+                held = None
+            mine = held is not None and held["_source"]["database"] == source.database
+            if mine and held["_source"]["sequence"] >= source.sequence:
+                return
+            document = {"database": source.database, "sequence": source.sequence}
+            try:
+                if held is None:
+                    self.client.create(index=index, id=physical, document=document)
+                else:
+                    self.client.index(
+                        index=index,
+                        id=physical,
+                        document=document,
+                        if_seq_no=held["_seq_no"],
+                        if_primary_term=held["_primary_term"],
+                    )
+                return
+            except ConflictError:
+                continue
+        raise SearchUnavailable(f"elasticsearch: the source of {physical} kept changing")
+
+    def source(self, definition: IndexDefinition, building: bool = False) -> SourceState | None:
+        try:
+            physical = self._physical(definition).get(self.alias(definition) + (_BUILDING if building else ""))
+            if physical is None:
+                return None
+            # A get by id is real time: no refresh needed to read what was just recorded.
+            found = self.client.get(index=self._sources(definition), id=physical)
+        except NotFoundError:
+            return None
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+        return SourceState(found["_source"]["database"], int(found["_source"]["sequence"]))
+
+    def _lock_rebuild(self, definition: IndexDefinition) -> None:
+        """One rebuild per definition across processes: two would put two indices behind the building alias."""
+        now = dt.datetime.now(dt.UTC)
+        lock = {"until": (now + REBUILD_LOCK).isoformat()}
+        try:
+            self.client.create(index=self._sources(definition), id=_LOCK_ID, document=lock)
+            return
+        except ConflictError:
+            held = self.client.get(index=self._sources(definition), id=_LOCK_ID)
+        if dt.datetime.fromisoformat(held["_source"]["until"]) > now:
+            raise SearchUnavailable(f"a rebuild of {definition.name!r} is already running")
+        # Its holder died; take it over unless another process just did.
+        try:
+            self.client.index(
+                index=self._sources(definition),
+                id=_LOCK_ID,
+                document=lock,
+                if_seq_no=held["_seq_no"],
+                if_primary_term=held["_primary_term"],
+            )
+        except ConflictError as exc:
+            raise SearchUnavailable(f"a rebuild of {definition.name!r} is already running") from exc
+
     def ensure_index(self, definition: IndexDefinition) -> None:
         try:
             if not self.client.indices.exists_alias(name=self.alias(definition)):
@@ -85,6 +191,7 @@ class ElasticsearchEngine:
             existing = self.client.indices.get(index=f"{self.alias(definition)}-v*", allow_no_indices=True)
             if existing:
                 self.client.indices.delete(index=",".join(existing))
+            self.client.indices.delete(index=self._sources(definition), ignore_unavailable=True)
         except _ERRORS as exc:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
 
@@ -134,7 +241,21 @@ class ElasticsearchEngine:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
         return report
 
-    def reindex(self, definition: IndexDefinition, documents: Iterable[Document]) -> str:
+    def reindex(
+        self, definition: IndexDefinition, documents: Iterable[Document], source: SourceState | None = None
+    ) -> str:
+        try:
+            self._ensure_sources(definition)
+            self._lock_rebuild(definition)
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+        try:
+            return self._rebuild(definition, documents, source)
+        finally:
+            with contextlib.suppress(*_ERRORS):  # else the lock lapses after REBUILD_LOCK
+                self.client.options(ignore_status=404).delete(index=self._sources(definition), id=_LOCK_ID)
+
+    def _rebuild(self, definition: IndexDefinition, documents: Iterable[Document], source: SourceState | None) -> str:
         alias = self.alias(definition)
         try:
             if self.client.indices.exists_alias(name=alias + _BUILDING):
@@ -143,6 +264,8 @@ class ElasticsearchEngine:
         except _ERRORS as exc:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
         try:
+            if source is not None:
+                self._record(definition, physical, source)
             # A rebuild is a tool's job, not a request: a busy node gets time for each batch.
             self._bulk(physical, documents, timeout=REBUILD_TIMEOUT)
             self.client.indices.put_settings(
@@ -161,12 +284,18 @@ class ElasticsearchEngine:
             self.client.indices.update_aliases(actions=actions)
         except BaseException as exc:
             self.client.indices.delete(index=physical, ignore_unavailable=True)
+            self._forget_sources(definition, [physical])
             if isinstance(exc, _ERRORS):
                 raise SearchUnavailable(f"elasticsearch: {exc}") from exc
             raise
         if old:
             self.client.indices.delete(index=",".join(old), ignore_unavailable=True)
+            self._forget_sources(definition, old)
         return physical
+
+    def _forget_sources(self, definition: IndexDefinition, physical: list[str]) -> None:
+        for name in physical:
+            self.client.options(ignore_status=404).delete(index=self._sources(definition), id=name)
 
     def refresh(self, definition: IndexDefinition) -> None:
         try:

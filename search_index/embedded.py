@@ -8,7 +8,8 @@ is one token's posting list and a phrase needs one position check fewer) and ``<
 distinct combination of a document's keyword values gets a small number, with the count of live
 documents that have it).
 An ``aliases`` table maps each alias to its physical index; a ``<alias>__building`` row names
-an index being rebuilt, which receives every write too until the swap.
+an index being rebuilt, which receives every write too until the swap. A ``sources`` table holds, per
+physical index, the database it projects and the last change sequence it has seen.
 
 A document's FTS rowid is its *key*: ``date << 46 | docs rowid << 20 | combo`` (date in days since
 1900-01-01, 0 when missing). So FTS5 hands out matches newest first (``ORDER BY rowid DESC LIMIT``
@@ -42,6 +43,7 @@ from .interfaces import (
     SearchQuery,
     SearchResult,
     SearchUnavailable,
+    SourceState,
     WriteReport,
 )
 
@@ -82,6 +84,10 @@ class EmbeddedEngine:
             conn.execute("PRAGMA cache_size=-32000")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, target TEXT NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS sources (physical TEXT PRIMARY KEY, database TEXT NOT NULL, "
+                "sequence INTEGER NOT NULL)"
+            )
             self._local.conn = conn
         return conn
 
@@ -147,6 +153,34 @@ class EmbeddedEngine:
     def _drop_physical(self, conn: sqlite3.Connection, physical: str) -> None:
         for suffix in ("_docs", "_fts", "_combos", "_terms"):
             conn.execute(f'DROP TABLE IF EXISTS "{physical}{suffix}"')
+        conn.execute("DELETE FROM sources WHERE physical = ?", (physical,))
+
+    def _record(self, conn: sqlite3.Connection, physical: str, source: SourceState) -> None:
+        conn.execute(
+            "INSERT INTO sources VALUES (?, ?, ?) ON CONFLICT (physical) DO UPDATE SET "
+            "sequence = CASE WHEN database = excluded.database THEN max(sequence, excluded.sequence) "
+            "ELSE excluded.sequence END, database = excluded.database",
+            (physical, source.database, source.sequence),
+        )
+
+    def record_source(self, definition: IndexDefinition, source: SourceState) -> None:
+        with self._tx() as conn:
+            targets = self._write_targets(conn, definition)
+            if not targets:
+                raise SearchUnavailable(f"index {definition.name!r} does not exist")
+            for physical in targets:
+                self._record(conn, physical, source)
+
+    def source(self, definition: IndexDefinition, building: bool = False) -> SourceState | None:
+        try:
+            conn = self._connect()
+            alias = self.alias(definition) + (_BUILDING if building else "")
+            row = conn.execute(
+                "SELECT database, sequence FROM aliases JOIN sources ON physical = target WHERE alias = ?", (alias,)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise SearchUnavailable(f"embedded search: {exc}") from exc
+        return SourceState(row[0], row[1]) if row else None
 
     def ensure_index(self, definition: IndexDefinition) -> None:
         with self._tx() as conn:
@@ -174,6 +208,7 @@ class EmbeddedEngine:
             self._apply(conn, physical, definition, change)
         conn.execute(f'INSERT INTO "{physical}_fts" ("{physical}_fts") VALUES (\'optimize\')')
         conn.execute("UPDATE aliases SET target = ? WHERE alias = ?", (physical, alias))
+        conn.execute("UPDATE sources SET physical = ? WHERE physical = ?", (physical, old))
         self._drop_physical(conn, old)
 
     def drop(self, definition: IndexDefinition) -> None:
@@ -263,13 +298,17 @@ class EmbeddedEngine:
             raise SearchUnavailable(f"embedded search: too many keyword combinations in {physical!r}")
         return combo
 
-    def reindex(self, definition: IndexDefinition, documents: Iterable[Document]) -> str:
+    def reindex(
+        self, definition: IndexDefinition, documents: Iterable[Document], source: SourceState | None = None
+    ) -> str:
         alias = self.alias(definition)
         with self._tx() as conn:
             if self._target(conn, alias + _BUILDING):
                 raise SearchUnavailable(f"a rebuild of {definition.name!r} is already running")
             physical = self._create_physical(conn, definition)
             conn.execute("INSERT INTO aliases VALUES (?, ?)", (alias + _BUILDING, physical))
+            if source is not None:
+                self._record(conn, physical, source)
         try:
             batch: list[Document] = []
             for document in documents:

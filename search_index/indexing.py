@@ -5,6 +5,11 @@ same transaction, so a committed change can never miss the index. The indexer le
 batch of outbox rows, rereads the current rows, writes them with their version (a late or
 repeated message cannot overwrite newer data), and deletes the outbox rows it finished.
 When the engine is down the rows wait and the index catches up when it returns.
+
+Before each batch the indexer checks that the index projects this database (its identity, and no
+change beyond the database's: see interfaces.SourceState), then records the database's state on it.
+An index that does not (another database, a restored backup) gets no writes: the indexer rebuilds it
+(SEARCH_AUTO_REINDEX) or leaves the rows waiting and says which command rebuilds it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterator
@@ -20,13 +26,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask import Flask
-from sqlalchemy import Integer, Select, String, delete, event, or_, select, update
+from sqlalchemy import Integer, Select, String, delete, event, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.extensions.database import Model, UTCDateTime, db, insert_rows
 
 from . import search
-from .interfaces import Deletion, Document, IndexDefinition, SearchUnavailable
+from .interfaces import Deletion, Document, IndexDefinition, IndexStale, SearchUnavailable, SourceState
+from .mappings import DEFINITIONS
+from .projection import REINDEX_COMMAND, IndexState
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +43,9 @@ LEASE = dt.timedelta(seconds=60)
 
 class SearchOutbox(Model):
     __tablename__ = "search_outbox"
+    # Ids are never reused once rows are deleted (SQLite too), so the last one handed out is the
+    # database's change sequence: see ``outbox_sequence``.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     index_name: Mapped[str] = mapped_column(String(64))
@@ -47,6 +58,16 @@ class SearchOutbox(Model):
 
 
 SEARCHABLE: dict[str, type[Searchable]] = {}
+
+
+def outbox_sequence(session: Session) -> int:
+    """The last outbox id handed out, committed or not: it only grows, and a restored backup brings back
+    the value it had then (pg_dump saves the sequence, SQLite's AUTOINCREMENT keeps it in sqlite_sequence)."""
+    if session.get_bind().dialect.name == "postgresql":
+        sql = "SELECT pg_sequence_last_value(pg_get_serial_sequence('search_outbox', 'id')::regclass)"
+    else:
+        sql = "SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'"
+    return session.scalar(text(sql)) or 0
 
 
 class Searchable:
@@ -138,11 +159,14 @@ class _Batch:
     owner: str  # the lease
     rows: int  # outbox rows leased
     writes: list[tuple[IndexDefinition, list[Document | Deletion]]]
+    source: SourceState  # the database's state, read with the rows
 
 
-def _write(engine: Any, writes: list[tuple[IndexDefinition, list[Document | Deletion]]]) -> None:
+def _write(engine: Any, batch: _Batch) -> None:
     """Write one batch; off the database session, so it can run in another thread."""
-    for definition, changes in writes:
+    for definition, changes in batch.writes:
+        # Recorded first: the index then never holds a change beyond what it records.
+        engine.record_source(definition, batch.source)
         engine.write(definition, changes)
         if any(isinstance(change, Deletion) for change in changes):
             # A withdrawal must leave public search within a second; this thread is off the request
@@ -155,8 +179,17 @@ class Indexer:
 
     _wakers: ClassVar[list[threading.Event]] = []
 
-    def __init__(self, app: Flask, batch_size: int = 500, poll_seconds: float = 1.0, in_flight: int = 2) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        in_flight: int = 2,
+        rebuild: bool | None = None,
+    ) -> None:
         self.app = app
+        # Rebuild an index that does not project this database (default: SEARCH_AUTO_REINDEX).
+        self.rebuild = app.config["SEARCH_AUTO_REINDEX"] if rebuild is None else rebuild
         self.batch_size = batch_size
         self.in_flight = in_flight
         self.poll_seconds = poll_seconds
@@ -173,8 +206,23 @@ class Indexer:
     def drain(self) -> int:
         """Index every pending change; return how many outbox rows were done.
 
+        An index found not to project this database is rebuilt first (``rebuild``), else IndexStale.
         An engine that takes concurrent writes (Elasticsearch) indexes one batch while the next is
         read from the database, with up to ``in_flight`` batches being written at once."""
+        try:
+            return self._drain()
+        except IndexStale:
+            if not self.rebuild:
+                raise
+        self.reconcile()
+        return self._drain()
+
+    def reconcile(self) -> dict[str, IndexState]:
+        """Compare every index with the database and rebuild those that do not project it (``rebuild``)."""
+        with self.app.app_context():
+            return reconcile(self.rebuild)
+
+    def _drain(self) -> int:
         with self.app.app_context():
             engine = search.engine
             if self.in_flight > 1 and getattr(engine, "concurrent_writes", False):
@@ -193,7 +241,7 @@ class Indexer:
             if batch is None:
                 return 0
             try:
-                _write(search.engine, batch.writes)
+                _write(search.engine, batch)
             except SearchUnavailable:
                 self._release(session, batch.owner)
                 raise
@@ -211,7 +259,7 @@ class Indexer:
                         batch = self._lease(session)
                         exhausted = batch is None or batch.rows < self.batch_size
                         if batch is not None:
-                            pending.append((batch, pool.submit(_write, engine, batch.writes)))
+                            pending.append((batch, pool.submit(_write, engine, batch)))
                     if pending and (exhausted or len(pending) >= self.in_flight):
                         batch, future = pending[0]
                         future.result()
@@ -262,6 +310,10 @@ class Indexer:
             raise
 
     def _read(self, session: Session, owner: str, leased: list[Any]) -> _Batch:
+        # Read after the lease: the leased rows' ids are within it.
+        source = search.database_source()
+        if source is None:
+            raise IndexStale("the database has no identity: run flask --app backend db upgrade")
         by_index: dict[str, dict[str, int]] = defaultdict(dict)
         for index_name, doc_id, version in leased:
             tombstone = by_index[index_name]
@@ -273,6 +325,9 @@ class Indexer:
             if index_name not in self._ensured:
                 search.engine.ensure_index(definition)
                 self._ensured.add(index_name)
+            reason = source.projected_by(search.engine.source(definition))
+            if reason is not None:
+                raise IndexStale(f"search index {index_name!r} does not project this database: {reason}")
             selecting = select(SearchOutbox.doc_id).where(
                 SearchOutbox.lease_owner == owner, SearchOutbox.index_name == index_name
             )
@@ -280,7 +335,7 @@ class Indexer:
             changes = [current.get(doc_id) or Deletion(doc_id, version) for doc_id, version in tombstones.items()]
             writes.append((definition, changes))
         session.rollback()
-        return _Batch(owner, len(leased), writes)
+        return _Batch(owner, len(leased), writes, source)
 
     @staticmethod
     def _finish(session: Session, batch: _Batch) -> None:
@@ -314,12 +369,17 @@ class Indexer:
 
     def _run(self) -> None:
         backoff = self.poll_seconds
+        # At start, then every SEARCH_INDEX_CHECK_SECONDS: an index is checked even when nothing changes.
+        checked = float("-inf")
         while not self._stop.is_set():
             self._wake.wait(backoff)
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
+                if time.monotonic() - checked >= self.app.config["SEARCH_INDEX_CHECK_SECONDS"]:
+                    self.reconcile()
+                    checked = time.monotonic()
                 self.drain()
                 backoff = self.poll_seconds
             except SearchUnavailable as exc:
@@ -334,5 +394,22 @@ def reindex(definition: IndexDefinition) -> str:
     """Rebuild one index from the database and swap its alias; return the new index name."""
     model = SEARCHABLE[definition.name]
     session = db.session
+    # Read before the rows: a change committed meanwhile is in the stream or in the outbox, or both.
+    source = search.database_source()
     documents = (row.to_change() for row in model.stream_for_search(session))
-    return search.engine.reindex(definition, (d for d in documents if isinstance(d, Document)))
+    return search.engine.reindex(definition, (d for d in documents if isinstance(d, Document)), source=source)
+
+
+def reconcile(rebuild: bool) -> dict[str, IndexState]:
+    """Each index's state after rebuilding, when ``rebuild``, those that do not project this database.
+
+    A rebuild another process is running makes this one wait for it (SearchUnavailable)."""
+    states = search.states(force=True)
+    stale = [name for name, state in states.items() if state.state == "stale"]
+    for name in stale:
+        if not rebuild:
+            log.error("search index %s: %s; run `%s`", name, states[name].reason, REINDEX_COMMAND)
+            continue
+        log.warning("search index %s: %s; rebuilding it", name, states[name].reason)
+        reindex(DEFINITIONS[name])
+    return search.states(force=True) if stale and rebuild else states

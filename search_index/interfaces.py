@@ -17,6 +17,43 @@ class SearchUnavailable(Exception):
     """The engine cannot be reached or failed; callers answer 503 or retry later."""
 
 
+class IndexStale(SearchUnavailable):
+    """The index projects another database, or a later state of this one: its results would be wrong.
+
+    ``state`` is ``"stale"`` (nothing is rebuilding it) or ``"rebuilding"``."""
+
+    def __init__(self, message: str, state: str = "stale") -> None:
+        super().__init__(message)
+        self.state = state
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """Which database an index projects, and how far.
+
+    ``database`` is the database's identity (a UUID its migration made once); ``sequence`` is the
+    database's change sequence (the search outbox's last id) the index has seen. An index whose
+    database differs belongs to another database; one whose sequence is ahead of the database's holds
+    changes the database no longer has (it was restored from a backup).
+    """
+
+    database: str
+    sequence: int
+
+    def projected_by(self, index: SourceState | None) -> str | None:
+        """Why an index recorded as ``index`` does not project this database state; None when it does."""
+        if index is None:
+            return "the index does not say which database it projects"
+        if index.database != self.database:
+            return f"the index was built for database {index.database}, this is {self.database}"
+        if index.sequence > self.sequence:
+            return (
+                f"the index has seen change {index.sequence}, the database only {self.sequence} "
+                "(restored from a backup?)"
+            )
+        return None
+
+
 @dataclass(frozen=True)
 class IndexDefinition:
     """A mapping in code. Bump ``version`` when the fields change, then reindex."""
@@ -86,15 +123,26 @@ class SearchEngine(Protocol):
     name: str
 
     def ensure_index(self, definition: IndexDefinition) -> None:
-        """Create the first physical index and its alias when missing."""
+        """Create the first physical index and its alias when missing (it records no source)."""
+
+    def record_source(self, definition: IndexDefinition, source: SourceState) -> None:
+        """Record that the live index (and one being rebuilt) projects ``source``: the sequence only rises
+        for the same database (concurrent indexers), another database replaces it."""
+
+    def source(self, definition: IndexDefinition, building: bool = False) -> SourceState | None:
+        """What the live index (``building``: the one being rebuilt) records; None when it records
+        nothing or, for ``building``, when no rebuild is running."""
 
     def write(self, definition: IndexDefinition, changes: Iterable[Document | Deletion]) -> WriteReport:
         """Index or delete, each only if its version is newer than the stored one."""
 
     def search(self, definition: IndexDefinition, query: SearchQuery) -> SearchResult: ...
 
-    def reindex(self, definition: IndexDefinition, documents: Iterable[Document]) -> str:
-        """Build a new physical index from ``documents`` and swap the alias; return its name."""
+    def reindex(
+        self, definition: IndexDefinition, documents: Iterable[Document], source: SourceState | None = None
+    ) -> str:
+        """Build a new physical index from ``documents`` and swap the alias; return its name. The new index
+        records ``source``, read before the documents (later changes reach it through ``write``)."""
 
     def refresh(self, definition: IndexDefinition) -> None:
         """Make writes visible now. For tests and tools, never on a request path."""

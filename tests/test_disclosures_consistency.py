@@ -15,6 +15,7 @@ from search_index import make_engine
 from search_index.indexing import Indexer, SearchOutbox
 from search_index.interfaces import SearchQuery
 from search_index.mappings import DEFINITIONS, DISCLOSURES
+from tests.conftest import record_database
 from tests.factories.disclosures import decision
 from tests.support.services import require
 from tests.support.tcp_proxy import TcpProxy
@@ -97,6 +98,7 @@ def test_elasticsearch_stopped_during_a_5000_item_ingest_loses_nothing(committed
     app.extensions["search"] = engine
     for definition in DEFINITIONS.values():
         engine.ensure_index(definition)
+    record_database(app, engine)
     indexer = Indexer(app, poll_seconds=0.2)
     indexer.start()
     try:
@@ -149,6 +151,7 @@ def test_a_withdrawal_leaves_elasticsearch_without_a_request_refreshing(committe
     app.extensions["search"] = engine
     for definition in DEFINITIONS.values():
         engine.ensure_index(definition)
+    record_database(app, engine)
     indexer = Indexer(app, poll_seconds=0.2)
     indexer.start()
     try:

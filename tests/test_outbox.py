@@ -9,6 +9,7 @@ from search_index import make_engine
 from search_index.indexing import Indexer, SearchOutbox
 from search_index.interfaces import SearchQuery, SearchUnavailable
 from search_index.mappings import AGENCIES
+from tests.conftest import record_database
 from tests.factories import AgencyFactory
 from tests.support.services import require
 from tests.support.tcp_proxy import TcpProxy
@@ -44,6 +45,7 @@ def test_publishing_succeeds_while_elasticsearch_is_down_and_the_index_catches_u
     app.extensions["search"] = engine
     try:
         engine.ensure_index(AGENCIES)
+        record_database(app, engine, [AGENCIES])
         proxy.stop()
         for n in range(30):
             AgencyFactory(code=f"DOWN{n}", name=f"停机期间的执法局{n}")

@@ -106,7 +106,7 @@ def search_agencies(*, q: str = "", region: str | None = None, page: int = 1, pa
         page=page,
         page_size=page_size,
     )
-    result = search.engine.search(AGENCIES, query)
+    result = search.query(AGENCIES, query)
     codes = [hit.id for hit in result.hits]
     rows = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(codes)))}
     return AgencyPage(

@@ -689,7 +689,7 @@ def search_public(
         page=page,
         page_size=page_size,
     )
-    result = search.engine.search(DISCLOSURES, query)
+    result = search.query(DISCLOSURES, query)
     ids = [hit.id for hit in result.hits]
     rows = {d.id: d for d in db.session.scalars(_SEARCH_ROWS.where(Disclosure.id.in_(ids)))} if ids else {}
     items = []

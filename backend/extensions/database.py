@@ -14,10 +14,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, request
-from sqlalchemy import DateTime, MetaData, Table, create_engine, event, exc, text
+from sqlalchemy import DateTime, Integer, MetaData, String, Table, create_engine, event, exc, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -50,6 +50,23 @@ class UTCDateTime(TypeDecorator):
 
 class Model(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DatabaseIdentity(Model):
+    """One row, made by migration 0014 with a random UUID: which database this is.
+
+    It travels with the data (a backup restores it, a new database gets a new one), so what projects
+    the database elsewhere (the search indices) can tell whether it still projects this one."""
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36))
+
+
+def database_identity(session: Session) -> str | None:
+    """The database's UUID; None before migration 0014."""
+    return session.scalar(select(DatabaseIdentity.uuid).where(DatabaseIdentity.id == 1))
 
 
 class _AppSession(Session):

@@ -1,10 +1,13 @@
+from dataclasses import asdict
 from http import HTTPStatus
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.extensions import cache, db, search
 from backend.extensions.smorest import MESSAGES_ZH
+from search_index.projection import REINDEX_COMMAND
 
 blp = Blueprint("health", __name__)
 
@@ -28,6 +31,21 @@ def _database() -> dict:
     return {"dialect": db.engine.dialect.name}
 
 
+def _search() -> dict:
+    """The engine, and whether each index projects this database (memoized: SEARCH_INDEX_CHECK_SECONDS)."""
+    health = search.engine.health()
+    try:
+        states = search.states()
+    except SQLAlchemyError as exc:  # the database's own check reports it; the engine itself answers
+        return {**health, "index": {"state": "unknown", "error": f"{type(exc).__name__}"}}
+    found = {state.state for state in states.values()}
+    overall = "stale" if "stale" in found else "rebuilding" if "rebuilding" in found else "matching"
+    index: dict = {"state": overall, "indices": {name: asdict(state) for name, state in states.items()}}
+    if overall == "stale" and not current_app.config["SEARCH_AUTO_REINDEX"]:
+        index["action"] = f"run `{REINDEX_COMMAND}`"
+    return {**health, "index": index}
+
+
 def _cache() -> dict:
     cache.ping()
     return {"adapter": cache.adapter.name}
@@ -35,11 +53,15 @@ def _cache() -> dict:
 
 @blp.get("/readyz")
 def readyz():
-    """Database, search engine and cache, each reported; 503 if any is down."""
-    checks = {"database": _check(_database), "search": _check(search.engine.health), "cache": _check(_cache)}
+    """Database, search engine and cache, each reported; 503 if any is down.
+
+    An index that does not project this database (stale, or being rebuilt) makes the status "degraded"
+    but not 503: only search is refused meanwhile, and every instance shares the index."""
+    checks = {"database": _check(_database), "search": _check(_search), "cache": _check(_cache)}
     down = {name: [check["error"]] for name, check in checks.items() if not check["ok"]}
     if not down:
-        return {"status": "ok", "checks": checks}
+        degraded = checks["search"]["index"]["state"] != "matching"
+        return {"status": "degraded" if degraded else "ok", "checks": checks}
     code = HTTPStatus.SERVICE_UNAVAILABLE
     return {
         "code": code.value,

@@ -251,7 +251,7 @@ def roster(
     page_size: int = 20,
 ) -> RosterPage:
     filters = {name: [value] for name, value in (("agency", agency), ("status", status), ("domain", domain)) if value}
-    result = search.engine.search(OFFICERS, SearchQuery(text=q, filters=filters, page=page, page_size=page_size))
+    result = search.query(OFFICERS, SearchQuery(text=q, filters=filters, page=page, page_size=page_size))
     rows = Officer.load_for_search(db.session, [hit.id for hit in result.hits])
     return RosterPage([rows[hit.id] for hit in result.hits if hit.id in rows], result.total, page, page_size)
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from search_index.interfaces import Deletion, Document, IndexDefinition, SearchQuery
+from search_index.interfaces import Deletion, Document, IndexDefinition, SearchQuery, SearchUnavailable, SourceState
 
 CONTRACT = IndexDefinition(
     name="contract",
@@ -246,3 +246,81 @@ def test_sort_by_date_with_text_still_highlights(loaded):
     assert [hit.id for hit in result.hits] == ["body_only", "penalty"]
     assert "<em>行政处罚</em>" in result.hits[0].highlights["content"]
     assert "<em>行政处罚</em>" in result.hits[1].highlights["title"]
+
+
+# -- which database an index projects ------------------------------------------------------------
+DATABASE_A, DATABASE_B = "0f6f5b8e-a000-4000-8000-00000000000a", "0f6f5b8e-b000-4000-8000-00000000000b"
+
+
+def test_a_new_index_records_no_database(engine):
+    assert engine.source(CONTRACT) is None
+    assert engine.source(CONTRACT, building=True) is None
+    assert SourceState(DATABASE_A, 0).projected_by(engine.source(CONTRACT)) is not None
+
+
+def test_the_recorded_database_reads_back_and_matches_only_that_database(engine):
+    engine.record_source(CONTRACT, SourceState(DATABASE_A, 7))
+    assert engine.source(CONTRACT) == SourceState(DATABASE_A, 7)
+    assert SourceState(DATABASE_A, 7).projected_by(engine.source(CONTRACT)) is None
+    assert SourceState(DATABASE_A, 9).projected_by(engine.source(CONTRACT)) is None  # changes still to index
+    assert "built for database" in SourceState(DATABASE_B, 7).projected_by(engine.source(CONTRACT))
+    # A backup of A taken before change 7: the index holds changes the database no longer has.
+    assert "restored" in SourceState(DATABASE_A, 6).projected_by(engine.source(CONTRACT))
+
+
+def test_the_sequence_only_rises_for_one_database_and_another_database_replaces_it(engine):
+    engine.record_source(CONTRACT, SourceState(DATABASE_A, 9))
+    engine.record_source(CONTRACT, SourceState(DATABASE_A, 4))  # a slower indexer, later
+    assert engine.source(CONTRACT) == SourceState(DATABASE_A, 9)
+    engine.record_source(CONTRACT, SourceState(DATABASE_B, 2))
+    assert engine.source(CONTRACT) == SourceState(DATABASE_B, 2)
+
+
+def test_recording_on_a_missing_index_is_unavailable(engine):
+    engine.drop(CONTRACT)
+    with pytest.raises(SearchUnavailable):
+        engine.record_source(CONTRACT, SourceState(DATABASE_A, 1))
+    assert engine.source(CONTRACT) is None
+
+
+def test_a_rebuild_swaps_in_the_database_it_was_built_from(loaded):
+    loaded.record_source(CONTRACT, SourceState(DATABASE_A, 40))
+
+    def documents():
+        # While the rebuild runs, the live index is A's and the new one B's; the indexer's records go to both.
+        assert loaded.source(CONTRACT) == SourceState(DATABASE_A, 40)
+        assert loaded.source(CONTRACT, building=True) == SourceState(DATABASE_B, 3)
+        loaded.record_source(CONTRACT, SourceState(DATABASE_B, 5))
+        assert loaded.source(CONTRACT, building=True) == SourceState(DATABASE_B, 5)
+        yield Document("license", 1, DOCS["license"])
+
+    loaded.reindex(CONTRACT, documents(), source=SourceState(DATABASE_B, 3))
+    assert loaded.source(CONTRACT) == SourceState(DATABASE_B, 5)
+    assert loaded.source(CONTRACT, building=True) is None
+    assert SourceState(DATABASE_B, 5).projected_by(loaded.source(CONTRACT)) is None
+
+
+def test_a_failed_rebuild_keeps_the_live_index_and_its_database(loaded):
+    loaded.record_source(CONTRACT, SourceState(DATABASE_A, 40))
+
+    def broken():
+        yield Document("penalty", 5, DOCS["penalty"])
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        loaded.reindex(CONTRACT, broken(), source=SourceState(DATABASE_B, 3))
+    assert loaded.source(CONTRACT) == SourceState(DATABASE_A, 40)
+    assert loaded.source(CONTRACT, building=True) is None
+
+
+def test_a_second_rebuild_while_one_runs_is_refused(loaded):
+    def documents():
+        with pytest.raises(SearchUnavailable):
+            loaded.reindex(CONTRACT, iter(()), source=SourceState(DATABASE_B, 1))
+        yield Document("license", 1, DOCS["license"])
+
+    loaded.reindex(CONTRACT, documents(), source=SourceState(DATABASE_B, 1))
+    assert loaded.count(CONTRACT) == 1
+    # The lock is released: another rebuild may run now.
+    loaded.reindex(CONTRACT, iter(()), source=SourceState(DATABASE_B, 2))
+    assert loaded.source(CONTRACT) == SourceState(DATABASE_B, 2)

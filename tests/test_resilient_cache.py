@@ -8,6 +8,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 
 from backend.extensions.cache import MemoryCache, RedisCache
 from backend.extensions.resilient_cache import FALLBACK_FILL_SECONDS, ResilientCache
@@ -57,7 +58,7 @@ def test_every_call_is_answered_while_redis_is_down_and_the_outage_is_logged_onc
         for _ in range(50):
             cache.get("k")
     assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
-    with pytest.raises(Exception):
+    with pytest.raises(redis.exceptions.ConnectionError):
         cache.ping()  # readiness still reports Redis itself
     proxy.start()
     assert until(lambda: not cache.degraded)

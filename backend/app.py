@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
+from sqlalchemy import exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as app_config
 from backend.complaints import notify
-from backend.errors import DomainError, error_body, error_payload
+from backend.errors import DomainError, database_unavailable, error_body, error_payload
 from backend.extensions import api, cache, clock, db, search
+from backend.extensions.database import unreachable
 from miniapp_api.wechat import wechat
 from search_index.interfaces import SearchUnavailable
 
@@ -86,6 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(SearchUnavailable, _search_unavailable)
+    for error in (exc.DBAPIError, exc.TimeoutError):
+        app.register_error_handler(error, _database_error)
 
     from backend.cli import register_commands
 
@@ -115,3 +119,21 @@ def _domain_error(error: DomainError):
 def _search_unavailable(error: SearchUnavailable):
     logging.getLogger("backend.search").warning("search unavailable: %s", error)
     return error_payload(503, "检索服务暂不可用，请稍后再试", {"search": ["unavailable"]}), 503, {"Retry-After": "5"}
+
+
+# Blueprints whose answers are pages for people, not JSON.
+HTML_BLUEPRINTS = frozenset({"pages", "admin_pages"})
+
+
+def _database_error(error: exc.SQLAlchemyError):
+    """The database down or restarting: 503 with Retry-After (a page on the HTML pages); other database
+    errors stay what they are."""
+    if not unreachable(error):
+        raise error
+    logging.getLogger("backend.database").warning("database unavailable: %s", str(error).splitlines()[0][:300])
+    unavailable = database_unavailable()
+    if request.blueprint in HTML_BLUEPRINTS:
+        from backend.pages.routes import unavailable_page
+
+        return unavailable_page(unavailable)
+    return _domain_error(unavailable)

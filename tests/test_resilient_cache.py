@@ -103,3 +103,36 @@ def test_an_invalidation_made_while_redis_is_down_reaches_redis_when_it_returns(
     assert until(lambda: not cache.degraded)
     assert direct.get("officer:a") is None
     assert until(lambda: "officer:a" in heard)  # other workers' near copies are dropped too
+
+
+def test_a_suspension_made_while_redis_is_down_is_not_undone_when_it_returns(proxied, app, client, auth, db_session):
+    """Through the app: the scan before the outage leaves a 'valid' snapshot in Redis (300 s); the suspension
+    during the outage must hold during it and after Redis returns."""
+    from backend.officers import tokens
+    from tests.factories import AgencyFactory
+    from tests.factories.officers import officer
+
+    proxy, cache, _direct = proxied
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    headers = auth.headers("MKT")
+    assert client.put("/api/v1/publish/officers/35050012345", json=officer(), headers=headers).status_code == 201
+    app.extensions["cache"] = cache
+    with app.test_request_context():
+        token = tokens.issue("MKT", "35050012345").token
+
+    def result() -> str:
+        response = client.get("/api/v1/badges/verify", query_string={"token": token})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["result"]
+
+    assert result() == "valid"
+    proxy.stop()
+    assert result() == "valid"  # answered from the database
+    suspended = client.post(
+        "/api/v1/publish/officers/35050012345/status", json={"status": "suspended", "reason": "调查中"}, headers=headers
+    )
+    assert suspended.status_code == 200, suspended.get_json()
+    assert result() == "suspended"
+    proxy.start()
+    assert until(lambda: not cache.degraded)
+    assert [result() for _ in range(5)] == ["suspended"] * 5

@@ -15,9 +15,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as app_config
 from backend.complaints import notify
-from backend.errors import DomainError, database_unavailable, error_body, error_payload
+from backend.errors import DomainError, ServiceUnavailable, database_unavailable, error_body, error_payload
 from backend.extensions import api, cache, clock, db, search
 from backend.extensions.database import unreachable
+from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from miniapp_api.wechat import wechat
 from search_index.interfaces import SearchUnavailable
 
@@ -90,6 +91,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_error_handler(SearchUnavailable, _search_unavailable)
     for error in (exc.DBAPIError, exc.TimeoutError):
         app.register_error_handler(error, _database_error)
+    for error in REDIS_UNREACHABLE:
+        app.register_error_handler(error, _redis_unreachable)
 
     from backend.cli import register_commands
 
@@ -137,3 +140,12 @@ def _database_error(error: exc.SQLAlchemyError):
 
         return unavailable_page(unavailable)
     return _domain_error(unavailable)
+
+
+def _redis_unreachable(error: Exception):
+    """What uses Redis itself rather than the cache port (WeChat's shared access token and its lock) while
+    Redis is down: 503 with Retry-After; the cache port answers from memory meanwhile (resilient_cache.py)."""
+    logging.getLogger("backend.cache").warning("Redis unreachable: %s", error)
+    return _domain_error(
+        ServiceUnavailable("缓存服务暂不可用，请稍后再试", retry_after=5, errors={"cache": ["unavailable"]})
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 
 from backend import create_app
 from backend.officers import tokens
 from tests.conftest import base_config
+from tests.support.services import require
+from tests.support.tcp_proxy import TcpProxy
 
 # Nothing listens on port 1; no folder of that name exists: each driver fails to connect.
 UNREACHABLE = {
@@ -62,3 +66,28 @@ def test_the_badge_check_fast_path_answers_503_too(down):
     page = client.get(f"/v/{token}")
     assert page.status_code == 503 and int(page.headers["Retry-After"]) > 0
     assert "服务暂不可用" in page.get_data(as_text=True)
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_dropped_by_a_restart_fails_no_request(database_url, tmp_path, app):
+    """The server drops every connection (a restart: the proxy in front of it stops and starts again); the
+    connection the pool kept from the request before is replaced, not used to fail the next request."""
+    require("DATABASE_URL", "PostgreSQL")
+    parts = urlsplit(database_url)
+    proxy = TcpProxy(parts.hostname, parts.port)
+    proxy.start()
+    userinfo = parts.netloc.rsplit("@", 1)[0]
+    through_proxy = urlunsplit(parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}"))
+    restarted = create_app(base_config(through_proxy, tmp_path))
+    restarted.config["TESTING"] = False
+    client = restarted.test_client()
+    try:
+        assert client.get("/api/v1/agencies/NONE").status_code == 404  # read through a pooled connection
+        proxy.stop()
+        proxy.start()
+        answers = [client.get("/api/v1/agencies/NONE").status_code for _ in range(3)]
+    finally:
+        proxy.stop()
+        restarted.extensions["officer_changes"].stop()
+        restarted.extensions["database"].engine.dispose()
+    assert answers == [404, 404, 404]

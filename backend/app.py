@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -119,8 +121,35 @@ def _domain_error(error: DomainError):
     return error_body(error), error.status, error.headers
 
 
+class _OutageLog:
+    """A warning at most every ``seconds`` per process: during an outage every request is answered 503, and
+    a line per request would bury everything else in the log."""
+
+    def __init__(self, name: str, seconds: float = 10.0) -> None:
+        self.log = logging.getLogger(name)
+        self.seconds = seconds
+        self._next_at = 0.0
+        self._unlogged = 0
+        self._lock = threading.Lock()
+
+    def warning(self, message: str, error: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next_at:
+                self._unlogged += 1
+                return
+            self._next_at, unlogged, self._unlogged = now + self.seconds, self._unlogged, 0
+        detail = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+        self.log.warning("%s: %s (%d more answered so since the last line)", message, detail, unlogged)
+
+
+_search_log = _OutageLog("backend.search")
+_database_log = _OutageLog("backend.database")
+_redis_log = _OutageLog("backend.cache")
+
+
 def _search_unavailable(error: SearchUnavailable):
-    logging.getLogger("backend.search").warning("search unavailable: %s", error)
+    _search_log.warning("search unavailable", error)
     return error_payload(503, "检索服务暂不可用，请稍后再试", {"search": ["unavailable"]}), 503, {"Retry-After": "5"}
 
 
@@ -133,7 +162,7 @@ def _database_error(error: exc.SQLAlchemyError):
     errors stay what they are."""
     if not unreachable(error):
         raise error
-    logging.getLogger("backend.database").warning("database unavailable: %s", str(error).splitlines()[0][:300])
+    _database_log.warning("database unavailable", error)
     unavailable = database_unavailable()
     if request.blueprint in HTML_BLUEPRINTS:
         from backend.pages.routes import unavailable_page
@@ -145,7 +174,7 @@ def _database_error(error: exc.SQLAlchemyError):
 def _redis_unreachable(error: Exception):
     """What uses Redis itself rather than the cache port (WeChat's shared access token and its lock) while
     Redis is down: 503 with Retry-After; the cache port answers from memory meanwhile (resilient_cache.py)."""
-    logging.getLogger("backend.cache").warning("Redis unreachable: %s", error)
+    _redis_log.warning("Redis unreachable", error)
     return _domain_error(
         ServiceUnavailable("缓存服务暂不可用，请稍后再试", retry_after=5, errors={"cache": ["unavailable"]})
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, render_template, request
 from sqlalchemy import exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -165,9 +165,7 @@ def _database_error(error: exc.SQLAlchemyError):
     _database_log.warning("database unavailable", error)
     unavailable = database_unavailable()
     if request.blueprint in HTML_BLUEPRINTS:
-        from backend.pages.routes import unavailable_page
-
-        return unavailable_page(unavailable)
+        return render_template("unavailable.html"), unavailable.status, unavailable.headers
     return _domain_error(unavailable)
 
 

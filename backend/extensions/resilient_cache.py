@@ -27,9 +27,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
+
+if TYPE_CHECKING:
+    from .cache import CacheAdapter
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ class ResilientCache:
 
     name = "redis"
 
-    def __init__(self, primary: Any, fallback: Any, probe_seconds: float = PROBE_SECONDS) -> None:
+    def __init__(self, primary: CacheAdapter, fallback: CacheAdapter, probe_seconds: float = PROBE_SECONDS) -> None:
         self.primary = primary
         self.fallback = fallback
         self.probe_seconds = probe_seconds

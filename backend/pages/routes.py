@@ -9,7 +9,7 @@ from backend.complaints.schemas import ComplaintCreateSchema
 from backend.disclosures import services as disclosures
 from backend.disclosures.models import DETAIL_LABELS, LABELS
 from backend.disclosures.schemas import DisclosureSearchArgsSchema
-from backend.errors import Gone, Invalid, NotFound, RateLimited, ServiceUnavailable
+from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.extensions.database import read_only_gets
 from backend.officers import services as officers
 from backend.officers.routes import limit_verification
@@ -63,11 +63,6 @@ def verify_page(token: str):
 
 def limited_page(limited: RateLimited):
     return render_template("verify_limited.html"), 429, limited.headers
-
-
-def unavailable_page(error: ServiceUnavailable):
-    """The citizen's and the admin's page when a dependency is down (503, with when to retry)."""
-    return render_template("unavailable.html"), error.status, error.headers
 
 
 @blp.get("/v/<path:token>/photo")

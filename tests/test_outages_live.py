@@ -104,12 +104,15 @@ def searchable(engine):
 
 
 def check(report: OutageReport, app, engine) -> None:
+    def seconds(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}s"
+
     print(
         f"\n{report.outage} down {report.down_seconds:.1f}s: {len(report.answers)} requests, "
         f"{report.server_errors} undocumented 5xx/unanswered, {report.unavailable} documented 503, "
-        f"{len(report.acknowledged)} publications acknowledged; "
-        f"every kind answered 2xx again {report.recovered_after}s after the return; "
-        f"acknowledged publications searchable {report.searchable_after}s after the return"
+        f"{len(report.acknowledged)} publications acknowledged; every kind answered 2xx again "
+        f"{seconds(report.recovered_after)} after the return; publications acknowledged by then searchable "
+        f"{seconds(report.searchable_after)} after it"
     )
     for phase in ("before", "during", "after"):
         print(f"  {phase}: " + "; ".join(f"{k} {dict(c)}" for k, c in report.statuses(phase).items()))

@@ -5,18 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, render_template, request
+from sqlalchemy import exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as app_config
 from backend.complaints import notify
-from backend.errors import DomainError, error_body, error_payload
+from backend.errors import DomainError, ServiceUnavailable, database_unavailable, error_body, error_payload
 from backend.extensions import api, cache, clock, db, search
-from backend.extensions.database import database_identity
+from backend.extensions.database import database_identity, unreachable
+from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.input_guard import InputGuard, raise_refusal
 from backend.timezone import beijing
 from miniapp_api.wechat import wechat
@@ -95,6 +99,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(SearchUnavailable, _search_unavailable)
+    for error in (exc.DBAPIError, exc.TimeoutError):
+        app.register_error_handler(error, _database_error)
+    for error in REDIS_UNREACHABLE:
+        app.register_error_handler(error, _redis_unreachable)
 
     from backend.cli import register_commands
 
@@ -127,11 +135,63 @@ def _domain_error(error: DomainError):
     return error_body(error), error.status, error.headers
 
 
+class _OutageLog:
+    """A warning at most every ``seconds`` per process: during an outage every request is answered 503, and
+    a line per request would bury everything else in the log."""
+
+    def __init__(self, name: str, seconds: float = 10.0) -> None:
+        self.log = logging.getLogger(name)
+        self.seconds = seconds
+        self._next_at = 0.0
+        self._unlogged = 0
+        self._lock = threading.Lock()
+
+    def warning(self, message: str, error: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next_at:
+                self._unlogged += 1
+                return
+            self._next_at, unlogged, self._unlogged = now + self.seconds, self._unlogged, 0
+        detail = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+        self.log.warning("%s: %s (%d more answered so since the last line)", message, detail, unlogged)
+
+
+_search_log = _OutageLog("backend.search")
+_database_log = _OutageLog("backend.database")
+_redis_log = _OutageLog("backend.cache")
+
+
 def _search_unavailable(error: SearchUnavailable):
-    logging.getLogger("backend.search").warning("search unavailable: %s", error)
+    _search_log.warning("search unavailable", error)
     if isinstance(error, IndexStale):
         # An index of another database (or of a later state of this one) would count items that do not exist.
         rebuilding = error.state == "rebuilding"
         message = "检索索引正在重建，请稍后再试" if rebuilding else "检索索引与数据库不一致，待重建后恢复"
         return error_payload(503, message, {"search": [error.state]}), 503, {"Retry-After": "30"}
     return error_payload(503, "检索服务暂不可用，请稍后再试", {"search": ["unavailable"]}), 503, {"Retry-After": "5"}
+
+
+# Blueprints whose answers are pages for people, not JSON.
+HTML_BLUEPRINTS = frozenset({"pages", "admin_pages"})
+
+
+def _database_error(error: exc.SQLAlchemyError):
+    """The database down or restarting: 503 with Retry-After (a page on the HTML pages); other database
+    errors stay what they are."""
+    if not unreachable(error):
+        raise error
+    _database_log.warning("database unavailable", error)
+    unavailable = database_unavailable()
+    if request.blueprint in HTML_BLUEPRINTS:
+        return render_template("unavailable.html"), unavailable.status, unavailable.headers
+    return _domain_error(unavailable)
+
+
+def _redis_unreachable(error: Exception):
+    """What uses Redis itself rather than the cache port (WeChat's shared access token and its lock) while
+    Redis is down: 503 with Retry-After; the cache port answers from memory meanwhile (resilient_cache.py)."""
+    _redis_log.warning("Redis unreachable", error)
+    return _domain_error(
+        ServiceUnavailable("缓存服务暂不可用，请稍后再试", retry_after=5, errors={"cache": ["unavailable"]})
+    )

@@ -63,6 +63,8 @@ def load(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": _secret_key(instance),
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'sanxiang.sqlite3'}",
         "REDIS_URL": env("REDIS_URL") or None,
+        # Every Redis key and channel starts with this, so several deployments (or test servers) can share one.
+        "CACHE_KEY_PREFIX": env("CACHE_KEY_PREFIX", ""),
         "ELASTICSEARCH_URL": env("ELASTICSEARCH_URL") or None,
         # Embedded search engine file, used when ELASTICSEARCH_URL is unset.
         "SEARCH_EMBEDDED_PATH": env("SEARCH_EMBEDDED_PATH") or str(instance / "search.sqlite3"),

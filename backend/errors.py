@@ -78,6 +78,17 @@ class ServiceUnavailable(DomainError):
         super().__init__(message, **kwargs)
 
 
+# Seconds a client is asked to wait when the database cannot answer (a restart takes a few).
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable() -> ServiceUnavailable:
+    """What every request is answered while the database cannot be reached (503, ``Retry-After``)."""
+    return ServiceUnavailable(
+        "数据库暂不可用，请稍后再试", retry_after=DATABASE_RETRY_AFTER, errors={"database": ["unavailable"]}
+    )
+
+
 def error_payload(code: int, message: str, errors: dict | None = None) -> dict[str, Any]:
     """The one error shape: ``code``, ``status``, a message for people and, when known, ``errors`` by field."""
     payload: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}

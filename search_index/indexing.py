@@ -39,6 +39,11 @@ from .projection import REINDEX_COMMAND, IndexState
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(seconds=60)
+# While the engine is unreachable its health is probed this often (one small request, no outbox lease), and
+# the outbox is drained at the first answer: the index catches up within a probe of the engine's return.
+PROBE_SECONDS = 0.25
+# Between retries after any other failure (the database down, say): short, for the same reason.
+RETRY_SECONDS = 1.0
 
 
 class SearchOutbox(Model):
@@ -368,26 +373,35 @@ class Indexer:
             Indexer._wakers.remove(self._wake)
 
     def _run(self) -> None:
-        backoff = self.poll_seconds
+        wait, engine_down, failing = self.poll_seconds, False, False
         # At start, then every SEARCH_INDEX_CHECK_SECONDS: an index is checked even when nothing changes.
         checked = float("-inf")
         while not self._stop.is_set():
-            self._wake.wait(backoff)
+            self._wake.wait(wait)
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
+                if engine_down:
+                    with self.app.app_context():
+                        search.engine.health()
                 if time.monotonic() - checked >= self.app.config["SEARCH_INDEX_CHECK_SECONDS"]:
                     self.reconcile()
                     checked = time.monotonic()
                 self.drain()
-                backoff = self.poll_seconds
             except SearchUnavailable as exc:
-                backoff = min(backoff * 2, 30.0)
-                log.warning("search engine unavailable, retrying in %.0fs: %s", backoff, exc)
+                if not engine_down:  # once per outage, not per probe
+                    log.warning("search engine unavailable, probing every %ss: %s", PROBE_SECONDS, exc)
+                wait, engine_down = PROBE_SECONDS, True
+                continue
             except Exception:
-                backoff = min(backoff * 2, 30.0)
-                log.exception("search indexer failed, retrying in %.0fs", backoff)
+                if not failing:
+                    log.exception("search indexer failed, retrying every %ss", RETRY_SECONDS)
+                wait, failing = RETRY_SECONDS, True
+                continue
+            if engine_down or failing:
+                log.warning("search indexer caught up")
+            wait, engine_down, failing = self.poll_seconds, False, False
 
 
 def reindex(definition: IndexDefinition) -> str:

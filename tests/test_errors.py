@@ -81,3 +81,15 @@ def test_unexpected_exceptions_are_500_in_shape_without_internals(fragile_app):
     for path in ("/boom", "/early"):
         body = shape(client.get(path), 500)
         assert "bug" not in str(body) and "KeyError" not in str(body)
+
+
+def test_redis_unreachable_where_no_fallback_exists_is_503_in_shape(app):
+    """WeChat's shared access token is kept in Redis itself, not through the cache port: with Redis down,
+    what needs it answers 503 with Retry-After rather than 500."""
+    import redis
+
+    with app.test_request_context("/miniapp/v1/login", method="POST"):
+        response = app.make_response(app.handle_user_exception(redis.exceptions.ConnectionError("refused")))
+    body = shape(response, 503)
+    assert body["errors"] == {"cache": ["unavailable"]}
+    assert int(response.headers["Retry-After"]) > 0

@@ -18,6 +18,8 @@ from typing import Protocol
 import redis
 from flask import Flask, current_app
 
+from .resilient_cache import ResilientCache
+
 
 class CacheAdapter(Protocol):
     name: str
@@ -289,7 +291,8 @@ class RedisCache:
 
 
 def make_cache(url: str | None, prefix: str = "") -> CacheAdapter:
-    return RedisCache(url, prefix) if url else MemoryCache()
+    # Redis, degrading to this process's memory while it cannot be reached (resilient_cache.py).
+    return ResilientCache(RedisCache(url, prefix), MemoryCache()) if url else MemoryCache()
 
 
 @dataclass(frozen=True)

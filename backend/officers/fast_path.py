@@ -67,9 +67,22 @@ class VerifyFastPath:
         # Inside a test's or CLI's app context, use it (as Flask's own request context would).
         with reading():
             if has_app_context() and current_app._get_current_object() is self.app:
-                return answer(match.group(1), environ, start_response)
+                return self.guarded(answer, match.group(1), environ, start_response)
             with self.app.app_context():
-                return answer(match.group(1), environ, start_response)
+                return self.guarded(answer, match.group(1), environ, start_response)
+
+    def guarded(self, answer, token: str, environ: dict[str, Any], start_response):
+        """``answer``, or what Flask answers the route's failure with (the database down: 503 and
+        Retry-After, JSON or the page), as it would had the route raised it."""
+        try:
+            return answer(token, environ, start_response)
+        except Exception as error:
+            with self.app.request_context(environ):
+                try:
+                    handled = self.app.handle_user_exception(error)
+                except Exception as unhandled:
+                    handled = self.app.handle_exception(unhandled)
+                return self.app.make_response(handled)(environ, start_response)
 
     def answer(self, token: str, environ: dict[str, Any], start_response):
         from . import routes, services

@@ -1,4 +1,4 @@
-"""One contract, two cache adapters: in-process memory and Redis."""
+"""One contract, every cache adapter: in-process memory, Redis, and Redis behind its fallback."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import uuid
 import pytest
 
 from backend.extensions.cache import MemoryCache, RedisCache
+from backend.extensions.resilient_cache import ResilientCache
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "resilient"])
 def cache(request):
     if request.param == "memory":
         yield MemoryCache()
@@ -20,6 +21,8 @@ def cache(request):
     prefix = f"test:{uuid.uuid4().hex[:8]}:"
     adapter = RedisCache(require("REDIS_URL", "Redis"), prefix=prefix)
     adapter.ping()
+    if request.param == "resilient":
+        adapter = ResilientCache(adapter, MemoryCache())
     yield adapter
     adapter.clear_prefix("")
 

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -32,6 +33,9 @@ class LiveServer:
             **env,
         }
         self.process: subprocess.Popen | None = None
+        # The server's log goes to a file, not a pipe: a pipe nobody reads fills up under a long load with
+        # warnings (a dependency down), and the server then blocks writing to it.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop(), with the server)
 
     @property
     def url(self) -> str:
@@ -44,12 +48,12 @@ class LiveServer:
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"gunicorn exited: {self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
                     return self
@@ -65,8 +69,11 @@ class LiveServer:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        if self.process and self.process.stderr:
-            self.process.stderr.close()
+        self.log.close()
+
+    def log_tail(self, characters: int = 2000) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-characters:]
 
     def __enter__(self) -> LiveServer:
         return self.start()

@@ -91,3 +91,11 @@ def test_a_pooled_connection_dropped_by_a_restart_fails_no_request(database_url,
         restarted.extensions["officer_changes"].stop()
         restarted.extensions["database"].engine.dispose()
     assert answers == [404, 404, 404]
+
+
+def test_readyz_turns_503_when_the_database_is_down(down):
+    response = down.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["code"] == 503 and body["message"]
+    assert set(body["errors"]) == {"database"}

@@ -51,17 +51,22 @@ def _cache() -> dict:
     return {"adapter": cache.adapter.name}
 
 
+# What this instance cannot answer without. Search and the cache are shared by every instance and the app
+# answers without them (search 503 only, the cache from memory): were they to fail readiness, a load balancer
+# would take every instance out at once and nobody would get even those answers.
+ESSENTIAL = frozenset({"database"})
+
+
 @blp.get("/readyz")
 def readyz():
-    """Database, search engine and cache, each reported; 503 if any is down.
-
-    An index that does not project this database (stale, or being rebuilt) makes the status "degraded"
-    but not 503: only search is refused meanwhile, and every instance shares the index."""
+    """Database, search engine and cache, each reported: 503 when the database is down; "degraded" (200)
+    when search or the cache is down, or an index does not project this database (stale, or rebuilding)."""
     checks = {"database": _check(_database), "search": _check(_search), "cache": _check(_cache)}
     down = {name: [check["error"]] for name, check in checks.items() if not check["ok"]}
-    if not down:
-        degraded = checks["search"]["index"]["state"] != "matching"
-        return {"status": "degraded" if degraded else "ok", "checks": checks}
+    if not ESSENTIAL & down.keys():
+        degraded = bool(down) or checks["search"]["index"]["state"] != "matching"
+        body = {"status": "degraded" if degraded else "ok", "checks": checks}
+        return {**body, "errors": down} if down else body
     code = HTTPStatus.SERVICE_UNAVAILABLE
     return {
         "code": code.value,

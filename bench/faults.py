@@ -189,6 +189,7 @@ def main() -> None:
         from backend.accounts.services import create_client
         from backend.agencies.services import create_agency
         from backend.officers import tokens
+        from search_index.indexing import reconcile
         from search_index.mappings import DEFINITIONS
 
         with app.app_context():
@@ -196,6 +197,7 @@ def main() -> None:
             issued = create_client("MKT", actor="bench")
             for definition in DEFINITIONS.values():
                 app.extensions["search"].ensure_index(definition)
+            reconcile(rebuild=True)  # as `flask search init` does: new indices project this database
         with app.test_request_context():
             badge_token = tokens.issue("MKT", BADGE).token
         credentials = {"client_id": issued.client.client_id, "client_secret": issued.secret}

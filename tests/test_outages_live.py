@@ -20,6 +20,7 @@ from backend.extensions import db
 from backend.officers import tokens
 from search_index import make_engine
 from search_index.mappings import DEFINITIONS, DISCLOSURES
+from tests.conftest import record_database
 from tests.factories.officers import officer
 from tests.support.live_server import LiveServer
 from tests.support.outages import KINDS, MixedLoad, OutageReport, run_outage, wait_until
@@ -60,6 +61,7 @@ def live(committed, tmp_path):
     engine = make_engine({**app.config, "ELASTICSEARCH_URL": elasticsearch_url, "SEARCH_INDEX_PREFIX": f"out{tag}"})
     for definition in DEFINITIONS.values():
         engine.ensure_index(definition)
+    record_database(app, engine)
     with app.app_context():
         create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
         issued = create_client("MKT", actor="test")

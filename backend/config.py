@@ -50,6 +50,8 @@ def load(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": _secret_key(instance),
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'sanxiang.sqlite3'}",
         "REDIS_URL": env("REDIS_URL") or None,
+        # The cache every worker on this host shares when REDIS_URL is unset (rate limits, dedupe, job locks).
+        "CACHE_PATH": env("CACHE_PATH") or str(instance / "cache.sqlite3"),
         "ELASTICSEARCH_URL": env("ELASTICSEARCH_URL") or None,
         # Embedded search engine file, used when ELASTICSEARCH_URL is unset.
         "SEARCH_EMBEDDED_PATH": env("SEARCH_EMBEDDED_PATH") or str(instance / "search.sqlite3"),

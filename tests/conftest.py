@@ -40,7 +40,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"database: {urlsplit(database).scheme or database}",
         f"search engines: embedded{' + elasticsearch' if os.environ.get('ELASTICSEARCH_URL') else ''}",
-        f"cache: memory{' + redis' if os.environ.get('REDIS_URL') else ''}",
+        f"cache: memory + sqlite{' + redis' if os.environ.get('REDIS_URL') else ''}",
         f"CI: {IN_CI}",
     ]
 
@@ -81,6 +81,7 @@ def base_config(database_url: str, tmp_path) -> dict:
         "REDIS_URL": None,
         "ELASTICSEARCH_URL": None,
         "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
+        "CACHE_PATH": str(tmp_path / "cache.sqlite3"),
         "SEARCH_INDEX_PREFIX": f"test_{SESSION_TAG}",
         "BADGE_KEYS_DIR": str(tmp_path / "badge_keys"),
         "TRANSPARENCY_KEYS_DIR": str(tmp_path / "transparency_keys"),

@@ -1,8 +1,9 @@
 """The cache port: key/value with expiry, atomic counters, set-if-absent, cache-aside fills that an
 invalidation made meanwhile cancels, and invalidations heard by every process (for near copies).
 
-Redis when ``REDIS_URL`` is set (shared by every worker), an in-process store otherwise.
-Both adapters answer the contract suite in ``tests/contract/test_cache_contract.py``.
+Redis when ``REDIS_URL`` is set, else a SQLite file every worker on the host opens (``CACHE_PATH``,
+``sqlite_cache.py``): either way shared by every worker. The in-process store serves tests. Every adapter
+answers the contract suite in ``tests/contract/test_cache_contract.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Protocol
 
 import redis
 from flask import Flask, current_app
+
+from .sqlite_cache import SqliteCache
 
 
 class CacheAdapter(Protocol):
@@ -288,8 +291,8 @@ class RedisCache:
                         pubsub.close()
 
 
-def make_cache(url: str | None, prefix: str = "") -> CacheAdapter:
-    return RedisCache(url, prefix) if url else MemoryCache()
+def make_cache(url: str | None, path: str, prefix: str = "") -> CacheAdapter:
+    return RedisCache(url, prefix) if url else SqliteCache(path, prefix)
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,10 @@ class RateLimit:
 
 class Cache:
     def init_app(self, app: Flask) -> None:
-        app.extensions["cache"] = make_cache(app.config["REDIS_URL"], app.config.get("CACHE_KEY_PREFIX", ""))
+        config = app.config
+        app.extensions["cache"] = make_cache(
+            config["REDIS_URL"], config["CACHE_PATH"], config.get("CACHE_KEY_PREFIX", "")
+        )
 
     @property
     def adapter(self) -> CacheAdapter:

@@ -1,4 +1,4 @@
-"""One contract, two cache adapters: in-process memory and Redis."""
+"""One contract, three cache adapters: in-process memory, the shared SQLite file and Redis."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import uuid
 import pytest
 
 from backend.extensions.cache import MemoryCache, RedisCache
+from backend.extensions.sqlite_cache import SqliteCache
 
 
-@pytest.fixture(params=["memory", "redis"])
-def cache(request):
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def cache(request, tmp_path):
     if request.param == "memory":
         yield MemoryCache()
+        return
+    if request.param == "sqlite":
+        yield SqliteCache(str(tmp_path / "cache.sqlite3"))
         return
     from tests.support.services import require
 
@@ -111,8 +115,8 @@ def _until(condition, seconds: float = 5.0) -> bool:
 def test_a_listener_hears_each_invalidation_made_through_the_store(cache):
     heard: list[str | None] = []
     cache.listen(heard.append)
-    # Redis: once subscribed (announced by None). The in-process store hears only itself, at once.
-    assert _until(lambda: cache.listening or cache.name == "memory")
+    # Redis: once subscribed (announced by None). Stores without a channel hear only this process, at once.
+    assert _until(lambda: cache.listening or cache.name in ("memory", "sqlite"))
     cache.invalidate("officer:a")
     cache.invalidate("officer:b")
     assert _until(lambda: [key for key in heard if key] == ["officer:a", "officer:b"]), heard

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, insert, text
 import backend.models  # noqa: F401  (every table, for clean-up)
 from backend import create_app
 from backend.extensions import db
+from backend.extensions.batched_limit import BatchedLimiter
 from backend.extensions.cache import MemoryCache
 from backend.extensions.clock import FixedClock
 from backend.extensions.database import Model, drop_database
@@ -120,6 +121,7 @@ def fresh_cache(app: Flask) -> Iterator[None]:
     """Rate-limit counters, cached values and buffered scans never leak from one test into the next."""
     app.extensions["cache"] = MemoryCache()
     app.extensions["scan_log"] = ScanLog(app, interval=0)
+    app.extensions["scan_limiter"] = BatchedLimiter("verify", window=60)
     yield
 
 

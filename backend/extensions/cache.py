@@ -12,7 +12,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +33,9 @@ class CacheAdapter(Protocol):
     def delete(self, key: str) -> None: ...
     def incr(self, key: str, ttl: float) -> int:
         """Add one; the expiry starts with the first increment of a window."""
+
+    def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
+        """Add each count to its key at once, as ``incr`` adds one; the totals."""
 
     def ttl(self, key: str) -> float | None: ...
     def ping(self) -> None:
@@ -121,6 +124,16 @@ class MemoryCache:
             count = int(item[0]) + 1
             self._items[key] = (str(count), item[1])
             return count
+
+    def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
+        totals = {}
+        with self._lock:
+            for key, amount in counts.items():
+                item = self._live(key)
+                total, expiry = (amount, self._expiry(ttl)) if item is None else (int(item[0]) + amount, item[1])
+                self._items[key] = (str(total), expiry)
+                totals[key] = total
+        return totals
 
     def ttl(self, key: str) -> float | None:
         with self._lock:
@@ -217,6 +230,14 @@ class RedisCache:
         pipe.pexpire(self._k(key), int(ttl * 1000), nx=True)
         count, _ = pipe.execute()
         return int(count)
+
+    def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
+        pipe = self._redis.pipeline()
+        for key, amount in counts.items():
+            pipe.incrby(self._k(key), amount)
+            pipe.pexpire(self._k(key), int(ttl * 1000), nx=True)
+        results = pipe.execute()
+        return {key: int(results[2 * n]) for n, key in enumerate(counts)}
 
     def ttl(self, key: str) -> float | None:
         millis = self._redis.pttl(self._k(key))

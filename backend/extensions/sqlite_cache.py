@@ -22,7 +22,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,9 +54,9 @@ RETURNING 1
 """
 # The window starts with the first increment: a live counter keeps its deadline.
 _INCR = """
-INSERT INTO cache (key, value, expires) VALUES (:key, '1', :deadline)
+INSERT INTO cache (key, value, expires) VALUES (:key, :amount, :deadline)
 ON CONFLICT (key) DO UPDATE SET
-    value = CASE WHEN expires <= :now THEN '1' ELSE CAST(value AS INTEGER) + 1 END,
+    value = CASE WHEN expires <= :now THEN :amount ELSE CAST(value AS INTEGER) + :amount END,
     expires = CASE WHEN expires <= :now THEN excluded.expires ELSE coalesce(expires, excluded.expires) END
 RETURNING value
 """
@@ -168,7 +168,19 @@ class SqliteCache:
         self._write("DELETE FROM cache WHERE key = :key", key=self._k(key))
 
     def incr(self, key: str, ttl: float) -> int:
-        return int(self._write(_INCR, key=self._k(key), deadline=self._deadline(ttl))[0][0])
+        return int(self._write(_INCR, key=self._k(key), amount=1, deadline=self._deadline(ttl))[0][0])
+
+    def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
+        now = self._clock()
+        with self._tx() as conn:
+            return {
+                key: int(
+                    conn.execute(
+                        _INCR, {"key": self._k(key), "amount": amount, "now": now, "deadline": now + ttl}
+                    ).fetchall()[0][0]
+                )
+                for key, amount in counts.items()
+            }
 
     def ttl(self, key: str) -> float | None:
         now = self._clock()

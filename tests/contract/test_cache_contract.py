@@ -59,6 +59,15 @@ def test_incr_counts_within_a_window_that_starts_at_the_first_hit(cache):
     assert cache.incr("c", ttl=0.3) == 1
 
 
+def test_incr_many_adds_each_count_in_the_same_windows_as_incr(cache):
+    cache.incr("a", ttl=0.3)
+    assert cache.incr_many({"a": 4, "b": 2}, ttl=0.3) == {"a": 5, "b": 2}
+    assert cache.incr("b", ttl=0.3) == 3
+    assert 0 < cache.ttl("a") <= 0.3 and 0 < cache.ttl("b") <= 0.3
+    time.sleep(0.35)
+    assert cache.incr_many({"a": 2}, ttl=0.3) == {"a": 2}
+
+
 def test_clear_prefix_removes_only_matching_keys(cache):
     cache.set("rate:a", "1")
     cache.set("rate:b", "1")

@@ -6,10 +6,10 @@ statement (an UPSERT, with RETURNING where it answers) or one ``BEGIN IMMEDIATE`
 workers never interleave inside one. Values expire at a wall-clock deadline (the processes share no
 other clock); expired rows are skipped by reads, overwritten by writes, and deleted now and then.
 
-Writers take turns through a lock held by this process's threads (a ``threading.Lock``) and, across
-processes, an ``flock`` on a file beside the database: a writer waiting there is woken the moment the lock
-is free, where SQLite's own busy handler sleeps a millisecond or more between tries. Under load (every badge
-scan counts a rate limit) those sleeps, not the writes, would cost most of the time.
+Writers take turns through a ``threading.Lock`` within a process and an ``flock`` on a file beside the
+database across processes: a waiting writer wakes as soon as the lock is free, where SQLite's own busy
+handler sleeps a millisecond or more between tries. A write still costs tens of microseconds, so the
+badge scans' limit adds its counts in batches (``batched_limit.py``).
 
 Invalidations reach listeners in this process only (``listening`` stays False): other workers learn
 of officer changes by polling the database (``backend/officers/changes.py``).

@@ -89,18 +89,34 @@ class SqliteCache:
         self._callbacks: list[Callable[[str | None], None]] = []
 
     # -- connections -------------------------------------------------------------------
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """While no other writer of any process holds the turn."""
+        with self._writer:
+            if self._lock_file is None or self._lock_file[0] != os.getpid():
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._lock_file = (os.getpid(), os.open(f"{self.path}.writer", os.O_RDWR | os.O_CREAT, 0o600))
+            fd = self._lock_file[1]
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
     def _connect(self) -> sqlite3.Connection:
         """This thread's connection (a forked child opens its own: SQLite connections do not survive fork)."""
         local = self._local
         if getattr(local, "pid", None) == os.getpid():
             return local.conn
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # A cache: a power cut may lose the last writes, never the file (WAL keeps it consistent).
-        conn.execute("PRAGMA synchronous=NORMAL")
-        for statement in _SCHEMA:
-            conn.execute(statement)
+        # In turn: switching a new file to WAL fails at once, without waiting, while another process opens it.
+        with self._turn():
+            conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            # A cache: a power cut may lose the last writes, never the file (WAL keeps it consistent).
+            conn.execute("PRAGMA synchronous=NORMAL")
+            for statement in _SCHEMA:
+                conn.execute(statement)
         local.conn, local.pid = conn, os.getpid()
         return conn
 
@@ -108,15 +124,8 @@ class SqliteCache:
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection, while no other writer of any process holds the turn."""
         conn = self._connect()
-        with self._writer:
-            if self._lock_file is None or self._lock_file[0] != os.getpid():
-                self._lock_file = (os.getpid(), os.open(f"{self.path}.writer", os.O_RDWR | os.O_CREAT, 0o600))
-            fd = self._lock_file[1]
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield conn
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+        with self._turn():
+            yield conn
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -55,20 +55,26 @@ class Scheduler:
 
     def _run_once(self, job: Job) -> None:
         lock = f"lock:job:{job.name}"
-        if not cache.add(lock, "running", ttl=max(job.every_seconds, RUNNING_SECONDS)):
-            return  # another worker runs it now, or ran it within the period
+        try:
+            if not cache.add(lock, "running", ttl=max(job.every_seconds, RUNNING_SECONDS)):
+                return  # another worker runs it now, or ran it within the period
+        except Exception:  # the cache unreachable: no worker can tell who runs it, so none does now
+            log.exception("job %s: its lock cannot be taken; it runs again next time", job.name)
+            return
         started = time.monotonic()
         try:
             outcome = job.run()
             log.info("job %s: %s", job.name, outcome)
         except Exception:
             log.exception("job %s failed; it runs again next time", job.name)
-        finally:
-            rest = job.every_seconds - (time.monotonic() - started)
+        rest = job.every_seconds - (time.monotonic() - started)
+        try:
             if rest > 0:
                 cache.set(lock, "ran", ttl=rest)
             else:
                 cache.delete(lock)
+        except Exception:  # the running lock then expires by itself
+            log.exception("job %s: its lock cannot be updated", job.name)
 
     def _loop(self) -> None:
         last_run: dict[str, float] = {}

@@ -83,3 +83,19 @@ def test_a_failing_job_keeps_its_period(tmp_path):
     scheduler.run_due({})
     Scheduler(worker_app(path), [Job("failing", 60, failing)]).run_due({})
     assert len(tries) == 1
+
+
+def test_a_cache_out_of_reach_skips_the_run_and_keeps_the_scheduler_going(tmp_path):
+    class Away(SqliteCache):
+        def add(self, key, value, ttl=None):
+            raise OSError("cache unreachable")
+
+    runs: list[int] = []
+    app = Flask(__name__)
+    app.extensions["cache"] = Away(str(tmp_path / "cache.sqlite3"))
+    scheduler = Scheduler(app, [Job("count", 0.01, lambda: runs.append(1))])
+    scheduler.run_due({})
+    assert runs == []
+    app.extensions["cache"] = SqliteCache(str(tmp_path / "cache.sqlite3"))
+    scheduler.run_due({})
+    assert runs == [1]

@@ -111,7 +111,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_keys(app: Flask) -> None:
-    """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints); the scan log; officer changes."""
+    """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints); the scan log and its limit;
+    officer changes."""
+    from backend.extensions.batched_limit import BatchedLimiter
     from backend.officers.changes import OfficerChanges
     from backend.officers.keys import KeyRing
     from backend.officers.scan_log import ScanLog
@@ -122,6 +124,7 @@ def _init_keys(app: Flask) -> None:
             keys.ensure_key()
         app.extensions[name] = keys
     app.extensions["scan_log"] = ScanLog(app, interval=app.config["SCAN_LOG_INTERVAL_SECONDS"])
+    app.extensions["scan_limiter"] = BatchedLimiter("verify", window=60)
     app.extensions["officer_changes"] = OfficerChanges(app)
 
 

@@ -65,6 +65,8 @@ def load(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": env("REDIS_URL") or None,
         # Every Redis key and channel starts with this, so several deployments (or test servers) can share one.
         "CACHE_KEY_PREFIX": env("CACHE_KEY_PREFIX", ""),
+        # The cache every worker on this host shares when REDIS_URL is unset (rate limits, dedupe, job locks).
+        "CACHE_PATH": env("CACHE_PATH") or str(instance / "cache.sqlite3"),
         "ELASTICSEARCH_URL": env("ELASTICSEARCH_URL") or None,
         # Embedded search engine file, used when ELASTICSEARCH_URL is unset.
         "SEARCH_EMBEDDED_PATH": env("SEARCH_EMBEDDED_PATH") or str(instance / "search.sqlite3"),

@@ -1,6 +1,8 @@
 """Periodic jobs in a background thread of each web worker (``make run``); cron can run the same
-jobs through their CLI commands instead. A cache lock keeps two workers sharing Redis from running
-one job at once; every job is idempotent, so an overlap without Redis is harmless."""
+jobs through their CLI commands instead. A lock in the shared cache (Redis, or the SQLite file every
+worker opens) lets one worker run each job once per period: taken with ``add`` while the job runs (for
+a crashed worker, it expires), then left for the rest of the period, or dropped when the run took longer.
+Every job is idempotent all the same."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ from flask import Flask
 from backend.extensions import cache
 
 log = logging.getLogger(__name__)
+
+# How long a run may hold its job's lock before another worker may start the job: far longer than a job
+# takes, short enough that a worker dying mid-run stops the job only for a while.
+RUNNING_SECONDS = 900.0
 
 
 @dataclass(frozen=True)
@@ -45,13 +51,30 @@ class Scheduler:
                 continue
             last_run[job.name] = now
             with self.app.app_context():
-                if not cache.add(f"lock:job:{job.name}", "1", ttl=job.every_seconds):
-                    continue
-                try:
-                    outcome = job.run()
-                    log.info("job %s: %s", job.name, outcome)
-                except Exception:
-                    log.exception("job %s failed; it runs again next time", job.name)
+                self._run_once(job)
+
+    def _run_once(self, job: Job) -> None:
+        lock = f"lock:job:{job.name}"
+        try:
+            if not cache.add(lock, "running", ttl=max(job.every_seconds, RUNNING_SECONDS)):
+                return  # another worker runs it now, or ran it within the period
+        except Exception:  # the cache unreachable: no worker can tell who runs it, so none does now
+            log.exception("job %s: its lock cannot be taken; it runs again next time", job.name)
+            return
+        started = time.monotonic()
+        try:
+            outcome = job.run()
+            log.info("job %s: %s", job.name, outcome)
+        except Exception:
+            log.exception("job %s failed; it runs again next time", job.name)
+        rest = job.every_seconds - (time.monotonic() - started)
+        try:
+            if rest > 0:
+                cache.set(lock, "ran", ttl=rest)
+            else:
+                cache.delete(lock)
+        except Exception:  # the running lock then expires by itself
+            log.exception("job %s: its lock cannot be updated", job.name)
 
     def _loop(self) -> None:
         last_run: dict[str, float] = {}

@@ -4,10 +4,10 @@ wechatpy builds most URLs from ``https://api.weixin.qq.com`` hard-coded in each 
 token URL in the client itself); ``WeChatApp`` sends every one of them to the configured base
 instead, so tests and benches can talk to a local server that speaks WeChat's protocol.
 
-The access token (client_credential) is kept in wechatpy's session storage: its ``RedisStorage``
-when ``REDIS_URL`` is set, so every worker uses the one token and only one of them fetches a new
-one (each fetch invalidates the previous token within minutes), in-process otherwise. It is stored
-for five minutes less than WeChat grants, so it is replaced before it expires; a token WeChat
+The access token (client_credential) is kept in wechatpy's session storage on the cache port (Redis,
+or the SQLite file every worker opens), so every worker uses the one token and only one of them fetches
+a new one, under a lock in the same cache (each fetch invalidates the previous token within minutes). It
+is stored for five minutes less than WeChat grants, so it is replaced before it expires; a token WeChat
 rejects anyway (40001/42001) is replaced once and the call retried once.
 """
 
@@ -16,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
+import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 import requests
 from flask import Flask, current_app
 from optionaldict import optionaldict
@@ -30,10 +30,9 @@ from wechatpy import WeChatClient
 from wechatpy.client.api import WeChatWxa
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
-from wechatpy.session.redisstorage import RedisStorage
 
 from backend.errors import ServiceUnavailable
-from backend.extensions.cache import CacheAdapter, MemoryCache
+from backend.extensions.cache import CacheAdapter
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +162,7 @@ class WeChatApp(WeChatClient):
 
 # -- token storage ---------------------------------------------------------------------------------
 class CacheStorage(SessionStorage):
-    """wechatpy's session storage on our in-process cache (wechatpy's MemoryStorage ignores expiry)."""
+    """wechatpy's session storage on the cache port (wechatpy's MemoryStorage ignores expiry and is per worker)."""
 
     def __init__(self, cache: CacheAdapter, prefix: str = "wechatpy") -> None:
         self.cache = cache
@@ -181,39 +180,23 @@ class CacheStorage(SessionStorage):
         self.cache.delete(f"{self.prefix}:{key}")
 
 
-def _redis_lock(client: redis.Redis, prefix: str, timeout: float):
+def cache_lock(cache: CacheAdapter, prefix: str, timeout: float):
+    """A lock every worker sharing ``cache`` respects: ``add`` takes it, and it expires if its holder dies."""
+
     @contextlib.contextmanager
     def hold(name: str) -> Iterator[None]:
+        key, owner = f"{prefix}:lock:{name}", uuid.uuid4().hex
         # Another worker holding it past the wait means WeChat is slow: go ahead rather than stall.
-        lock = client.lock(f"{prefix}:lock:{name}", timeout=timeout * 3, blocking_timeout=timeout * 2)
-        acquired = lock.acquire()
+        deadline = time.monotonic() + timeout * 2
+        while not (acquired := cache.add(key, owner, ttl=timeout * 3)) and time.monotonic() < deadline:
+            time.sleep(0.05)
         try:
             yield
         finally:
-            if acquired:
-                with contextlib.suppress(redis.exceptions.LockError):
-                    lock.release()
+            if acquired and cache.get(key) == owner:
+                cache.delete(key)
 
     return hold
-
-
-def _thread_lock():
-    lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def hold(_name: str) -> Iterator[None]:
-        with lock:
-            yield
-
-    return hold
-
-
-def make_storage(redis_url: str | None, prefix: str, timeout: float) -> tuple[SessionStorage, Any]:
-    """Redis (shared by every worker) when configured, else in-process; and the matching refresh lock."""
-    if redis_url:
-        client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-        return RedisStorage(client, prefix=f"{prefix}wechatpy"), _redis_lock(client, f"{prefix}wechatpy", timeout)
-    return CacheStorage(MemoryCache()), _thread_lock()
 
 
 # -- the extension ---------------------------------------------------------------------------------
@@ -236,14 +219,14 @@ class WeChat:
         miniapp = None
         if config["WECHAT_MINIAPP_APPID"] and config["WECHAT_MINIAPP_SECRET"]:
             timeout = config["WECHAT_TIMEOUT_SECONDS"]
-            storage, lock = make_storage(config["REDIS_URL"], config.get("CACHE_KEY_PREFIX", ""), timeout)
+            shared = app.extensions["cache"]
             miniapp = WeChatApp(
                 config["WECHAT_MINIAPP_APPID"],
                 config["WECHAT_MINIAPP_SECRET"],
                 base_url=config["WECHAT_API_BASE_URL"],
-                session=storage,
+                session=CacheStorage(shared),
                 timeout=timeout,
-                lock=lock,
+                lock=cache_lock(shared, "wechatpy", timeout),
             )
         app.extensions["wechat"] = WeChatState(
             miniapp=miniapp,

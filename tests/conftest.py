@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, insert, text
 import backend.models  # noqa: F401  (every table, for clean-up)
 from backend import create_app
 from backend.extensions import db, search
+from backend.extensions.batched_limit import BatchedLimiter
 from backend.extensions.cache import MemoryCache
 from backend.extensions.clock import FixedClock
 from backend.extensions.database import DatabaseIdentity, Model, drop_database
@@ -41,7 +42,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"database: {urlsplit(database).scheme or database}",
         f"search engines: embedded{' + elasticsearch' if os.environ.get('ELASTICSEARCH_URL') else ''}",
-        f"cache: memory{' + redis' if os.environ.get('REDIS_URL') else ''}",
+        f"cache: memory + sqlite{' + redis' if os.environ.get('REDIS_URL') else ''}",
         f"CI: {IN_CI}",
     ]
 
@@ -82,6 +83,7 @@ def base_config(database_url: str, tmp_path) -> dict:
         "REDIS_URL": None,
         "ELASTICSEARCH_URL": None,
         "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
+        "CACHE_PATH": str(tmp_path / "cache.sqlite3"),
         "SEARCH_INDEX_PREFIX": f"test_{SESSION_TAG}",
         "BADGE_KEYS_DIR": str(tmp_path / "badge_keys"),
         "TRANSPARENCY_KEYS_DIR": str(tmp_path / "transparency_keys"),
@@ -120,6 +122,7 @@ def fresh_cache(app: Flask) -> Iterator[None]:
     """Rate-limit counters, cached values and buffered scans never leak from one test into the next."""
     app.extensions["cache"] = MemoryCache()
     app.extensions["scan_log"] = ScanLog(app, interval=0)
+    app.extensions["scan_limiter"] = BatchedLimiter("verify", window=60)
     yield
 
 

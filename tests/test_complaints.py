@@ -2,13 +2,18 @@
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import AdminUser
+from backend.agencies.services import create_agency
 from backend.complaints import notify, services
 from backend.complaints.models import Complaint, Notification
+from backend.extensions import db
+from backend.extensions.cache import MemoryCache
 from backend.officers import services as officer_services
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
@@ -75,6 +80,59 @@ def test_an_identical_resubmission_returns_the_first_complaint(client, city, db_
     assert again.get_json() == first.get_json()
     assert db_session.scalar(select(func.count()).select_from(Complaint)) == 1
     assert file(client, agency="MKT", content="另一件事：执法车辆违规停放。").status_code == 201
+
+
+def test_the_database_knows_the_twin_when_the_cache_does_not(client, city, app, db_session, frozen_clock):
+    """Another worker (here: a cache that never saw the first filing) still answers with the first complaint,
+    also across a dedupe window's edge, and only within ten minutes of the first."""
+    frozen_clock.advance(dt.timedelta(minutes=9))  # 10:09 Beijing time; the windows start at each tenth minute
+    first = file(client, agency="MKT")
+    app.extensions["cache"] = MemoryCache()
+    frozen_clock.advance(dt.timedelta(minutes=2))
+    again = file(client, agency="MKT")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json() == first.get_json()
+    frozen_clock.advance(dt.timedelta(minutes=8, seconds=1))  # ten minutes and a second after the first
+    later = file(client, agency="MKT")
+    assert later.status_code == 201 and later.get_json()["tracking_no"] != first.get_json()["tracking_no"]
+    assert db_session.scalar(select(func.count()).select_from(Complaint)) == 2
+
+
+def test_identical_complaints_filed_at_once_are_stored_once(committed):
+    app = committed
+    with app.app_context():
+        create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
+    copies = 6
+    start = threading.Barrier(copies)
+    answers: list[tuple[int, dict]] = []
+
+    def post() -> None:
+        client = app.test_client()
+        start.wait()
+        response = file(client, agency="MKT")
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=post) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in answers) == [200] * (copies - 1) + [201]
+    assert len({(body["tracking_no"], body["query_code"]) for _, body in answers}) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+
+
+def test_a_twin_row_is_refused_by_the_database_itself(client, city, db_session):
+    filed = file(client, agency="MKT").get_json()
+    stored = db_session.scalar(select(Complaint).where(Complaint.tracking_no == filed["tracking_no"]))
+    twin = Complaint(
+        **{column.key: getattr(stored, column.key) for column in Complaint.__table__.columns if column.key != "id"}
+        | {"tracking_no": "TS20990101000000"}
+    )
+    db_session.add(twin)
+    with pytest.raises(IntegrityError):
+        db_session.flush()
 
 
 def test_filing_is_rate_limited_per_address(client, city, app, monkeypatch):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backend.web_worker import ConnectionBoard, fair_limit
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, established_inodes, held
 
 
 def test_a_worker_may_hold_an_even_share_and_one_more():
@@ -42,48 +42,9 @@ def test_a_released_slot_is_free_at_once_and_a_full_board_says_so():
 
 
 # -- a real gunicorn, as make run starts it ---------------------------------------------------------
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
-def _established_inodes(port: int) -> set[str]:
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                inodes.add(fields[9])
-    return inodes
-
-
-def _held(pid: int, inodes: set[str]) -> int:
-    held = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:[") and target[8:-1] in inodes:
-            held += 1
-    return held
-
-
 def _distribution(server: LiveServer, workers: list[int]) -> list[int]:
-    inodes = _established_inodes(server.port)
-    return [_held(pid, inodes) for pid in workers]
+    inodes = established_inodes(server.port)
+    return [held(pid, inodes) for pid in workers]
 
 
 @pytest.mark.slow
@@ -93,10 +54,7 @@ def test_a_burst_of_clients_is_shared_out_even_while_one_worker_is_off_the_cpu(t
     all and keeps them (keep-alive), and for the rest of their lives half the server's CPU is idle."""
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}", "INSTANCE_PATH": str(tmp_path / "instance")}
     with LiveServer(env, workers=2) as server:
-        deadline = time.monotonic() + 20
-        while len(workers := _children(server.process.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(workers) == 2
+        workers = server.workers(2)
         time.sleep(1.5)  # both workers have beaten on the board
         stopped = workers[1]
         clients: list[socket.socket] = []

@@ -48,10 +48,11 @@ def test_a_token_wechat_keeps_rejecting_is_an_error_not_a_loop(app, fake):
         assert fake.token_fetches == 2 and len(fake.calls_to("/wxa/msg_sec_check")) == 2
 
 
-@pytest.mark.redis
-def test_two_workers_share_one_token_through_redis_and_one_of_them_refreshes_it(database_url, tmp_path, fake):
-    redis_url = require("REDIS_URL", "Redis")
-    shared = {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}:", **settings(fake)}
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def test_two_workers_share_one_token_and_one_of_them_refreshes_it(database_url, tmp_path, fake, store):
+    shared = {"CACHE_PATH": str(tmp_path / "cache.sqlite3"), **settings(fake)}
+    if store == "redis":
+        shared |= {"REDIS_URL": require("REDIS_URL", "Redis"), "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}:"}
     first = create_app({**base_config(database_url, tmp_path / "one"), **shared})
     second = create_app({**base_config(database_url, tmp_path / "two"), **shared})
     try:

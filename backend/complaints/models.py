@@ -52,6 +52,8 @@ class Complaint(Model):
     __table_args__ = (
         Index("ix_complaints_agency_status", "agency_id", "status"),
         Index("ix_complaints_content_hash", "content_hash", "created_at"),
+        # Two identical complaints in one dedupe window cannot both be stored, whichever worker files them.
+        Index("uq_complaints_dedupe_key", "dedupe_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -73,6 +75,8 @@ class Complaint(Model):
     openid: Mapped[str | None] = mapped_column(String(64), index=True)
     notify_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # content_hash and the dedupe window it was filed in (None for complaints filed before it existed).
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     routed_by: Mapped[str] = mapped_column(String(16))  # officer, disclosure, agency, region

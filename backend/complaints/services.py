@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from backend.calendars import services as calendars
 from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.extensions import cache, clock, db
+from backend.extensions import clock, db
 from backend.officers import services as officer_services
 from backend.officers.models import Officer
 from backend.supervision.scope import visible_agencies
@@ -75,7 +74,13 @@ class Filed:
 
 def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, needs_review: bool = False) -> Filed:
     """File a complaint, routed to the agency it is about; an identical resubmission within ten
-    minutes returns the first complaint instead of a second one."""
+    minutes returns the first complaint instead of a second one.
+
+    The database decides what is identical: a twin filed earlier is looked up by content, and two filed
+    at once (by different workers) carry the same ``dedupe_key``, which a unique index lets only one
+    of them store. The query code is derived from that key, so whoever finds the twin can hand back its
+    code, whichever worker filed it.
+    """
     digest = content_digest(
         {
             k: data.get(k)
@@ -83,18 +88,16 @@ def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, nee
         }
         | {"who": openid or ""}
     )
-    remembered = cache.get(f"complaint:dedupe:{digest}")
-    if remembered:
-        first = json.loads(remembered)
-        complaint = db.session.scalar(select(Complaint).where(Complaint.tracking_no == first["tracking_no"]))
-        if complaint is not None:
-            return Filed(complaint, first["query_code"], created=False)
+    now = clock.now()
+    twin = _twin(digest, now)
+    if twin is not None:
+        return Filed(twin, _query_code(twin.dedupe_key), created=False)
     scan = _read_receipt(data.get("receipt"))
     badge_no = scan["b"] if scan else data.get("badge_no")
     officer_agency = scan["a"] if scan else data.get("agency")
     agency, routed_by = _route(badge_no, officer_agency, data.get("disclosure_id"), data.get("region"))
-    now = clock.now()
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    dedupe_key = hashlib.sha256(f"{digest}:{int(now.timestamp() // DEDUPE_SECONDS)}".encode()).hexdigest()
+    code = _query_code(dedupe_key)
     for _attempt in range(5):
         complaint = Complaint(
             tracking_no=f"TS{china_date(now):%Y%m%d}{secrets.randbelow(10**6):06d}",
@@ -113,6 +116,7 @@ def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, nee
             openid=openid,
             notify_consent=bool(data.get("notify_consent")),
             content_hash=digest,
+            dedupe_key=dedupe_key,
             agency=agency,
             routed_by=routed_by,
             status=Status.submitted,
@@ -128,17 +132,38 @@ def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, nee
         db.session.add(complaint)
         try:
             db.session.commit()
-            break
-        except IntegrityError:  # the random tracking number was taken: draw another
+            return Filed(complaint, code, created=True)
+        except IntegrityError:  # the twin filed at the same moment, or a random tracking number already taken
             db.session.rollback()
-    else:
-        raise Conflict("暂时无法生成受理编号，请重试")
-    cache.set(
-        f"complaint:dedupe:{digest}",
-        json.dumps({"tracking_no": complaint.tracking_no, "query_code": code}),
-        ttl=DEDUPE_SECONDS,
+            twin = db.session.scalar(select(Complaint).where(Complaint.dedupe_key == dedupe_key))
+            if twin is not None:
+                return Filed(twin, code, created=False)
+    raise Conflict("暂时无法生成受理编号，请重试")
+
+
+def _twin(digest: str, now: dt.datetime) -> Complaint | None:
+    """The complaint with this content filed within the dedupe window before ``now``, if any."""
+    return db.session.scalar(
+        select(Complaint)
+        .where(
+            Complaint.content_hash == digest,
+            Complaint.created_at > now - dt.timedelta(seconds=DEDUPE_SECONDS),
+            Complaint.dedupe_key.is_not(None),
+        )
+        .order_by(Complaint.created_at)
+        .limit(1)
     )
-    return Filed(complaint, code, created=True)
+
+
+def _query_code(dedupe_key: str) -> str:
+    """The complaint's secret query code: keyed by SECRET_KEY, so only the server can derive it."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    number = int.from_bytes(hmac.new(secret, f"complaint-query-code:{dedupe_key}".encode(), hashlib.sha256).digest())
+    letters = []
+    for _ in range(8):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        letters.append(CODE_ALPHABET[index])
+    return "".join(letters)
 
 
 def _read_receipt(receipt: str | None) -> dict[str, Any] | None:

@@ -1,8 +1,9 @@
 """The cache port: key/value with expiry, atomic counters, set-if-absent, cache-aside fills that an
 invalidation made meanwhile cancels, and invalidations heard by every process (for near copies).
 
-Redis when ``REDIS_URL`` is set (shared by every worker), an in-process store otherwise.
-Both adapters answer the contract suite in ``tests/contract/test_cache_contract.py``.
+Redis when ``REDIS_URL`` is set, else a SQLite file every worker on the host opens (``CACHE_PATH``,
+``sqlite_cache.py``): either way shared by every worker. The in-process store serves tests. Every adapter
+answers the contract suite in ``tests/contract/test_cache_contract.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +20,7 @@ import redis
 from flask import Flask, current_app
 
 from .resilient_cache import ResilientCache
+from .sqlite_cache import SqliteCache
 
 
 class CacheAdapter(Protocol):
@@ -32,6 +34,9 @@ class CacheAdapter(Protocol):
     def delete(self, key: str) -> None: ...
     def incr(self, key: str, ttl: float) -> int:
         """Add one; the expiry starts with the first increment of a window."""
+
+    def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
+        """Add each count to its key at once, as ``incr`` adds one; the totals."""
 
     def ttl(self, key: str) -> float | None: ...
     def ping(self) -> None:
@@ -120,6 +125,16 @@ class MemoryCache:
             count = int(item[0]) + 1
             self._items[key] = (str(count), item[1])
             return count
+
+    def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
+        totals = {}
+        with self._lock:
+            for key, amount in counts.items():
+                item = self._live(key)
+                total, expiry = (amount, self._expiry(ttl)) if item is None else (int(item[0]) + amount, item[1])
+                self._items[key] = (str(total), expiry)
+                totals[key] = total
+        return totals
 
     def ttl(self, key: str) -> float | None:
         with self._lock:
@@ -217,6 +232,14 @@ class RedisCache:
         count, _ = pipe.execute()
         return int(count)
 
+    def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
+        pipe = self._redis.pipeline()
+        for key, amount in counts.items():
+            pipe.incrby(self._k(key), amount)
+            pipe.pexpire(self._k(key), int(ttl * 1000), nx=True)
+        results = pipe.execute()
+        return {key: int(results[2 * n]) for n, key in enumerate(counts)}
+
     def ttl(self, key: str) -> float | None:
         millis = self._redis.pttl(self._k(key))
         return None if millis < 0 else millis / 1000
@@ -290,9 +313,10 @@ class RedisCache:
                         pubsub.close()
 
 
-def make_cache(url: str | None, prefix: str = "") -> CacheAdapter:
-    # Redis, degrading to this process's memory while it cannot be reached (resilient_cache.py).
-    return ResilientCache(RedisCache(url, prefix), MemoryCache()) if url else MemoryCache()
+def make_cache(url: str | None, path: str, prefix: str = "") -> CacheAdapter:
+    """Redis when ``url`` is given, degrading to this process's memory while it cannot be reached
+    (resilient_cache.py); else the SQLite file at ``path`` that every worker on this host opens."""
+    return ResilientCache(RedisCache(url, prefix), MemoryCache()) if url else SqliteCache(path, prefix)
 
 
 @dataclass(frozen=True)
@@ -305,7 +329,10 @@ class RateLimit:
 
 class Cache:
     def init_app(self, app: Flask) -> None:
-        app.extensions["cache"] = make_cache(app.config["REDIS_URL"], app.config.get("CACHE_KEY_PREFIX", ""))
+        config = app.config
+        app.extensions["cache"] = make_cache(
+            config["REDIS_URL"], config["CACHE_PATH"], config.get("CACHE_KEY_PREFIX", "")
+        )
 
     @property
     def adapter(self) -> CacheAdapter:

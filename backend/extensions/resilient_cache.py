@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -125,6 +125,9 @@ class ResilientCache:
 
     def incr(self, key: str, ttl: float) -> int:
         return self._call("incr", key, ttl)
+
+    def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
+        return self._call("incr_many", counts, ttl)
 
     def ttl(self, key: str) -> float | None:
         return self._call("ttl", key)

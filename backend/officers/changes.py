@@ -1,11 +1,11 @@
 """Officer changes heard by every worker without Redis: each worker polls the database for them.
 
-With the in-process cache each worker keeps its own copies of officer snapshots, and nothing tells it
-when another worker (or host) suspends an officer. Left at that, a copy may live only a second, and any
-scan of an officer not scanned in the last second reads the database. :class:`OfficerChanges` asks the
-database every quarter second which officers changed lately (``updated_at``, indexed, is set by every
-change) and invalidates their copies in this worker's cache; while its polls succeed, copies live
-``NEAR_SECONDS`` (``OfficerChanges.copy_seconds``).
+Without Redis the copies of officer snapshots are kept in the cache file of one host, and nothing tells
+it when another host (or a change outside the app) suspends an officer. Left at that, a copy may live
+only a second, and any scan of an officer not scanned in the last second reads the database.
+:class:`OfficerChanges` asks the database every quarter second which officers changed lately
+(``updated_at``, indexed, is set by every change) and invalidates their copies in the cache; while its
+polls succeed, copies live ``NEAR_SECONDS`` (``OfficerChanges.copy_seconds``).
 
 Commit order is not ``updated_at`` order (the time is taken before the transaction commits, and hosts'
 clocks differ a little), so each poll looks back ``LOOKBACK`` before the previous one began; an officer

@@ -1,8 +1,8 @@
 """Officers' credentials, badges, and the verification a citizen's scan triggers.
 
-Verification reads an officer snapshot from the cache (Redis when configured, shared by every
-worker and cleared on each change, so a suspension is seen everywhere at once; in-process
-otherwise, where a one-second lifetime bounds how stale another worker can be).
+Verification reads an officer snapshot from the cache every worker shares (Redis, or the cache file
+without it), cleared on each change, so a suspension is seen everywhere at once; without Redis each
+worker also polls the database for changes made elsewhere (``changes.py``).
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ def dynamic_badge(agency: Agency, badge_no: str) -> tokens.BadgeToken:
 # -- verification -----------------------------------------------------------------------------
 def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
     key = _cache_key(agency_code, badge_no)
-    if cache.adapter.name != "redis":  # the in-process cache is its own near copy; changes.py keeps it fresh
+    if cache.adapter.name != "redis":  # no channel to keep near copies fresh: changes.py polls instead
         current_app.extensions["officer_changes"].ensure_started()
         return _stored_snapshot(key, agency_code, badge_no)[0]
     near, now = _near(), time.monotonic()
@@ -296,8 +296,8 @@ def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=tokens.MEMO_ENTRIES)
 def _parsed_snapshot(text: str) -> dict[str, Any] | None:
-    """A cached snapshot's JSON, parsed once: the same text (the in-process cache hands back the same
-    string until it expires) gives the same dict, which callers only read. As many as badges remembered."""
+    """A cached snapshot's JSON, parsed once: the same text (the cache hands back equal text until the
+    officer changes) gives the same dict, which callers only read. As many as badges remembered."""
     return json.loads(text) or None
 
 
@@ -321,7 +321,7 @@ def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> tuple[dict[st
 
 def _load_snapshot(agency_code: str, badge_no: str) -> dict[str, Any]:
     """What a scan shows of the officer, as stored now ({} when there is no such officer); the columns
-    alone, not an ORM object (the in-process cache comes here once a second per officer scanned)."""
+    alone, not an ORM object (without Redis, once a second per officer scanned while no poll succeeds)."""
     row = db.session.execute(
         select(
             Officer.name,

@@ -1,4 +1,5 @@
-"""One contract, every cache adapter: in-process memory, Redis, and Redis behind its fallback."""
+"""One contract, every cache adapter: in-process memory, the shared SQLite file, Redis, and Redis behind
+its fallback."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import pytest
 
 from backend.extensions.cache import MemoryCache, RedisCache
 from backend.extensions.resilient_cache import ResilientCache
+from backend.extensions.sqlite_cache import SqliteCache
 
 
-@pytest.fixture(params=["memory", "redis", "resilient"])
-def cache(request):
+@pytest.fixture(params=["memory", "sqlite", "redis", "resilient"])
+def cache(request, tmp_path):
     if request.param == "memory":
         yield MemoryCache()
+        return
+    if request.param == "sqlite":
+        yield SqliteCache(str(tmp_path / "cache.sqlite3"))
         return
     from tests.support.services import require
 
@@ -56,6 +61,15 @@ def test_incr_counts_within_a_window_that_starts_at_the_first_hit(cache):
     cache.incr("c", ttl=0.3)  # does not extend the window
     time.sleep(0.2)
     assert cache.incr("c", ttl=0.3) == 1
+
+
+def test_incr_many_adds_each_count_in_the_same_windows_as_incr(cache):
+    cache.incr("a", ttl=0.3)
+    assert cache.incr_many({"a": 4, "b": 2}, ttl=0.3) == {"a": 5, "b": 2}
+    assert cache.incr("b", ttl=0.3) == 3
+    assert 0 < cache.ttl("a") <= 0.3 and 0 < cache.ttl("b") <= 0.3
+    time.sleep(0.35)
+    assert cache.incr_many({"a": 2}, ttl=0.3) == {"a": 2}
 
 
 def test_clear_prefix_removes_only_matching_keys(cache):
@@ -114,8 +128,8 @@ def _until(condition, seconds: float = 5.0) -> bool:
 def test_a_listener_hears_each_invalidation_made_through_the_store(cache):
     heard: list[str | None] = []
     cache.listen(heard.append)
-    # Redis: once subscribed (announced by None). The in-process store hears only itself, at once.
-    assert _until(lambda: cache.listening or cache.name == "memory")
+    # Redis: once subscribed (announced by None). Stores without a channel hear only this process, at once.
+    assert _until(lambda: cache.listening or cache.name in ("memory", "sqlite"))
     cache.invalidate("officer:a")
     cache.invalidate("officer:b")
     assert _until(lambda: [key for key in heard if key] == ["officer:a", "officer:b"]), heard

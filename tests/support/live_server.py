@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -18,6 +19,55 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+# -- which worker holds which connection (Linux /proc) --------------------------------------------
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def _established(port: int) -> list[tuple[int, str]]:
+    """(peer port, socket inode) of each established connection whose local port is ``port``."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                found.append((int(fields[2].rsplit(":", 1)[1], 16), fields[9]))
+    return found
+
+
+def established_inodes(port: int) -> set[str]:
+    return {inode for _peer, inode in _established(port)}
+
+
+def socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def held(pid: int, inodes: set[str]) -> int:
+    return len(socket_inodes(pid) & inodes)
 
 
 class LiveServer:
@@ -61,6 +111,38 @@ class LiveServer:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("gunicorn did not answer /healthz in time")
+
+    def workers(self, count: int, timeout: float = 20) -> list[int]:
+        """The worker processes, once ``count`` of them run."""
+        deadline = time.monotonic() + timeout
+        while len(found := children(self.process.pid)) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(found) == count, found
+        return found
+
+    def connection_to_each_worker(self, count: int, source: str = "127.0.0.1") -> dict[int, http.client.HTTPConnection]:
+        """A kept-alive connection held by each of ``count`` workers, from the address ``source``: requests
+        sent on them are answered by the worker named, whichever the new-connection balancing would pick."""
+        workers = self.workers(count)
+        held_by: dict[int, http.client.HTTPConnection] = {}
+        spare = []
+        for _ in range(8 * count):
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10, source_address=(source, 0))
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()  # accepted and answered: the connection lives in a worker now
+            own_port = connection.sock.getsockname()[1]
+            inode = next(inode for peer, inode in _established(self.port) if peer == own_port)
+            pid = next(pid for pid in workers if inode in socket_inodes(pid))
+            if pid in held_by:
+                spare.append(connection)
+            else:
+                held_by[pid] = connection
+            if len(held_by) == count:
+                break
+        for connection in spare:
+            connection.close()
+        assert len(held_by) == count, f"the connections all went to {list(held_by)}"
+        return held_by
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -4,7 +4,7 @@ Privacy reports written before this revision counted masked items by kind only (
 become {"mobile": {"*": 2}}, "*" standing for the fields that were not recorded.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 00:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import backend.extensions.database
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -99,3 +99,16 @@ def test_readyz_turns_503_when_the_database_is_down(down):
     body = response.get_json()
     assert body["code"] == 503 and body["message"]
     assert set(body["errors"]) == {"database"}
+
+
+def test_scans_wait_in_memory_while_the_database_is_down_but_not_without_bound(down, monkeypatch):
+    from backend.officers import scan_log
+    from backend.officers.scan_log import ScanLog
+
+    monkeypatch.setattr(scan_log, "MAX_PENDING", 100)
+    log = ScanLog(down, interval=0)
+    for n in range(150):
+        log.append({"badge_no": str(n)})
+    assert log.flush() == 0  # the database is down: nothing written, the newest kept for later
+    assert len(log._pending) == 100 and log.dropped == 50
+    assert log._pending[0]["badge_no"] == "50" and log._pending[-1]["badge_no"] == "149"

@@ -1,8 +1,11 @@
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
 
 from search_index import make_engine
+from search_index.mappings import DEFINITIONS
+from tests.conftest import record_database
 from tests.support.services import require
 from tests.support.tcp_proxy import TcpProxy
 
@@ -27,10 +30,18 @@ def proxied_elasticsearch(app):
     proxy = TcpProxy(target.hostname, target.port)
     proxy.start()
     previous = app.extensions["search"]
-    app.extensions["search"] = make_engine({**app.config, "ELASTICSEARCH_URL": proxy.url})
+    prefix = f"h{uuid.uuid4().hex[:10]}"
+    engine = make_engine({**app.config, "ELASTICSEARCH_URL": proxy.url, "SEARCH_INDEX_PREFIX": prefix})
+    for definition in DEFINITIONS.values():
+        engine.ensure_index(definition)
+    record_database(app, engine)
+    app.extensions["search"] = engine
     yield proxy
     app.extensions["search"] = previous
     proxy.stop()
+    direct = make_engine({**app.config, "ELASTICSEARCH_URL": target.geturl(), "SEARCH_INDEX_PREFIX": prefix})
+    for definition in DEFINITIONS.values():
+        direct.drop(definition)
 
 
 @pytest.mark.elasticsearch

@@ -39,7 +39,9 @@ import time
 from collections import Counter
 from typing import Any
 
-import common
+import dataset
+import infra
+import reporting
 
 WARM_CALLS, WARM_ITEMS = 8, 20  # warm-up bulk calls, not counted
 
@@ -60,7 +62,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def make_calls(corpus: common.Corpus, agency: common.Agency, prefix: str, calls: int, batch: int, share: float):
+def make_calls(corpus: dataset.Corpus, agency: dataset.Agency, prefix: str, calls: int, batch: int, share: float):
     """Request bodies, encoded once before any timing."""
     bodies = []
     for call in range(calls):
@@ -69,7 +71,7 @@ def make_calls(corpus: common.Corpus, agency: common.Agency, prefix: str, calls:
     return bodies
 
 
-def post_bulk(client: common.HttpClient, headers: dict[str, str], body: bytes, expected: int) -> dict[str, Any]:
+def post_bulk(client: infra.HttpClient, headers: dict[str, str], body: bytes, expected: int) -> dict[str, Any]:
     status, data, elapsed = client.request("POST", "/api/v1/publish/disclosures:bulk", body, headers)
     record: dict[str, Any] = {"seconds": elapsed, "status": status, "created": 0, "error": None}
     try:
@@ -155,7 +157,7 @@ def run_phase(
     barrier = threading.Barrier(len(work) + 1)
 
     def client_loop(k: int) -> None:
-        client = common.HttpClient(port)
+        client = infra.HttpClient(port)
         try:
             barrier.wait()
             for body in work[k]:
@@ -187,13 +189,13 @@ def run_phase(
         "items_created": created,
         "wall_s": round(wall, 3),
         "items_per_s": round(created / wall, 1) if wall else 0.0,
-        "call_ms": common.summary_ms(latencies),
+        "call_ms": reporting.summary_ms(latencies),
         "errors": errors,
         "postgresql_activity": sampler.summary(),
     }
-    common.log(f"{name}: {created} items in {wall:.1f}s = {result['items_per_s']:.0f} items/s")
+    reporting.log(f"{name}: {created} items in {wall:.1f}s = {result['items_per_s']:.0f} items/s")
     for error in errors[:5]:
-        common.log(f"  error: {error}")
+        reporting.log(f"  error: {error}")
     return result
 
 
@@ -213,25 +215,25 @@ def count_rows(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def profile_in_process(inst: common.Instance, agency: common.Agency, corpus: common.Corpus, batch: int) -> dict:
+def profile_in_process(inst: infra.Instance, agency: dataset.Agency, corpus: dataset.Corpus, batch: int) -> dict:
     """One bulk_upsert of ``batch`` new items under cProfile; the top functions go to stdout."""
     import cProfile
     import io
     import pstats
 
-    app = common.make_app(inst)
+    app = infra.make_app(inst)
     try:
         items = [corpus.decision(agency, f"profile-{i:04d}") for i in range(batch)]
         # One unprofiled bulk first so statement compilation and imports are not counted.
-        common.bulk_load(app, agency.code, [corpus.decision(agency, f"profile-warm-{i:03d}") for i in range(50)])
+        infra.bulk_load(app, agency.code, [corpus.decision(agency, f"profile-warm-{i:03d}") for i in range(50)])
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
-        common.bulk_load(app, agency.code, items, chunk=batch)
+        infra.bulk_load(app, agency.code, items, chunk=batch)
         profiler.disable()
         seconds = time.perf_counter() - started
     finally:
-        common.dispose(app)
+        infra.dispose(app)
     stats = pstats.Stats(profiler)
     wanted = {  # function -> the file it must come from (functions missing from the code are skipped)
         "bulk_upsert": "disclosures/services.py",
@@ -260,25 +262,25 @@ def profile_in_process(inst: common.Instance, agency: common.Agency, corpus: com
 
 def main() -> None:
     args = parse_args()
-    common.exit_on_sigterm()
-    result: dict[str, Any] = {"bench": "bulk_publish", "target_items_per_s": 1000, **common.environment()}
+    infra.exit_on_sigterm()
+    result: dict[str, Any] = {"bench": "bulk_publish", "target_items_per_s": 1000, **reporting.environment()}
     result["args"] = vars(args)
-    agency = common.publishers(common.make_agencies())[0]  # 泉州市市场监督管理局: food, drugs, market
-    corpus = common.Corpus(args.seed)
+    agency = dataset.publishers(dataset.make_agencies())[0]  # 泉州市市场监督管理局: food, drugs, market
+    corpus = dataset.Corpus(args.seed)
     bench_started = time.perf_counter()
-    with common.instance("bulk") as inst:  # ELASTICSEARCH_URL stays unset: the ingest is what is measured
-        result["database"] = common.database_kind(inst.database_url)
-        common.log(f"database {result['database']}; migrating")
-        common.flask_cli(inst, "db", "upgrade")
-        common.flask_cli(inst, "search", "init")
-        common.flask_cli(
+    with infra.instance("bulk") as inst:  # ELASTICSEARCH_URL stays unset: the ingest is what is measured
+        result["database"] = infra.database_kind(inst.database_url)
+        reporting.log(f"database {result['database']}; migrating")
+        infra.flask_cli(inst, "db", "upgrade")
+        infra.flask_cli(inst, "search", "init")
+        infra.flask_cli(
             inst, "agency", "create", "--code", agency.code, "--name", agency.name, "--region", agency.region
         )
         credentials = [
-            json.loads(common.flask_cli(inst, "agency-client", "create", "--agency", agency.code, "--label", f"b{k}"))
+            json.loads(infra.flask_cli(inst, "agency-client", "create", "--agency", agency.code, "--label", f"b{k}"))
             for k in range(max(1, args.clients))
         ]
-        common.log("generating request bodies")
+        reporting.log("generating request bodies")
         sequential = make_calls(corpus, agency, "seq", args.calls, args.batch, args.person_share)
         concurrent = []
         if args.clients:
@@ -289,13 +291,13 @@ def main() -> None:
         warm = [make_calls(corpus, agency, f"warm{k}", 1, WARM_ITEMS, args.person_share)[0] for k in range(WARM_CALLS)]
         result["request_body_kib"] = round(sum(map(len, sequential)) / len(sequential) / 1024, 1)
 
-        with common.Gunicorn(inst, workers=args.workers, threads=args.threads) as server:
+        with infra.Gunicorn(inst, workers=args.workers, threads=args.threads) as server:
             result["gunicorn"] = {
                 "workers": server.expected_workers,
                 "threads": int(server.env.get("WEB_THREADS") or 4),
             }
-            client = common.HttpClient(server.port)
-            tokens = [common.bearer_token(client, c) for c in credentials]
+            client = infra.HttpClient(server.port)
+            tokens = [infra.bearer_token(client, c) for c in credentials]
             # Warm-up (not counted): every worker compiles its statements on its first bulk.
             for body in warm:
                 record = post_bulk(client, tokens[0], body, WARM_ITEMS)
@@ -317,7 +319,7 @@ def main() -> None:
     result["bench_seconds"] = round(time.perf_counter() - bench_started, 1)
 
     print_report(result, expected_rows)
-    common.emit_json(result)
+    reporting.emit_json(result)
 
 
 def print_report(result: dict[str, Any], expected_rows: int) -> None:
@@ -344,7 +346,7 @@ def print_report(result: dict[str, Any], expected_rows: int) -> None:
         f"{gunicorn['threads']} threads, {result['args']['batch']} items/call, "
         f"{result['request_body_kib']} KiB/call, {result['cpus']} CPUs)"
     )
-    common.print_table(
+    reporting.print_table(
         print_title,
         ["phase", "calls", "items", "wall s", "items/s", "p50 ms", "p95 ms", "max ms", ">=1000/s", "errors"],
         rows,

@@ -34,7 +34,9 @@ import threading
 import time
 import uuid
 
-import common
+import dataset
+import infra
+import reporting
 
 OFFICERS = ["35050012345", "35050012346"]
 
@@ -65,12 +67,12 @@ def record_batch(rng: random.Random, start: int, size: int) -> list[dict]:
     return batch
 
 
-def bench_appends(inst: common.Instance, args: argparse.Namespace) -> dict:
-    common.flask_cli(inst, "agency", "create", "--code", "MKT", "--name", "泉州市市场监督管理局", "--region", "350500")
-    credentials = json.loads(common.flask_cli(inst, "agency-client", "create", "--agency", "MKT"))
-    with common.Gunicorn(inst) as server:
-        setup = common.HttpClient(server.port)
-        headers = common.bearer_token(setup, credentials)
+def bench_appends(inst: infra.Instance, args: argparse.Namespace) -> dict:
+    infra.flask_cli(inst, "agency", "create", "--code", "MKT", "--name", "泉州市市场监督管理局", "--region", "350500")
+    credentials = json.loads(infra.flask_cli(inst, "agency-client", "create", "--agency", "MKT"))
+    with infra.Gunicorn(inst) as server:
+        setup = infra.HttpClient(server.port)
+        headers = infra.bearer_token(setup, credentials)
         for c in range(args.clients):
             setup.json(
                 "PUT",
@@ -85,7 +87,7 @@ def bench_appends(inst: common.Instance, args: argparse.Namespace) -> dict:
 
         def run(c: int) -> None:
             rng = random.Random(c)
-            client = common.HttpClient(server.port)
+            client = infra.HttpClient(server.port)
             for start in range(0, per_client, args.batch):
                 body = json.dumps({"records": record_batch(rng, start, min(args.batch, per_client - start))}).encode()
                 status, data, elapsed = client.request(
@@ -117,7 +119,7 @@ def bench_appends(inst: common.Instance, args: argparse.Namespace) -> dict:
         "errors": len(errors),
         "first_error": errors[:1],
         "chains_valid": chains_valid,
-        "request_ms": common.summary_ms(latencies),
+        "request_ms": reporting.summary_ms(latencies),
     }
 
 
@@ -181,7 +183,7 @@ def load_rows(app, disclosures: int, cases: int) -> float:
                 )
             db.session.execute(insert(Disclosure), rows)
             db.session.commit()
-            common.log(f"disclosures: {min(base + chunk, disclosures):,}")
+            reporting.log(f"disclosures: {min(base + chunk, disclosures):,}")
         for base in range(0, cases, chunk):
             rows = [
                 {
@@ -205,7 +207,7 @@ def load_rows(app, disclosures: int, cases: int) -> float:
             ]
             db.session.execute(insert(Case), rows)
             db.session.commit()
-        common.log(f"cases: {cases:,}")
+        reporting.log(f"cases: {cases:,}")
     return time.perf_counter() - started
 
 
@@ -227,26 +229,26 @@ def loaded_sizes(app) -> tuple[int, int] | None:
         )
 
 
-def bench_summary(inst: common.Instance, args: argparse.Namespace) -> dict:
-    app = common.make_app(inst)
+def bench_summary(inst: infra.Instance, args: argparse.Namespace) -> dict:
+    app = infra.make_app(inst)
     if args.keep_data and loaded_sizes(app) == (args.disclosures, args.cases):
-        common.log("reusing the kept data")
+        reporting.log("reusing the kept data")
         load_seconds = None
     else:
         if args.keep_data:
             # Other sizes, or a load that stopped half-way: start again from an empty database.
-            common.dispose(app)
+            infra.dispose(app)
             drop_kept(args.keep_data)
             kept_url(args.keep_data)
-            common.flask_cli(inst, "db", "upgrade")
-            app = common.make_app(inst)
+            infra.flask_cli(inst, "db", "upgrade")
+            app = infra.make_app(inst)
         load_seconds = load_sizes(app, args)
     with app.app_context():
         from backend.supervision.counts import compact
 
         # The loaded rows' counter deltas, folded as the scheduler's job does every COUNTS_JOB_SECONDS.
         started = time.perf_counter()
-        common.log(f"folded {compact():,} counter deltas in {time.perf_counter() - started:.1f} s")
+        reporting.log(f"folded {compact():,} counter deltas in {time.perf_counter() - started:.1f} s")
     if inst.database_url.startswith("postgresql"):
         with app.app_context():
             from sqlalchemy import text
@@ -260,9 +262,9 @@ def bench_summary(inst: common.Instance, args: argparse.Namespace) -> dict:
             from backend.accounts.services import create_admin
 
             create_admin(username="sup", password="bench password 1", role="admin", actor="bench")
-    common.dispose(app)
-    with common.Gunicorn(inst) as server:
-        client = common.HttpClient(server.port)
+    infra.dispose(app)
+    with infra.Gunicorn(inst) as server:
+        client = infra.HttpClient(server.port)
         token = client.json("POST", "/api/v1/admin/auth/token", {"username": "sup", "password": "bench password 1"})
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         timings = []
@@ -278,13 +280,13 @@ def bench_summary(inst: common.Instance, args: argparse.Namespace) -> dict:
         "disclosures": args.disclosures,
         "cases": args.cases,
         "load_seconds": None if load_seconds is None else round(load_seconds, 1),
-        "summary_ms": common.summary_ms(timings),
+        "summary_ms": reporting.summary_ms(timings),
         "agencies_in_summary": len(body["on_time"]),
         "counters_equal_direct": counters_equal_direct(inst, body),
     }
 
 
-def counters_equal_direct(inst: common.Instance, body: dict) -> bool:
+def counters_equal_direct(inst: infra.Instance, body: dict) -> bool:
     """The 公示率 the API answered (from the counters) against a count over every disclosure."""
     import datetime as dt
 
@@ -292,18 +294,18 @@ def counters_equal_direct(inst: common.Instance, body: dict) -> bool:
 
     from backend.supervision.services import on_time_rates
 
-    app = common.make_app(inst)
+    app = infra.make_app(inst)
     try:
         with app.app_context():
             direct = on_time_rates(true(), dt.date(2025, 1, 1), dt.date(2025, 12, 31), direct=True)
     finally:
-        common.dispose(app)
+        infra.dispose(app)
     return body["on_time"] == json.loads(json.dumps(direct, default=str))
 
 
 def load_sizes(app, args: argparse.Namespace) -> float:
-    agencies = common.make_agencies(12)
-    common.create_agencies(app, agencies)
+    agencies = dataset.make_agencies(12)
+    infra.create_agencies(app, agencies)
     with app.app_context():
         from sqlalchemy import update
 
@@ -330,7 +332,7 @@ def kept_url(name: str) -> str:
         with admin.connect() as conn:
             if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}):
                 conn.execute(text(f'CREATE DATABASE "{database}"'))
-                common.log(f"created database {database} (kept)")
+                reporting.log(f"created database {database} (kept)")
     finally:
         admin.dispose()
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
@@ -338,11 +340,11 @@ def kept_url(name: str) -> str:
 
 @contextlib.contextmanager
 def kept_instance(name: str):
-    """Like ``common.instance`` but the database outlives the run (see --keep-data)."""
+    """Like ``infra.instance`` but the database outlives the run (see --keep-data)."""
     url = kept_url(name)
-    with common.temporary_dir("cases-keep") as tmp:
+    with infra.temporary_dir("cases-keep") as tmp:
         (tmp / "instance").mkdir()
-        yield common.Instance(tmp=tmp, database_url=url, prefix=f"bench_cases_keep_{name}")
+        yield infra.Instance(tmp=tmp, database_url=url, prefix=f"bench_cases_keep_{name}")
 
 
 def drop_kept(name: str) -> None:
@@ -355,7 +357,7 @@ def drop_kept(name: str) -> None:
 
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
-        common.drop_database(admin, f"sanxiang_bench_keep_{name}")
+        infra.drop_database(admin, f"sanxiang_bench_keep_{name}")
     finally:
         admin.dispose()
 
@@ -378,21 +380,21 @@ def main() -> None:
     if args.drop_data:
         drop_kept(args.drop_data)
         return
-    common.exit_on_sigterm()
-    result = {"bench": "cases", "environment": common.environment()}
+    infra.exit_on_sigterm()
+    result = {"bench": "cases", "environment": reporting.environment()}
     if not args.skip_appends:
-        with common.instance("cases-append") as inst:
-            common.flask_cli(inst, "db", "upgrade")
-            result["database"] = common.database_kind(inst.database_url)
+        with infra.instance("cases-append") as inst:
+            infra.flask_cli(inst, "db", "upgrade")
+            result["database"] = infra.database_kind(inst.database_url)
             result["appends"] = bench_appends(inst, args)
         print_appends(result)
     if not args.skip_summary:
-        summary_instance = kept_instance(args.keep_data) if args.keep_data else common.instance("cases-summary")
+        summary_instance = kept_instance(args.keep_data) if args.keep_data else infra.instance("cases-summary")
         with summary_instance as inst:
-            common.flask_cli(inst, "db", "upgrade")
-            result["database"] = common.database_kind(inst.database_url)
+            infra.flask_cli(inst, "db", "upgrade")
+            result["database"] = infra.database_kind(inst.database_url)
             result["summary"] = summary = bench_summary(inst, args)
-        common.print_table(
+        reporting.print_table(
             f"Supervision summary over {args.disclosures:,} disclosures and {args.cases:,} cases",
             ["load s", "p50 ms", "p95 ms", "max ms", "agencies", "= direct count"],
             [
@@ -406,12 +408,12 @@ def main() -> None:
                 ]
             ],
         )
-    common.emit_json(result)
+    reporting.emit_json(result)
 
 
 def print_appends(result: dict) -> None:
     appends = result["appends"]
-    common.print_table(
+    reporting.print_table(
         f"Record appends through the API ({result['database']})",
         ["records", "clients", "batch", "seconds", "records/s", "errors", "chains valid", "req p50 ms", "req p99 ms"],
         [

@@ -19,7 +19,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import common
+import infra
+import reporting
 
 CATEGORIES = ["no_credential", "misconduct", "arbitrary_charges", "attitude", "wrong_disclosure", "other"]
 
@@ -30,14 +31,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=24, help="client threads (enough to never queue)")
     args = parser.parse_args()
-    common.exit_on_sigterm()
+    infra.exit_on_sigterm()
     total = int(args.rate * args.seconds)
-    with common.instance("complaints") as inst:
-        common.flask_cli(inst, "db", "upgrade")
-        common.flask_cli(
+    with infra.instance("complaints") as inst:
+        infra.flask_cli(inst, "db", "upgrade")
+        infra.flask_cli(
             inst, "agency", "create", "--code", "SFJ", "--name", "泉州市司法局", "--region", "350500", "--supervises"
         )
-        common.flask_cli(
+        infra.flask_cli(
             inst,
             "agency",
             "create",
@@ -50,7 +51,7 @@ def main() -> None:
             "--parent",
             "SFJ",
         )
-        with common.Gunicorn(inst, TRUSTED_PROXY_COUNT="1") as server:
+        with infra.Gunicorn(inst, TRUSTED_PROXY_COUNT="1") as server:
             local = threading.local()
             started = time.perf_counter() + 0.5
             outcomes: list[tuple[int, float, float, dict | None]] = [None] * total  # type: ignore[list-item]
@@ -58,7 +59,7 @@ def main() -> None:
             def submit(i: int) -> None:
                 due = started + i / args.rate
                 time.sleep(max(0.0, due - time.perf_counter()))
-                client = getattr(local, "client", None) or common.HttpClient(server.port, timeout=30)
+                client = getattr(local, "client", None) or infra.HttpClient(server.port, timeout=30)
                 local.client = client
                 body = {
                     "category": CATEGORIES[i % len(CATEGORIES)],
@@ -76,15 +77,15 @@ def main() -> None:
                 except Exception as exc:  # counted as an error, with its reason
                     outcomes[i] = (0, time.perf_counter() - sent, sent - due, {"error": repr(exc)})
 
-            common.log(f"offering {total} submissions at {args.rate}/s")
+            reporting.log(f"offering {total} submissions at {args.rate}/s")
             with ThreadPoolExecutor(max_workers=args.threads) as pool:
                 list(pool.map(submit, range(total)))
             wall = time.perf_counter() - started
 
             filed = [o[3] for o in outcomes if o[0] == 201]
             errors = [o for o in outcomes if o[0] != 201]
-            common.log(f"checking that all {len(filed)} filed complaints can be read back")
-            reader = common.HttpClient(server.port)
+            reporting.log(f"checking that all {len(filed)} filed complaints can be read back")
+            reader = infra.HttpClient(server.port)
             lost = 0
             for complaint in filed:
                 status, _, _ = reader.request(
@@ -92,11 +93,11 @@ def main() -> None:
                 )
                 lost += status != 200
             distinct = len({c["tracking_no"] for c in filed})
-        latency = common.summary_ms([o[1] for o in outcomes])
-        lateness = common.summary_ms([max(0.0, o[2]) for o in outcomes])
+        latency = reporting.summary_ms([o[1] for o in outcomes])
+        lateness = reporting.summary_ms([max(0.0, o[2]) for o in outcomes])
         result = {
             "bench": "complaints",
-            "database": common.database_kind(inst.database_url),
+            "database": infra.database_kind(inst.database_url),
             "offered": total,
             "offered_rate": args.rate,
             "achieved_rate": round(total / wall, 1),
@@ -106,9 +107,9 @@ def main() -> None:
             "latency_ms": latency,
             "start_lateness_ms": lateness,
             "first_errors": [e[3] for e in errors[:3]],
-            "environment": common.environment(),
+            "environment": reporting.environment(),
         }
-    common.print_table(
+    reporting.print_table(
         f"Complaint intake, {args.rate:g}/s for {args.seconds:g} s ({result['database']})",
         ["offered", "filed", "errors", "lost", "achieved/s", "p50 ms", "p95 ms", "p99 ms", "max ms"],
         [
@@ -125,7 +126,7 @@ def main() -> None:
             ]
         ],
     )
-    common.emit_json(result)
+    reporting.emit_json(result)
 
 
 if __name__ == "__main__":

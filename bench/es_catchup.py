@@ -37,7 +37,9 @@ import threading
 import time
 from typing import Any
 
-import common
+import dataset
+import infra
+import reporting
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,9 +57,9 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load(app, agencies: list[common.Agency], items: int, chunk: int, seed: int) -> float:
+def load(app, agencies: list[dataset.Agency], items: int, chunk: int, seed: int) -> float:
     """bulk_upsert ``items`` decisions, a chunk per agency in turn; returns seconds."""
-    corpus = common.Corpus(seed)
+    corpus = dataset.Corpus(seed)
     started = time.perf_counter()
     done = 0
     turn = 0
@@ -65,11 +67,11 @@ def load(app, agencies: list[common.Agency], items: int, chunk: int, seed: int) 
         agency = agencies[turn % len(agencies)]
         size = min(chunk, items - done)
         bodies = [corpus.decision(agency, f"cu-{done + i:07d}") for i in range(size)]
-        common.bulk_load(app, agency.code, bodies, chunk=chunk)
+        infra.bulk_load(app, agency.code, bodies, chunk=chunk)
         done += size
         turn += 1
         if turn % 10 == 0:
-            common.log(f"loaded {done}/{items}")
+            reporting.log(f"loaded {done}/{items}")
     return time.perf_counter() - started
 
 
@@ -182,7 +184,7 @@ def drain(app, engine, batch_size: int, *, profile: bool) -> dict[str, Any]:
 
 def main() -> None:
     args = parse_args()
-    common.exit_on_sigterm()
+    infra.exit_on_sigterm()
     es_url = os.environ.get("ELASTICSEARCH_URL")
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if "elasticsearch" in engines and not es_url:
@@ -190,24 +192,24 @@ def main() -> None:
             "es_catchup.py needs Elasticsearch: set ELASTICSEARCH_URL (e.g. http://127.0.0.1:59200; "
             '`eval "$(make -s services)"` starts one), or pass --engines embedded'
         )
-    result: dict[str, Any] = {"bench": "es_catchup", "target_docs_per_s": 3000, **common.environment()}
+    result: dict[str, Any] = {"bench": "es_catchup", "target_docs_per_s": 3000, **reporting.environment()}
     result["args"] = vars(args)
     bench_started = time.perf_counter()
-    agencies = common.make_agencies()
-    with common.instance("catchup", elasticsearch_url=es_url) as inst:
-        result["database"] = common.database_kind(inst.database_url)
-        app = common.make_app(inst, ELASTICSEARCH_URL=None)
+    agencies = dataset.make_agencies()
+    with infra.instance("catchup", elasticsearch_url=es_url) as inst:
+        result["database"] = infra.database_kind(inst.database_url)
+        app = infra.make_app(inst, ELASTICSEARCH_URL=None)
         try:
-            common.migrate_in_process(app)
-            common.create_agencies(app, agencies)
-            common.log(f"loading {args.items} decisions through bulk_upsert ({result['database']})")
-            seconds = load(app, common.publishers(agencies), args.items, args.chunk, args.seed)
+            infra.migrate_in_process(app)
+            infra.create_agencies(app, agencies)
+            reporting.log(f"loading {args.items} decisions through bulk_upsert ({result['database']})")
+            seconds = load(app, dataset.publishers(agencies), args.items, args.chunk, args.seed)
             result["load"] = {
                 "items": args.items,
                 "seconds": round(seconds, 1),
                 "items_per_s": round(args.items / seconds),
             }
-            common.log(f"loaded in {seconds:.1f}s; outbox holds {outbox_size(app)} rows")
+            reporting.log(f"loaded in {seconds:.1f}s; outbox holds {outbox_size(app)} rows")
             from search_index import make_engine
 
             runs = []
@@ -216,27 +218,27 @@ def main() -> None:
                     refill_outbox(app)
                 config = dict(app.config, ELASTICSEARCH_URL=es_url if name == "elasticsearch" else None)
                 engine = make_engine(config)
-                common.log(f"draining the outbox into {name}")
+                reporting.log(f"draining the outbox into {name}")
                 run = drain(app, engine, args.batch_size, profile=False)
                 run["docs_per_s"] = round(args.items / run["seconds"]) if run["seconds"] else 0
                 run["ok"] = run["indexed"] == args.items and run["left_in_outbox"] == 0
-                common.log(f"{name}: {run['indexed']} documents in {run['seconds']}s = {run['docs_per_s']} docs/s")
+                reporting.log(f"{name}: {run['indexed']} documents in {run['seconds']}s = {run['docs_per_s']} docs/s")
                 runs.append(run)
-                common.close_engine(engine)
+                infra.close_engine(engine)
             result["runs"] = runs
             if args.profile and "elasticsearch" in engines:
                 # A separate, extra drain under cProfile: the figures above are never profiled.
                 refill_outbox(app)
                 engine = make_engine(dict(app.config, ELASTICSEARCH_URL=es_url))
-                common.log("profiling one more Elasticsearch drain (not part of the figures)")
+                reporting.log("profiling one more Elasticsearch drain (not part of the figures)")
                 profiled = drain(app, engine, args.batch_size, profile=True)
                 result["profile"] = {"seconds_under_profiler": profiled["seconds"], "text": profiled["profile"]}
         finally:
-            common.dispose(app)
+            infra.dispose(app)
     result["bench_seconds"] = round(time.perf_counter() - bench_started, 1)
     print_report(result)
     result.pop("profile", None)
-    common.emit_json(result)
+    reporting.emit_json(result)
 
 
 def print_report(result: dict[str, Any]) -> None:
@@ -261,7 +263,7 @@ def print_report(result: dict[str, Any]) -> None:
             ]
         )
     load = result["load"]
-    common.print_table(
+    reporting.print_table(
         f"Outbox catch-up ({load['items']:,} published decisions, {result['database']}, batch "
         f"{result['args']['batch_size']}, {result['cpus']} CPUs)",
         ["engine", "outbox rows", "indexed", "drain s", "docs/s", "engine busy s", "db side s", ">=3000/s", "count"],

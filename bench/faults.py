@@ -36,7 +36,8 @@ import sys
 import urllib.request
 from urllib.parse import urlsplit, urlunsplit
 
-import common
+import infra
+import reporting
 
 from tests.factories.officers import officer
 from tests.support.outages import OUTAGES, MixedLoad, run_outage, wait_until
@@ -120,7 +121,7 @@ def cut(outage: str, inst, app, credentials: dict, badge_token: str, args: argpa
         url = inst.database_url if name == "database" else os.environ[variable]
         proxies[name], env[variable] = proxied(url)
     try:
-        with common.Gunicorn(
+        with infra.Gunicorn(
             inst,
             workers=2,
             threads=4,
@@ -136,7 +137,7 @@ def cut(outage: str, inst, app, credentials: dict, badge_token: str, args: argpa
             bearer = {"Authorization": f"Bearer {token}"}
             http_json("PUT", f"{base}/api/v1/publish/officers/{BADGE}", officer(), bearer)
             load = MixedLoad(base, badge_token, credentials, bearer, threads=args.threads)
-            common.log(f"{outage}: load {args.before}s, cut {args.down}s, load {args.after}s more")
+            reporting.log(f"{outage}: load {args.before}s, cut {args.down}s, load {args.after}s more")
             report = run_outage(
                 load,
                 proxies[outage],
@@ -156,7 +157,7 @@ def cut(outage: str, inst, app, credentials: dict, badge_token: str, args: argpa
             proxy.stop()
     unanswered = sum(1 for answer in report.undocumented if answer.status == 0)
     during = {kind: dict(counts) for kind, counts in report.statuses("during").items()}
-    common.log(f"{outage}: answered during the cut: {during}")
+    reporting.log(f"{outage}: answered during the cut: {during}")
     return {
         "requests": len(report.answers),
         "5xx_undocumented": report.server_errors - unanswered,
@@ -174,7 +175,7 @@ def cut(outage: str, inst, app, credentials: dict, badge_token: str, args: argpa
 
 def main() -> None:
     args = parse_args()
-    common.exit_on_sigterm()
+    infra.exit_on_sigterm()
     missing = [variable for variable in SERVICES.values() if not os.environ.get(variable)]
     if missing or not os.environ["DATABASE_URL"].startswith("postgresql"):
         sys.exit(f"bench/faults.py needs PostgreSQL, Redis and Elasticsearch: set {', '.join(SERVICES.values())}")
@@ -182,10 +183,10 @@ def main() -> None:
     if unknown := set(outages) - set(OUTAGES):
         sys.exit(f"unknown outage(s): {', '.join(sorted(unknown))}")
     elasticsearch_url = os.environ["ELASTICSEARCH_URL"]
-    rows, figures = [], {"environment": common.environment(), "args": vars(args), "outages": {}}
-    with common.instance("faults", elasticsearch_url=elasticsearch_url) as inst:
-        app = common.make_app(inst)
-        common.migrate_in_process(app)
+    rows, figures = [], {"environment": reporting.environment(), "args": vars(args), "outages": {}}
+    with infra.instance("faults", elasticsearch_url=elasticsearch_url) as inst:
+        app = infra.make_app(inst)
+        infra.migrate_in_process(app)
         from backend.accounts.services import create_client
         from backend.agencies.services import create_agency
         from backend.officers import tokens
@@ -207,13 +208,13 @@ def main() -> None:
                 figures["outages"][outage] = row
                 rows.append([outage, *("-" if row[key] is None else row[key] for key in COLUMNS)])
         finally:
-            common.dispose(app)
-    common.print_table(
+            infra.dispose(app)
+    reporting.print_table(
         "Dependency cut under a mixed load (targets: 5xx 0, unanswered 0; acknowledged = stored = searchable)",
         ["outage", *COLUMNS],
         rows,
     )
-    common.emit_json(figures)
+    reporting.emit_json(figures)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,9 @@ from multiprocessing import get_context
 from typing import Any
 from urllib.parse import urlencode
 
-import common
+import dataset
+import infra
+import reporting
 
 WORDS = ("食品", "处罚", "许可", "环境", "交通", "消防", "药品", "建筑")
 MORE_WORDS = ("安全", "经营", "运输", "施工", "广告", "价格", "排放", "医疗", "旅游", "油烟", "噪声", "罚款", "整改")
@@ -116,10 +118,10 @@ def parse_args() -> argparse.Namespace:
 AGENCY_WEIGHT = {"市监": 5, "环": 2, "交": 2, "建": 2, "应急": 2, "城管": 2, "文旅": 1, "卫健": 1, "综执": 2}
 
 
-def plan(agencies: list[common.Agency], items: int) -> list[tuple[common.Agency, int]]:
+def plan(agencies: list[dataset.Agency], items: int) -> list[tuple[dataset.Agency, int]]:
     """How many items each agency publishes: market regulators most, culture and health least."""
 
-    def weight(agency: common.Agency) -> int:
+    def weight(agency: dataset.Agency) -> int:
         return next((w for suffix, w in AGENCY_WEIGHT.items() if agency.abbr.endswith(suffix)), 1)
 
     total = sum(weight(a) for a in agencies)
@@ -129,26 +131,26 @@ def plan(agencies: list[common.Agency], items: int) -> list[tuple[common.Agency,
     return list(zip(agencies, counts, strict=True))
 
 
-def load_part(inst: common.Instance, part: list[tuple[common.Agency, int]], seed: int, pre_share: float, tag: str):
+def load_part(inst: infra.Instance, part: list[tuple[dataset.Agency, int]], seed: int, pre_share: float, tag: str):
     """One loading process: its agencies' items, generated and published 500 at a time."""
-    common.exit_on_sigterm()
-    app = common.make_app(inst)
-    corpus = common.Corpus(seed)
+    infra.exit_on_sigterm()
+    app = infra.make_app(inst)
+    corpus = dataset.Corpus(seed)
     done = 0
     try:
         for agency, count in part:
             for start in range(0, count, 500):
                 size = min(500, count - start)
                 bodies = [corpus.item(agency, f"{tag}-{start + i:06d}", pre_share) for i in range(size)]
-                done += common.bulk_load(app, agency.code, bodies)
+                done += infra.bulk_load(app, agency.code, bodies)
     finally:
-        common.dispose(app)
+        infra.dispose(app)
     return done
 
 
-def load(inst: common.Instance, agencies: list[common.Agency], args: argparse.Namespace, workers: int) -> float:
-    assignments = plan(common.publishers(agencies), args.items)
-    parts: list[list[tuple[common.Agency, int]]] = [[] for _ in range(workers)]
+def load(inst: infra.Instance, agencies: list[dataset.Agency], args: argparse.Namespace, workers: int) -> float:
+    assignments = plan(dataset.publishers(agencies), args.items)
+    parts: list[list[tuple[dataset.Agency, int]]] = [[] for _ in range(workers)]
     for i, assignment in enumerate(sorted(assignments, key=lambda a: -a[1])):
         parts[i % workers].append(assignment)
     started = time.perf_counter()
@@ -168,11 +170,11 @@ def load(inst: common.Instance, agencies: list[common.Agency], args: argparse.Na
 
 
 # -- queries -------------------------------------------------------------------------------
-def make_queries(n: int, seed: int, agencies: list[common.Agency]) -> list[dict[str, Any]]:
+def make_queries(n: int, seed: int, agencies: list[dataset.Agency]) -> list[dict[str, Any]]:
     rng = random.Random(seed)
-    publishers = common.publishers(agencies)
+    publishers = dataset.publishers(agencies)
     regions = sorted({a.region for a in agencies})
-    earliest, _ = common.decision_dates()
+    earliest, _ = dataset.decision_dates()
     queries = []
     for _ in range(n):
         kind = rng.choices(KINDS, KIND_WEIGHTS)[0]
@@ -195,13 +197,13 @@ def make_queries(n: int, seed: int, agencies: list[common.Agency]) -> list[dict[
                 if name == "phase":
                     params["phase"] = "post" if rng.random() < 0.85 else "pre"
                 elif name == "category":
-                    params["category"] = rng.choices(common.CATEGORIES, common.CATEGORY_WEIGHTS)[0]
+                    params["category"] = rng.choices(dataset.CATEGORIES, dataset.CATEGORY_WEIGHTS)[0]
                 elif name == "agency":
                     params["agency"] = rng.choice(publishers).code
                 elif name == "region":
                     params["region"] = rng.choice(regions)
                 else:
-                    start = earliest + dt.timedelta(days=rng.randrange(0, common.DATE_SPAN_DAYS - 30))
+                    start = earliest + dt.timedelta(days=rng.randrange(0, dataset.DATE_SPAN_DAYS - 30))
                     params["date_from"] = start.isoformat()
                     params["date_to"] = (start + dt.timedelta(days=rng.choice((30, 90, 180)))).isoformat()
         if rng.random() < 0.25 or (kind == "filtered" and "q" not in params):
@@ -232,7 +234,7 @@ def search_query(params: dict[str, Any]):
 
 
 def run_api(port: int, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    client = common.HttpClient(port)
+    client = infra.HttpClient(port)
     out = []
     try:
         for query in queries:
@@ -316,13 +318,13 @@ def run_engine(engine, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def profile_api(inst: common.Instance, es_url: str | None, name: str, queries: list[dict[str, Any]]) -> dict:
+def profile_api(inst: infra.Instance, es_url: str | None, name: str, queries: list[dict[str, Any]]) -> dict:
     """The same requests through ``app.test_client()`` under cProfile: where the API's time goes."""
     import cProfile
     import io
     import pstats
 
-    app = common.make_app(inst, ELASTICSEARCH_URL=es_url if name == "elasticsearch" else None)
+    app = infra.make_app(inst, ELASTICSEARCH_URL=es_url if name == "elasticsearch" else None)
     client = app.test_client()
     sample = queries[:100]
     try:
@@ -338,7 +340,7 @@ def profile_api(inst: common.Instance, es_url: str | None, name: str, queries: l
         profiler.disable()
         seconds = time.perf_counter() - started
     finally:
-        common.dispose(app)
+        infra.dispose(app)
     stats = pstats.Stats(profiler)
     wanted = {
         ("services.py", "search_public"): "search_public (whole service)",
@@ -388,20 +390,20 @@ def build_index(app, engine) -> dict[str, Any]:
     return {"seconds": round(seconds, 1), "documents": count, "docs_per_s": round(count / seconds) if seconds else 0}
 
 
-def bench_engine(name: str, inst: common.Instance, es_url: str | None, args, queries, warmup) -> dict[str, Any]:
+def bench_engine(name: str, inst: infra.Instance, es_url: str | None, args, queries, warmup) -> dict[str, Any]:
     from search_index import make_engine
 
     engine = make_engine(inst.config(ELASTICSEARCH_URL=es_url if name == "elasticsearch" else None))
     env = {"ELASTICSEARCH_URL": es_url if name == "elasticsearch" else ""}
-    with common.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
-        common.log(f"{name}: {len(warmup)} warm-up queries")
+    with infra.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
+        reporting.log(f"{name}: {len(warmup)} warm-up queries")
         run_api(server.port, warmup)
-        common.log(f"{name}: {len(queries)} timed queries through the API")
+        reporting.log(f"{name}: {len(queries)} timed queries through the API")
         api = run_api(server.port, queries)
-    common.log(f"{name}: the same queries on the engine in-process")
+    reporting.log(f"{name}: the same queries on the engine in-process")
     run_engine(engine, warmup[:20])
     own = run_engine(engine, queries)
-    common.close_engine(engine)
+    infra.close_engine(engine)
     errors = [a["error"] for a in api if a["error"]]
     mismatched = sum(1 for a, e in zip(api, own, strict=True) if a["total"] is not None and a["total"] != e["total"])
 
@@ -411,9 +413,9 @@ def bench_engine(name: str, inst: common.Instance, es_url: str | None, args, que
         wall = [own[i]["wall"] for i in indices]
         figures = {
             "n": len(indices),
-            "api_ms": common.summary_ms(api_s),
-            "engine_took_ms": common.summary_ms(took),
-            "engine_call_ms": common.summary_ms(wall),
+            "api_ms": reporting.summary_ms(api_s),
+            "engine_took_ms": reporting.summary_ms(took),
+            "engine_call_ms": reporting.summary_ms(wall),
             "mean_total_hits": round(sum(own[i]["total"] for i in indices) / len(indices)) if indices else 0,
         }
         if api_s and took:
@@ -455,54 +457,54 @@ def bench_engine(name: str, inst: common.Instance, es_url: str | None, args, que
 
 def main() -> None:
     args = parse_args()
-    common.exit_on_sigterm()
+    infra.exit_on_sigterm()
     es_url = os.environ.get("ELASTICSEARCH_URL") or None
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if "elasticsearch" in engines and not es_url:
-        common.log("ELASTICSEARCH_URL is not set: measuring the embedded engine only")
+        reporting.log("ELASTICSEARCH_URL is not set: measuring the embedded engine only")
         engines.remove("elasticsearch")
-    result: dict[str, Any] = {"bench": "search", "target_p95_ms": 50, **common.environment(), "args": vars(args)}
+    result: dict[str, Any] = {"bench": "search", "target_p95_ms": 50, **reporting.environment(), "args": vars(args)}
     bench_started = time.perf_counter()
-    agencies = common.make_agencies()
+    agencies = dataset.make_agencies()
     queries = make_queries(args.queries, args.seed, agencies)
     warmup = make_queries(args.warmup, args.seed + 1, agencies)
-    with common.instance("search", elasticsearch_url=es_url) as inst:
-        result["database"] = common.database_kind(inst.database_url)
+    with infra.instance("search", elasticsearch_url=es_url) as inst:
+        result["database"] = infra.database_kind(inst.database_url)
         workers = args.load_workers or (2 if result["database"] == "postgresql" else 1)
-        app = common.make_app(inst, ELASTICSEARCH_URL=None)
+        app = infra.make_app(inst, ELASTICSEARCH_URL=None)
         try:
-            common.migrate_in_process(app)
-            common.create_agencies(app, agencies)
-            common.dispose(app)  # no open connection crosses the fork of the loading processes
-            common.log(f"loading {args.items} items through bulk_upsert with {workers} process(es)")
+            infra.migrate_in_process(app)
+            infra.create_agencies(app, agencies)
+            infra.dispose(app)  # no open connection crosses the fork of the loading processes
+            reporting.log(f"loading {args.items} items through bulk_upsert with {workers} process(es)")
             seconds = load(inst, agencies, args, workers)
             result["load"] = {
                 "items": args.items,
                 "seconds": round(seconds, 1),
                 "items_per_s": round(args.items / seconds),
             }
-            common.log(f"loaded in {seconds:.1f}s")
+            reporting.log(f"loaded in {seconds:.1f}s")
             from search_index import make_engine
 
             result["index_build"] = {}
             for name in engines:
                 engine = make_engine(dict(app.config, ELASTICSEARCH_URL=es_url if name == "elasticsearch" else None))
-                common.log(f"building the {name} index with reindex()")
+                reporting.log(f"building the {name} index with reindex()")
                 result["index_build"][name] = build_index(app, engine)
-                common.log(f"{name}: {result['index_build'][name]}")
-                common.close_engine(engine)
+                reporting.log(f"{name}: {result['index_build'][name]}")
+                infra.close_engine(engine)
         finally:
-            common.dispose(app)
+            infra.dispose(app)
         result["engines"] = [bench_engine(name, inst, es_url, args, queries, warmup) for name in engines]
         if args.profile_api and args.profile_api in engines:
-            common.log(f"profiling the API in-process on {args.profile_api}")
+            reporting.log(f"profiling the API in-process on {args.profile_api}")
             result["profile_api"] = profile_api(inst, es_url, args.profile_api, queries)
     result["bench_seconds"] = round(time.perf_counter() - bench_started, 1)
     result["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print_report(result)
     if "profile_api" in result:
         result["profile_api"].pop("text")
-    common.emit_json(result)
+    reporting.emit_json(result)
 
 
 def print_report(result: dict[str, Any]) -> None:
@@ -511,7 +513,7 @@ def print_report(result: dict[str, Any]) -> None:
         f"\nData: {load['items']:,} items ({result['database']}), loaded through bulk_upsert in {load['seconds']} s "
         f"({load['items_per_s']:,} items/s)"
     )
-    common.print_table(
+    reporting.print_table(
         "Index build with reindex()",
         ["engine", "documents", "seconds", "docs/s"],
         [[name, b["documents"], b["seconds"], b["docs_per_s"]] for name, b in result["index_build"].items()],
@@ -536,7 +538,7 @@ def print_report(result: dict[str, Any]) -> None:
                     "PASS" if f["api_ms"].get("p95", 1e9) <= result["target_p95_ms"] else "over",
                 ]
             )
-        common.print_table(
+        reporting.print_table(
             f"Search through the API: {run['engine']} ({run['all']['n']} sequential queries, page size 20, 4 facets)",
             [
                 "kind",
@@ -556,7 +558,7 @@ def print_report(result: dict[str, Any]) -> None:
         print("(ms; engine = SearchResult.took_ms in-process; call = wall time of engine.search() in-process)")
         if run["engine"] == "embedded":
             parts = sorted({p for f in run["by_kind"].values() for p in f.get("engine_mean_ms_by_part", {})})
-            common.print_table(
+            reporting.print_table(
                 "Embedded engine: mean ms per query inside each part of search()",
                 ["kind", *parts],
                 [

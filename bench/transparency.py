@@ -42,8 +42,8 @@ What it measures, on one fresh database (PostgreSQL when DATABASE_URL is set, el
     has arrived the engine is polled directly (``_count`` with an ``ids`` query on the alias, every 10 ms)
     until the item no longer appears. p50/p95/max of that delay, and of the withdraw call itself.
 
-The in-process parts use ``common.make_app`` on the same database (embedded search engine: nothing they do
-touches the index). Gunicorn is started as ``make run`` starts it (common.Gunicorn). ``--profile`` adds, at
+The in-process parts use ``infra.make_app`` on the same database (embedded search engine: nothing they do
+touches the index). Gunicorn is started as ``make run`` starts it (infra.Gunicorn). ``--profile`` adds, at
 the end, a cProfile of one 5,000-event append transaction and of 500 in-process inclusion and consistency
 proofs, one proof timed part by part (head query, node query, pure Merkle code), and the per-entry work of
 ``services.audit`` timed piece by piece over 20,000 stored entries. The database's plan for each proof's
@@ -76,7 +76,9 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-import common
+import dataset
+import infra
+import reporting
 
 TARGET_APPEND_PER_S = 2000
 TARGET_PROOF_P95_MS = 5.0
@@ -139,7 +141,7 @@ class Events:
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
-        self.agencies = [a.code for a in common.publishers(common.make_agencies())]
+        self.agencies = [a.code for a in dataset.publishers(dataset.make_agencies())]
         self.kinds = [k for k, _ in EVENT_KINDS]
         self.weights = [w for _, w in EVENT_KINDS]
 
@@ -312,11 +314,11 @@ def append_runs(
             "seconds": round(wall, 3),
             "entries_per_s": round(entries / wall, 1),
             "transactions_per_s": round(len(flat) / wall, 1),
-            "transaction_ms": common.summary_ms(flat),
+            "transaction_ms": reporting.summary_ms(flat),
             "errors": errors[:5],
             "error_count": len(errors),
         }
-        common.log(
+        reporting.log(
             f"{what} at {at}, {size} per transaction, {result['concurrency']}: {entries} entries in {wall:.2f}s = "
             f"{result['entries_per_s']:.0f}/s (p50 {result['transaction_ms'].get('p50')} ms per transaction"
             + (f", {len(errors)} errors" if errors else "")
@@ -395,7 +397,7 @@ def grow(app, events: Events, target: int, batch: int, time_limit: float) -> dic
     batch_counts: list[int] = []
     while size < target:
         if time.perf_counter() - started > time_limit:
-            common.log(f"growth stopped by --grow-time-limit at {size:,} entries")
+            reporting.log(f"growth stopped by --grow-time-limit at {size:,} entries")
             break
         count = min(batch, target - size)
         chunk = events.make(count)
@@ -414,7 +416,7 @@ def grow(app, events: Events, target: int, batch: int, time_limit: float) -> dic
             rate = (size - start_size) / elapsed
             eta = (target - size) / rate if rate else 0
             recent = slice(-10, None)
-            common.log(
+            reporting.log(
                 f"grown to {size:,} entries in {elapsed:.0f}s ({rate:,.0f}/s overall, last batches "
                 f"{sum(batch_counts[recent]) / sum(batch_seconds[recent]):,.0f}/s; ETA {eta:.0f}s)"
             )
@@ -435,7 +437,7 @@ def grow(app, events: Events, target: int, batch: int, time_limit: float) -> dic
         "seconds_in_append": round(in_append, 1),
         "entries_per_s": round(grown / wall, 1) if wall else 0.0,
         "entries_per_s_in_append": round(grown / in_append, 1) if in_append else 0.0,
-        "batch_ms": common.summary_ms(batch_seconds),
+        "batch_ms": reporting.summary_ms(batch_seconds),
         "entries_per_s_by_tenth": tenths,
         "checkpoints": checkpoints,
     }
@@ -481,22 +483,22 @@ def proofs_in_process(app, size: int, indexes: list[int], firsts: list[int], lim
         series_started = time.perf_counter()
         for value in values:
             if time.perf_counter() - series_started > limit:
-                common.log(f"in-process {kind} proofs stopped by --proof-time-limit after {len(seconds)}")
+                reporting.log(f"in-process {kind} proofs stopped by --proof-time-limit after {len(seconds)}")
                 break
             with app.app_context():
                 started = time.perf_counter()
                 proof = call(value, size)
                 seconds.append(time.perf_counter() - started)
             proofs.append(proof["hashes"])
-        results[kind] = {"ms": common.summary_ms(seconds), "hashes_mean": sum(map(len, proofs)) / len(proofs)}
+        results[kind] = {"ms": reporting.summary_ms(seconds), "hashes_mean": sum(map(len, proofs)) / len(proofs)}
         checked = min(100, len(proofs))
         results[kind]["checked"] = check_proofs(app, kind, size, values[:checked], proofs[:checked])
-        common.log(f"in-process {kind} proofs at size {size:,}: {results[kind]['ms']}")
+        reporting.log(f"in-process {kind} proofs at size {size:,}: {results[kind]['ms']}")
     return results
 
 
 def proofs_http(port: int, size: int, indexes: list[int], firsts: list[int], app, limit: float) -> dict[str, Any]:
-    client = common.HttpClient(port)
+    client = infra.HttpClient(port)
     results: dict[str, Any] = {}
     try:
         for kind, values in (("inclusion", indexes), ("consistency", firsts)):
@@ -510,7 +512,7 @@ def proofs_http(port: int, size: int, indexes: list[int], firsts: list[int], app
             series_started = time.perf_counter()
             for path in paths:
                 if time.perf_counter() - series_started > limit:
-                    common.log(f"HTTP {kind} proofs stopped by --proof-time-limit after {len(seconds)}")
+                    reporting.log(f"HTTP {kind} proofs stopped by --proof-time-limit after {len(seconds)}")
                     break
                 status, data, elapsed = client.request("GET", path)
                 if status != 200:
@@ -518,12 +520,12 @@ def proofs_http(port: int, size: int, indexes: list[int], firsts: list[int], app
                     continue
                 seconds.append(elapsed)
                 proofs.append([bytes.fromhex(h) for h in json.loads(data)["hashes"]])
-            results[kind] = {"ms": common.summary_ms(seconds), "errors": errors}
+            results[kind] = {"ms": reporting.summary_ms(seconds), "errors": errors}
             checked = min(100, len(proofs))
             results[kind]["checked"] = (
                 check_proofs(app, kind, size, values[:checked], proofs[:checked]) if not errors else None
             )
-            common.log(f"HTTP {kind} proofs at size {size:,}: {results[kind]['ms']}")
+            reporting.log(f"HTTP {kind} proofs at size {size:,}: {results[kind]['ms']}")
     finally:
         client.close()
     return results
@@ -551,14 +553,14 @@ def check_proofs(app, kind: str, size: int, values: list[int], proofs: list[list
 
 
 # -- (d) the audit ------------------------------------------------------------------------------------
-def run_verify_cli(inst: common.Instance, timeout: float = 3600) -> dict[str, Any]:
+def run_verify_cli(inst: infra.Instance, timeout: float = 3600) -> dict[str, Any]:
     """``flask --app backend transparency verify`` with the instance's environment; wall, CPU, peak RSS."""
     out_path, err_path = inst.tmp / "verify.out", inst.tmp / "verify.err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [str(common.VENV_BIN / "flask"), "--app", "backend", "transparency", "verify"],
-            cwd=common.ROOT,
+            [str(infra.VENV_BIN / "flask"), "--app", "backend", "transparency", "verify"],
+            cwd=infra.ROOT,
             env=inst.env(),
             stdout=out,
             stderr=err,
@@ -618,16 +620,16 @@ class ElasticPoller:
         self.conn.close()
 
 
-def withdrawal_latency(port: int, inst: common.Instance, es_url: str, count: int, seed: int) -> dict[str, Any]:
+def withdrawal_latency(port: int, inst: infra.Instance, es_url: str, count: int, seed: int) -> dict[str, Any]:
     from search_index.mappings import DISCLOSURES
 
-    agency = common.publishers(common.make_agencies())[0]
-    common.flask_cli(inst, "agency", "create", "--code", agency.code, "--name", agency.name, "--region", agency.region)
-    credentials = json.loads(common.flask_cli(inst, "agency-client", "create", "--agency", agency.code))
-    client = common.HttpClient(port)
-    headers = common.bearer_token(client, credentials)
-    corpus = common.Corpus(seed)
-    items = [corpus.decision(agency, f"wd-{common.RUN_TAG}-{i:03d}") for i in range(count)]
+    agency = dataset.publishers(dataset.make_agencies())[0]
+    infra.flask_cli(inst, "agency", "create", "--code", agency.code, "--name", agency.name, "--region", agency.region)
+    credentials = json.loads(infra.flask_cli(inst, "agency-client", "create", "--agency", agency.code))
+    client = infra.HttpClient(port)
+    headers = infra.bearer_token(client, credentials)
+    corpus = dataset.Corpus(seed)
+    items = [corpus.decision(agency, f"wd-{infra.RUN_TAG}-{i:03d}") for i in range(count)]
     published = client.json("POST", "/api/v1/publish/disclosures:bulk", {"items": items}, headers)
     made = [r for r in published["results"] if r["result"] == "created"]
     if len(made) != count:
@@ -640,7 +642,7 @@ def withdrawal_latency(port: int, inst: common.Instance, es_url: str, count: int
             raise RuntimeError("the published items did not all become searchable within 120 s")
         time.sleep(0.05)
     searchable_after = time.perf_counter() - started
-    common.log(f"{count} items searchable in Elasticsearch {searchable_after:.2f}s after the bulk response")
+    reporting.log(f"{count} items searchable in Elasticsearch {searchable_after:.2f}s after the bulk response")
     body = json.dumps(
         {
             "reason": "revoked",
@@ -675,12 +677,12 @@ def withdrawal_latency(port: int, inst: common.Instance, es_url: str, count: int
     result = {
         "items": count,
         "searchable_after_publish_s": round(searchable_after, 2),
-        "gone_after_response_ms": common.summary_ms(delays),
-        "withdraw_call_ms": common.summary_ms(calls),
+        "gone_after_response_ms": reporting.summary_ms(delays),
+        "withdraw_call_ms": reporting.summary_ms(calls),
         "polls_per_item_max": max(polls),
         "timeouts_over_10s": timeouts,
     }
-    common.log(f"withdrawal: gone from Elasticsearch after {result['gone_after_response_ms']}")
+    reporting.log(f"withdrawal: gone from Elasticsearch after {result['gone_after_response_ms']}")
     return result
 
 
@@ -762,7 +764,7 @@ def profile_pieces(app, events: Events, size: int, batch: int) -> dict[str, Any]
                 fn(sample)
                 seconds.append(time.perf_counter() - started)
                 db.session.rollback()
-        return common.summary_ms(seconds)
+        return reporting.summary_ms(seconds)
 
     out["proof_parts_ms"] = {
         "services.tree_size() (head query; a proof at a named size has none)": timed(lambda i: services.tree_size()),
@@ -860,7 +862,7 @@ def explain_nodes_query(app, size: int) -> dict[str, str]:
 # -- main ---------------------------------------------------------------------------------------------
 def main() -> None:
     args = parse_args()
-    common.exit_on_sigterm()
+    infra.exit_on_sigterm()
     es_url = args.elasticsearch_url
     result: dict[str, Any] = {
         "bench": "transparency",
@@ -869,68 +871,68 @@ def main() -> None:
             "proof_p95_ms_at_1e6": TARGET_PROOF_P95_MS,
             "withdrawal_s": TARGET_WITHDRAWAL_S,
         },
-        **common.environment(),
+        **reporting.environment(),
     }
     result["args"] = {k: v for k, v in vars(args).items() if k not in ("tx_runs", "tx_after_runs")}
     bench_started = time.perf_counter()
     events = Events(args.seed)
-    with common.instance("transparency", elasticsearch_url=es_url) as inst:
-        result["database"] = common.database_kind(inst.database_url)
-        common.log(f"database {result['database']}; migrating")
-        common.flask_cli(inst, "db", "upgrade")
+    with infra.instance("transparency", elasticsearch_url=es_url) as inst:
+        result["database"] = infra.database_kind(inst.database_url)
+        reporting.log(f"database {result['database']}; migrating")
+        infra.flask_cli(inst, "db", "upgrade")
         if es_url:
-            common.flask_cli(inst, "search", "init")
-        app = common.make_app(inst, ELASTICSEARCH_URL=None)
+            infra.flask_cli(inst, "search", "init")
+        app = infra.make_app(inst, ELASTICSEARCH_URL=None)
         try:
-            common.log("(a) append throughput")
+            reporting.log("(a) append throughput")
             result["append"] = append_runs(
                 app, events, args.tx_runs, args.tx_threads, args.tx_processes, args.tx_time_limit, "start"
             )
-            common.log(f"(b) growing the log to {args.entries:,} entries in transactions of {args.batch}")
+            reporting.log(f"(b) growing the log to {args.entries:,} entries in transactions of {args.batch}")
             result["growth"] = grow(app, events, args.entries, args.batch, args.grow_time_limit)
             # Proofs are asked at this size (tree_size / second = size), also after the log grows further.
             size = result["growth"]["size"]
             result["tables"] = table_sizes(inst.database_url)
-            common.log(f"tables: {result['tables']}")
+            reporting.log(f"tables: {result['tables']}")
             result["nodes_query_plan"] = explain_nodes_query(app, size)
-            common.log(f"(c) {args.proofs} inclusion and {args.proofs} consistency proofs in-process")
+            reporting.log(f"(c) {args.proofs} inclusion and {args.proofs} consistency proofs in-process")
             indexes, firsts = proof_requests(random.Random(args.seed), size, args.proofs)
             result["proofs_in_process"] = proofs_in_process(app, size, indexes, firsts, args.proof_time_limit)
             if args.tx_after_runs:
-                common.log(f"(a) append throughput again at {size:,} entries")
+                reporting.log(f"(a) append throughput again at {size:,} entries")
                 result["append"] += append_runs(
                     app, events, args.tx_after_runs, args.tx_threads, args.tx_processes, args.tx_time_limit, f"{size:,}"
                 )
-            common.log("(d) flask --app backend transparency verify")
+            reporting.log("(d) flask --app backend transparency verify")
             result["verify"] = run_verify_cli(inst)
-            common.log(f"verify: {result['verify']['seconds']}s, {result['verify']['stdout'][:120]}")
+            reporting.log(f"verify: {result['verify']['seconds']}s, {result['verify']['stdout'][:120]}")
             server_env = {"SEARCH_INDEXER_THREAD": "1" if es_url else "0"}
-            with common.Gunicorn(inst, workers=args.workers, threads=args.threads, **server_env) as server:
+            with infra.Gunicorn(inst, workers=args.workers, threads=args.threads, **server_env) as server:
                 result["gunicorn"] = {
                     "workers": server.expected_workers,
                     "threads": int(server.env.get("WEB_THREADS") or 4),
                     "indexer_thread": server_env["SEARCH_INDEXER_THREAD"] == "1",
                 }
-                common.log("(c) the same proofs through HTTP")
+                reporting.log("(c) the same proofs through HTTP")
                 result["proofs_http"] = proofs_http(server.port, size, indexes, firsts, app, args.proof_time_limit)
                 if es_url:
-                    common.log(f"(e) withdrawal latency, {args.withdrawals} items")
+                    reporting.log(f"(e) withdrawal latency, {args.withdrawals} items")
                     result["withdrawal"] = withdrawal_latency(server.port, inst, es_url, args.withdrawals, args.seed)
                 else:
-                    common.log("(e) skipped: no ELASTICSEARCH_URL / --elasticsearch-url")
+                    reporting.log("(e) skipped: no ELASTICSEARCH_URL / --elasticsearch-url")
             if args.profile:
-                common.log("profiling an append, 500 inclusion proofs and the audit's pieces")
+                reporting.log("profiling an append, 500 inclusion proofs and the audit's pieces")
                 result["profile"] = profile_pieces(app, events, log_size(app), args.batch)
             result["final_size"] = log_size(app)
             result["append_verdict"] = append_verdict(result["append"])
         finally:
-            common.dispose(app)
+            infra.dispose(app)
     result["bench_seconds"] = round(time.perf_counter() - bench_started, 1)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["bench_peak_rss_mib"] = round(usage.ru_maxrss / 1024)
     print_report(result)
     result.pop("profile", None)
-    common.emit_json(result)
+    reporting.emit_json(result)
 
 
 def _pass(ok: bool) -> str:
@@ -946,13 +948,13 @@ def print_report(result: dict[str, Any]) -> None:
         for kind in ("inclusion", "consistency"):
             print(f"\ncProfile of {profile['proof_calls']} in-process {kind} proofs, by own time:")
             print("\n".join(line for line in profile[kind].splitlines()[:32] if line.strip()))
-        common.print_table(
+        reporting.print_table(
             f"One in-process proof, part by part (ms, {profile['proof_calls']} calls each, one app context per call, "
             "no profiler)",
             ["part", "p50 ms", "p95 ms", "p99 ms", "max ms"],
             [[name, ms["p50"], ms["p95"], ms["p99"], ms["max"]] for name, ms in profile["proof_parts_ms"].items()],
         )
-        common.print_table(
+        reporting.print_table(
             "The audit's per-entry work, piece by piece (µs per entry, 20,000 entries, no profiler)",
             ["piece", "µs/entry"],
             list(profile["audit_pieces_us_per_entry"].items()),
@@ -984,7 +986,7 @@ def print_report(result: dict[str, Any]) -> None:
         )
     headers = ["log size", "what", "events/tx", "concurrency", "transactions", "entries", "s", "entries/s", "tx/s"]
     headers += ["tx p50 ms", "tx p95 ms", "tx max ms", "errors", ">=2000/s"]
-    common.print_table(
+    reporting.print_table(
         f"(a) append through services.append, one app context and commit per transaction ({db_kind}); 'floor': the"
         " smallest write transaction (one INSERT and commit) at the same concurrency",
         headers,
@@ -1028,7 +1030,7 @@ def print_report(result: dict[str, Any]) -> None:
                     _pass(ms["p95"] <= TARGET_PROOF_P95_MS),
                 ]
             )
-    common.print_table(
+    reporting.print_table(
         f"(c) proofs at tree size {size:,} ({db_kind})",
         ["proof", "via", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "verified", "p95<=5ms"],
         rows,
@@ -1043,7 +1045,7 @@ def print_report(result: dict[str, Any]) -> None:
     if w:
         gone = w["gone_after_response_ms"]
         call = w["withdraw_call_ms"]
-        common.print_table(
+        reporting.print_table(
             f"(e) withdrawal: from the withdraw response until Elasticsearch no longer finds the item "
             f"({w['items']} items, polled every 10 ms, indexer thread on)",
             ["measure", "n", "p50 ms", "p95 ms", "max ms", "target"],

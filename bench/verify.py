@@ -16,7 +16,7 @@ instance (a temporary INSTANCE_PATH; a fresh PostgreSQL database when DATABASE_U
 file, as ``make run`` uses; SECRET_KEY set; DEMO_DATA=0) with VERIFY_RATE_LIMIT_PER_MINUTE=0 (the per-address
 limit would otherwise throttle the single load generator: every request comes from 127.0.0.1; ``--rate-limit
 1000000000`` counts every scan as ``make run`` does, refusing none) and SEARCH_INDEXER_THREAD=0. Access logs
-are off (common.Gunicorn; ``--access-log`` turns them on, as ``make run`` has them, written to the instance
+are off (infra.Gunicorn; ``--access-log`` turns them on, as ``make run`` has them, written to the instance
 folder).
 
 Set-up through the real paths: ``flask --app backend db upgrade`` / ``search init`` / ``agency create`` /
@@ -63,7 +63,9 @@ import time
 from collections import defaultdict
 from typing import Any
 
-import common
+import dataset
+import infra
+import reporting
 
 TARGET_RATIO = 0.6
 TARGET_P99_MS = 25.0
@@ -204,9 +206,9 @@ def officer_body() -> dict[str, Any]:
     }
 
 
-def issue_static_token(inst: common.Instance, agency_code: str, badge_no: str) -> str:
+def issue_static_token(inst: infra.Instance, agency_code: str, badge_no: str) -> str:
     """``tokens.issue`` in-process with the server's keys folder and SECRET_KEY (the instance's)."""
-    app = common.make_app(inst)
+    app = infra.make_app(inst)
     try:
         from backend.officers import tokens
 
@@ -215,13 +217,13 @@ def issue_static_token(inst: common.Instance, agency_code: str, badge_no: str) -
         assert issued.expires_at is None
         return issued.token
     finally:
-        common.dispose(app)
+        infra.dispose(app)
 
 
-def more_officers(inst: common.Instance, setup: dict[str, Any], count: int) -> list[str]:
+def more_officers(inst: infra.Instance, setup: dict[str, Any], count: int) -> list[str]:
     """``count`` more officers of the agency, in-process through the service the PUT route calls (each
     audited and logged as through the API), and a static token for each; with the first, the tokens file."""
-    app = common.make_app(inst)
+    app = infra.make_app(inst)
     try:
         from backend.agencies.models import Agency
         from backend.extensions import db
@@ -238,10 +240,10 @@ def more_officers(inst: common.Instance, setup: dict[str, Any], count: int) -> l
                 issued.append(tokens.issue(setup["agency"], badge_no).token)
                 if n % 500 == 499:
                     db.session.commit()
-                    common.log(f"{n + 1:,} more officers")
+                    reporting.log(f"{n + 1:,} more officers")
             db.session.commit()
     finally:
-        common.dispose(app)
+        infra.dispose(app)
     return issued
 
 
@@ -257,22 +259,22 @@ def count_scans(database_url: str) -> int:
 
 
 # -- one cache mode -----------------------------------------------------------------------------------
-def run_mode(args: argparse.Namespace, inst: common.Instance, mode: str, setup: dict[str, Any]) -> dict[str, Any]:
+def run_mode(args: argparse.Namespace, inst: infra.Instance, mode: str, setup: dict[str, Any]) -> dict[str, Any]:
     redis_url = args.redis_url if mode == "redis" else ""
     env = {"VERIFY_RATE_LIMIT_PER_MINUTE": str(args.rate_limit), "SEARCH_INDEXER_THREAD": "0", "REDIS_URL": redis_url}
     if args.access_log:
         env["ACCESS_LOG"] = "-"
     run: dict[str, Any] = {"cache": mode}
     scans_before = count_scans(inst.database_url)
-    with common.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
+    with infra.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
         run["gunicorn"] = {
             "workers": server.expected_workers,
             "threads": int(server.env.get("WEB_THREADS") or 4),
             "access_log": bool(args.access_log),
         }
-        client = common.HttpClient(server.port)
+        client = infra.HttpClient(server.port)
         if "token" not in setup:
-            headers = common.bearer_token(client, setup["credentials"])
+            headers = infra.bearer_token(client, setup["credentials"])
             status, data, _ = client.request(
                 "PUT",
                 f"/api/v1/publish/officers/{setup['badge_no']}",
@@ -283,10 +285,10 @@ def run_mode(args: argparse.Namespace, inst: common.Instance, mode: str, setup: 
                 raise RuntimeError(f"PUT officer: HTTP {status}: {data[:300]!r}")
             setup["photo_sha256"] = json.loads(data)["photo_sha256"]
             setup["token"] = issue_static_token(inst, setup["agency"], setup["badge_no"])
-            common.log(f"officer {setup['badge_no']} created; static token of {len(setup['token'])} characters")
+            reporting.log(f"officer {setup['badge_no']} created; static token of {len(setup['token'])} characters")
             if args.badges > 1:
                 setup["tokens"] = more_officers(inst, setup, args.badges - 1)
-                common.log(f"{args.badges:,} badges; the verify requests go round them")
+                reporting.log(f"{args.badges:,} badges; the verify requests go round them")
             else:
                 setup["tokens"] = [setup["token"]]
         token = setup["token"]
@@ -319,12 +321,12 @@ def run_mode(args: argparse.Namespace, inst: common.Instance, mode: str, setup: 
         for name, path in targets:
             how = rotate.get(name, ())
             warm = run_wrk(base + path, args.wrk_threads, args.connections, args.warmup, how) if args.warmup else {}
-            common.log(f"[{mode}] wrk {args.duration}s on {name}")
+            reporting.log(f"[{mode}] wrk {args.duration}s on {name}")
             measured = run_wrk(base + path, args.wrk_threads, args.connections, args.duration, how)
             measured["name"] = name
             measured["warmup_requests"] = warm.get("requests", 0)
             measured["load_avg_after"] = round(os.getloadavg()[0], 2)
-            common.log(
+            reporting.log(
                 f"[{mode}] {name}: {measured['requests_per_s']:,.0f} req/s, p99 {measured.get('p99_ms', 0):.2f} ms, "
                 f"non-2xx {measured['non_2xx']}, socket errors {measured['socket_errors']}"
             )
@@ -357,7 +359,7 @@ def _per_call(fn, calls: int) -> float:
     return (time.perf_counter() - started) / calls * 1e6
 
 
-def profile_mode(inst: common.Instance, mode: str, redis_url: str | None, setup: dict[str, Any], calls: int) -> dict:
+def profile_mode(inst: infra.Instance, mode: str, redis_url: str | None, setup: dict[str, Any], calls: int) -> dict:
     import cProfile
     import pstats
 
@@ -369,7 +371,7 @@ def profile_mode(inst: common.Instance, mode: str, redis_url: str | None, setup:
     from backend.officers.scan_log import ScanLog
     from backend.officers.schemas import VerificationSchema
 
-    app = common.make_app(inst, REDIS_URL=redis_url or None, VERIFY_RATE_LIMIT_PER_MINUTE=0)
+    app = infra.make_app(inst, REDIS_URL=redis_url or None, VERIFY_RATE_LIMIT_PER_MINUTE=0)
     token, agency, badge_no = setup["token"], setup["agency"], setup["badge_no"]
     verify_path = f"/api/v1/badges/verify?token={token}"
     out: dict[str, Any] = {"cache": mode, "calls": calls}
@@ -411,7 +413,7 @@ def profile_mode(inst: common.Instance, mode: str, redis_url: str | None, setup:
                 services._snapshot(agency, badge_no)
                 miss_times.append(time.perf_counter() - started)
             pieces["_snapshot (cache miss: database)"] = sum(miss_times) / len(miss_times) * 1e6
-            bucket = f"bench-{common.RUN_TAG}"
+            bucket = f"bench-{infra.RUN_TAG}"
             limiter = app.extensions["scan_limiter"]
             pieces["rate limit, batched (if enabled)"] = _per_call(
                 lambda: limiter.hit(cache.adapter, bucket, 10**9), calls
@@ -462,7 +464,7 @@ def profile_mode(inst: common.Instance, mode: str, redis_url: str | None, setup:
         out["by_package_ms"] = by_package(stats, calls)
         app.extensions["scan_log"].flush()
     finally:
-        common.dispose(app)
+        infra.dispose(app)
     return out
 
 
@@ -476,8 +478,8 @@ def by_package(stats, calls: int) -> dict[str, float]:
             name = filename.split("/site-packages/")[1].split("/")[0].removesuffix(".py")
         elif "/lib/python3" in filename:
             name = "stdlib: " + filename.split("/lib/python3")[1].split("/", 2)[1].removesuffix(".py")
-        elif str(common.ROOT) in filename:
-            name = "app: " + "/".join(filename.removeprefix(str(common.ROOT) + "/").split("/")[:2])
+        elif str(infra.ROOT) in filename:
+            name = "app: " + "/".join(filename.removeprefix(str(infra.ROOT) + "/").split("/")[:2])
         else:
             name = filename
         groups[name] += tottime
@@ -491,32 +493,32 @@ def by_package(stats, calls: int) -> dict[str, float]:
 # -- main ---------------------------------------------------------------------------------------------
 def main() -> None:
     args = parse_args()
-    common.exit_on_sigterm()
+    infra.exit_on_sigterm()
     if not shutil.which("wrk"):
         sys.exit("verify.py needs wrk (Debian: apt-get install wrk)")
     result: dict[str, Any] = {
         "bench": "verify",
         "target_ratio": TARGET_RATIO,
         "target_p99_ms": TARGET_P99_MS,
-        **common.environment(),
+        **reporting.environment(),
     }
     result["args"] = {k: v for k, v in vars(args).items() if k != "redis_url"}
     result["redis"] = bool(args.redis_url and "redis" in args.caches)
     bench_started = time.perf_counter()
-    agency = common.publishers(common.make_agencies())[0]  # 泉州市市场监督管理局
-    with common.instance("verify") as inst:
-        result["database"] = common.database_kind(inst.database_url)
-        common.log(f"database {result['database']}; migrating and creating the agency and its client")
-        common.flask_cli(inst, "db", "upgrade")
-        common.flask_cli(inst, "search", "init")
-        common.flask_cli(
+    agency = dataset.publishers(dataset.make_agencies())[0]  # 泉州市市场监督管理局
+    with infra.instance("verify") as inst:
+        result["database"] = infra.database_kind(inst.database_url)
+        reporting.log(f"database {result['database']}; migrating and creating the agency and its client")
+        infra.flask_cli(inst, "db", "upgrade")
+        infra.flask_cli(inst, "search", "init")
+        infra.flask_cli(
             inst, "agency", "create", "--code", agency.code, "--name", agency.name, "--region", agency.region
         )
-        credentials = json.loads(common.flask_cli(inst, "agency-client", "create", "--agency", agency.code))
+        credentials = json.loads(infra.flask_cli(inst, "agency-client", "create", "--agency", agency.code))
         # A badge number unique to the run: Redis is shared and keys officer snapshots by agency and badge.
         setup: dict[str, Any] = {
             "agency": agency.code,
-            "badge_no": f"35050-{common.RUN_TAG}",
+            "badge_no": f"35050-{infra.RUN_TAG}",
             "credentials": credentials,
         }
         runs = []
@@ -524,7 +526,7 @@ def main() -> None:
             for mode in args.caches:
                 run = run_mode(args, inst, mode, setup)
                 if args.profile == "always" or (args.profile == "auto" and not run["target_met"]):
-                    common.log(f"[{mode}] profiling the verify path in-process ({args.profile_calls} calls each)")
+                    reporting.log(f"[{mode}] profiling the verify path in-process ({args.profile_calls} calls each)")
                     redis_url = args.redis_url if mode == "redis" else None
                     run["profile"] = profile_mode(inst, mode, redis_url, setup, args.profile_calls)
                 runs.append(run)
@@ -541,7 +543,7 @@ def main() -> None:
         if "profile" in run:
             run["profile"].pop("by_tottime", None)
             run["profile"].pop("by_cumulative", None)
-    common.emit_json(result)
+    reporting.emit_json(result)
 
 
 def forget_redis(url: str, setup: dict[str, Any]) -> None:
@@ -553,7 +555,7 @@ def forget_redis(url: str, setup: dict[str, Any]) -> None:
         client.delete(f"officer:{setup['agency']}/{setup['badge_no']}")
         client.close()
     except Exception as exc:  # clean-up must not hide the real result
-        common.log(f"could not clean Redis: {exc}")
+        reporting.log(f"could not clean Redis: {exc}")
 
 
 def print_report(result: dict[str, Any]) -> None:
@@ -567,17 +569,17 @@ def print_report(result: dict[str, Any]) -> None:
         print("\n".join(line for line in profile["by_tottime"].splitlines()[:40] if line.strip()))
         print(f"\n[{mode}] by cumulative time:")
         print("\n".join(line for line in profile["by_cumulative"].splitlines()[:55] if line.strip()))
-        common.print_table(
+        reporting.print_table(
             f"[{mode}] own time per verify call by package (µs, under cProfile)",
             ["package", "µs/call"],
             list(profile["by_package_ms"].items()),
         )
-        common.print_table(
+        reporting.print_table(
             f"[{mode}] pieces of the verify path in-process (µs per call, {profile['calls']} calls each, no profiler)",
             ["piece", "µs/call"],
             list(profile["pieces_us"].items()),
         )
-        common.print_table(
+        reporting.print_table(
             f"[{mode}] whole requests through the Flask test client (µs per request, no profiler)",
             ["request", "µs/request"],
             list(profile["test_client_us_per_request"].items()),
@@ -604,7 +606,7 @@ def print_report(result: dict[str, Any]) -> None:
                 ]
             )
         g = run["gunicorn"]
-        common.print_table(
+        reporting.print_table(
             f"[{run['cache']} cache] wrk -t{result['args']['wrk_threads']} -c{result['args']['connections']} "
             f"-d{result['args']['duration']}s --latency ({result['database']}, gunicorn {g['workers']} workers x "
             f"{g['threads']} threads, access log {'on' if g['access_log'] else 'off'}, {result['cpus']} CPUs, "
@@ -645,7 +647,7 @@ def print_report(result: dict[str, Any]) -> None:
                 "PASS" if run["target_met"] else "MISS",
             ]
         )
-    common.print_table(
+    reporting.print_table(
         "Target (verify API)", ["cache", "verify/healthz", "target", "p99 ms", "target", "result"], summary
     )
     print(f"bench took {result['bench_seconds']} s")

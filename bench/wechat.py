@@ -40,7 +40,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import common
+import dataset
+import infra
+import reporting
 
 from tests.support.fake_wechat import FakeWeChat, OfficialAccountCaller, settings, text_message
 
@@ -90,7 +92,7 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def set_up(inst: common.Instance, args: argparse.Namespace) -> list[str]:
+def set_up(inst: infra.Instance, args: argparse.Namespace) -> list[str]:
     """Agencies, disclosures, officers and the index; returns the registered badge numbers."""
     from backend.agencies.services import get_agency
     from backend.extensions import search
@@ -98,37 +100,37 @@ def set_up(inst: common.Instance, args: argparse.Namespace) -> list[str]:
     from search_index.indexing import reindex
     from search_index.mappings import DISCLOSURES
 
-    agencies = common.make_agencies()
-    publishers = common.publishers(agencies)
-    corpus = common.Corpus(args.seed)
-    app = common.make_app(inst)
+    agencies = dataset.make_agencies()
+    publishers = dataset.publishers(agencies)
+    corpus = dataset.Corpus(args.seed)
+    app = infra.make_app(inst)
     badges = []
     try:
-        common.migrate_in_process(app)
-        common.create_agencies(app, agencies)
-        common.log(f"publishing {args.items} disclosures")
+        infra.migrate_in_process(app)
+        infra.create_agencies(app, agencies)
+        reporting.log(f"publishing {args.items} disclosures")
         for n, agency in enumerate(publishers):
             count = args.items // len(publishers) + (n < args.items % len(publishers))
-            common.bulk_load(app, agency.code, [corpus.item(agency, f"wx-{i:06d}", 0.2) for i in range(count)])
-        common.log(f"registering {args.officers} officers")
+            infra.bulk_load(app, agency.code, [corpus.item(agency, f"wx-{i:06d}", 0.2) for i in range(count)])
+        reporting.log(f"registering {args.officers} officers")
         with app.app_context():
             for n in range(args.officers):
                 agency = publishers[n % len(publishers)]
                 badge_no = f"{agency.region}{n:05d}"
                 data = {
                     "name": corpus.person(),
-                    "domains": [common.DOMAINS[d]["label"] for d in agency.domains],
+                    "domains": [dataset.DOMAINS[d]["label"] for d in agency.domains],
                     "regions": [agency.region],
                     "valid_from": dt.date(2024, 1, 1),
                     "valid_until": dt.date(2029, 12, 31),
                 }
                 upsert_officer(get_agency(agency.code), badge_no, data, "bench")
                 badges.append(badge_no)
-            common.log("building the disclosure index")
+            reporting.log("building the disclosure index")
             search.ensure_indices()
             reindex(DISCLOSURES)
     finally:
-        common.dispose(app)
+        infra.dispose(app)
     return badges
 
 
@@ -163,7 +165,7 @@ def send_all(port: int, messages: list[Message], senders: int) -> float:
     lock = threading.Lock()
 
     def sender() -> None:
-        client = getattr(local, "client", None) or common.HttpClient(port, timeout=30)
+        client = getattr(local, "client", None) or infra.HttpClient(port, timeout=30)
         local.client = client
         while True:
             with lock:
@@ -206,20 +208,20 @@ def check(message: Message, caller: OfficialAccountCaller) -> str:
 
 def main() -> None:
     args = parse_args()
-    common.exit_on_sigterm()
+    infra.exit_on_sigterm()
     rng = random.Random(args.seed)
     result: dict[str, Any] = {"bench": "wechat", "target_p99_ms": TARGET_P99_MS, "args": vars(args)}
-    with common.instance("wechat") as inst, FakeWeChat() as fake:
-        result["database"] = common.database_kind(inst.database_url)
+    with infra.instance("wechat") as inst, FakeWeChat() as fake:
+        result["database"] = infra.database_kind(inst.database_url)
         badges = set_up(inst, args)
         env = {name: str(value) for name, value in settings(fake).items()}
         queries, asked = vocabulary(args.queries, rng), set()
         warmup = make_messages(args.warmup, badges, queries, asked, args, rng)
         measured = make_messages(args.messages, badges, queries, asked, args, rng)
-        common.log(f"{len(measured)} messages signed ({sum(m.encrypted for m in measured)} encrypted)")
-        with common.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
+        reporting.log(f"{len(measured)} messages signed ({sum(m.encrypted for m in measured)} encrypted)")
+        with infra.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
             send_all(server.port, warmup, args.senders)
-            common.log(f"sending {len(measured)} messages from {args.senders} senders")
+            reporting.log(f"sending {len(measured)} messages from {args.senders} senders")
             wall = send_all(server.port, measured, args.senders)
         caller = OfficialAccountCaller()
         verdicts = [check(message, caller) for message in measured]
@@ -234,7 +236,7 @@ def main() -> None:
             or (kind == "plaintext" and not m.encrypted)
             or (kind == "safe mode" and m.encrypted)
         ]
-        latency = common.summary_ms([m.seconds for m in chosen if m.status == 200])
+        latency = reporting.summary_ms([m.seconds for m in chosen if m.status == 200])
         by_kind[kind] = latency
         rows.append([kind, len(chosen), latency.get("p50"), latency.get("p95"), latency.get("p99"), latency.get("max")])
     result.update(
@@ -246,11 +248,11 @@ def main() -> None:
         latency_ms=by_kind,
         first_errors=[v for _, v in errors[:3]],
         wechat_api_calls=len(fake.calls),
-        environment=common.environment(),
+        environment=reporting.environment(),
     )
     p99 = by_kind["all"].get("p99", float("nan"))
     result["target_met"] = bool(p99 <= TARGET_P99_MS and not errors)
-    common.print_table(
+    reporting.print_table(
         f"Official-account chat round trips, {args.senders} senders, {len(measured)} messages "
         f"({result['database']}; {result['throughput_per_s']}/s; {len(errors)} errors, "
         f"{result['fallbacks']} fallbacks)",
@@ -258,7 +260,7 @@ def main() -> None:
         rows,
     )
     print(f"\np99 {p99:.1f} ms (target <= {TARGET_P99_MS:.0f} ms): {'met' if result['target_met'] else 'MISSED'}")
-    common.emit_json(result)
+    reporting.emit_json(result)
 
 
 if __name__ == "__main__":

@@ -12,20 +12,20 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 
 import backend.models  # noqa: F401  (every table, for clean-up)
 from backend import create_app
-from backend.extensions import db, search
+from backend.extensions import database, db, search
 from backend.extensions.batched_limit import BatchedLimiter
 from backend.extensions.cache import MemoryCache
 from backend.extensions.clock import FixedClock
-from backend.extensions.database import DatabaseIdentity, Model, drop_database
+from backend.extensions.database import DatabaseIdentity, Model
 from backend.officers.scan_log import ScanLog
 from backend.transparency.models import LogHead
 from search_index import make_engine
@@ -51,22 +51,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def temporary_database(tmp_dir) -> Iterator[str]:
     """A new empty database: on the PostgreSQL server DATABASE_URL names, else a SQLite file."""
     server_url = os.environ.get("DATABASE_URL")
-    if not server_url:
-        if IN_CI:
-            pytest.fail("CI=true needs DATABASE_URL (the suite runs on PostgreSQL in CI)")
-        yield f"sqlite:///{tmp_dir / 'test.sqlite3'}"
-        return
-    name = f"sanxiang_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    finally:
-        try:
-            drop_database(admin, name)
-        finally:
-            admin.dispose()
+    if not server_url and IN_CI:
+        pytest.fail("CI=true needs DATABASE_URL (the suite runs on PostgreSQL in CI)")
+    with database.temporary_database(
+        server_url, f"sanxiang_test_{uuid.uuid4().hex[:12]}", tmp_dir / "test.sqlite3"
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

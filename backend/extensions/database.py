@@ -11,7 +11,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, Flask, current_app, g, request
 from sqlalchemy import DateTime, Integer, MetaData, String, Table, create_engine, event, exc, select, text
@@ -262,3 +264,26 @@ def drop_database(admin: Engine, name: str, attempts: int = 20, wait: float = 1.
                 "could not drop database %s yet (%s); retrying", name, type(error.orig).__name__
             )
             time.sleep(wait)
+
+
+@contextmanager
+def temporary_database(server_url: str | None, name: str, sqlite_path: Path) -> Iterator[str]:
+    """A new empty database for a test session or a bench run; yields its URL.
+
+    Database ``name`` on the PostgreSQL server ``server_url`` names, dropped at the end (``drop_database``:
+    WITH (FORCE), so a crashed worker cannot keep it); a SQLite file at ``sqlite_path`` when no server is
+    named. It sits beside ``drop_database`` so creating and dropping are written once for both callers.
+    """
+    if not server_url or server_url.startswith("sqlite"):
+        yield f"sqlite:///{sqlite_path}"
+        return
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        try:
+            drop_database(admin, name)
+        finally:
+            admin.dispose()

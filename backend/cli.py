@@ -8,8 +8,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from backend.errors import DomainError
-
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -49,17 +47,6 @@ def db_revision(message: str) -> None:
     from alembic import command
 
     command.revision(alembic_config(), message=message, autogenerate=True)
-
-
-class DomainErrorAware(AppGroup):
-    """Prints a DomainError as one line on stderr and exits 1, instead of a traceback."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except DomainError as error:
-            detail = f" {error.errors}" if error.errors else ""
-            raise click.ClickException(f"{error.message}{detail}") from None
 
 
 def register_commands(app: Flask) -> None:

@@ -28,7 +28,7 @@ from backend.calendars import services as calendars
 from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.extensions import clock, db
+from backend.extensions import cache, clock, db
 from backend.officers import services as officer_services
 from backend.officers.models import Officer
 from backend.timezone import china_date, today
@@ -57,6 +57,21 @@ class Filed:
     complaint: Complaint
     query_code: str
     created: bool
+
+
+def limit_submissions(address: str | None) -> None:
+    cache.enforce("complaint", address or "-", current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"], 3600)
+
+
+def filed_view(filed: Filed) -> dict:
+    complaint = filed.complaint
+    return {
+        "tracking_no": complaint.tracking_no,
+        "query_code": filed.query_code,
+        "status": complaint.status,
+        "agency": {"code": complaint.agency.code, "name": complaint.agency.name},
+        "accept_due": complaint.accept_due,
+    }
 
 
 def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, needs_review: bool = False) -> Filed:

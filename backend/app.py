@@ -23,9 +23,9 @@ from backend.extensions.database import database_identity, unreachable
 from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
 from backend.input_guard import InputGuard, raise_refusal
+from backend.search.indexing import outbox_sequence
 from backend.timezone import beijing
 from miniapp_api.wechat import wechat
-from search_index.indexing import outbox_sequence
 from search_index.interfaces import IndexStale, SearchUnavailable, SourceState
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -56,9 +56,9 @@ def register_commands(app: Flask) -> None:
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
     from backend.officers.cli import badges_cli
+    from backend.search.cli import search_cli
     from backend.supervision.cli import supervision_cli
     from backend.transparency.cli import transparency_cli
-    from search_index.cli import search_cli
 
     for group in (
         db_cli,

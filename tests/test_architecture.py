@@ -14,7 +14,10 @@ A *package* is where one floor of one part of the application lives:
   that domain's services use the first one's policy; what may not happen is a circle.
 - each of backend's top-level modules (``backend/app.py``, ``backend/cli.py``, ...) is its own package;
 - ``search_index`` (the search port: interfaces, engines, mappings, pure logic) is one package and imports
-  nothing of the application.
+  nothing of the application; ``backend/search/`` (its outbox and indexer, which read the database) is the
+  application's side;
+- the infrastructure (INFRASTRUCTURE: extensions, errors, config, search, ...) is one floor below every domain
+  and imports none.
 
 Checked: no cycle between packages, nor between modules; models never import a higher floor, domain code
 never imports an entry point; a blueprint's module imports no other blueprint's module (presenters and
@@ -44,6 +47,7 @@ INFRASTRUCTURE = frozenset(
         "backend.errors",
         "backend.extensions",
         "backend.input_guard",
+        "backend.search",
         "backend.timezone",
         "backend.workdays",
         "search_index",

@@ -31,9 +31,9 @@ from backend.cases.policy import check_publishable
 from backend.errors import Conflict, Gone, Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.extensions.database import insert_rows
+from backend.search.indexing import enqueue
 from backend.timezone import CHINA, china_date, today
 from backend.transparency import services as transparency
-from search_index.indexing import enqueue
 from search_index.interfaces import SearchQuery
 from search_index.mappings import DISCLOSURES
 

@@ -21,10 +21,11 @@ from backend.errors import DomainError, ServiceUnavailable, database_unavailable
 from backend.extensions import api, cache, clock, db, search
 from backend.extensions.database import database_identity, unreachable
 from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
+from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
 from backend.input_guard import InputGuard, raise_refusal
+from backend.search.indexing import outbox_sequence
 from backend.timezone import beijing
 from miniapp_api.wechat import wechat
-from search_index.indexing import outbox_sequence
 from search_index.interfaces import IndexStale, SearchUnavailable, SourceState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     clock.init_app(app)
     search.init_app(app, read_source=_search_source)
     api.init_app(app)
+    from backend.accounts.services import require_admin_token, require_agency_token
+
+    app.extensions["token_checks"] = {BEARER_SCHEME: require_agency_token, ADMIN_SCHEME: require_admin_token}
     _init_keys(app)
     wechat.init_app(app)
     notify.init_app(app)

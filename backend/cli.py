@@ -8,8 +8,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from backend.errors import DomainError
-
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
@@ -51,17 +49,6 @@ def db_revision(message: str) -> None:
     command.revision(alembic_config(), message=message, autogenerate=True)
 
 
-class DomainErrorAware(AppGroup):
-    """Prints a DomainError as one line on stderr and exits 1, instead of a traceback."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except DomainError as error:
-            detail = f" {error.errors}" if error.errors else ""
-            raise click.ClickException(f"{error.message}{detail}") from None
-
-
 def register_commands(app: Flask) -> None:
     from backend.accounts.cli import admin_cli, client_cli
     from backend.agencies.cli import agency_cli
@@ -69,9 +56,9 @@ def register_commands(app: Flask) -> None:
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
     from backend.officers.cli import badges_cli
+    from backend.search.cli import search_cli
     from backend.supervision.cli import supervision_cli
     from backend.transparency.cli import transparency_cli
-    from search_index.cli import search_cli
 
     for group in (
         db_cli,

@@ -8,6 +8,9 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import click
+from flask.cli import AppGroup
+
 
 class DomainError(Exception):
     status = 400
@@ -99,3 +102,14 @@ def error_payload(code: int, message: str, errors: dict | None = None) -> dict[s
 
 def error_body(error: DomainError) -> dict[str, Any]:
     return {**error_payload(error.status, error.message, error.errors), **error.extra}
+
+
+class DomainErrorAware(AppGroup):
+    """Prints a DomainError as one line on stderr and exits 1, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:
+            detail = f" {error.errors}" if error.errors else ""
+            raise click.ClickException(f"{error.message}{detail}") from None

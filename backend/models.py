@@ -8,10 +8,10 @@ from backend.cases.models import Case, CaseRecord, CaseReview, LegalReviewer
 from backend.complaints.models import Complaint, ComplaintEvent, Notification
 from backend.disclosures.models import Disclosure, DisclosureVersion
 from backend.officers.models import BadgeScan, Officer, OfficerPhoto
+from backend.search.indexing import SearchOutbox
 from backend.supervision.models import DisclosureCount, DisclosureCountDelta
 from backend.transparency.models import Checkpoint, LogEntry, LogHead, MerkleNode
 from miniapp_api.models import BadgeScene
-from search_index.indexing import SearchOutbox
 
 __all__ = [
     "AdminUser",

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from backend.complaints.notify import deliver_pending
+from backend.complaints.services import escalate_overdue
+from backend.disclosures.services import expire_due
 from backend.extensions import cache
+from backend.supervision.annual import publish_due
+from backend.supervision.counts import compact
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +88,6 @@ class Scheduler:
 
 
 def default_jobs(app: Flask) -> list[Job]:
-    from backend.complaints.notify import deliver_pending
-    from backend.complaints.services import escalate_overdue
-    from backend.disclosures.services import expire_due
-    from backend.supervision.annual import publish_due
-    from backend.supervision.counts import compact
-
     return [
         Job("expire-disclosures", app.config["EXPIRY_JOB_SECONDS"], expire_due),
         Job("escalate-complaints", app.config["ESCALATION_JOB_SECONDS"], escalate_overdue),

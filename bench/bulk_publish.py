@@ -244,7 +244,7 @@ def profile_in_process(inst: infra.Instance, agency: dataset.Agency, corpus: dat
         "_log": "disclosures/services.py",
         "_insert_drafts": "disclosures/services.py",
         "commit": "orm/session.py",
-        "_record_changes": "search_index/indexing.py",
+        "_record_changes": "search/indexing.py",
     }
     split = {}
     for (filename, _line, function), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():  # type: ignore

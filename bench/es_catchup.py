@@ -1,6 +1,6 @@
 """Search catch-up from the outbox. Target: Elasticsearch catch-up >= 3,000 docs/s.
 
-What it measures: how fast ``search_index.indexing.Indexer(app).drain()`` empties a full outbox
+What it measures: how fast ``backend.search.indexing.Indexer(app).drain()`` empties a full outbox
 into the search engine: N published decisions (default 20,000) are written to a fresh database
 through ``backend.disclosures.services.bulk_upsert`` in chunks of 500 (the service behind the bulk
 API, so the outbox fills exactly as in production), then the drain is timed to completion into
@@ -105,7 +105,7 @@ def outbox_size(app) -> int:
     from sqlalchemy import func, select
 
     from backend.extensions import db
-    from search_index.indexing import SearchOutbox
+    from backend.search.indexing import SearchOutbox
 
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(SearchOutbox))
@@ -115,7 +115,7 @@ def drain(app, engine, batch_size: int, *, profile: bool) -> dict[str, Any]:
     """Time Indexer(app).drain() into ``engine``; the time the engine's write calls were running
     (at least one of them) is measured separately."""
     from backend.extensions import search
-    from search_index.indexing import Indexer
+    from backend.search.indexing import Indexer
     from search_index.interfaces import SourceState
     from search_index.mappings import DEFINITIONS, DISCLOSURES
 

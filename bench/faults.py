@@ -190,7 +190,7 @@ def main() -> None:
         from backend.accounts.services import create_client
         from backend.agencies.services import create_agency
         from backend.officers import tokens
-        from search_index.indexing import reconcile
+        from backend.search.indexing import reconcile
         from search_index.mappings import DEFINITIONS
 
         with app.app_context():

@@ -23,7 +23,7 @@ Steps: a fresh database (PostgreSQL when DATABASE_URL is set, else SQLite); N re
 (mostly post-phase decisions across the six categories, 40 agencies in 3 cities and 7 districts,
 some pre- and during-phase items) published in-process through ``services.bulk_upsert`` in chunks
 of 500 (the real path), by ``--load-workers`` processes on PostgreSQL; each engine's index built
-with ``search_index.indexing.reindex`` (timed); then per engine gunicorn is started as ``make run``
+with ``backend.search.indexing.reindex`` (timed); then per engine gunicorn is started as ``make run``
 does (engine chosen by ELASTICSEARCH_URL being set or not; same SEARCH_INDEX_PREFIX and
 SEARCH_EMBEDDED_PATH; SEARCH_INDEXER_THREAD=0 so nothing else runs meanwhile), warmed up, and the
 timed queries run. Indices, database, temporary folder and gunicorn are cleaned up at the end.
@@ -377,7 +377,7 @@ def profile_api(inst: infra.Instance, es_url: str | None, name: str, queries: li
 # -- per engine ----------------------------------------------------------------------------
 def build_index(app, engine) -> dict[str, Any]:
     from backend.extensions import search
-    from search_index.indexing import reindex
+    from backend.search.indexing import reindex
     from search_index.mappings import DISCLOSURES
 
     app.extensions["search"] = engine

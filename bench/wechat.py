@@ -97,7 +97,7 @@ def set_up(inst: infra.Instance, args: argparse.Namespace) -> list[str]:
     from backend.agencies.services import get_agency
     from backend.extensions import search
     from backend.officers.services import upsert_officer
-    from search_index.indexing import reindex
+    from backend.search.indexing import reindex
     from search_index.mappings import DISCLOSURES
 
     agencies = dataset.make_agencies()

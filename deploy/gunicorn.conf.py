@@ -38,7 +38,7 @@ def post_worker_init(worker):
         gc.collect()
         gc.freeze()
     if app.config.get("SEARCH_INDEXER_THREAD"):
-        from search_index.indexing import Indexer
+        from backend.search.indexing import Indexer
 
         Indexer(app).start()
     if app.config.get("SCHEDULER_THREAD"):

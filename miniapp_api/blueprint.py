@@ -12,6 +12,8 @@ from flask import Flask
 
 from backend.extensions.smorest import Blueprint
 
+from .services import require_miniapp_token
+
 MINIAPP_SCHEME = "MiniappBearer"
 
 
@@ -28,8 +30,6 @@ class MiniappBlueprint(Blueprint):
 
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from .services import require_miniapp_token
-
             require_miniapp_token()
             return func(*args, **kwargs)
 

@@ -1,11 +1,11 @@
-from flask import Response, current_app, g
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 
-from backend.complaints.routes import filed_view
+from backend.complaints.services import filed_view
 from backend.extensions import cache
 from backend.extensions.smorest import Blueprint
 from backend.officers import services as officers
-from backend.officers.routes import limit_verification
+from backend.officers.limits import limit_verification
 from backend.officers.tokens import verify_url
 
 from . import services
@@ -86,7 +86,7 @@ class VerifyBadge(MethodView):
     @blp.alt_response(429, description="too many checks from this address")
     def get(self, args):
         """Verify a badge: its token or QR link, or the scene of its mini-program code"""
-        limit_verification()
+        limit_verification(request.remote_addr)
         checked = services.verify_scene(args["scene"]) if "scene" in args else services.verify_token(args["token"])
         return verification_view(checked)
 

@@ -27,9 +27,9 @@ from backend.extensions.cache import MemoryCache
 from backend.extensions.clock import FixedClock
 from backend.extensions.database import DatabaseIdentity, Model
 from backend.officers.scan_log import ScanLog
+from backend.search.indexing import Indexer
 from backend.transparency.models import LogHead
 from search_index import make_engine
-from search_index.indexing import Indexer
 from search_index.interfaces import IndexDefinition, SearchEngine
 from search_index.mappings import DEFINITIONS
 from tests.support.services import IN_CI

@@ -34,18 +34,17 @@ def test_a_reader_reads_beside_a_writer_holding_the_lock(engine):
 
 
 def test_public_gets_run_under_reading_and_nothing_else_does(client, auth, db_session, monkeypatch):
-    from backend.agencies import services
+    from backend.disclosures import services as disclosures
     from backend.extensions.database import _reading
     from tests.factories import AgencyFactory
 
     AgencyFactory(code="MKT", name="泉州市市场监督管理局")
     seen = []
-    agency_page = services.agency_page
-    monkeypatch.setattr(services, "agency_page", lambda code: seen.append(_reading.get()) or agency_page(code))
+    agency_page = disclosures.agency_page
+    monkeypatch.setattr(disclosures, "agency_page", lambda code: seen.append(_reading.get()) or agency_page(code))
     assert client.get("/api/v1/agencies/MKT").status_code == 200
     assert seen == [True]
     assert _reading.get() is False  # reset when the request ends
-    from backend.disclosures import services as disclosures
 
     upsert = disclosures.upsert
     monkeypatch.setattr(disclosures, "upsert", lambda *args: seen.append(_reading.get()) or upsert(*args))

@@ -11,8 +11,8 @@ from backend.accounts.services import create_client
 from backend.agencies.services import create_agency
 from backend.disclosures.models import Disclosure, DisclosureVersion
 from backend.extensions import db
+from backend.search.indexing import Indexer, SearchOutbox
 from search_index import make_engine
-from search_index.indexing import Indexer, SearchOutbox
 from search_index.interfaces import SearchQuery
 from search_index.mappings import DEFINITIONS, DISCLOSURES
 from tests.conftest import record_database

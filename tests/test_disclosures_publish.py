@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.disclosures.models import Disclosure, DisclosureVersion
-from search_index.indexing import SearchOutbox
+from backend.search.indexing import SearchOutbox
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, power
 

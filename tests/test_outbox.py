@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from backend.search.indexing import Indexer, SearchOutbox
 from search_index import make_engine
-from search_index.indexing import Indexer, SearchOutbox
 from search_index.interfaces import SearchQuery, SearchUnavailable
 from search_index.mappings import AGENCIES
 from tests.conftest import record_database

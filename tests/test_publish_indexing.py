@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.disclosures.models import Disclosure
 from backend.extensions.database import insert_rows
-from search_index.indexing import SearchOutbox
+from backend.search.indexing import SearchOutbox
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, power
 

@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 
 from backend import create_app
 from backend.extensions import search
+from backend.search.indexing import Indexer, SearchOutbox, outbox_sequence, reconcile
 from search_index import make_engine
-from search_index.indexing import Indexer, SearchOutbox, outbox_sequence, reconcile
 from search_index.interfaces import Document, IndexStale, SourceState
 from search_index.mappings import AGENCIES, DEFINITIONS
 from tests.conftest import base_config, temporary_database

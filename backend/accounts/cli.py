@@ -3,7 +3,7 @@ import sys
 
 import click
 
-from backend.cli import DomainErrorAware
+from backend.errors import DomainErrorAware
 
 from . import services
 

@@ -15,7 +15,7 @@ from backend.accounts import services as accounts
 from backend.accounts.models import AdminRole, AdminUser
 from backend.audit.services import record
 from backend.complaints import services as complaints
-from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint, Status
+from backend.complaints.models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, Status
 from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
 from backend.disclosures.services import WITHDRAWAL_LABELS
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
@@ -205,7 +205,7 @@ def complaint(tracking_no: str):
         officer=complaints.linked_officer(item),
         handlers=complaints.assignable_handlers(item),
         overdue=complaints.is_overdue(item),
-        event_labels=complaints.EVENT_LABELS,
+        event_labels=EVENT_LABELS,
         channel_labels=CHANNEL_LABELS,
         routed_labels=ROUTED_LABELS,
         credential_labels=CREDENTIAL_LABELS,
@@ -251,7 +251,7 @@ def hot_spots():
     date_to = args.get("date_to") or today()
     date_from = args.get("date_from") or date_to - dt.timedelta(days=HOT_SPOT_DAYS - 1)
     date_from, date_to = min(date_from, date_to), max(date_from, date_to)
-    spots = complaints.hot_spots(g.admin, date_from=date_from, date_to=date_to)
+    spots = supervision.hot_spots(g.admin, date_from=date_from, date_to=date_to)
     return render_template(
         "admin/supervision.html",
         spots=spots,

@@ -2,7 +2,7 @@ import json
 
 import click
 
-from backend.cli import DomainErrorAware
+from backend.errors import DomainErrorAware
 
 from . import services
 

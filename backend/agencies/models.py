@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.extensions.database import Model, UTCDateTime
-from search_index.indexing import Searchable
+from backend.search.indexing import Searchable
 from search_index.mappings import AGENCIES
 
 

@@ -1,5 +1,6 @@
 from flask.views import MethodView
 
+from backend.disclosures import services as disclosures
 from backend.extensions.smorest import Blueprint
 
 from . import services
@@ -22,4 +23,4 @@ class AgencyByCode(MethodView):
     @blp.response(200, AgencyDetailSchema)
     def get(self, code):
         """One agency and its current 事前公开 items, grouped by type"""
-        return services.agency_page(code)
+        return disclosures.agency_page(code)

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import click
 
-from backend.cli import DomainErrorAware
 from backend.disclosures.services import recompute_deadlines
+from backend.errors import DomainErrorAware
 
 from . import services
 

@@ -3,7 +3,7 @@ from flask.views import MethodView
 
 from backend.extensions.smorest import Blueprint
 
-from . import services
+from . import policy, services
 from .schemas import (
     AppendedSchema,
     CasePutSchema,
@@ -43,7 +43,7 @@ def case_view(case):
                 "head_hash",
             )
         },
-        "is_major": services.is_major(case),
+        "is_major": policy.is_major(case),
     }
 
 

@@ -46,6 +46,19 @@ STATUS_LABELS = {
     "closed": "已办结",
 }
 
+EVENT_LABELS = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "assigned": "已分派",
+    "replied": "已答复",
+    "closed": "已办结",
+    "escalated": "已督办升级",
+    "reopened": "已重新办理",
+    "rated": "已评价",
+    "note": "内部备注",
+}
+
 
 class Complaint(Model):
     __tablename__ = "complaints"

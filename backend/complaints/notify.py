@@ -17,7 +17,7 @@ from sqlalchemy import select
 from backend.extensions import clock, db
 from backend.timezone import beijing
 
-from .models import STATUS_LABELS, Complaint, Notification
+from .models import EVENT_LABELS, STATUS_LABELS, Complaint, Notification
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -51,8 +51,6 @@ class WeChatSubscribeNotifier:
     name = "wechat"
 
     def send(self, notification: Notification, complaint: Complaint) -> None:
-        from .services import EVENT_LABELS  # the services module imports this one
-
         config = current_app.config
         event = next((e for e in reversed(complaint.events) if e.public and e.kind == notification.kind), None)
         what = (event.text if event and event.text else None) or EVENT_LABELS.get(notification.kind, notification.kind)

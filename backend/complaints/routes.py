@@ -1,7 +1,6 @@
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 
-from backend.extensions import cache
 from backend.extensions.smorest import Blueprint
 
 from . import services
@@ -17,21 +16,6 @@ from .schemas import (
 blp = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints", description="投诉举报: file and follow")
 
 
-def limit_submissions() -> None:
-    cache.enforce("complaint", request.remote_addr or "-", current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"], 3600)
-
-
-def filed_view(filed: services.Filed) -> dict:
-    complaint = filed.complaint
-    return {
-        "tracking_no": complaint.tracking_no,
-        "query_code": filed.query_code,
-        "status": complaint.status,
-        "agency": {"code": complaint.agency.code, "name": complaint.agency.name},
-        "accept_due": complaint.accept_due,
-    }
-
-
 @blp.route("")
 class Complaints(MethodView):
     @blp.arguments(ComplaintCreateSchema)
@@ -40,9 +24,9 @@ class Complaints(MethodView):
     @blp.alt_response(429, description="too many complaints from this address")
     def post(self, data):
         """File a complaint; it is routed to the agency it is about"""
-        limit_submissions()
+        services.limit_submissions(request.remote_addr)
         filed = services.submit(data, channel="web")
-        return filed_view(filed), 201 if filed.created else 200
+        return services.filed_view(filed), 201 if filed.created else 200
 
 
 @blp.route("/<string:tracking_no>")

@@ -21,38 +21,25 @@ from sqlalchemy.exc import IntegrityError
 
 from backend import workdays
 from backend.accounts.models import AdminRole, AdminUser
+from backend.accounts.scope import visible_agencies
 from backend.agencies.models import Agency, region_ancestors
 from backend.audit.services import record
 from backend.calendars import services as calendars
 from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.extensions import clock, db
+from backend.extensions import cache, clock, db
 from backend.officers import services as officer_services
 from backend.officers.models import Officer
-from backend.supervision.scope import visible_agencies
-from backend.timezone import CHINA, china_date, today
+from backend.timezone import china_date, today
 
 from . import notify
-from .models import CATEGORY_LABELS, STATUS_LABELS, Complaint, ComplaintEvent, Status
+from .models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, ComplaintEvent, Status
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
 REOPEN_DAYS = 15
 RECEIPT_MAX_AGE = 7 * 24 * 3600
 DEDUPE_SECONDS = 600
-
-EVENT_LABELS = {
-    "submitted": "已提交",
-    "accepted": "已受理",
-    "rejected": "不予受理",
-    "assigned": "已分派",
-    "replied": "已答复",
-    "closed": "已办结",
-    "escalated": "已督办升级",
-    "reopened": "已重新办理",
-    "rated": "已评价",
-    "note": "内部备注",
-}
 
 
 def _hash_code(code: str) -> str:
@@ -70,6 +57,21 @@ class Filed:
     complaint: Complaint
     query_code: str
     created: bool
+
+
+def limit_submissions(address: str | None) -> None:
+    cache.enforce("complaint", address or "-", current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"], 3600)
+
+
+def filed_view(filed: Filed) -> dict:
+    complaint = filed.complaint
+    return {
+        "tracking_no": complaint.tracking_no,
+        "query_code": filed.query_code,
+        "status": complaint.status,
+        "agency": {"code": complaint.agency.code, "name": complaint.agency.name},
+        "accept_due": complaint.accept_due,
+    }
 
 
 def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, needs_review: bool = False) -> Filed:
@@ -277,7 +279,7 @@ def _event(complaint: Complaint, kind: str, actor: str, *, public: bool, text: s
 
 
 # -- handlers and supervisors -------------------------------------------------------------------
-def _visible(user: AdminUser) -> Any:
+def visible_complaints(user: AdminUser) -> Any:
     """Handlers see their agency's complaints and those escalated to it; supervisors their region."""
     if user.role == AdminRole.handler:
         return or_(Complaint.agency_id == user.agency_id, Complaint.escalated_to_id == user.agency_id)
@@ -295,7 +297,7 @@ def queue(
     page: int = 1,
     page_size: int = 20,
 ) -> dict:
-    conditions = [_visible(user)]
+    conditions = [visible_complaints(user)]
     if status:
         conditions.append(Complaint.status == status)
     if agency:
@@ -340,7 +342,7 @@ def is_overdue(complaint: Complaint, on: dt.date | None = None) -> bool:
 
 def for_admin(user: AdminUser, tracking_no: str) -> Complaint:
     complaint = db.session.scalar(
-        select(Complaint).join(Complaint.agency).where(Complaint.tracking_no == tracking_no, _visible(user))
+        select(Complaint).join(Complaint.agency).where(Complaint.tracking_no == tracking_no, visible_complaints(user))
     )
     if complaint is None:
         raise NotFound("未找到该投诉", errors={"tracking_no": [f"no complaint {tracking_no!r} in your scope"]})
@@ -442,45 +444,6 @@ def escalate_overdue() -> int:
         escalate(None, complaint, f"超过{stage}期限")
     db.session.commit()
     return len(rows)
-
-
-# -- supervision --------------------------------------------------------------------------------
-def hot_spots(user: AdminUser, *, date_from: dt.date, date_to: dt.date, limit: int = 10) -> dict[str, list]:
-    """Where complaints pile up in a period: officers, agencies, disclosure types (负面清单 input)."""
-    start = dt.datetime.combine(date_from, dt.time(), CHINA)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA)
-    scope = [_visible(user), Complaint.created_at >= start, Complaint.created_at < end]
-    count = func.count(Complaint.id).label("n")
-    agencies = db.session.execute(
-        select(Agency.code, Agency.name, count)
-        .join(Complaint, Complaint.agency_id == Agency.id)
-        .where(*scope)
-        .group_by(Agency.code, Agency.name)
-        .order_by(count.desc())
-        .limit(limit)
-    ).all()
-    officers = db.session.execute(
-        select(Complaint.badge_no, Agency.name, count)
-        .join(Complaint.agency)
-        .where(*scope, Complaint.badge_no.is_not(None))
-        .group_by(Complaint.badge_no, Agency.name)
-        .order_by(count.desc())
-        .limit(limit)
-    ).all()
-    types = db.session.execute(
-        select(Disclosure.type, count)
-        .join(Complaint, Complaint.disclosure_id == Disclosure.id)
-        .join(Agency, Agency.id == Complaint.agency_id)
-        .where(*scope)
-        .group_by(Disclosure.type)
-        .order_by(count.desc())
-        .limit(limit)
-    ).all()
-    return {
-        "agencies": [{"code": c, "name": n, "count": k} for c, n, k in agencies],
-        "officers": [{"badge_no": b, "agency": n, "count": k} for b, n, k in officers],
-        "disclosure_types": [{"type": t, "count": k} for t, k in types],
-    }
 
 
 # -- admin page helpers (read-only) -------------------------------------------------------------

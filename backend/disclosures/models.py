@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.agencies.models import Agency, region_ancestors
 from backend.extensions.database import Model, UTCDateTime
+from backend.search.indexing import Searchable
 from backend.timezone import china_date
-from search_index.indexing import Searchable
 from search_index.interfaces import Deletion, Document
 from search_index.mappings import DISCLOSURES
 

@@ -23,15 +23,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
 from backend.agencies.models import Agency
+from backend.agencies.services import AgencyView, get_agency
 from backend.audit.services import record
 from backend.calendars import services as calendars
 from backend.canonical import canonical_json, digest_of
+from backend.cases.policy import check_publishable
 from backend.errors import Conflict, Gone, Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.extensions.database import insert_rows
+from backend.search.indexing import enqueue
 from backend.timezone import CHINA, china_date, today
 from backend.transparency import services as transparency
-from search_index.indexing import enqueue
 from search_index.interfaces import SearchQuery
 from search_index.mappings import DISCLOSURES
 
@@ -195,8 +197,6 @@ def _apply(
             errors={"external_id": [f"item is {item.status}; publish a re-made decision under a new external_id"]},
         )
     if data.get("case_no") and data["publish"]:
-        from backend.cases.services import check_publishable
-
         check_publishable(agency, data["case_no"])
     now = clock.now()
     created = item is None
@@ -754,3 +754,9 @@ def current_pre_phase(agency: Agency) -> dict[str, list[dict[str, Any]]]:
             {"id": item.id, "title": item.public["title"], "type_label": LABELS[item.type], "url": public_url(item)}
         )
     return dict(grouped)
+
+
+def agency_page(code: str) -> AgencyView:
+    """An agency with its 事前公开: current pre-phase items grouped by type."""
+    agency = get_agency(code)
+    return AgencyView(agency, disclosures=current_pre_phase(agency))

@@ -19,6 +19,8 @@ from typing import Protocol
 import redis
 from flask import Flask, current_app
 
+from backend.errors import RateLimited
+
 from .resilient_cache import ResilientCache
 from .sqlite_cache import SqliteCache
 
@@ -350,8 +352,6 @@ class Cache:
 
     def enforce(self, bucket: str, key: str, limit: int, window: float) -> None:
         """Count one event and refuse it (429, with Retry-After) past ``limit`` per ``window``; 0: no limit."""
-        from backend.errors import RateLimited
-
         if limit:
             wait = self.hit(bucket, key, RateLimit(limit, window))
             if wait is not None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -80,7 +80,10 @@ class Api(flask_smorest.Api):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """Adds the agency-token decorator (documents 401 + security) and the 409 mapper."""
+    """Adds the agency-token decorator (documents 401 + security) and the 409 mapper.
+
+    The tokens are checked by the accounts domain, which stands on this module: the application factory puts
+    its checks in ``app.extensions["token_checks"]``, by security scheme."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,9 +95,7 @@ class Blueprint(flask_smorest.Blueprint):
 
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from backend.accounts.services import require_agency_token  # the accounts domain imports this module
-
-            require_agency_token()
+            current_app.extensions["token_checks"][BEARER_SCHEME]()
             return func(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
@@ -108,9 +109,7 @@ class Blueprint(flask_smorest.Blueprint):
         def decorator(func: Callable) -> Callable:
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                from backend.accounts.services import require_admin_token
-
-                require_admin_token(roles)
+                current_app.extensions["token_checks"][ADMIN_SCHEME](roles)
                 return func(*args, **kwargs)
 
             wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))

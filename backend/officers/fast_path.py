@@ -85,10 +85,10 @@ class VerifyFastPath:
                 return self.app.make_response(handled)(environ, start_response)
 
     def answer(self, token: str, environ: dict[str, Any], start_response):
-        from . import routes, services
+        from . import limits, services
 
         try:
-            routes.limit_verification(environ.get("REMOTE_ADDR") or "-")
+            limits.limit_verification(environ.get("REMOTE_ADDR") or "-")
         except RateLimited as error:
             response = self.app.json.response(error_body(error))
             response.status_code = error.status
@@ -108,10 +108,10 @@ class VerifyFastPath:
         from backend.pages.routes import limited_page
         from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
 
-        from . import routes, services
+        from . import limits, services
 
         try:
-            routes.limit_verification(environ.get("REMOTE_ADDR") or "-")
+            limits.limit_verification(environ.get("REMOTE_ADDR") or "-")
         except RateLimited as limited:
             with self.app.request_context(environ):
                 return self.app.make_response(limited_page(limited))(environ, start_response)

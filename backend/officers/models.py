@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.agencies.models import Agency, region_ancestors
 from backend.extensions.database import Model, UTCDateTime
-from search_index.indexing import Searchable
+from backend.search.indexing import Searchable
 from search_index.mappings import OFFICERS
 
 

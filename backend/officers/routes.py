@@ -1,13 +1,11 @@
 import base64
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 from flask.views import MethodView
 
-from backend.errors import RateLimited
-from backend.extensions import cache
 from backend.extensions.smorest import Blueprint
 
-from . import badge_card, services
+from . import badge_card, limits, services
 from .schemas import (
     DynamicBadgeSchema,
     JwksSchema,
@@ -108,7 +106,7 @@ class Verify(MethodView):
     @badges_blp.alt_response(429, description="too many checks from this address")
     def get(self, args):
         """Verify a badge token: valid, suspended, revoked, expired or invalid"""
-        limit_verification()
+        limits.limit_verification(request.remote_addr)
         return services.verify(args["token"])
 
 
@@ -118,14 +116,3 @@ class Keys(MethodView):
     def get(self):
         """The public keys badges are signed with (JWKS), for offline verification"""
         return services.tokens.key_ring().jwks()
-
-
-def limit_verification(address: str | None = None) -> None:
-    """Checks per client address per minute, shared by the workers in batches (``batched_limit.py``: a
-    write per scan would cost a third of the throughput); 0 disables the limit."""
-    address = address if address is not None else request.remote_addr
-    limit = current_app.config["VERIFY_RATE_LIMIT_PER_MINUTE"]
-    if limit:
-        wait = current_app.extensions["scan_limiter"].hit(cache.adapter, address or "-", limit)
-        if wait is not None:
-            raise RateLimited(wait)

@@ -4,7 +4,6 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from backend.complaints import services as complaint_services
 from backend.complaints.models import CATEGORY_LABELS
-from backend.complaints.routes import limit_submissions
 from backend.complaints.schemas import ComplaintCreateSchema
 from backend.disclosures import services as disclosures
 from backend.disclosures.models import DETAIL_LABELS, LABELS
@@ -13,7 +12,7 @@ from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.extensions.database import read_only_gets
 from backend.input_guard import Refused
 from backend.officers import services as officers
-from backend.officers.routes import limit_verification
+from backend.officers.limits import limit_verification
 from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
 from search_index.interfaces import SearchUnavailable
 
@@ -60,7 +59,7 @@ def disclosure_page(disclosure_id: str):
 def verify_page(token: str):
     """What a phone camera opens from a badge QR: at a glance, may this officer act right now?"""
     try:
-        limit_verification()
+        limit_verification(request.remote_addr)
     except RateLimited as limited:
         return limited_page(limited)
     verification = officers.verify(token)
@@ -119,7 +118,7 @@ def complaint_form():
                 "contact_phone": values["contact_phone"] or None,
             }
             try:
-                limit_submissions()
+                complaint_services.limit_submissions(request.remote_addr)
                 filed = complaint_services.submit(ComplaintCreateSchema().load(data), channel="web")
             except ma.ValidationError as error:
                 errors = error.normalized_messages()

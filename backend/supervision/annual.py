@@ -17,6 +17,7 @@ from backend.agencies.models import Agency
 from backend.cases.models import Case, CaseReview
 from backend.complaints.models import Complaint
 from backend.disclosures.models import LABELS, Disclosure
+from backend.disclosures.services import upsert
 from backend.extensions import db
 from backend.timezone import CHINA, today
 
@@ -145,8 +146,6 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
 
 def publish_due(on: dt.date | None = None) -> int:
     """In January, publish last year's statistics for every agency that has not yet (by 31 January)."""
-    from backend.disclosures.services import upsert
-
     on = on or today()
     if on.month != 1:
         return 0

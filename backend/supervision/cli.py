@@ -2,6 +2,7 @@ import click
 from flask.cli import AppGroup
 
 from . import annual
+from .counts import compact
 
 supervision_cli = AppGroup("supervision", help="Supervision jobs.")
 
@@ -15,6 +16,4 @@ def publish_annual() -> None:
 @supervision_cli.command("fold-counts")
 def fold_counts() -> None:
     """Fold the 公示率 counters' pending deltas (the scheduler does it every COUNTS_JOB_SECONDS; for cron)."""
-    from .counts import compact
-
     click.echo(f"folded {compact()} counter deltas")

@@ -7,14 +7,18 @@ from sqlalchemy import and_, func, or_, select
 
 from backend.accounts.actors import private_actors
 from backend.accounts.models import AdminUser
+from backend.accounts.scope import region_prefix, visible_agencies
 from backend.agencies.models import Agency
+from backend.cases.models import Case, CaseReview
+from backend.cases.policy import review_catalogue
+from backend.complaints.models import Complaint
+from backend.complaints.services import visible_complaints
 from backend.disclosures.models import Disclosure
 from backend.extensions import db
 from backend.timezone import CHINA, today
 from backend.transparency.models import LogEntry
 
 from . import counts
-from .scope import region_prefix, visible_agencies
 
 CHANGE_EVENTS = ("correct", "withdraw", "expire", "withhold")
 
@@ -113,10 +117,6 @@ def summary(
     agency: str | None = None,
     limit: int = 100,
 ) -> dict[str, Any]:
-    from backend.cases.models import Case, CaseReview
-    from backend.cases.services import review_catalogue
-    from backend.complaints.services import hot_spots
-
     scope = [visible_agencies(user)]
     if region:
         scope.append(Agency.region_code.like(region_prefix(region) + "%"))
@@ -182,4 +182,42 @@ def summary(
         "major_without_review": [{"agency": a, "case_no": c, "matter": m} for a, c, m in unreviewed],
         "complaints": hot_spots(user, date_from=date_from, date_to=date_to),
         "withdrawals_by_reason": {reason: n for reason, n in withdrawals},
+    }
+
+
+def hot_spots(user: AdminUser, *, date_from: dt.date, date_to: dt.date, limit: int = 10) -> dict[str, list]:
+    """Where complaints pile up in a period: officers, agencies, disclosure types (负面清单 input)."""
+    start = dt.datetime.combine(date_from, dt.time(), CHINA)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), CHINA)
+    scope = [visible_complaints(user), Complaint.created_at >= start, Complaint.created_at < end]
+    count = func.count(Complaint.id).label("n")
+    agencies = db.session.execute(
+        select(Agency.code, Agency.name, count)
+        .join(Complaint, Complaint.agency_id == Agency.id)
+        .where(*scope)
+        .group_by(Agency.code, Agency.name)
+        .order_by(count.desc())
+        .limit(limit)
+    ).all()
+    officers = db.session.execute(
+        select(Complaint.badge_no, Agency.name, count)
+        .join(Complaint.agency)
+        .where(*scope, Complaint.badge_no.is_not(None))
+        .group_by(Complaint.badge_no, Agency.name)
+        .order_by(count.desc())
+        .limit(limit)
+    ).all()
+    types = db.session.execute(
+        select(Disclosure.type, count)
+        .join(Complaint, Complaint.disclosure_id == Disclosure.id)
+        .join(Agency, Agency.id == Complaint.agency_id)
+        .where(*scope)
+        .group_by(Disclosure.type)
+        .order_by(count.desc())
+        .limit(limit)
+    ).all()
+    return {
+        "agencies": [{"code": c, "name": n, "count": k} for c, n, k in agencies],
+        "officers": [{"badge_no": b, "agency": n, "count": k} for b, n, k in officers],
+        "disclosure_types": [{"type": t, "count": k} for t, k in types],
     }

@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from backend.extensions import cache, db
+from search_index import DEFINITIONS, search
 
-from . import DEFINITIONS, search
 from .indexing import Indexer, SearchOutbox, reconcile, reindex
 
 search_cli = AppGroup("search", help="Search index: create, rebuild, keep up to date.")

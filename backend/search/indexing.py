@@ -7,7 +7,7 @@ repeated message cannot overwrite newer data), and deletes the outbox rows it fi
 When the engine is down the rows wait and the index catches up when it returns.
 
 Before each batch the indexer checks that the index projects this database (its identity, and no
-change beyond the database's: see interfaces.SourceState), then records the database's state on it.
+change beyond the database's: see search_index.interfaces.SourceState), then records the database's state on it.
 An index that does not (another database, a restored backup) gets no writes: the indexer rebuilds it
 (SEARCH_AUTO_REINDEX) or leaves the rows waiting and says which command rebuilds it.
 """
@@ -30,11 +30,10 @@ from sqlalchemy import Integer, Select, String, delete, event, or_, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.extensions.database import Model, UTCDateTime, db, insert_rows
-
-from . import search
-from .interfaces import Deletion, Document, IndexDefinition, IndexStale, SearchUnavailable, SourceState
-from .mappings import DEFINITIONS
-from .projection import REINDEX_COMMAND, IndexState
+from search_index import search
+from search_index.interfaces import Deletion, Document, IndexDefinition, IndexStale, SearchUnavailable, SourceState
+from search_index.mappings import DEFINITIONS
+from search_index.projection import REINDEX_COMMAND, IndexState
 
 log = logging.getLogger(__name__)
 

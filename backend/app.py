@@ -114,8 +114,8 @@ def _init_keys(app: Flask) -> None:
     """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints); the scan log and its limit;
     officer changes."""
     from backend.extensions.batched_limit import BatchedLimiter
+    from backend.keys import KeyRing
     from backend.officers.changes import OfficerChanges
-    from backend.officers.keys import KeyRing
     from backend.officers.scan_log import ScanLog
 
     for name, prefix in (("badge_keys", "BADGE"), ("transparency_keys", "TRANSPARENCY")):

@@ -6,11 +6,11 @@ from flask.views import MethodView
 from backend.errors import RateLimited
 from backend.extensions import cache
 from backend.extensions.smorest import Blueprint
+from backend.keys import JwksSchema
 
 from . import badge_card, services
 from .schemas import (
     DynamicBadgeSchema,
-    JwksSchema,
     OfficerPutSchema,
     OfficerSchema,
     OfficerStatusSchema,

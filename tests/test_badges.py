@@ -8,6 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from backend.officers.models import BadgeScan
 from tests.factories import AgencyFactory
@@ -367,3 +368,73 @@ def test_what_the_fast_path_does_not_take_flask_answers(client, registered, app,
         assert whole.status_code == 422 and body["code"] == 422 and "token" in body["errors"]["query"], body
     else:  # webargs takes the first of repeated values and ignores unknown ones: an invalid token
         assert whole.status_code == 200 and whole.get_json()["result"] == "invalid"
+
+
+@pytest.fixture
+def flask_calls(app, monkeypatch) -> list[str]:
+    """The paths that reach Flask's own WSGI application behind the fast path (in every layer of the app)."""
+    fast, flask_app = _layers(app)
+    reached: list[str] = []
+
+    def counted(environ, start_response):
+        reached.append(environ["PATH_INFO"])
+        return flask_app(environ, start_response)
+
+    monkeypatch.setattr(fast, "fallback", counted)
+    return reached
+
+
+def test_a_well_formed_check_is_answered_by_the_fast_path(client, registered, app, flask_calls):
+    token = static_token(app)
+    assert verify(client, token)["result"] == "valid"
+    page = client.get(f"/v/{token}")
+    assert page.status_code == 200 and 'data-result="valid"' in page.get_data(as_text=True)
+    assert flask_calls == []
+    assert client.get(f"/v/{token}/photo").status_code == 200  # not the fast path's: Flask answers it
+    assert flask_calls == [f"/v/{token}/photo"]
+
+
+def test_the_fast_path_follows_the_routes_it_shadows(registered, app, monkeypatch):
+    """Its paths are read from the routes, not copied: routes moved elsewhere move the fast path with them."""
+    from werkzeug.routing import Map, Rule
+    from werkzeug.test import Client
+
+    from backend.pages.fast_path import PAGE_ENDPOINT, VERIFY_ENDPOINT, VerifyFastPath
+
+    reached: list[str] = []
+
+    def flask_app(environ, start_response):
+        reached.append(environ["PATH_INFO"])
+        start_response("599 Reached Flask", [])
+        return [b""]
+
+    moved = Map([Rule("/api/v2/check", endpoint=VERIFY_ENDPOINT), Rule("/badge/<path:token>", endpoint=PAGE_ENDPOINT)])
+    real_map = app.url_map
+    monkeypatch.setattr(app, "url_map", moved)
+    fast = VerifyFastPath(app, flask_app)
+    monkeypatch.setattr(app, "url_map", real_map)  # the page's links are built with the app's own
+    token = static_token(app)
+    answer = Client(fast).get("/api/v2/check", query_string={"token": token})
+    assert answer.status_code == 200 and answer.get_json()["result"] == "valid"
+    page = Client(fast).get(f"/badge/{token}")
+    assert page.status_code == 200 and 'data-result="valid"' in page.get_data(as_text=True)
+    assert reached == []
+    assert Client(fast).get(f"/api/v1/badges/verify?token={token}").status_code == 599
+    assert Client(fast).get(f"/v/{token}").status_code == 599
+    assert reached == ["/api/v1/badges/verify", f"/v/{token}"]
+
+
+def test_a_route_the_fast_path_cannot_shadow_stops_the_start(app, monkeypatch):
+    from werkzeug.routing import Map, Rule
+
+    from backend.pages.fast_path import PAGE_ENDPOINT, VERIFY_ENDPOINT, VerifyFastPath
+
+    token_not_last = Map(
+        [Rule("/api/v1/badges/verify", endpoint=VERIFY_ENDPOINT), Rule("/v/<path:token>/page", endpoint=PAGE_ENDPOINT)]
+    )
+    monkeypatch.setattr(app, "url_map", token_not_last)
+    with pytest.raises(RuntimeError, match="cannot shadow"):
+        VerifyFastPath(app, None)
+    monkeypatch.setattr(app, "url_map", Map([Rule("/v/<path:token>", endpoint=PAGE_ENDPOINT)]))
+    with pytest.raises(BuildError):
+        VerifyFastPath(app, None)

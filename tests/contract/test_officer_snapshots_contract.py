@@ -145,6 +145,7 @@ def test_a_copy_outlives_its_brief_lifetime_while_changes_are_heard_and_only_the
 
     keeping.deafen()
     assert wait_until(lambda: not keeping.heard(), 5.0) is not None
+    assert keeping.result() == "valid"  # a copy made while deaf
     keeping.suspend_behind_its_back()
     assert wait_until(lambda: keeping.result() == "suspended", keeping.deaf_seconds + 0.25) is not None
 

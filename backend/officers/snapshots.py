@@ -257,7 +257,7 @@ class PolledChanges(CachedSnapshots):
         return time.monotonic() - self._heard_at < UNHEARD_SECONDS
 
     @property
-    def fill_seconds(self) -> float:  # type: ignore[override]
+    def fill_seconds(self) -> float:
         """How long a copy may live now: long while changes are heard, a second otherwise."""
         return NEAR_SECONDS if self.healthy else UNHEARD_SECONDS
 

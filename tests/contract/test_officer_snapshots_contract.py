@@ -52,6 +52,7 @@ class Keeping:
     heard: Callable[[], bool]  # whether this worker hears of changes right now
     deafen: Callable[[], None]  # from now on, it cannot
     deaf_seconds: float  # how long a copy may live while changes are not heard
+    kept_in_process: bool  # whether a kept copy costs no read of the shared store either
     token: str = ""
 
     def result(self) -> str:
@@ -93,7 +94,9 @@ def keeping(request, committed, monkeypatch, tmp_path) -> Iterator[Keeping]:
 
             monkeypatch.setattr(snapshots, "poll", unreachable)
 
-        keeping = Keeping(app, snapshots, create_app(other_config), lambda: snapshots.healthy, deafen, UNHEARD_SECONDS)
+        keeping = Keeping(
+            app, snapshots, create_app(other_config), lambda: snapshots.healthy, deafen, UNHEARD_SECONDS, False
+        )
     else:
         # As production builds it (make_cache), with Redis behind a proxy that can be stopped.
         target, prefix = urlsplit(require("REDIS_URL", "Redis")), f"test:{uuid.uuid4().hex[:8]}:"
@@ -103,7 +106,7 @@ def keeping(request, committed, monkeypatch, tmp_path) -> Iterator[Keeping]:
         snapshots = NearCopies(store)
         other = create_app({**other_config, "REDIS_URL": target.geturl(), "CACHE_KEY_PREFIX": prefix})
         deaf_seconds = FALLBACK_FILL_SECONDS + RECENT_SECONDS  # a brief near copy of a brief fallback fill
-        keeping = Keeping(app, snapshots, other, lambda: store.listening, proxy.stop, deaf_seconds)
+        keeping = Keeping(app, snapshots, other, lambda: store.listening, proxy.stop, deaf_seconds, True)
     monkeypatch.setitem(app.extensions, "cache", store)
     monkeypatch.setitem(app.extensions, "officer_snapshots", snapshots)
     client = app.test_client()
@@ -140,8 +143,12 @@ def test_a_copy_outlives_its_brief_lifetime_while_changes_are_heard_and_only_the
     time.sleep(keeping.deaf_seconds + 0.1)  # what was read before it heard (or its first poll dropped) is gone
     assert keeping.result() == "valid"  # read again, now kept long
     loads = counted_loads(keeping, monkeypatch)
+    reads: list[str] = []
+    real_get = keeping.snapshots.store.get
+    monkeypatch.setattr(keeping.snapshots.store, "get", lambda key: reads.append(key) or real_get(key))
     time.sleep(keeping.deaf_seconds + 0.1)
     assert keeping.result() == "valid" and loads == []
+    assert reads == [] or not keeping.kept_in_process  # a near copy: not even a Redis round trip
 
     keeping.deafen()
     assert wait_until(lambda: not keeping.heard(), 5.0) is not None

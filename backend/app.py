@@ -74,16 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_keys(app)
     wechat.init_app(app)
     notify.init_app(app)
-    # Inside ProxyFix: the badge check's fast path sees the real client address. In front of it the input
-    # guard, which sends what it refuses to Flask itself, whose error handlers answer it.
-    from backend.officers.fast_path import VerifyFastPath
-
-    flask_wsgi_app = app.wsgi_app
     app.before_request(raise_refusal)
-    app.wsgi_app = InputGuard(app, VerifyFastPath(app, flask_wsgi_app), refused=flask_wsgi_app)  # type: ignore[method-assign]
-    if app.config["TRUSTED_PROXY_COUNT"]:
-        count = app.config["TRUSTED_PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     from backend.admin_pages.routes import blp as admin_pages_blp
     from backend.health.routes import blp as health_blp
@@ -101,6 +92,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "swagger_ui", __name__, static_folder=swagger_ui_bundle.swagger_ui_path, static_url_path="/api/docs/static"
         )
     )
+    # After the routes: the badge check's fast path reads the paths it shadows from them. Inside ProxyFix: it
+    # sees the real client address. In front of it the input guard, which sends what it refuses to Flask
+    # itself, whose error handlers answer it.
+    from backend.pages.fast_path import VerifyFastPath
+
+    flask_wsgi_app = app.wsgi_app
+    app.wsgi_app = InputGuard(app, VerifyFastPath(app, flask_wsgi_app), refused=flask_wsgi_app)  # type: ignore[method-assign]
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(SearchUnavailable, _search_unavailable)
     for error in (exc.DBAPIError, exc.TimeoutError):
@@ -116,11 +118,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_keys(app: Flask) -> None:
     """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints); the scan log and its limit;
-    officer changes."""
+    the officer snapshots scans read."""
     from backend.extensions.batched_limit import BatchedLimiter
-    from backend.officers.changes import OfficerChanges
-    from backend.officers.keys import KeyRing
+    from backend.keys import KeyRing
     from backend.officers.scan_log import ScanLog
+    from backend.officers.snapshots import make_officer_snapshots
 
     for name, prefix in (("badge_keys", "BADGE"), ("transparency_keys", "TRANSPARENCY")):
         keys = KeyRing(app.config[f"{prefix}_KEYS_DIR"], app.config[f"{prefix}_SIGNING_KEYS"])
@@ -129,7 +131,7 @@ def _init_keys(app: Flask) -> None:
         app.extensions[name] = keys
     app.extensions["scan_log"] = ScanLog(app, interval=app.config["SCAN_LOG_INTERVAL_SECONDS"])
     app.extensions["scan_limiter"] = BatchedLimiter("verify", window=60)
-    app.extensions["officer_changes"] = OfficerChanges(app)
+    app.extensions["officer_snapshots"] = make_officer_snapshots(app)
 
 
 def _search_source() -> SourceState | None:

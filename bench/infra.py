@@ -247,7 +247,7 @@ def close_engine(engine) -> None:
 
 
 def dispose(app) -> None:
-    app.extensions["officer_changes"].stop()
+    app.extensions["officer_snapshots"].stop()
     app.extensions["database"].engine.dispose()
     close_engine(app.extensions["search"])
 

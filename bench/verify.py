@@ -370,6 +370,7 @@ def profile_mode(inst: infra.Instance, mode: str, redis_url: str | None, setup: 
     from backend.officers import services, tokens
     from backend.officers.scan_log import ScanLog
     from backend.officers.schemas import VerificationSchema
+    from backend.officers.snapshots import cache_key as cache_key_of
 
     app = infra.make_app(inst, REDIS_URL=redis_url or None, VERIFY_RATE_LIMIT_PER_MINUTE=0)
     token, agency, badge_no = setup["token"], setup["agency"], setup["badge_no"]
@@ -399,20 +400,21 @@ def profile_mode(inst: infra.Instance, mode: str, redis_url: str | None, setup: 
             pieces["  Ed25519 verify alone"] = _per_call(
                 lambda: key.public.verify(raw_signature, signing_input.encode()), calls
             )
-            cache_key = services._cache_key(agency, badge_no)
-            services._snapshot(agency, badge_no)  # fill the cache
+            snapshots = services.snapshots()
+            cache_key = cache_key_of(agency, badge_no)
+            snapshots.get(agency, badge_no)  # fill the cache
             pieces["cache.get(officer key)"] = _per_call(lambda: cache.get(cache_key), calls)
             cached = cache.get(cache_key) or "{}"
             pieces["json.loads(snapshot)"] = _per_call(lambda: json.loads(cached), calls)
             # (without Redis: the snapshot lives a minute while the change poller is heard)
-            pieces["_snapshot (cache hit)"] = _per_call(lambda: services._snapshot(agency, badge_no), calls)
+            pieces["snapshots.get (cache hit)"] = _per_call(lambda: snapshots.get(agency, badge_no), calls)
             miss_times = []
             for _ in range(200):
                 cache.delete(cache_key)
                 started = time.perf_counter()
-                services._snapshot(agency, badge_no)
+                snapshots.get(agency, badge_no)
                 miss_times.append(time.perf_counter() - started)
-            pieces["_snapshot (cache miss: database)"] = sum(miss_times) / len(miss_times) * 1e6
+            pieces["snapshots.get (cache miss: database)"] = sum(miss_times) / len(miss_times) * 1e6
             bucket = f"bench-{infra.RUN_TAG}"
             limiter = app.extensions["scan_limiter"]
             pieces["rate limit, batched (if enabled)"] = _per_call(

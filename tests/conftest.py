@@ -89,7 +89,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with app.app_context():
         app.test_cli_runner().invoke(args=["db", "upgrade"], catch_exceptions=False)
     yield app
-    app.extensions["officer_changes"].stop()  # its polls would outlive the database
+    app.extensions["officer_snapshots"].stop()  # its polls would outlive the database
     app.extensions["database"].engine.dispose()
 
 

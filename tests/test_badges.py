@@ -3,12 +3,12 @@
 import base64
 import datetime as dt
 import json
-import uuid
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from backend.officers.models import BadgeScan
 from tests.factories import AgencyFactory
@@ -81,119 +81,6 @@ def test_suspension_and_revocation_show_at_once(client, registered, app, status,
     assert (result["result"], result["label"], result["officer"]["status"]) == (status, label, status)
     client.post(f"{URL}/{BADGE}/status", json={"status": "active", "reason": "恢复执法资格"}, headers=registered)
     assert verify(client, token)["result"] == "valid"
-
-
-@pytest.mark.parametrize("cache_url", [None, "redis"])
-def test_a_suspension_while_a_scan_reads_the_officer_is_not_undone_by_that_scan(
-    client, registered, app, monkeypatch, cache_url
-):
-    """Cache-aside race: a scan misses the cache and reads the officer; a suspension commits and clears
-    the cache; then the scan stores what it read. Without care, every scan after it is told 有效 for as
-    long as that copy lives (300 s with Redis)."""
-    from backend.extensions import db
-    from backend.officers import services
-    from backend.officers.models import Officer
-
-    if cache_url:
-        from backend.extensions.cache import RedisCache
-        from tests.support.services import require
-
-        adapter = RedisCache(require("REDIS_URL", "Redis"), prefix=f"test:{uuid.uuid4().hex[:8]}:")
-        monkeypatch.setitem(app.extensions, "cache", adapter)
-    token = static_token(app)
-    real = services._load_snapshot
-
-    def read_then_suspend(agency_code, badge_no):
-        snapshot = real(agency_code, badge_no)  # read while the officer is still active
-        monkeypatch.setattr(services, "_load_snapshot", real)
-        db.session.scalar(select(Officer).where(Officer.badge_no == badge_no)).status = "suspended"
-        db.session.commit()
-        services._forget(agency_code, badge_no)  # what set_status does once it has committed
-        return snapshot
-
-    monkeypatch.setattr(services, "_load_snapshot", read_then_suspend)
-    try:
-        assert verify(client, token)["result"] == "valid"  # this scan read before the change
-        assert verify(client, token)["result"] == "suspended"  # the next one does not get its copy
-    finally:
-        if cache_url:
-            adapter.clear_prefix("")
-
-
-def test_with_redis_a_worker_keeps_its_copy_until_any_worker_invalidates_it(client, registered, app, monkeypatch):
-    """Near copies: a scan after the first costs no Redis round trip, for longer than the half second a copy
-    lives while invalidations cannot be heard; a suspension made by another worker drops the copy at once."""
-    import time
-
-    from backend.extensions import db
-    from backend.extensions.cache import RedisCache
-    from backend.officers import services
-    from backend.officers.models import Officer
-    from tests.contract.test_cache_contract import _until
-    from tests.support.services import require
-
-    url, prefix = require("REDIS_URL", "Redis"), f"test:{uuid.uuid4().hex[:8]}:"
-    here, other_worker = RedisCache(url, prefix=prefix), RedisCache(url, prefix=prefix)
-    monkeypatch.setitem(app.extensions, "cache", here)
-    token = static_token(app)
-    try:
-        assert verify(client, token)["result"] == "valid"
-        assert _until(lambda: here.listening)
-        time.sleep(services.RECENT_SECONDS + 0.1)
-        assert verify(client, token)["result"] == "valid"  # read again from Redis, now kept long
-        reads: list[str] = []
-        real_get = here.get
-        monkeypatch.setattr(here, "get", lambda key: reads.append(key) or real_get(key))
-        time.sleep(services.RECENT_SECONDS + 0.1)
-        assert verify(client, token)["result"] == "valid" and reads == []
-
-        db.session.scalar(select(Officer).where(Officer.badge_no == BADGE)).status = "suspended"
-        db.session.commit()
-        other_worker.invalidate(services._cache_key("MKT", BADGE))  # what its set_status does after commit
-        assert _until(lambda: not app.extensions["officer_snapshots"].items, 1.0)
-        assert verify(client, token)["result"] == "suspended"
-    finally:
-        here.clear_prefix("")
-
-
-def test_without_redis_copies_live_on_and_a_change_committed_elsewhere_is_heard(committed, monkeypatch):
-    """The in-process cache: each worker polls the database for officer changes, so a copy outlives the one
-    second it could otherwise be trusted for, and a suspension another worker commits still reaches this
-    one's scans within a second, though nothing in this process invalidated anything."""
-    import time
-
-    from backend.extensions import db
-    from backend.officers import services, tokens
-    from backend.officers.models import Officer
-    from tests.contract.test_cache_contract import _until
-    from tests.test_disclosures_consistency import agency_headers
-
-    app = committed
-    monkeypatch.setitem(app.config, "VERIFY_RATE_LIMIT_PER_MINUTE", 0)
-    client = app.test_client()
-    assert client.put(f"{URL}/{BADGE}", json=officer(), headers=agency_headers(app, "FEED")).status_code == 201
-    with app.test_request_context():
-        token = tokens.issue("FEED", BADGE).token
-    loads: list[str] = []
-    real = services._load_snapshot
-    monkeypatch.setattr(services, "_load_snapshot", lambda agency, badge: loads.append(badge) or real(agency, badge))
-
-    assert verify(client, token)["result"] == "valid"  # starts this worker's poller
-    feed = app.extensions["officer_changes"]
-    assert _until(lambda: feed.healthy)
-    time.sleep(0.5)  # its first polls invalidate the officer just created, once
-    assert verify(client, token)["result"] == "valid"
-    before = len(loads)
-    time.sleep(1.2)
-    assert verify(client, token)["result"] == "valid" and len(loads) == before  # no database read
-
-    with app.app_context():  # another worker suspends the officer: only the database knows
-        row = db.session.scalar(select(Officer).where(Officer.badge_no == BADGE))
-        row.status, row.updated_at = "suspended", dt.datetime.now(dt.UTC)
-        db.session.commit()
-    started = time.monotonic()
-    assert _until(lambda: verify(client, token)["result"] == "suspended", 1.0)
-    assert time.monotonic() - started < 1.0
 
 
 def test_an_expired_or_not_yet_valid_credential(client, registered, app):
@@ -334,7 +221,7 @@ def test_the_verify_page_says_it_at_a_glance(client, registered, app):
 
 def _layers(app):
     """The fast path, and Flask behind it (the documented route), as two WSGI applications."""
-    from backend.officers.fast_path import VerifyFastPath
+    from backend.pages.fast_path import VerifyFastPath
 
     layer = app.wsgi_app
     while not isinstance(layer, VerifyFastPath):
@@ -481,3 +368,73 @@ def test_what_the_fast_path_does_not_take_flask_answers(client, registered, app,
         assert whole.status_code == 422 and body["code"] == 422 and "token" in body["errors"]["query"], body
     else:  # webargs takes the first of repeated values and ignores unknown ones: an invalid token
         assert whole.status_code == 200 and whole.get_json()["result"] == "invalid"
+
+
+@pytest.fixture
+def flask_calls(app, monkeypatch) -> list[str]:
+    """The paths that reach Flask's own WSGI application behind the fast path (in every layer of the app)."""
+    fast, flask_app = _layers(app)
+    reached: list[str] = []
+
+    def counted(environ, start_response):
+        reached.append(environ["PATH_INFO"])
+        return flask_app(environ, start_response)
+
+    monkeypatch.setattr(fast, "fallback", counted)
+    return reached
+
+
+def test_a_well_formed_check_is_answered_by_the_fast_path(client, registered, app, flask_calls):
+    token = static_token(app)
+    assert verify(client, token)["result"] == "valid"
+    page = client.get(f"/v/{token}")
+    assert page.status_code == 200 and 'data-result="valid"' in page.get_data(as_text=True)
+    assert flask_calls == []
+    assert client.get(f"/v/{token}/photo").status_code == 200  # not the fast path's: Flask answers it
+    assert flask_calls == [f"/v/{token}/photo"]
+
+
+def test_the_fast_path_follows_the_routes_it_shadows(registered, app, monkeypatch):
+    """Its paths are read from the routes, not copied: routes moved elsewhere move the fast path with them."""
+    from werkzeug.routing import Map, Rule
+    from werkzeug.test import Client
+
+    from backend.pages.fast_path import PAGE_ENDPOINT, VERIFY_ENDPOINT, VerifyFastPath
+
+    reached: list[str] = []
+
+    def flask_app(environ, start_response):
+        reached.append(environ["PATH_INFO"])
+        start_response("599 Reached Flask", [])
+        return [b""]
+
+    moved = Map([Rule("/api/v2/check", endpoint=VERIFY_ENDPOINT), Rule("/badge/<path:token>", endpoint=PAGE_ENDPOINT)])
+    real_map = app.url_map
+    monkeypatch.setattr(app, "url_map", moved)
+    fast = VerifyFastPath(app, flask_app)
+    monkeypatch.setattr(app, "url_map", real_map)  # the page's links are built with the app's own
+    token = static_token(app)
+    answer = Client(fast).get("/api/v2/check", query_string={"token": token})
+    assert answer.status_code == 200 and answer.get_json()["result"] == "valid"
+    page = Client(fast).get(f"/badge/{token}")
+    assert page.status_code == 200 and 'data-result="valid"' in page.get_data(as_text=True)
+    assert reached == []
+    assert Client(fast).get(f"/api/v1/badges/verify?token={token}").status_code == 599
+    assert Client(fast).get(f"/v/{token}").status_code == 599
+    assert reached == ["/api/v1/badges/verify", f"/v/{token}"]
+
+
+def test_a_route_the_fast_path_cannot_shadow_stops_the_start(app, monkeypatch):
+    from werkzeug.routing import Map, Rule
+
+    from backend.pages.fast_path import PAGE_ENDPOINT, VERIFY_ENDPOINT, VerifyFastPath
+
+    token_not_last = Map(
+        [Rule("/api/v1/badges/verify", endpoint=VERIFY_ENDPOINT), Rule("/v/<path:token>/page", endpoint=PAGE_ENDPOINT)]
+    )
+    monkeypatch.setattr(app, "url_map", token_not_last)
+    with pytest.raises(RuntimeError, match="cannot shadow"):
+        VerifyFastPath(app, None)
+    monkeypatch.setattr(app, "url_map", Map([Rule("/v/<path:token>", endpoint=PAGE_ENDPOINT)]))
+    with pytest.raises(BuildError):
+        VerifyFastPath(app, None)

@@ -33,7 +33,7 @@ def down(request, tmp_path):
     app = create_app(base_config(UNREACHABLE[request.param], tmp_path))
     app.config["TESTING"] = False  # errors are answered as in production, not raised into the test
     yield app
-    app.extensions["officer_changes"].stop()
+    app.extensions["officer_snapshots"].stop()
 
 
 def assert_json_503(response) -> None:
@@ -88,7 +88,7 @@ def test_a_pooled_connection_dropped_by_a_restart_fails_no_request(database_url,
         answers = [client.get("/api/v1/agencies/NONE").status_code for _ in range(3)]
     finally:
         proxy.stop()
-        restarted.extensions["officer_changes"].stop()
+        restarted.extensions["officer_snapshots"].stop()
         restarted.extensions["database"].engine.dispose()
     assert answers == [404, 404, 404]
 

@@ -105,10 +105,13 @@ def test_an_invalidation_made_while_redis_is_down_reaches_redis_when_it_returns(
     assert until(lambda: "officer:a" in heard)  # other workers' near copies are dropped too
 
 
-def test_a_suspension_made_while_redis_is_down_is_not_undone_when_it_returns(proxied, app, client, auth, db_session):
+def test_a_suspension_made_while_redis_is_down_is_not_undone_when_it_returns(
+    proxied, app, client, auth, db_session, monkeypatch
+):
     """Through the app: the scan before the outage leaves a 'valid' snapshot in Redis (300 s); the suspension
     during the outage must hold during it and after Redis returns."""
     from backend.officers import tokens
+    from backend.officers.snapshots import NearCopies
     from tests.factories import AgencyFactory
     from tests.factories.officers import officer
 
@@ -117,6 +120,7 @@ def test_a_suspension_made_while_redis_is_down_is_not_undone_when_it_returns(pro
     headers = auth.headers("MKT")
     assert client.put("/api/v1/publish/officers/35050012345", json=officer(), headers=headers).status_code == 201
     app.extensions["cache"] = cache
+    monkeypatch.setitem(app.extensions, "officer_snapshots", NearCopies(cache))  # as create_app picks with Redis
     with app.test_request_context():
         token = tokens.issue("MKT", "35050012345").token
 

@@ -83,7 +83,7 @@ def index_of_database_a(request, tmp_path_factory):
         finally:
             for definition in DEFINITIONS.values():
                 app_a.extensions["search"].drop(definition)
-            app_a.extensions["officer_changes"].stop()
+            app_a.extensions["officer_snapshots"].stop()
             app_a.extensions["database"].engine.dispose()
 
 

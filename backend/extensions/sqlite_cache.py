@@ -12,7 +12,7 @@ handler sleeps a millisecond or more between tries. A write still costs tens of 
 badge scans' limit adds its counts in batches (``batched_limit.py``).
 
 Invalidations reach listeners in this process only (``listening`` stays False): other workers learn
-of officer changes by polling the database (``backend/officers/changes.py``).
+of officer changes by polling the database (``backend/officers/snapshots.py``).
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ from flask import Response, g, request
 from flask.views import MethodView
 
 from backend.extensions.smorest import Blueprint
+from backend.keys import JwksSchema
 
 from . import badge_card, limits, services
 from .schemas import (
     DynamicBadgeSchema,
-    JwksSchema,
     OfficerPutSchema,
     OfficerSchema,
     OfficerStatusSchema,

@@ -135,7 +135,3 @@ class VerificationSchema(Schema):
     token_kind = ma.fields.String(metadata={"description": "static, dynamic or unknown"})
     checked_at = BeijingDateTime()
     officer = SnapshotNested(VerifiedOfficerSchema, allow_none=True)
-
-
-class JwksSchema(Schema):
-    keys = ma.fields.List(ma.fields.Dict())

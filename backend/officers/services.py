@@ -1,8 +1,8 @@
 """Officers' credentials, badges, and the verification a citizen's scan triggers.
 
-Verification reads an officer snapshot from the cache every worker shares (Redis, or the cache file
-without it), cleared on each change, so a suspension is seen everywhere at once; without Redis each
-worker also polls the database for changes made elsewhere (``changes.py``).
+Verification reads an officer snapshot through the port in ``snapshots.py`` (Redis near copies, or the
+cache file every worker shares, kept fresh by polling the database), which every change tells to forget
+the officer, so a suspension is seen everywhere within a second.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ import binascii
 import datetime as dt
 import hashlib
 import io
-import json
 import re
-import threading
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -30,7 +27,7 @@ from backend.agencies.models import Agency
 from backend.audit.services import record
 from backend.canonical import content_digest
 from backend.errors import Invalid, NotFound
-from backend.extensions import cache, clock, db, search
+from backend.extensions import clock, db, search
 from backend.timezone import today
 from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
@@ -39,6 +36,7 @@ from search_index.mappings import OFFICERS
 from . import tokens
 from .badge_card import BadgeCard
 from .models import CredentialStatus, Officer, OfficerPhoto
+from .snapshots import OfficerSnapshots
 
 BADGE_NO = re.compile(r"[0-9A-Za-z-]{4,32}")
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
@@ -90,7 +88,7 @@ def upsert_officer(agency: Agency, badge_no: str, data: dict[str, Any], actor: s
             if attempt == 2:
                 raise
             continue
-        _forget(agency.code, badge_no)
+        snapshots().forget(agency.code, badge_no)
         return officer, outcome
     raise AssertionError("unreachable")
 
@@ -164,72 +162,13 @@ def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: s
         ]
     )
     db.session.commit()
-    _forget(agency.code, badge_no)
+    snapshots().forget(agency.code, badge_no)
     return officer
 
 
-CACHE_PREFIX = "officer:"
-
-
-def _cache_key(agency_code: str, badge_no: str) -> str:
-    return f"{CACHE_PREFIX}{agency_code}/{badge_no}"
-
-
-def _forget(agency_code: str, badge_no: str) -> None:
-    key = _cache_key(agency_code, badge_no)
-    near = current_app.extensions.get("officer_snapshots")
-    if near is not None:
-        near.items.pop(key, None)
-    cache.invalidate(key)
-
-
-# With Redis, each worker also keeps what it read there (a scan then costs no round trip) until any worker
-# invalidates that officer: Redis publishes the invalidation and the worker's listener drops the copy. The
-# copy lives NEAR_SECONDS at most while the listener is subscribed, RECENT_SECONDS while it is not (starting,
-# or Redis unreachable): either way every worker sees a status change within a second.
-NEAR_SECONDS = 60.0
-RECENT_SECONDS = 0.5
-RECENT_MAX = 16_384
-
-
-class _NearSnapshots:
-    """One worker's copies of officer snapshots read from Redis; ``generation`` counts invalidations heard."""
-
-    def __init__(self, adapter) -> None:
-        self.adapter = adapter
-        self.items: dict[str, tuple[float, dict[str, Any] | None]] = {}
-        self.generation = 0
-        adapter.listen(self.dropped)
-
-    def dropped(self, key: str | None) -> None:  # the listener's thread
-        self.generation += 1
-        if key is None:
-            self.items.clear()
-        else:
-            self.items.pop(key, None)
-
-    def keep(self, key: str, snapshot: dict[str, Any] | None, now: float, generation: int) -> None:
-        """Keep what was read, unless an invalidation was heard since ``generation`` (before the read)."""
-        if len(self.items) >= RECENT_MAX:
-            self.items.clear()
-        lifetime = NEAR_SECONDS if self.adapter.listening else RECENT_SECONDS
-        self.items[key] = (now + lifetime, snapshot)
-        if self.generation != generation:  # heard meanwhile: the copy may predate it
-            self.items.pop(key, None)
-
-
-_near_lock = threading.Lock()
-
-
-def _near() -> _NearSnapshots:
-    adapter = cache.adapter
-    near = current_app.extensions.get("officer_snapshots")
-    if near is None or near.adapter is not adapter:
-        with _near_lock:
-            near = current_app.extensions.get("officer_snapshots")
-            if near is None or near.adapter is not adapter:
-                near = current_app.extensions["officer_snapshots"] = _NearSnapshots(adapter)
-    return near
+def snapshots() -> OfficerSnapshots:
+    """The officer snapshots scans read (``snapshots.py``: Redis near copies, or the polled cache file)."""
+    return current_app.extensions["officer_snapshots"]
 
 
 # -- the public roster ------------------------------------------------------------------------
@@ -278,85 +217,6 @@ def dynamic_badge(agency: Agency, badge_no: str) -> tokens.BadgeToken:
 
 
 # -- verification -----------------------------------------------------------------------------
-def _snapshot(agency_code: str, badge_no: str) -> dict[str, Any] | None:
-    key = _cache_key(agency_code, badge_no)
-    if cache.adapter.name != "redis":  # no channel to keep near copies fresh: changes.py polls instead
-        current_app.extensions["officer_changes"].ensure_started()
-        return _stored_snapshot(key, agency_code, badge_no)[0]
-    near, now = _near(), time.monotonic()
-    kept = near.items.get(key)
-    if kept is not None and kept[0] > now:
-        return kept[1]
-    generation = near.generation
-    snapshot, current = _stored_snapshot(key, agency_code, badge_no)
-    if current:
-        near.keep(key, snapshot, now, generation)
-    return snapshot
-
-
-@lru_cache(maxsize=tokens.MEMO_ENTRIES)
-def _parsed_snapshot(text: str) -> dict[str, Any] | None:
-    """A cached snapshot's JSON, parsed once: the same text (the cache hands back equal text until the
-    officer changes) gives the same dict, which callers only read. As many as badges remembered."""
-    return json.loads(text) or None
-
-
-def _stored_snapshot(key: str, agency_code: str, badge_no: str) -> tuple[dict[str, Any] | None, bool]:
-    """The officer's snapshot from the cache, else from the database into the cache (cache-aside), and
-    whether it may be kept: False when the officer changed while it was read.
-
-    Then the fill is cancelled (``_forget`` invalidates after the change commits): a suspension that
-    lands between the read and the fill would otherwise be undone for the cached copy's whole lifetime.
-    The scan itself still gets what it read, as it would had it come a moment earlier.
-    """
-    cached = cache.get(key)
-    if cached is not None:
-        return _parsed_snapshot(cached), True
-    token = cache.fill_token(key)
-    snapshot = _load_snapshot(agency_code, badge_no)
-    ttl = 300 if cache.adapter.name == "redis" else current_app.extensions["officer_changes"].copy_seconds
-    current = cache.fill(key, json.dumps(snapshot, ensure_ascii=False), ttl, token)
-    return snapshot or None, current
-
-
-def _load_snapshot(agency_code: str, badge_no: str) -> dict[str, Any]:
-    """What a scan shows of the officer, as stored now ({} when there is no such officer); the columns
-    alone, not an ORM object (without Redis, once a second per officer scanned while no poll succeeds)."""
-    row = db.session.execute(
-        select(
-            Officer.name,
-            Officer.badge_no,
-            Agency.code,
-            Agency.name.label("agency_name"),
-            Officer.domains,
-            Officer.regions,
-            Officer.valid_from,
-            Officer.valid_until,
-            Officer.status,
-            Officer.photo_sha256,
-        )
-        .join(Officer.agency)
-        .where(Agency.code == agency_code, Officer.badge_no == badge_no)
-    ).first()
-    snapshot = (
-        {}
-        if row is None
-        else {
-            "name": row.name,
-            "badge_no": row.badge_no,
-            "agency": {"code": row.code, "name": row.agency_name},
-            "domains": row.domains,
-            "regions": row.regions,
-            "valid_from": row.valid_from.isoformat() if row.valid_from else None,
-            "valid_until": row.valid_until.isoformat() if row.valid_until else None,
-            "status": row.status,
-            "photo": row.photo_sha256,
-        }
-    )
-    db.session.rollback()
-    return snapshot
-
-
 @dataclass(frozen=True)
 class Verification:
     result: str
@@ -377,7 +237,7 @@ def verify(token: str) -> Verification:
         claims = tokens.decode(token)
     except tokens.TokenRejected as rejected:
         return _logged(Verification("invalid", rejected.reason, "unknown", now))
-    officer = _snapshot(claims.agency_code, claims.badge_no)
+    officer = snapshots().get(claims.agency_code, claims.badge_no)
     if officer is None:
         return _logged(Verification("invalid", "unknown_officer", claims.kind, now), claims)
     on = today()
@@ -416,7 +276,7 @@ def photo_for_token(token: str) -> OfficerPhoto:
         claims = tokens.decode(token)
     except tokens.TokenRejected:
         raise NotFound("未找到照片") from None
-    officer = _snapshot(claims.agency_code, claims.badge_no)
+    officer = snapshots().get(claims.agency_code, claims.badge_no)
     photo = db.session.get(OfficerPhoto, officer["photo"]) if officer and officer["photo"] else None
     if photo is None:
         raise NotFound("未找到照片")

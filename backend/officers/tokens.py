@@ -19,8 +19,7 @@ import jwt
 from flask import current_app
 
 from backend.extensions import clock
-
-from .keys import KeyRing, SigningKey
+from backend.keys import KeyRing, SigningKey
 
 
 class TokenRejected(Exception):

@@ -1,7 +1,7 @@
 from flask.views import MethodView
 
 from backend.extensions.smorest import Blueprint
-from backend.officers.schemas import JwksSchema
+from backend.keys import JwksSchema
 
 from . import services
 from .schemas import (

@@ -19,7 +19,7 @@ from backend.accounts.actors import public_actor
 from backend.canonical import canonical_json
 from backend.errors import Invalid
 from backend.extensions import clock, db
-from backend.officers.keys import KeyRing
+from backend.keys import KeyRing
 
 from . import merkle
 from .models import Checkpoint, LogEntry, LogHead, MerkleNode

@@ -1,4 +1,6 @@
-"""The badge signing keys: Ed25519, named by kid, newest signs, every key not retired verifies.
+"""Signing key rings (badge tokens, transparency log checkpoints) and the JWKS that publishes them:
+Ed25519, named by kid, newest signs, every key not retired verifies. Officers and transparency both
+import this module (neither imports the other for it).
 
 Keys come from ``BADGE_SIGNING_KEYS`` (a JSON object ``{kid: PEM}``, for production secrets) or
 from PEM files ``<kid>.pem`` in ``BADGE_KEYS_DIR`` (in development the first one is generated
@@ -20,8 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import marshmallow as ma
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from backend.extensions.smorest import Schema
 
 # How often a worker looks for keys added or retired by the CLI.
 RELOAD_SECONDS = 5.0
@@ -128,3 +133,7 @@ class KeyRing:
             if not any(self.directory.glob("k*.pem")):
                 self.add_key()
         self._loaded_at = 0.0
+
+
+class JwksSchema(Schema):
+    keys = ma.fields.List(ma.fields.Dict())

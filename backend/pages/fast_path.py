@@ -7,11 +7,12 @@ session cookie machinery, webargs parsing and a schema round trip or a template 
 what the check itself costs (a remembered signature, a cached officer snapshot, one scan-log append).
 
 :class:`VerifyFastPath` sits in front of the Flask application (inside ProxyFix, so the client address is
-already the real one) and answers the *well-formed* request itself:
+already the real one) and answers the *well-formed* request itself, at the paths of the routes it shadows
+(read from the app's URL map when it is built, so a route moved is a fast path moved):
 
 - the API: GET, exactly that path, a query string of exactly one ``token`` made of base64url characters
   and dots, no longer than the schema allows. It runs the same service (``services.verify``), the same
-  rate limit, the same schema and the same JSON provider as the documented route in ``routes.py``;
+  rate limit, the same schema and the same JSON provider as the documented route in ``officers/routes.py``;
 - the page: GET ``/v/`` and a token of those characters (the query string is unused, as by the route). It
   runs the same service, rate limit and receipt as ``pages.routes.verify_page`` and takes the HTML from
   the same function (``pages.verify_page.verify_page_html``).
@@ -30,35 +31,55 @@ from flask import current_app, has_app_context
 
 from backend.errors import RateLimited, error_body
 from backend.extensions.database import reading
+from backend.officers import services
+from backend.officers.limits import limit_verification
+from backend.officers.routes import Verify, badges_blp
+from backend.officers.schemas import VerificationSchema
+from backend.pages.routes import blp as pages_blp
+from backend.pages.routes import limited_page, verify_page
+from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
 
 if TYPE_CHECKING:
     from flask import Flask
 
-VERIFY_PATH = "/api/v1/badges/verify"
 # The schema's bound (VerifyArgsSchema: 1..2048 characters); base64url and the two dots of a JWS.
 _QUERY = re.compile(r"token=([A-Za-z0-9_\-.]{1,2048})")
-# The badge page, /v/<token>, for tokens of those characters only (its route takes any path; the query is unused).
-PAGE_PREFIX = "/v/"
+# The badge page's token, of those characters only (its route takes any path; the query is unused).
 _PAGE_TOKEN = re.compile(r"([A-Za-z0-9_\-.]{1,2048})")
+# What the paths of the routes the fast path shadows are read from: their endpoints, named from the views.
+VERIFY_ENDPOINT = f"{badges_blp.name}.{Verify.__name__}"
+PAGE_ENDPOINT = f"{pages_blp.name}.{verify_page.__name__}"
+
+
+def shadowed_paths(app: Flask) -> tuple[str, str]:
+    """The API route's path and the badge page's prefix, as the app routes them (call once the blueprints
+    are registered). A route that no longer fits (one gone, the API's taking a path argument, the page's
+    token not at its end) stops the start: the fast path would otherwise turn itself off without a word."""
+    urls = app.url_map.bind("localhost")
+    verify_path = urls.build(VERIFY_ENDPOINT)
+    marker = "T"
+    page = urls.build(PAGE_ENDPOINT, {"token": marker})
+    if not page.endswith(f"/{marker}"):
+        raise RuntimeError(f"the verify fast path cannot shadow {verify_path!r} and {page!r}")
+    return verify_path, page.removesuffix(marker)
 
 
 class VerifyFastPath:
     def __init__(self, app: Flask, fallback) -> None:
-        from .schemas import VerificationSchema
-
         self.app = app
         self.fallback = fallback
         self.schema = VerificationSchema()
+        self.verify_path, self.page_prefix = shadowed_paths(app)
 
     def __call__(self, environ: dict[str, Any], start_response):
         if environ.get("REQUEST_METHOD") != "GET":
             return self.fallback(environ, start_response)
         path = environ.get("PATH_INFO", "")
-        if path == VERIFY_PATH:
+        if path == self.verify_path:
             match = _QUERY.fullmatch(environ.get("QUERY_STRING", ""))
             answer = self.answer
-        elif path.startswith(PAGE_PREFIX):
-            match = _PAGE_TOKEN.fullmatch(path, len(PAGE_PREFIX))
+        elif path.startswith(self.page_prefix):
+            match = _PAGE_TOKEN.fullmatch(path, len(self.page_prefix))
             answer = self.page
         else:
             match = answer = None
@@ -85,10 +106,8 @@ class VerifyFastPath:
                 return self.app.make_response(handled)(environ, start_response)
 
     def answer(self, token: str, environ: dict[str, Any], start_response):
-        from . import limits, services
-
         try:
-            limits.limit_verification(environ.get("REMOTE_ADDR") or "-")
+            limit_verification(environ.get("REMOTE_ADDR") or "-")
         except RateLimited as error:
             response = self.app.json.response(error_body(error))
             response.status_code = error.status
@@ -105,13 +124,8 @@ class VerifyFastPath:
 
     def page(self, token: str, environ: dict[str, Any], start_response):
         """``GET /v/<token>`` as pages.routes.verify_page answers it (the page comes from its stencil)."""
-        from backend.pages.routes import limited_page
-        from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
-
-        from . import limits, services
-
         try:
-            limits.limit_verification(environ.get("REMOTE_ADDR") or "-")
+            limit_verification(environ.get("REMOTE_ADDR") or "-")
         except RateLimited as limited:
             with self.app.request_context(environ):
                 return self.app.make_response(limited_page(limited))(environ, start_response)

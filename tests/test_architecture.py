@@ -9,7 +9,8 @@ A *package* is where one floor of one part of the application lives:
 
 - each domain package ``backend/<x>/`` and ``miniapp_api`` has three floors, each its own package:
   ``<x>:models`` (``models.py``), ``<x>:entry`` (what a request or a command enters by: ``routes.py``,
-  ``cli.py``, and any module that creates a blueprint at module level) and ``<x>:domain`` (the rest:
+  ``cli.py``, ``fast_path.py`` (WSGI middleware answering some requests in a route's place, so it knows
+  that route) and any module that creates a blueprint at module level) and ``<x>:domain`` (the rest:
   services, policies, schemas, presenters). A domain's services may use another domain's models while
   that domain's services use the first one's policy; what may not happen is a circle.
 - each of backend's top-level modules (``backend/app.py``, ``backend/cli.py``, ...) is its own package;
@@ -152,7 +153,7 @@ def floor(module: str) -> str:
     last = module.rsplit(".", 1)[-1]
     if last == "models":
         return "models"
-    if last in ("routes", "cli") or module in BLUEPRINT_MODULES:
+    if last in ("routes", "cli", "fast_path") or module in BLUEPRINT_MODULES:
         return "entry"
     return "domain"
 

@@ -268,6 +268,7 @@ def badge_card(agency: Agency, badge_no: str) -> BadgeCard:
         valid_until=officer.valid_until,
         url=tokens.issue(agency.code, officer.badge_no).url,
         photo=photo.data if photo else None,
+        font=current_app.config["BADGE_FONT_PATH"],
     )
 
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from flask import current_app, g
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wechatpy.exceptions import WeChatClientException
 
@@ -30,6 +30,7 @@ from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint,
 from backend.disclosures import services as disclosures
 from backend.errors import Forbidden, Invalid, NotFound, ServiceUnavailable, Unauthorized
 from backend.extensions import cache, clock, db
+from backend.extensions.smorest import Page, paginate
 from backend.officers import services as officers
 from backend.officers import tokens
 from backend.officers.models import Officer
@@ -84,15 +85,15 @@ def require_miniapp_token() -> str:
 
 
 # -- disclosures --------------------------------------------------------------------------------
-def search(*, q: str, page: int = 1, page_size: int = 10) -> dict[str, Any]:
+def search(*, q: str, page: int = 1, page_size: int = 10) -> Page[dict[str, Any]]:
     """The public search, one line per item and no facets (a phone shows none)."""
     found = disclosures.search_public(q=q, page=page, page_size=page_size, with_facets=False)
-    items = [
-        {key: item[key] for key in ("id", "title", "snippet", "type_label", "date")}
-        | {"agency_name": item["agency"]["name"]}
-        for item in found.items
-    ]
-    return {"items": items, "total": found.total, "page": page}
+    return found.map(
+        lambda item: (
+            {key: item[key] for key in ("id", "title", "snippet", "type_label", "date")}
+            | {"agency_name": item["agency"]["name"]}
+        )
+    )
 
 
 def disclosure(disclosure_id: str) -> dict[str, Any]:
@@ -201,18 +202,12 @@ def submit_complaint(data: dict[str, Any]) -> complaints.Filed:
     return filed
 
 
-def mine(*, page: int, page_size: int) -> dict[str, Any]:
-    condition = Complaint.openid == g.openid
-    total = db.session.scalar(select(func.count()).select_from(Complaint).where(condition))
-    rows = db.session.scalars(
-        select(Complaint)
-        .where(condition)
-        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    items = [
-        {
+def mine(*, page: int, page_size: int) -> Page[dict[str, Any]]:
+    ordered = (
+        select(Complaint).where(Complaint.openid == g.openid).order_by(Complaint.created_at.desc(), Complaint.id.desc())
+    )
+    return paginate(ordered, page=page, page_size=page_size).map(
+        lambda c: {
             "tracking_no": c.tracking_no,
             "status": c.status,
             "status_label": STATUS_LABELS[c.status],
@@ -221,9 +216,7 @@ def mine(*, page: int, page_size: int) -> dict[str, Any]:
             "created_at": c.created_at,
             "under_review": c.needs_review,
         }
-        for c in rows
-    ]
-    return {"items": items, "total": total, "page": page}
+    )
 
 
 def own_complaint(tracking_no: str) -> Complaint:

@@ -28,6 +28,7 @@ from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import clock, db
+from backend.extensions.smorest import Page, paginate
 from backend.officers import services as officer_services
 from backend.officers.models import Officer
 from backend.supervision.scope import visible_agencies
@@ -294,7 +295,7 @@ def queue(
     escalated: bool | None = None,
     page: int = 1,
     page_size: int = 20,
-) -> dict:
+) -> Page[Complaint]:
     conditions = [_visible(user)]
     if status:
         conditions.append(Complaint.status == status)
@@ -306,17 +307,9 @@ def queue(
         conditions.append(_overdue() if overdue else ~_overdue())
     if escalated is not None:
         conditions.append(Complaint.escalated_at.is_not(None) if escalated else Complaint.escalated_at.is_(None))
-    base = select(Complaint).join(Complaint.agency).where(*conditions)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     due = func.coalesce(Complaint.reply_due, Complaint.accept_due)
-    rows = (
-        db.session.scalars(
-            base.order_by(_open().desc(), due, Complaint.id).limit(page_size).offset((page - 1) * page_size)
-        )
-        .unique()
-        .all()
-    )
-    return {"items": rows, "total": total, "page": page, "page_size": page_size}
+    ordered = select(Complaint).join(Complaint.agency).where(*conditions).order_by(_open().desc(), due, Complaint.id)
+    return paginate(ordered, page=page, page_size=page_size)
 
 
 def _open() -> Any:

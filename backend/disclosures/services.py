@@ -13,12 +13,12 @@ import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
@@ -29,6 +29,7 @@ from backend.canonical import canonical_json, digest_of
 from backend.errors import Conflict, Gone, Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.extensions.database import insert_rows
+from backend.extensions.smorest import Page, paginate
 from backend.timezone import CHINA, china_date, today
 from backend.transparency import services as transparency
 from search_index.indexing import enqueue
@@ -508,15 +509,6 @@ DISCLOSURE_VIEW_FIELDS = (
 )  # fmt: skip
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    total: int
-    page: int
-    page_size: int
-    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-
 def list_own(
     agency: Agency,
     *,
@@ -540,15 +532,12 @@ def list_own(
             and_(Disclosure.status == Status.pending, Disclosure.publish_deadline < today()),
         )
         conditions.append(late if overdue else ~late)
-    total = db.session.scalar(select(func.count()).select_from(Disclosure).where(*conditions))
-    rows = db.session.scalars(
+    own = (
         select(Disclosure)
         .where(*conditions)
         .order_by(Disclosure.publish_deadline.is_(None), Disclosure.publish_deadline, Disclosure.created_at.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return Page([own_view(row) for row in rows], total, page, page_size)
+    )
+    return paginate(own, page=page, page_size=page_size).map(own_view)
 
 
 def explain_deadline(item: Disclosure) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from backend.audit.services import record
 from backend.canonical import content_digest
 from backend.errors import Invalid, NotFound
 from backend.extensions import cache, clock, db, search
+from backend.extensions.smorest import Page
 from backend.timezone import today
 from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
@@ -233,14 +234,6 @@ def _near() -> _NearSnapshots:
 
 
 # -- the public roster ------------------------------------------------------------------------
-@dataclass
-class RosterPage:
-    items: list[Officer]
-    total: int
-    page: int
-    page_size: int
-
-
 def roster(
     *,
     q: str = "",
@@ -249,11 +242,11 @@ def roster(
     domain: str | None = None,
     page: int = 1,
     page_size: int = 20,
-) -> RosterPage:
+) -> Page[Officer]:
     filters = {name: [value] for name, value in (("agency", agency), ("status", status), ("domain", domain)) if value}
     result = search.query(OFFICERS, SearchQuery(text=q, filters=filters, page=page, page_size=page_size))
     rows = Officer.load_for_search(db.session, [hit.id for hit in result.hits])
-    return RosterPage([rows[hit.id] for hit in result.hits if hit.id in rows], result.total, page, page_size)
+    return Page([rows[hit.id] for hit in result.hits if hit.id in rows], result.total, page, page_size)
 
 
 # -- badges -----------------------------------------------------------------------------------

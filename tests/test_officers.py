@@ -101,11 +101,15 @@ def test_an_agency_cannot_touch_another_agencys_officers(client, mkt, env):
 def test_status_changes_are_audited(client, mkt, db_session):
     client.put(f"{URL}/35050012345", json=officer(), headers=mkt)
     changed = client.post(
-        f"{URL}/35050012345/status", json={"status": "suspended", "reason": "调离执法岗位"}, headers=mkt
+        f"{URL}/35050012345/status",
+        json={"status": "suspended", "reason": "调离执法岗位"},
+        headers=mkt,
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
     ).get_json()
     assert (changed["status"], changed["status_reason"]) == ("suspended", "调离执法岗位")
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "officer.status"))
     assert entry.target_id == "MKT/35050012345" and entry.actor.startswith("client:")
+    assert entry.ip == "203.0.113.7"  # the client's address, given by the view
     assert entry.detail == {"before": "active", "after": "suspended", "reason": "调离执法岗位"}
     bad = client.post(f"{URL}/35050012345/status", json={"status": "gone", "reason": "x"}, headers=mkt)
     assert bad.status_code == 422 and set(bad.get_json()["errors"]["json"]) == {"status", "reason"}

@@ -371,7 +371,14 @@ def _expiry(item: Disclosure) -> dt.date | None:
 
 
 def withdraw(
-    agency: Agency, external_id: str, *, reason: str, explanation: str, document_no: str | None, actor: str
+    agency: Agency,
+    external_id: str,
+    *,
+    reason: str,
+    explanation: str,
+    document_no: str | None,
+    actor: str,
+    ip: str | None = None,
 ) -> Disclosure:
     """Take a published item down at once, with the explanation the law requires; idempotent.
 
@@ -401,7 +408,7 @@ def withdraw(
         ]
     )
     item.removal_log_index = entry.index
-    record(actor, "disclosure.withdraw", "disclosure", item.id, reason=reason, document_no=document_no)
+    record(actor, "disclosure.withdraw", "disclosure", item.id, ip=ip, reason=reason, document_no=document_no)
     db.session.commit()
     return item
 

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask
+from flask import Flask, g, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -90,13 +90,15 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def agency_required(func: Callable) -> Callable:
-        """Require a valid agency bearer token; the agency is then ``current_agency()``."""
+        """Require a valid agency bearer token; the view then finds its agency in ``g.agency``, the client
+        (as audit and log name it) in ``g.actor``."""
 
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             from backend.accounts.services import require_agency_token  # the accounts domain imports this module
 
-            require_agency_token()
+            client = require_agency_token(request.headers.get("Authorization", ""))
+            g.agency, g.actor = client.agency, f"client:{client.client_id}"
             return func(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
@@ -105,14 +107,15 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def admin_required(*roles: str) -> Callable[[Callable], Callable]:
-        """Require an admin token of one of ``roles``; the user is then ``g.admin``."""
+        """Require an admin token of one of ``roles``; the user is then ``g.admin``, named ``g.actor``."""
 
         def decorator(func: Callable) -> Callable:
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 from backend.accounts.services import require_admin_token
 
-                require_admin_token(roles)
+                user = require_admin_token(request.headers.get("Authorization", ""), roles)
+                g.admin, g.actor = user, f"admin:{user.username}"
                 return func(*args, **kwargs)
 
             wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))

@@ -146,8 +146,11 @@ def _store_photo(photo: Photo) -> str:
     return photo.sha256
 
 
-def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: str) -> Officer:
-    """Suspend, revoke or reinstate a credential; audited, and live for every scan at once."""
+def set_status(
+    agency: Agency, badge_no: str, status: str, reason: str, actor: str, *, ip: str | None = None
+) -> Officer:
+    """Suspend, revoke or reinstate a credential; audited (with the client address ``ip``), and live for every
+    scan at once."""
     officer = get_own(agency, badge_no)
     if officer.status == status:
         return officer
@@ -155,7 +158,14 @@ def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: s
     now = clock.now()
     officer.status, officer.status_reason, officer.status_changed_at, officer.updated_at = status, reason, now, now
     record(
-        actor, "officer.status", "officer", f"{agency.code}/{badge_no}", before=previous, after=status, reason=reason
+        actor,
+        "officer.status",
+        "officer",
+        f"{agency.code}/{badge_no}",
+        ip=ip,
+        before=previous,
+        after=status,
+        reason=reason,
     )
     transparency.append(
         [

@@ -28,7 +28,7 @@ migrate: $(VENV)/.installed
 	$(FLASK) disclosures recompute-deadlines
 
 run: migrate
-	@if [ "$${DEMO_DATA:-1}" != "0" ]; then $(FLASK) demo load; fi
+	$(FLASK) demo load --if-enabled
 	@echo ""
 	@echo "  Serving on http://127.0.0.1:$(PORT)   (API docs: http://127.0.0.1:$(PORT)/api/docs)"
 	@echo "  A client credential for an agency's case system:"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         "backend",
-        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=app_config.read("INSTANCE_PATH"),
         template_folder=str(ROOT / "templates"),
     )
     app.config.update(app_config.load(app.instance_path))

@@ -1,153 +1,286 @@
 """Configuration read from the environment, with safe development defaults.
 
-Every setting is documented in README.md. ``create_app(config)`` applies the
-dict it is given on top of what this module reads, which is how tests override
-settings without touching the process environment.
+Every environment variable the project reads is declared in ``SETTINGS`` below (name, type, default,
+meaning) and read here only; README.md's configuration tables list the same names (tests/test_config.py
+holds the two together). A value that does not parse stops the start with a ``ConfigError`` naming the
+variable. ``create_app(config)`` applies the dict it is given on top of what ``load`` reads, which is
+how tests override settings without touching the process environment.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Penalties leave public view after a period: three years for organizations, one year for persons,
 # unless DISCLOSURE_PERIODS says otherwise (credit repair can end it earlier, by withdrawal).
 DEFAULT_DISCLOSURE_PERIODS = {"penalty": {"organization": 1095, "person": 365}}
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+class ConfigError(RuntimeError):
+    """A variable's value does not parse: the message names the variable."""
 
 
-def _public_base_url() -> str:
-    """PUBLIC_BASE_URL, else the address ``make run`` serves: HOST and PORT, bound by deploy/gunicorn.conf.py."""
-    given = os.environ.get("PUBLIC_BASE_URL")
-    if given:
-        return given.rstrip("/")
-    host = os.environ.get("HOST") or "127.0.0.1"
+# -- types: each parses the raw text or raises ValueError saying what was expected -----------------
+def text(raw: str) -> str:
+    return raw
+
+
+def flag(raw: str) -> bool:
+    if raw not in ("0", "1"):
+        raise ValueError("expected 1 or 0")
+    return raw == "1"
+
+
+def integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise ValueError(
+                f"expected {minimum} to {maximum}" if maximum is not None else f"expected at least {minimum}"
+            )
+        return value
+
+    return parse
+
+
+def seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
+    if not value > 0:
+        raise ValueError("expected more than 0 seconds")
+    return value
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return raw
+
+    return parse
+
+
+def url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// address")
+    return raw.rstrip("/")
+
+
+def key_set(raw: str) -> str:
+    """A JSON object {kid: PEM}; kept as text, the key ring parses it on each reload."""
+    try:
+        keys = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"expected a JSON object {{kid: PEM}} ({exc})") from None
+    if not isinstance(keys, dict) or not all(isinstance(pem, str) for pem in keys.values()):
+        raise ValueError("expected a JSON object {kid: PEM}")
+    return raw
+
+
+def disclosure_periods(raw: str) -> dict[str, dict[str, int]]:
+    """A JSON object {category: {subject type: days}}."""
+    try:
+        periods = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"expected a JSON object {{category: {{subject type: days}}}} ({exc})") from None
+    if not isinstance(periods, dict) or not all(
+        isinstance(days, dict) and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in days.values())
+        for days in periods.values()
+    ):
+        raise ValueError("expected a JSON object {category: {subject type: days}} with whole days above 0")
+    return periods
+
+
+# -- the settings ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    # Used when the variable is unset or empty; a callable computes it from the instance folder and the
+    # values read before it.
+    default: Any
+    description: str
+    # What an empty value means when it does not mean "the default" (ACCESS_LOG= turns the log off).
+    empty: Any = ...
+
+
+def _in_instance(file: str) -> Callable[[Path, Mapping[str, Any]], str]:
+    return lambda instance, _read: str(instance / file)
+
+
+def _public_base_url(_instance: Path, read: Mapping[str, Any]) -> str:
+    """The address ``make run`` serves: HOST and PORT, bound by deploy/gunicorn.conf.py."""
+    host = read["HOST"]
     if host in ("0.0.0.0", "::"):  # listening on every address: this machine reaches it on loopback
         host = "127.0.0.1"
     elif ":" in host:  # an IPv6 address goes in brackets in a URL
         host = f"[{host}]"
-    return f"http://{host}:{_int('PORT', 8000)}"
+    return f"http://{host}:{read['PORT']}"
 
 
-def _secret_key(instance_path: Path) -> str:
-    """SECRET_KEY from the environment; in development a random key kept in the instance folder.
+def _secret_key(instance: Path, read: Mapping[str, Any]) -> str:
+    """In development a random key kept in the instance folder; production refuses to start without one.
 
     The file is shared by all gunicorn workers, so tokens signed by one worker verify in another.
     """
-    from_env = os.environ.get("SECRET_KEY")
-    if from_env:
-        return from_env
-    if os.environ.get("APP_ENV") == "production":
-        raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
-    key_file = instance_path / "secret_key"
+    if read["APP_ENV"] == "production":
+        raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
+    key_file = instance / "secret_key"
     if not key_file.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        instance.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return key_file.read_text().strip()
 
 
+S = Setting
+# In reading order: a default computed from others comes after them.
+SETTINGS: tuple[Setting, ...] = (
+    # -- serving (deploy/gunicorn.conf.py) --
+    S("HOST", text, "127.0.0.1", "address gunicorn listens on"),
+    S("PORT", integer(1, 65535), 8000, "port gunicorn listens on"),
+    S("WEB_WORKERS", integer(1), lambda *_: multiprocessing.cpu_count(), "gunicorn worker processes"),
+    S("WEB_THREADS", integer(1), 4, "threads per gunicorn worker"),
+    S("WEB_GC_FREEZE", flag, True, "each worker freezes what it loaded at start out of the collector's passes"),
+    S("ACCESS_LOG", text, "-", "gunicorn's access log: - for stderr, a file, or empty for none", empty=None),
+    S("INSTANCE_PATH", text, str(ROOT / "instance"), "folder for the SQLite files and the development secret"),
+    # -- the application --
+    S("APP_ENV", one_of("development", "production"), "development", "production requires SECRET_KEY"),
+    S("SECRET_KEY", text, _secret_key, "signs tokens and keys the transparency log's actor tags"),
+    S("DATABASE_URL", text, lambda instance, _: f"sqlite:///{instance / 'sanxiang.sqlite3'}", "system of record"),
+    S("REDIS_URL", text, None, "Redis for the cache; unset: the cache file"),
+    S("CACHE_KEY_PREFIX", text, "", "prefix of every Redis key and channel (several deployments on one Redis)"),
+    S("CACHE_PATH", text, _in_instance("cache.sqlite3"), "the cache this host's workers share without Redis"),
+    S("ELASTICSEARCH_URL", url, None, "Elasticsearch; unset: the embedded engine"),
+    S("SEARCH_EMBEDDED_PATH", text, _in_instance("search.sqlite3"), "file of the embedded search engine"),
+    S("SEARCH_INDEX_PREFIX", text, "sanxiang", "prefix of every index name and alias"),
+    # "standard" ships with every distribution (one token per Han character, matched as phrases);
+    # production clusters with the plugin can use "smartcn" or "ik_max_word".
+    S("ELASTICSEARCH_TEXT_ANALYZER", text, "standard", "analyzer for Chinese text on Elasticsearch"),
+    S("SEARCH_INDEXER_THREAD", flag, True, "each web worker drains the search outbox in a thread"),
+    S(
+        "SEARCH_INDEX_CHECK_SECONDS",
+        seconds,
+        10.0,
+        "how often each process checks that every index projects this database (search is 503 while one does not)",
+    ),
+    S("SEARCH_AUTO_REINDEX", flag, True, "the indexer rebuilds an index that does not project this database"),
+    S("PUBLIC_BASE_URL", url, _public_base_url, "public address used in links and badge QR codes"),
+    S("TOKEN_TTL_SECONDS", integer(1), 900, "lifetime of an agency or admin bearer token"),
+    S("TOKEN_FAILURES_ALLOWED", integer(0), 5, "failed secrets or passwords before each further try waits"),
+    S("TOKEN_FAILURE_WINDOW_SECONDS", integer(1), 300, "how long failures are remembered"),
+    S("MAX_CONTENT_LENGTH", integer(1), 8 * 1024 * 1024, "largest request body, in bytes"),
+    S("DEMO_DATA", flag, True, "make run loads demo data"),
+    S("BADGE_SIGNING_KEYS", key_set, None, "production badge keys, a JSON object {kid: PEM}"),
+    S("BADGE_KEYS_DIR", text, _in_instance("badge_keys"), "otherwise, PEM files <kid>.pem in this folder"),
+    S("BADGE_FONT_PATH", text, None, "font for badge cards; unset: the bundled Noto Sans SC subset"),
+    S("DYNAMIC_BADGE_SECONDS", integer(1), 60, "lifetime of a dynamic badge"),
+    S("TRANSPARENCY_SIGNING_KEYS", key_set, None, "transparency checkpoint keys, a JSON object {kid: PEM}"),
+    S("TRANSPARENCY_KEYS_DIR", text, _in_instance("transparency_keys"), "otherwise, PEM files in this folder"),
+    S(
+        "DISCLOSURE_PERIODS",
+        disclosure_periods,
+        DEFAULT_DISCLOSURE_PERIODS,
+        "days a decision stays public, by category and subject type, counted from the decision date",
+    ),
+    S("EXPIRY_JOB_SECONDS", integer(1), 3600, "how often the expiry job runs"),
+    S("COUNTS_JOB_SECONDS", integer(1), 60, "how often the 公示率 counters' deltas are folded"),
+    S("SCHEDULER_THREAD", flag, True, "each web worker runs the periodic jobs in a thread"),
+    # Complaints: accept within 3 working days, reply within 15 of acceptance (adjustable by local rules).
+    S("COMPLAINT_ACCEPT_DAYS", integer(1), 3, "working days to accept a complaint"),
+    S("COMPLAINT_REPLY_DAYS", integer(1), 15, "working days to reply after acceptance"),
+    S("COMPLAINT_RATE_LIMIT_PER_HOUR", integer(0), 10, "complaints per client address per hour"),
+    S("DEFAULT_REGION", text, "350500", "region whose 司法局 takes complaints naming no agency"),
+    S("ESCALATION_JOB_SECONDS", integer(1), 600, "how often overdue complaints are escalated"),
+    S("NOTIFY_JOB_SECONDS", integer(1), 30, "how often queued WeChat notifications are sent"),
+    S("OFFICER_PHOTO_MAX_BYTES", integer(1), 2 * 1024 * 1024, "largest officer photo"),
+    S("VERIFY_RATE_LIMIT_PER_MINUTE", integer(0), 60, "badge checks per client address per minute (0: no limit)"),
+    S("SCAN_LOG_INTERVAL_SECONDS", integer(0), 1, "how often buffered badge scans are written"),
+    S("TRUSTED_PROXY_COUNT", integer(0), 0, "reverse proxies in front that set X-Forwarded-For"),
+    # -- admin page sessions (backend/admin_pages) --
+    # The session cookie's Secure flag. It must stay on in production, where the page is served over
+    # HTTPS: the cookie then never travels in clear. Chromium and Firefox keep Secure cookies for
+    # http://127.0.0.1 and localhost, but Safari drops them and every browser drops them on a LAN
+    # address over http, so a login there would silently never stick; hence the default is on only
+    # when APP_ENV=production and off for `make run` and tests (Werkzeug's test client sends Secure
+    # cookies over http anyway). ADMIN_COOKIE_SECURE=1/0 overrides either way.
+    S(
+        "ADMIN_COOKIE_SECURE",
+        flag,
+        lambda _instance, read: read["APP_ENV"] == "production",
+        "the admin session cookie's Secure flag",
+    ),
+    # A login lasts at most 8 hours, and ends after 30 minutes without a request.
+    S("ADMIN_SESSION_SECONDS", integer(1), 8 * 3600, "longest admin session"),
+    S("ADMIN_IDLE_SECONDS", integer(1), 30 * 60, "an admin session ends after this long without a request"),
+    # -- WeChat (miniapp_api): each part is off (503) until its settings are given --
+    # Where wechatpy sends API calls; tests and benches point it at a local WeChat protocol server.
+    S("WECHAT_API_BASE_URL", url, "https://api.weixin.qq.com", "where every WeChat API call goes"),
+    S("WECHAT_MINIAPP_APPID", text, None, "the mini-program's appid"),
+    S("WECHAT_MINIAPP_SECRET", text, None, "the mini-program's secret"),
+    S("WECHAT_OFFICIAL_APPID", text, None, "the official account's appid (safe mode)"),
+    S("WECHAT_OFFICIAL_SECRET", text, None, "the official account's secret"),
+    S("WECHAT_OFFICIAL_TOKEN", text, None, "the official account's server token"),
+    S("WECHAT_OFFICIAL_AES_KEY", text, None, "the official account's message key (safe mode)"),
+    # Subscribe-message template for complaint updates (keywords in README), and the pages codes open.
+    S("WECHAT_SUBSCRIBE_TEMPLATE_ID", text, None, "subscribe-message template for complaint updates"),
+    S("WECHAT_MINIAPP_BADGE_PAGE", text, "pages/verify/index", "the page a badge code opens"),
+    S("WECHAT_MINIAPP_COMPLAINT_PAGE", text, "pages/complaint/detail", "the page a complaint message opens"),
+    S("WECHAT_MINIAPP_ENV_VERSION", one_of("release", "trial", "develop"), "release", "which build codes open"),
+    S("WECHAT_TIMEOUT_SECONDS", seconds, 3.0, "timeout of each call to WeChat"),
+    # WeChat drops a chat reply after 5 s: a search slower than this gets a short reply with a link.
+    S("WECHAT_REPLY_SECONDS", seconds, 4.0, "a chat search slower than this gets a short reply with a link"),
+)
+del S
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+# flask-smorest / OpenAPI: fixed, not read from the environment.
+OPENAPI = {
+    "API_TITLE": "行政执法三项制度 API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+}
+
+
+def _value(setting: Setting, instance: Path, read: Mapping[str, Any]) -> Any:
+    raw = os.environ.get(setting.name)
+    if raw == "" and setting.empty is not ...:
+        return setting.empty
+    if raw:
+        try:
+            return setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.name}={raw!r}: {exc}") from None
+    return setting.default(instance, read) if callable(setting.default) else setting.default
+
+
+def read(name: str) -> Any:
+    """One setting whose default needs no other (gunicorn's, INSTANCE_PATH): from the environment or its default."""
+    return _value(BY_NAME[name], ROOT / "instance", {})
+
+
 def load(instance_path: str) -> dict[str, Any]:
+    """Every setting, read and checked; raises ConfigError naming the first variable that does not parse."""
     instance = Path(instance_path)
-    env = os.environ.get
-    return {
-        "APP_ENV": env("APP_ENV", "development"),
-        "SECRET_KEY": _secret_key(instance),
-        "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'sanxiang.sqlite3'}",
-        "REDIS_URL": env("REDIS_URL") or None,
-        # Every Redis key and channel starts with this, so several deployments (or test servers) can share one.
-        "CACHE_KEY_PREFIX": env("CACHE_KEY_PREFIX", ""),
-        # The cache every worker on this host shares when REDIS_URL is unset (rate limits, dedupe, job locks).
-        "CACHE_PATH": env("CACHE_PATH") or str(instance / "cache.sqlite3"),
-        "ELASTICSEARCH_URL": env("ELASTICSEARCH_URL") or None,
-        # Embedded search engine file, used when ELASTICSEARCH_URL is unset.
-        "SEARCH_EMBEDDED_PATH": env("SEARCH_EMBEDDED_PATH") or str(instance / "search.sqlite3"),
-        # Every index name and alias starts with this, so several deployments (or test
-        # sessions) can share one Elasticsearch cluster.
-        "SEARCH_INDEX_PREFIX": env("SEARCH_INDEX_PREFIX", "sanxiang"),
-        # Analyzer for Chinese text on Elasticsearch. "standard" ships with every
-        # distribution (one token per Han character, matched as phrases); production
-        # clusters with the plugin can use "smartcn" or "ik_max_word".
-        "ELASTICSEARCH_TEXT_ANALYZER": env("ELASTICSEARCH_TEXT_ANALYZER", "standard"),
-        # Run the search indexer in a background thread of each web worker.
-        "SEARCH_INDEXER_THREAD": env("SEARCH_INDEXER_THREAD", "1") == "1",
-        # Seconds between checks that each index still projects this database (not another one, nor a
-        # later state of it before a restore); search answers 503 while one does not.
-        "SEARCH_INDEX_CHECK_SECONDS": float(env("SEARCH_INDEX_CHECK_SECONDS") or 10),
-        # The indexer rebuilds such an index itself; 0 leaves it to `flask --app backend search reindex`.
-        "SEARCH_AUTO_REINDEX": env("SEARCH_AUTO_REINDEX", "1") == "1",
-        "PUBLIC_BASE_URL": _public_base_url(),
-        "TOKEN_TTL_SECONDS": _int("TOKEN_TTL_SECONDS", 900),
-        "TOKEN_FAILURES_ALLOWED": _int("TOKEN_FAILURES_ALLOWED", 5),
-        "TOKEN_FAILURE_WINDOW_SECONDS": _int("TOKEN_FAILURE_WINDOW_SECONDS", 300),
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 8 * 1024 * 1024),
-        "DEMO_DATA": env("DEMO_DATA", "1") == "1",
-        # Badge signing keys: a JSON object {kid: PEM} (production secret), else PEM files in a folder.
-        "BADGE_SIGNING_KEYS": env("BADGE_SIGNING_KEYS") or None,
-        "BADGE_KEYS_DIR": env("BADGE_KEYS_DIR") or str(instance / "badge_keys"),
-        "DYNAMIC_BADGE_SECONDS": _int("DYNAMIC_BADGE_SECONDS", 60),
-        # Transparency log checkpoint keys, like the badge keys but their own.
-        "TRANSPARENCY_SIGNING_KEYS": env("TRANSPARENCY_SIGNING_KEYS") or None,
-        "TRANSPARENCY_KEYS_DIR": env("TRANSPARENCY_KEYS_DIR") or str(instance / "transparency_keys"),
-        # Days a decision stays public, by category and subject type, counted from the decision date.
-        "DISCLOSURE_PERIODS": json.loads(env("DISCLOSURE_PERIODS") or json.dumps(DEFAULT_DISCLOSURE_PERIODS)),
-        "EXPIRY_JOB_SECONDS": _int("EXPIRY_JOB_SECONDS", 3600),
-        "COUNTS_JOB_SECONDS": _int("COUNTS_JOB_SECONDS", 60),
-        "SCHEDULER_THREAD": env("SCHEDULER_THREAD", "1") == "1",
-        # Complaints: accept within 3 working days, reply within 15 of acceptance (adjustable by local rules).
-        "COMPLAINT_ACCEPT_DAYS": _int("COMPLAINT_ACCEPT_DAYS", 3),
-        "COMPLAINT_REPLY_DAYS": _int("COMPLAINT_REPLY_DAYS", 15),
-        "COMPLAINT_RATE_LIMIT_PER_HOUR": _int("COMPLAINT_RATE_LIMIT_PER_HOUR", 10),
-        # Where a complaint about no particular agency goes (its 司法局), as a division code.
-        "DEFAULT_REGION": env("DEFAULT_REGION", "350500"),
-        "ESCALATION_JOB_SECONDS": _int("ESCALATION_JOB_SECONDS", 600),
-        "NOTIFY_JOB_SECONDS": _int("NOTIFY_JOB_SECONDS", 30),
-        "OFFICER_PHOTO_MAX_BYTES": _int("OFFICER_PHOTO_MAX_BYTES", 2 * 1024 * 1024),
-        "VERIFY_RATE_LIMIT_PER_MINUTE": _int("VERIFY_RATE_LIMIT_PER_MINUTE", 60),
-        "SCAN_LOG_INTERVAL_SECONDS": _int("SCAN_LOG_INTERVAL_SECONDS", 1),
-        # How many reverse proxies in front set X-Forwarded-For (rate limits key on the client address).
-        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
-        # -- admin page sessions (backend/admin_pages) --
-        # The session cookie's Secure flag. It must stay on in production, where the page is served over
-        # HTTPS: the cookie then never travels in clear. Chromium and Firefox keep Secure cookies for
-        # http://127.0.0.1 and localhost, but Safari drops them and every browser drops them on a LAN
-        # address over http, so a login there would silently never stick; hence the default is on only
-        # when APP_ENV=production and off for `make run` and tests (Werkzeug's test client sends Secure
-        # cookies over http anyway). ADMIN_COOKIE_SECURE=1/0 overrides either way.
-        "ADMIN_COOKIE_SECURE": env("ADMIN_COOKIE_SECURE", "1" if env("APP_ENV") == "production" else "0") == "1",
-        # A login lasts at most 8 hours, and ends after 30 minutes without a request.
-        "ADMIN_SESSION_SECONDS": _int("ADMIN_SESSION_SECONDS", 8 * 3600),
-        "ADMIN_IDLE_SECONDS": _int("ADMIN_IDLE_SECONDS", 30 * 60),
-        # -- WeChat (miniapp_api): each part is off (503) until its settings are given --
-        # Where wechatpy sends API calls; tests and benches point it at a local WeChat protocol server.
-        "WECHAT_API_BASE_URL": (env("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com").rstrip("/"),
-        "WECHAT_MINIAPP_APPID": env("WECHAT_MINIAPP_APPID") or None,
-        "WECHAT_MINIAPP_SECRET": env("WECHAT_MINIAPP_SECRET") or None,
-        "WECHAT_OFFICIAL_APPID": env("WECHAT_OFFICIAL_APPID") or None,
-        "WECHAT_OFFICIAL_SECRET": env("WECHAT_OFFICIAL_SECRET") or None,
-        "WECHAT_OFFICIAL_TOKEN": env("WECHAT_OFFICIAL_TOKEN") or None,
-        "WECHAT_OFFICIAL_AES_KEY": env("WECHAT_OFFICIAL_AES_KEY") or None,
-        # Subscribe-message template for complaint updates (keywords in README), and the pages codes open.
-        "WECHAT_SUBSCRIBE_TEMPLATE_ID": env("WECHAT_SUBSCRIBE_TEMPLATE_ID") or None,
-        "WECHAT_MINIAPP_BADGE_PAGE": env("WECHAT_MINIAPP_BADGE_PAGE", "pages/verify/index"),
-        "WECHAT_MINIAPP_COMPLAINT_PAGE": env("WECHAT_MINIAPP_COMPLAINT_PAGE", "pages/complaint/detail"),
-        "WECHAT_MINIAPP_ENV_VERSION": env("WECHAT_MINIAPP_ENV_VERSION", "release"),
-        "WECHAT_TIMEOUT_SECONDS": float(env("WECHAT_TIMEOUT_SECONDS") or 3),
-        # WeChat drops a chat reply after 5 s: a search slower than this gets a short reply with a link.
-        "WECHAT_REPLY_SECONDS": float(env("WECHAT_REPLY_SECONDS") or 4),
-        # flask-smorest / OpenAPI
-        "API_TITLE": "行政执法三项制度 API",
-        "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/api",
-        "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    }
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        values[setting.name] = _value(setting, instance, values)
+    return values | OPENAPI

@@ -6,6 +6,7 @@ The codes follow the shape of unified social credit codes but are made up.
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -184,8 +185,12 @@ def load_demo_data() -> int:
 
 
 @demo_cli.command("load")
-def load() -> None:
+@click.option("--if-enabled", is_flag=True, help="Do nothing when DEMO_DATA=0 (what `make run` does).")
+def load(if_enabled: bool) -> None:
     """Load demo data into an empty database (does nothing otherwise)."""
+    if if_enabled and not current_app.config["DEMO_DATA"]:
+        click.echo("demo data: DEMO_DATA=0, skipped")
+        return
     created = load_demo_data()
     items = sum(len(batch) for batch in ITEMS.values())
     click.echo(

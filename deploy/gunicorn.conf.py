@@ -1,16 +1,19 @@
-"""gunicorn settings for ``make run`` and production; every value can be overridden by environment."""
+"""gunicorn settings for ``make run`` and production; every value can be overridden by environment.
 
-import multiprocessing
-import os
+The variables (HOST, PORT, WEB_*, ACCESS_LOG) are read and checked by backend/config.py like every other:
+gunicorn starts in the project folder, so the module imports before any worker does.
+"""
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+from backend.config import read
+
+bind = f"{read('HOST')}:{read('PORT')}"
 # One worker per core, threads for the waits on the database and search: measured on 2 cores with wrk at 32
 # connections (bench/verify.py), 2 workers x 4 threads answered more requests than 4 x 4 (healthz 3,181 vs
 # 2,744 req/s) with half the p99 (25 vs 41 ms): more processes than cores only add scheduling queues.
-workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count()))
+workers = read("WEB_WORKERS")
 # gunicorn's gthread worker, sharing new connections out by count (backend/web_worker.py says why).
 worker_class = "backend.web_worker.BalancedThreadWorker"
-threads = int(os.environ.get("WEB_THREADS", 4))
+threads = read("WEB_THREADS")
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
@@ -20,7 +23,7 @@ keepalive = 5
 # the same shape from the worker (backend/web_worker.py).
 limit_request_line = 8190
 limit_request_fields = 100
-accesslog = os.environ.get("ACCESS_LOG", "-") or None
+accesslog = read("ACCESS_LOG")
 errorlog = "-"
 wsgi_app = "backend:create_app()"
 
@@ -34,7 +37,7 @@ def post_worker_init(worker):
     import gc
 
     app = worker.wsgi
-    if os.environ.get("WEB_GC_FREEZE", "1") == "1":
+    if app.config["WEB_GC_FREEZE"]:
         gc.collect()
         gc.freeze()
     if app.config.get("SEARCH_INDEXER_THREAD"):

@@ -8,7 +8,7 @@ from copy import deepcopy
 from functools import wraps
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 
 from backend.extensions.smorest import Blueprint
 
@@ -26,11 +26,13 @@ class MiniappBlueprint(Blueprint):
 
     @staticmethod
     def miniapp_required(func: Callable) -> Callable:
-        """Require the mini-program's JWT (from POST /miniapp/v1/login); the user is then ``g.openid``."""
+        """Require the mini-program's JWT (from POST /miniapp/v1/login); the user is then ``g.user``
+        (a ``MiniappUser``), named ``g.actor``."""
 
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            require_miniapp_token()
+            g.user = require_miniapp_token(request.headers.get("Authorization", ""))
+            g.actor = f"miniapp:{g.user.openid}"
             return func(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))

@@ -12,6 +12,7 @@ import hashlib
 import html
 import logging
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, current_app
@@ -19,6 +20,7 @@ from wechatpy import events, messages
 
 from backend.extensions import cache
 from backend.extensions.database import reading
+from backend.extensions.smorest import Page
 from backend.officers.services import BADGE_NO
 from backend.officers.tokens import verify_url
 from backend.timezone import beijing
@@ -146,17 +148,17 @@ def _cache_key(query: str) -> str:
     return "chat:search:" + hashlib.sha256(query.encode()).hexdigest()[:32]
 
 
-def _format_results(query: str, result: dict) -> str:
-    if not result["items"]:
+def _format_results(query: str, result: Page[dict[str, Any]]) -> str:
+    if not result.items:
         return f"未找到与“{_short(query)}”相关的公示信息。\n" + _link(search_url(query), "到网页检索")
-    lines = [f"“{_short(query)}”的公示信息（共 {result['total']} 条）："]
+    lines = [f"“{_short(query)}”的公示信息（共 {result.total} 条）："]
     base = current_app.config["PUBLIC_BASE_URL"]
-    for number, item in enumerate(result["items"], 1):
+    for number, item in enumerate(result.items, 1):
         title = item["title"] if len(item["title"]) <= TITLE_CHARS else item["title"][: TITLE_CHARS - 1] + "…"
         lines.append(f"{number}. " + _link(f"{base}/d/{item['id']}", title))
         date = f" · {item['date']}" if item["date"] else ""
         lines.append(f"   {item['agency_name']}{date}")
-    if result["total"] > len(result["items"]):
+    if result.total > len(result.items):
         lines.append(_link(search_url(query), "查看全部"))
     return "\n".join(lines)
 

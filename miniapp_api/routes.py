@@ -124,7 +124,7 @@ class MyComplaints(MethodView):
     def post(self, data):
         """File a complaint; the text passes WeChat's content check (or the local filter)"""
         limit_user_submissions()
-        filed = services.submit_complaint(data)
+        filed = services.submit_complaint(g.user, data)
         body = {**filed_view(filed), "under_review": filed.complaint.needs_review}
         return body, 201 if filed.created else 200
 
@@ -133,7 +133,7 @@ class MyComplaints(MethodView):
     @blp.response(200, MiniappMyComplaintsSchema)
     def get(self, args):
         """The user's own complaints, newest first"""
-        return services.mine(**args)
+        return services.mine(g.user, **args)
 
 
 @blp.route("/complaints/<string:tracking_no>")
@@ -142,7 +142,7 @@ class MyComplaint(MethodView):
     @blp.response(200, MiniappComplaintViewSchema)
     def get(self, tracking_no):
         """One of the user's complaints: status and public timeline"""
-        return services.complaint_view(services.own_complaint(tracking_no))
+        return services.complaint_view(services.own_complaint(g.user, tracking_no))
 
 
 @blp.route("/complaints/<string:tracking_no>/rating")
@@ -152,7 +152,7 @@ class MyRating(MethodView):
     @blp.response(200, MiniappComplaintViewSchema)
     def post(self, body, tracking_no):
         """Rate the handling (1-5) once closed; the comment passes the content check"""
-        return services.complaint_view(services.rate(tracking_no, body["score"], body.get("comment")))
+        return services.complaint_view(services.rate(g.user, tracking_no, body["score"], body.get("comment")))
 
 
 @blp.route("/complaints/<string:tracking_no>/subscription")
@@ -162,12 +162,12 @@ class MySubscription(MethodView):
     @blp.response(200, MiniappComplaintViewSchema)
     def put(self, body, tracking_no):
         """Record the user's answer to the subscribe-message request for this complaint's updates"""
-        complaint = services.record_consent(tracking_no, body["template_id"], body["choice"])
+        complaint = services.record_consent(g.user, tracking_no, body["template_id"], body["choice"])
         return services.complaint_view(complaint)
 
 
 def limit_user_submissions() -> None:
-    cache.enforce("complaint", f"openid:{g.openid}", current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"], 3600)
+    cache.enforce("complaint", f"openid:{g.user.openid}", current_app.config["COMPLAINT_RATE_LIMIT_PER_HOUR"], 3600)
 
 
 @wxacode_blp.route("/<string:badge_no>/badge-wxacode.png")

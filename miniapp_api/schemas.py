@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from backend.complaints.schemas import ComplaintCreateSchema, ComplaintViewSchema, FiledSchema
 from backend.disclosures.schemas import PUBLIC_DATE
-from backend.extensions.smorest import Schema
+from backend.extensions.smorest import Schema, page_schema
 from backend.timezone import BeijingDateTime
 
 
@@ -36,10 +36,7 @@ class MiniappSearchItemSchema(Schema):
     date = ma.fields.Date(allow_none=True, metadata={"description": PUBLIC_DATE})
 
 
-class MiniappSearchPageSchema(Schema):
-    items = ma.fields.List(ma.fields.Nested(MiniappSearchItemSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
+MiniappSearchPageSchema = page_schema(MiniappSearchItemSchema, "MiniappSearchPageSchema", page_size=False)
 
 
 class MiniappDisclosureSchema(Schema):
@@ -118,10 +115,7 @@ class MiniappMyComplaintSchema(Schema):
     under_review = ma.fields.Boolean()
 
 
-class MiniappMyComplaintsSchema(Schema):
-    items = ma.fields.List(ma.fields.Nested(MiniappMyComplaintSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
+MiniappMyComplaintsSchema = page_schema(MiniappMyComplaintSchema, "MiniappMyComplaintsSchema", page_size=False)
 
 
 class MiniappComplaintViewSchema(ComplaintViewSchema):

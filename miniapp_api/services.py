@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from flask import current_app, g
+from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wechatpy.exceptions import WeChatClientException
 
@@ -30,6 +30,7 @@ from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint,
 from backend.disclosures import services as disclosures
 from backend.errors import Forbidden, Invalid, NotFound, ServiceUnavailable, Unauthorized
 from backend.extensions import cache, clock, db
+from backend.extensions.smorest import Page, paginate
 from backend.officers import services as officers
 from backend.officers import tokens
 from backend.officers.models import Officer
@@ -74,25 +75,28 @@ def login(code: str) -> IssuedToken:
     return _sign({"aud": MINIAPP_AUDIENCE, "sub": openid})
 
 
-def require_miniapp_token() -> str:
-    """Authenticate the mini-program's JWT; the openid is then ``g.openid``, the login time ``g.logged_in_at``."""
-    claims = _verify(MINIAPP_AUDIENCE)
-    g.openid = claims["sub"]
-    g.logged_in_at = dt.datetime.fromtimestamp(claims["iat"], dt.UTC)
-    g.actor = f"miniapp:{g.openid}"
-    return g.openid
+@dataclass(frozen=True)
+class MiniappUser:
+    openid: str
+    logged_in_at: dt.datetime  # WeChat's content check weighs how recently the user logged in
+
+
+def require_miniapp_token(authorization: str) -> MiniappUser:
+    """The user the mini-program's JWT (the Authorization header) speaks for; 401 otherwise."""
+    claims = _verify(authorization, MINIAPP_AUDIENCE)
+    return MiniappUser(claims["sub"], dt.datetime.fromtimestamp(claims["iat"], dt.UTC))
 
 
 # -- disclosures --------------------------------------------------------------------------------
-def search(*, q: str, page: int = 1, page_size: int = 10) -> dict[str, Any]:
+def search(*, q: str, page: int = 1, page_size: int = 10) -> Page[dict[str, Any]]:
     """The public search, one line per item and no facets (a phone shows none)."""
     found = disclosures.search_public(q=q, page=page, page_size=page_size, with_facets=False)
-    items = [
-        {key: item[key] for key in ("id", "title", "snippet", "type_label", "date")}
-        | {"agency_name": item["agency"]["name"]}
-        for item in found.items
-    ]
-    return {"items": items, "total": found.total, "page": page}
+    return found.map(
+        lambda item: (
+            {key: item[key] for key in ("id", "title", "snippet", "type_label", "date")}
+            | {"agency_name": item["agency"]["name"]}
+        )
+    )
 
 
 def disclosure(disclosure_id: str) -> dict[str, Any]:
@@ -191,28 +195,24 @@ def _as_png(image: bytes) -> bytes:
 
 
 # -- complaints ---------------------------------------------------------------------------------
-def submit_complaint(data: dict[str, Any]) -> complaints.Filed:
+def submit_complaint(user: MiniappUser, data: dict[str, Any]) -> complaints.Filed:
     verdict = content_check.check(
-        data["content"], openid=g.openid, logged_in_at=g.logged_in_at, scene=content_check.SCENE_POST
+        data["content"], openid=user.openid, logged_in_at=user.logged_in_at, scene=content_check.SCENE_POST
     )
-    filed = complaints.submit(data, channel="miniapp", openid=g.openid, needs_review=verdict.doubtful)
+    filed = complaints.submit(data, channel="miniapp", openid=user.openid, needs_review=verdict.doubtful)
     if filed.created and verdict.doubtful:
         _note(filed.complaint, verdict.note())
     return filed
 
 
-def mine(*, page: int, page_size: int) -> dict[str, Any]:
-    condition = Complaint.openid == g.openid
-    total = db.session.scalar(select(func.count()).select_from(Complaint).where(condition))
-    rows = db.session.scalars(
+def mine(user: MiniappUser, *, page: int, page_size: int) -> Page[dict[str, Any]]:
+    ordered = (
         select(Complaint)
-        .where(condition)
+        .where(Complaint.openid == user.openid)
         .order_by(Complaint.created_at.desc(), Complaint.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    items = [
-        {
+    )
+    return paginate(ordered, page=page, page_size=page_size).map(
+        lambda c: {
             "tracking_no": c.tracking_no,
             "status": c.status,
             "status_label": STATUS_LABELS[c.status],
@@ -221,15 +221,13 @@ def mine(*, page: int, page_size: int) -> dict[str, Any]:
             "created_at": c.created_at,
             "under_review": c.needs_review,
         }
-        for c in rows
-    ]
-    return {"items": items, "total": total, "page": page}
+    )
 
 
-def own_complaint(tracking_no: str) -> Complaint:
+def own_complaint(user: MiniappUser, tracking_no: str) -> Complaint:
     """One of the user's complaints; anybody else's answers 404, as if it did not exist."""
     complaint = db.session.scalar(
-        select(Complaint).where(Complaint.tracking_no == tracking_no, Complaint.openid == g.openid)
+        select(Complaint).where(Complaint.tracking_no == tracking_no, Complaint.openid == user.openid)
     )
     if complaint is None:
         raise NotFound("未找到该投诉", errors={"tracking_no": [f"no complaint {tracking_no!r} of yours"]})
@@ -240,12 +238,12 @@ def complaint_view(complaint: Complaint) -> dict[str, Any]:
     return {**complaints.citizen_view(complaint), "notify_consent": complaint.notify_consent}
 
 
-def rate(tracking_no: str, score: int, comment: str | None) -> Complaint:
-    complaint = own_complaint(tracking_no)
+def rate(user: MiniappUser, tracking_no: str, score: int, comment: str | None) -> Complaint:
+    complaint = own_complaint(user, tracking_no)
     verdict = None
     if comment:
         verdict = content_check.check(
-            comment, openid=g.openid, logged_in_at=g.logged_in_at, scene=content_check.SCENE_COMMENT
+            comment, openid=user.openid, logged_in_at=user.logged_in_at, scene=content_check.SCENE_COMMENT
         )
     complaints.rate(complaint, score, comment)
     if verdict is not None and verdict.doubtful:
@@ -254,9 +252,9 @@ def rate(tracking_no: str, score: int, comment: str | None) -> Complaint:
     return complaint
 
 
-def record_consent(tracking_no: str, template_id: str, choice: str) -> Complaint:
+def record_consent(user: MiniappUser, tracking_no: str, template_id: str, choice: str) -> Complaint:
     """What ``wx.requestSubscribeMessage`` answered for our template: each ``accept`` allows one message."""
-    complaint = own_complaint(tracking_no)
+    complaint = own_complaint(user, tracking_no)
     expected = current_app.config["WECHAT_SUBSCRIBE_TEMPLATE_ID"]
     if expected is None:
         raise ServiceUnavailable("订阅消息未配置", errors={"wechat": ["set WECHAT_SUBSCRIBE_TEMPLATE_ID"]})

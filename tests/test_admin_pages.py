@@ -371,6 +371,7 @@ def test_the_whole_lifecycle_through_the_page_and_the_citizen_api(browser, creat
     ]
     note = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "complaint.note"))
     assert note.actor == "admin:zhang" and note.detail == {"text": "已电话联系投诉人，约定下周回访。"}
+    assert note.ip == "127.0.0.1"  # the test client's address, given by the page
 
 
 def test_escalation_from_the_page_reaches_the_supervising_agency(browser, client, db_session):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter
 
+from backend import config as app_config
 from backend.officers import badge_card
 from backend.officers.badge_card import BadgeCard, qr_png, qr_svg, render_png, render_svg
 from tests.support.qr import decode_qr
@@ -175,10 +176,11 @@ def test_badge_font_path_replaces_the_bundled_font(monkeypatch, tmp_path) -> Non
     font = tmp_path / "agency-font.otf"
     font.symlink_to(badge_card.BUNDLED_FONT)
     monkeypatch.setenv("BADGE_FONT_PATH", str(font))
-    assert badge_card._face("张伟") == (str(font), 0)
+    configured = app_config.load(str(tmp_path))["BADGE_FONT_PATH"]
+    assert badge_card._face("张伟", configured) == (str(font), 0)
     monkeypatch.setenv("BADGE_FONT_PATH", str(tmp_path / "missing.otf"))
     with pytest.raises(OSError):
-        render_png(card())
+        render_png(card(font=app_config.load(str(tmp_path))["BADGE_FONT_PATH"]))
 
 
 # -- SVG ----------------------------------------------------------------------------------------

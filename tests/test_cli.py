@@ -52,3 +52,14 @@ def test_demo_data_loads_once_into_an_empty_database(db_session):
     assert "13905951234" not in food.public["content"] and food.privacy_report  # the gate ran
     assert load_demo_data() == 0
     assert db_session.scalar(select(func.count()).select_from(Agency)) == 8
+
+
+def test_make_run_loads_demo_data_unless_demo_data_is_0(app, runner, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "DEMO_DATA", False)
+    skipped = runner.invoke(args=["demo", "load", "--if-enabled"])
+    assert skipped.exit_code == 0 and "DEMO_DATA=0" in skipped.output
+    assert db_session.scalar(select(func.count()).select_from(Agency)) == 0
+    monkeypatch.setitem(app.config, "DEMO_DATA", True)
+    loaded = runner.invoke(args=["demo", "load", "--if-enabled"])
+    assert loaded.exit_code == 0 and "agencies created" in loaded.output, loaded.output
+    assert db_session.scalar(select(func.count()).select_from(Agency)) > 0

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.audit.models import AuditEntry
+from backend.officers import services
 from tests.factories import AgencyFactory
 from tests.factories.officers import image_bytes, officer
 
@@ -101,11 +102,15 @@ def test_an_agency_cannot_touch_another_agencys_officers(client, mkt, env):
 def test_status_changes_are_audited(client, mkt, db_session):
     client.put(f"{URL}/35050012345", json=officer(), headers=mkt)
     changed = client.post(
-        f"{URL}/35050012345/status", json={"status": "suspended", "reason": "调离执法岗位"}, headers=mkt
+        f"{URL}/35050012345/status",
+        json={"status": "suspended", "reason": "调离执法岗位"},
+        headers=mkt,
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
     ).get_json()
     assert (changed["status"], changed["status_reason"]) == ("suspended", "调离执法岗位")
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "officer.status"))
     assert entry.target_id == "MKT/35050012345" and entry.actor.startswith("client:")
+    assert entry.ip == "203.0.113.7"  # the client's address, given by the view
     assert entry.detail == {"before": "active", "after": "suspended", "reason": "调离执法岗位"}
     bad = client.post(f"{URL}/35050012345/status", json={"status": "gone", "reason": "x"}, headers=mkt)
     assert bad.status_code == 422 and set(bad.get_json()["errors"]["json"]) == {"status", "reason"}
@@ -126,3 +131,11 @@ def test_the_public_roster_is_searchable_and_has_no_photo(client, mkt, env, inde
     assert client.get("/api/v1/officers?agency=ENV").get_json()["total"] == 1
     assert client.get("/api/v1/officers?status=active").get_json()["total"] == 1
     assert client.get("/api/v1/officers?domain=生态环境").get_json()["items"][0]["name"] == "王芳"
+
+
+def test_the_badge_card_is_drawn_in_the_configured_font(app, client, mkt, agencies, monkeypatch, tmp_path):
+    client.put(f"{URL}/35050012345", json=officer(), headers=mkt)
+    with app.app_context():
+        assert services.badge_card(agencies[0], "35050012345").font is None  # the bundled font
+        monkeypatch.setitem(app.config, "BADGE_FONT_PATH", str(tmp_path / "agency-font.otf"))
+        assert services.badge_card(agencies[0], "35050012345").font == str(tmp_path / "agency-font.otf")

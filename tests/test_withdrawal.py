@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from backend.audit.models import AuditEntry
 from backend.disclosures.models import DisclosureVersion
 from backend.transparency.models import LogEntry
 from tests.factories import AgencyFactory
@@ -72,6 +73,12 @@ def test_withdrawing_twice_changes_nothing(client, mkt, published, db_session):
     assert second.get_json()["withdrawn_at"] == first["withdrawn_at"]
     assert second.get_json()["withdrawal_reason"] == "revoked"
     assert events(db_session, published["id"]) == ["publish", "withdraw"]
+
+
+def test_a_withdrawal_is_audited_with_the_client_address(client, mkt, published, db_session):
+    client.post(f"{URL}/case-1/withdraw", json=WITHDRAWAL, headers=mkt, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "disclosure.withdraw"))
+    assert (entry.target_id, entry.ip) == (published["id"], "203.0.113.9")
 
 
 def test_another_agency_cannot_withdraw(client, auth, mkt, published, db_session):

@@ -1,4 +1,4 @@
-from flask import request
+from flask import g, request
 from flask.views import MethodView
 
 from backend.extensions.smorest import Blueprint
@@ -26,4 +26,4 @@ class WhoAmI(MethodView):
     @blp.response(200, WhoAmISchema)
     def get(self):
         """Which client and agency a bearer token speaks for"""
-        return services.whoami()
+        return services.whoami(g.agency, g.actor)

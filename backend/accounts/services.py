@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from flask import current_app, g, request
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -88,9 +88,9 @@ def _sign(claims: dict[str, Any]) -> IssuedToken:
     return IssuedToken(jwt.encode(full, _signing_key(), algorithm="HS256"), ttl)
 
 
-def _verify(audience: str) -> dict[str, Any]:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+def _verify(authorization: str, audience: str) -> dict[str, Any]:
+    """The claims of the bearer token in ``authorization`` (the request's Authorization header)."""
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("缺少 Bearer 令牌")
     try:
@@ -127,16 +127,14 @@ def issue_token(client_id: str, client_secret: str, address: str | None) -> Issu
     return _sign({"aud": TOKEN_AUDIENCE, "sub": client.client_id, "agency": client.agency.code})
 
 
-def require_agency_token() -> Agency:
-    """Authenticate the request's agency token; the agency is then in ``g.agency``."""
-    claims = _verify(TOKEN_AUDIENCE)
+def require_agency_token(authorization: str) -> AgencyClient:
+    """The agency client an agency token (the Authorization header) speaks for; 401 for any other."""
+    claims = _verify(authorization, TOKEN_AUDIENCE)
     # Checked on every call so a revoked client loses access at once, not when its token expires.
     client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == claims["sub"]))
     if client is None or client.revoked_at is not None or client.agency.code != claims.get("agency"):
         raise Unauthorized("客户端已停用", errors={"token": ["client revoked"]})
-    g.agency = client.agency
-    g.actor = f"client:{client.client_id}"
-    return client.agency
+    return client
 
 
 def authenticate_admin(username: str, password: str, address: str | None) -> AdminUser:
@@ -145,11 +143,11 @@ def authenticate_admin(username: str, password: str, address: str | None) -> Adm
     user = db.session.scalar(select(AdminUser).where(AdminUser.username == username))
     if user is None or user.disabled_at is not None or not check_password_hash(user.password_hash, password):
         attempt.failed()
-        record(f"admin:{username}", "admin.login_failed", "admin_user", username)
+        record(f"admin:{username}", "admin.login_failed", "admin_user", username, ip=address)
         db.session.commit()
         raise Unauthorized("用户名或密码错误")
     attempt.succeeded()
-    record(f"admin:{username}", "admin.login", "admin_user", username)
+    record(f"admin:{username}", "admin.login", "admin_user", username, ip=address)
     db.session.commit()
     return user
 
@@ -159,25 +157,19 @@ def issue_admin_token(username: str, password: str, address: str | None) -> Issu
     return _sign({"aud": ADMIN_AUDIENCE, "sub": user.username, "role": user.role})
 
 
-def require_admin_token(roles: tuple[str, ...]) -> AdminUser:
-    """Authenticate an admin token and check its role; the user is then in ``g.admin``."""
-    claims = _verify(ADMIN_AUDIENCE)
+def require_admin_token(authorization: str, roles: tuple[str, ...]) -> AdminUser:
+    """The enabled admin user an admin token (the Authorization header) speaks for, if of one of ``roles``."""
+    claims = _verify(authorization, ADMIN_AUDIENCE)
     user = db.session.scalar(select(AdminUser).where(AdminUser.username == claims["sub"]))
     if user is None or user.disabled_at is not None:
         raise Unauthorized("账户已停用", errors={"token": ["user disabled"]})
     if user.role not in roles:
         raise Forbidden("无权执行此操作", errors={"role": [f"needs one of {', '.join(roles)}"]})
-    g.admin = user
-    g.actor = f"admin:{user.username}"
     return user
 
 
-def current_agency() -> Agency:
-    return g.agency
-
-
-def whoami() -> dict[str, str]:
-    return {"client_id": g.actor.removeprefix("client:"), "agency": g.agency.code, "agency_name": g.agency.name}
+def whoami(agency: Agency, actor: str) -> dict[str, str]:
+    return {"client_id": actor.removeprefix("client:"), "agency": agency.code, "agency_name": agency.name}
 
 
 def create_admin(

@@ -169,7 +169,7 @@ def login():
 @blp.post("/logout")
 def logout():
     user: AdminUser = g.admin
-    record(f"admin:{user.username}", "admin.logout", "admin_user", user.username)
+    record(f"admin:{user.username}", "admin.logout", "admin_user", user.username, ip=request.remote_addr)
     db.session.commit()
     auth.end_session()
     flash("已退出登录", "ok")
@@ -226,7 +226,7 @@ def act(tracking_no: str, action: str):
             flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
         return back
     try:
-        perform(g.admin, item, *fields.values())
+        perform(g.admin, item, *fields.values(), ip=request.remote_addr)
     except (Conflict, Invalid, Forbidden) as refused:
         db.session.rollback()
         flash(refused.message, "error")

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from backend.extensions.smorest import PageArgsSchema, Schema
+from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 
 REGION_CODE = ma.validate.Regexp(r"^[1-8]\d{5}$", error="must be a 6-digit administrative division code")
 
@@ -31,11 +31,7 @@ class AgencyHitSchema(AgencySchema):
     highlight = ma.fields.String(dump_only=True, metadata={"description": "name with matches in <em>"})
 
 
-class AgencyPageSchema(Schema):
-    items = ma.fields.List(ma.fields.Nested(AgencyHitSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
+AgencyPageSchema = page_schema(AgencyHitSchema, "AgencyPageSchema")
 
 
 class PrePhaseItemSchema(Schema):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from backend.audit.services import record
 from backend.errors import Conflict, Invalid, NotFound
 from backend.extensions import clock, db, search
+from backend.extensions.smorest import Page
 from search_index.interfaces import SearchQuery
 from search_index.mappings import AGENCIES
 
@@ -90,15 +91,7 @@ class AgencyView:
         return getattr(self.agency, name)
 
 
-@dataclass
-class AgencyPage:
-    items: list[AgencyView]
-    total: int
-    page: int
-    page_size: int
-
-
-def search_agencies(*, q: str = "", region: str | None = None, page: int = 1, page_size: int = 20) -> AgencyPage:
+def search_agencies(*, q: str = "", region: str | None = None, page: int = 1, page_size: int = 20) -> Page[AgencyView]:
     """Search returns codes in rank order; rows come from the database in that order."""
     query = SearchQuery(
         text=q,
@@ -109,7 +102,7 @@ def search_agencies(*, q: str = "", region: str | None = None, page: int = 1, pa
     result = search.query(AGENCIES, query)
     codes = [hit.id for hit in result.hits]
     rows = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(codes)))}
-    return AgencyPage(
+    return Page(
         # A row deleted since it was indexed is skipped; the outbox removes it from the index.
         items=[AgencyView(rows[hit.id], hit.highlights.get("name")) for hit in result.hits if hit.id in rows],
         total=result.total,

@@ -29,6 +29,7 @@ from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import cache, clock, db
+from backend.extensions.smorest import Page, paginate
 from backend.officers import services as officer_services
 from backend.officers.models import Officer
 from backend.timezone import china_date, today
@@ -296,7 +297,7 @@ def queue(
     escalated: bool | None = None,
     page: int = 1,
     page_size: int = 20,
-) -> dict:
+) -> Page[Complaint]:
     conditions = [visible_complaints(user)]
     if status:
         conditions.append(Complaint.status == status)
@@ -308,17 +309,9 @@ def queue(
         conditions.append(_overdue() if overdue else ~_overdue())
     if escalated is not None:
         conditions.append(Complaint.escalated_at.is_not(None) if escalated else Complaint.escalated_at.is_(None))
-    base = select(Complaint).join(Complaint.agency).where(*conditions)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     due = func.coalesce(Complaint.reply_due, Complaint.accept_due)
-    rows = (
-        db.session.scalars(
-            base.order_by(_open().desc(), due, Complaint.id).limit(page_size).offset((page - 1) * page_size)
-        )
-        .unique()
-        .all()
-    )
-    return {"items": rows, "total": total, "page": page, "page_size": page_size}
+    ordered = select(Complaint).join(Complaint.agency).where(*conditions).order_by(_open().desc(), due, Complaint.id)
+    return paginate(ordered, page=page, page_size=page_size)
 
 
 def _open() -> Any:
@@ -354,13 +347,16 @@ def _require(complaint: Complaint, *statuses: Status) -> None:
         raise Conflict("当前状态不能执行该操作", errors={"status": [f"complaint is {complaint.status}"]})
 
 
-def _act(user: AdminUser, complaint: Complaint, kind: str, *, public: bool, text: str | None = None) -> None:
+def _act(
+    user: AdminUser, complaint: Complaint, kind: str, *, public: bool, text: str | None = None, ip: str | None
+) -> None:
     _event(complaint, kind, f"admin:{user.username}", public=public, text=text)
     record(
         f"admin:{user.username}",
         f"complaint.{kind}",
         "complaint",
         complaint.tracking_no,
+        ip=ip,
         **({"text": text} if text and not public else {}),
     )
     if public:
@@ -368,21 +364,21 @@ def _act(user: AdminUser, complaint: Complaint, kind: str, *, public: bool, text
     db.session.commit()
 
 
-def accept(user: AdminUser, complaint: Complaint) -> None:
+def accept(user: AdminUser, complaint: Complaint, *, ip: str | None = None) -> None:
     _require(complaint, Status.submitted)
     now = clock.now()
     complaint.status, complaint.accepted_at, complaint.needs_review = Status.accepted, now, False
     complaint.reply_due = _due(china_date(now), current_app.config["COMPLAINT_REPLY_DAYS"])
-    _act(user, complaint, "accepted", public=True, text=f"请于 {complaint.reply_due} 前答复")
+    _act(user, complaint, "accepted", public=True, text=f"请于 {complaint.reply_due} 前答复", ip=ip)
 
 
-def reject(user: AdminUser, complaint: Complaint, reason: str) -> None:
+def reject(user: AdminUser, complaint: Complaint, reason: str, *, ip: str | None = None) -> None:
     _require(complaint, Status.submitted)
     complaint.status, complaint.closed_at = Status.rejected, clock.now()
-    _act(user, complaint, "rejected", public=True, text=reason)
+    _act(user, complaint, "rejected", public=True, text=reason, ip=ip)
 
 
-def assign(user: AdminUser, complaint: Complaint, username: str) -> None:
+def assign(user: AdminUser, complaint: Complaint, username: str, *, ip: str | None = None) -> None:
     _require(complaint, Status.submitted, Status.accepted)
     assignee = db.session.scalar(select(AdminUser).where(AdminUser.username == username))
     if (
@@ -392,27 +388,27 @@ def assign(user: AdminUser, complaint: Complaint, username: str) -> None:
     ):
         raise Invalid("只能分派给本单位的办理人员", errors={"username": ["not a handler of this complaint's agency"]})
     complaint.assigned_to = assignee
-    _act(user, complaint, "assigned", public=False, text=username)
+    _act(user, complaint, "assigned", public=False, text=username, ip=ip)
 
 
-def reply(user: AdminUser, complaint: Complaint, text: str) -> None:
+def reply(user: AdminUser, complaint: Complaint, text: str, *, ip: str | None = None) -> None:
     _require(complaint, Status.accepted)
     complaint.status, complaint.replied_at = Status.replied, clock.now()
-    _act(user, complaint, "replied", public=True, text=text)
+    _act(user, complaint, "replied", public=True, text=text, ip=ip)
 
 
-def close(user: AdminUser, complaint: Complaint, summary: str | None = None) -> None:
+def close(user: AdminUser, complaint: Complaint, summary: str | None = None, *, ip: str | None = None) -> None:
     _require(complaint, Status.replied)
     complaint.status, complaint.closed_at = Status.closed, clock.now()
-    _act(user, complaint, "closed", public=True, text=summary)
+    _act(user, complaint, "closed", public=True, text=summary, ip=ip)
 
 
-def add_note(user: AdminUser, complaint: Complaint, text: str) -> None:
-    _act(user, complaint, "note", public=False, text=text)
+def add_note(user: AdminUser, complaint: Complaint, text: str, *, ip: str | None = None) -> None:
+    _act(user, complaint, "note", public=False, text=text, ip=ip)
 
 
-def escalate(user: AdminUser | None, complaint: Complaint, reason: str) -> None:
-    """Hand the complaint up to the supervising 司法局 of its agency's region (督办)."""
+def escalate(user: AdminUser | None, complaint: Complaint, reason: str, *, ip: str | None = None) -> None:
+    """Hand the complaint up to the supervising 司法局 of its agency's region (督办); no ``user``: the deadline job."""
     _require(complaint, Status.submitted, Status.accepted)
     if user is not None and user.role == AdminRole.handler and user.agency_id != complaint.agency_id:
         raise Forbidden("只有承办单位可以提请升级", errors={"agency": ["not your agency's complaint"]})
@@ -427,7 +423,7 @@ def escalate(user: AdminUser | None, complaint: Complaint, reason: str) -> None:
         record("system:deadline", "complaint.escalated", "complaint", complaint.tracking_no, reason=reason)
         notify.enqueue(complaint, "escalated")
     else:
-        _act(user, complaint, "escalated", public=True, text=text)
+        _act(user, complaint, "escalated", public=True, text=text, ip=ip)
 
 
 def escalate_overdue() -> int:

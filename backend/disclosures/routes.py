@@ -1,4 +1,4 @@
-from flask import g
+from flask import g, request
 from flask.views import MethodView
 
 from backend.errors import PayloadTooLarge
@@ -89,6 +89,7 @@ class WithdrawDisclosure(MethodView):
             g.agency,
             external_id,
             actor=g.actor,
+            ip=request.remote_addr,
             document_no=body.get("document_no"),
             reason=body["reason"],
             explanation=body["explanation"],

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from backend.agencies.schemas import REGION_CODE
-from backend.extensions.smorest import PageArgsSchema, Schema
+from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
 from .models import PHASE_OF_TYPE, TYPES, Category, Phase, Status, WithdrawalReason
@@ -269,11 +269,7 @@ class DisclosureListArgsSchema(PageArgsSchema):
     type = ma.fields.String(validate=ma.validate.OneOf(list(PHASE_OF_TYPE)))
 
 
-class DisclosureListSchema(Schema):
-    items = ma.fields.List(ma.fields.Nested(DisclosureSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
+DisclosureListSchema = page_schema(DisclosureSchema, "DisclosureListSchema")
 
 
 class BulkResultSchema(Schema):
@@ -364,9 +360,8 @@ class FacetValueSchema(Schema):
     count = ma.fields.Integer()
 
 
-class DisclosureSearchSchema(Schema):
-    items = ma.fields.List(ma.fields.Nested(SearchItemSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
-    facets = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.Nested(FacetValueSchema)))
+DisclosureSearchSchema = page_schema(
+    SearchItemSchema,
+    "DisclosureSearchSchema",
+    facets=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.Nested(FacetValueSchema))),
+)

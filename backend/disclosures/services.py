@@ -13,12 +13,12 @@ import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
@@ -31,6 +31,7 @@ from backend.cases.policy import check_publishable
 from backend.errors import Conflict, Gone, Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.extensions.database import insert_rows
+from backend.extensions.smorest import Page, paginate
 from backend.search.indexing import enqueue
 from backend.timezone import CHINA, china_date, today
 from backend.transparency import services as transparency
@@ -370,7 +371,14 @@ def _expiry(item: Disclosure) -> dt.date | None:
 
 
 def withdraw(
-    agency: Agency, external_id: str, *, reason: str, explanation: str, document_no: str | None, actor: str
+    agency: Agency,
+    external_id: str,
+    *,
+    reason: str,
+    explanation: str,
+    document_no: str | None,
+    actor: str,
+    ip: str | None = None,
 ) -> Disclosure:
     """Take a published item down at once, with the explanation the law requires; idempotent.
 
@@ -400,7 +408,7 @@ def withdraw(
         ]
     )
     item.removal_log_index = entry.index
-    record(actor, "disclosure.withdraw", "disclosure", item.id, reason=reason, document_no=document_no)
+    record(actor, "disclosure.withdraw", "disclosure", item.id, ip=ip, reason=reason, document_no=document_no)
     db.session.commit()
     return item
 
@@ -508,15 +516,6 @@ DISCLOSURE_VIEW_FIELDS = (
 )  # fmt: skip
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    total: int
-    page: int
-    page_size: int
-    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-
 def list_own(
     agency: Agency,
     *,
@@ -540,15 +539,12 @@ def list_own(
             and_(Disclosure.status == Status.pending, Disclosure.publish_deadline < today()),
         )
         conditions.append(late if overdue else ~late)
-    total = db.session.scalar(select(func.count()).select_from(Disclosure).where(*conditions))
-    rows = db.session.scalars(
+    own = (
         select(Disclosure)
         .where(*conditions)
         .order_by(Disclosure.publish_deadline.is_(None), Disclosure.publish_deadline, Disclosure.created_at.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return Page([own_view(row) for row in rows], total, page, page_size)
+    )
+    return paginate(own, page=page, page_size=page_size).map(own_view)
 
 
 def explain_deadline(item: Disclosure) -> dict[str, Any]:

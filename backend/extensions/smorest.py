@@ -1,4 +1,4 @@
-"""The project's own flask-smorest subclasses: Api, Blueprint, Schema and the error shape.
+"""The project's own flask-smorest subclasses: Api, Blueprint, Schema, the pager and the error shape.
 
 Every error, from a view, from routing (404/405), from a body too large (413) or from an
 unexpected exception (500), leaves as ``{code, status, message, errors?}``. ``message`` is
@@ -12,12 +12,14 @@ import logging
 from collections.abc import Callable
 from contextlib import contextmanager
 from copy import deepcopy
+from dataclasses import dataclass, field, replace
 from functools import wraps
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import flask_smorest
 import marshmallow as ma
-from flask import Flask, current_app
+from flask import Flask, current_app, g, request
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -91,11 +93,13 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def agency_required(func: Callable) -> Callable:
-        """Require a valid agency bearer token; the agency is then ``current_agency()``."""
+        """Require a valid agency bearer token; the view then finds its agency in ``g.agency``, the client
+        (as audit and log name it) in ``g.actor``."""
 
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            current_app.extensions["token_checks"][BEARER_SCHEME]()
+            client = current_app.extensions["token_checks"][BEARER_SCHEME](request.headers.get("Authorization", ""))
+            g.agency, g.actor = client.agency, f"client:{client.client_id}"
             return func(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
@@ -104,12 +108,15 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def admin_required(*roles: str) -> Callable[[Callable], Callable]:
-        """Require an admin token of one of ``roles``; the user is then ``g.admin``."""
+        """Require an admin token of one of ``roles``; the user is then ``g.admin``, named ``g.actor``."""
 
         def decorator(func: Callable) -> Callable:
             @wraps(func)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                current_app.extensions["token_checks"][ADMIN_SCHEME](roles)
+                user = current_app.extensions["token_checks"][ADMIN_SCHEME](
+                    request.headers.get("Authorization", ""), roles
+                )
+                g.admin, g.actor = user, f"admin:{user.username}"
                 return func(*args, **kwargs)
 
             wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
@@ -163,3 +170,48 @@ class Schema(ma.Schema):
 class PageArgsSchema(Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
     page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+# -- the pager: every list (API, mini-program, admin pages) is a Page, dumped by a page_schema ------
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the size of the whole list; ``facets`` only where a search counts them."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def map(self, view: Callable[[T], U]) -> Page[U]:
+        """The same page with each item shown by ``view``."""
+        return replace(self, items=[view(item) for item in self.items])  # type: ignore[return-value]
+
+
+def paginate(query: Select, *, page: int, page_size: int) -> Page[Any]:
+    """The ``page``-th page of ``query`` (ordered by the caller) and how many rows it has in all.
+
+    Rows of one entity come as objects, rows of several as tuples."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    result = db.session.execute(query.limit(page_size).offset((page - 1) * page_size)).unique()
+    rows = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
+    return Page(list(rows), total or 0, page, page_size)
+
+
+def page_schema(item: type[ma.Schema], name: str, *, page_size: bool = True, **extra: ma.fields.Field) -> type[Schema]:
+    """The schema of a ``Page`` of ``item``: ``{items, total, page, page_size}`` and ``extra`` fields.
+
+    ``name`` names it in the OpenAPI document. The mini-program's pages leave out ``page_size``, which it
+    chose itself."""
+    fields: dict[str, ma.fields.Field] = {
+        "items": ma.fields.List(ma.fields.Nested(item)),
+        "total": ma.fields.Integer(),
+        "page": ma.fields.Integer(),
+    }
+    if page_size:
+        fields["page_size"] = ma.fields.Integer()
+    return Schema.from_dict(fields | extra, name=name)

@@ -20,7 +20,6 @@ import functools
 import html
 import io
 import itertools
-import os
 import subprocess
 import unicodedata
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ class BadgeCard:
     valid_until: dt.date | None
     url: str  # what the QR encodes
     photo: bytes | None = None  # JPEG or PNG bytes, or None (draw a neutral placeholder)
+    font: str | None = None  # the font file (BADGE_FONT_PATH), or None for the bundled one
 
 
 # -- QR ---------------------------------------------------------------------------------------
@@ -125,8 +125,8 @@ def _face_for(primary: FontFace, text: str) -> FontFace:
     return next((face for face in _system_cjk_fonts(text) if _covers(face, text)), primary)
 
 
-def _face(text: str) -> FontFace:
-    return _face_for((os.environ.get("BADGE_FONT_PATH") or str(BUNDLED_FONT), 0), text)
+def _face(text: str, font: str | None) -> FontFace:
+    return _face_for((font or str(BUNDLED_FONT), 0), text)
 
 
 def _width(text: str, size: float, face: FontFace) -> float:
@@ -248,13 +248,15 @@ def _wrap(text: str, width: float, size: float, face: FontFace) -> list[str]:
 Fitting = tuple[int, float, float]  # at most this many lines, at a size (mm) from the first down to the second
 
 
-def _block(text: str, width: float, fittings: tuple[Fitting, ...]) -> tuple[list[str], float, FontFace]:
+def _block(
+    text: str, width: float, fittings: tuple[Fitting, ...], font: str | None
+) -> tuple[list[str], float, FontFace]:
     """Lines of `text` at the largest size the first possible fitting allows, in 0.1 mm steps.
 
     A field is cut with an ellipsis only when even the last fitting's smallest size is too big.
     """
     text = _clean(text) or "—"
-    face = _face(text)
+    face = _face(text, font)
     for max_lines, largest, smallest in fittings:
         size = largest
         while size >= smallest:
@@ -286,10 +288,10 @@ def _photo_shapes(photo: bytes | None) -> list[_Shape]:
 
 def _layout(card: BadgeCard) -> list[_Shape]:
     title, title_size = "行政执法证", 5.2
-    title_face = _face(title)
+    title_face = _face(title, card.font)
     agency_x = MARGIN + _width(title, title_size, title_face) + 5.0
     agency, agency_size, agency_face = _block(
-        card.agency_name, CARD_W - MARGIN - agency_x, ((1, 2.9, 2.5), (2, 2.5, 2.1))
+        card.agency_name, CARD_W - MARGIN - agency_x, ((1, 2.9, 2.5), (2, 2.5, 2.1)), card.font
     )
     pitch = 1.2 * agency_size
     # A baseline 0.38 em below a line's middle centres CJK glyphs on it.
@@ -308,7 +310,7 @@ def _layout(card: BadgeCard) -> list[_Shape]:
     ]
 
     width = TEXT_RIGHT - TEXT_X
-    names, name_size, name_face = _block(card.officer_name, width, ((1, 6.0, 4.0), (2, 4.0, 3.0)))
+    names, name_size, name_face = _block(card.officer_name, width, ((1, 6.0, 4.0), (2, 4.0, 3.0)), card.font)
     y = PHOTO_Y + 0.88 * name_size - 1.2 * name_size  # puts the top of the name's glyphs level with the photo's
     for line in names:
         y += 1.2 * name_size
@@ -317,8 +319,8 @@ def _layout(card: BadgeCard) -> list[_Shape]:
     def row(label: str, value: str, fittings: tuple[Fitting, ...]) -> None:
         nonlocal y
         y += 4.6
-        shapes.append(_Text(TEXT_X, y, label, 2.1, MUTED, _face(label)))
-        lines, size, face = _block(value, width, fittings)
+        shapes.append(_Text(TEXT_X, y, label, 2.1, MUTED, _face(label, card.font)))
+        lines, size, face = _block(value, width, fittings, card.font)
         for line in lines:
             y += size + 0.6
             shapes.append(_Text(TEXT_X, y, line, size, INK, face))
@@ -331,7 +333,7 @@ def _layout(card: BadgeCard) -> list[_Shape]:
     shapes += [
         _QR(QR_X, QR_Y, QR_SIZE, _qr(card.url).matrix),
         # 4.3 mm down keeps the caption's glyphs out of the quiet zone.
-        _Text(QR_X + QR_SIZE / 2, QR_Y + QR_SIZE + 4.3, caption, 2.4, MUTED, _face(caption), "middle"),
+        _Text(QR_X + QR_SIZE / 2, QR_Y + QR_SIZE + 4.3, caption, 2.4, MUTED, _face(caption, card.font), "middle"),
     ]
     return shapes
 

@@ -53,7 +53,7 @@ class OwnOfficerStatus(MethodView):
     @publish_blp.response(200, OfficerSchema)
     def post(self, body, badge_no):
         """Suspend (暂扣), revoke (注销) or reinstate a credential; audited, live at once"""
-        return services.set_status(g.agency, badge_no, body["status"], body["reason"], g.actor)
+        return services.set_status(g.agency, badge_no, body["status"], body["reason"], g.actor, ip=request.remote_addr)
 
 
 @publish_blp.route("/<string:badge_no>/badge.png")

@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from backend.agencies.schemas import REGION_CODE
 from backend.disclosures.schemas import AgencyRefSchema
-from backend.extensions.smorest import PageArgsSchema, Schema
+from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
 from .models import CredentialStatus
@@ -71,11 +71,7 @@ class RosterArgsSchema(PageArgsSchema):
     domain = ma.fields.String(validate=ma.validate.Length(max=50))
 
 
-class RosterPageSchema(Schema):
-    items = ma.fields.List(ma.fields.Nested(RosterEntrySchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
+RosterPageSchema = page_schema(RosterEntrySchema, "RosterPageSchema")
 
 
 class DynamicBadgeSchema(Schema):

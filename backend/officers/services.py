@@ -28,6 +28,7 @@ from backend.audit.services import record
 from backend.canonical import content_digest
 from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db, search
+from backend.extensions.smorest import Page
 from backend.timezone import today
 from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
@@ -143,8 +144,11 @@ def _store_photo(photo: Photo) -> str:
     return photo.sha256
 
 
-def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: str) -> Officer:
-    """Suspend, revoke or reinstate a credential; audited, and live for every scan at once."""
+def set_status(
+    agency: Agency, badge_no: str, status: str, reason: str, actor: str, *, ip: str | None = None
+) -> Officer:
+    """Suspend, revoke or reinstate a credential; audited (with the client address ``ip``), and live for every
+    scan at once."""
     officer = get_own(agency, badge_no)
     if officer.status == status:
         return officer
@@ -152,7 +156,14 @@ def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: s
     now = clock.now()
     officer.status, officer.status_reason, officer.status_changed_at, officer.updated_at = status, reason, now, now
     record(
-        actor, "officer.status", "officer", f"{agency.code}/{badge_no}", before=previous, after=status, reason=reason
+        actor,
+        "officer.status",
+        "officer",
+        f"{agency.code}/{badge_no}",
+        ip=ip,
+        before=previous,
+        after=status,
+        reason=reason,
     )
     transparency.append(
         [
@@ -172,14 +183,6 @@ def snapshots() -> OfficerSnapshots:
 
 
 # -- the public roster ------------------------------------------------------------------------
-@dataclass
-class RosterPage:
-    items: list[Officer]
-    total: int
-    page: int
-    page_size: int
-
-
 def roster(
     *,
     q: str = "",
@@ -188,11 +191,11 @@ def roster(
     domain: str | None = None,
     page: int = 1,
     page_size: int = 20,
-) -> RosterPage:
+) -> Page[Officer]:
     filters = {name: [value] for name, value in (("agency", agency), ("status", status), ("domain", domain)) if value}
     result = search.query(OFFICERS, SearchQuery(text=q, filters=filters, page=page, page_size=page_size))
     rows = Officer.load_for_search(db.session, [hit.id for hit in result.hits])
-    return RosterPage([rows[hit.id] for hit in result.hits if hit.id in rows], result.total, page, page_size)
+    return Page([rows[hit.id] for hit in result.hits if hit.id in rows], result.total, page, page_size)
 
 
 # -- badges -----------------------------------------------------------------------------------
@@ -207,6 +210,7 @@ def badge_card(agency: Agency, badge_no: str) -> BadgeCard:
         valid_until=officer.valid_until,
         url=tokens.issue(agency.code, officer.badge_no).url,
         photo=photo.data if photo else None,
+        font=current_app.config["BADGE_FONT_PATH"],
     )
 
 

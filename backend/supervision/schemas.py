@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from backend.disclosures.schemas import AgencyRefSchema
-from backend.extensions.smorest import PageArgsSchema, Schema
+from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
 from .services import CHANGE_EVENTS
@@ -33,11 +33,7 @@ class DisclosureChangeSchema(Schema):
     document_no = ma.fields.String(allow_none=True)
 
 
-class DisclosureChangesSchema(Schema):
-    items = ma.fields.List(ma.fields.Nested(DisclosureChangeSchema))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    page_size = ma.fields.Integer()
+DisclosureChangesSchema = page_schema(DisclosureChangeSchema, "DisclosureChangesSchema")
 
 
 class SummaryArgsSchema(Schema):

@@ -15,6 +15,7 @@ from backend.complaints.models import Complaint
 from backend.complaints.services import visible_complaints
 from backend.disclosures.models import Disclosure
 from backend.extensions import db
+from backend.extensions.smorest import Page, paginate
 from backend.timezone import CHINA, today
 from backend.transparency.models import LogEntry
 
@@ -32,7 +33,7 @@ def disclosure_changes(
     date_to: dt.date | None = None,
     page: int = 1,
     page_size: int = 50,
-) -> dict[str, Any]:
+) -> Page[dict[str, Any]]:
     """Every correction, withdrawal, expiry and withholding in the user's scope: who, when, why."""
     conditions = [LogEntry.event.in_([event] if event else CHANGE_EVENTS), visible_agencies(user)]
     if agency:
@@ -47,14 +48,13 @@ def disclosure_changes(
         .join(Agency, Agency.id == Disclosure.agency_id)
         .where(*conditions)
     )
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = db.session.execute(
-        base.order_by(LogEntry.index.desc()).limit(page_size).offset((page - 1) * page_size)
-    ).all()
+    found = paginate(base.order_by(LogEntry.index.desc()), page=page, page_size=page_size)
     # The log names actors by agency or role and a tag; a supervisor sees who that was.
-    who = private_actors({entry.agency for entry, _ in rows})
-    items = [
-        {
+    who = private_actors({entry.agency for entry, _ in found.items})
+
+    def change_view(row: tuple[LogEntry, Disclosure]) -> dict[str, Any]:
+        entry, item = row
+        return {
             "log_index": entry.index,
             "event": entry.event,
             "at": entry.at,
@@ -67,9 +67,8 @@ def disclosure_changes(
             "explanation": item.withdrawal_explanation if entry.event == "withdraw" else None,
             "document_no": item.withdrawal_document_no if entry.event == "withdraw" else None,
         }
-        for entry, item in rows
-    ]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+    return found.map(change_view)
 
 
 # -- the supervision summary --------------------------------------------------------------------

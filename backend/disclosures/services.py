@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping
@@ -288,13 +287,11 @@ def _transition(
             item.corrected_at = now
         else:
             return None
-        salt = secrets.token_bytes(16)
-        item.commitment_salt = salt.hex()
-        return transparency.Event(
-            kind, item.id, item.agency.code, actor, transparency.commitment(salt, committed_content(item))
-        )
+        event = transparency.event(kind, item.id, item.agency.code, actor, committed_content(item))
+        item.commitment_salt = event.salt
+        return event
     if was_public:
-        return transparency.Event("withhold", item.id, item.agency.code, actor)
+        return transparency.event("withhold", item.id, item.agency.code, actor)
     return None
 
 
@@ -385,21 +382,9 @@ def withdraw(
     now = clock.now()
     item.status, item.withdrawn_at = Status.withdrawn, now
     item.withdrawal_reason, item.withdrawal_explanation, item.withdrawal_document_no = reason, explanation, document_no
-    notice_salt = secrets.token_bytes(16)
-    item.notice_salt = notice_salt.hex()
-    (entry,) = transparency.append(
-        [
-            transparency.Event(
-                "withdraw",
-                item.id,
-                agency.code,
-                actor,
-                transparency.commitment(notice_salt, withdrawal_notice(item)),
-                {"reason": reason},
-            )
-        ]
+    item.removal_log_index, item.notice_salt = transparency.log_event(
+        "withdraw", item.id, agency.code, actor, withdrawal_notice(item), {"reason": reason}
     )
-    item.removal_log_index = entry.index
     record(actor, "disclosure.withdraw", "disclosure", item.id, reason=reason, document_no=document_no)
     db.session.commit()
     return item
@@ -432,7 +417,7 @@ def expire_due(batch: int = 500) -> int:
         now = clock.now()
         entries = transparency.append(
             [
-                transparency.Event(
+                transparency.event(
                     "expire",
                     item.id,
                     item.agency.code,

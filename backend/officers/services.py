@@ -156,12 +156,8 @@ def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: s
     record(
         actor, "officer.status", "officer", f"{agency.code}/{badge_no}", before=previous, after=status, reason=reason
     )
-    transparency.append(
-        [
-            transparency.Event(
-                "credential_status", f"{agency.code}/{badge_no}", agency.code, actor, detail={"status": status}
-            )
-        ]
+    transparency.log_event(
+        "credential_status", f"{agency.code}/{badge_no}", agency.code, actor, detail={"status": status}
     )
     db.session.commit()
     _forget(agency.code, badge_no)

@@ -85,7 +85,7 @@ class Scheduler:
 def default_jobs(app: Flask) -> list[Job]:
     from backend.complaints.notify import deliver_pending
     from backend.complaints.services import escalate_overdue
-    from backend.disclosures.services import expire_due
+    from backend.disclosures.lifecycle import expire_due
     from backend.supervision.annual import publish_due
     from backend.supervision.counts import compact
 

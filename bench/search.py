@@ -215,7 +215,7 @@ def make_queries(n: int, seed: int, agencies: list[common.Agency]) -> list[dict[
 
 def search_query(params: dict[str, Any]):
     """The SearchQuery ``services.search_public`` builds for these arguments."""
-    from backend.disclosures.services import FACETS
+    from backend.disclosures.reading import FACETS
     from search_index.interfaces import SearchQuery
 
     filters = {name: [params[name]] for name in ("phase", "type", "category", "agency", "region") if params.get(name)}

@@ -27,7 +27,7 @@ from backend.accounts.services import IssuedToken, _sign, _verify
 from backend.agencies.models import Agency
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint, ComplaintEvent
-from backend.disclosures import services as disclosures
+from backend.disclosures import reading as disclosures
 from backend.errors import Forbidden, Invalid, NotFound, ServiceUnavailable, Unauthorized
 from backend.extensions import cache, clock, db
 from backend.officers import services as officers

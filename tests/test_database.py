@@ -45,7 +45,7 @@ def test_public_gets_run_under_reading_and_nothing_else_does(client, auth, db_se
     assert client.get("/api/v1/agencies/MKT").status_code == 200
     assert seen == [True]
     assert _reading.get() is False  # reset when the request ends
-    from backend.disclosures import services as disclosures
+    from backend.disclosures import publishing as disclosures
 
     upsert = disclosures.upsert
     monkeypatch.setattr(disclosures, "upsert", lambda *args: seen.append(_reading.get()) or upsert(*args))

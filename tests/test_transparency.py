@@ -81,7 +81,7 @@ def test_entries_hold_no_personal_data_and_commit_to_what_citizens_saw(client, h
     item = get(client, f"/api/v1/disclosures/{history['ids'][0]}")
     assert item["log_index"] == 0
     from backend.disclosures.models import Disclosure
-    from backend.disclosures.services import committed_content
+    from backend.disclosures.publishing import committed_content
 
     stored = db.session.get(Disclosure, item["id"])
     expected = hashlib.sha256(

@@ -120,7 +120,7 @@ def search_agencies(*, q: str = "", region: str | None = None, page: int = 1, pa
 
 def agency_page(code: str) -> AgencyView:
     """An agency with its 事前公开: current pre-phase items grouped by type."""
-    from backend.disclosures.services import current_pre_phase
+    from backend.disclosures.reading import current_pre_phase
 
     agency = get_agency(code)
     return AgencyView(agency, disclosures=current_pre_phase(agency))

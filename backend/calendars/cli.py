@@ -3,7 +3,7 @@ from pathlib import Path
 import click
 
 from backend.cli import DomainErrorAware
-from backend.disclosures.services import recompute_deadlines
+from backend.disclosures.lifecycle import recompute_deadlines
 
 from . import services
 

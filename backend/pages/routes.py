@@ -6,7 +6,7 @@ from backend.complaints import services as complaint_services
 from backend.complaints.models import CATEGORY_LABELS
 from backend.complaints.routes import limit_submissions
 from backend.complaints.schemas import ComplaintCreateSchema
-from backend.disclosures import services as disclosures
+from backend.disclosures import reading as disclosures
 from backend.disclosures.models import DETAIL_LABELS, LABELS
 from backend.disclosures.schemas import DisclosureSearchArgsSchema
 from backend.errors import Gone, Invalid, NotFound, RateLimited

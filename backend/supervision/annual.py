@@ -145,7 +145,7 @@ def to_xlsx(data: dict[str, Any]) -> bytes:
 
 def publish_due(on: dt.date | None = None) -> int:
     """In January, publish last year's statistics for every agency that has not yet (by 31 January)."""
-    from backend.disclosures.services import upsert
+    from backend.disclosures.publishing import upsert
 
     on = on or today()
     if on.month != 1:

@@ -28,6 +28,7 @@ from backend.agencies.models import Agency
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint, ComplaintEvent
 from backend.disclosures import reading as disclosures
+from backend.disclosures.models import Disclosure
 from backend.errors import Forbidden, Invalid, NotFound, ServiceUnavailable, Unauthorized
 from backend.extensions import cache, clock, db
 from backend.officers import services as officers
@@ -87,17 +88,11 @@ def require_miniapp_token() -> str:
 def search(*, q: str, page: int = 1, page_size: int = 10) -> dict[str, Any]:
     """The public search, one line per item and no facets (a phone shows none)."""
     found = disclosures.search_public(q=q, page=page, page_size=page_size, with_facets=False)
-    items = [
-        {key: item[key] for key in ("id", "title", "snippet", "type_label", "date")}
-        | {"agency_name": item["agency"]["name"]}
-        for item in found.items
-    ]
-    return {"items": items, "total": found.total, "page": page}
+    return {"items": found.items, "total": found.total, "page": page}
 
 
-def disclosure(disclosure_id: str) -> dict[str, Any]:
-    view = disclosures.public_view(disclosures.get_public(disclosure_id))
-    return {**view, "agency_name": view["agency"]["name"]}
+def disclosure(disclosure_id: str) -> Disclosure:
+    return disclosures.get_public(disclosure_id)
 
 
 # -- badges -------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import load_only
 
@@ -16,12 +15,13 @@ from backend.agencies.models import Agency
 from backend.calendars import services as calendars
 from backend.errors import Gone, NotFound
 from backend.extensions import db, search
-from backend.timezone import CHINA, china_date, today
+from backend.timezone import CHINA, today
 from search_index.interfaces import SearchQuery
 from search_index.mappings import DISCLOSURES
 
-from .deadlines import statutory_clock, working_days_left
+from .deadlines import statutory_clock
 from .models import LABELS, Disclosure, Phase, Status
+from .schemas import DeadlineStateSchema, public_url
 
 
 def get_own(agency: Agency, external_id: str) -> Disclosure:
@@ -30,38 +30,9 @@ def get_own(agency: Agency, external_id: str) -> Disclosure:
     )
     if item is None:
         raise NotFound("未找到该公示信息", errors={"external_id": [f"no item {external_id!r} of this agency"]})
-    return item
-
-
-def deadline_state(item: Disclosure, on: dt.date | None = None) -> dict[str, Any]:
+    # Its view shows working days left, counted on the calendar this process has loaded.
     calendars.sync(max_age=calendars.SHOWN_MAX_AGE)
-    on = on or today()
-    overdue = item.published_late or (
-        item.status == Status.pending and item.publish_deadline is not None and on > item.publish_deadline
-    )
-    return {
-        "publish_deadline": item.publish_deadline,
-        "deadline_provisional": item.deadline_provisional,
-        "overdue": overdue,
-        "working_days_left": working_days_left(item.publish_deadline, on) if item.status == Status.pending else None,
-    }
-
-
-def own_view(item: Disclosure) -> dict[str, Any]:
-    """The item as its agency sees it (attributes plus the clock, read by DisclosureSchema)."""
-    view = {column: getattr(item, column) for column in DISCLOSURE_VIEW_FIELDS}
-    view.update(deadline_state(item))
-    view["public_url"] = public_url(item) if item.is_public else None
-    return view
-
-
-DISCLOSURE_VIEW_FIELDS = (
-    "id", "external_id", "status", "phase", "type", "category", "title", "content", "legal_basis", "region_code",
-    "effective_from", "effective_until", "attachments", "details", "document_no", "decision_date", "subject_type",
-    "subject_name", "subject_id", "minor", "confidential", "public", "privacy_report", "published_at", "version",
-    "corrected_at", "expires_on", "withdrawn_at", "withdrawal_reason", "withdrawal_explanation", "log_index",
-    "removal_log_index", "case_no", "outcome",
-)  # fmt: skip
+    return item
 
 
 @dataclass
@@ -104,7 +75,12 @@ def list_own(
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
-    return Page([own_view(row) for row in rows], total, page, page_size)
+    calendars.sync(max_age=calendars.SHOWN_MAX_AGE)
+    return Page(rows, total, page, page_size)
+
+
+# The explanation shows the item's clock as its own view does.
+_DEADLINE_STATE = tuple(DeadlineStateSchema().fields)
 
 
 def explain_deadline(item: Disclosure) -> dict[str, Any]:
@@ -114,17 +90,13 @@ def explain_deadline(item: Disclosure) -> dict[str, Any]:
         raise NotFound("该公示信息没有法定公开时限", errors={"publish_deadline": ["only post-phase items have one"]})
     counted = clock_.working_days
     return {
-        **deadline_state(item),
+        **{name: getattr(item, name) for name in _DEADLINE_STATE},
         "start": counted.start if counted else None,
         "working_days": counted.working_days if counted else None,
         "skipped": [{"date": d.date.isoformat(), "reason": d.reason} for d in counted.skipped] if counted else [],
         "makeup_days": list(counted.makeup_days) if counted else [],
         "explanation": clock_.explanation,
     }
-
-
-def public_url(item: Disclosure) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/d/{item.id}"
 
 
 def get_public(disclosure_id: str) -> Disclosure:
@@ -172,35 +144,13 @@ WITHDRAWAL_LABELS = {
 }
 
 
-def public_view(item: Disclosure) -> dict[str, Any]:
-    public = item.public
-    return {
-        "id": item.id,
-        "agency": {"code": item.agency.code, "name": item.agency.name},
-        "phase": item.phase,
-        "type": item.type,
-        "type_label": LABELS[item.type],
-        "category": item.category,
-        "title": public["title"],
-        "content": public["content"],
-        "legal_basis": public["legal_basis"],
-        "document_no": item.document_no,
-        "decision_date": item.decision_date,
-        "outcome": item.outcome,
-        "subject_type": item.subject_type,
-        "subject_name": public.get("subject_name"),
-        "region": item.region_code,
-        "effective_from": item.effective_from,
-        "effective_until": item.effective_until,
-        "attachments": public["attachments"],
-        "details": public["details"],
-        "published_at": item.published_at,
-        "published_on": china_date(item.published_at),
-        "corrected_at": item.corrected_at,
-        "log_index": item.log_index,
-        "commitment_salt": item.commitment_salt,
-        "url": public_url(item),
-    }
+@dataclass(frozen=True)
+class Found:
+    """A search hit (read by SearchItemSchema): the item as the database has it now, and its text as matched."""
+
+    item: Disclosure
+    title_highlight: str | None
+    snippet: str
 
 
 FACETS = ("phase", "category", "agency", "region")
@@ -252,20 +202,8 @@ def search_public(
         item = rows.get(hit.id)
         if item is None or not item.is_public:  # changed since it was indexed; the outbox catches up
             continue
-        public = item.public
         items.append(
-            {
-                "id": item.id,
-                "title": public["title"],
-                "title_highlight": hit.highlights.get("title"),
-                "snippet": hit.highlights.get("content") or _lead(public["content"]),
-                "agency": {"code": item.agency.code, "name": item.agency.name},
-                "phase": item.phase,
-                "type": item.type,
-                "type_label": LABELS[item.type],
-                "category": item.category,
-                "date": item.public_date,
-            }
+            Found(item, hit.highlights.get("title"), hit.highlights.get("content") or _lead(item.public["content"]))
         )
     return Page(items, result.total, page, page_size, _label_facets(result.facets))
 
@@ -306,6 +244,6 @@ def current_pre_phase(agency: Agency) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in rows:
         grouped[item.type].append(
-            {"id": item.id, "title": item.public["title"], "type_label": LABELS[item.type], "url": public_url(item)}
+            {"id": item.id, "title": item.public["title"], "type_label": item.type_label, "url": public_url(item)}
         )
     return dict(grouped)

@@ -68,13 +68,13 @@ class OwnDisclosure(MethodView):
     def put(self, data, external_id):
         """Create or update an item by the agency's own id (idempotent)"""
         result = publishing.upsert(g.agency, external_id, data, g.actor)
-        return reading.own_view(result.item), result.status_code
+        return result.item, result.status_code
 
     @publish_blp.agency_required
     @publish_blp.response(200, DisclosureSchema)
     def get(self, external_id):
         """One of the agency's own items: original, public text, privacy report and clock"""
-        return reading.own_view(reading.get_own(g.agency, external_id))
+        return reading.get_own(g.agency, external_id)
 
 
 @publish_blp.route("/disclosures/<string:external_id>/withdraw")
@@ -93,7 +93,7 @@ class WithdrawDisclosure(MethodView):
             reason=body["reason"],
             explanation=body["explanation"],
         )
-        return reading.own_view(item)
+        return item
 
 
 @publish_blp.route("/disclosures/<string:external_id>/deadline")
@@ -120,4 +120,4 @@ class PublicDisclosure(MethodView):
     @public_blp.alt_response(410, description="withdrawn or expired: the notice (when, why, log index)")
     def get(self, disclosure_id):
         """One published item"""
-        return reading.public_view(reading.get_public(disclosure_id))
+        return reading.get_public(disclosure_id)

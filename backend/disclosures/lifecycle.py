@@ -39,7 +39,7 @@ def withdraw(
     item.status, item.withdrawn_at = Status.withdrawn, now
     item.withdrawal_reason, item.withdrawal_explanation, item.withdrawal_document_no = reason, explanation, document_no
     item.removal_log_index, item.notice_salt = transparency.log_event(
-        "withdraw", item.id, agency.code, actor, withdrawal_notice(item), {"reason": reason}
+        transparency.event("withdraw", item.id, agency.code, actor, withdrawal_notice(item), {"reason": reason})
     )
     record(actor, "disclosure.withdraw", "disclosure", item.id, reason=reason, document_no=document_no)
     db.session.commit()

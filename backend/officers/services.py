@@ -157,7 +157,9 @@ def set_status(agency: Agency, badge_no: str, status: str, reason: str, actor: s
         actor, "officer.status", "officer", f"{agency.code}/{badge_no}", before=previous, after=status, reason=reason
     )
     transparency.log_event(
-        "credential_status", f"{agency.code}/{badge_no}", agency.code, actor, detail={"status": status}
+        transparency.event(
+            "credential_status", f"{agency.code}/{badge_no}", agency.code, actor, detail={"status": status}
+        )
     )
     db.session.commit()
     _forget(agency.code, badge_no)

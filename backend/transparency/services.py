@@ -31,7 +31,7 @@ CHECKPOINT_ORIGIN = "sanxiang-transparency-log"
 
 @dataclass(frozen=True)
 class Event:
-    event: str  # publish, correct, withdraw, expire, withhold, credential_status
+    event: str  # publish, correct, withdraw, expire, withhold, credential_status, record
     item_id: str
     agency: str
     actor: str  # as the audit log names them; the entry names them as public_actor() does
@@ -65,16 +65,9 @@ def event(
     return Event(kind, item_id, agency, actor, committed, detail or {})
 
 
-def log_event(
-    kind: str,
-    item_id: str,
-    agency: str,
-    actor: str,
-    content: Mapping[str, Any] | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> Logged:
-    """Append one domain event in the current transaction (see ``event``): its index, and the salt to keep."""
-    made = event(kind, item_id, agency, actor, content, detail)
+def log_event(made: Event) -> Logged:
+    """Append one event (made by ``event``) in the current transaction: its index, and the salt to keep.
+    Changes of many items append theirs together (``append``), so the log's lock is taken once."""
     (entry,) = append([made])
     return Logged(entry.index, made.salt)
 

@@ -214,7 +214,7 @@ def make_queries(n: int, seed: int, agencies: list[common.Agency]) -> list[dict[
 
 
 def search_query(params: dict[str, Any]):
-    """The SearchQuery ``services.search_public`` builds for these arguments."""
+    """The SearchQuery ``reading.search_public`` builds for these arguments."""
     from backend.disclosures.reading import FACETS
     from search_index.interfaces import SearchQuery
 
@@ -341,10 +341,10 @@ def profile_api(inst: common.Instance, es_url: str | None, name: str, queries: l
         common.dispose(app)
     stats = pstats.Stats(profiler)
     wanted = {
-        ("services.py", "search_public"): "search_public (whole service)",
+        ("reading.py", "search_public"): "search_public (whole service)",
         ("elastic.py", "search"): "engine.search",
         ("embedded.py", "search"): "engine.search",
-        ("services.py", "_label_facets"): "_label_facets (agency names)",
+        ("reading.py", "_label_facets"): "_label_facets (agency names)",
         ("schema.py", "dump"): "marshmallow dump",
         ("provider.py", "dumps"): "JSON encoding",
     }

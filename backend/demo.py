@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from backend.agencies.models import Agency
 from backend.agencies.services import create_agency, get_agency
-from backend.disclosures.services import bulk_upsert
+from backend.disclosures.publishing import bulk_upsert
 from backend.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data.")

@@ -16,7 +16,7 @@ from flask import Flask
 
 from backend.complaints.notify import deliver_pending
 from backend.complaints.services import escalate_overdue
-from backend.disclosures.services import expire_due
+from backend.disclosures.lifecycle import expire_due
 from backend.extensions import cache
 from backend.supervision.annual import publish_due
 from backend.supervision.counts import compact

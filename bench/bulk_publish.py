@@ -236,13 +236,13 @@ def profile_in_process(inst: infra.Instance, agency: dataset.Agency, corpus: dat
         infra.dispose(app)
     stats = pstats.Stats(profiler)
     wanted = {  # function -> the file it must come from (functions missing from the code are skipped)
-        "bulk_upsert": "disclosures/services.py",
+        "bulk_upsert": "disclosures/publishing.py",
         "load": "marshmallow/schema.py",
-        "_apply": "disclosures/services.py",
-        "_gate": "disclosures/services.py",
-        "_schedule": "disclosures/services.py",
-        "_log": "disclosures/services.py",
-        "_insert_drafts": "disclosures/services.py",
+        "_apply": "disclosures/publishing.py",
+        "_gate": "disclosures/publishing.py",
+        "_schedule": "disclosures/publishing.py",
+        "_log": "disclosures/publishing.py",
+        "_insert_drafts": "disclosures/publishing.py",
         "commit": "orm/session.py",
         "_record_changes": "search/indexing.py",
     }

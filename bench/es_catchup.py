@@ -2,7 +2,7 @@
 
 What it measures: how fast ``backend.search.indexing.Indexer(app).drain()`` empties a full outbox
 into the search engine: N published decisions (default 20,000) are written to a fresh database
-through ``backend.disclosures.services.bulk_upsert`` in chunks of 500 (the service behind the bulk
+through ``backend.disclosures.publishing.bulk_upsert`` in chunks of 500 (the service behind the bulk
 API, so the outbox fills exactly as in production), then the drain is timed to completion into
 Elasticsearch (indices ensured first; refreshed afterwards; the index must then hold exactly N
 documents). For comparison the same outbox is drained into the embedded engine: after the first

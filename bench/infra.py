@@ -223,7 +223,7 @@ def bulk_load(app, agency_code: str, bodies: Sequence[dict[str, Any]], chunk: in
     bulk API calls, ``chunk`` items per transaction; returns how many were created. One app context
     (so one session) per chunk, as one request would have."""
     from backend.agencies.services import get_agency
-    from backend.disclosures.services import bulk_upsert
+    from backend.disclosures.publishing import bulk_upsert
 
     created = 0
     for start in range(0, len(bodies), chunk):

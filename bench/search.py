@@ -216,8 +216,8 @@ def make_queries(n: int, seed: int, agencies: list[dataset.Agency]) -> list[dict
 
 
 def search_query(params: dict[str, Any]):
-    """The SearchQuery ``services.search_public`` builds for these arguments."""
-    from backend.disclosures.services import FACETS
+    """The SearchQuery ``reading.search_public`` builds for these arguments."""
+    from backend.disclosures.reading import FACETS
     from search_index.interfaces import SearchQuery
 
     filters = {name: [params[name]] for name in ("phase", "type", "category", "agency", "region") if params.get(name)}
@@ -343,10 +343,10 @@ def profile_api(inst: infra.Instance, es_url: str | None, name: str, queries: li
         infra.dispose(app)
     stats = pstats.Stats(profiler)
     wanted = {
-        ("services.py", "search_public"): "search_public (whole service)",
+        ("reading.py", "search_public"): "search_public (whole service)",
         ("elastic.py", "search"): "engine.search",
         ("embedded.py", "search"): "engine.search",
-        ("services.py", "_label_facets"): "_label_facets (agency names)",
+        ("reading.py", "_label_facets"): "_label_facets (agency names)",
         ("schema.py", "dump"): "marshmallow dump",
         ("provider.py", "dumps"): "JSON encoding",
     }

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from flask import Flask, current_app
 from wechatpy import events, messages
 
+from backend.disclosures.schemas import public_url
 from backend.extensions import cache
 from backend.extensions.database import reading
 from backend.extensions.smorest import Page
@@ -152,12 +153,13 @@ def _format_results(query: str, result: Page[dict[str, Any]]) -> str:
     if not result.items:
         return f"未找到与“{_short(query)}”相关的公示信息。\n" + _link(search_url(query), "到网页检索")
     lines = [f"“{_short(query)}”的公示信息（共 {result.total} 条）："]
-    base = current_app.config["PUBLIC_BASE_URL"]
-    for number, item in enumerate(result.items, 1):
-        title = item["title"] if len(item["title"]) <= TITLE_CHARS else item["title"][: TITLE_CHARS - 1] + "…"
-        lines.append(f"{number}. " + _link(f"{base}/d/{item['id']}", title))
-        date = f" · {item['date']}" if item["date"] else ""
-        lines.append(f"   {item['agency_name']}{date}")
+    for number, found in enumerate(result.items, 1):
+        item = found.item
+        title = item.public["title"]
+        title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
+        lines.append(f"{number}. " + _link(public_url(item), title))
+        date = f" · {item.public_date}" if item.public_date else ""
+        lines.append(f"   {item.agency.name}{date}")
     if result.total > len(result.items):
         lines.append(_link(search_url(query), "查看全部"))
     return "\n".join(lines)

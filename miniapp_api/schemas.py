@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from backend.complaints.schemas import ComplaintCreateSchema, ComplaintViewSchema, FiledSchema
-from backend.disclosures.schemas import PUBLIC_DATE
+from backend.disclosures.schemas import PublicDisclosureSchema, SearchPageItemSchema, public_url
 from backend.extensions.smorest import Schema, page_schema
 from backend.timezone import BeijingDateTime
 
@@ -27,32 +27,33 @@ class MiniappSearchArgsSchema(Schema):
     page_size = ma.fields.Integer(load_default=10, validate=ma.validate.Range(min=1, max=20))
 
 
-class MiniappSearchItemSchema(Schema):
-    id = ma.fields.String()
-    title = ma.fields.String()
+class MiniappSearchItemSchema(SearchPageItemSchema):
+    """A search hit in one line (reading.Found)."""
+
     snippet = ma.fields.String(metadata={"description": "HTML-escaped, matches in <em> (for rich-text)"})
-    agency_name = ma.fields.String()
-    type_label = ma.fields.String()
-    date = ma.fields.Date(allow_none=True, metadata={"description": PUBLIC_DATE})
+    agency_name = ma.fields.String(attribute="item.agency.name")
+
+    class Meta:
+        exclude = ("agency", "phase", "type", "category", "title_highlight")
 
 
 MiniappSearchPageSchema = page_schema(MiniappSearchItemSchema, "MiniappSearchPageSchema", page_size=False)
 
 
-class MiniappDisclosureSchema(Schema):
-    id = ma.fields.String()
-    title = ma.fields.String()
-    type_label = ma.fields.String()
-    agency_name = ma.fields.String()
-    document_no = ma.fields.String(allow_none=True)
-    decision_date = ma.fields.Date(allow_none=True)
-    subject_name = ma.fields.String(allow_none=True)
-    content = ma.fields.String()
-    legal_basis = ma.fields.String(allow_none=True)
+class MiniappDisclosureSchema(PublicDisclosureSchema):
+    """A published item (a Disclosure) as a phone shows it: the text and dates, without the log's proof."""
+
+    agency_name = ma.fields.String(attribute="agency.name")
     published_at = BeijingDateTime(allow_none=True)
     published_on = ma.fields.Date(allow_none=True, metadata={"description": "the day it was published, in Beijing"})
     corrected_at = BeijingDateTime(allow_none=True)
-    url = ma.fields.String(metadata={"description": "the web page, to share"})
+    url = ma.fields.Function(public_url, metadata={"type": "string", "description": "the web page, to share"})
+
+    class Meta:
+        exclude = (
+            "agency", "phase", "type", "category", "outcome", "subject_type", "region", "effective_from",
+            "effective_until", "attachments", "details", "log_index", "commitment_salt",
+        )  # fmt: skip
 
 
 class MiniappVerifyArgsSchema(Schema):

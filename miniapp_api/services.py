@@ -27,7 +27,9 @@ from backend.accounts.services import IssuedToken, _sign, _verify
 from backend.agencies.models import Agency
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint, ComplaintEvent
-from backend.disclosures import services as disclosures
+from backend.disclosures import reading as disclosures
+from backend.disclosures.models import Disclosure
+from backend.disclosures.reading import Found
 from backend.errors import Forbidden, Invalid, NotFound, ServiceUnavailable, Unauthorized
 from backend.extensions import cache, clock, db
 from backend.extensions.smorest import Page, paginate
@@ -88,20 +90,13 @@ def require_miniapp_token(authorization: str) -> MiniappUser:
 
 
 # -- disclosures --------------------------------------------------------------------------------
-def search(*, q: str, page: int = 1, page_size: int = 10) -> Page[dict[str, Any]]:
+def search(*, q: str, page: int = 1, page_size: int = 10) -> Page[Found]:
     """The public search, one line per item and no facets (a phone shows none)."""
-    found = disclosures.search_public(q=q, page=page, page_size=page_size, with_facets=False)
-    return found.map(
-        lambda item: (
-            {key: item[key] for key in ("id", "title", "snippet", "type_label", "date")}
-            | {"agency_name": item["agency"]["name"]}
-        )
-    )
+    return disclosures.search_public(q=q, page=page, page_size=page_size, with_facets=False)
 
 
-def disclosure(disclosure_id: str) -> dict[str, Any]:
-    view = disclosures.public_view(disclosures.get_public(disclosure_id))
-    return {**view, "agency_name": view["agency"]["name"]}
+def disclosure(disclosure_id: str) -> Disclosure:
+    return disclosures.get_public(disclosure_id)
 
 
 # -- badges -------------------------------------------------------------------------------------

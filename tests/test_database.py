@@ -34,20 +34,20 @@ def test_a_reader_reads_beside_a_writer_holding_the_lock(engine):
 
 
 def test_public_gets_run_under_reading_and_nothing_else_does(client, auth, db_session, monkeypatch):
-    from backend.disclosures import services as disclosures
+    from backend.disclosures import publishing, reading
     from backend.extensions.database import _reading
     from tests.factories import AgencyFactory
 
     AgencyFactory(code="MKT", name="泉州市市场监督管理局")
     seen = []
-    agency_page = disclosures.agency_page
-    monkeypatch.setattr(disclosures, "agency_page", lambda code: seen.append(_reading.get()) or agency_page(code))
+    agency_page = reading.agency_page
+    monkeypatch.setattr(reading, "agency_page", lambda code: seen.append(_reading.get()) or agency_page(code))
     assert client.get("/api/v1/agencies/MKT").status_code == 200
     assert seen == [True]
     assert _reading.get() is False  # reset when the request ends
 
-    upsert = disclosures.upsert
-    monkeypatch.setattr(disclosures, "upsert", lambda *args: seen.append(_reading.get()) or upsert(*args))
+    upsert = publishing.upsert
+    monkeypatch.setattr(publishing, "upsert", lambda *args: seen.append(_reading.get()) or upsert(*args))
     assert client.put("/api/v1/publish/disclosures/x-1", json=_remedy(), headers=auth.headers("MKT")).status_code == 201
     assert seen == [True, False]  # the publishing API writes: its transactions take the lock up front
 

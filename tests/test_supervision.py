@@ -231,7 +231,7 @@ def test_the_on_time_counters_equal_the_direct_count(client, auth, db_session, f
     """Creates, late and bulk publishing, corrections that move the decision date, withheld items,
     withdrawals and expiries: after each, and before and after folding, the counters the summary reads
     equal the count over the disclosures themselves."""
-    from backend.disclosures.services import expire_due
+    from backend.disclosures.lifecycle import expire_due
     from backend.supervision.counts import compact
 
     AgencyFactory(code="MKT", name="泉州市市场监督管理局")

@@ -81,7 +81,7 @@ def test_entries_hold_no_personal_data_and_commit_to_what_citizens_saw(client, h
     item = get(client, f"/api/v1/disclosures/{history['ids'][0]}")
     assert item["log_index"] == 0
     from backend.disclosures.models import Disclosure
-    from backend.disclosures.services import committed_content
+    from backend.disclosures.publishing import committed_content
 
     stored = db.session.get(Disclosure, item["id"])
     expected = hashlib.sha256(
@@ -213,6 +213,28 @@ def test_entries_with_any_content_hash_as_their_stored_columns(db_session):
         stored = db_session.scalars(select(LogEntry).where(LogEntry.index.in_([e.index for e in appended]))).all()
         assert {e.index: e.leaf_hash for e in appended} == {e.index: e.leaf_hash for e in stored}
     assert transparency.tree_size() == 3 + 1 + 120
+
+
+def test_a_logged_event_commits_to_its_content_under_a_fresh_salt_and_never_logs_either(db_session):
+    content = {"id": "d1", "public": {"title": "泉州市某食品店行政处罚决定书"}}
+    first = transparency.event("publish", "d1", "MKT", "client:ac_0001", content, {"step": 1})
+    again = transparency.event("publish", "d1", "MKT", "client:ac_0001", content)
+    assert first.salt != again.salt and first.commitment != again.commitment
+    assert first.commitment == hashlib.sha256(bytes.fromhex(first.salt) + canonical_json(content).encode()).hexdigest()
+    index, salt = transparency.log_event(first)
+    chained = transparency.event("record", "MKT/1#1", "MKT", "client:ac_0001", committed="cd" * 32)
+    (record,) = transparency.append([chained])
+    db_session.commit()
+    stored = db_session.get(LogEntry, index)
+    assert salt == first.salt and record.index == index + 1
+    assert (stored.event, stored.item_id, stored.commitment, stored.detail) == (
+        "publish",
+        "d1",
+        first.commitment,
+        {"step": 1},
+    )
+    assert salt not in canonical_json(stored.detail) and "泉州" not in transparency.entry_bytes(stored).decode()
+    assert db_session.get(LogEntry, record.index).commitment == "cd" * 32 and chained.salt is None
     assert transparency.audit().ok
 
 

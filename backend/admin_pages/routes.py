@@ -17,7 +17,7 @@ from backend.audit.services import record
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, Status
 from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
-from backend.disclosures.services import WITHDRAWAL_LABELS
+from backend.disclosures.reading import WITHDRAWAL_LABELS
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from backend.extensions import db
 from backend.supervision import services as supervision

@@ -1,6 +1,6 @@
 from flask.views import MethodView
 
-from backend.disclosures import services as disclosures
+from backend.disclosures import reading as disclosures
 from backend.extensions.smorest import Blueprint
 
 from . import services

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import click
 
-from backend.disclosures.services import recompute_deadlines
+from backend.disclosures.lifecycle import recompute_deadlines
 from backend.errors import DomainErrorAware
 
 from . import services

@@ -177,13 +177,13 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
     with db.session.no_autoflush:
         entries = transparency.append(
             [
-                transparency.Event(
+                transparency.event(
                     "record",
                     f"{agency.code}/{case_no}#{row['seq']}",
                     agency.code,
                     actor,
-                    row["hash"],
-                    {"step": row["step"]},
+                    detail={"step": row["step"]},
+                    committed=row["hash"],
                 )
                 for row in rows
             ]

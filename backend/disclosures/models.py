@@ -11,9 +11,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from backend.agencies.models import Agency, region_ancestors
 from backend.extensions.database import Model, UTCDateTime
 from backend.search.indexing import Searchable
-from backend.timezone import china_date
+from backend.timezone import china_date, today
 from search_index.interfaces import Deletion, Document
 from search_index.mappings import DISCLOSURES
+
+from .deadlines import working_days_left
 
 
 class Phase(enum.StrEnum):
@@ -184,6 +186,28 @@ class Disclosure(Searchable, Model):
     def public_date(self) -> dt.date | None:
         """The date citizens see and sort by: the decision date, else the day it was published."""
         return _public_date(self.decision_date, self.published_at)
+
+    @property
+    def published_on(self) -> dt.date | None:
+        """The day it was published, in Beijing (公开于)."""
+        return china_date(self.published_at) if self.published_at else None
+
+    @property
+    def type_label(self) -> str:
+        return LABELS[self.type]
+
+    @property
+    def overdue(self) -> bool:
+        """Published late, or still pending past its deadline."""
+        return self.published_late or (
+            self.status == Status.pending and self.publish_deadline is not None and today() > self.publish_deadline
+        )
+
+    @property
+    def working_days_left(self) -> int | None:
+        """Until a pending item's deadline; negative: working days late. Counted on the calendar this process
+        has loaded (the reading services sync it first)."""
+        return working_days_left(self.publish_deadline, today()) if self.status == Status.pending else None
 
     @property
     def search_id(self) -> str:

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from backend.errors import PayloadTooLarge
 from backend.extensions.smorest import Blueprint
 
-from . import services
+from . import lifecycle, publishing, reading
 from .schemas import (
     MAX_BULK_ITEMS,
     BulkRequestSchema,
@@ -38,7 +38,7 @@ class OwnDisclosures(MethodView):
     @publish_blp.response(200, DisclosureListSchema)
     def get(self, args):
         """The agency's own items, with their deadlines (pending and overdue ones included)"""
-        return services.list_own(g.agency, **args)
+        return reading.list_own(g.agency, **args)
 
 
 @publish_blp.route("/disclosures:bulk")
@@ -51,7 +51,7 @@ class BulkDisclosures(MethodView):
         """Upsert up to 500 items; one bad item does not fail the others"""
         if len(body["items"]) > MAX_BULK_ITEMS:
             raise PayloadTooLarge(f"每次最多提交 {MAX_BULK_ITEMS} 条", errors={"items": [f"at most {MAX_BULK_ITEMS}"]})
-        results = services.bulk_upsert(g.agency, body["items"], g.actor)
+        results = publishing.bulk_upsert(g.agency, body["items"], g.actor)
         counts = {
             outcome: sum(r["result"] == outcome for r in results)
             for outcome in ("created", "updated", "unchanged", "invalid")
@@ -67,14 +67,14 @@ class OwnDisclosure(MethodView):
     @publish_blp.alt_response(201, schema=DisclosureSchema, description="created")
     def put(self, data, external_id):
         """Create or update an item by the agency's own id (idempotent)"""
-        result = services.upsert(g.agency, external_id, data, g.actor)
-        return services.own_view(result.item), result.status_code
+        result = publishing.upsert(g.agency, external_id, data, g.actor)
+        return result.item, result.status_code
 
     @publish_blp.agency_required
     @publish_blp.response(200, DisclosureSchema)
     def get(self, external_id):
         """One of the agency's own items: original, public text, privacy report and clock"""
-        return services.own_view(services.get_own(g.agency, external_id))
+        return reading.get_own(g.agency, external_id)
 
 
 @publish_blp.route("/disclosures/<string:external_id>/withdraw")
@@ -85,7 +85,7 @@ class WithdrawDisclosure(MethodView):
     @publish_blp.alt_response(409, description="the item is not published")
     def post(self, body, external_id):
         """Take a published item down at once, with an explanation (撤下); withdrawing twice changes nothing"""
-        item = services.withdraw(
+        item = lifecycle.withdraw(
             g.agency,
             external_id,
             actor=g.actor,
@@ -94,7 +94,7 @@ class WithdrawDisclosure(MethodView):
             reason=body["reason"],
             explanation=body["explanation"],
         )
-        return services.own_view(item)
+        return item
 
 
 @publish_blp.route("/disclosures/<string:external_id>/deadline")
@@ -103,7 +103,7 @@ class OwnDisclosureDeadline(MethodView):
     @publish_blp.response(200, DeadlineExplanationSchema)
     def get(self, external_id):
         """How the publication deadline was counted: which days were skipped and why"""
-        return services.explain_deadline(services.get_own(g.agency, external_id))
+        return reading.explain_deadline(reading.get_own(g.agency, external_id))
 
 
 @public_blp.route("")
@@ -112,7 +112,7 @@ class PublicDisclosures(MethodView):
     @public_blp.response(200, DisclosureSearchSchema)
     def get(self, args):
         """Search everything agencies have published, with facets"""
-        return services.search_public(**args)
+        return reading.search_public(**args)
 
 
 @public_blp.route("/<string:disclosure_id>")
@@ -121,4 +121,4 @@ class PublicDisclosure(MethodView):
     @public_blp.alt_response(410, description="withdrawn or expired: the notice (when, why, log index)")
     def get(self, disclosure_id):
         """One published item"""
-        return services.public_view(services.get_public(disclosure_id))
+        return reading.get_public(disclosure_id)

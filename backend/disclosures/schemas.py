@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 
 from backend.agencies.schemas import REGION_CODE
 from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
-from .models import PHASE_OF_TYPE, TYPES, Category, Phase, Status, WithdrawalReason
+from .models import PHASE_OF_TYPE, TYPES, Category, Disclosure, Phase, Status, WithdrawalReason
 
 MAX_BULK_ITEMS = 500
+
+
+def public_url(item: Disclosure) -> str:
+    """The item's page for citizens (where its QR codes and chat replies lead)."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/d/{item.id}"
 
 
 class AttachmentSchema(Schema):
@@ -219,7 +225,7 @@ class AgencyRefSchema(Schema):
 
 
 class DisclosureSchema(DeadlineStateSchema):
-    """An item as its own agency sees it: the original, what is public, and the clock."""
+    """An item as its own agency sees it (a Disclosure): the original, what is public, and the clock."""
 
     id = ma.fields.String(dump_only=True)
     external_id = ma.fields.String()
@@ -259,7 +265,9 @@ class DisclosureSchema(DeadlineStateSchema):
     case_no = ma.fields.String(allow_none=True)
     outcome = ma.fields.String(allow_none=True)
     version = ma.fields.Integer()
-    public_url = ma.fields.String(allow_none=True)
+    public_url = ma.fields.Function(
+        lambda item: public_url(item) if item.is_public else None, allow_none=True, metadata={"type": "string"}
+    )
 
 
 class DisclosureListArgsSchema(PageArgsSchema):
@@ -299,25 +307,30 @@ class DeadlineExplanationSchema(DeadlineStateSchema):
 
 # -- public ----------------------------------------------------------------------------
 class PublicDisclosureSchema(Schema):
+    """A published item as citizens see it (a Disclosure): only its public content, never the original."""
+
     id = ma.fields.String()
     agency = ma.fields.Nested(AgencyRefSchema)
     phase = ma.fields.String()
     type = ma.fields.String()
     type_label = ma.fields.String()
     category = ma.fields.String(allow_none=True)
-    title = ma.fields.String()
-    content = ma.fields.String()
-    legal_basis = ma.fields.String(allow_none=True)
+    title = ma.fields.String(attribute="public.title")
+    content = ma.fields.String(attribute="public.content")
+    legal_basis = ma.fields.String(attribute="public.legal_basis", allow_none=True)
     document_no = ma.fields.String(allow_none=True)
     decision_date = ma.fields.Date(allow_none=True)
     outcome = ma.fields.String(allow_none=True)
     subject_type = ma.fields.String(allow_none=True)
-    subject_name = ma.fields.String(allow_none=True)
-    region = ma.fields.String()
+    # The privacy gate's name (masked for a person); get, not attribute=: null, never absent.
+    subject_name = ma.fields.Function(
+        lambda item: item.public.get("subject_name"), allow_none=True, metadata={"type": "string"}
+    )
+    region = ma.fields.String(attribute="region_code")
     effective_from = ma.fields.Date(allow_none=True)
     effective_until = ma.fields.Date(allow_none=True)
-    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema))
-    details = ma.fields.Dict()
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), attribute="public.attachments")
+    details = ma.fields.Dict(attribute="public.details")
     published_at = BeijingDateTime()
     published_on = ma.fields.Date(metadata={"description": "the day it was published, in Beijing (公开于)"})
     corrected_at = BeijingDateTime(allow_none=True, metadata={"description": "set when the item was corrected"})
@@ -325,7 +338,7 @@ class PublicDisclosureSchema(Schema):
     commitment_salt = ma.fields.String(
         metadata={"description": "with the content, recomputes the log entry's commitment"}
     )
-    url = ma.fields.String()
+    url = ma.fields.Function(public_url, metadata={"type": "string"})
 
 
 PUBLIC_DATE = "the decision date, or else the day it was published in Beijing"
@@ -344,14 +357,23 @@ class DisclosureSearchArgsSchema(PageArgsSchema):
 
 
 class SearchItemSchema(Schema):
-    id = ma.fields.String()
-    title = ma.fields.String()
+    """A search hit (reading.Found): its item's public fields and the text that matched."""
+
+    id = ma.fields.String(attribute="item.id")
+    title = ma.fields.String(attribute="item.public.title")
     snippet = ma.fields.String(metadata={"description": "HTML-escaped text with matches in <em>"})
-    agency = ma.fields.Nested(AgencyRefSchema)
-    phase = ma.fields.String()
-    type = ma.fields.String()
-    category = ma.fields.String(allow_none=True)
-    date = ma.fields.Date(allow_none=True, metadata={"description": PUBLIC_DATE})
+    agency = ma.fields.Nested(AgencyRefSchema, attribute="item.agency")
+    phase = ma.fields.String(attribute="item.phase")
+    type = ma.fields.String(attribute="item.type")
+    category = ma.fields.String(attribute="item.category", allow_none=True)
+    date = ma.fields.Date(attribute="item.public_date", allow_none=True, metadata={"description": PUBLIC_DATE})
+
+
+class SearchPageItemSchema(SearchItemSchema):
+    """A search hit as the search page shows it: with its type's label and the title as matched."""
+
+    type_label = ma.fields.String(attribute="item.type_label")
+    title_highlight = ma.fields.String(allow_none=True, metadata={"description": "HTML-escaped, matches in <em>"})
 
 
 class FacetValueSchema(Schema):

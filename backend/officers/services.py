@@ -165,12 +165,10 @@ def set_status(
         after=status,
         reason=reason,
     )
-    transparency.append(
-        [
-            transparency.Event(
-                "credential_status", f"{agency.code}/{badge_no}", agency.code, actor, detail={"status": status}
-            )
-        ]
+    transparency.log_event(
+        transparency.event(
+            "credential_status", f"{agency.code}/{badge_no}", agency.code, actor, detail={"status": status}
+        )
     )
     db.session.commit()
     snapshots().forget(agency.code, badge_no)

@@ -1,3 +1,5 @@
+import dataclasses
+
 import marshmallow as ma
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -5,9 +7,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from backend.complaints import services as complaint_services
 from backend.complaints.models import CATEGORY_LABELS
 from backend.complaints.schemas import ComplaintCreateSchema
-from backend.disclosures import services as disclosures
+from backend.disclosures import reading as disclosures
 from backend.disclosures.models import DETAIL_LABELS, LABELS
-from backend.disclosures.schemas import DisclosureSearchArgsSchema
+from backend.disclosures.schemas import DisclosureSearchArgsSchema, PublicDisclosureSchema, SearchPageItemSchema
 from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.extensions.database import read_only_gets
 from backend.input_guard import Refused
@@ -17,6 +19,9 @@ from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
 from search_index.interfaces import SearchUnavailable
 
 blp = read_only_gets(Blueprint("pages", __name__))  # its GETs only read; the complaint form POSTs
+# The pages show what the public API shows (dates and times as it writes them).
+PUBLIC_DISCLOSURE = PublicDisclosureSchema()
+SEARCH_PAGE_ITEMS = SearchPageItemSchema(many=True)
 
 
 @blp.errorhandler(Refused)
@@ -39,6 +44,7 @@ def search_page():
         args = DisclosureSearchArgsSchema().load({"q": request.args.get("q", "")[:100]})
     try:
         result = disclosures.search_public(**args)
+        result = dataclasses.replace(result, items=SEARCH_PAGE_ITEMS.dump(result.items))
     except SearchUnavailable:
         return render_template("search.html", args=args, result=None, labels=LABELS, unavailable=True), 503
     return render_template("search.html", args=args, result=result, labels=LABELS, unavailable=False)
@@ -47,7 +53,7 @@ def search_page():
 @blp.get("/d/<string:disclosure_id>")
 def disclosure_page(disclosure_id: str):
     try:
-        item = disclosures.public_view(disclosures.get_public(disclosure_id))
+        item = PUBLIC_DISCLOSURE.dump(disclosures.get_public(disclosure_id))
     except Gone as gone:
         return render_template("removed.html", notice=gone.extra, message=gone.message), 410
     except NotFound:

@@ -17,7 +17,7 @@ from backend.agencies.models import Agency
 from backend.cases.models import Case, CaseReview
 from backend.complaints.models import Complaint
 from backend.disclosures.models import LABELS, Disclosure
-from backend.disclosures.services import upsert
+from backend.disclosures.publishing import upsert
 from backend.extensions import db
 from backend.timezone import CHINA, today
 

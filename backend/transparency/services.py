@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import Engine, and_, or_, select, text, update
@@ -30,12 +31,45 @@ CHECKPOINT_ORIGIN = "sanxiang-transparency-log"
 
 @dataclass(frozen=True)
 class Event:
-    event: str  # publish, correct, withdraw, expire, withhold, credential_status
+    event: str  # publish, correct, withdraw, expire, withhold, credential_status, record
     item_id: str
     agency: str
     actor: str  # as the audit log names them; the entry names them as public_actor() does
     commitment: str | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    # The salt of a commitment to content (hex): never logged, the caller keeps it so that whoever it
+    # gives salt and content to can check the entry.
+    salt: str | None = None
+
+
+class Logged(NamedTuple):
+    index: int
+    salt: str | None
+
+
+def event(
+    kind: str,
+    item_id: str,
+    agency: str,
+    actor: str,
+    content: Mapping[str, Any] | None = None,
+    detail: Mapping[str, Any] | None = None,
+    *,
+    committed: str | None = None,
+) -> Event:
+    """A domain event for the log, the one way callers make them. With ``content`` the entry commits to it
+    under a fresh salt (``Event.salt``); ``committed`` is a commitment the caller made itself (a chain hash)."""
+    if content is not None:
+        salt = secrets.token_bytes(16)
+        return Event(kind, item_id, agency, actor, commitment(salt, content), detail or {}, salt.hex())
+    return Event(kind, item_id, agency, actor, committed, detail or {})
+
+
+def log_event(made: Event) -> Logged:
+    """Append one event (made by ``event``) in the current transaction: its index, and the salt to keep.
+    Changes of many items append theirs together (``append``), so the log's lock is taken once."""
+    (entry,) = append([made])
+    return Logged(entry.index, made.salt)
 
 
 def commitment(salt: bytes, public: Mapping[str, Any]) -> str:

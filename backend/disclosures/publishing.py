@@ -1,0 +1,360 @@
+"""Publishing: an agency's items created or updated one by one or in bulk, through the privacy gate, the
+statutory clock and the transparency log.
+
+An agency touches only its own items: every lookup is by (agency, external_id), so another
+agency's item is simply not found (404, which does not reveal that it exists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from backend.agencies.models import Agency
+from backend.calendars import services as calendars
+from backend.canonical import canonical_json, digest_of
+from backend.cases.policy import check_publishable
+from backend.errors import Conflict, Invalid
+from backend.extensions import clock, db
+from backend.extensions.database import insert_rows
+from backend.search.indexing import enqueue
+from backend.timezone import china_date
+from backend.transparency import services as transparency
+from search_index.mappings import DISCLOSURES
+
+from .deadlines import statutory_clock
+from .models import Disclosure, DisclosureVersion, Status
+from .privacy import apply_privacy
+from .schemas import BulkItemSchema
+
+PUBLIC_TEXT_FIELDS = ("title", "content", "legal_basis")
+# What a Draft holds: every column but the version (1 for a new item).
+DISCLOSURE_COLUMNS = tuple(column.key for column in Disclosure.__table__.columns if column.key != "version")
+
+
+class Draft:
+    """A new item of a bulk call, before it is inserted: plain attributes, none of the ORM's
+    per-attribute bookkeeping. It goes through the same gate, clock and log as a Disclosure; then all
+    of a call's new items, their versions and their outbox rows are inserted in one COPY each on
+    PostgreSQL, one executemany each elsewhere (see _insert_drafts)."""
+
+    is_public = Disclosure.is_public
+    version = None
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(dict.fromkeys(DISCLOSURE_COLUMNS), **values)
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in DISCLOSURE_COLUMNS} | {"version": 1}
+
+
+@dataclass
+class Upserted:
+    item: Disclosure | Draft
+    outcome: str  # created, updated or unchanged
+    # What the transparency log must record about this change, if anything.
+    event: transparency.Event | None = None
+    # The DisclosureVersion this change adds (a Draft's is inserted with it).
+    version: dict[str, Any] | None = None
+
+    @property
+    def status_code(self) -> int:
+        return 201 if self.outcome == "created" else 200
+
+
+def _check_external_id(external_id: str) -> None:
+    if not 1 <= len(external_id) <= 128:
+        raise Invalid("外部编号长度须为 1-128", errors={"external_id": ["1-128 characters"]})
+
+
+def upsert(agency: Agency, external_id: str, data: dict[str, Any], actor: str) -> Upserted:
+    """Create or update the agency's item ``external_id``; a repeat of the same content changes nothing.
+
+    Two identical requests racing to create the same item meet at the unique constraint: the
+    loser retries and finds the winner's item unchanged.
+    """
+    _check_external_id(external_id)
+    calendars.sync()
+    for attempt in (1, 2):
+        existing = db.session.scalar(
+            select(Disclosure).where(Disclosure.agency_id == agency.id, Disclosure.external_id == external_id)
+        )
+        result = _apply(agency, external_id, data, existing, actor)
+        if result.outcome == "unchanged":
+            return result
+        _log([result])
+        try:
+            db.session.commit()
+            return result
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def bulk_upsert(agency: Agency, raw_items: list[Any], actor: str) -> list[dict[str, Any]]:
+    """Upsert up to MAX_BULK_ITEMS items in one transaction; each item gets its own result."""
+    results: list[dict[str, Any]] = [{} for _ in raw_items]
+    calendars.sync()
+    valid: dict[str, tuple[int, dict[str, Any]]] = {}
+    schema = BulkItemSchema()
+    for index, raw in enumerate(raw_items):
+        external_id = raw.get("external_id") if isinstance(raw, dict) else None
+        try:
+            data = schema.load(raw)
+        except ma.ValidationError as error:
+            results[index] = _invalid(index, external_id, error.normalized_messages())
+            continue
+        if data["external_id"] in valid:
+            results[index] = _invalid(index, external_id, {"external_id": ["repeated in this request"]})
+            continue
+        valid[data.pop("external_id")] = (index, data)
+    existing = (
+        {
+            d.external_id: d
+            for d in db.session.scalars(
+                select(Disclosure).where(Disclosure.agency_id == agency.id, Disclosure.external_id.in_(list(valid)))
+            )
+        }
+        if valid
+        else {}
+    )
+    done, refused = [], {}
+    for ext, (index, data) in valid.items():
+        try:
+            done.append((index, _apply(agency, ext, data, existing.get(ext), actor, draft=True)))
+        except Conflict as conflict:
+            refused[index] = {
+                "index": index,
+                "external_id": ext,
+                "status": 409,
+                "result": "conflict",
+                "errors": conflict.errors,
+            }
+    _log([result for _, result in done])
+    try:
+        _insert_drafts([result for _, result in done if isinstance(result.item, Draft)])
+        db.session.commit()
+    except IntegrityError:
+        # Another request created some of these items meanwhile: redo one by one.
+        db.session.rollback()
+        done = [
+            (index, upsert(agency, ext, data, actor)) for ext, (index, data) in valid.items() if index not in refused
+        ]
+    results_by_index = dict(refused)
+    for index, result in done:
+        results_by_index[index] = {
+            "index": index,
+            "external_id": result.item.external_id,
+            "status": result.status_code,
+            "id": result.item.id,
+            "result": result.outcome,
+        }
+    for index, result in results_by_index.items():
+        results[index] = result
+    return results
+
+
+def _invalid(index: int, external_id: Any, errors: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "index": index,
+        "external_id": external_id if isinstance(external_id, str) else None,
+        "status": 422,
+        "result": "invalid",
+        "errors": errors,
+    }
+
+
+def _apply(
+    agency: Agency, external_id: str, data: dict[str, Any], item: Disclosure | None, actor: str, *, draft: bool = False
+) -> Upserted:
+    """Apply one validated submission to a new or existing item, in the session, without committing.
+
+    With ``draft`` a new item is a Draft, left for the caller to insert with _insert_drafts."""
+    submitted, digest = digest_of(data)
+    if item is not None and item.content_hash == digest:
+        return Upserted(item, "unchanged")
+    if item is not None and item.status in (Status.withdrawn, Status.expired):
+        raise Conflict(
+            "已撤下或已到期的公示信息不能再修改；重新作出的决定请以新的编号发布",
+            errors={"external_id": [f"item is {item.status}; publish a re-made decision under a new external_id"]},
+        )
+    if data.get("case_no") and data["publish"]:
+        check_publishable(agency, data["case_no"])
+    now = clock.now()
+    created = item is None
+    was_public = item is not None and item.is_public
+    before = committed_content(item) if was_public else None
+    if created:
+        new = Draft if draft else Disclosure
+        item = new(id=uuid.uuid4().hex, agency=agency, agency_id=agency.id, external_id=external_id, created_at=now)
+        if not draft:
+            db.session.add(item)
+    fields = {k: v for k, v in data.items() if k not in ("publish", "region")}
+    for name in (
+        "content",
+        "legal_basis",
+        "effective_from",
+        "effective_until",
+        "category",
+        "document_no",
+        "decision_date",
+        "case_no",
+        "outcome",
+        "subject_type",
+        "subject_name",
+        "subject_id",
+    ):
+        fields.setdefault(name, None)
+    fields["content"] = fields["content"] or ""
+    fields["attachments"] = data.get("attachments") or []
+    fields["details"] = data.get("details") or {}
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.region_code = data.get("region") or agency.region_code
+    item.content_hash = digest
+    item.updated_at = now
+    _gate(item)
+    _schedule(item, publish=data["publish"], now=now)
+    event = _transition(item, was_public, before, actor, now)
+    version = {
+        "number": (item.version or 0) + 1,
+        "submitted": json.loads(submitted),
+        "public": item.public,
+        "content_hash": digest,
+        "actor": actor,
+        "created_at": now,
+    }
+    if not isinstance(item, Draft):
+        db.session.add(DisclosureVersion(disclosure=item, **version))
+    return Upserted(item, "created" if created else "updated", event, version)
+
+
+def _insert_drafts(results: list[Upserted]) -> None:
+    """Insert new items, their first versions and their outbox rows in the current transaction."""
+    if not results:
+        return
+    connection = db.session.connection()
+    insert_rows(connection, Disclosure.__table__, [result.item.row() for result in results])
+    insert_rows(
+        connection,
+        DisclosureVersion.__table__,
+        [{"disclosure_id": result.item.id, **result.version} for result in results],
+    )
+    enqueue(db.session, DISCLOSURES, [(result.item.id, 1) for result in results])
+
+
+def committed_content(item: Disclosure) -> dict[str, Any]:
+    """What the log commits to: exactly what citizens are shown of the item."""
+    return {
+        "id": item.id,
+        "agency": item.agency.code,
+        "phase": item.phase,
+        "type": item.type,
+        "category": item.category,
+        "document_no": item.document_no,
+        "decision_date": item.decision_date.isoformat() if item.decision_date else None,
+        "region": item.region_code,
+        "public": item.public,
+    }
+
+
+def _transition(
+    item: Disclosure, was_public: bool, before: dict[str, Any] | None, actor: str, now: dt.datetime
+) -> transparency.Event | None:
+    """The log event a change makes: first publication, a correction of public content, or a withholding."""
+    if item.is_public:
+        if not was_public:
+            kind = "publish"
+        elif canonical_json(before or {}) != canonical_json(committed_content(item)):
+            kind = "correct"
+            item.corrected_at = now
+        else:
+            return None
+        event = transparency.event(kind, item.id, item.agency.code, actor, committed_content(item))
+        item.commitment_salt = event.salt
+        return event
+    if was_public:
+        return transparency.event("withhold", item.id, item.agency.code, actor)
+    return None
+
+
+def _log(results: list[Upserted]) -> None:
+    """Append the results' events to the log in the current transaction; each item keeps its index."""
+    pending = [result for result in results if result.event is not None]
+    entries = transparency.append([result.event for result in pending])
+    for result, entry in zip(pending, entries, strict=True):
+        if result.event.event == "withhold":
+            result.item.removal_log_index = entry.index
+        else:
+            result.item.log_index = entry.index
+
+
+def _gate(item: Disclosure) -> None:
+    """The privacy gate: compute the only text that may ever be shown."""
+    texts: dict[str, str | None] = {name: getattr(item, name) for name in PUBLIC_TEXT_FIELDS}
+    texts.update(_flatten("details", item.details))
+    texts.update({f"attachments/{i}/name": a.get("name") for i, a in enumerate(item.attachments)})
+    gated = apply_privacy(texts, subject_type=item.subject_type, subject_name=item.subject_name)
+    public: dict[str, Any] = {name: gated.public[name] for name in PUBLIC_TEXT_FIELDS}
+    public["details"] = _unflatten("details", item.details, gated.public)
+    public["attachments"] = [
+        {**a, "name": gated.public[f"attachments/{i}/name"]} for i, a in enumerate(item.attachments)
+    ]
+    public["subject_name"] = gated.public_subject_name
+    if item.subject_type == "organization":
+        public["subject_id"] = item.subject_id
+    item.public = public
+    item.privacy_report = gated.report
+
+
+def _flatten(prefix: str, value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {k: v for key, sub in value.items() for k, v in _flatten(f"{prefix}/{key}", sub).items()}
+    if isinstance(value, list):
+        return {k: v for i, sub in enumerate(value) for k, v in _flatten(f"{prefix}/{i}", sub).items()}
+    return {prefix: value} if isinstance(value, str) else {}
+
+
+def _unflatten(prefix: str, value: Any, masked: Mapping[str, Any]) -> Any:
+    if isinstance(value, dict):
+        return {key: _unflatten(f"{prefix}/{key}", sub, masked) for key, sub in value.items()}
+    if isinstance(value, list):
+        return [_unflatten(f"{prefix}/{i}", sub, masked) for i, sub in enumerate(value)]
+    return masked.get(prefix, value) if isinstance(value, str) else value
+
+
+def _schedule(item: Disclosure, *, publish: bool, now: dt.datetime) -> None:
+    """Status and statutory clock. Minors' cases and confidential items are never public."""
+    clock_ = statutory_clock(item)
+    item.publish_deadline = clock_.deadline if clock_ else None
+    item.deadline_provisional = bool(clock_ and clock_.provisional)
+    if item.minor or item.confidential:
+        item.status = Status.withheld
+    elif publish:
+        item.status = Status.published
+        item.published_at = item.published_at or now
+    else:
+        item.status = Status.pending if item.published_at is None else Status.published
+    item.published_late = bool(
+        item.published_at and item.publish_deadline and china_date(item.published_at) > item.publish_deadline
+    )
+    item.expires_on = _expiry(item)
+
+
+def _expiry(item: Disclosure) -> dt.date | None:
+    """The end of a decision's disclosure period, by category and subject type (DISCLOSURE_PERIODS)."""
+    periods = current_app.config["DISCLOSURE_PERIODS"].get(item.category or "", {})
+    days = periods.get(item.subject_type or "organization")
+    start = item.decision_date or (china_date(item.published_at) if item.published_at else None)
+    return start + dt.timedelta(days=days) if days and start else None

@@ -186,6 +186,15 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     return count
 
 
+def working_days_left(deadline: dt.date | None, on: dt.date) -> int | None:
+    """Working days until the deadline (0: due today); negative: working days late."""
+    if deadline is None:
+        return None
+    if on <= deadline:
+        return working_days_between(on, deadline)
+    return -working_days_between(deadline, on)
+
+
 def _format_date(day: dt.date, with_year: bool = True) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if with_year else f"{day.month}月{day.day}日"
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend import workdays
-from backend.timezone import today
 
 WORKING_DAYS = {"licensing": 7, "penalty": 7}
 DEFAULT_WORKING_DAYS = 20
@@ -56,13 +55,3 @@ def _counted_clock(start: dt.date, working_days: int) -> Clock:
             if len(_COUNTED) < _COUNTED_MAX:
                 _COUNTED[key] = clock
     return clock
-
-
-def working_days_left(deadline: dt.date | None, on: dt.date | None = None) -> int | None:
-    """Working days until the deadline (0: due today); negative: working days late."""
-    if deadline is None:
-        return None
-    on = on or today()
-    if on <= deadline:
-        return workdays.working_days_between(on, deadline)
-    return -workdays.working_days_between(deadline, on)

@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Select, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from backend import workdays
 from backend.agencies.models import Agency, region_ancestors
 from backend.extensions.database import Model, UTCDateTime
 from backend.search.indexing import Searchable
 from backend.timezone import china_date, today
 from search_index.interfaces import Deletion, Document
 from search_index.mappings import DISCLOSURES
-
-from .deadlines import working_days_left
 
 
 class Phase(enum.StrEnum):
@@ -207,7 +206,7 @@ class Disclosure(Searchable, Model):
     def working_days_left(self) -> int | None:
         """Until a pending item's deadline; negative: working days late. Counted on the calendar this process
         has loaded (the reading services sync it first)."""
-        return working_days_left(self.publish_deadline, today()) if self.status == Status.pending else None
+        return workdays.working_days_left(self.publish_deadline, today()) if self.status == Status.pending else None
 
     @property
     def search_id(self) -> str:

@@ -9,19 +9,27 @@ import time
 from pathlib import Path
 from typing import Any
 
-import swagger_ui_bundle
-from flask import Blueprint, Flask, render_template, request
+from flask import Flask, render_template, request
 from sqlalchemy import exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as app_config
+from backend.accounts.services import require_admin_token, require_agency_token
+from backend.admin_pages.auth import CookieSessionInterface
+from backend.cli import register_commands
 from backend.complaints import notify
 from backend.errors import DomainError, ServiceUnavailable, database_unavailable, error_body, error_payload
 from backend.extensions import api, cache, clock, db, search
+from backend.extensions.batched_limit import BatchedLimiter
 from backend.extensions.database import database_identity, unreachable
 from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
 from backend.input_guard import InputGuard, raise_refusal
+from backend.keys import KeyRing
+from backend.officers.scan_log import ScanLog
+from backend.officers.snapshots import make_officer_snapshots
+from backend.pages.fast_path import VerifyFastPath
+from backend.resources import register_blueprints, register_pages
 from backend.search.indexing import outbox_sequence
 from backend.timezone import beijing
 from miniapp_api.wechat import wechat
@@ -36,8 +44,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=app_config.read("INSTANCE_PATH"),
         template_folder=str(ROOT / "templates"),
     )
+    _configure(app, config or {})
+    db.init_app(app)
+    cache.init_app(app)
+    clock.init_app(app)
+    search.init_app(app, read_source=_search_source)
+    api.init_app(app)
+    app.extensions["token_checks"] = {BEARER_SCHEME: require_agency_token, ADMIN_SCHEME: require_admin_token}
+    _init_keys(app)
+    wechat.init_app(app)
+    notify.init_app(app)
+    app.before_request(raise_refusal)
+    register_blueprints(api)
+    register_pages(app)
+    _wrap_wsgi(app)
+    _register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def _configure(app: Flask, config: dict[str, Any]) -> None:
+    """Settings (the environment's, then ``config``'s), the admin page's session cookie, JSON, logging."""
     app.config.update(app_config.load(app.instance_path))
-    app.config.update(config or {})
+    app.config.update(config)
     # Admin page (backend/admin_pages): Flask's signed cookie session, sent to /admin only, never to
     # scripts (HttpOnly) nor on cross-site posts (Lax); see ADMIN_COOKIE_SECURE in config.py.
     app.config.update(
@@ -48,8 +77,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=app.config["ADMIN_COOKIE_SECURE"],
         PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=app.config["ADMIN_SESSION_SECONDS"]),
     )
-    from backend.admin_pages.auth import CookieSessionInterface
-
     app.session_interface = CookieSessionInterface()
     # Chinese stays readable (and a third the size) on the wire; fields keep their declared order.
     app.json.ensure_ascii = False
@@ -62,46 +89,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for noisy in ("alembic", "elastic_transport", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    db.init_app(app)
-    cache.init_app(app)
-    clock.init_app(app)
-    search.init_app(app, read_source=_search_source)
-    api.init_app(app)
-    from backend.accounts.services import require_admin_token, require_agency_token
 
-    app.extensions["token_checks"] = {BEARER_SCHEME: require_agency_token, ADMIN_SCHEME: require_admin_token}
-    _init_keys(app)
-    wechat.init_app(app)
-    notify.init_app(app)
-    app.before_request(raise_refusal)
-
-    from backend.admin_pages.routes import blp as admin_pages_blp
-    from backend.health.routes import blp as health_blp
-    from backend.pages.routes import blp as pages_blp
-    from backend.resources import register_blueprints
-    from miniapp_api.official import blp as wechat_official_blp
-
-    register_blueprints(api)
-    app.register_blueprint(health_blp)
-    app.register_blueprint(pages_blp)
-    app.register_blueprint(wechat_official_blp)
-    app.register_blueprint(admin_pages_blp)
-    app.register_blueprint(
-        Blueprint(
-            "swagger_ui", __name__, static_folder=swagger_ui_bundle.swagger_ui_path, static_url_path="/api/docs/static"
-        )
-    )
-    # After the routes: the badge check's fast path reads the paths it shadows from them. Inside ProxyFix: it
-    # sees the real client address. In front of it the input guard, which sends what it refuses to Flask
-    # itself, whose error handlers answer it.
-    from backend.pages.fast_path import VerifyFastPath
-
+def _wrap_wsgi(app: Flask) -> None:
+    """After the routes: the badge check's fast path reads the paths it shadows from them. Inside ProxyFix: it
+    sees the real client address. In front of it the input guard, which sends what it refuses to Flask
+    itself, whose error handlers answer it."""
     flask_wsgi_app = app.wsgi_app
     app.wsgi_app = InputGuard(app, VerifyFastPath(app, flask_wsgi_app), refused=flask_wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
+
+def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(SearchUnavailable, _search_unavailable)
     for error in (exc.DBAPIError, exc.TimeoutError):
@@ -109,20 +109,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for error in REDIS_UNREACHABLE:
         app.register_error_handler(error, _redis_unreachable)
 
-    from backend.cli import register_commands
-
-    register_commands(app)
-    return app
-
 
 def _init_keys(app: Flask) -> None:
     """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints); the scan log and its limit;
     the officer snapshots scans read."""
-    from backend.extensions.batched_limit import BatchedLimiter
-    from backend.keys import KeyRing
-    from backend.officers.scan_log import ScanLog
-    from backend.officers.snapshots import make_officer_snapshots
-
     for name, prefix in (("badge_keys", "BADGE"), ("transparency_keys", "TRANSPARENCY")):
         keys = KeyRing(app.config[f"{prefix}_KEYS_DIR"], app.config[f"{prefix}_SIGNING_KEYS"])
         if app.config["APP_ENV"] != "production":

@@ -1,15 +1,22 @@
-"""Every API resource, in registration order."""
+"""Every API resource, in registration order, and the blueprints of pages (HTML, health, WeChat's callback)."""
+
+import swagger_ui_bundle
+from flask import Blueprint, Flask
 
 from backend.accounts import routes as accounts
+from backend.admin_pages.routes import blp as admin_pages_blp
 from backend.agencies import routes as agencies
 from backend.cases import routes as cases
 from backend.complaints import routes as complaints
 from backend.disclosures import routes as disclosures
 from backend.extensions.database import read_only_gets
+from backend.health.routes import blp as health_blp
 from backend.officers import routes as officers
+from backend.pages.routes import blp as pages_blp
 from backend.supervision import routes as supervision
 from backend.transparency import routes as transparency
 from miniapp_api import routes as miniapp
+from miniapp_api.official import blp as wechat_official_blp
 
 BLUEPRINTS = (
     accounts.blp,
@@ -44,3 +51,15 @@ for _blueprint in PUBLIC_READS:  # once, at import: a blueprint's setup is close
 def register_blueprints(api) -> None:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+
+
+# Outside the OpenAPI document: what people and WeChat read.
+PAGES = (health_blp, pages_blp, wechat_official_blp, admin_pages_blp)
+
+
+def register_pages(app: Flask) -> None:
+    for blueprint in PAGES:
+        app.register_blueprint(blueprint)
+    # Swagger UI's assets, served by the app itself rather than from a CDN.
+    static = swagger_ui_bundle.swagger_ui_path
+    app.register_blueprint(Blueprint("swagger_ui", __name__, static_folder=static, static_url_path="/api/docs/static"))

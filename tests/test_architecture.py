@@ -23,7 +23,7 @@ A *package* is where one floor of one part of the application lives:
 Checked: no cycle between packages, nor between modules; models never import a higher floor, domain code
 never imports an entry point; a blueprint's module imports no other blueprint's module (presenters and
 limiters several blueprints use live in a domain module); no import inside a function except in the places
-listed in ALLOWED_FUNCTION_IMPORTS (the application factory, command registration, and third-party modules
+listed in ALLOWED_FUNCTION_IMPORTS (command registration, and third-party modules
 that are slow to import and needed by one command).
 """
 
@@ -57,8 +57,6 @@ INFRASTRUCTURE = frozenset(
 
 # (module, function) -> why an import may live inside that function.
 ALLOWED_FUNCTION_IMPORTS = {
-    ("backend.app", "create_app"): "the application factory wires every part together",
-    ("backend.app", "_init_keys"): "part of the application factory",
     ("backend.cli", "register_commands"): "command registration: each domain's commands, loaded with the app",
     ("backend.cli", "alembic_config"): "Alembic is slow to import; only the db commands need it",
     ("backend.cli", "db_upgrade"): "Alembic, as above",

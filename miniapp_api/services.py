@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wechatpy.exceptions import WeChatClientException
 
-from backend.accounts.services import IssuedToken, _sign, _verify
+from backend.accounts.services import IssuedToken, bearer_claims, sign_token
 from backend.agencies.models import Agency
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, STATUS_LABELS, Complaint, ComplaintEvent
@@ -74,7 +74,7 @@ def login(code: str) -> IssuedToken:
         json.dumps({"session_key": session["session_key"], "unionid": session.get("unionid")}),
         ttl=SESSION_SECONDS,
     )
-    return _sign({"aud": MINIAPP_AUDIENCE, "sub": openid})
+    return sign_token({"aud": MINIAPP_AUDIENCE, "sub": openid})
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class MiniappUser:
 
 def require_miniapp_token(authorization: str) -> MiniappUser:
     """The user the mini-program's JWT (the Authorization header) speaks for; 401 otherwise."""
-    claims = _verify(authorization, MINIAPP_AUDIENCE)
+    claims = bearer_claims(authorization, MINIAPP_AUDIENCE)
     return MiniappUser(claims["sub"], dt.datetime.fromtimestamp(claims["iat"], dt.UTC))
 
 

@@ -24,7 +24,7 @@ Checked: no cycle between packages, nor between modules; models never import a h
 never imports an entry point; a blueprint's module imports no other blueprint's module (presenters and
 limiters several blueprints use live in a domain module); no import inside a function except in the places
 listed in ALLOWED_FUNCTION_IMPORTS (command registration, and third-party modules
-that are slow to import and needed by one command).
+that are slow to import and needed by one command); no module imports another module's private (``_name``) names.
 """
 
 from __future__ import annotations
@@ -95,14 +95,20 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _targets(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> list[str]:
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
+def _from(module: str, path: Path, node: ast.ImportFrom) -> str:
+    """The absolute name of the module a ``from ... import`` statement in ``module`` imports from."""
     base = node.module or ""
     if node.level:
         package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
         package = package[: len(package) - node.level + 1]
         base = ".".join(package + ([base] if base else []))
+    return base
+
+
+def _targets(module: str, path: Path, node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    base = _from(module, path, node)
     submodules = [f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES]
     return submodules + ([base] if len(submodules) < len(node.names) else [])
 
@@ -329,3 +335,27 @@ def test_every_allowed_place_exists(place: tuple[str, str]):
     """An allowance outlives no function: a renamed or removed one must leave the list too."""
     module, function = place
     assert any(found.source == module and found.function == function for found in IMPORTS), place
+
+
+def _private_imports(module: str, path: Path) -> list[str]:
+    """``from <another first-party module> import _name``: a private name used outside its module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = _from(module, path, node)
+        if source.split(".")[0] not in FIRST_PARTY or source == module:
+            continue
+        found.extend(
+            f"{module}:{node.lineno} imports {alias.name} from {source}"
+            for alias in node.names
+            if alias.name.startswith("_") and not alias.name.startswith("__")
+        )
+    return found
+
+
+def test_no_module_imports_another_ones_private_names():
+    private = [found for module, path in MODULES.items() for found in _private_imports(module, path)]
+    assert not private, "private names imported from another module (make them public or move the code):\n" + (
+        "\n".join(private)
+    )

@@ -81,14 +81,15 @@ def _begin_attempt(account: str, address: str | None) -> throttle.Attempt:
     return throttle.begin(account, address, backoff)
 
 
-def _sign(claims: dict[str, Any]) -> IssuedToken:
+def sign_token(claims: dict[str, Any]) -> IssuedToken:
+    """A bearer token carrying ``claims`` (at least ``aud`` and ``sub``), issued now for TOKEN_TTL_SECONDS."""
     now = int(clock.now().timestamp())
     ttl = current_app.config["TOKEN_TTL_SECONDS"]
     full = {"iss": TOKEN_ISSUER, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex, **claims}
     return IssuedToken(jwt.encode(full, _signing_key(), algorithm="HS256"), ttl)
 
 
-def _verify(authorization: str, audience: str) -> dict[str, Any]:
+def bearer_claims(authorization: str, audience: str) -> dict[str, Any]:
     """The claims of the bearer token in ``authorization`` (the request's Authorization header)."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -124,12 +125,12 @@ def issue_token(client_id: str, client_secret: str, address: str | None) -> Issu
         attempt.failed()
         raise Unauthorized("客户端凭证无效")
     attempt.succeeded()
-    return _sign({"aud": TOKEN_AUDIENCE, "sub": client.client_id, "agency": client.agency.code})
+    return sign_token({"aud": TOKEN_AUDIENCE, "sub": client.client_id, "agency": client.agency.code})
 
 
 def require_agency_token(authorization: str) -> AgencyClient:
     """The agency client an agency token (the Authorization header) speaks for; 401 for any other."""
-    claims = _verify(authorization, TOKEN_AUDIENCE)
+    claims = bearer_claims(authorization, TOKEN_AUDIENCE)
     # Checked on every call so a revoked client loses access at once, not when its token expires.
     client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == claims["sub"]))
     if client is None or client.revoked_at is not None or client.agency.code != claims.get("agency"):
@@ -154,12 +155,12 @@ def authenticate_admin(username: str, password: str, address: str | None) -> Adm
 
 def issue_admin_token(username: str, password: str, address: str | None) -> IssuedToken:
     user = authenticate_admin(username, password, address)
-    return _sign({"aud": ADMIN_AUDIENCE, "sub": user.username, "role": user.role})
+    return sign_token({"aud": ADMIN_AUDIENCE, "sub": user.username, "role": user.role})
 
 
 def require_admin_token(authorization: str, roles: tuple[str, ...]) -> AdminUser:
     """The enabled admin user an admin token (the Authorization header) speaks for, if of one of ``roles``."""
-    claims = _verify(authorization, ADMIN_AUDIENCE)
+    claims = bearer_claims(authorization, ADMIN_AUDIENCE)
     user = db.session.scalar(select(AdminUser).where(AdminUser.username == claims["sub"]))
     if user is None or user.disabled_at is not None:
         raise Unauthorized("账户已停用", errors={"token": ["user disabled"]})

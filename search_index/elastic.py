@@ -313,48 +313,7 @@ class ElasticsearchEngine:
     def search(self, definition: IndexDefinition, query: SearchQuery) -> SearchResult:
         started = time.perf_counter()
         terms = analysis.query_terms(query.text)
-        fields = [f"{field}^{weight:g}" for field, weight in definition.text_fields.items()]
-        must: list[dict[str, Any]] = [
-            {"multi_match": {"query": term, "type": "phrase", "fields": fields}} for term in terms
-        ] or [{"match_all": {}}]
-        filters: list[dict[str, Any]] = [
-            {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values
-        ]
-        if definition.date_field and (query.date_from or query.date_to):
-            bounds = {}
-            if query.date_from:
-                bounds["gte"] = query.date_from.isoformat()
-            if query.date_to:
-                bounds["lte"] = query.date_to.isoformat()
-            filters.append({"range": {definition.date_field: bounds}})
-        sort: list[Any] = ["_score"]
-        if definition.date_field:
-            by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
-            sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
-        matching = must
-        if query.sort == "date" and definition.date_field:
-            # Newest first needs no score: the terms match in filter context, nothing is scored.
-            filters, must, sort = must + filters, [], [by_date]
-        body: dict[str, Any] = {
-            "query": {"bool": {"must": must, "filter": filters}},
-            "from": (query.page - 1) * query.page_size,
-            "size": query.page_size,
-            "sort": sort,
-            "track_total_hits": True,
-            "_source": False,
-        }
-        if query.facets:
-            body["aggs"] = {field: {"terms": {"field": field, "size": 50}} for field in query.facets}
-        if terms and definition.highlight_fields:
-            body["highlight"] = {
-                "highlight_query": {"bool": {"must": matching}},
-                "encoder": "html",
-                "pre_tags": ["<em>"],
-                "post_tags": ["</em>"],
-                "fields": {
-                    field: {"fragment_size": 80, "number_of_fragments": 1} for field in definition.highlight_fields
-                },
-            }
+        body = _request_body(definition, query, terms)
         try:
             response = self.client.search(index=self.alias(definition), **body)
         except _ERRORS as exc:
@@ -387,3 +346,48 @@ class ElasticsearchEngine:
         if health["status"] == "red":
             raise SearchUnavailable("elasticsearch cluster is red")
         return {"engine": self.name, "status": health["status"], "cluster": health["cluster_name"]}
+
+
+def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[str]) -> dict[str, Any]:
+    """The search request for ``query``: phrase matches, filters, sort, page, facets and highlights."""
+    fields = [f"{field}^{weight:g}" for field, weight in definition.text_fields.items()]
+    must: list[dict[str, Any]] = [
+        {"multi_match": {"query": term, "type": "phrase", "fields": fields}} for term in terms
+    ] or [{"match_all": {}}]
+    filters: list[dict[str, Any]] = [
+        {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values
+    ]
+    if definition.date_field and (query.date_from or query.date_to):
+        bounds = {}
+        if query.date_from:
+            bounds["gte"] = query.date_from.isoformat()
+        if query.date_to:
+            bounds["lte"] = query.date_to.isoformat()
+        filters.append({"range": {definition.date_field: bounds}})
+    sort: list[Any] = ["_score"]
+    if definition.date_field:
+        by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
+        sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
+    matching = must
+    if query.sort == "date" and definition.date_field:
+        # Newest first needs no score: the terms match in filter context, nothing is scored.
+        filters, must, sort = must + filters, [], [by_date]
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must, "filter": filters}},
+        "from": (query.page - 1) * query.page_size,
+        "size": query.page_size,
+        "sort": sort,
+        "track_total_hits": True,
+        "_source": False,
+    }
+    if query.facets:
+        body["aggs"] = {field: {"terms": {"field": field, "size": 50}} for field in query.facets}
+    if terms and definition.highlight_fields:
+        body["highlight"] = {
+            "highlight_query": {"bool": {"must": matching}},
+            "encoder": "html",
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            "fields": {field: {"fragment_size": 80, "number_of_fragments": 1} for field in definition.highlight_fields},
+        }
+    return body

@@ -362,7 +362,6 @@ class EmbeddedEngine:
         combos = self._combo_map(conn, physical)
         lo, hi = _key_range(query.date_from, query.date_to)
         match = " AND ".join(_fts_phrase(t) for t in terms)
-        top = max(definition.text_fields, key=lambda f: definition.text_fields[f])
 
         # One pass over the matches: how many per combo. Total, filters and facets follow from it.
         accepted = _accepting(definition, query.filters, combos)
@@ -388,10 +387,29 @@ class EmbeddedEngine:
         total = sum(counts.values())
         facets = _facets(definition, query.facets, counts, combos)
 
-        # The page: keys newest first, the title tier first for relevance.
-        offset, limit = (query.page - 1) * query.page_size, query.page_size
         # Only the combos that have matches, when filters keep some of them.
         only = json.dumps(sorted(counts)) if accepted is not None else None
+        keys = self._page_keys(conn, docs, fts, definition, query, terms, match, (lo, hi), total, only)
+        hits = self._hits(conn, docs, definition, terms, keys)
+        return SearchResult(hits=hits, total=total, facets=facets, took_ms=(time.perf_counter() - started) * 1000)
+
+    def _page_keys(
+        self,
+        conn: sqlite3.Connection,
+        docs: str,
+        fts: str,
+        definition: IndexDefinition,
+        query: SearchQuery,
+        terms: list[str],
+        match: str,
+        key_range: tuple[int, int],
+        total: int,
+        only: str | None,
+    ) -> list[tuple[int, float]]:
+        """The page's keys and scores: newest first, the title tier first for relevance."""
+        lo, hi = key_range
+        top = max(definition.text_fields, key=lambda f: definition.text_fields[f])
+        offset, limit = (query.page - 1) * query.page_size, query.page_size
         keys: list[tuple[int, float]] = []
         if not total or limit <= 0:
             pass
@@ -418,6 +436,17 @@ class EmbeddedEngine:
                     max(0, offset - tier),
                 )
                 keys += [(k, 1.0) for k in rest]
+        return keys
+
+    def _hits(
+        self,
+        conn: sqlite3.Connection,
+        docs: str,
+        definition: IndexDefinition,
+        terms: list[str],
+        keys: list[tuple[int, float]],
+    ) -> list[Hit]:
+        """The page's hits, in the order of ``keys``, with their highlights."""
         rows_by_key = {}
         if keys:
             marks = ", ".join("?" for _ in keys)
@@ -433,7 +462,7 @@ class EmbeddedEngine:
                 if fragment:
                     highlights[field] = fragment
             hits.append(Hit(id=doc_id, score=score, highlights=highlights))
-        return SearchResult(hits=hits, total=total, facets=facets, took_ms=(time.perf_counter() - started) * 1000)
+        return hits
 
     def _page(
         self,

@@ -30,8 +30,8 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime(year, 1, 1, tzinfo=CHINA), dt.datetime(year + 1, 1, 1, tzinfo=CHINA)
 
 
-def report(agency: Agency, year: int) -> dict[str, Any]:
-    start, end = _year_bounds(year)
+def _decisions_by_category(agency: Agency, year: int) -> dict[str, dict[str, Any]]:
+    """The agency's decisions of the year per category: label, total and count per outcome."""
     decisions = db.session.execute(
         select(Disclosure.category, Disclosure.outcome, func.count())
         .where(
@@ -48,6 +48,12 @@ def report(agency: Agency, year: int) -> dict[str, Any]:
         entry["total"] += count
         key = outcome or "未注明"
         entry["outcomes"][key] = entry["outcomes"].get(key, 0) + count
+    return by_category
+
+
+def report(agency: Agency, year: int) -> dict[str, Any]:
+    start, end = _year_bounds(year)
+    by_category = _decisions_by_category(agency, year)
     (rate,) = on_time_rates(Agency.id == agency.id, dt.date(year, 1, 1), dt.date(year, 12, 31)) or [None]
     # Grouped by the raw column: PostgreSQL will not match two coalesce(..., $n) expressions.
     reviews = {

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select
 
 from backend.accounts.actors import private_actors
 from backend.accounts.models import AdminUser
@@ -123,9 +124,35 @@ def summary(
         scope.append(Agency.code == agency)
     scope_condition = and_(*scope)
     start, end = _period(date_from, date_to)
-    on = today()
+    overdue = _overdue(scope_condition, date_from, date_to, limit)
+    flagged, unreviewed = _case_findings(scope_condition, date_from, date_to, limit)
+    withdrawals = db.session.execute(
+        select(Disclosure.withdrawal_reason, func.count())
+        .join(Agency, Agency.id == Disclosure.agency_id)
+        .where(scope_condition, Disclosure.withdrawn_at >= start, Disclosure.withdrawn_at < end)
+        .group_by(Disclosure.withdrawal_reason)
+    ).all()
+    return {
+        "period": {"from": date_from, "to": date_to},
+        "on_time": on_time_rates(scope_condition, date_from, date_to),
+        "overdue_items": [
+            {"agency": a, "external_id": e, "title": t, "publish_deadline": d, "status": s} for a, e, t, d, s in overdue
+        ],
+        "cases_flagged": [
+            {"agency": a, "case_no": c, "missing_av": m, "late_evidence": late_n} for a, c, m, late_n in flagged
+        ],
+        "major_without_review": [{"agency": a, "case_no": c, "matter": m} for a, c, m in unreviewed],
+        "complaints": hot_spots(user, date_from=date_from, date_to=date_to),
+        "withdrawals_by_reason": {reason: n for reason, n in withdrawals},
+    }
 
-    overdue = db.session.execute(
+
+def _overdue(
+    scope_condition: ColumnElement[bool], date_from: dt.date, date_to: dt.date, limit: int
+) -> Sequence[Row[Any]]:
+    """Decisions of the period published late or still pending past their deadline, earliest deadline first."""
+    on = today()
+    return db.session.execute(
         select(Agency.code, Disclosure.external_id, Disclosure.title, Disclosure.publish_deadline, Disclosure.status)
         .join(Agency, Agency.id == Disclosure.agency_id)
         .where(
@@ -141,6 +168,12 @@ def summary(
         .limit(limit)
     ).all()
 
+
+def _case_findings(
+    scope_condition: ColumnElement[bool], date_from: dt.date, date_to: dt.date, limit: int
+) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
+    """Cases opened in the period that lack audio/video or had late evidence, and major decided ones
+    without an approving review."""
     case_scope = [scope_condition, Case.opened_on.between(date_from, date_to)]
     flagged = db.session.execute(
         select(Agency.code, Case.case_no, Case.missing_av, Case.late_evidence)
@@ -162,26 +195,7 @@ def summary(
         .order_by(Case.opened_on)
         .limit(limit)
     ).all()
-
-    withdrawals = db.session.execute(
-        select(Disclosure.withdrawal_reason, func.count())
-        .join(Agency, Agency.id == Disclosure.agency_id)
-        .where(scope_condition, Disclosure.withdrawn_at >= start, Disclosure.withdrawn_at < end)
-        .group_by(Disclosure.withdrawal_reason)
-    ).all()
-    return {
-        "period": {"from": date_from, "to": date_to},
-        "on_time": on_time_rates(scope_condition, date_from, date_to),
-        "overdue_items": [
-            {"agency": a, "external_id": e, "title": t, "publish_deadline": d, "status": s} for a, e, t, d, s in overdue
-        ],
-        "cases_flagged": [
-            {"agency": a, "case_no": c, "missing_av": m, "late_evidence": late_n} for a, c, m, late_n in flagged
-        ],
-        "major_without_review": [{"agency": a, "case_no": c, "matter": m} for a, c, m in unreviewed],
-        "complaints": hot_spots(user, date_from=date_from, date_to=date_to),
-        "withdrawals_by_reason": {reason: n for reason, n in withdrawals},
-    }
+    return flagged, unreviewed
 
 
 def hot_spots(user: AdminUser, *, date_from: dt.date, date_to: dt.date, limit: int = 10) -> dict[str, list]:

@@ -39,6 +39,21 @@ from .schemas import BulkItemSchema
 PUBLIC_TEXT_FIELDS = ("title", "content", "legal_basis")
 # What a Draft holds: every column but the version (1 for a new item).
 DISCLOSURE_COLUMNS = tuple(column.key for column in Disclosure.__table__.columns if column.key != "version")
+# Fields a submission may leave out: a resubmission without one clears it.
+OPTIONAL_FIELDS = (
+    "content",
+    "legal_basis",
+    "effective_from",
+    "effective_until",
+    "category",
+    "document_no",
+    "decision_date",
+    "case_no",
+    "outcome",
+    "subject_type",
+    "subject_name",
+    "subject_id",
+)
 
 
 class Draft:
@@ -106,19 +121,7 @@ def bulk_upsert(agency: Agency, raw_items: list[Any], actor: str) -> list[dict[s
     """Upsert up to MAX_BULK_ITEMS items in one transaction; each item gets its own result."""
     results: list[dict[str, Any]] = [{} for _ in raw_items]
     calendars.sync()
-    valid: dict[str, tuple[int, dict[str, Any]]] = {}
-    schema = BulkItemSchema()
-    for index, raw in enumerate(raw_items):
-        external_id = raw.get("external_id") if isinstance(raw, dict) else None
-        try:
-            data = schema.load(raw)
-        except ma.ValidationError as error:
-            results[index] = _invalid(index, external_id, error.normalized_messages())
-            continue
-        if data["external_id"] in valid:
-            results[index] = _invalid(index, external_id, {"external_id": ["repeated in this request"]})
-            continue
-        valid[data.pop("external_id")] = (index, data)
+    valid = _validate(raw_items, results)
     existing = (
         {
             d.external_id: d
@@ -165,6 +168,25 @@ def bulk_upsert(agency: Agency, raw_items: list[Any], actor: str) -> list[dict[s
     return results
 
 
+def _validate(raw_items: list[Any], results: list[dict[str, Any]]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """The valid items of a bulk call by external id, with their index; an invalid or repeated one gets
+    its result in ``results`` instead."""
+    valid: dict[str, tuple[int, dict[str, Any]]] = {}
+    schema = BulkItemSchema()
+    for index, raw in enumerate(raw_items):
+        external_id = raw.get("external_id") if isinstance(raw, dict) else None
+        try:
+            data = schema.load(raw)
+        except ma.ValidationError as error:
+            results[index] = _invalid(index, external_id, error.normalized_messages())
+            continue
+        if data["external_id"] in valid:
+            results[index] = _invalid(index, external_id, {"external_id": ["repeated in this request"]})
+            continue
+        valid[data.pop("external_id")] = (index, data)
+    return valid
+
+
 def _invalid(index: int, external_id: Any, errors: dict[str, Any]) -> dict[str, Any]:
     return {
         "index": index,
@@ -201,20 +223,7 @@ def _apply(
         if not draft:
             db.session.add(item)
     fields = {k: v for k, v in data.items() if k not in ("publish", "region")}
-    for name in (
-        "content",
-        "legal_basis",
-        "effective_from",
-        "effective_until",
-        "category",
-        "document_no",
-        "decision_date",
-        "case_no",
-        "outcome",
-        "subject_type",
-        "subject_name",
-        "subject_id",
-    ):
+    for name in OPTIONAL_FIELDS:
         fields.setdefault(name, None)
     fields["content"] = fields["content"] or ""
     fields["attachments"] = data.get("attachments") or []

@@ -24,7 +24,8 @@ Checked: no cycle between packages, nor between modules; models never import a h
 never imports an entry point; a blueprint's module imports no other blueprint's module (presenters and
 limiters several blueprints use live in a domain module); no import inside a function except in the places
 listed in ALLOWED_FUNCTION_IMPORTS (command registration, and third-party modules
-that are slow to import and needed by one command); no module imports another module's private (``_name``) names.
+that are slow to import and needed by one command); no module imports another module's private (``_name``) names;
+no function is over MAX_FUNCTION_LINES lines without a ``Long because:`` line in its docstring.
 """
 
 from __future__ import annotations
@@ -358,4 +359,26 @@ def test_no_module_imports_another_ones_private_names():
     private = [found for module, path in MODULES.items() for found in _private_imports(module, path)]
     assert not private, "private names imported from another module (make them public or move the code):\n" + (
         "\n".join(private)
+    )
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def _long_functions(module: str, path: Path) -> list[str]:
+    """Functions over MAX_FUNCTION_LINES lines (decorators aside) whose docstring has no ``Long because:`` line."""
+    return [
+        f"{module}:{node.lineno} {node.name}() has {node.end_lineno - node.lineno + 1} lines"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+        and not any(line.strip().startswith("Long because:") for line in (ast.get_docstring(node) or "").splitlines())
+    ]
+
+
+def test_long_functions_say_why():
+    long = [found for module, path in MODULES.items() for found in _long_functions(module, path)]
+    assert not long, (
+        f"functions over {MAX_FUNCTION_LINES} lines (split them, or add a 'Long because: ...' line to the docstring):\n"
+        + "\n".join(long)
     )

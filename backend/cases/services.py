@@ -131,6 +131,8 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
     Records are never updated, so they are built and inserted as plain rows: an ORM object per
     record would only cost time. Everything that does not need the transparency log's lock (checks,
     hashes, flags) is done before appending to the log, which every writer of the platform shares.
+
+    Long because: one loop builds, hashes and flags each row, carrying seq, head and flags on to the next.
     """
     case = db.session.scalar(select(Case).where(Case.agency_id == agency.id, Case.case_no == case_no).with_for_update())
     if case is None:

@@ -83,6 +83,8 @@ def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, nee
     at once (by different workers) carry the same ``dedupe_key``, which a unique index lets only one
     of them store. The query code is derived from that key, so whoever finds the twin can hand back its
     code, whichever worker filed it.
+
+    Long because: each retry builds the complaint with every column listed once and commits it.
     """
     digest = content_digest(
         {

@@ -273,6 +273,8 @@ def append(events: Sequence[Event]) -> list[Appended]:
 
     No autoflush here: the caller usually still sets the entries' indexes on the changed rows, and
     one UPDATE per row (not two) keeps their versions honest.
+
+    Long because: all that runs under the head's lock reads in one place, in order (lock, hash, write).
     """
     if not events:
         return []

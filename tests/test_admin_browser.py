@@ -10,7 +10,7 @@ import pytest
 
 from backend.accounts.services import create_admin
 from backend.agencies.services import create_agency
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, server_env
 from tests.support.services import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"
@@ -51,18 +51,8 @@ def server(committed, tmp_path):
     with app.app_context():
         create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
         create_admin(username="zhang", password=PASSWORD, role="handler", actor="test", agency_code="MKT")
-    env = {
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "BADGE_KEYS_DIR": app.config["BADGE_KEYS_DIR"],
-        "TRANSPARENCY_KEYS_DIR": app.config["TRANSPARENCY_KEYS_DIR"],
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
-        "SCHEDULER_THREAD": "0",
-        "DEMO_DATA": "0",
-        # Plain http on 127.0.0.1, as `make run` serves.
-        "ADMIN_COOKIE_SECURE": "0",
-    }
+    # Plain http on 127.0.0.1, as `make run` serves.
+    env = server_env(app, tmp_path, ADMIN_COOKIE_SECURE="0")
     with LiveServer(env, workers=2) as live:
         yield live
 

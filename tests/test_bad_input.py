@@ -27,7 +27,7 @@ from backend.input_guard import MAX_JSON_DEPTH, MAX_URL_BYTES
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, power
 from tests.factories.officers import image_bytes, officer
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, server_env
 
 COMPLAINT = {"category": "misconduct", "content": "执法人员未出示证件即要求检查。"}
 LONE_SURROGATE = '"\\ud800"'  # JSON text: an escape Python decodes to a str that no UTF-8 can encode
@@ -64,6 +64,17 @@ def jpeg_claiming(width: int, height: int) -> bytes:
 
 def photo(data: bytes, media_type: str) -> dict:
     return {"media_type": media_type, "data": base64.b64encode(data).decode()}
+
+
+def officer_with_photo(image: Callable[[], bytes], media_type: str):
+    """A case's request: an officer registered with ``image()`` as the photo."""
+
+    def prepare(s: Sender):
+        headers = s.publish_headers()
+        body = officer(photo=photo(image(), media_type))
+        return lambda: s.client.put("/api/v1/publish/officers/35050012345", json=body, headers=headers)
+
+    return prepare
 
 
 @dataclass(frozen=True)
@@ -208,27 +219,11 @@ CASES: dict[str, Case] = {
     ),
     # decompression bombs as an officer photo: refused from the header, before decoding
     "photo-png-20000-square": (
-        lambda s: (
-            lambda headers: (
-                lambda: s.client.put(
-                    "/api/v1/publish/officers/35050012345",
-                    json=officer(photo=photo(png_claiming(20000, 20000), "image/png")),
-                    headers=headers,
-                )
-            )
-        )(s.publish_headers()),
+        officer_with_photo(lambda: png_claiming(20000, 20000), "image/png"),
         Refusal(422, "photo", ("data",)),
     ),
     "photo-jpeg-claiming-65000-square": (
-        lambda s: (
-            lambda headers: (
-                lambda: s.client.put(
-                    "/api/v1/publish/officers/35050012345",
-                    json=officer(photo=photo(jpeg_claiming(65000, 65000), "image/jpeg")),
-                    headers=headers,
-                )
-            )
-        )(s.publish_headers()),
+        officer_with_photo(lambda: jpeg_claiming(65000, 65000), "image/jpeg"),
         Refusal(422, "photo", ("data",)),
     ),
     # quotes and angle brackets in the address
@@ -328,19 +323,7 @@ def test_a_chunked_body_over_the_limit_is_413(sender, app, db_session, monkeypat
 def live(app, tmp_path_factory):
     """One gunicorn on the session's database; everything sent to it is refused, so nothing needs emptying."""
     tmp = tmp_path_factory.mktemp("live")
-    env = {
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "BADGE_KEYS_DIR": app.config["BADGE_KEYS_DIR"],
-        "TRANSPARENCY_KEYS_DIR": app.config["TRANSPARENCY_KEYS_DIR"],
-        "INSTANCE_PATH": str(tmp / "instance"),
-        "SEARCH_EMBEDDED_PATH": str(tmp / "search.sqlite3"),
-        "REDIS_URL": "",
-        "ELASTICSEARCH_URL": "",
-        "MAX_CONTENT_LENGTH": "4096",
-        "DEMO_DATA": "0",
-        "SCHEDULER_THREAD": "0",
-    }
+    env = server_env(app, tmp, REDIS_URL="", ELASTICSEARCH_URL="", MAX_CONTENT_LENGTH="4096")
     with LiveServer(env, workers=1) as server:
         yield server
 

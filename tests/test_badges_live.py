@@ -4,16 +4,13 @@ import io
 import shutil
 import subprocess
 import time
-import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
 
-from backend.accounts.services import create_client
-from backend.agencies.services import create_agency
 from backend.officers import tokens
 from tests.factories.officers import officer
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, agency_client, http_json, server_env
 from tests.support.services import IN_CI
 
 BADGE = "35050012345"
@@ -27,46 +24,22 @@ def need(tool_found: bool, what: str) -> None:
     pytest.skip(f"{what} not installed (bash deploy/test-tools.sh)")
 
 
-def http(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> dict:
-    import json
-
-    request = urllib.request.Request(
-        url,
-        method=method,
-        headers={"Content-Type": "application/json", **(headers or {})},
-        data=json.dumps(body).encode() if body is not None else None,
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def live_server_env(app, tmp_path) -> tuple:
     """An agency and its client in ``app``'s (committed) database, and the environment a live server of that
     database starts with."""
-    with app.app_context():
-        create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
-        issued = create_client("MKT", actor="test")
-    env = {
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "BADGE_KEYS_DIR": app.config["BADGE_KEYS_DIR"],
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
-        "VERIFY_RATE_LIMIT_PER_MINUTE": "0",
-        "DEMO_DATA": "0",
-    }
-    return app, env, {"client_id": issued.client.client_id, "client_secret": issued.secret}
+    credentials = agency_client(app)
+    return app, server_env(app, tmp_path, VERIFY_RATE_LIMIT_PER_MINUTE="0"), credentials
 
 
 @pytest.fixture
-def server_env(committed, tmp_path):
+def live_env(committed, tmp_path):
     return live_server_env(committed, tmp_path)
 
 
 def register(server: LiveServer, credentials: dict) -> dict:
-    token = http("POST", f"{server.url}/api/v1/auth/token", credentials)["access_token"]
+    token = http_json("POST", f"{server.url}/api/v1/auth/token", credentials)["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    http("PUT", f"{server.url}/api/v1/publish/officers/{BADGE}", officer(), headers)
+    http_json("PUT", f"{server.url}/api/v1/publish/officers/{BADGE}", officer(), headers)
     return headers
 
 
@@ -90,10 +63,10 @@ def test_the_printed_badge_qr_decodes_to_a_url_that_verifies(client, auth, db_se
 
 
 @pytest.mark.slow
-def test_the_verify_page_in_a_real_browser(server_env, tmp_path):
+def test_the_verify_page_in_a_real_browser(live_env, tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     need(browser is not None, "chromium")
-    app, env, credentials = server_env
+    app, env, credentials = live_env
     with app.test_request_context():
         token = tokens.issue("MKT", BADGE).token
     with LiveServer(env, workers=1) as server:
@@ -101,7 +74,7 @@ def test_the_verify_page_in_a_real_browser(server_env, tmp_path):
         pages = {}
         for state in ("active", "suspended"):
             if state == "suspended":
-                http(
+                http_json(
                     "POST",
                     f"{server.url}/api/v1/publish/officers/{BADGE}/status",
                     {"status": "suspended", "reason": "调离执法岗位"},

@@ -22,11 +22,10 @@ from search_index import make_engine
 from search_index.mappings import DEFINITIONS, DISCLOSURES
 from tests.conftest import record_database
 from tests.factories.officers import officer
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, http_json
 from tests.support.outages import KINDS, MixedLoad, OutageReport, run_outage, wait_until
 from tests.support.services import require
 from tests.support.tcp_proxy import TcpProxy
-from tests.test_badges_live import http
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.elasticsearch]
 
@@ -83,9 +82,9 @@ def live(committed, tmp_path):
     credentials = {"client_id": issued.client.client_id, "client_secret": issued.secret}
     try:
         with LiveServer(env, workers=2) as server:
-            token = http("POST", f"{server.url}/api/v1/auth/token", credentials)["access_token"]
+            token = http_json("POST", f"{server.url}/api/v1/auth/token", credentials)["access_token"]
             bearer = {"Authorization": f"Bearer {token}"}
-            http("PUT", f"{server.url}/api/v1/publish/officers/{BADGE}", officer(), bearer)
+            http_json("PUT", f"{server.url}/api/v1/publish/officers/{BADGE}", officer(), bearer)
             load = MixedLoad(server.url, badge_token, credentials, bearer)
             yield proxies, load, engine
     finally:

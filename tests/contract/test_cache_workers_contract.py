@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.accounts.services import create_client
-from backend.agencies.services import create_agency
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, agency_client, server_env
 from tests.support.services import require
 
 pytestmark = [
@@ -34,24 +32,13 @@ def call(connection: http.client.HTTPConnection, method: str, path: str, body: d
 def workers(request, committed, tmp_path):
     """A connection held by each of two workers, from a loopback address of this test alone (so counters kept
     per address in a shared Redis start at zero); and the agency client's credentials."""
-    app = committed
-    with app.app_context():
-        create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
-        issued = create_client("MKT", actor="test")
-    env = {
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SEARCH_EMBEDDED_PATH": str(tmp_path / "search.sqlite3"),
-        "REDIS_URL": require("REDIS_URL", "Redis") if request.param == "redis" else "",
-        "SCHEDULER_THREAD": "0",
-        "DEMO_DATA": "0",
-    }
+    credentials = agency_client(committed)
+    env = server_env(committed, tmp_path, REDIS_URL=require("REDIS_URL", "Redis") if request.param == "redis" else "")
     source = f"127.{random.randrange(1, 255)}.{random.randrange(256)}.{random.randrange(1, 255)}"
     with LiveServer(env, workers=2) as server:
         held = server.connection_to_each_worker(2, source=source)
         try:
-            yield list(held.values()), {"client_id": issued.client.client_id, "client_secret": issued.secret}
+            yield list(held.values()), credentials
         finally:
             for connection in held.values():
                 connection.close()

@@ -31,11 +31,11 @@ from backend.officers.models import Officer
 from backend.officers.snapshots import RECENT_SECONDS, UNHEARD_SECONDS, NearCopies, PolledChanges
 from tests.conftest import base_config
 from tests.factories.officers import officer
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, http_json
 from tests.support.outages import wait_until
 from tests.support.services import require
 from tests.support.tcp_proxy import TcpProxy
-from tests.test_badges_live import http, live_server_env, register
+from tests.test_badges_live import live_server_env, register
 from tests.test_disclosures_consistency import agency_headers
 
 ADAPTERS = ["polled", "redis"]
@@ -197,8 +197,8 @@ def test_a_revocation_is_seen_by_every_gunicorn_worker_within_a_second(committed
         headers = register(server, credentials)
         verify_url = f"{server.url}/api/v1/badges/verify?token={token}"
         # Fresh connections spread over both workers, and warm both workers' caches.
-        assert {http("GET", verify_url)["result"] for _ in range(20)} == {"valid"}
-        http(
+        assert {http_json("GET", verify_url)["result"] for _ in range(20)} == {"valid"}
+        http_json(
             "POST",
             f"{server.url}/api/v1/publish/officers/{BADGE}/status",
             {"status": "revoked", "reason": "离职"},
@@ -208,6 +208,6 @@ def test_a_revocation_is_seen_by_every_gunicorn_worker_within_a_second(committed
         # "Within a second": the other worker's near copy (its half-second copy of what it read from Redis)
         # may still be valid before then, never after.
         time.sleep(max(0.0, 1.0 - (time.monotonic() - revoked_at)))
-        results = [http("GET", verify_url)["result"] for _ in range(20)]
+        results = [http_json("GET", verify_url)["result"] for _ in range(20)]
         assert time.monotonic() - revoked_at < 5
         assert set(results) == {"revoked"}

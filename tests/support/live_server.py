@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,45 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def server_env(app, folder: Path, **overrides: str) -> dict[str, str]:
+    """The environment a live server of ``app``'s (committed) database starts with: its secret and keys, its
+    own instance folder and embedded index under ``folder``, no demo data, no scheduler; then ``overrides``."""
+    return {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "BADGE_KEYS_DIR": app.config["BADGE_KEYS_DIR"],
+        "TRANSPARENCY_KEYS_DIR": app.config["TRANSPARENCY_KEYS_DIR"],
+        "INSTANCE_PATH": str(folder / "instance"),
+        "SEARCH_EMBEDDED_PATH": str(folder / "search.sqlite3"),
+        "DEMO_DATA": "0",
+        "SCHEDULER_THREAD": "0",
+        **overrides,
+    }
+
+
+def agency_client(app, code: str = "MKT") -> dict[str, str]:
+    """An agency (泉州市市场监督管理局) and a client of it in ``app``'s database: the client's credentials."""
+    from backend.accounts.services import create_client
+    from backend.agencies.services import create_agency
+
+    with app.app_context():
+        create_agency(code=code, name="泉州市市场监督管理局", region_code="350500", actor="test")
+        issued = create_client(code, actor="test")
+    return {"client_id": issued.client.client_id, "client_secret": issued.secret}
+
+
+def http_json(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> dict:
+    """One JSON request to a live server; the JSON answer."""
+    request = urllib.request.Request(
+        url,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        data=json.dumps(body).encode() if body is not None else None,
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ import time
 from http import HTTPStatus
 
 from gunicorn import util
-from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine, ParseException
 from gunicorn.workers.gthread import ThreadWorker
 
 from backend.errors import error_payload
@@ -34,6 +34,9 @@ SLACK = 1
 PARSER_REFUSALS = {
     LimitRequestLine: (414, "请求地址过长", "url"),
     LimitRequestHeaders: (431, "请求头过大", "headers"),
+    # Anything else gunicorn cannot parse: a raw (not percent-encoded) non-ASCII address as curl sends it,
+    # a bad method, version, header or chunk.
+    ParseException: (400, "请求格式有误（地址中的中文等字符须经百分号编码）", "request"),
 }
 
 

@@ -347,6 +347,16 @@ def assert_live_refused(answer: tuple[int, dict, bytes], status: int, location: 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
+    "request_line",
+    ["GET /api/v1/disclosures?q=处罚 HTTP/1.1", "GET /healthz HTTP/9.9", "GET /s?q=a b HTTP/1.1"],
+    ids=["raw-utf8-address", "unknown-version", "space-in-address"],
+)
+def test_live_a_request_gunicorn_cannot_parse_is_400_in_the_error_shape(live, request_line):
+    assert_live_refused(raw_request(live, request_line), 400, "request")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
     "length", [MAX_URL_BYTES + 1, 6000, 9000], ids=["over-ours", "under-gunicorns", "over-gunicorns"]
 )
 def test_live_an_over_long_address_is_414_in_the_error_shape(live, length):

@@ -11,6 +11,7 @@ from backend import create_app
 from backend.agencies.models import Agency
 from backend.disclosures.models import Disclosure
 from backend.extensions.database import Model
+from backend.officers.models import Officer, OfficerStatusChange
 from tests.conftest import base_config, temporary_database
 
 
@@ -68,4 +69,53 @@ def test_privacy_reports_by_kind_become_reports_by_kind_and_field(tmp_path):
             assert reports() == {"old": {"mobile": {"*": 2}, "person_name": {"*": 1}}, "none": {}}
             assert runner.invoke(args=["db", "downgrade", "0011"], catch_exceptions=False).exit_code == 0
             assert reports() == {"old": {"mobile": 2, "person_name": 1}, "none": {}}
+        engine.dispose()
+
+
+def test_officers_status_history_starts_with_each_current_status(tmp_path):
+    """0015: each officer's current status is its history, from its last change (or registration) on."""
+    with temporary_database(tmp_path) as url:
+        app = create_app(base_config(url, tmp_path))
+        runner = app.test_cli_runner()
+        engine = app.extensions["database"].engine
+        registered = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        suspended = dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC)
+        stamps = {"created_at": registered, "updated_at": registered, "version": 1}
+        with app.app_context():
+            assert runner.invoke(args=["db", "upgrade", "0014"], catch_exceptions=False).exit_code == 0
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(Agency.__table__).values(
+                        id=1, code="M", name="泉州市市场监督管理局", level="city", region_code="350500", **stamps
+                    )
+                )
+                officer = {"agency_id": 1, "name": "李明", "domains": [], "regions": [], "content_hash": "0" * 64}
+                conn.execute(
+                    insert(Officer.__table__).values(id=1, badge_no="0001", status="active", **officer, **stamps)
+                )
+                conn.execute(
+                    insert(Officer.__table__).values(
+                        id=2,
+                        badge_no="0002",
+                        status="suspended",
+                        status_reason="调查期间暂扣",
+                        status_changed_at=suspended,
+                        **officer,
+                        **stamps,
+                    )
+                )
+            assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+            with engine.connect() as conn:
+                history = conn.execute(
+                    select(
+                        OfficerStatusChange.officer_id,
+                        OfficerStatusChange.at,
+                        OfficerStatusChange.status,
+                        OfficerStatusChange.reason,
+                    ).order_by(OfficerStatusChange.officer_id)
+                ).all()
+            assert [tuple(row) for row in history] == [
+                (1, registered, "active", None),
+                (2, suspended, "suspended", "调查期间暂扣"),
+            ]
         engine.dispose()

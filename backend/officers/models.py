@@ -92,6 +92,19 @@ class Officer(Searchable, Model):
         yield from session.scalars(select(cls).order_by(cls.id).execution_options(yield_per=1000))
 
 
+class OfficerStatusChange(Model):
+    """A credential's status from ``at`` on: what the status was when a case record was made is read here
+    (written by set_status; an officer with no row before a moment was active then, as credentials start)."""
+
+    __tablename__ = "officer_status_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+
 class BadgeScan(Model):
     """One verification, for supervision. Nothing here identifies the citizen who scanned."""
 

@@ -36,7 +36,7 @@ from search_index.mappings import OFFICERS
 
 from . import tokens
 from .badge_card import BadgeCard
-from .models import CredentialStatus, Officer, OfficerPhoto
+from .models import CredentialStatus, Officer, OfficerPhoto, OfficerStatusChange
 from .snapshots import OfficerSnapshots
 
 BADGE_NO = re.compile(r"[0-9A-Za-z-]{4,32}")
@@ -155,6 +155,7 @@ def set_status(
     previous = officer.status
     now = clock.now()
     officer.status, officer.status_reason, officer.status_changed_at, officer.updated_at = status, reason, now, now
+    db.session.add(OfficerStatusChange(officer_id=officer.id, at=now, status=status, reason=reason))
     record(
         actor,
         "officer.status",

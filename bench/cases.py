@@ -73,6 +73,9 @@ def bench_appends(inst: infra.Instance, args: argparse.Namespace) -> dict:
     with infra.Gunicorn(inst) as server:
         setup = infra.HttpClient(server.port)
         headers = infra.bearer_token(setup, credentials)
+        for badge in OFFICERS:  # records name registered officers only
+            officer = {"name": "李明", "domains": ["市场监管"], "valid_from": "2024-01-01", "valid_until": "2099-12-31"}
+            setup.json("PUT", f"/api/v1/publish/officers/{badge}", officer, headers)
         for c in range(args.clients):
             setup.json(
                 "PUT",

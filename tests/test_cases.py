@@ -8,15 +8,19 @@ from sqlalchemy import update
 from backend.cases.models import CHECKLIST, CaseRecord
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
+from tests.factories.officers import register
 
 URL = "/api/v1/publish"
 SHA = "ab" * 32
 
 
 @pytest.fixture
-def mkt(auth, db_session):
+def mkt(client, auth, db_session):
+    """The agency and the officers its records name, registered with credentials valid 2024-2028."""
     AgencyFactory(code="MKT", name="泉州市市场监督管理局")
-    return auth.headers("MKT")
+    headers = auth.headers("MKT")
+    register(client, headers, "35050012345", "35050012346", "35050066666")
+    return headers
 
 
 def case_body(**overrides):

@@ -11,6 +11,7 @@ from backend.complaints import services as complaints
 from backend.supervision.annual import publish_due
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
+from tests.factories.officers import register
 
 URL = "/api/v1/publish"
 
@@ -27,6 +28,7 @@ def year_2025(client, auth, db_session, frozen_clock, runner):
     AgencyFactory(code="MKT", name="泉州市市场监督管理局")
     at(frozen_clock, "2026-01-06")  # a token issued at the end outlives every moment the year replays
     h = auth.headers("MKT")
+    register(client, h, "35050012345", "35050012346")  # the officers its case records name
 
     def put(external_id, on_day, **body):
         at(frozen_clock, on_day)

@@ -21,6 +21,7 @@ from backend.extensions import clock, db
 from backend.extensions.database import insert_rows
 from backend.transparency import services as transparency
 
+from .credentials import check_record_officers
 from .models import (
     AV_STEPS,
     AV_STEPS_BY_CATEGORY,
@@ -137,6 +138,7 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
     case = db.session.scalar(select(Case).where(Case.agency_id == agency.id, Case.case_no == case_no).with_for_update())
     if case is None:
         raise NotFound("未找到该案件", errors={"case_no": [f"no case {case_no!r} of this agency"]})
+    check_record_officers(agency, records)
     now = clock.now()
     needed = AV_STEPS | AV_STEPS_BY_CATEGORY.get(case.category, set())
     seq, head = case.record_count, case.head_hash

@@ -1,0 +1,96 @@
+"""持证上岗: a case record names only officers whose credential was in force at the record's time."""
+
+import datetime as dt
+
+import pytest
+
+from tests.factories import AgencyFactory
+from tests.factories.officers import register
+
+URL = "/api/v1/publish"
+PAIR = ("35050012345", "35050012346")
+
+
+@pytest.fixture
+def mkt(client, auth, db_session):
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    headers = auth.headers("MKT")
+    register(client, headers, *PAIR, valid_from="2024-01-01", valid_until="2028-12-31")
+    case = {"category": "penalty", "matter": "食品安全行政处罚", "officers": list(PAIR), "opened_on": "2026-03-01"}
+    assert client.put(f"{URL}/cases/C1", json=case, headers=headers).status_code == 201
+    return headers
+
+
+def beijing(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def set_status(client, headers, clock, badge, status, when):
+    clock.at = beijing(when)
+    response = client.post(
+        f"{URL}/officers/{badge}/status", json={"status": status, "reason": "调查期间暂扣"}, headers=headers
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def post(client, headers, *records):
+    return client.post(f"{URL}/cases/C1/records", json={"records": list(records)}, headers=headers)
+
+
+def record(at, officers=PAIR, step="investigation"):
+    return {"step": step, "time": beijing(at).isoformat(), "officers": list(officers), "text": "现场检查"}
+
+
+def refusals(response):
+    assert response.status_code == 422, response.get_json()
+    return response.get_json()["errors"]["json"]["records"]
+
+
+def test_officers_with_a_credential_in_force_may_record(client, mkt):
+    added = post(client, mkt, record("2026-03-02T09:00:00"), record("2026-03-03T09:00:00", ("35050012345",), "review"))
+    assert added.status_code == 201 and [r["seq"] for r in added.get_json()["records"]] == [1, 2]
+
+
+def test_an_unknown_badge_is_refused_and_nothing_is_recorded(client, mkt):
+    refused = post(
+        client, mkt, record("2026-03-02T09:00:00"), record("2026-03-02T10:00:00", ("35050012345", "35059999999"))
+    )
+    assert refusals(refused) == {"1": {"officers": ["35059999999: not a registered officer"]}}
+    assert refused.get_json()["message"] == "执法人员须持有效执法证件方可从事执法活动"
+    assert client.get(f"{URL}/cases/C1/records", headers=mkt).get_json()["records"] == []
+
+
+def test_a_badge_suspended_at_the_record_time_is_refused_even_after_reinstatement(client, mkt, frozen_clock):
+    set_status(client, mkt, frozen_clock, "35050012346", "suspended", "2026-03-02T08:00:00")
+    set_status(client, mkt, frozen_clock, "35050012346", "active", "2026-03-05T08:00:00")
+    during = post(client, mkt, record("2026-03-02T09:00:00"))
+    assert refusals(during) == {"0": {"officers": ["35050012346: suspended on 2026-03-02"]}}
+    # Before the suspension and after the reinstatement the same badge could act.
+    assert post(client, mkt, record("2026-03-02T07:59:00"), record("2026-03-05T09:00:00")).status_code == 201
+
+
+def test_a_revoked_badge_is_refused_from_its_revocation_on(client, mkt, frozen_clock):
+    set_status(client, mkt, frozen_clock, "35050012345", "revoked", "2026-03-10T17:00:00")
+    refused = post(client, mkt, record("2026-03-02T09:00:00"), record("2026-03-11T09:00:00"))
+    assert refusals(refused) == {"1": {"officers": ["35050012345: revoked on 2026-03-10"]}}
+
+
+def test_an_expired_or_not_yet_valid_credential_is_refused(client, mkt):
+    register(client, mkt, "35050012347", valid_from="2026-03-01", valid_until="2026-03-31")
+    refused = post(
+        client,
+        mkt,
+        record("2026-02-28T09:00:00", ("35050012345", "35050012347")),
+        record("2026-03-15T09:00:00", ("35050012345", "35050012347")),
+        record("2026-04-01T09:00:00", ("35050012347", "35050012346")),
+    )
+    assert refusals(refused) == {
+        "0": {"officers": ["35050012347: not yet valid: valid from 2026-03-01"]},
+        "2": {"officers": ["35050012347: expired: valid until 2026-03-31"]},
+    }
+
+
+def test_an_officer_of_another_agency_may_record_in_joint_enforcement(client, auth, mkt):
+    AgencyFactory(code="ENV", name="泉州市生态环境局")
+    register(client, auth.headers("ENV"), "35050088888")
+    assert post(client, mkt, record("2026-03-02T09:00:00", ("35050012345", "35050088888"))).status_code == 201

@@ -71,7 +71,10 @@ class CaseRecords(MethodView):
     @blp.arguments(RecordsPostSchema)
     @blp.response(201, AppendedSchema)
     def post(self, body, case_no):
-        """Append records (one or many, in order) to the case's hash chain"""
+        """Append records (one or many, in order) to the case's hash chain
+
+        Every badge must be a registered officer whose credential was active and valid at the record's time:
+        otherwise 422, under ``errors.json.records.<index>.officers``, naming the badge and why."""
         appended = services.append_records(g.agency, case_no, body["records"], g.actor)
         # Only what was appended: re-reading the whole chain here would make appends quadratic.
         return {

@@ -158,7 +158,7 @@ def test_another_agency_cannot_see_or_touch_a_case(client, auth, mkt):
 def test_a_major_decision_is_published_only_after_an_approved_review(client, mkt, frozen_clock):
     client.put(f"{URL}/cases/C1", json=case_body(major=True), headers=mkt)
     client.put(f"{URL}/reviewers/35050077777", json={"name": "法制科 陈审"}, headers=mkt)
-    body = decision(case_no="C1")
+    body = decision(case_no="C1", decision_date="2025-10-20")  # decided the day of the approval below
     blocked = client.put(f"{URL}/disclosures/d1", json=body, headers=mkt)
     assert blocked.status_code == 409
     assert "has not been submitted for review" in blocked.get_json()["errors"]["case_no"][0]
@@ -186,6 +186,8 @@ def test_a_major_decision_is_published_only_after_an_approved_review(client, mkt
         headers=mkt,
         json={"reviewer": "35050077777", "outcome": "approve", "reasons": checklist("符合")},
     )
+    backdated = client.put(f"{URL}/disclosures/d1", json={**body, "decision_date": "2025-10-19"}, headers=mkt)
+    assert backdated.status_code == 409 and list(backdated.get_json()["errors"]) == ["decision_date"]
     assert client.put(f"{URL}/disclosures/d1", json=body, headers=mkt).status_code == 200
     history = client.get(f"{URL}/cases/C1/reviews", headers=mkt).get_json()["reviews"]
     assert [(r["number"], r["outcome"]) for r in history] == [(1, "revise"), (2, "approve")]

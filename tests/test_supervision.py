@@ -59,20 +59,30 @@ def year_2025(client, auth, db_session, frozen_clock, runner):
     client.post(
         f"{URL}/disclosures/d2/withdraw", json={"reason": "revoked", "explanation": "复议决定撤销。"}, headers=h
     )
-    # A major case decided without an approved review; and a reviewed one.
+    # A case made major (flagged) only after its decision, so decided without an approved review; and a
+    # major one decided after its review was approved (the day before).
+    from backend.cases.models import CHECKLIST
+
+    client.put(f"{URL}/reviewers/35050077777", json={"name": "陈审"}, headers=h)
     for case_no, reviewed in (("C1", False), ("C2", True)):
-        client.put(
-            f"{URL}/cases/{case_no}",
-            json={
-                "category": "penalty",
-                "matter": "较大数额罚款",
-                "major": True,
-                "officers": ["35050012345", "35050012346"],
-                "opened_on": "2025-11-01",
-            },
-            headers=h,
-        )
-        client.post(
+        at(frozen_clock, "2025-11-19")
+        case = {
+            "category": "penalty",
+            "matter": "较大数额罚款",
+            "major": reviewed,
+            "officers": ["35050012345", "35050012346"],
+            "opened_on": "2025-11-01",
+        }
+        assert client.put(f"{URL}/cases/{case_no}", json=case, headers=h).status_code == 201
+        if reviewed:
+            client.post(f"{URL}/cases/{case_no}/reviews", json={"checklist": dict.fromkeys(CHECKLIST, "是")}, headers=h)
+            client.post(
+                f"{URL}/cases/{case_no}/reviews/1/opinion",
+                headers=h,
+                json={"reviewer": "35050077777", "outcome": "approve", "reasons": dict.fromkeys(CHECKLIST, "符合")},
+            )
+        at(frozen_clock, "2025-11-20")
+        decided = client.post(
             f"{URL}/cases/{case_no}/records",
             headers=h,
             json={
@@ -86,16 +96,9 @@ def year_2025(client, auth, db_session, frozen_clock, runner):
                 ]
             },
         )
-        if reviewed:
-            from backend.cases.models import CHECKLIST
-
-            client.put(f"{URL}/reviewers/35050077777", json={"name": "陈审"}, headers=h)
-            client.post(f"{URL}/cases/{case_no}/reviews", json={"checklist": dict.fromkeys(CHECKLIST, "是")}, headers=h)
-            client.post(
-                f"{URL}/cases/{case_no}/reviews/1/opinion",
-                headers=h,
-                json={"reviewer": "35050077777", "outcome": "approve", "reasons": dict.fromkeys(CHECKLIST, "符合")},
-            )
+        assert decided.status_code == 201, decided.get_json()
+        if not reviewed:
+            assert client.put(f"{URL}/cases/{case_no}", json={**case, "major": True}, headers=h).status_code == 200
     for text in ("执法人员态度恶劣，言语粗暴。", "检查时未出示执法证件。"):
         complaints.submit({"category": "attitude", "content": text, "agency": "MKT"}, channel="web")
     at(frozen_clock, "2026-01-05")
@@ -169,9 +172,17 @@ def test_an_item_published_late_and_then_withheld_leaves_the_overdue_list_as_it_
 ):
     """公示率 leaves withheld items (minors, confidential) out; the overdue list beside it must too."""
     h = auth.headers("MKT")
+    # MKT reports cases (the fixture registered some), so its decisions name theirs.
+    case = {
+        "category": "penalty",
+        "matter": "食品安全行政处罚",
+        "officers": ["35050012345", "35050012346"],
+        "opened_on": "2025-10-09",
+    }
+    assert client.put(f"{URL}/cases/C7", json=case, headers=h).status_code == 201
     for day, minor in (("2025-10-20", False), ("2025-10-21", True)):  # due 10-16: four days late, then withheld
         at(frozen_clock, day)
-        body = decision(decision_date="2025-09-30", outcome="罚款", document_no="罚7", minor=minor)
+        body = decision(decision_date="2025-09-30", outcome="罚款", document_no="罚7", minor=minor, case_no="C7")
         assert client.put(f"{URL}/disclosures/d7", json=body, headers=h).status_code in (200, 201)
     at(frozen_clock, "2026-01-06")
     token = client.post("/api/v1/admin/auth/token", json={"username": "li", "password": "a long password 1"})

@@ -33,7 +33,7 @@ from .models import (
     LegalReviewer,
     ReviewOutcome,
 )
-from .policy import latest_review
+from .policy import check_decision_record, latest_review
 
 EVIDENCE_DEADLINE = dt.timedelta(hours=24)
 
@@ -147,6 +147,8 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
     rows: list[dict[str, Any]] = []
     for data in records:
         _check_record(seq, data)
+        if data["step"] == "decision":
+            check_decision_record(case, data["time"], had_hearing=had_hearing)
         seq += 1
         step, officers, place, written = data["step"], data["officers"], data.get("place"), data["text"]
         corrects = data.get("corrects")

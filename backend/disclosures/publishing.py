@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.agencies.models import Agency
 from backend.calendars import services as calendars
 from backend.canonical import canonical_json, digest_of
-from backend.cases.policy import check_publishable
+from backend.cases.policy import check_disclosure
 from backend.errors import Conflict, Invalid
 from backend.extensions import clock, db
 from backend.extensions.database import insert_rows
@@ -144,6 +144,8 @@ def bulk_upsert(agency: Agency, raw_items: list[Any], actor: str) -> list[dict[s
                 "result": "conflict",
                 "errors": conflict.errors,
             }
+        except Invalid as invalid:  # e.g. a decision without its case_no: refused alone, like a schema error
+            refused[index] = _invalid(index, ext, invalid.errors or {})
     _log([result for _, result in done])
     try:
         _insert_drafts([result for _, result in done if isinstance(result.item, Draft)])
@@ -211,8 +213,7 @@ def _apply(
             "已撤下或已到期的公示信息不能再修改；重新作出的决定请以新的编号发布",
             errors={"external_id": [f"item is {item.status}; publish a re-made decision under a new external_id"]},
         )
-    if data.get("case_no") and data["publish"]:
-        check_publishable(agency, data["case_no"])
+    check_disclosure(agency, data)
     now = clock.now()
     created = item is None
     was_public = item is not None and item.is_public

@@ -14,12 +14,16 @@ URL = "/api/v1/publish"
 SHA = "ab" * 32
 
 
+# The badges the records below name.
+OFFICERS = ("35050012345", "35050012346", "35050066666")
+
+
 @pytest.fixture
 def mkt(client, auth, db_session):
     """The agency and the officers its records name, registered with credentials valid 2024-2028."""
     AgencyFactory(code="MKT", name="泉州市市场监督管理局")
     headers = auth.headers("MKT")
-    register(client, headers, "35050012345", "35050012346", "35050066666")
+    register(client, headers, *OFFICERS)
     return headers
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import update
 from backend.disclosures.models import Disclosure
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
-from tests.test_cases import case_body, checklist, record
+from tests.factories.officers import register
+from tests.test_cases import OFFICERS, case_body, checklist, record
 
 URL = "/api/v1/publish"
 REVIEWER = "35050077777"
@@ -21,6 +22,7 @@ def mkt(auth, db_session):
     headers = auth.headers("MKT")
     client = auth.client
     client.put(f"{URL}/reviewers/{REVIEWER}", json={"name": "法制科 陈审"}, headers=headers)
+    register(client, headers, *OFFICERS)  # records name only officers who may act
     return headers
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, select
@@ -15,107 +16,109 @@ from backend.officers.models import Officer, OfficerStatusChange
 from tests.conftest import base_config, temporary_database
 
 
-def test_upgrade_matches_the_models_and_downgrade_removes_everything(tmp_path):
+@pytest.fixture
+def empty_app(tmp_path):
+    """An app on a new, empty database (not migrated: the test runs the migrations)."""
     with temporary_database(tmp_path) as url:
         app = create_app(base_config(url, tmp_path))
-        runner = app.test_cli_runner()
-        engine = app.extensions["database"].engine
-        with app.app_context():
-            assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
-            with engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Model.metadata)
-            assert diff == []
-            assert runner.invoke(args=["db", "downgrade", "base"], catch_exceptions=False).exit_code == 0
-            assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-            assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
-        engine.dispose()
+        yield app
+        app.extensions["officer_snapshots"].stop()
+        app.extensions["database"].engine.dispose()
 
 
-def test_privacy_reports_by_kind_become_reports_by_kind_and_field(tmp_path):
+def test_upgrade_matches_the_models_and_downgrade_removes_everything(empty_app):
+    app = empty_app
+    runner = app.test_cli_runner()
+    engine = app.extensions["database"].engine
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Model.metadata)
+        assert diff == []
+        assert runner.invoke(args=["db", "downgrade", "base"], catch_exceptions=False).exit_code == 0
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+
+
+def test_privacy_reports_by_kind_become_reports_by_kind_and_field(empty_app):
     """0013: a report written before it ({kind: count}) keeps its counts under "*" (fields not recorded)."""
-    with temporary_database(tmp_path) as url:
-        app = create_app(base_config(url, tmp_path))
-        runner = app.test_cli_runner()
-        engine = app.extensions["database"].engine
-        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        stamps = {"created_at": now, "updated_at": now, "version": 1}
-        with app.app_context():
-            assert runner.invoke(args=["db", "upgrade", "0011"], catch_exceptions=False).exit_code == 0
-            with engine.begin() as conn:
+    app = empty_app
+    runner = app.test_cli_runner()
+    engine = app.extensions["database"].engine
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    stamps = {"created_at": now, "updated_at": now, "version": 1}
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade", "0011"], catch_exceptions=False).exit_code == 0
+        with engine.begin() as conn:
+            conn.execute(
+                insert(Agency.__table__).values(
+                    id=1, code="M", name="泉州市市场监督管理局", level="city", region_code="350500", **stamps
+                )
+            )
+            row = {"phase": "post", "type": "decision", "title": "t", "region_code": "350500", **stamps}
+            for id_, report in (("old", {"mobile": 2, "person_name": 1}), ("none", {})):
                 conn.execute(
-                    insert(Agency.__table__).values(
-                        id=1, code="M", name="泉州市市场监督管理局", level="city", region_code="350500", **stamps
+                    insert(Disclosure.__table__).values(
+                        id=id_,
+                        agency_id=1,
+                        external_id=id_,
+                        content_hash="0" * 64,
+                        status="published",
+                        privacy_report=report,
+                        **row,
                     )
                 )
-                row = {"phase": "post", "type": "decision", "title": "t", "region_code": "350500", **stamps}
-                for id_, report in (("old", {"mobile": 2, "person_name": 1}), ("none", {})):
-                    conn.execute(
-                        insert(Disclosure.__table__).values(
-                            id=id_,
-                            agency_id=1,
-                            external_id=id_,
-                            content_hash="0" * 64,
-                            status="published",
-                            privacy_report=report,
-                            **row,
-                        )
-                    )
 
-            def reports():
-                with engine.connect() as conn:
-                    return dict(conn.execute(select(Disclosure.id, Disclosure.privacy_report)).all())
-
-            assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
-            assert reports() == {"old": {"mobile": {"*": 2}, "person_name": {"*": 1}}, "none": {}}
-            assert runner.invoke(args=["db", "downgrade", "0011"], catch_exceptions=False).exit_code == 0
-            assert reports() == {"old": {"mobile": 2, "person_name": 1}, "none": {}}
-        engine.dispose()
-
-
-def test_officers_status_history_starts_with_each_current_status(tmp_path):
-    """0015: each officer's current status is its history, from its last change (or registration) on."""
-    with temporary_database(tmp_path) as url:
-        app = create_app(base_config(url, tmp_path))
-        runner = app.test_cli_runner()
-        engine = app.extensions["database"].engine
-        registered = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        suspended = dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC)
-        stamps = {"created_at": registered, "updated_at": registered, "version": 1}
-        with app.app_context():
-            assert runner.invoke(args=["db", "upgrade", "0014"], catch_exceptions=False).exit_code == 0
-            with engine.begin() as conn:
-                conn.execute(
-                    insert(Agency.__table__).values(
-                        id=1, code="M", name="泉州市市场监督管理局", level="city", region_code="350500", **stamps
-                    )
-                )
-                officer = {"agency_id": 1, "name": "李明", "domains": [], "regions": [], "content_hash": "0" * 64}
-                conn.execute(
-                    insert(Officer.__table__).values(id=1, badge_no="0001", status="active", **officer, **stamps)
-                )
-                conn.execute(
-                    insert(Officer.__table__).values(
-                        id=2,
-                        badge_no="0002",
-                        status="suspended",
-                        status_reason="调查期间暂扣",
-                        status_changed_at=suspended,
-                        **officer,
-                        **stamps,
-                    )
-                )
-            assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+        def reports():
             with engine.connect() as conn:
-                history = conn.execute(
-                    select(
-                        OfficerStatusChange.officer_id,
-                        OfficerStatusChange.at,
-                        OfficerStatusChange.status,
-                        OfficerStatusChange.reason,
-                    ).order_by(OfficerStatusChange.officer_id)
-                ).all()
-            assert [tuple(row) for row in history] == [
-                (1, registered, "active", None),
-                (2, suspended, "suspended", "调查期间暂扣"),
-            ]
-        engine.dispose()
+                return dict(conn.execute(select(Disclosure.id, Disclosure.privacy_report)).all())
+
+        assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+        assert reports() == {"old": {"mobile": {"*": 2}, "person_name": {"*": 1}}, "none": {}}
+        assert runner.invoke(args=["db", "downgrade", "0011"], catch_exceptions=False).exit_code == 0
+        assert reports() == {"old": {"mobile": 2, "person_name": 1}, "none": {}}
+
+
+def test_officers_status_history_starts_with_each_current_status(empty_app):
+    """0015: each officer's current status is its history, from its last change (or registration) on."""
+    app = empty_app
+    runner = app.test_cli_runner()
+    engine = app.extensions["database"].engine
+    registered = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    suspended = dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC)
+    stamps = {"created_at": registered, "updated_at": registered, "version": 1}
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade", "0014"], catch_exceptions=False).exit_code == 0
+        with engine.begin() as conn:
+            conn.execute(
+                insert(Agency.__table__).values(
+                    id=1, code="M", name="泉州市市场监督管理局", level="city", region_code="350500", **stamps
+                )
+            )
+            officer = {"agency_id": 1, "name": "李明", "domains": [], "regions": [], "content_hash": "0" * 64}
+            conn.execute(insert(Officer.__table__).values(id=1, badge_no="0001", status="active", **officer, **stamps))
+            conn.execute(
+                insert(Officer.__table__).values(
+                    id=2,
+                    badge_no="0002",
+                    status="suspended",
+                    status_reason="调查期间暂扣",
+                    status_changed_at=suspended,
+                    **officer,
+                    **stamps,
+                )
+            )
+        assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+        with engine.connect() as conn:
+            history = conn.execute(
+                select(
+                    OfficerStatusChange.officer_id,
+                    OfficerStatusChange.at,
+                    OfficerStatusChange.status,
+                    OfficerStatusChange.reason,
+                ).order_by(OfficerStatusChange.officer_id)
+            ).all()
+        assert [tuple(row) for row in history] == [
+            (1, registered, "active", None),
+            (2, suspended, "suspended", "调查期间暂扣"),
+        ]

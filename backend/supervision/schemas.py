@@ -51,12 +51,6 @@ class SummarySchema(Schema):
     major_without_review = ma.fields.List(
         ma.fields.Dict(), metadata={"description": "major cases with a decision made before an approving review"}
     )
-    decisions_without_case_count = ma.fields.Integer(
-        metadata={
-            "description": "licensing/penalty/coercion decisions published without case_no by agencies reporting cases"
-        }
-    )
-    decisions_without_case = ma.fields.List(ma.fields.Dict(), metadata={"description": "the first `limit` of them"})
     complaints = ma.fields.Dict(metadata={"description": "per agency, officer and disclosure type"})
     withdrawals_by_reason = ma.fields.Dict()
 

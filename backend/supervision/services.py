@@ -11,10 +11,10 @@ from backend.accounts.models import AdminUser
 from backend.accounts.scope import region_prefix, visible_agencies
 from backend.agencies.models import Agency
 from backend.cases.models import Case, CaseRecord, CaseReview
-from backend.cases.policy import CASE_CATEGORIES, review_catalogue
+from backend.cases.policy import review_catalogue
 from backend.complaints.models import Complaint
 from backend.complaints.services import visible_complaints
-from backend.disclosures.models import PHASE_OF_TYPE, Disclosure
+from backend.disclosures.models import Disclosure
 from backend.extensions import db
 from backend.extensions.smorest import Page, paginate
 from backend.timezone import CHINA, today
@@ -126,7 +126,6 @@ def summary(
     start, end = _period(date_from, date_to)
     overdue = _overdue(scope_condition, date_from, date_to, limit)
     flagged, unreviewed = _case_findings(scope_condition, date_from, date_to, limit)
-    without_case, without_case_count = _decisions_without_case(scope_condition, start, end, limit)
     withdrawals = db.session.execute(
         select(Disclosure.withdrawal_reason, func.count())
         .join(Agency, Agency.id == Disclosure.agency_id)
@@ -143,11 +142,6 @@ def summary(
             {"agency": a, "case_no": c, "missing_av": m, "late_evidence": late_n} for a, c, m, late_n in flagged
         ],
         "major_without_review": [{"agency": a, "case_no": c, "matter": m} for a, c, m in unreviewed],
-        "decisions_without_case_count": without_case_count,
-        "decisions_without_case": [
-            {"agency": a, "external_id": e, "title": t, "category": c, "decision_date": d, "published_at": p}
-            for a, e, t, c, d, p in without_case
-        ],
         "complaints": hot_spots(user, date_from=date_from, date_to=date_to),
         "withdrawals_by_reason": {reason: n for reason, n in withdrawals},
     }
@@ -216,43 +210,6 @@ def _case_findings(
         .limit(limit)
     ).all()
     return flagged, unreviewed
-
-
-def _decisions_without_case(
-    scope_condition: ColumnElement[bool], start: dt.datetime, end: dt.datetime, limit: int
-) -> tuple[list[tuple[Any, ...]], int]:
-    """Licensing, penalty and coercion decisions first published in the period without a case, by an
-    agency that was already reporting cases then (published before the gate, or around it)."""
-    reporting_since = select(func.min(Case.created_at)).where(Case.agency_id == Agency.id).scalar_subquery()
-    conditions = (
-        scope_condition,
-        # Naming the phase lets the (agency, phase, type) index answer.
-        Disclosure.phase == PHASE_OF_TYPE["decision"],
-        Disclosure.type == "decision",
-        Disclosure.category.in_(CASE_CATEGORIES),
-        Disclosure.case_no.is_(None),
-        Disclosure.published_at >= start,
-        Disclosure.published_at < end,
-        Disclosure.published_at >= reporting_since,
-    )
-    # The total rides on each row (a window count), so the disclosures are read once for both.
-    rows = db.session.execute(
-        select(
-            Agency.code,
-            Disclosure.external_id,
-            Disclosure.title,
-            Disclosure.category,
-            Disclosure.decision_date,
-            Disclosure.published_at,
-            func.count().over(),
-        )
-        .select_from(Disclosure)
-        .join(Agency, Agency.id == Disclosure.agency_id)
-        .where(*conditions)
-        .order_by(Disclosure.published_at)
-        .limit(limit)
-    ).all()
-    return [tuple(row[:-1]) for row in rows], (rows[0][-1] if rows else 0)
 
 
 def hot_spots(user: AdminUser, *, date_from: dt.date, date_to: dt.date, limit: int = 10) -> dict[str, list]:

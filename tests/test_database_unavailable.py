@@ -5,8 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from sqlalchemy import text
 
 from backend import create_app
+from backend.extensions import db
 from backend.officers import tokens
 from tests.conftest import base_config
 from tests.support.services import require
@@ -91,6 +93,29 @@ def test_a_pooled_connection_dropped_by_a_restart_fails_no_request(database_url,
         restarted.extensions["officer_snapshots"].stop()
         restarted.extensions["database"].engine.dispose()
     assert answers == [404, 404, 404]
+
+
+@pytest.mark.postgres
+def test_a_connection_dying_under_a_transaction_does_not_fail_its_request(database_url, tmp_path, app):
+    """The server goes away between a request's read and the end of its request: the rollback at teardown
+    cannot run, and must not turn the answer already made into a 500."""
+    require("DATABASE_URL", "PostgreSQL")
+    parts = urlsplit(database_url)
+    proxy = TcpProxy(parts.hostname, parts.port)
+    proxy.start()
+    userinfo = parts.netloc.rsplit("@", 1)[0]
+    dying = create_app(base_config(urlunsplit(parts._replace(netloc=f"{userinfo}@127.0.0.1:{proxy.port}")), tmp_path))
+    try:
+        with dying.app_context():
+            db.session.execute(text("SELECT 1"))  # a transaction is open on a pooled connection
+            proxy.stop()  # the server is gone before the request ends
+        proxy.start()
+        with dying.app_context():  # the pool replaced the dead connection
+            assert db.session.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        proxy.stop()
+        dying.extensions["officer_snapshots"].stop()
+        dying.extensions["database"].engine.dispose()
 
 
 def test_readyz_turns_503_when_the_database_is_down(down):

@@ -147,7 +147,15 @@ class Database:
         app.teardown_appcontext(self._remove_session)
 
     def _remove_session(self, _exc: BaseException | None) -> None:
-        self.session.remove()
+        try:
+            self.session.remove()
+        except exc.SQLAlchemyError as error:
+            if not unreachable(error):
+                raise
+            # The connection died under the open transaction, so its rollback cannot run: drop the connection
+            # (the pool replaces it) rather than fail a request whose answer is already made.
+            self.session.registry().invalidate()
+            self.session.remove()
 
     @property
     def engine(self) -> Engine:

@@ -24,6 +24,7 @@ from backend.extensions.batched_limit import BatchedLimiter
 from backend.extensions.database import database_identity, unreachable
 from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
+from backend.extensions.sqlite_cache import UNREACHABLE as CACHE_FILE_UNREACHABLE
 from backend.input_guard import InputGuard, raise_refusal
 from backend.keys import KeyRing
 from backend.officers.scan_log import ScanLog
@@ -106,8 +107,8 @@ def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(SearchUnavailable, _search_unavailable)
     for error in (exc.DBAPIError, exc.TimeoutError):
         app.register_error_handler(error, _database_error)
-    for error in REDIS_UNREACHABLE:
-        app.register_error_handler(error, _redis_unreachable)
+    for error in (*REDIS_UNREACHABLE, *CACHE_FILE_UNREACHABLE):
+        app.register_error_handler(error, _cache_unreachable)
 
 
 def _init_keys(app: Flask) -> None:
@@ -157,7 +158,7 @@ class _OutageLog:
 
 _search_log = _OutageLog("backend.search")
 _database_log = _OutageLog("backend.database")
-_redis_log = _OutageLog("backend.cache")
+_cache_log = _OutageLog("backend.cache")
 
 
 def _search_unavailable(error: SearchUnavailable):
@@ -186,10 +187,10 @@ def _database_error(error: exc.SQLAlchemyError):
     return _domain_error(unavailable)
 
 
-def _redis_unreachable(error: Exception):
-    """What uses Redis itself rather than the cache port (WeChat's shared access token and its lock) while
-    Redis is down: 503 with Retry-After; the cache port answers from memory meanwhile (resilient_cache.py)."""
-    _redis_log.warning("Redis unreachable", error)
+def _cache_unreachable(error: Exception):
+    """The cache cannot answer where no fallback covers it (Redis outside the resilient wrapper, or the shared
+    cache file locked, full or damaged): 503 with Retry-After rather than a 500."""
+    _cache_log.warning("cache unreachable", error)
     return _domain_error(
         ServiceUnavailable("缓存服务暂不可用，请稍后再试", retry_after=5, errors={"cache": ["unavailable"]})
     )

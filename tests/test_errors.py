@@ -93,3 +93,19 @@ def test_redis_unreachable_where_no_fallback_exists_is_503_in_shape(app):
     body = shape(response, 503)
     assert body["errors"] == {"cache": ["unavailable"]}
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_a_damaged_cache_file_is_503_in_shape(tmp_path, database_url):
+    """Without Redis the cache is a file every worker opens; one that cannot be read (here: not SQLite at all)
+    leaves the requests that count failures or limits with a 503 and Retry-After, not a 500."""
+    cache_file = tmp_path / "cache.sqlite3"
+    cache_file.write_bytes(b"not a database " * 512)
+    app = create_app({**base_config(database_url, tmp_path), "CACHE_PATH": str(cache_file)})
+    app.config["TESTING"] = False
+    try:
+        response = app.test_client().post("/api/v1/auth/token", json={"client_id": "ac_x", "client_secret": "y"})
+    finally:
+        app.extensions["officer_snapshots"].stop()
+    body = shape(response, 503)
+    assert body["errors"] == {"cache": ["unavailable"]}
+    assert int(response.headers["Retry-After"]) > 0

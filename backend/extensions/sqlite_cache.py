@@ -26,6 +26,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+# What the cache file raises when it cannot answer (locked past BUSY_SECONDS, disk full, damaged): the app
+# answers 503, as it does while Redis is unreachable outside the fallback.
+UNREACHABLE = (sqlite3.Error,)
 # How long a key's invalidation stamp outlives its last invalidation: far longer than any fill takes.
 STAMP_SECONDS = 86_400.0
 # How often each process deletes expired rows (on its next write). A sweep reads the whole table, which

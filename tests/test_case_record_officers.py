@@ -94,3 +94,13 @@ def test_an_officer_of_another_agency_may_record_in_joint_enforcement(client, au
     AgencyFactory(code="ENV", name="泉州市生态环境局")
     register(client, auth.headers("ENV"), "35050088888")
     assert post(client, mkt, record("2026-03-02T09:00:00", ("35050012345", "35050088888"))).status_code == 201
+
+
+def test_the_agencys_own_suspended_officer_is_not_covered_by_another_agencys_same_badge(
+    client, auth, mkt, frozen_clock
+):
+    AgencyFactory(code="ENV", name="泉州市生态环境局")
+    register(client, auth.headers("ENV"), "35050012346", valid_from="2024-01-01", valid_until="2028-12-31")
+    set_status(client, mkt, frozen_clock, "35050012346", "suspended", "2026-03-02T08:00:00")
+    refused = post(client, mkt, record("2026-03-02T09:00:00"))
+    assert refusals(refused) == {"0": {"officers": ["35050012346: suspended on 2026-03-02"]}}

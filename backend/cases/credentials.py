@@ -25,6 +25,7 @@ class Credentials:
     """The officers bearing some badges and their status histories, read in two queries for a whole batch."""
 
     def __init__(self, agency: Agency, badges: set[str]) -> None:
+        self._agency_id = agency.id
         officers = db.session.scalars(select(Officer).where(Officer.badge_no.in_(badges))).all() if badges else []
         # Badge numbers are unique per agency: the case's own agency's officer is tried first, then an officer
         # of another agency with that badge (joint enforcement).
@@ -32,6 +33,7 @@ class Credentials:
         for officer in sorted(officers, key=lambda o: (o.agency_id != agency.id, o.id)):
             self._by_badge[officer.badge_no].append(officer)
         self._history: dict[int, list[OfficerStatusChange]] = defaultdict(list)
+        self._times: dict[int, list[dt.datetime]] = defaultdict(list)  # of each history, for bisect
         if officers:
             changes = db.session.scalars(
                 select(OfficerStatusChange)
@@ -40,19 +42,22 @@ class Credentials:
             )
             for change in changes:
                 self._history[change.officer_id].append(change)
+                self._times[change.officer_id].append(change.at)
 
     def refusal(self, badge: str, at: dt.datetime) -> str | None:
         """Why ``badge`` could not act at ``at``; None when it could."""
         candidates = self._by_badge.get(badge)
         if not candidates:
             return "not a registered officer"
+        if candidates[0].agency_id == self._agency_id:  # the agency's own officer answers for its badge
+            return self._officer_refusal(candidates[0], at)
         reasons = [self._officer_refusal(officer, at) for officer in candidates]
         return None if None in reasons else reasons[0]
 
     def _officer_refusal(self, officer: Officer, at: dt.datetime) -> str | None:
         history = self._history[officer.id]
         # The last change at or before ``at``; none means the credential was still as issued: active.
-        position = bisect.bisect_right([change.at for change in history], at)
+        position = bisect.bisect_right(self._times[officer.id], at)
         if position:
             change = history[position - 1]
             if change.status != CredentialStatus.active:

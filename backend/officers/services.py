@@ -29,7 +29,7 @@ from backend.canonical import content_digest
 from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.extensions.smorest import Page
-from backend.timezone import today
+from backend.timezone import china_date
 from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
 from search_index.mappings import OFFICERS
@@ -243,16 +243,16 @@ def verify(token: str) -> Verification:
     officer = snapshots().get(claims.agency_code, claims.badge_no)
     if officer is None:
         return _logged(Verification("invalid", "unknown_officer", claims.kind, now), claims)
-    on = today()
+    day = china_date(now).isoformat()  # the same instant as checked_at, as a Beijing date
     if officer["status"] == CredentialStatus.revoked:
         result, reason = "revoked", "revoked"
     elif officer["status"] == CredentialStatus.suspended:
         result, reason = "suspended", "suspended"
     elif claims.expires_at is not None and now.timestamp() > claims.expires_at:
         result, reason = "expired", "dynamic_expired"
-    elif officer["valid_until"] and on.isoformat() > officer["valid_until"]:
+    elif officer["valid_until"] and day > officer["valid_until"]:
         result, reason = "expired", "credential_expired"
-    elif officer["valid_from"] and on.isoformat() < officer["valid_from"]:
+    elif officer["valid_from"] and day < officer["valid_from"]:
         result, reason = "invalid", "not_yet_valid"
     else:
         result, reason = "valid", "ok"

@@ -24,7 +24,7 @@ from backend.extensions.batched_limit import BatchedLimiter
 from backend.extensions.database import database_identity, unreachable
 from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
-from backend.extensions.sqlite_cache import UNREACHABLE as CACHE_FILE_UNREACHABLE
+from backend.extensions.sqlite_cache import CacheUnavailable
 from backend.input_guard import InputGuard, raise_refusal
 from backend.keys import KeyRing
 from backend.officers.scan_log import ScanLog
@@ -107,7 +107,7 @@ def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(SearchUnavailable, _search_unavailable)
     for error in (exc.DBAPIError, exc.TimeoutError):
         app.register_error_handler(error, _database_error)
-    for error in (*REDIS_UNREACHABLE, *CACHE_FILE_UNREACHABLE):
+    for error in (*REDIS_UNREACHABLE, CacheUnavailable):
         app.register_error_handler(error, _cache_unreachable)
 
 

@@ -48,6 +48,9 @@ REFUSAL = "backend.input_refusal"
 
 # Field messages, in English like marshmallow's; the message beside them is Chinese.
 NUL_OR_SURROGATE = "contains NUL or a lone surrogate"
+# The largest integer either database stores (BIGINT); past it SQLite raises OverflowError, PostgreSQL DataError.
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+OUT_OF_RANGE = "an integer outside the 64-bit range"
 TOO_DEEP = f"nested deeper than {MAX_JSON_DEPTH} levels"
 URL_CHARACTERS = 'must not contain ", <, > or NUL'
 
@@ -144,6 +147,10 @@ def check_json(body: bytes) -> Refused | None:
             stack.extend(((*path, index), item) for index, item in enumerate(value))
         elif isinstance(value, str) and _unstorable(value):
             _put(errors, path or ("_schema",), NUL_OR_SURROGATE)
+        elif (
+            isinstance(value, int) and not isinstance(value, bool) and not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]
+        ):
+            _put(errors, path or ("_schema",), OUT_OF_RANGE)
     if not errors:
         return None
     return BadInput(_message("json", errors), errors={"json": errors})

@@ -283,14 +283,17 @@ class ElasticsearchEngine:
             ]
             self.client.indices.update_aliases(actions=actions)
         except BaseException as exc:
-            self.client.indices.delete(index=physical, ignore_unavailable=True)
-            self._forget_sources(definition, [physical])
+            # Cleaning up must not replace the error that made the rebuild fail.
+            with contextlib.suppress(*_ERRORS):
+                self.client.indices.delete(index=physical, ignore_unavailable=True)
+                self._forget_sources(definition, [physical])
             if isinstance(exc, _ERRORS):
                 raise SearchUnavailable(f"elasticsearch: {exc}") from exc
             raise
-        if old:
-            self.client.indices.delete(index=",".join(old), ignore_unavailable=True)
-            self._forget_sources(definition, old)
+        if old:  # the new index is live: an old one left behind costs space, not a failed rebuild
+            with contextlib.suppress(*_ERRORS):
+                self.client.indices.delete(index=",".join(old), ignore_unavailable=True)
+                self._forget_sources(definition, old)
         return physical
 
     def _forget_sources(self, definition: IndexDefinition, physical: list[str]) -> None:

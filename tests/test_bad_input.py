@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from backend.extensions.database import Model
-from backend.input_guard import MAX_JSON_DEPTH, MAX_URL_BYTES
+from backend.input_guard import MAX_JSON_DEPTH, MAX_URL_BYTES, OUT_OF_RANGE
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, power
 from tests.factories.officers import image_bytes, officer
@@ -397,3 +397,12 @@ def test_live_a_chunked_body_over_the_limit_is_413(live, app):
         db.session.rollback()
         assert stored_rows(db.session) == before
         db.session.remove()
+
+
+def test_an_integer_no_database_stores_is_400_naming_the_field(client, auth, db_session):
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    headers = auth.headers("MKT")
+    body = {"records": [{"step": "investigation", "time": "2026-03-02T09:00:00+08:00", "corrects": 10**30}]}
+    response = client.post("/api/v1/publish/cases/C1/records", json=body, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {"json": {"records": {"0": {"corrects": [OUT_OF_RANGE]}}}}

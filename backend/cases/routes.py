@@ -117,7 +117,7 @@ class CaseReviews(MethodView):
         return {"reviews": services.reviews(services.get_own(g.agency, case_no))}
 
 
-@blp.route("/cases/<string:case_no>/reviews/<int:number>/opinion")
+@blp.route("/cases/<string:case_no>/reviews/<int(max=2147483647):number>/opinion")
 class ReviewOpinion(MethodView):
     @blp.agency_required
     @blp.arguments(OpinionSchema)

@@ -43,7 +43,8 @@ FALLBACK_FILL_SECONDS = 1.0
 # Fill tokens of the fallback store start with this (Redis's are integers).
 _FALLBACK_TOKEN = "m:"
 
-UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# ReadOnlyError: a replica being promoted during a failover answers writes with it.
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ReadOnlyError)
 
 
 class ResilientCache:

@@ -18,6 +18,7 @@ of officer changes by polling the database (``backend/officers/snapshots.py``).
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -25,10 +26,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
-# What the cache file raises when it cannot answer (locked past BUSY_SECONDS, disk full, damaged): the app
-# answers 503, as it does while Redis is unreachable outside the fallback.
-UNREACHABLE = (sqlite3.Error,)
 # How long a key's invalidation stamp outlives its last invalidation: far longer than any fill takes.
 STAMP_SECONDS = 86_400.0
 # How often each process deletes expired rows (on its next write). A sweep reads the whole table, which
@@ -76,6 +75,29 @@ INSERT INTO stamps (key, stamp, expires) VALUES (:key, 1, :deadline)
 ON CONFLICT (key) DO UPDATE SET
     stamp = CASE WHEN expires <= :now THEN 1 ELSE stamp + 1 END, expires = excluded.expires
 """
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CacheUnavailable(Exception):
+    """The cache file cannot answer (locked past BUSY_SECONDS, disk full, damaged): the app answers 503, as it
+    does for Redis unreachable outside its fallback."""
+
+
+def _answers_or_unavailable(method: Callable[P, R]) -> Callable[P, R]:
+    """A port method whose SQLite errors leave as CacheUnavailable, so nothing else's sqlite3 errors are taken
+    for the cache's."""
+
+    @functools.wraps(method)
+    def answer(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as error:
+            raise CacheUnavailable(f"cache file: {error}") from error
+
+    return answer
 
 
 class SqliteCache:
@@ -166,22 +188,28 @@ class SqliteCache:
         return None if ttl is None else self._clock() + ttl
 
     # -- the port ----------------------------------------------------------------------
+    @_answers_or_unavailable
     def get(self, key: str) -> str | None:
         row = self._read(f"SELECT value FROM cache WHERE key = :key AND {_LIVE}", key, self._clock())
         return None if row is None else row[0]
 
+    @_answers_or_unavailable
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self._write(_SET, key=self._k(key), value=value, deadline=self._deadline(ttl))
 
+    @_answers_or_unavailable
     def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         return bool(self._write(_ADD, key=self._k(key), value=value, deadline=self._deadline(ttl)))
 
+    @_answers_or_unavailable
     def delete(self, key: str) -> None:
         self._write("DELETE FROM cache WHERE key = :key", key=self._k(key))
 
+    @_answers_or_unavailable
     def incr(self, key: str, ttl: float) -> int:
         return int(self._write(_INCR, key=self._k(key), amount=1, deadline=self._deadline(ttl))[0][0])
 
+    @_answers_or_unavailable
     def incr_many(self, counts: Mapping[str, int], ttl: float) -> dict[str, int]:
         now = self._clock()
         with self._tx() as conn:
@@ -194,26 +222,32 @@ class SqliteCache:
                 for key, amount in counts.items()
             }
 
+    @_answers_or_unavailable
     def ttl(self, key: str) -> float | None:
         now = self._clock()
         row = self._read(f"SELECT expires FROM cache WHERE key = :key AND {_LIVE}", key, now)
         return None if row is None or row[0] is None else max(0.0, row[0] - now)
 
+    @_answers_or_unavailable
     def ping(self) -> None:
         self._connect().execute("SELECT 1 FROM cache LIMIT 1").fetchall()
 
+    @_answers_or_unavailable
     def clear_prefix(self, prefix: str) -> None:
         # Keys starting with the prefix sort between it and it followed by the highest code point.
         low = self._k(prefix)
         self._write("DELETE FROM cache WHERE key >= :low AND key < :high", low=low, high=low + "\U0010ffff")
 
+    @_answers_or_unavailable
     def fill_token(self, key: str) -> str:
         row = self._read("SELECT stamp FROM stamps WHERE key = :key AND expires > :now", key, self._clock())
         return "0" if row is None else str(row[0])
 
+    @_answers_or_unavailable
     def fill(self, key: str, value: str, ttl: float | None, token: str) -> bool:
         return bool(self._write(_FILL, key=self._k(key), value=value, deadline=self._deadline(ttl), token=int(token)))
 
+    @_answers_or_unavailable
     def invalidate(self, key: str) -> None:
         now = self._clock()
         with self._tx() as conn:

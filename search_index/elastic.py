@@ -259,7 +259,11 @@ class ElasticsearchEngine:
         alias = self.alias(definition)
         try:
             if self.client.indices.exists_alias(name=alias + _BUILDING):
-                raise SearchUnavailable(f"a rebuild of {definition.name!r} is already running")
+                # This process holds the rebuild lock, so what is still building was left by a rebuild that
+                # died (killed, or its lock lapsed): dropped, or no rebuild could ever run again.
+                dead = list(self.client.indices.get_alias(name=alias + _BUILDING))
+                self.client.indices.delete(index=",".join(dead), ignore_unavailable=True)
+                self._forget_sources(definition, dead)
             physical = self._create_physical(definition, bulk_load=True, aliases={alias + _BUILDING: {}})
         except _ERRORS as exc:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc

@@ -204,6 +204,8 @@ SETTINGS: tuple[Setting, ...] = (
     # Complaints: accept within 3 working days, reply within 15 of acceptance (adjustable by local rules).
     S("COMPLAINT_ACCEPT_DAYS", integer(1), 3, "working days to accept a complaint"),
     S("COMPLAINT_REPLY_DAYS", integer(1), 15, "working days to reply after acceptance"),
+    # Legal review: the opinion is due within 5 working days of submission (seed 002 asks each agency to set a limit).
+    S("REVIEW_DAYS", integer(1), 5, "working days a legal reviewer has to give an opinion after submission"),
     S("COMPLAINT_RATE_LIMIT_PER_HOUR", integer(0), 10, "complaints per client address per hour"),
     S("DEFAULT_REGION", text, "350500", "region whose 司法局 takes complaints naming no agency"),
     S("ESCALATION_JOB_SECONDS", integer(1), 600, "how often overdue complaints are escalated"),

@@ -30,6 +30,7 @@ BLUEPRINTS = (
     transparency.blp,
     complaints.blp,
     cases.blp,
+    cases.review_blp,
     supervision.blp,
     supervision.supervision_blp,
     miniapp.blp,

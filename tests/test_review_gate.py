@@ -4,13 +4,12 @@ import datetime as dt
 
 import pytest
 
-from tests.factories import AgencyFactory
+from tests.factories import AgencyFactory, reviews
 from tests.factories.disclosures import decision
 from tests.factories.officers import register
 from tests.test_cases import OFFICERS, case_body, checklist, record
 
 URL = "/api/v1/publish"
-REVIEWER = "35050077777"
 
 
 @pytest.fixture
@@ -19,23 +18,23 @@ def mkt(auth, db_session):
     AgencyFactory(code="MKT", name="泉州市市场监督管理局")
     headers = auth.headers("MKT")
     client = auth.client
-    client.put(f"{URL}/reviewers/{REVIEWER}", json={"name": "法制科 陈审"}, headers=headers)
+    reviews.file_reviewer(client, headers)
     register(client, headers, *OFFICERS)  # records name only officers who may act
     return headers
+
+
+@pytest.fixture
+def reviewer(client, runner, mkt):
+    """The filed reviewer's personal token (asked for before a test freezes the clock, like ``mkt``)."""
+    return reviews.reviewer_account(client, runner, "MKT")
 
 
 def at(clock, moment: str) -> None:
     clock.at = dt.datetime.fromisoformat(moment).astimezone(dt.UTC)
 
 
-def approve(client, headers, case_no: str) -> None:
-    number = client.post(f"{URL}/cases/{case_no}/reviews", json={"checklist": checklist()}, headers=headers).get_json()
-    opinion = client.post(
-        f"{URL}/cases/{case_no}/reviews/{number['number']}/opinion",
-        headers=headers,
-        json={"reviewer": REVIEWER, "outcome": "approve", "reasons": checklist("符合")},
-    )
-    assert opinion.status_code == 200, opinion.get_json()
+def approve(client, headers, reviewer, case_no: str) -> None:
+    reviews.approve(client, headers, reviewer, "MKT", case_no)
 
 
 def decide(client, headers, case_no: str, time: str):
@@ -91,21 +90,17 @@ def test_bulk_refuses_a_major_decision_without_its_approval(client, mkt):
 
 
 # -- recording a decision in a major case --------------------------------------------------------
-def test_a_decision_record_in_a_major_case_waits_for_an_approved_review(client, mkt, frozen_clock):
+def test_a_decision_record_in_a_major_case_waits_for_an_approved_review(client, mkt, reviewer, frozen_clock):
     at(frozen_clock, "2025-10-20T10:00:00+08:00")
     client.put(f"{URL}/cases/C1", json=case_body(major=True), headers=mkt)
     unreviewed = decide(client, mkt, "C1", "2025-10-20T09:00:00+08:00")
     assert unreviewed.status_code == 409
     assert "has not been submitted for review" in unreviewed.get_json()["errors"]["case_no"][0]
-    client.post(f"{URL}/cases/C1/reviews", json={"checklist": checklist()}, headers=mkt)
+    reviews.submit(client, mkt, "C1")
     pending = decide(client, mkt, "C1", "2025-10-20T09:00:00+08:00")
     assert pending.status_code == 409
     assert "awaiting the reviewer's opinion" in pending.get_json()["errors"]["case_no"][0]
-    client.post(
-        f"{URL}/cases/C1/reviews/1/opinion",
-        headers=mkt,
-        json={"reviewer": REVIEWER, "outcome": "reject", "reasons": checklist("不符合")},
-    )
+    reviews.opinion(client, reviewer, "MKT", "C1", 1, "reject", reasons=checklist("不符合"))
     rejected = decide(client, mkt, "C1", "2025-10-20T09:00:00+08:00")
     assert rejected.status_code == 409 and "was not approved (reject)" in rejected.get_json()["errors"]["case_no"][0]
     assert client.get(f"{URL}/cases/C1", headers=mkt).get_json()["record_count"] == 0
@@ -113,10 +108,10 @@ def test_a_decision_record_in_a_major_case_waits_for_an_approved_review(client, 
     assert client.post(f"{URL}/cases/C1/records", json={"records": [record("filing")]}, headers=mkt).status_code == 201
 
 
-def test_a_decision_dated_before_the_approval_is_refused(client, mkt, frozen_clock):
+def test_a_decision_dated_before_the_approval_is_refused(client, mkt, reviewer, frozen_clock):
     at(frozen_clock, "2025-10-20T10:00:00+08:00")
     client.put(f"{URL}/cases/C1", json=case_body(major=True), headers=mkt)
-    approve(client, mkt, "C1")  # approved at 10:00
+    approve(client, mkt, reviewer, "C1")  # approved at 10:00
     at(frozen_clock, "2025-10-20T12:00:00+08:00")
     backdated = decide(client, mkt, "C1", "2025-10-20T09:59:00+08:00")
     assert backdated.status_code == 409 and list(backdated.get_json()["errors"]) == ["time"]
@@ -160,16 +155,16 @@ def summary(client):
     return response.get_json()
 
 
-def test_an_approval_after_the_decision_does_not_clear_the_flag(client, mkt, frozen_clock, supervisor):
+def test_an_approval_after_the_decision_does_not_clear_the_flag(client, mkt, reviewer, frozen_clock, supervisor):
     at(frozen_clock, "2025-10-20T10:00:00+08:00")
     # C1 decided while not yet major, then flagged major and approved afterwards: still flagged.
     client.put(f"{URL}/cases/C1", json=case_body(), headers=mkt)
     assert decide(client, mkt, "C1", "2025-10-20T09:00:00+08:00").status_code == 201
     client.put(f"{URL}/cases/C1", json=case_body(major=True), headers=mkt)
-    approve(client, mkt, "C1")
+    approve(client, mkt, reviewer, "C1")
     # C2 approved first, decided afterwards: not flagged.
     client.put(f"{URL}/cases/C2", json=case_body(major=True), headers=mkt)
-    approve(client, mkt, "C2")
+    approve(client, mkt, reviewer, "C2")
     at(frozen_clock, "2025-10-20T12:00:00+08:00")
     assert decide(client, mkt, "C2", "2025-10-20T11:00:00+08:00").status_code == 201
     flagged = summary(client)["major_without_review"]

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from backend.complaints import services as complaints
 from backend.supervision.annual import publish_due
-from tests.factories import AgencyFactory
+from tests.factories import AgencyFactory, reviews
 from tests.factories.disclosures import decision
 from tests.factories.officers import register
 
@@ -61,9 +61,8 @@ def year_2025(client, auth, db_session, frozen_clock, runner):
     )
     # A case made major (flagged) only after its decision, so decided without an approved review; and a
     # major one decided after its review was approved (the day before).
-    from backend.cases.models import CHECKLIST
-
-    client.put(f"{URL}/reviewers/35050077777", json={"name": "陈审"}, headers=h)
+    reviews.file_reviewer(client, h)
+    chen = reviews.reviewer_account(client, runner, "MKT")
     for case_no, reviewed in (("C1", False), ("C2", True)):
         at(frozen_clock, "2025-11-19")
         case = {
@@ -75,12 +74,7 @@ def year_2025(client, auth, db_session, frozen_clock, runner):
         }
         assert client.put(f"{URL}/cases/{case_no}", json=case, headers=h).status_code == 201
         if reviewed:
-            client.post(f"{URL}/cases/{case_no}/reviews", json={"checklist": dict.fromkeys(CHECKLIST, "是")}, headers=h)
-            client.post(
-                f"{URL}/cases/{case_no}/reviews/1/opinion",
-                headers=h,
-                json={"reviewer": "35050077777", "outcome": "approve", "reasons": dict.fromkeys(CHECKLIST, "符合")},
-            )
+            reviews.approve(client, h, chen, "MKT", case_no)
         at(frozen_clock, "2025-11-20")
         decided = client.post(
             f"{URL}/cases/{case_no}/records",

@@ -6,6 +6,7 @@ import click
 from backend.errors import DomainErrorAware
 
 from . import services
+from .models import AdminRole
 
 client_cli = DomainErrorAware("agency-client", help="Credentials for agencies' case systems.")
 admin_cli = DomainErrorAware("admin", help="Admin web page users.")
@@ -30,16 +31,25 @@ def revoke_client(client_id: str) -> None:
 
 @admin_cli.command("create")
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(["handler", "supervisor", "admin"]))
-@click.option("--agency", "agency_code", help="Required for a handler.")
+@click.option("--role", required=True, type=click.Choice(list(AdminRole)))
+@click.option("--agency", "agency_code", help="Required for a handler and a reviewer.")
 @click.option("--region", "region_code", help="Required for a supervisor.")
-def create_admin(username: str, role: str, agency_code: str | None, region_code: str | None) -> None:
+@click.option("--badge", "badge_no", help="Required for a reviewer: the badge its agency filed them under.")
+def create_admin(
+    username: str, role: str, agency_code: str | None, region_code: str | None, badge_no: str | None
+) -> None:
     """Create an admin user; the password is read from standard input."""
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
     user = services.create_admin(
-        username=username, password=password, role=role, actor="cli", agency_code=agency_code, region_code=region_code
+        username=username,
+        password=password,
+        role=role,
+        actor="cli",
+        agency_code=agency_code,
+        region_code=region_code,
+        badge_no=badge_no,
     )
     click.echo(f"created {user.role} {user.username}")

@@ -30,6 +30,7 @@ class AdminRole(enum.StrEnum):
     handler = "handler"  # works complaints of one agency
     supervisor = "supervisor"  # oversees a region (司法行政部门)
     admin = "admin"  # runs the platform
+    reviewer = "reviewer"  # 法制审核人员: gives legal-review opinions for one agency, or lent by a 司法局
 
 
 class AdminUser(Model):
@@ -41,6 +42,8 @@ class AdminUser(Model):
     role: Mapped[AdminRole] = mapped_column(String(16))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     region_code: Mapped[str | None] = mapped_column(String(6))
+    # A reviewer's badge: with the agency, it names the filed (备案) reviewer the person answers as.
+    badge_no: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

@@ -181,11 +181,19 @@ def create_admin(
     actor: str,
     agency_code: str | None = None,
     region_code: str | None = None,
+    badge_no: str | None = None,
 ) -> AdminUser:
+    """A handler belongs to an agency, a supervisor to a region, a reviewer to the agency (or 司法局) that
+    filed them and the badge it filed them under."""
     if role not in AdminRole.__members__:
         raise Invalid("角色无效", errors={"role": [f"must be one of {', '.join(AdminRole)}"]})
     if role == AdminRole.handler and not agency_code:
         raise Invalid("办理人员须属于一个执法主体", errors={"agency": ["required for a handler"]})
+    if role == AdminRole.reviewer and not (agency_code and badge_no):
+        # The agency (or 司法局) that filed the reviewer, and the badge it filed them under.
+        raise Invalid("法制审核人员须属于一个执法主体并填写证件号", errors={"badge": ["agency and badge required"]})
+    if role != AdminRole.reviewer and badge_no:
+        raise Invalid("只有法制审核人员登记证件号", errors={"badge": ["only for a reviewer"]})
     if role == AdminRole.supervisor and not region_code:
         raise Invalid("监督人员须属于一个行政区划", errors={"region": ["required for a supervisor"]})
     if len(password) < 10:
@@ -201,9 +209,12 @@ def create_admin(
         role=role,
         agency=agency,
         region_code=region_code,
+        badge_no=badge_no,
         created_at=clock.now(),
     )
     db.session.add(user)
-    record(actor, "admin.create", "admin_user", username, role=role, agency=agency_code, region=region_code)
+    record(
+        actor, "admin.create", "admin_user", username, role=role, agency=agency_code, region=region_code, badge=badge_no
+    )
     db.session.commit()
     return user

@@ -4,7 +4,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.agencies.models import Agency
@@ -116,7 +116,10 @@ class CaseRecord(Model):
 
 
 class LegalReviewer(Model):
-    """A person the agency registered as its legal reviewer (法制审核人员), by badge number."""
+    """A legal reviewer (法制审核人员) the agency filed with its supervising 司法局 (备案), by badge number.
+
+    A 司法局's own reviewers (its agency ``supervises``) may be lent to the agencies of its region. A
+    reviewer signs in as an admin user of role ``reviewer`` with the same agency and badge."""
 
     __tablename__ = "legal_reviewers"
     __table_args__ = (UniqueConstraint("agency_id", "badge_no"),)
@@ -126,14 +129,33 @@ class LegalReviewer(Model):
     badge_no: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(50))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # e.g. 法律职业资格 and the date it was obtained (null for reviewers registered before filing existed).
+    qualification: Mapped[str | None] = mapped_column(String(100))
+    qualified_on: Mapped[dt.date | None] = mapped_column(Date)
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+
+
+class ReviewState(enum.StrEnum):
+    pending = "pending"  # awaiting the reviewer's opinion
+    decided = "decided"  # the opinion is given (approve, reject or revise)
+    withdrawn = "withdrawn"  # the agency took the submission back before an opinion
 
 
 class CaseReview(Model):
-    """One submission for legal review and its opinion; resubmissions are new rows, history is kept."""
+    """One submission for legal review and its opinion; resubmissions are new rows, history is kept.
+
+    Submission, opinion and withdrawal each append a transparency-log entry committing to a hash of what
+    was submitted or decided (``*_log_index``)."""
 
     __tablename__ = "case_reviews"
-    __table_args__ = (UniqueConstraint("case_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "number"),
+        # The reviewer's queue and the overdue listings read pending submissions by their time limit.
+        Index("ix_case_reviews_pending_due", "outcome", "withdrawn_at", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -142,10 +164,29 @@ class CaseReview(Model):
     submitted_by: Mapped[str] = mapped_column(String(128))
     # The handling unit's statement for each checklist item.
     checklist: Mapped[dict[str, str]] = mapped_column(JSON)
+    # 送审材料: [{"name", "sha256", "size"}], the files themselves stay in the agency's storage.
+    materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # REVIEW_DAYS working days after submission (the official calendar), in Beijing dates.
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(String(16))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("legal_reviewers.id"))
     reviewer_badge: Mapped[str | None] = mapped_column(String(32))
+    # Who signed in to give the opinion (admin:<username>), as the audit trail names them.
+    reviewer_actor: Mapped[str | None] = mapped_column(String(128))
     reasons: Mapped[dict[str, str] | None] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
+    submit_log_index: Mapped[int | None] = mapped_column(Integer)
+    opinion_log_index: Mapped[int | None] = mapped_column(Integer)
+    withdraw_log_index: Mapped[int | None] = mapped_column(Integer)
 
     case: Mapped[Case] = relationship()
+    reviewer: Mapped[LegalReviewer | None] = relationship()
+
+    @property
+    def state(self) -> ReviewState:
+        if self.withdrawn_at is not None:
+            return ReviewState.withdrawn
+        return ReviewState.pending if self.outcome is None else ReviewState.decided

@@ -102,17 +102,18 @@ def _approved_review(case: Case, case_no: str) -> CaseReview:
     """The case's latest review if it approved; otherwise 409 saying which review is missing."""
     latest = latest_review(case)
     if latest is None or latest.outcome != ReviewOutcome.approve:
-        state = (
-            "has not been submitted for review"
-            if latest is None
-            else (
-                "is awaiting the reviewer's opinion"
-                if latest.outcome is None
-                else f"was not approved ({latest.outcome})"
-            )
-        )
         raise Conflict(
             "重大执法决定未经法制审核或审核未通过，不得作出和公开",
-            errors={"case_no": [f"major case {case_no}: its legal review {state}"]},
+            errors={"case_no": [f"major case {case_no}: its legal review {_why_not_approved(latest)}"]},
         )
     return latest
+
+
+def _why_not_approved(latest: CaseReview | None) -> str:
+    if latest is None:
+        return "has not been submitted for review"
+    if latest.withdrawn_at is not None:
+        return "was withdrawn by the agency; submit it again"
+    if latest.outcome is None:
+        return "is awaiting the reviewer's opinion"
+    return f"was not approved ({latest.outcome})"

@@ -1,21 +1,25 @@
-from flask import g
+from flask import g, request
 from flask.views import MethodView
 
+from backend.errors import Forbidden
 from backend.extensions.smorest import Blueprint
 
-from . import policy, services
+from . import policy, reviews, services
 from .schemas import (
     AppendedSchema,
     CasePutSchema,
     CaseSchema,
     ChainSchema,
     OpinionSchema,
+    QueueSchema,
     RecordsPostSchema,
+    ReviewCaseSchema,
     ReviewerPutSchema,
     ReviewerSchema,
     ReviewListSchema,
     ReviewSchema,
     ReviewSubmitSchema,
+    ReviewWithdrawSchema,
 )
 
 blp = Blueprint(
@@ -97,8 +101,10 @@ class Reviewer(MethodView):
     @blp.arguments(ReviewerPutSchema)
     @blp.response(200, ReviewerSchema)
     def put(self, body, badge_no):
-        """Register (or retire, active=false) a legal reviewer of the agency"""
-        return services.register_reviewer(g.agency, badge_no, body["name"], body["active"])
+        """File (备案) a legal reviewer of the agency with its 司法局, or retire one (active=false)
+
+        The reviewer then signs in as an admin user of role ``reviewer`` with this agency and badge."""
+        return reviews.register_reviewer(g.agency, badge_no, body, g.actor)
 
 
 @blp.route("/cases/<string:case_no>/reviews")
@@ -107,29 +113,90 @@ class CaseReviews(MethodView):
     @blp.arguments(ReviewSubmitSchema)
     @blp.response(201, ReviewSchema)
     def post(self, body, case_no):
-        """Submit the case for legal review, with a statement for every checklist item"""
-        return services.submit_review(g.agency, case_no, body["checklist"], g.actor)
+        """Submit the case for legal review: a statement for every checklist item and the required materials
+
+        Due REVIEW_DAYS working days later; audited and appended to the transparency log."""
+        return reviews.submit(g.agency, case_no, body, g.actor, request.remote_addr)
 
     @blp.agency_required
     @blp.response(200, ReviewListSchema)
     def get(self, case_no):
         """Every submission and opinion, in order"""
-        return {"reviews": services.reviews(services.get_own(g.agency, case_no))}
+        return {"reviews": reviews.reviews(services.get_own(g.agency, case_no))}
+
+
+@blp.route("/reviews")
+class PendingReviews(MethodView):
+    @blp.agency_required
+    @blp.response(200, ReviewListSchema)
+    def get(self):
+        """The agency's submissions awaiting an opinion, most urgent first (``overdue`` flags the late ones)"""
+        return {"reviews": reviews.pending_of_agency(g.agency)}
+
+
+@blp.route("/cases/<string:case_no>/reviews/<int(max=2147483647):number>/withdraw")
+class WithdrawReview(MethodView):
+    @blp.agency_required
+    @blp.arguments(ReviewWithdrawSchema)
+    @blp.response(200, ReviewSchema)
+    def post(self, body, case_no, number):
+        """Withdraw a submission still awaiting its opinion (audited, logged)"""
+        return reviews.withdraw(g.agency, case_no, number, body["reason"], g.actor, request.remote_addr)
 
 
 @blp.route("/cases/<string:case_no>/reviews/<int(max=2147483647):number>/opinion")
-class ReviewOpinion(MethodView):
+class AgencyOpinion(MethodView):
     @blp.agency_required
-    @blp.arguments(OpinionSchema)
-    @blp.response(200, ReviewSchema)
-    def post(self, body, case_no, number):
-        """The reviewer's opinion: approve / reject / revise, with a reason per item"""
-        return services.record_opinion(
-            g.agency,
-            case_no,
-            number,
-            reviewer_badge=body["reviewer"],
-            outcome=body["outcome"],
-            reasons=body["reasons"],
-            comment=body.get("comment"),
+    @blp.alt_response(403, description="always: opinions are given by the signed-in reviewer")
+    def post(self, case_no, number):
+        """Refused: an agency's case system cannot give an opinion (use the reviewer API or the admin page)"""
+        raise Forbidden(
+            "法制审核意见须由备案的审核人员本人登录出具，承办机构的系统不能代为出具",
+            errors={
+                "reviewer": [
+                    "opinions are given by the signed-in reviewer: "
+                    "POST /api/v1/review/cases/{agency}/{case_no}/{number}/opinion with a reviewer's token"
+                ]
+            },
         )
+
+
+review_blp = Blueprint(
+    "review",
+    __name__,
+    url_prefix="/api/v1/review",
+    description="Legal review (法制审核) by a signed-in, filed reviewer: the queue, the case, the opinion",
+)
+REVIEWER = ("reviewer",)
+
+
+@review_blp.route("/queue")
+class Queue(MethodView):
+    @review_blp.admin_required(*REVIEWER)
+    @review_blp.response(200, QueueSchema)
+    def get(self):
+        """Submissions awaiting your opinion (your agency's; a 司法局's reviewer: its region's), most urgent first"""
+        return {"reviews": reviews.queue(g.admin)}
+
+
+@review_blp.route("/cases/<string:agency>/<string:case_no>/<int(max=2147483647):number>")
+class ReviewedCase(MethodView):
+    @review_blp.admin_required(*REVIEWER)
+    @review_blp.response(200, ReviewCaseSchema)
+    def get(self, agency, case_no, number):
+        """The case, its records and the submission, as the reviewer reads them"""
+        review = reviews.for_reviewer(g.admin, agency, case_no, number)
+        return {"case": review.case, "records": reviews.case_records(review.case), "review": review}
+
+
+@review_blp.route("/cases/<string:agency>/<string:case_no>/<int(max=2147483647):number>/opinion")
+class Opinion(MethodView):
+    @review_blp.admin_required(*REVIEWER)
+    @review_blp.arguments(OpinionSchema)
+    @review_blp.response(200, ReviewSchema)
+    def post(self, body, agency, case_no, number):
+        """Your opinion: approve / reject / revise, with a reason per checklist item (audited, logged)
+
+        Refused (409) on a case you worked, or once decided or withdrawn."""
+        review = reviews.for_reviewer(g.admin, agency, case_no, number)
+        return reviews.give_opinion(g.admin, review, body, request.remote_addr)

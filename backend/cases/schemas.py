@@ -4,10 +4,12 @@ from backend.disclosures.models import Category
 from backend.extensions.smorest import Schema
 from backend.timezone import BeijingDateTime
 
+from . import reviews
 from .models import CHECKLIST, ReviewOutcome, Step
 
 BADGE_PATTERN = ma.validate.Regexp(r"^[0-9A-Za-z-]{4,32}$", error="a badge number")
 BADGE = ma.fields.String(validate=BADGE_PATTERN)
+SHA256 = ma.validate.Regexp(r"^[0-9a-f]{64}$", error="64 lowercase hex")
 
 
 class CasePutSchema(Schema):
@@ -40,7 +42,7 @@ class CaseSchema(Schema):
 
 class EvidenceSchema(Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["text", "photo", "audio", "video"]))
-    sha256 = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9a-f]{64}$", error="64 lowercase hex"))
+    sha256 = ma.fields.String(required=True, validate=SHA256)
     size = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
     uri = ma.fields.String(
         required=True,
@@ -105,14 +107,27 @@ class AppendedSchema(Schema):
 
 
 class ReviewerPutSchema(Schema):
+    """备案: who the reviewer is and the qualification that lets them review."""
+
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
-    active = ma.fields.Boolean(load_default=True)
+    qualification = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "e.g. 法律职业资格 (A 类), 公职律师"},
+    )
+    qualified_on = ma.fields.Date(required=True, metadata={"description": "when the qualification was obtained"})
+    active = ma.fields.Boolean(load_default=True, metadata={"description": "false: no longer reviews"})
 
 
 class ReviewerSchema(Schema):
+    agency = ma.fields.String(attribute="agency.code")
+    agency_name = ma.fields.String(attribute="agency.name")
     badge_no = ma.fields.String()
     name = ma.fields.String()
+    qualification = ma.fields.String(allow_none=True)
+    qualified_on = ma.fields.Date(allow_none=True)
     active = ma.fields.Boolean()
+    registered_at = BeijingDateTime(metadata={"description": "filed (备案) on"})
 
 
 def _checklist(description: str) -> ma.fields.Dict:
@@ -124,12 +139,30 @@ def _checklist(description: str) -> ma.fields.Dict:
     )
 
 
+class MaterialSchema(Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    sha256 = ma.fields.String(required=True, validate=SHA256)
+    size = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
 class ReviewSubmitSchema(Schema):
     checklist = _checklist("the handling unit's statement for every item")
+    materials = ma.fields.List(
+        ma.fields.Nested(MaterialSchema),
+        required=True,
+        validate=ma.validate.Length(max=200),
+        metadata={
+            "description": "送审材料: every name the agency's 审核目录清单 asks for (details.materials; by default "
+            "拟作出的执法决定书, 案件调查终结报告, 证据材料, 法律依据), the files kept in the agency's storage"
+        },
+    )
+
+
+class ReviewWithdrawSchema(Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
 
 
 class OpinionSchema(Schema):
-    reviewer = ma.fields.String(required=True, validate=BADGE_PATTERN, metadata={"description": "the reviewer's badge"})
     outcome = ma.fields.String(
         required=True,
         validate=ma.validate.OneOf(list(ReviewOutcome)),
@@ -141,14 +174,49 @@ class OpinionSchema(Schema):
 
 class ReviewSchema(Schema):
     number = ma.fields.Integer()
+    state = ma.fields.String(metadata={"description": "pending, decided or withdrawn"})
     submitted_at = BeijingDateTime()
+    due_on = ma.fields.Date(allow_none=True, metadata={"description": "REVIEW_DAYS working days after submission"})
+    overdue = ma.fields.Function(reviews.is_overdue, metadata={"description": "pending after its due date"})
     checklist = ma.fields.Dict()
+    materials = ma.fields.List(ma.fields.Nested(MaterialSchema))
     outcome = ma.fields.String(allow_none=True)
-    reviewer = ma.fields.String(attribute="reviewer_badge", allow_none=True)
+    reviewer = ma.fields.String(attribute="reviewer_badge", allow_none=True, metadata={"description": "badge"})
+    reviewer_name = ma.fields.String(attribute="reviewer.name", allow_none=True)
     reasons = ma.fields.Dict(allow_none=True)
     comment = ma.fields.String(allow_none=True)
     decided_at = BeijingDateTime(allow_none=True)
+    withdrawn_at = BeijingDateTime(allow_none=True)
+    withdrawn_reason = ma.fields.String(allow_none=True)
+    submit_log_index = ma.fields.Integer(allow_none=True, metadata={"description": "transparency-log entry"})
+    opinion_log_index = ma.fields.Integer(allow_none=True)
+    withdraw_log_index = ma.fields.Integer(allow_none=True)
 
 
 class ReviewListSchema(Schema):
     reviews = ma.fields.List(ma.fields.Nested(ReviewSchema))
+
+
+class QueuedReviewSchema(ReviewSchema):
+    agency = ma.fields.String(attribute="case.agency.code")
+    agency_name = ma.fields.String(attribute="case.agency.name")
+    case_no = ma.fields.String(attribute="case.case_no")
+    matter = ma.fields.String(attribute="case.matter")
+    category = ma.fields.String(attribute="case.category")
+
+
+class QueueSchema(Schema):
+    reviews = ma.fields.List(ma.fields.Nested(QueuedReviewSchema))
+
+
+class ReviewCaseSchema(Schema):
+    """What a reviewer reads: the case, its records and the submission."""
+
+    agency = ma.fields.String(attribute="case.agency.code")
+    agency_name = ma.fields.String(attribute="case.agency.name")
+    case_no = ma.fields.String(attribute="case.case_no")
+    matter = ma.fields.String(attribute="case.matter")
+    category = ma.fields.String(attribute="case.category")
+    officers = ma.fields.List(ma.fields.String(), attribute="case.officers")
+    records = ma.fields.List(ma.fields.Nested(RecordSchema))
+    review = ma.fields.Nested(ReviewSchema)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.agencies.models import Agency
 from backend.canonical import canonical_json, content_digest
-from backend.errors import Conflict, Invalid, NotFound
+from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db
 from backend.extensions.database import insert_rows
 from backend.transparency import services as transparency
@@ -25,15 +25,11 @@ from .credentials import check_record_officers
 from .models import (
     AV_STEPS,
     AV_STEPS_BY_CATEGORY,
-    CHECKLIST,
     ON_SITE_STEPS,
     Case,
     CaseRecord,
-    CaseReview,
-    LegalReviewer,
-    ReviewOutcome,
 )
-from .policy import check_decision_record, latest_review
+from .policy import check_decision_record
 
 EVIDENCE_DEADLINE = dt.timedelta(hours=24)
 
@@ -270,80 +266,3 @@ def av_flags(case: Case, records: list[CaseRecord]) -> list[dict[str, Any]]:
             if record.received_at - captured > EVIDENCE_DEADLINE:
                 flags.append({"seq": record.seq, "flag": "late_evidence", "sha256": evidence["sha256"]})
     return flags
-
-
-# -- legal review -------------------------------------------------------------------------------
-def register_reviewer(agency: Agency, badge_no: str, name: str, active: bool) -> LegalReviewer:
-    reviewer = db.session.scalar(
-        select(LegalReviewer).where(LegalReviewer.agency_id == agency.id, LegalReviewer.badge_no == badge_no)
-    )
-    if reviewer is None:
-        reviewer = LegalReviewer(agency_id=agency.id, badge_no=badge_no, registered_at=clock.now())
-        db.session.add(reviewer)
-    reviewer.name, reviewer.active = name, active
-    db.session.commit()
-    return reviewer
-
-
-def submit_review(agency: Agency, case_no: str, checklist: dict[str, str], actor: str) -> CaseReview:
-    case = get_own(agency, case_no)
-    latest = latest_review(case)
-    if latest is not None and latest.outcome is None:
-        raise Conflict("上一次提交的审核尚未出具意见", errors={"review": [f"review {latest.number} is pending"]})
-    missing = [key for key in CHECKLIST if not checklist.get(key)]
-    if missing:
-        raise Invalid("审核材料须逐项说明", errors={"checklist": {key: ["required"] for key in missing}})
-    review = CaseReview(
-        case_id=case.id,
-        number=(latest.number if latest else 0) + 1,
-        submitted_at=clock.now(),
-        submitted_by=actor,
-        checklist=checklist,
-    )
-    db.session.add(review)
-    db.session.commit()
-    return review
-
-
-def record_opinion(
-    agency: Agency,
-    case_no: str,
-    number: int,
-    *,
-    reviewer_badge: str,
-    outcome: str,
-    reasons: dict[str, str],
-    comment: str | None,
-) -> CaseReview:
-    """The reviewer's written opinion, with a reason per checklist item; never by an officer of the case."""
-    case = get_own(agency, case_no)
-    review = db.session.scalar(select(CaseReview).where(CaseReview.case_id == case.id, CaseReview.number == number))
-    if review is None:
-        raise NotFound("未找到该次审核", errors={"number": [f"no review {number} for this case"]})
-    if review.outcome is not None:
-        raise Conflict("该次审核已出具意见", errors={"number": ["already decided; submit again for a new opinion"]})
-    reviewer = db.session.scalar(
-        select(LegalReviewer).where(
-            LegalReviewer.agency_id == agency.id,
-            LegalReviewer.badge_no == reviewer_badge,
-            LegalReviewer.active.is_(True),
-        )
-    )
-    if reviewer is None:
-        raise Invalid("审核人员未登记", errors={"reviewer": ["not a registered legal reviewer of this agency"]})
-    on_case = set(case.officers) | {
-        o for r in db.session.scalars(select(CaseRecord.officers).where(CaseRecord.case_id == case.id)) for o in r
-    }
-    if reviewer_badge in on_case:
-        raise Conflict("审核人员不得审核本人承办的案件", errors={"reviewer": ["is an officer on this case"]})
-    missing = [key for key in CHECKLIST if not reasons.get(key)]
-    if missing:
-        raise Invalid("审核意见须逐项说明理由", errors={"reasons": {key: ["required"] for key in missing}})
-    review.outcome, review.reviewer_badge, review.reasons = ReviewOutcome(outcome), reviewer_badge, reasons
-    review.comment, review.decided_at = comment, clock.now()
-    db.session.commit()
-    return review
-
-
-def reviews(case: Case) -> list[CaseReview]:
-    return list(db.session.scalars(select(CaseReview).where(CaseReview.case_id == case.id).order_by(CaseReview.number)))

@@ -6,13 +6,14 @@ from backend.accounts.schemas import TokenSchema
 from backend.agencies.services import get_agency
 from backend.extensions.smorest import Blueprint
 
-from . import annual, services
+from . import annual, reviewers, services
 from .schemas import (
     AdminTokenRequestSchema,
     AnnualArgsSchema,
     AnnualReportSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
+    ReviewerRegistrySchema,
     SummaryArgsSchema,
     SummarySchema,
 )
@@ -54,6 +55,15 @@ class Summary(MethodView):
     def get(self, args):
         """公示率 per agency, overdue items, flagged cases, unreviewed major decisions, complaints, withdrawals"""
         return services.summary(g.admin, **args)
+
+
+@supervision_blp.route("/supervision/reviewers")
+class ReviewerRegistry(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.response(200, ReviewerRegistrySchema)
+    def get(self):
+        """Filed legal reviewers (备案) in your scope, and each agency's reviewers against 5% of its officers"""
+        return reviewers.registry(g.admin, ip=request.remote_addr)
 
 
 @supervision_blp.route("/agencies/<string:code>/annual-report")

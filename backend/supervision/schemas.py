@@ -51,8 +51,39 @@ class SummarySchema(Schema):
     major_without_review = ma.fields.List(
         ma.fields.Dict(), metadata={"description": "major cases with a decision made before an approving review"}
     )
+    reviews_overdue = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "legal reviews still awaiting an opinion after REVIEW_DAYS"}
+    )
     complaints = ma.fields.Dict(metadata={"description": "per agency, officer and disclosure type"})
     withdrawals_by_reason = ma.fields.Dict()
+
+
+class FiledReviewerSchema(Schema):
+    agency = ma.fields.String()
+    agency_name = ma.fields.String()
+    badge_no = ma.fields.String()
+    name = ma.fields.String()
+    qualification = ma.fields.String(allow_none=True)
+    qualified_on = ma.fields.Date(allow_none=True)
+    registered_at = BeijingDateTime(metadata={"description": "filed (备案) on"})
+    active = ma.fields.Boolean()
+    signs_in = ma.fields.Boolean(metadata={"description": "has an enabled reviewer account"})
+
+
+class StaffingSchema(Schema):
+    agency = ma.fields.String()
+    agency_name = ma.fields.String()
+    officers = ma.fields.Integer(metadata={"description": "officers whose credential is active and valid today"})
+    reviewers = ma.fields.Integer(metadata={"description": "filed reviewers still active"})
+    ratio = ma.fields.Float(allow_none=True)
+    below_minimum = ma.fields.Boolean(metadata={"description": "fewer reviewers than 5% of officers"})
+
+
+class ReviewerRegistrySchema(Schema):
+    reviewers = ma.fields.List(ma.fields.Nested(FiledReviewerSchema))
+    staffing = ma.fields.List(ma.fields.Nested(StaffingSchema))
+    below_minimum = ma.fields.List(ma.fields.String(), metadata={"description": "agencies below the 5% rule"})
+    minimum_share = ma.fields.Float()
 
 
 class AnnualArgsSchema(Schema):

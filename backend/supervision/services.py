@@ -20,7 +20,7 @@ from backend.extensions.smorest import Page, paginate
 from backend.timezone import CHINA, today
 from backend.transparency.models import LogEntry
 
-from . import counts
+from . import counts, reviewers
 
 CHANGE_EVENTS = ("correct", "withdraw", "expire", "withhold")
 
@@ -142,6 +142,7 @@ def summary(
             {"agency": a, "case_no": c, "missing_av": m, "late_evidence": late_n} for a, c, m, late_n in flagged
         ],
         "major_without_review": [{"agency": a, "case_no": c, "matter": m} for a, c, m in unreviewed],
+        "reviews_overdue": reviewers.overdue_reviews(scope_condition, limit),
         "complaints": hot_spots(user, date_from=date_from, date_to=date_to),
         "withdrawals_by_reason": {reason: n for reason, n in withdrawals},
     }

@@ -75,6 +75,11 @@ class ReviewCatalogueDetailsSchema(Schema):
     """审核目录清单: the matters whose decisions need legal review before they are made."""
 
     matters = ma.fields.List(_text(max_length=200), required=True, validate=ma.validate.Length(min=1, max=500))
+    materials = ma.fields.List(
+        _text(max_length=100),
+        validate=ma.validate.Length(min=1, max=50),
+        metadata={"description": "送审材料 every submission for review must carry (default: the platform's list)"},
+    )
 
 
 class FreeDetailsSchema(Schema):

@@ -20,7 +20,7 @@ from backend.audit.services import record
 from backend.cases.models import Case, CaseReview, LegalReviewer
 from backend.extensions import db
 from backend.officers.models import CredentialStatus, Officer
-from backend.timezone import CHINA, today
+from backend.timezone import today
 
 MIN_REVIEWER_SHARE = Fraction(5, 100)
 
@@ -118,7 +118,4 @@ def overdue_reviews(scope: ColumnElement[bool], limit: int) -> list[dict[str, An
         .order_by(CaseReview.due_on)
         .limit(limit)
     ).all()
-    return [
-        {"agency": a, "case_no": c, "number": n, "submitted_at": at.astimezone(CHINA).isoformat(), "due_on": due}
-        for a, c, n, at, due in rows
-    ]
+    return [{"agency": a, "case_no": c, "number": n, "submitted_at": at, "due_on": due} for a, c, n, at, due in rows]

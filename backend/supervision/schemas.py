@@ -43,6 +43,14 @@ class SummaryArgsSchema(Schema):
     date_to = ma.fields.Date(data_key="to", required=True)
 
 
+class OverdueReviewSchema(Schema):
+    agency = ma.fields.String()
+    case_no = ma.fields.String()
+    number = ma.fields.Integer()
+    submitted_at = BeijingDateTime()
+    due_on = ma.fields.Date()
+
+
 class SummarySchema(Schema):
     period = ma.fields.Dict()
     on_time = ma.fields.List(ma.fields.Dict(), metadata={"description": "公示率 per agency"})
@@ -52,7 +60,8 @@ class SummarySchema(Schema):
         ma.fields.Dict(), metadata={"description": "major cases with a decision made before an approving review"}
     )
     reviews_overdue = ma.fields.List(
-        ma.fields.Dict(), metadata={"description": "legal reviews still awaiting an opinion after REVIEW_DAYS"}
+        ma.fields.Nested(OverdueReviewSchema),
+        metadata={"description": "legal reviews still awaiting an opinion after REVIEW_DAYS"},
     )
     complaints = ma.fields.Dict(metadata={"description": "per agency, officer and disclosure type"})
     withdrawals_by_reason = ma.fields.Dict()

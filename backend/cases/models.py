@@ -120,7 +120,7 @@ class CaseRecord(Model):
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     corrects: Mapped[int | None] = mapped_column(Integer)
     # The recording the list in force on arrival asked of this step, and which list that was ("statute", or
-    # the av_matter_list item as "<id>@<content_hash>"); null on records from before migration 0017.
+    # the av_matter_list item and its log entry, "<id>#<log_index>"); null on records from before migration 0017.
     recording: Mapped[str | None] = mapped_column(String(16))
     recording_list: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

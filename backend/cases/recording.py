@@ -53,7 +53,8 @@ BEFORE_LISTS: tuple[Mapping[str, Any], ...] = (
 
 @dataclass(frozen=True)
 class RecordingList:
-    """A list's entries and where it came from: ``statute`` or the item as ``<id>@<content_hash>``."""
+    """A list's entries and where it came from: ``statute``, or the item's id and the transparency log entry
+    of the content applied, ``<id>#<log_index>`` (a correction of the list gets a new entry)."""
 
     source: str
     matters: Sequence[Mapping[str, Any]]
@@ -104,7 +105,7 @@ def list_in_force(agency: Agency) -> RecordingList:
     )
     if item is None:
         return RecordingList(STATUTE, STATUTE_MATTERS)
-    return RecordingList(f"{item.id}@{item.content_hash}", item.details["matters"])
+    return RecordingList(f"{item.id}#{item.log_index}", item.details["matters"])
 
 
 def check_one_list(agency: Agency, external_id: str, data: Mapping[str, Any]) -> None:

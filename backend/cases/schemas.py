@@ -113,7 +113,8 @@ class RecordSchema(Schema):
         metadata={"description": "text, av or continuous: what the agency's list in force on arrival asked"},
     )
     recording_list = ma.fields.String(
-        allow_none=True, metadata={"description": 'that list: "statute", or the av_matter_list as <id>@<content_hash>'}
+        allow_none=True,
+        metadata={"description": 'that list: "statute", or the av_matter_list item as <id>#<log_index>'},
     )
     received_at = BeijingDateTime()
     prev_hash = ma.fields.String(allow_none=True)

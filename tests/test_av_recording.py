@@ -314,3 +314,14 @@ def test_the_supervision_summary_counts_recording_gaps(client, mkt, runner):
     rows = {row["case_no"]: row for row in summary["cases_flagged"]}
     assert (rows["K1"]["missing_av"], rows["K1"]["recording_gaps"]) == (0, 1)
     assert (rows["P1"]["missing_av"], rows["P1"]["recording_gaps"]) == (1, 0)
+
+
+def test_citizens_read_the_list_on_its_page(client, mkt):
+    matters = [
+        {"step": "preservation", "categories": ["coercion"], "recording": "continuous", "matter": "查封扣押财产"},
+        {"step": "evidence", "recording": "text"},
+    ]
+    item = client.put(f"{URL}/disclosures/av", json=av_list(*matters), headers=mkt).get_json()
+    page = client.get(f"/d/{item['id']}").get_data(as_text=True)
+    assert "音像记录事项清单" in page
+    assert "证据保全（行政强制） · 全程音像记录 · 查封扣押财产" in page and "取证 · 文字记录" in page

@@ -51,6 +51,9 @@ class Recording(enum.StrEnum):
     continuous = "continuous"  # 全程音像记录: audio-video covering the step from start to end
 
 
+RECORDING_LABELS = {"text": "文字记录", "av": "音像记录", "continuous": "全程音像记录"}
+
+
 # What a legal review examines (DOMAIN §3), as checklist keys.
 CHECKLIST = {
     "lawful_agency": "执法主体是否合法",

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from backend.agencies.models import Agency
 from backend.disclosures.models import PHASE_OF_TYPE, Disclosure, Status
@@ -74,13 +74,13 @@ class RecordingList:
         return general
 
 
-def applied(stored: str | None, category: str, step: str) -> Recording:
+def stored_rule(stored: str | None, category: str, step: str) -> Recording:
     """The rule a stored record was flagged under on arrival: the one stored with it, or for a record from
     before migration 0017, the statute's rule of that time."""
     return Recording(stored) if stored else RecordingList("before", BEFORE_LISTS).need(category, step)
 
 
-def _published_lists(agency: Agency) -> Any:
+def _published_lists(agency: Agency) -> Select[tuple[Disclosure]]:
     return select(Disclosure).where(
         Disclosure.agency_id == agency.id,
         # The type is only ever pre-phase; naming the phase lets the (agency, phase, type) index answer.

@@ -22,7 +22,6 @@ from backend.extensions import clock, db
 from backend.extensions.database import insert_rows
 from backend.transparency import services as transparency
 
-from . import recording
 from .credentials import check_record_officers
 from .models import (
     CHECKLIST,
@@ -34,6 +33,7 @@ from .models import (
     ReviewOutcome,
 )
 from .policy import check_decision_record, latest_review
+from .recording import list_in_force, record_flags, stored_rule
 
 EVIDENCE_DEADLINE = dt.timedelta(hours=24)
 
@@ -156,7 +156,7 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
         raise NotFound("未找到该案件", errors={"case_no": [f"no case {case_no!r} of this agency"]})
     check_record_officers(agency, records)
     now = clock.now()
-    rules = recording.list_in_force(agency)
+    rules = list_in_force(agency)
     seq, head = case.record_count, case.head_hash
     flagged: Counter[str] = Counter()
     late_evidence = 0
@@ -196,7 +196,7 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
         )
         head = digest
         # The same flags av_flags() reports for the stored chain, counted as the records arrive.
-        flagged.update(f["flag"] for f in recording.record_flags(need, step, data["time"], ended_at, stored))
+        flagged.update(f["flag"] for f in record_flags(need, step, data["time"], ended_at, stored))
         late_evidence += sum(now - e["captured_at"] > EVIDENCE_DEADLINE for e in evidence)
         had_hearing = had_hearing or step == "hearing"
         decided = decided or step == "decision"
@@ -285,8 +285,8 @@ def av_flags(case: Case, records: list[CaseRecord]) -> list[dict[str, Any]]:
     recording_gap), and evidence stored more than 24 hours after capture (late_evidence)."""
     flags = []
     for record in records:
-        need = recording.applied(record.recording, case.category, record.step)
-        for flag in recording.record_flags(need, record.step, record.at, record.ended_at, record.evidence):
+        need = stored_rule(record.recording, case.category, record.step)
+        for flag in record_flags(need, record.step, record.at, record.ended_at, record.evidence):
             flags.append({"seq": record.seq, **flag})
         for evidence in record.evidence:
             captured = dt.datetime.fromisoformat(evidence["captured_at"])

@@ -200,6 +200,7 @@ def load_rows(app, disclosures: int, cases: int) -> float:
                     "content_hash": "x",
                     "record_count": 0,
                     "missing_av": int(n % 17 == 0),
+                    "recording_gaps": int(n % 19 == 0),
                     "late_evidence": int(n % 23 == 0),
                     "had_hearing": n % 31 == 0,
                     "decided": n % 3 == 0,

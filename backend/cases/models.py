@@ -15,6 +15,7 @@ class Step(enum.StrEnum):
     filing = "filing"  # 立案
     investigation = "investigation"  # 调查
     evidence = "evidence"  # 取证
+    preservation = "preservation"  # 证据保全 (先行登记保存, 查封扣押 of evidence)
     review = "review"  # 审查
     notice = "notice"  # 告知
     hearing = "hearing"  # 听证
@@ -28,6 +29,7 @@ STEP_LABELS = {
     "filing": "立案",
     "investigation": "调查",
     "evidence": "取证",
+    "preservation": "证据保全",
     "review": "审查",
     "notice": "告知",
     "hearing": "听证",
@@ -37,11 +39,20 @@ STEP_LABELS = {
     "closing": "结案",
 }
 
-# On-site acts: two officers at least, and audio-video recording (DOMAIN §2).
-ON_SITE_STEPS = {"investigation", "evidence", "service", "execution"}
-AV_STEPS = {"evidence", "hearing", "service"}
-# Coercive measures and inspections are recorded on video whenever they happen on site.
-AV_STEPS_BY_CATEGORY = {"coercion": {"execution", "investigation"}, "inspection": {"investigation"}}
+# On-site acts: two officers at least (DOMAIN §2). Which recording each step needs is recording.py's.
+ON_SITE_STEPS = {"investigation", "evidence", "preservation", "service", "execution"}
+
+
+class Recording(enum.StrEnum):
+    """What an 音像记录事项清单 asks of a step (seed 001 二(二)2)."""
+
+    text = "text"  # 文字记录能够全面有效记录: a text record is enough
+    av = "av"  # 音像记录: some audio or video
+    continuous = "continuous"  # 全程音像记录: audio-video covering the step from start to end
+
+
+RECORDING_LABELS = {"text": "文字记录", "av": "音像记录", "continuous": "全程音像记录"}
+
 
 # What a legal review examines (DOMAIN §3), as checklist keys.
 CHECKLIST = {
@@ -83,6 +94,7 @@ class Case(Model):
     head_hash: Mapped[str | None] = mapped_column(String(64))
     # Kept as records arrive (they never change), so supervision counts them without reading records.
     missing_av: Mapped[int] = mapped_column(Integer, default=0)
+    recording_gaps: Mapped[int] = mapped_column(Integer, default=0)
     late_evidence: Mapped[int] = mapped_column(Integer, default=0)
     had_hearing: Mapped[bool] = mapped_column(Boolean, default=False)
     decided: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -104,11 +116,16 @@ class CaseRecord(Model):
     seq: Mapped[int] = mapped_column(Integer)
     step: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     officers: Mapped[list[str]] = mapped_column(JSON)
     place: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     corrects: Mapped[int | None] = mapped_column(Integer)
+    # The recording the list in force on arrival asked of this step, and which list that was ("statute", or
+    # the av_matter_list item and its log entry, "<id>#<log_index>"); null on records from before migration 0017.
+    recording: Mapped[str | None] = mapped_column(String(16))
+    recording_list: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

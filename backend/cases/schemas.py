@@ -1,3 +1,5 @@
+from typing import Any
+
 import marshmallow as ma
 
 from backend.disclosures.models import Category
@@ -50,6 +52,21 @@ class EvidenceSchema(Schema):
         metadata={"description": "where the agency's storage keeps the file"},
     )
     captured_at = ma.fields.AwareDateTime(required=True)
+    started_at = ma.fields.AwareDateTime(metadata={"description": "an audio or video clip's start"})
+    ended_at = ma.fields.AwareDateTime(metadata={"description": "the clip's end (with started_at)"})
+
+    @ma.validates_schema
+    def check_interval(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        check_interval(data, "started_at", "ended_at", together=True)
+
+
+def check_interval(data: dict[str, Any], start: str, end: str, *, together: bool = False) -> None:
+    """``end`` is not before ``start``; with ``together``, neither is given without the other."""
+    if together and (start in data) != (end in data):
+        missing = start if end in data else end
+        raise ma.ValidationError(f"{start} and {end} go together", missing)
+    if start in data and end in data and data[end] < data[start]:
+        raise ma.ValidationError(f"before {start}", end)
 
 
 class RecordPostSchema(Schema):
@@ -57,16 +74,23 @@ class RecordPostSchema(Schema):
         required=True,
         validate=ma.validate.OneOf(list(Step)),
         metadata={
-            "description": "filing 立案, investigation 调查, evidence 取证, review 审查, notice 告知, hearing 听证, "
-            "decision 决定, service 送达, execution 执行, closing 结案"
+            "description": "filing 立案, investigation 调查, evidence 取证, preservation 证据保全, review 审查, "
+            "notice 告知, hearing 听证, decision 决定, service 送达, execution 执行, closing 结案"
         },
     )
-    time = ma.fields.AwareDateTime(required=True)
+    time = ma.fields.AwareDateTime(required=True, metadata={"description": "when the step happened, or began"})
+    ended_at = ma.fields.AwareDateTime(
+        metadata={"description": "when the step ended: a step the agency's list records in full needs it"}
+    )
     officers = ma.fields.List(BADGE, required=True, validate=ma.validate.Length(min=1, max=20))
     place = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
     text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20_000))
     evidence = ma.fields.List(ma.fields.Nested(EvidenceSchema), validate=ma.validate.Length(max=200))
     corrects = ma.fields.Integer(allow_none=True, metadata={"description": "seq of the record this one corrects"})
+
+    @ma.validates_schema
+    def check_interval(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        check_interval(data, "time", "ended_at")
 
 
 class RecordsPostSchema(Schema):
@@ -80,11 +104,20 @@ class RecordSchema(Schema):
     step = ma.fields.String()
     # In UTC, as the record's hash committed to it, so the chain can be recomputed from what is returned.
     time = ma.fields.DateTime(attribute="at")
+    ended_at = ma.fields.DateTime(allow_none=True)
     officers = ma.fields.List(ma.fields.String())
     place = ma.fields.String(allow_none=True)
     text = ma.fields.String()
     evidence = ma.fields.List(ma.fields.Dict())
     corrects = ma.fields.Integer(allow_none=True)
+    recording = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "text, av or continuous: what the agency's list in force on arrival asked"},
+    )
+    recording_list = ma.fields.String(
+        allow_none=True,
+        metadata={"description": 'that list: "statute", or the av_matter_list item as <id>#<log_index>'},
+    )
     received_at = BeijingDateTime()
     prev_hash = ma.fields.String(allow_none=True)
     hash = ma.fields.String()
@@ -95,7 +128,7 @@ class ChainSchema(Schema):
     case_no = ma.fields.String()
     valid = ma.fields.Boolean(metadata={"description": "every hash recomputed and linked"})
     problems = ma.fields.List(ma.fields.String())
-    flags = ma.fields.List(ma.fields.Dict(), metadata={"description": "missing_av, late_evidence"})
+    flags = ma.fields.List(ma.fields.Dict(), metadata={"description": "missing_av, recording_gap, late_evidence"})
     records = ma.fields.List(ma.fields.Nested(RecordSchema))
 
 

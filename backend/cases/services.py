@@ -1,4 +1,4 @@
-"""Cases, their records and their legal review.
+"""Cases and their records (legal review: reviews.py).
 
 Records are append-only and hash-chained per case; every record is also an entry of the
 transparency log, so a record changed in the database breaks both its chain and the log.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +24,12 @@ from backend.transparency import services as transparency
 
 from .credentials import check_record_officers
 from .models import (
-    AV_STEPS,
-    AV_STEPS_BY_CATEGORY,
     ON_SITE_STEPS,
     Case,
     CaseRecord,
 )
 from .policy import check_decision_record
+from .recording import list_in_force, record_flags, stored_rule
 
 EVIDENCE_DEADLINE = dt.timedelta(hours=24)
 
@@ -57,6 +57,7 @@ def upsert_case(agency: Agency, case_no: str, data: dict[str, Any]) -> tuple[Cas
                 created_at=now,
                 record_count=0,
                 missing_av=0,
+                recording_gaps=0,
                 late_evidence=0,
                 had_hearing=False,
                 decided=False,
@@ -89,6 +90,9 @@ def record_body(case: Case, record: CaseRecord) -> dict[str, Any]:
         record.text,
         record.evidence,
         record.corrects,
+        ended_at=record.ended_at,
+        recording=record.recording,
+        recording_list=record.recording_list,
     )
 
 
@@ -103,19 +107,31 @@ def _body(
     text: str,
     evidence: list[dict[str, Any]],
     corrects: int | None,
+    *,
+    ended_at: dt.datetime | None,
+    recording: str | None,
+    recording_list: str | None,
 ) -> dict[str, Any]:
-    return {
+    """The fields added by migration 0017 (the step's end, the recording rule applied) are in the body only
+    when set, so a record stored before them keeps its hash."""
+    body = {
         "agency": agency,
         "case_no": case_no,
         "seq": seq,
         "step": step,
-        "at": at.astimezone(dt.UTC).isoformat(),
+        "at": _utc(at),
         "officers": officers,
         "place": place,
         "text": text,
         "evidence": evidence,
         "corrects": corrects,
     }
+    later = {"ended_at": _utc(ended_at) if ended_at else None, "recording": recording, "recording_list": recording_list}
+    return body | {key: value for key, value in later.items() if value is not None}
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
 
 
 def chain_hash(prev_hash: str | None, body: dict[str, Any]) -> str:
@@ -136,9 +152,10 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
         raise NotFound("未找到该案件", errors={"case_no": [f"no case {case_no!r} of this agency"]})
     check_record_officers(agency, records)
     now = clock.now()
-    needed = AV_STEPS | AV_STEPS_BY_CATEGORY.get(case.category, set())
+    rules = list_in_force(agency)
     seq, head = case.record_count, case.head_hash
-    missing_av = late_evidence = 0
+    flagged: Counter[str] = Counter()
+    late_evidence = 0
     had_hearing, decided = case.had_hearing, case.decided
     rows: list[dict[str, Any]] = []
     for data in records:
@@ -147,12 +164,15 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
             check_decision_record(case, data["time"], had_hearing=had_hearing)
         seq += 1
         step, officers, place, written = data["step"], data["officers"], data.get("place"), data["text"]
-        corrects = data.get("corrects")
+        corrects, ended_at = data.get("corrects"), data.get("ended_at")
         evidence = data.get("evidence") or []
         stored = [_evidence(e) for e in evidence]
-        digest = chain_hash(
-            head, _body(agency.code, case.case_no, seq, step, data["time"], officers, place, written, stored, corrects)
+        need = rules.need(case.category, step)
+        applied = {"ended_at": ended_at, "recording": need.value, "recording_list": rules.source}
+        body = _body(
+            agency.code, case.case_no, seq, step, data["time"], officers, place, written, stored, corrects, **applied
         )
+        digest = chain_hash(head, body)
         rows.append(
             {
                 "case_id": case.id,
@@ -164,6 +184,7 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
                 "text": written,
                 "evidence": stored,
                 "corrects": corrects,
+                **applied,
                 "received_at": now,
                 "prev_hash": head,
                 "hash": digest,
@@ -171,8 +192,7 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
         )
         head = digest
         # The same flags av_flags() reports for the stored chain, counted as the records arrive.
-        if step in needed and not any(e["kind"] in ("audio", "video") for e in evidence):
-            missing_av += 1
+        flagged.update(f["flag"] for f in record_flags(need, step, data["time"], ended_at, stored))
         late_evidence += sum(now - e["captured_at"] > EVIDENCE_DEADLINE for e in evidence)
         had_hearing = had_hearing or step == "hearing"
         decided = decided or step == "decision"
@@ -194,7 +214,8 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
             row["log_index"] = entry.index
         insert_rows(db.session.connection(), CaseRecord.__table__, rows)
         case.record_count, case.head_hash = seq, head
-        case.missing_av += missing_av
+        case.missing_av += flagged["missing_av"]
+        case.recording_gaps += flagged["recording_gap"]
         case.late_evidence += late_evidence
         case.had_hearing, case.decided = had_hearing, decided
     db.session.commit()
@@ -202,7 +223,9 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
 
 
 def _evidence(item: dict[str, Any]) -> dict[str, Any]:
-    return {**item, "captured_at": item["captured_at"].astimezone(dt.UTC).isoformat()}
+    """Evidence as stored and hashed: its times in UTC; a clip's start and end only when given."""
+    times = ("captured_at", "started_at", "ended_at")
+    return {**item, **{name: _utc(item[name]) for name in times if name in item}}
 
 
 def _check_record(record_count: int, data: dict[str, Any]) -> None:
@@ -254,13 +277,13 @@ def verify_chain(case: Case, records: list[CaseRecord]) -> ChainCheck:
 
 
 def av_flags(case: Case, records: list[CaseRecord]) -> list[dict[str, Any]]:
-    """Acts that needed audio-video and have none; evidence stored more than 24 hours after capture."""
-    needed = AV_STEPS | AV_STEPS_BY_CATEGORY.get(case.category, set())
+    """Each record's recording flags under the rule stored on it when it arrived (missing_av,
+    recording_gap), and evidence stored more than 24 hours after capture (late_evidence)."""
     flags = []
     for record in records:
-        kinds = {e["kind"] for e in record.evidence}
-        if record.step in needed and not kinds & {"audio", "video"}:
-            flags.append({"seq": record.seq, "flag": "missing_av", "step": record.step})
+        need = stored_rule(record.recording, case.category, record.step)
+        for flag in record_flags(need, record.step, record.at, record.ended_at, record.evidence):
+            flags.append({"seq": record.seq, **flag})
         for evidence in record.evidence:
             captured = dt.datetime.fromisoformat(evidence["captured_at"])
             if record.received_at - captured > EVIDENCE_DEADLINE:

@@ -23,6 +23,7 @@ from backend.agencies.models import Agency
 from backend.calendars import services as calendars
 from backend.canonical import canonical_json, digest_of
 from backend.cases.policy import check_disclosure
+from backend.cases.recording import check_one_list
 from backend.errors import Conflict, Invalid
 from backend.extensions import clock, db
 from backend.extensions.database import insert_rows
@@ -214,6 +215,7 @@ def _apply(
             errors={"external_id": [f"item is {item.status}; publish a re-made decision under a new external_id"]},
         )
     check_disclosure(agency, data)
+    check_one_list(agency, external_id, data)
     now = clock.now()
     created = item is None
     was_public = item is not None and item.is_public

@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask import current_app
 
 from backend.agencies.schemas import REGION_CODE
+from backend.cases.models import Recording, Step
 from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
@@ -82,6 +83,43 @@ class ReviewCatalogueDetailsSchema(Schema):
     )
 
 
+class AvMatterSchema(Schema):
+    step = ma.fields.String(required=True, validate=ma.validate.OneOf(list(Step)))
+    categories = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(list(Category))),
+        validate=ma.validate.Length(min=1, max=len(Category)),
+        metadata={"description": "the case categories it applies to; absent: every category"},
+    )
+    recording = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(list(Recording)),
+        metadata={"description": "text 文字记录即可, av 音像记录, continuous 全程音像记录"},
+    )
+    matter = _text(required=False, max_length=200)
+
+
+class AvMatterListDetailsSchema(Schema):
+    """音像记录事项清单: which steps, in which case categories, need audio-video, which need it in full from
+    start to end, and which a text record covers (seed 001 二(二)2). A step it does not list needs text."""
+
+    matters = ma.fields.List(
+        ma.fields.Nested(AvMatterSchema), required=True, validate=ma.validate.Length(min=1, max=200)
+    )
+
+    @ma.validates_schema
+    def once_each(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """Each step once for every category and once per category, so the list never contradicts itself."""
+        seen: set[tuple[str, str | None]] = set()
+        errors: dict[int, dict[str, list[str]]] = {}
+        for index, matter in enumerate(data.get("matters") or []):
+            for category in matter.get("categories") or [None]:
+                if (matter["step"], category) in seen:
+                    errors[index] = {"step": [f"{matter['step']} listed twice for {category or 'every category'}"]}
+                seen.add((matter["step"], category))
+        if errors:
+            raise ma.ValidationError({"matters": errors})
+
+
 class FreeDetailsSchema(Schema):
     class Meta:
         unknown = ma.INCLUDE
@@ -93,6 +131,7 @@ DETAILS_SCHEMAS: dict[str, type[Schema]] = {
     "window_notice": WindowNoticeDetailsSchema,
     "annual_statistics": AnnualStatisticsDetailsSchema,
     "review_catalogue": ReviewCatalogueDetailsSchema,
+    "av_matter_list": AvMatterListDetailsSchema,
 }
 
 # Top-level fields each type must carry beyond phase, type and title.
@@ -105,6 +144,7 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "remedy": ("content",),
     "officer_exam_list": ("content",),
     "review_catalogue": ("details",),
+    "av_matter_list": ("details",),
     "window_notice": ("details",),
     "on_site_notice": ("content",),
     "decision": ("category", "document_no", "decision_date", "subject_type", "subject_name", "legal_basis"),

@@ -4,6 +4,7 @@ import marshmallow as ma
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from backend.cases.models import RECORDING_LABELS, STEP_LABELS
 from backend.complaints import services as complaint_services
 from backend.complaints.models import CATEGORY_LABELS
 from backend.complaints.schemas import ComplaintCreateSchema
@@ -58,7 +59,14 @@ def disclosure_page(disclosure_id: str):
         return render_template("removed.html", notice=gone.extra, message=gone.message), 410
     except NotFound:
         return render_template("not_found.html"), 404
-    return render_template("disclosure.html", item=item, labels=LABELS, detail_labels=DETAIL_LABELS)
+    return render_template(
+        "disclosure.html",
+        item=item,
+        labels=LABELS,
+        detail_labels=DETAIL_LABELS,
+        step_labels=STEP_LABELS,
+        recording_labels=RECORDING_LABELS,
+    )
 
 
 @blp.get("/v/<path:token>")

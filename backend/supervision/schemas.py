@@ -55,7 +55,9 @@ class SummarySchema(Schema):
     period = ma.fields.Dict()
     on_time = ma.fields.List(ma.fields.Dict(), metadata={"description": "公示率 per agency"})
     overdue_items = ma.fields.List(ma.fields.Dict())
-    cases_flagged = ma.fields.List(ma.fields.Dict(), metadata={"description": "missing audio-video, late evidence"})
+    cases_flagged = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "missing audio-video, continuous-recording gaps, late evidence"}
+    )
     major_without_review = ma.fields.List(
         ma.fields.Dict(), metadata={"description": "major cases with a decision made before an approving review"}
     )

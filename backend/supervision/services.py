@@ -139,7 +139,8 @@ def summary(
             {"agency": a, "external_id": e, "title": t, "publish_deadline": d, "status": s} for a, e, t, d, s in overdue
         ],
         "cases_flagged": [
-            {"agency": a, "case_no": c, "missing_av": m, "late_evidence": late_n} for a, c, m, late_n in flagged
+            {"agency": a, "case_no": c, "missing_av": m, "recording_gaps": g, "late_evidence": late_n}
+            for a, c, m, g, late_n in flagged
         ],
         "major_without_review": [{"agency": a, "case_no": c, "matter": m} for a, c, m in unreviewed],
         "reviews_overdue": reviewers.overdue_reviews(scope_condition, limit),
@@ -173,13 +174,14 @@ def _overdue(
 def _case_findings(
     scope_condition: ColumnElement[bool], date_from: dt.date, date_to: dt.date, limit: int
 ) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
-    """Cases opened in the period that lack audio/video or had late evidence, and major ones with a
-    decision made without an approving review given before it (an approval after the fact clears nothing)."""
+    """Cases opened in the period that lack audio/video, have gaps in continuous recording or had late
+    evidence, and major ones with a decision made without an approving review given before it (an approval
+    after the fact clears nothing)."""
     case_scope = [scope_condition, Case.opened_on.between(date_from, date_to)]
     flagged = db.session.execute(
-        select(Agency.code, Case.case_no, Case.missing_av, Case.late_evidence)
+        select(Agency.code, Case.case_no, Case.missing_av, Case.recording_gaps, Case.late_evidence)
         .join(Case.agency)
-        .where(*case_scope, or_(Case.missing_av > 0, Case.late_evidence > 0))
+        .where(*case_scope, or_(Case.missing_av > 0, Case.recording_gaps > 0, Case.late_evidence > 0))
         .order_by(Case.opened_on)
         .limit(limit)
     ).all()

@@ -9,9 +9,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from backend.accounts.models import AdminUser
 from backend.audit.models import AuditEntry
 from backend.cases.models import CHECKLIST, CaseReview
 from backend.cases.reviews import DEFAULT_MATERIALS
+from backend.complaints import services as complaints
 from tests.factories import AgencyFactory, reviews
 from tests.factories.officers import register
 from tests.support.admin_browser import PASSWORD, AdminBrowser
@@ -263,3 +265,14 @@ def test_a_handler_gets_403_on_the_registry_and_has_no_link_to_it(person):
     refused = handler.get("/admin/reviewers")
     assert refused.status_code == 403 and "仅监督人员和系统管理员可查看" in refused.get_data(as_text=True)
     assert "审核人员备案" not in handler.page("/admin/complaints")
+
+
+def test_a_reviewer_sees_no_complaint_of_any_agency_even_past_the_page(chen, client, db_session):
+    """The page refuses a reviewer; the scope behind it would not show one anything either (a reviewer has
+    no region, and an empty region prefix used to match every agency)."""
+    filed = client.post(
+        "/api/v1/complaints", json={"category": "misconduct", "content": "执法人员未出示证件。", "agency": "MKT"}
+    )
+    assert filed.status_code == 201, filed.get_json()
+    reviewer = db_session.scalar(select(AdminUser).where(AdminUser.username == "chen"))
+    assert complaints.queue(reviewer).total == 0

@@ -125,6 +125,16 @@ def test_a_reviewer_lands_on_the_queue_reads_the_case_and_approves(app, chen, db
         "review.opinion" in db_session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "admin:chen")).all()
     )
     assert 'data-review="MKT/C1/1"' not in chen.page("/admin/reviews")
+    again = give_opinion(chen, outcome="reject")
+    assert again.status_code == 409 and "该次审核已出具意见" in again.get_data(as_text=True)
+    assert review_of(db_session).outcome == "approve"
+
+
+def test_a_retired_reviewer_is_refused_with_403(chen, client, region, db_session):
+    reviews.file_reviewer(client, region["MKT"], active=False)
+    for path in ("/admin/reviews", REVIEW):
+        refused = chen.get(path)
+        assert refused.status_code == 403 and "已停止审核工作" in refused.get_data(as_text=True)
 
 
 def test_a_form_with_missing_items_comes_back_as_typed_with_each_item_named(chen, db_session):

@@ -10,8 +10,12 @@ import pytest
 
 from backend.accounts.services import create_admin
 from backend.agencies.services import create_agency
-from tests.support.live_server import LiveServer, server_env
+from backend.cases.models import CHECKLIST
+from tests.factories import reviews
+from tests.factories.officers import register
+from tests.support.live_server import LiveServer, agency_client, http_json, server_env
 from tests.support.services import IN_CI
+from tests.test_cases import OFFICERS, case_body, record
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -129,3 +133,89 @@ def test_a_handler_logs_in_opens_a_complaint_and_replies(sync_playwright, server
             assert problems == []
         finally:
             browser.close()
+
+
+# -- a reviewer approves a major decision ---------------------------------------------------------
+@pytest.fixture
+def review_server(committed, tmp_path):
+    """MKT with its officers, a filed reviewer who has an account, and case C1 submitted for review."""
+    app = committed
+    credentials = agency_client(app)
+    api = app.test_client()
+    token = api.post("/api/v1/auth/token", json=credentials).get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    register(api, headers, *OFFICERS)
+    reviews.file_reviewer(api, headers)
+    assert api.put("/api/v1/publish/cases/C1", json=case_body(), headers=headers).status_code == 201
+    steps = {"records": [record("filing"), record("investigation", at="2025-10-11T10:00:00+08:00")]}
+    assert api.post("/api/v1/publish/cases/C1/records", json=steps, headers=headers).status_code == 201
+    assert reviews.submit(api, headers, "C1").status_code == 201
+    with app.app_context():
+        create_admin(
+            username="chen",
+            password=reviews.PASSWORD,
+            role="reviewer",
+            actor="test",
+            agency_code="MKT",
+            badge_no=reviews.REVIEWER_BADGE,
+        )
+    env = server_env(app, tmp_path, ADMIN_COOKIE_SECURE="0")
+    with LiveServer(env, workers=2) as live:
+        yield live, credentials
+
+
+@pytest.mark.slow
+def test_a_reviewer_signs_in_and_approves_a_submission(sync_playwright, review_server, tmp_path):
+    server, credentials = review_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+            page.set_default_timeout(15_000)
+            problems: list[str] = []
+            page.on(
+                "response",
+                lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url),
+            )
+            page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+
+            page.goto(f"{server.url}/admin/login")
+            page.fill("input[name=username]", "chen")
+            page.fill("input[name=password]", reviews.PASSWORD)
+            page.click("button:has-text('登录')")
+            page.wait_for_url(f"{server.url}/admin/reviews")
+            assert "chen · 法制审核人员" in page.inner_text("header")
+            assert "投诉队列" not in page.inner_text("header nav")
+            page.click("table[data-table=reviews] a:has-text('C1')")
+            page.wait_for_url(f"{server.url}/admin/reviews/MKT/C1/1")
+            assert "拟作出的执法决定书" in page.inner_text("table[data-table=materials]")
+            for key, label in CHECKLIST.items():
+                page.fill(f"textarea[name=reason_{key}]", f"{label}：经审查符合规定。")
+            page.check("input[name=outcome][value=approve]")
+            page.fill("textarea[name=comment]", "同意作出行政处罚决定。")
+            page.screenshot(path=tmp_path / "review.png", full_page=True)
+            page.click("form[data-action=opinion] button")
+            page.wait_for_selector("h1 [data-state=decided]")
+            assert "已出具审核意见：同意" in page.inner_text(".flash.ok")
+
+            page.click("a:has-text('法制审核意见书')")
+            page.wait_for_url(f"{server.url}/admin/reviews/MKT/C1/1/letter")
+            assert "重大执法决定法制审核意见书" in page.inner_text("article.letter h1")
+            assert page.inner_text("[data-outcome]") == "同意"
+            index = int(page.inner_text("[data-field=log_index]"))
+            # Printed, the menu goes and the body is set in a serif face.
+            page.emulate_media(media="print")
+            assert page.eval_on_selector("header.top", "e => getComputedStyle(e).display") == "none"
+            assert "serif" in page.eval_on_selector("article.letter", "e => getComputedStyle(e).fontFamily")
+            page.pdf(path=tmp_path / "letter.pdf", format="A4")
+            assert problems == []
+        finally:
+            browser.close()
+    token = http_json("POST", f"{server.url}/api/v1/auth/token", credentials)["access_token"]
+    answer = http_json(
+        "GET", f"{server.url}/api/v1/publish/cases/C1/reviews", headers={"Authorization": f"Bearer {token}"}
+    )
+    (review,) = answer["reviews"]
+    assert (review["outcome"], review["reviewer"]) == ("approve", reviews.REVIEWER_BADGE)
+    entry = http_json("GET", f"{server.url}/api/v1/transparency/entries?start={index}&end={index + 1}")["entries"][0]
+    assert entry["event"] == "review_opinion" and entry["item_id"] == "MKT/C1/review/1"

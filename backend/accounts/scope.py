@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, false, true
 
 from backend.accounts.models import AdminRole, AdminUser
 from backend.agencies.models import Agency
@@ -18,9 +18,12 @@ def region_prefix(region_code: str) -> str:
 
 
 def visible_agencies(user: AdminUser) -> ColumnElement[bool]:
-    """A condition on Agency for what ``user`` may see."""
+    """A condition on Agency for what ``user`` may see (a reviewer: none of this; reviews.py scopes reviews)."""
     if user.role == AdminRole.admin:
         return true()
     if user.role == AdminRole.handler:
         return Agency.id == user.agency_id
-    return Agency.region_code.like(region_prefix(user.region_code or "") + "%")
+    if user.role == AdminRole.supervisor:
+        return Agency.region_code.like(region_prefix(user.region_code or "") + "%")
+    # A reviewer has no region: falling through to the supervisor's condition would match every agency.
+    return false()

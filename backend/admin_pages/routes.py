@@ -1,4 +1,4 @@
-"""The admin page: log in, work the complaint queue, read the supervision figures and disclosure changes."""
+"""The admin page: log in, work the complaint queue, give legal-review opinions, read the supervision figures."""
 
 from __future__ import annotations
 
@@ -14,12 +14,16 @@ from werkzeug.exceptions import HTTPException
 from backend.accounts import services as accounts
 from backend.accounts.models import AdminRole, AdminUser
 from backend.audit.services import record
+from backend.canonical import content_digest
+from backend.cases import reviews
+from backend.cases.models import CHECKLIST, STEP_LABELS, CaseReview
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, Status
 from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
 from backend.disclosures.reading import WITHDRAWAL_LABELS
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from backend.extensions import db
+from backend.supervision import reviewers as reviewer_registry
 from backend.supervision import services as supervision
 from backend.timezone import today
 
@@ -36,7 +40,22 @@ HTTP_MESSAGES = {404: "页面不存在", 405: "不支持该请求方法", 413: "
 QUEUE_PAGE_SIZE = 20
 HOT_SPOT_DAYS = 30
 
-ROLE_LABELS = {AdminRole.handler: "办理人员", AdminRole.supervisor: "监督人员", AdminRole.admin: "系统管理员"}
+ROLE_LABELS = {
+    AdminRole.handler: "办理人员",
+    AdminRole.supervisor: "监督人员",
+    AdminRole.admin: "系统管理员",
+    AdminRole.reviewer: "法制审核人员",
+}
+# Who opens which page (the services check scope again). A reviewer works legal reviews only: the
+# complaint and supervision pages are not theirs. Every page not named here is open to every role.
+REVIEW_PAGES = {"admin_pages.reviews_queue", "admin_pages.review", "admin_pages.opinion"}
+EVERY_ROLE = {LOGIN, STATIC, "admin_pages.logout", "admin_pages.home", "admin_pages.unknown_page", "admin_pages.letter"}
+SUPERVISOR_PAGES = {"admin_pages.reviewers"}
+ROLE_REFUSALS = {
+    "reviewer": "法制审核人员只能使用法制审核页面",
+    "review": "仅法制审核人员可审核案件",
+    "supervisor": "仅监督人员和系统管理员可查看",
+}
 CHANNEL_LABELS = {"web": "网站", "miniapp": "小程序", "official_account": "公众号"}
 ROUTED_LABELS = {"officer": "按执法人员", "disclosure": "按公示决定", "agency": "按执法主体", "region": "按属地"}
 CREDENTIAL_LABELS = {"active": "有效", "suspended": "暂扣", "revoked": "注销"}
@@ -76,7 +95,27 @@ def guard() -> Response | None:
         wanted = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for(".login", next=wanted))
     g.admin = user
+    refused = _refusal(user, request.endpoint)
+    if refused:
+        raise Forbidden(ROLE_REFUSALS[refused])
     return None
+
+
+def _refusal(user: AdminUser, endpoint: str | None) -> str | None:
+    """Why ``user`` may not open the page at ``endpoint`` (a key of ROLE_REFUSALS), or None."""
+    if endpoint in EVERY_ROLE:
+        return None
+    if user.role == AdminRole.reviewer:
+        return None if endpoint in REVIEW_PAGES else "reviewer"
+    if endpoint in REVIEW_PAGES:
+        return "review"
+    if endpoint in SUPERVISOR_PAGES and user.role not in (AdminRole.supervisor, AdminRole.admin):
+        return "supervisor"
+    return None
+
+
+def _landing(user: AdminUser) -> str:
+    return url_for(".reviews_queue" if user.role == AdminRole.reviewer else ".queue")
 
 
 @blp.after_request
@@ -98,6 +137,8 @@ def page_helpers() -> dict[str, Any]:
         "role_labels": ROLE_LABELS,
         "status_labels": STATUS_LABELS,
         "category_labels": CATEGORY_LABELS,
+        "reviewer_role": AdminRole.reviewer,
+        "supervising_roles": (AdminRole.supervisor, AdminRole.admin),
     }
 
 
@@ -142,8 +183,9 @@ def _safe_next(target: str | None) -> str | None:
 @blp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
-        if auth.logged_in_user() is not None:
-            return redirect(url_for(".queue"))
+        user = auth.logged_in_user()
+        if user is not None:
+            return redirect(_landing(user))
         return render_template("admin/login.html", username="", next=_safe_next(request.args.get("next")))
     form = schemas.load_args(schemas.LoginForm(), request.form)
     username, password, wanted = form["username"], form["password"], _safe_next(form["next"])
@@ -163,7 +205,7 @@ def login():
     except Unauthorized:
         return again("用户名或密码错误", 401)
     auth.log_in(user)
-    return redirect(wanted or url_for(".queue"), 303)
+    return redirect(wanted or _landing(user), 303)
 
 
 @blp.post("/logout")
@@ -178,7 +220,7 @@ def logout():
 
 @blp.get("/")
 def home():
-    return redirect(url_for(".queue"))
+    return redirect(_landing(g.admin))
 
 
 @blp.get("/<path:unknown>")
@@ -301,3 +343,79 @@ def disclosure_changes():
         change_labels=CHANGE_LABELS,
         reason_labels={**WITHDRAWAL_LABELS, "expired": "公示期满"},
     )
+
+
+# -- legal review (法制审核) -------------------------------------------------------------------------
+REVIEW_PATH = "/reviews/<string:agency>/<string:case_no>/<int(max=2147483647):number>"
+
+
+@blp.get("/reviews")
+def reviews_queue():
+    """The signed-in reviewer's queue: submissions awaiting their opinion, the most urgent first."""
+    return render_template("admin/reviews.html", items=reviews.queue(g.admin), is_overdue=reviews.is_overdue)
+
+
+@blp.get(REVIEW_PATH)
+def review(agency: str, case_no: str, number: int):
+    return _review_page(reviews.for_reviewer(g.admin, agency, case_no, number))
+
+
+def _review_page(item: CaseReview, typed: dict[str, str] | None = None, status: int = 200):
+    """The case, its records, the submission and (while pending) the opinion form, refilled with ``typed``."""
+    page = render_template(
+        "admin/review.html",
+        r=item,
+        case=item.case,
+        records=reviews.case_records(item.case),
+        overdue=reviews.is_overdue(item),
+        typed=typed or {},
+        checklist=CHECKLIST,
+        step_labels=STEP_LABELS,
+        outcome_labels=reviews.OUTCOME_LABELS,
+        disclosure_labels=DISCLOSURE_LABELS,
+        reason_prefix=schemas.REASON_PREFIX,
+    )
+    return page, status
+
+
+@blp.post(REVIEW_PATH + "/opinion")
+def opinion(agency: str, case_no: str, number: int):
+    """Give the opinion through reviews.give_opinion; what was refused comes back with the form as typed."""
+    item = reviews.for_reviewer(g.admin, agency, case_no, number)
+    typed = {key: value for key, value in request.form.items() if key != csrf.FIELD}
+    try:
+        body = schemas.OpinionForm().load(request.form)
+    except ma.ValidationError as error:
+        for field, messages in error.messages.items():
+            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+        return _review_page(item, typed, 400)
+    try:
+        reviews.give_opinion(g.admin, item, body, request.remote_addr)
+    except (Conflict, Invalid, Forbidden) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return _review_page(item, typed, refused.status)
+    flash(f"已出具审核意见：{reviews.OUTCOME_LABELS[item.outcome]}", "ok")
+    return redirect(url_for(".review", agency=agency, case_no=case_no, number=number), 303)
+
+
+@blp.get(REVIEW_PATH + "/letter")
+def letter(agency: str, case_no: str, number: int):
+    """法制审核意见书: the printable opinion, with the transparency-log entry that commits to it."""
+    item = reviews.decided_for_reader(g.admin, agency, case_no, number)
+    return render_template(
+        "admin/letter.html",
+        r=item,
+        case=item.case,
+        checklist=CHECKLIST,
+        outcome_labels=reviews.OUTCOME_LABELS,
+        disclosure_labels=DISCLOSURE_LABELS,
+        digest=content_digest(reviews.opinion_content(item.case, item)),
+    )
+
+
+@blp.get("/reviewers")
+def reviewers():
+    """The supervisor's registry of filed reviewers and each agency's reviewers against the 5% rule."""
+    registry = reviewer_registry.registry(g.admin, ip=request.remote_addr)
+    return render_template("admin/reviewers.html", registry=registry)

@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from backend.cases.models import CHECKLIST, ReviewOutcome
 from backend.complaints.models import Category, Status
 from backend.supervision.services import CHANGE_EVENTS
 
@@ -80,7 +81,50 @@ class AssignForm(FormSchema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(max=64), error_messages=REQUIRED)
 
 
-FIELD_LABELS = {"reason": "理由", "text": "内容", "summary": "办结说明", "username": "办理人员"}
+REASON_PREFIX = "reason_"
+# One text field per checklist item, named reason_<item> (a class made from the checklist, so the form
+# follows it when an item is added).
+_ChecklistReasons = type(
+    "_ChecklistReasons",
+    (FormSchema,),
+    {
+        REASON_PREFIX + key: ma.fields.String(
+            required=True,
+            validate=ma.validate.Length(max=2000, error="不能超过 2000 个字"),
+            error_messages={"required": "须填写审核理由"},
+        )
+        for key in CHECKLIST
+    },
+)
+
+
+class OpinionForm(_ChecklistReasons):
+    """The reviewer's opinion: a reason per checklist item (``reason_<item>``), an outcome, a comment.
+
+    Loaded into the body ``reviews.give_opinion`` takes, the same as the review API's."""
+
+    outcome = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(list(ReviewOutcome), error="须选择审核结论"),
+        error_messages={"required": "须选择"},
+    )
+    comment = ma.fields.String(load_default=None, validate=ma.validate.Length(max=5000, error="不能超过 5000 个字"))
+
+    @ma.post_load
+    def gather_reasons(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        reasons = {key: data.pop(REASON_PREFIX + key) for key in CHECKLIST}
+        return {**data, "reasons": reasons}
+
+
+FIELD_LABELS = {
+    "reason": "理由",
+    "text": "内容",
+    "summary": "办结说明",
+    "username": "办理人员",
+    "outcome": "审核结论",
+    "comment": "审核意见",
+    **{REASON_PREFIX + key: f"「{label}」" for key, label in CHECKLIST.items()},
+}
 
 
 def load_args(schema: ma.Schema, args: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, or_, select
 
 from backend.accounts.models import AdminRole, AdminUser
-from backend.accounts.scope import region_prefix
+from backend.accounts.scope import region_prefix, visible_agencies
 from backend.agencies.models import Agency
 from backend.audit.services import record
 from backend.canonical import content_digest
@@ -297,3 +297,22 @@ def _pending() -> Select[tuple[CaseReview]]:
         .where(and_(CaseReview.outcome.is_(None), CaseReview.withdrawn_at.is_(None)))
         .order_by(CaseReview.due_on, CaseReview.submitted_at)
     )
+
+
+# -- reading a decided opinion (the 法制审核意见书) ----------------------------------------------------
+def decided_for_reader(user: AdminUser, agency_code: str, case_no: str, number: int) -> CaseReview:
+    """A decided review the user may read: a reviewer the ones they may review, anyone else the reviews
+    of the agencies in their scope (a handler their agency's, a supervisor their region's); 404 otherwise."""
+    if user.role == AdminRole.reviewer:
+        review = for_reviewer(user, agency_code, case_no, number)
+    else:
+        review = db.session.scalar(
+            select(CaseReview)
+            .join(Case, Case.id == CaseReview.case_id)
+            .join(Agency, Agency.id == Case.agency_id)
+            .where(Agency.code == agency_code, Case.case_no == case_no, CaseReview.number == number)
+            .where(visible_agencies(user))
+        )
+    if review is None or review.outcome is None:
+        raise NotFound("未找到该次审核意见", errors={"number": [f"no opinion {number} of {agency_code}/{case_no}"]})
+    return review

@@ -8,10 +8,15 @@ import datetime as dt
 import hashlib
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from backend.accounts.models import AdminUser
 from backend.audit.models import AuditEntry
 from backend.canonical import canonical_json
+from backend.cases import reviews as review_service
+from backend.cases.models import CaseReview
+from backend.errors import Conflict
 from backend.transparency import merkle
 from tests.factories import AgencyFactory, reviews
 from tests.factories.disclosures import decision
@@ -161,6 +166,28 @@ def test_each_reviewer_sees_only_the_cases_it_may_review(client, auth, runner, m
     assert (case["case_no"], case["review"]["state"], len(case["review"]["materials"])) == ("C1", "pending", 4)
     lent = reviews.opinion(client, reviews.reviewer_headers(client, "lent"), "MKT", "C1", 1)
     assert lent.status_code == 200 and lent.get_json()["reviewer"] == "35050055555"
+
+
+def test_the_first_to_settle_a_submission_wins_and_the_second_is_refused(client, mkt, chen, db_session):
+    """A reviewer answering a submission the agency has just withdrawn (or another reviewer has just decided)
+    holds a stale copy: the conditional update refuses it instead of overwriting."""
+    client.put(f"{URL}/cases/C1", json=case_body(major=True), headers=mkt)
+    reviews.submit(client, mkt, "C1")
+    user = db_session.scalar(select(AdminUser).where(AdminUser.username == "chen"))
+    stale = review_service.for_reviewer(user, "MKT", "C1", 1)
+    db_session.execute(
+        update(CaseReview)
+        .where(CaseReview.id == stale.id)
+        .values(withdrawn_at=dt.datetime.now(dt.UTC), withdrawn_reason="撤回")
+        .execution_options(synchronize_session=False)
+    )
+    db_session.commit()
+    # What the reviewer's request read before the agency's withdrawal committed.
+    set_committed_value(stale, "withdrawn_at", None)
+    with pytest.raises(Conflict):
+        review_service.give_opinion(user, stale, {"outcome": "approve", "reasons": reviews.checklist()}, None)
+    (row,) = client.get(f"{URL}/cases/C1/reviews", headers=mkt).get_json()["reviews"]
+    assert (row["state"], row["outcome"]) == ("withdrawn", None)
 
 
 # -- what the agency submits ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, update
 
 from backend.accounts.models import AdminRole, AdminUser
 from backend.accounts.scope import region_prefix, visible_agencies
@@ -105,8 +105,11 @@ def required_materials(agency: Agency) -> tuple[str, ...]:
 
 
 def submit(agency: Agency, case_no: str, body: dict[str, Any], actor: str, ip: str | None) -> CaseReview:
-    """Submit the case for review with a statement per checklist item and the required materials."""
+    """Submit the case for review with a statement per checklist item and the required materials. The case
+    row is locked, so two submissions at once are numbered one after the other (the second waits and is
+    refused while the first is pending)."""
     case = get_own(agency, case_no)
+    db.session.refresh(case, with_for_update=True)
     latest = latest_review(case)
     if latest is not None and latest.outcome is None and latest.withdrawn_at is None:
         raise Conflict("上一次提交的审核尚未出具意见", errors={"review": [f"review {latest.number} is pending"]})
@@ -155,7 +158,7 @@ def withdraw(agency: Agency, case_no: str, number: int, reason: str, actor: str,
             "只能撤回尚未出具意见的审核",
             errors={"number": [f"review {number} is {review.state}"]},
         )
-    review.withdrawn_at, review.withdrawn_reason = clock.now(), reason
+    _settle(review, withdrawn_at=clock.now(), withdrawn_reason=reason)
     content = withdrawal_content(case, review)
     review.withdraw_log_index = _log("review_withdraw", case, review, actor, content)
     record(actor, "review.withdraw", "case_review", _item_id(case, review), sha256=content_digest(content), ip=ip)
@@ -220,14 +223,37 @@ def give_opinion(user: AdminUser, review: CaseReview, body: dict[str, Any], ip: 
     if missing:
         raise Invalid("审核意见须逐项说明理由", errors={"reasons": {key: ["required"] for key in missing}})
     actor = f"admin:{user.username}"
-    review.outcome, review.reasons, review.comment = ReviewOutcome(body["outcome"]), reasons, body.get("comment")
-    review.reviewer, review.reviewer_badge, review.reviewer_actor = reviewer, reviewer.badge_no, actor
-    review.decided_at = clock.now()
+    _settle(
+        review,
+        outcome=ReviewOutcome(body["outcome"]),
+        reasons=reasons,
+        comment=body.get("comment"),
+        reviewer_id=reviewer.id,
+        reviewer_badge=reviewer.badge_no,
+        reviewer_actor=actor,
+        decided_at=clock.now(),
+    )
     content = opinion_content(case, review)
     review.opinion_log_index = _log("review_opinion", case, review, actor, content)
     record(actor, "review.opinion", "case_review", _item_id(case, review), sha256=content_digest(content), ip=ip)
     db.session.commit()
     return review
+
+
+def _settle(review: CaseReview, **values: Any) -> None:
+    """Move a pending submission to its final state, once: of two reviewers answering at the same moment, or
+    a reviewer and the agency withdrawing, the second is refused (409) instead of overwriting the first. The
+    checks above read the row; this conditional update is what decides, on either database."""
+    settled = db.session.execute(
+        update(CaseReview)
+        .where(CaseReview.id == review.id, CaseReview.outcome.is_(None), CaseReview.withdrawn_at.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if settled.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("该次审核刚被他人处理，请刷新后查看", errors={"number": ["decided or withdrawn meanwhile"]})
+    db.session.refresh(review)
 
 
 def officers_on(case: Case) -> set[str]:

@@ -112,6 +112,7 @@ class CaseReviews(MethodView):
     @blp.agency_required
     @blp.arguments(ReviewSubmitSchema)
     @blp.response(201, ReviewSchema)
+    @blp.catch_integrity_error
     def post(self, body, case_no):
         """Submit the case for legal review: a statement for every checklist item and the required materials
 

@@ -73,6 +73,10 @@ class WindowNoticeDetailsSchema(Schema):
 class AnnualStatisticsDetailsSchema(Schema):
     year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=2000, max=2100))
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(validate=ma.validate.Range(min=0)))
+    region = ma.fields.String(
+        validate=REGION_CODE,
+        metadata={"description": "a 司法行政部门's roll-up of this division and below (due 15 January)"},
+    )
 
 
 class ReviewCatalogueDetailsSchema(Schema):

@@ -59,6 +59,8 @@ TYPES: dict[Phase, tuple[str, ...]] = {
         "officer_exam_list",
         "review_catalogue",
         "av_matter_list",
+        "discretion_benchmark",
+        "exemption_list",
     ),
     Phase.during: ("window_notice", "on_site_notice"),
     Phase.post: ("decision", "inspection_result", "annual_statistics"),
@@ -84,6 +86,8 @@ LABELS = {
     "officer_exam_list": "执法资格考试合格人员名单",
     "review_catalogue": "重大执法决定法制审核目录清单",
     "av_matter_list": "音像记录事项清单",
+    "discretion_benchmark": "行政处罚裁量基准",
+    "exemption_list": "减免责清单",
     "window_notice": "窗口公示",
     "on_site_notice": "现场告知",
     "decision": "执法决定",
@@ -105,6 +109,16 @@ DETAIL_LABELS = {
     "frequency": "抽查频次",
     "complaint_channel": "投诉渠道",
     "year": "年度",
+    "matter_code": "事项编码",
+    "fine_amount": "罚款金额（元）",
+    "confiscation_amount": "没收金额（元）",
+}
+
+# What an exemption_list (减免责清单, 包容审慎监管) grants for a matter under its conditions.
+EXEMPTION_MEASURES = {
+    "no_penalty": "不予处罚",
+    "mitigated": "减轻处罚",
+    "lenient": "从轻处罚",
 }
 
 
@@ -277,6 +291,20 @@ def _public_date(decision_date: dt.date | None, published_at: dt.datetime | None
     return china_date(published_at) if published_at else None
 
 
+# Details that hold codes (av_matter_list steps, exemption measures), not words a citizen would search for.
+_CODED_DETAILS = frozenset({"step", "categories", "recording", "measure"})
+
+
+def flatten_text(prefix: str, value: Any) -> dict[str, str]:
+    """Every string in a JSON value by its path (details/entries/0/range): what the privacy gate masks and
+    what search indexes of the type-specific details."""
+    if isinstance(value, dict):
+        return {k: v for key, sub in value.items() for k, v in flatten_text(f"{prefix}/{key}", sub).items()}
+    if isinstance(value, list):
+        return {k: v for i, sub in enumerate(value) for k, v in flatten_text(f"{prefix}/{i}", sub).items()}
+    return {prefix: value} if isinstance(value, str) else {}
+
+
 def _search_body(
     public: dict[str, Any],
     document_no: str | None,
@@ -287,10 +315,16 @@ def _search_body(
     region_code: str,
     date: dt.date | None,
 ) -> dict[str, Any]:
-    """The indexed document of a public item: only text that passed the privacy gate."""
+    """The indexed document of a public item: only text that passed the privacy gate. The details' text
+    (a benchmark's circumstances and ranges, a list's matters) is searched with the content."""
+    details = [
+        text
+        for path, text in flatten_text("details", public.get("details") or {}).items()
+        if not _CODED_DETAILS.intersection(path.split("/"))
+    ]
     return {
         "title": public.get("title") or "",
-        "content": public.get("content") or "",
+        "content": "\n".join(text for text in (public.get("content"), *details) if text),
         "legal_basis": public.get("legal_basis") or "",
         "subject": public.get("subject_name") or "",
         "document_no": document_no or "",

@@ -33,7 +33,7 @@ from backend.transparency import services as transparency
 from search_index.mappings import DISCLOSURES
 
 from .deadlines import statutory_clock
-from .models import Disclosure, DisclosureVersion, Status
+from .models import Disclosure, DisclosureVersion, Status, flatten_text
 from .privacy import apply_privacy
 from .schemas import BulkItemSchema
 
@@ -315,7 +315,7 @@ def _log(results: list[Upserted]) -> None:
 def _gate(item: Disclosure) -> None:
     """The privacy gate: compute the only text that may ever be shown."""
     texts: dict[str, str | None] = {name: getattr(item, name) for name in PUBLIC_TEXT_FIELDS}
-    texts.update(_flatten("details", item.details))
+    texts.update(flatten_text("details", item.details))
     texts.update({f"attachments/{i}/name": a.get("name") for i, a in enumerate(item.attachments)})
     gated = apply_privacy(texts, subject_type=item.subject_type, subject_name=item.subject_name)
     public: dict[str, Any] = {name: gated.public[name] for name in PUBLIC_TEXT_FIELDS}
@@ -328,14 +328,6 @@ def _gate(item: Disclosure) -> None:
         public["subject_id"] = item.subject_id
     item.public = public
     item.privacy_report = gated.report
-
-
-def _flatten(prefix: str, value: Any) -> dict[str, str]:
-    if isinstance(value, dict):
-        return {k: v for key, sub in value.items() for k, v in _flatten(f"{prefix}/{key}", sub).items()}
-    if isinstance(value, list):
-        return {k: v for i, sub in enumerate(value) for k, v in _flatten(f"{prefix}/{i}", sub).items()}
-    return {prefix: value} if isinstance(value, str) else {}
 
 
 def _unflatten(prefix: str, value: Any, masked: Mapping[str, Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
@@ -12,9 +13,11 @@ from backend.cases.models import Recording, Step
 from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
-from .models import PHASE_OF_TYPE, TYPES, Category, Disclosure, Phase, Status, WithdrawalReason
+from .models import EXEMPTION_MEASURES, PHASE_OF_TYPE, TYPES, Category, Disclosure, Phase, Status, WithdrawalReason
 
 MAX_BULK_ITEMS = 500
+FEN = Decimal("0.01")
+MAX_YUAN = Decimal("1e12")
 
 
 def public_url(item: Disclosure) -> str:
@@ -70,6 +73,10 @@ class WindowNoticeDetailsSchema(Schema):
 class AnnualStatisticsDetailsSchema(Schema):
     year = ma.fields.Integer(required=True, validate=ma.validate.Range(min=2000, max=2100))
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(validate=ma.validate.Range(min=0)))
+    region = ma.fields.String(
+        validate=REGION_CODE,
+        metadata={"description": "a 司法行政部门's roll-up of this division and below (due 15 January)"},
+    )
 
 
 class ReviewCatalogueDetailsSchema(Schema):
@@ -120,9 +127,68 @@ class AvMatterListDetailsSchema(Schema):
             raise ma.ValidationError({"matters": errors})
 
 
+class DiscretionEntrySchema(Schema):
+    circumstances = _text(max_length=500)
+    grade = _text(required=False, max_length=50)
+    range = _text(max_length=200)
+
+
+class DiscretionBenchmarkDetailsSchema(Schema):
+    """行政处罚裁量基准 of one matter: under which circumstances (违法情节) which range of penalty applies."""
+
+    matter = _text(max_length=200)
+    matter_code = _text(required=False, max_length=64)
+    basis = _text()
+    entries = ma.fields.List(
+        ma.fields.Nested(DiscretionEntrySchema), required=True, validate=ma.validate.Length(min=1, max=50)
+    )
+
+
+class ExemptionSchema(Schema):
+    matter = _text(max_length=200)
+    matter_code = _text(required=False, max_length=64)
+    measure = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(list(EXEMPTION_MEASURES)),
+        metadata={"description": ", ".join(f"{k} {v}" for k, v in EXEMPTION_MEASURES.items())},
+    )
+    conditions = _text(max_length=500)
+    basis = _text()
+
+
+class ExemptionListDetailsSchema(Schema):
+    """减免责清单 (包容审慎监管): matters where a first minor violation, corrected in time, is not penalised
+    (不予处罚), or is penalised less (减轻处罚, 从轻处罚), and on what conditions and basis."""
+
+    matters = ma.fields.List(
+        ma.fields.Nested(ExemptionSchema), required=True, validate=ma.validate.Length(min=1, max=500)
+    )
+
+
+class Yuan(ma.fields.Decimal):
+    """An amount in yuan, non-negative, to the fen; kept as a string ("5000.00") so JSON holds it exactly."""
+
+    default_error_messages = {"amount": "a non-negative amount in yuan with at most two decimals (fen)"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        amount: Decimal = super()._deserialize(value, attr, data, **kwargs)
+        if amount < 0 or amount >= MAX_YUAN or amount != amount.quantize(FEN):
+            raise self.make_error("amount")
+        return f"{amount:.2f}"
+
+
 class FreeDetailsSchema(Schema):
     class Meta:
         unknown = ma.INCLUDE
+
+
+class DecisionDetailsSchema(FreeDetailsSchema):
+    """A decision's details are free, but amounts the annual statistics add up are checked."""
+
+    fine_amount = Yuan(metadata={"description": '罚款 in yuan, e.g. 5000 or "5000.00"'})
+    confiscation_amount = Yuan(metadata={"description": "没收违法所得、非法财物 in yuan"})
 
 
 DETAILS_SCHEMAS: dict[str, type[Schema]] = {
@@ -132,6 +198,9 @@ DETAILS_SCHEMAS: dict[str, type[Schema]] = {
     "annual_statistics": AnnualStatisticsDetailsSchema,
     "review_catalogue": ReviewCatalogueDetailsSchema,
     "av_matter_list": AvMatterListDetailsSchema,
+    "discretion_benchmark": DiscretionBenchmarkDetailsSchema,
+    "exemption_list": ExemptionListDetailsSchema,
+    "decision": DecisionDetailsSchema,
 }
 
 # Top-level fields each type must carry beyond phase, type and title.
@@ -145,6 +214,8 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "officer_exam_list": ("content",),
     "review_catalogue": ("details",),
     "av_matter_list": ("details",),
+    "discretion_benchmark": ("details",),
+    "exemption_list": ("details",),
     "window_notice": ("details",),
     "on_site_notice": ("content",),
     "decision": ("category", "document_no", "decision_date", "subject_type", "subject_name", "legal_basis"),

@@ -9,7 +9,7 @@ from backend.complaints import services as complaint_services
 from backend.complaints.models import CATEGORY_LABELS
 from backend.complaints.schemas import ComplaintCreateSchema
 from backend.disclosures import reading as disclosures
-from backend.disclosures.models import DETAIL_LABELS, LABELS
+from backend.disclosures.models import DETAIL_LABELS, EXEMPTION_MEASURES, LABELS
 from backend.disclosures.schemas import DisclosureSearchArgsSchema, PublicDisclosureSchema, SearchPageItemSchema
 from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.extensions.database import read_only_gets
@@ -66,6 +66,7 @@ def disclosure_page(disclosure_id: str):
         detail_labels=DETAIL_LABELS,
         step_labels=STEP_LABELS,
         recording_labels=RECORDING_LABELS,
+        measure_labels=EXEMPTION_MEASURES,
     )
 
 

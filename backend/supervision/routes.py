@@ -13,6 +13,7 @@ from .schemas import (
     AnnualReportSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
+    RegionalReportSchema,
     ReviewerRegistrySchema,
     SummaryArgsSchema,
     SummarySchema,
@@ -73,18 +74,33 @@ class AnnualReport(MethodView):
     @supervision_blp.alt_response(200, content_type="text/csv", description="format=csv")
     def get(self, args, code):
         """An agency's enforcement statistics for a year, computed from stored data (JSON, CSV or XLSX)"""
-        data = annual.report(get_agency(code), args["year"])
-        name = f"{code}-{args['year']}-annual-report"
-        if args["format"] == "csv":
-            return Response(
-                annual.to_csv(data),
-                mimetype="text/csv",
-                headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-            )
-        if args["format"] == "xlsx":
-            return Response(
-                annual.to_xlsx(data),
-                mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
-            )
-        return data
+        return _in_format(annual.report(get_agency(code), args["year"]), f"{code}-{args['year']}-annual-report", args)
+
+
+@supervision_blp.route("/agencies/<string:code>/regional-report")
+class RegionalReport(MethodView):
+    @supervision_blp.arguments(AnnualArgsSchema, location="query")
+    @supervision_blp.response(200, RegionalReportSchema)
+    @supervision_blp.alt_response(200, content_type="text/csv", description="format=csv")
+    @supervision_blp.alt_response(404, description="no such agency, or it is not a 司法行政部门")
+    def get(self, args, code):
+        """A 司法行政部门's region totals for a year, and which agencies have published their report, which late"""
+        data = annual.regional_report(get_agency(code), args["year"])
+        return _in_format(data, f"{code}-{args['year']}-regional-report", args)
+
+
+def _in_format(data: dict, name: str, args: dict) -> dict | Response:
+    """The report as JSON (dumped by the view's schema), or as a CSV or XLSX download."""
+    if args["format"] == "csv":
+        return Response(
+            annual.to_csv(data),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        )
+    if args["format"] == "xlsx":
+        return Response(
+            annual.to_xlsx(data),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+        )
+    return data

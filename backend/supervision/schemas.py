@@ -106,7 +106,32 @@ class AnnualReportSchema(Schema):
     agency = ma.fields.Dict()
     year = ma.fields.Integer()
     decisions = ma.fields.Dict(metadata={"description": "counts by category and outcome"})
+    inspections = ma.fields.Dict(metadata={"description": "抽查检查结果: total and count by outcome"})
+    amounts = ma.fields.Dict(
+        metadata={
+            "description": "fine and confiscation totals in yuan (strings, exact), from the decisions' details "
+            "fine_amount and confiscation_amount; decisions: how many carry one"
+        }
+    )
     on_time = ma.fields.Dict()
     reviews = ma.fields.Dict()
     complaints = ma.fields.Dict()
     withdrawals = ma.fields.Dict()
+
+
+class RegionSubmissionSchema(Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    region = ma.fields.String()
+    submitted = ma.fields.Boolean(metadata={"description": "its annual_statistics item of the year is published"})
+    submitted_at = BeijingDateTime(allow_none=True)
+    late = ma.fields.Boolean(metadata={"description": "published after report_due, or not yet and report_due passed"})
+
+
+class RegionalReportSchema(AnnualReportSchema):
+    """A 司法行政部门's roll-up: the figures of every agency in its division and below (itself included)."""
+
+    region = ma.fields.String()
+    report_due = ma.fields.Date(metadata={"description": "15 January: agencies' data due, and this roll-up"})
+    agencies = ma.fields.List(ma.fields.Nested(RegionSubmissionSchema))
+    submissions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())

@@ -44,3 +44,50 @@ def service_guide(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def discretion_benchmark(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "phase": "pre",
+        "type": "discretion_benchmark",
+        "title": "占道经营行政处罚裁量基准",
+        "details": {
+            "matter": "擅自占用城市道路经营",
+            "matter_code": "CG-0101",
+            "basis": "《城市道路管理条例》第四十二条",
+            "entries": [
+                {"circumstances": "首次违法且危害后果轻微并及时改正", "grade": "轻微", "range": "不予处罚"},
+                {"circumstances": "经责令改正拒不改正", "grade": "一般", "range": "罚款 2000-5000 元"},
+                {"circumstances": "造成交通阻塞或安全事故", "grade": "严重", "range": "罚款 5000-20000 元"},
+            ],
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def exemption_list(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "phase": "pre",
+        "type": "exemption_list",
+        "title": "市场监管领域轻微违法行为减免责清单",
+        "details": {
+            "matters": [
+                {
+                    "matter": "未按规定公示营业执照",
+                    "measure": "no_penalty",
+                    "conditions": "首次违法且危害后果轻微并及时改正",
+                    "basis": "《中华人民共和国行政处罚法》第三十三条第一款",
+                },
+                {
+                    "matter": "销售标签瑕疵预包装食品",
+                    "matter_code": "SC-0203",
+                    "measure": "lenient",
+                    "conditions": "主动消除或者减轻违法行为危害后果",
+                    "basis": "《中华人民共和国行政处罚法》第三十二条",
+                },
+            ]
+        },
+    }
+    body.update(overrides)
+    return body

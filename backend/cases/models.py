@@ -8,7 +8,11 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.agencies.models import Agency
+from backend.disclosures.models import Category
 from backend.extensions.database import Model, UTCDateTime
+
+# Decisions whose making the three systems govern: an agency that reports cases names their case.
+CASE_CATEGORIES = frozenset({Category.licensing, Category.penalty, Category.coercion})
 
 
 class Step(enum.StrEnum):
@@ -74,6 +78,8 @@ class Case(Model):
     category: Mapped[str] = mapped_column(String(16))
     major: Mapped[bool] = mapped_column(Boolean, default=False)
     matter: Mapped[str] = mapped_column(String(200))
+    # 事项编码 of the matter in the agency's 执法事项清单: what the review catalogue is matched on.
+    matter_code: Mapped[str | None] = mapped_column(String(64))
     officers: Mapped[list[str]] = mapped_column(JSON)
     subject_type: Mapped[str | None] = mapped_column(String(16))
     subject_name: Mapped[str | None] = mapped_column(String(200))
@@ -86,6 +92,10 @@ class Case(Model):
     late_evidence: Mapped[int] = mapped_column(Integer, default=0)
     had_hearing: Mapped[bool] = mapped_column(Boolean, default=False)
     decided: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the platform first learnt the case was major, and by what (flag, hearing, catalogue): a case made
+    # major after one of its decisions was published is listed to supervisors. Kept once set.
+    major_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    major_by: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

@@ -114,6 +114,7 @@ def declare(client, headers, domains):
 
 
 def test_without_a_declaration_no_domain_is_checked(client, mkt):
+    assert client.get(f"{URL}/settings/case-domains", headers=mkt).get_json() == {"domains": {}}
     register(client, mkt, "35050012347", domains=["交通运输"])
     assert post(client, mkt, record("2026-03-02T09:00:00", ("35050012345", "35050012347"))).status_code == 201
 

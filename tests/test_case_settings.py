@@ -66,14 +66,13 @@ def test_old_name_only_entries_still_match_on_the_title(client, mkt):
     assert not is_major(client, mkt, "C2", matter="警告", matter_code="350217002000")
 
 
-@pytest.mark.parametrize(
-    "entry",
-    [{"code": "350217001000"}, {"name": "较大数额罚款"}, {"code": "", "name": "x"}, 7, ""],
-)
-def test_a_catalogue_entry_needs_a_name_and_a_code_if_an_object(client, mkt, entry):
-    response = client.put(f"{URL}/disclosures/cat", json=catalogue(entry), headers=mkt)
-    assert response.status_code == 422
-    assert list(response.get_json()["errors"]["json"]["details"]["matters"]) == ["0"]
+def test_a_catalogue_entry_is_a_name_or_an_object_with_both_code_and_name(client, mkt):
+    both = catalogue("吊销许可证", {"code": "350217001000", "name": "较大数额罚款"})
+    assert client.put(f"{URL}/disclosures/cat", json=both, headers=mkt).status_code == 201
+    for entry in ({"code": "350217001000"}, {"name": "较大数额罚款"}, {"code": "", "name": "x"}, 7, ""):
+        response = client.put(f"{URL}/disclosures/bad", json=catalogue("吊销许可证", entry), headers=mkt)
+        assert response.status_code == 422
+        assert list(response.get_json()["errors"]["json"]["details"]["matters"]) == ["1"]
 
 
 # -- the "reports cases" setting ------------------------------------------------------------------

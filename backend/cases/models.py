@@ -4,7 +4,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.agencies.models import Agency
@@ -70,7 +70,16 @@ class ReviewOutcome(enum.StrEnum):
 
 class Case(Model):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("agency_id", "case_no"),)
+    __table_args__ = (
+        UniqueConstraint("agency_id", "case_no"),
+        # Supervisors list cases made major in a period, in that order (most cases never are).
+        Index(
+            "ix_cases_major_since",
+            "major_since",
+            postgresql_where=text("major_since IS NOT NULL"),
+            sqlite_where=text("major_since IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)

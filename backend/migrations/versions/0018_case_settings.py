@@ -50,6 +50,8 @@ def upgrade() -> None:
         postgresql_where=WITH_CASE,
         sqlite_where=WITH_CASE,
     )
+    major = sa.text('major_since IS NOT NULL')
+    op.create_index('ix_cases_major_since', 'cases', ['major_since'], postgresql_where=major, sqlite_where=major)
     _backfill()
 
 
@@ -85,6 +87,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_cases_major_since', table_name='cases')
     op.drop_index('ix_disclosures_agency_case_no', table_name='disclosures')
     op.drop_index('ix_disclosures_decisions_without_case', table_name='disclosures')
     # Plain ALTER TABLE DROP COLUMN (SQLite 3.35+): a batch would copy agencies, which other tables reference.

@@ -71,9 +71,10 @@ def upsert_case(agency: Agency, case_no: str, data: dict[str, Any]) -> tuple[Cas
         for name in CASE_FIELDS:
             setattr(case, name, data.get(name))
         case.content_hash, case.updated_at = digest, now
-        note_major(case, now)
-        note_first_case(agency, now)
         try:
+            # Inside the try: their queries flush the new case, which may meet a twin created meanwhile.
+            note_major(case, now)
+            note_first_case(agency, now)
             db.session.commit()
             return case, outcome
         except IntegrityError:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from sqlalchemy import exc
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as app_config
@@ -105,6 +106,7 @@ def _wrap_wsgi(app: Flask) -> None:
 def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(SearchUnavailable, _search_unavailable)
+    app.register_error_handler(StaleDataError, _changed_meanwhile)
     for error in (exc.DBAPIError, exc.TimeoutError):
         app.register_error_handler(error, _database_error)
     for error in (*REDIS_UNREACHABLE, CacheUnavailable):
@@ -132,6 +134,13 @@ def _search_source() -> SourceState | None:
 
 def _domain_error(error: DomainError):
     return error_body(error), error.status, error.headers
+
+
+def _changed_meanwhile(error: StaleDataError):
+    """Two writes to the same versioned row at once (an agency, an officer, a complaint): the later one lost
+    the race and changed nothing; it is told so (409) and may try again, rather than getting a 500."""
+    db.session.rollback()
+    return error_payload(409, "该记录刚被他人修改，请重新读取后再试", {"version": ["changed meanwhile"]}), 409
 
 
 class _OutageLog:

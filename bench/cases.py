@@ -128,7 +128,7 @@ def bench_appends(inst: infra.Instance, args: argparse.Namespace) -> dict:
 
 def load_rows(app, disclosures: int, cases: int) -> float:
     """Rows shaped like the services write them, inserted in bulk; returns seconds."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, update
 
     from backend.agencies.models import Agency
     from backend.cases.models import Case
@@ -153,11 +153,14 @@ def load_rows(app, disclosures: int, cases: int) -> float:
                     if status == "pending"
                     else dt.datetime.combine(decided + dt.timedelta(days=rng.randint(0, 14)), dt.time(2), dt.UTC)
                 )
+                # Every tenth decision closes a case (case C<k> is of agency k % agencies, as loaded below).
+                case = n // 10 if n % 10 == 0 and n // 10 < cases else None
                 rows.append(
                     {
                         "id": uuid.uuid4().hex,
-                        "agency_id": agencies[n % len(agencies)].id,
+                        "agency_id": agencies[(n if case is None else case) % len(agencies)].id,
                         "external_id": f"b{n}",
+                        "case_no": None if case is None else f"C{case}",
                         "phase": "post",
                         "type": "decision",
                         "category": rng.choice(("penalty", "licensing", "inspection")),
@@ -204,6 +207,11 @@ def load_rows(app, disclosures: int, cases: int) -> float:
                     "late_evidence": int(n % 23 == 0),
                     "had_hearing": n % 31 == 0,
                     "decided": n % 3 == 0,
+                    # Major cases became major on a day of 2025: some after their decision was published.
+                    "major_since": (
+                        dt.datetime(2025, 1, 1, 2, tzinfo=dt.UTC) + dt.timedelta(days=n % 365) if n % 10 == 0 else None
+                    ),
+                    "major_by": "flag" if n % 10 == 0 else None,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -211,6 +219,10 @@ def load_rows(app, disclosures: int, cases: int) -> float:
             ]
             db.session.execute(insert(Case), rows)
             db.session.commit()
+        # Each agency began reporting cases mid-year (its first case), so the decisions it published without a case
+        # since then, about a third of all, are counted in the summary: the count's worst case.
+        db.session.execute(update(Agency).values(reports_cases_since=dt.datetime(2025, 7, 1, tzinfo=dt.UTC)))
+        db.session.commit()
         reporting.log(f"cases: {cases:,}")
     return time.perf_counter() - started
 

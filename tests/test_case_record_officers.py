@@ -3,7 +3,10 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import select, update
 
+from backend.agencies.models import Agency
+from backend.audit.models import AuditEntry
 from tests.factories import AgencyFactory
 from tests.factories.officers import register
 
@@ -104,3 +107,58 @@ def test_the_agencys_own_suspended_officer_is_not_covered_by_another_agencys_sam
     set_status(client, mkt, frozen_clock, "35050012346", "suspended", "2026-03-02T08:00:00")
     refused = post(client, mkt, record("2026-03-02T09:00:00"))
     assert refusals(refused) == {"0": {"officers": ["35050012346: suspended on 2026-03-02"]}}
+
+
+# -- enforcement domains the agency declared per case category -----------------------------------
+def declare(client, headers, domains):
+    return client.put(f"{URL}/settings/case-domains", json={"domains": domains}, headers=headers)
+
+
+def test_without_a_declaration_no_domain_is_checked(client, mkt):
+    assert client.get(f"{URL}/settings/case-domains", headers=mkt).get_json() == {"domains": {}}
+    register(client, mkt, "35050012347", domains=["交通运输"])
+    assert post(client, mkt, record("2026-03-02T09:00:00", ("35050012345", "35050012347"))).status_code == 201
+
+
+def test_a_badge_out_of_the_declared_domains_is_refused_naming_them(client, mkt, db_session):
+    register(client, mkt, "35050012347", domains=["交通运输"])
+    # A declaration for another category changes nothing for this penalty case.
+    assert declare(client, mkt, {"licensing": ["食品安全"]}).status_code == 200
+    assert post(client, mkt, record("2026-03-02T09:00:00", ("35050012345", "35050012347"))).status_code == 201
+    declared = declare(client, mkt, {"penalty": ["食品安全", "药品监管"]})
+    assert declared.status_code == 200 and declared.get_json() == {"domains": {"penalty": ["药品监管", "食品安全"]}}
+    assert client.get(f"{URL}/settings/case-domains", headers=mkt).get_json() == declared.get_json()
+    refused = post(client, mkt, record("2026-03-03T09:00:00", ("35050012345", "35050012347")))
+    assert refusals(refused) == {
+        "0": {
+            "officers": ["35050012347: out of domain: holds 交通运输, case category penalty allows 药品监管、食品安全"]
+        }
+    }
+    # The pair holds 食品安全 (and 市场监管): in domain.
+    assert post(client, mkt, record("2026-03-03T09:00:00")).status_code == 201
+    audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "agency.case_domains")).all()
+    assert [a.detail["after"] for a in audit] == [{"licensing": ["食品安全"]}, {"penalty": ["药品监管", "食品安全"]}]
+
+
+@pytest.mark.parametrize(
+    "domains", [{"fine": ["食品安全"]}, {"penalty": []}, {"penalty": [""]}, {"penalty": "食品安全"}]
+)
+def test_a_declaration_names_known_categories_and_domains(client, mkt, domains):
+    refused = declare(client, mkt, domains)
+    assert refused.status_code == 422 and "domains" in refused.get_json()["errors"]["json"]
+
+
+def test_a_declaration_racing_another_change_of_the_agency_is_refused_not_a_500(client, mkt, db_session):
+    """Another writer changed the agency row after this request read it: 409, nothing written."""
+    agency = db_session.scalar(select(Agency).where(Agency.code == "MKT"))
+    db_session.execute(
+        update(Agency)
+        .where(Agency.id == agency.id)
+        .values(version=Agency.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    raced = declare(client, mkt, {"penalty": ["食品安全"]})
+    assert raced.status_code == 409 and list(raced.get_json()["errors"]) == ["version"]
+    db_session.expire_all()
+    assert client.get(f"{URL}/settings/case-domains", headers=mkt).get_json() == {"domains": {}}
+    assert declare(client, mkt, {"penalty": ["食品安全"]}).status_code == 200

@@ -6,10 +6,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, select
+from sqlalchemy import text as sa_text
 
 import backend.models  # noqa: F401
 from backend import create_app
 from backend.agencies.models import Agency
+from backend.cases.models import Case
 from backend.disclosures.models import Disclosure
 from backend.extensions.database import Model
 from backend.officers.models import Officer, OfficerStatusChange
@@ -121,4 +123,76 @@ def test_officers_status_history_starts_with_each_current_status(empty_app):
         assert [tuple(row) for row in history] == [
             (1, registered, "active", None),
             (2, suspended, "suspended", "调查期间暂扣"),
+        ]
+
+
+def test_agencies_with_cases_began_reporting_with_their_first_and_major_cases_stay_unlisted(empty_app):
+    """0018: an agency's first case dates when it began reporting cases; a case already major (flagged, heard
+    or catalogued by title) is taken as major since it was created, so none is listed as made major later."""
+    app = empty_app
+    runner = app.test_cli_runner()
+    engine = app.extensions["database"].engine
+    first, second = dt.datetime(2026, 1, 5, 1, tzinfo=dt.UTC), dt.datetime(2026, 2, 5, 1, tzinfo=dt.UTC)
+    stamps = {"updated_at": first, "version": 1}
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade", "0017"], catch_exceptions=False).exit_code == 0
+        with engine.begin() as conn:
+            for id_, code in ((1, "M"), (2, "T")):
+                conn.execute(
+                    insert(Agency.__table__).values(
+                        id=id_,
+                        code=code,
+                        name="泉州市测试局",
+                        level="city",
+                        region_code="350500",
+                        created_at=first,
+                        **stamps,
+                    )
+                )
+            conn.execute(
+                insert(Disclosure.__table__).values(
+                    id="cat",
+                    agency_id=1,
+                    external_id="cat",
+                    phase="pre",
+                    type="review_catalogue",
+                    title="目录",
+                    region_code="350500",
+                    content_hash="0" * 64,
+                    status="published",
+                    details={"matters": ["较大数额罚款"]},
+                    created_at=first,
+                    **stamps,
+                )
+            )
+            case = {
+                "agency_id": 1,
+                "category": "penalty",
+                "officers": [],
+                "opened_on": first.date(),
+                "content_hash": "x",
+            }
+            for case_no, created, extra in (
+                ("C1", second, {"matter": "警告", "major": True}),
+                ("C2", first, {"matter": "警告", "had_hearing": True}),
+                ("C3", second, {"matter": "较大数额罚款"}),
+                ("C4", second, {"matter": "警告"}),
+            ):
+                conn.execute(
+                    insert(Case.__table__).values(
+                        case_no=case_no, created_at=created, updated_at=created, **{**case, **extra}
+                    )
+                )
+        assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+        with engine.connect() as conn:
+            since = dict(conn.execute(select(Agency.code, Agency.reports_cases_since)).all())
+            majors = conn.execute(
+                sa_text("SELECT case_no, major_since IS NOT NULL, major_by FROM cases ORDER BY case_no")
+            ).all()
+        assert since == {"M": first, "T": None}
+        assert [tuple(row) for row in majors] == [
+            ("C1", True, "flag"),
+            ("C2", True, "hearing"),
+            ("C3", True, "catalogue"),
+            ("C4", False, None),
         ]

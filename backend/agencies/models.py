@@ -52,6 +52,16 @@ class Agency(Searchable, Model):
     # A 司法行政部门 that supervises enforcement in its region: complaints with no agency of their own,
     # and overdue ones, go to it.
     supervises: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # 报送案件: whether its licensing, penalty and coercion decisions must name their case. None is automatic:
+    # on from its first registered case. Only a platform admin or its supervising 司法局 sets true/false
+    # (an agency switching off its own gate would be a side door).
+    reports_cases: Mapped[bool | None] = mapped_column(Boolean)
+    # When it began reporting cases (its first case, or the setting turned on), set once: its decisions
+    # published without a case after that are shown to supervisors.
+    reports_cases_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Per case category, the enforcement domains (Officer.domains) whose officers may act in its cases, as
+    # the agency declared them: {"penalty": ["食品安全"]}. A category left out (or None) is not checked.
+    case_domains: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -59,6 +69,11 @@ class Agency(Searchable, Model):
     parent: Mapped[Agency | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def reports_cases_now(self) -> bool:
+        """The setting in force: as set, else automatic (on once it has registered a case)."""
+        return self.reports_cases if self.reports_cases is not None else self.reports_cases_since is not None
 
     @property
     def parent_code(self) -> str | None:

@@ -1,5 +1,6 @@
 """持证上岗: every badge on a case record is a registered officer whose credential was in force at the
-record's time (seed 003: "未经执法资格考试合格，不得授予执法资格，不得从事执法活动").
+record's time (seed 003: "未经执法资格考试合格，不得授予执法资格，不得从事执法活动"), in an enforcement domain
+the case's category allows where the agency declared which do (``Agency.case_domains``).
 
 The status in force is read from the officers' status history (``OfficerStatusChange``), so a badge
 suspended on the day of a record and reinstated since is still refused for that record.
@@ -22,10 +23,16 @@ from backend.timezone import china_date
 
 
 class Credentials:
-    """The officers bearing some badges and their status histories, read in two queries for a whole batch."""
+    """The officers bearing some badges and their status histories, read in two queries for a whole batch.
 
-    def __init__(self, agency: Agency, badges: set[str]) -> None:
+    ``category``: the case's; where the agency declared domains for it, an officer holding none of them is refused.
+    """
+
+    def __init__(self, agency: Agency, badges: set[str], category: str | None = None) -> None:
         self._agency_id = agency.id
+        declared = (agency.case_domains or {}).get(category) if category else None
+        self._category = category
+        self._allowed: list[str] | None = list(declared) if declared is not None else None
         officers = db.session.scalars(select(Officer).where(Officer.badge_no.in_(badges))).all() if badges else []
         # Badge numbers are unique per agency: the case's own agency's officer is tried first, then an officer
         # of another agency with that badge (joint enforcement).
@@ -67,13 +74,17 @@ class Credentials:
             return f"expired: valid until {officer.valid_until.isoformat()}"
         if officer.valid_from is not None and day < officer.valid_from:
             return f"not yet valid: valid from {officer.valid_from.isoformat()}"
+        if self._allowed is not None and not set(officer.domains or ()) & set(self._allowed):
+            held = "、".join(officer.domains or ()) or "no domain"
+            return f"out of domain: holds {held}, case category {self._category} allows {'、'.join(self._allowed)}"
         return None
 
 
-def check_record_officers(agency: Agency, records: list[dict[str, Any]]) -> None:
-    """Refuse the batch (422) when any record names a badge that could not act at the record's time; every
-    such badge of every record is reported, under the record's index as the request's own validation does."""
-    credentials = Credentials(agency, {badge for data in records for badge in data["officers"]})
+def check_record_officers(agency: Agency, records: list[dict[str, Any]], category: str | None = None) -> None:
+    """Refuse the batch (422) when any record names a badge that could not act at the record's time (in a case
+    of ``category``); every such badge of every record is reported, under the record's index as the request's
+    own validation does."""
+    credentials = Credentials(agency, {badge for data in records for badge in data["officers"]}, category)
     errors: dict[str, dict[str, list[str]]] = {}
     for index, data in enumerate(records):
         problems = [

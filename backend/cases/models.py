@@ -4,11 +4,15 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.agencies.models import Agency
+from backend.disclosures.models import Category
 from backend.extensions.database import Model, UTCDateTime
+
+# Decisions whose making the three systems govern: an agency that reports cases names their case.
+CASE_CATEGORIES = frozenset({Category.licensing, Category.penalty, Category.coercion})
 
 
 class Step(enum.StrEnum):
@@ -77,7 +81,16 @@ class ReviewOutcome(enum.StrEnum):
 
 class Case(Model):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("agency_id", "case_no"),)
+    __table_args__ = (
+        UniqueConstraint("agency_id", "case_no"),
+        # Supervisors list cases made major in a period, in that order (most cases never are).
+        Index(
+            "ix_cases_major_since",
+            "major_since",
+            postgresql_where=text("major_since IS NOT NULL"),
+            sqlite_where=text("major_since IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
@@ -85,6 +98,8 @@ class Case(Model):
     category: Mapped[str] = mapped_column(String(16))
     major: Mapped[bool] = mapped_column(Boolean, default=False)
     matter: Mapped[str] = mapped_column(String(200))
+    # 事项编码 of the matter in the agency's 执法事项清单: what the review catalogue is matched on.
+    matter_code: Mapped[str | None] = mapped_column(String(64))
     officers: Mapped[list[str]] = mapped_column(JSON)
     subject_type: Mapped[str | None] = mapped_column(String(16))
     subject_name: Mapped[str | None] = mapped_column(String(200))
@@ -98,6 +113,10 @@ class Case(Model):
     late_evidence: Mapped[int] = mapped_column(Integer, default=0)
     had_hearing: Mapped[bool] = mapped_column(Boolean, default=False)
     decided: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the platform first learnt the case was major, and by what (flag, hearing, catalogue): a case made
+    # major after one of its decisions was published is listed to supervisors. Kept once set.
+    major_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    major_by: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

@@ -8,23 +8,65 @@ case's decision, recorded or published, needs its latest review approved before 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.agencies.models import Agency
-from backend.disclosures.models import PHASE_OF_TYPE, Category, Disclosure, Status
+from backend.disclosures.models import PHASE_OF_TYPE, Disclosure, Status
 from backend.errors import Conflict, Invalid
 from backend.extensions import db
 from backend.timezone import china_date
 
-from .models import Case, CaseReview, ReviewOutcome
-
-# Decisions whose making the three systems govern: they must name the case they close.
-CASE_CATEGORIES = frozenset({Category.licensing, Category.penalty, Category.coercion})
+from .models import CASE_CATEGORIES, Case, CaseReview, ReviewOutcome
 
 
-def review_catalogue(agency: Agency) -> set[str]:
+@dataclass(frozen=True)
+class Catalogue:
+    """The matters of an agency's 审核目录清单, matched on the matter code (事项编码), not the title.
+
+    An entry ``{code, name}`` covers the cases of that ``matter_code`` whatever their title, and no case of
+    another code. A case without a ``matter_code`` is matched on its title against every entry's name, and an
+    old name-only entry (a plain string, before catalogues carried codes) covers every case of that title:
+    where a code is missing on either side the title is all there is to go on, and leaving the code out must
+    not take a case out of review."""
+
+    codes: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()  # of name-only entries: they cover any case of the title
+    coded_names: frozenset[str] = frozenset()  # of coded entries: they cover uncoded cases of the title
+
+    @classmethod
+    def of(cls, entries: Iterable[str | dict[str, str]]) -> Catalogue:
+        coded = [entry for entry in entries if isinstance(entry, dict)]
+        return cls(
+            frozenset(entry["code"] for entry in coded),
+            frozenset(entry for entry in entries if isinstance(entry, str)),
+            frozenset(entry["name"] for entry in coded),
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.codes or self.names)
+
+    def covers(self, matter_code: str | None, matter: str) -> bool:
+        if matter in self.names:
+            return True
+        return matter_code in self.codes if matter_code else matter in self.coded_names
+
+    def condition(self) -> ColumnElement[bool]:
+        """The same rule as ``covers``, on Case rows."""
+        if not self:
+            return false()
+        return or_(
+            Case.matter.in_(self.names),
+            Case.matter_code.in_(self.codes),
+            and_(Case.matter_code.is_(None), Case.matter.in_(self.coded_names)),
+        )
+
+
+def review_catalogue(agency: Agency) -> Catalogue:
     """Matters the agency's published 审核目录清单 says need review."""
     items = db.session.scalars(
         select(Disclosure).where(
@@ -35,12 +77,36 @@ def review_catalogue(agency: Agency) -> set[str]:
             Disclosure.status == Status.published,
         )
     )
-    return {matter for item in items for matter in item.details.get("matters", [])}
+    return Catalogue.of([entry for item in items for entry in item.details.get("matters", [])])
 
 
 def is_major(case: Case) -> bool:
-    """Major: flagged by the agency, in its review catalogue, or decided after a hearing."""
-    return bool(case.major or case.had_hearing or case.matter in review_catalogue(case.agency))
+    """Major: flagged by the agency, decided after a hearing, or its matter in the agency's review catalogue."""
+    return bool(case.major or case.had_hearing or review_catalogue(case.agency).covers(case.matter_code, case.matter))
+
+
+def note_major(case: Case, now: dt.datetime) -> None:
+    """Keep when (and by what) the platform learnt that ``case`` is major, the first time it is."""
+    if case.major_since is not None:
+        return
+    by = "flag" if case.major else "hearing" if case.had_hearing else None
+    if by is None and review_catalogue(case.agency).covers(case.matter_code, case.matter):
+        by = "catalogue"
+    if by is not None:
+        case.major_since, case.major_by = now, by
+
+
+def note_catalogue(agency: Agency, entries: Iterable[str | dict[str, str]], now: dt.datetime) -> None:
+    """A review catalogue just published makes the agency's cases it covers major from ``now`` (in the
+    current transaction)."""
+    catalogue = Catalogue.of(entries)
+    if catalogue:
+        db.session.execute(
+            update(Case)
+            .where(Case.agency_id == agency.id, Case.major_since.is_(None), catalogue.condition())
+            .values(major_since=now, major_by="catalogue")
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def latest_review(case: Case) -> CaseReview | None:
@@ -49,9 +115,18 @@ def latest_review(case: Case) -> CaseReview | None:
     )
 
 
-def reports_cases(agency: Agency) -> bool:
-    """An agency reports cases once it has registered one: from then on its decisions name their case."""
-    return db.session.scalar(select(Case.id).where(Case.agency_id == agency.id).limit(1)) is not None
+def note_first_case(agency: Agency, now: dt.datetime) -> None:
+    """The agency began reporting cases: set once, when its first case is registered or the setting turned on.
+
+    A plain UPDATE, so registering a case never meets the agency row's version check (its own edits)."""
+    if agency.reports_cases_since is None:
+        db.session.execute(
+            update(Agency)
+            .where(Agency.id == agency.id, Agency.reports_cases_since.is_(None))
+            .values(reports_cases_since=now)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(agency, "reports_cases_since", now)
 
 
 def check_disclosure(agency: Agency, data: dict[str, Any]) -> None:
@@ -61,7 +136,7 @@ def check_disclosure(agency: Agency, data: dict[str, Any]) -> None:
         return
     if data.get("case_no"):
         check_publishable(agency, data["case_no"], decided_on=data.get("decision_date"))
-    elif data["type"] == "decision" and data.get("category") in CASE_CATEGORIES and reports_cases(agency):
+    elif data["type"] == "decision" and data.get("category") in CASE_CATEGORIES and agency.reports_cases_now:
         raise Invalid(
             "本机关已报送执法案件，许可、处罚、强制决定须关联案件编号后公开",
             errors={"case_no": ["required: this agency reports cases, so its decisions name their case"]},

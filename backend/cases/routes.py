@@ -7,6 +7,7 @@ from backend.extensions.smorest import Blueprint
 from . import policy, reviews, services
 from .schemas import (
     AppendedSchema,
+    CaseDomainsSchema,
     CasePutSchema,
     CaseSchema,
     ChainSchema,
@@ -39,6 +40,8 @@ def case_view(case):
                 "category",
                 "major",
                 "matter",
+                "matter_code",
+                "major_since",
                 "officers",
                 "subject_type",
                 "subject_name",
@@ -93,6 +96,22 @@ class CaseRecords(MethodView):
     def get(self, case_no):
         """The case's records as a chain, every hash recomputed, with audio-video and 24-hour flags"""
         return services.records_view(services.get_own(g.agency, case_no))
+
+
+@blp.route("/settings/case-domains")
+class CaseDomains(MethodView):
+    @blp.agency_required
+    @blp.arguments(CaseDomainsSchema)
+    @blp.response(200, CaseDomainsSchema)
+    def put(self, body):
+        """Declare, per case category, the enforcement domains whose officers may record in its cases (replaces all)"""
+        return {"domains": services.set_case_domains(g.agency, body["domains"], g.actor, ip=request.remote_addr)}
+
+    @blp.agency_required
+    @blp.response(200, CaseDomainsSchema)
+    def get(self):
+        """The enforcement domains the agency declared per case category"""
+        return {"domains": g.agency.case_domains or {}}
 
 
 @blp.route("/reviewers/<string:badge_no>")

@@ -22,6 +22,10 @@ class CasePutSchema(Schema):
         validate=ma.validate.Length(min=1, max=200),
         metadata={"description": "the matter from the agency's 执法事项清单"},
     )
+    matter_code = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=64),
+        metadata={"description": "事项编码 of the matter in the 执法事项清单: the review catalogue matches on it"},
+    )
     officers = ma.fields.List(BADGE, required=True, validate=ma.validate.Length(min=1, max=20))
     subject_type = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(["person", "organization"]))
     subject_name = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=200))
@@ -34,6 +38,10 @@ class CaseSchema(Schema):
     major = ma.fields.Boolean(metadata={"description": "as flagged by the agency"})
     is_major = ma.fields.Boolean(metadata={"description": "flagged, in the review catalogue, or heard"})
     matter = ma.fields.String()
+    matter_code = ma.fields.String(allow_none=True)
+    major_since = BeijingDateTime(
+        allow_none=True, metadata={"description": "when the platform learnt the case is major (kept once set)"}
+    )
     officers = ma.fields.List(ma.fields.String())
     subject_type = ma.fields.String(allow_none=True)
     subject_name = ma.fields.String(allow_none=True)
@@ -137,6 +145,21 @@ class AppendedSchema(Schema):
     record_count = ma.fields.Integer()
     head_hash = ma.fields.String(metadata={"description": "hash of the chain's last record"})
     records = ma.fields.List(ma.fields.Nested(RecordSchema), metadata={"description": "the records just appended"})
+
+
+DOMAIN = ma.fields.String(validate=ma.validate.Length(min=1, max=50))
+
+
+class CaseDomainsSchema(Schema):
+    domains = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(list(Category))),
+        values=ma.fields.List(DOMAIN, validate=ma.validate.Length(min=1, max=50)),
+        required=True,
+        metadata={
+            "description": "per case category, the enforcement domains (as officers' domains name them) whose "
+            "officers may act in its cases; a category left out is not checked"
+        },
+    )
 
 
 class ReviewerPutSchema(Schema):

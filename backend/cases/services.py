@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.agencies.models import Agency
+from backend.audit import services as audit
 from backend.canonical import canonical_json, content_digest
 from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db
@@ -28,10 +29,11 @@ from .models import (
     Case,
     CaseRecord,
 )
-from .policy import check_decision_record
+from .policy import check_decision_record, note_first_case, note_major
 from .recording import list_in_force, record_flags, stored_rule
 
 EVIDENCE_DEADLINE = dt.timedelta(hours=24)
+CASE_FIELDS = ("category", "major", "matter", "matter_code", "officers", "subject_type", "subject_name", "opened_on")
 
 
 # -- cases --------------------------------------------------------------------------------------
@@ -63,10 +65,13 @@ def upsert_case(agency: Agency, case_no: str, data: dict[str, Any]) -> tuple[Cas
                 decided=False,
             )
             db.session.add(case)
-        for name in ("category", "major", "matter", "officers", "subject_type", "subject_name", "opened_on"):
+        for name in CASE_FIELDS:
             setattr(case, name, data.get(name))
         case.content_hash, case.updated_at = digest, now
         try:
+            # Inside the try: their queries flush the new case, which may meet a twin created meanwhile.
+            note_major(case, now)
+            note_first_case(agency, now)
             db.session.commit()
             return case, outcome
         except IntegrityError:
@@ -74,6 +79,22 @@ def upsert_case(agency: Agency, case_no: str, data: dict[str, Any]) -> tuple[Cas
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def set_case_domains(agency: Agency, domains: dict[str, list[str]], actor: str, *, ip: str | None = None) -> dict:
+    """The agency declares which enforcement domains may act in its cases of each category (replacing what it
+    declared before); audited and logged. It can only narrow who records in its own cases."""
+    declared = {category: sorted(set(names)) for category, names in sorted(domains.items())}
+    if declared != (agency.case_domains or {}):
+        audit.record(
+            actor, "agency.case_domains", "agency", agency.code, ip=ip, before=agency.case_domains, after=declared
+        )
+        transparency.log_event(
+            transparency.event("setting", f"{agency.code}/case_domains", agency.code, actor, detail=declared)
+        )
+        agency.case_domains = declared
+        db.session.commit()
+    return declared
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -150,7 +171,7 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
     case = db.session.scalar(select(Case).where(Case.agency_id == agency.id, Case.case_no == case_no).with_for_update())
     if case is None:
         raise NotFound("未找到该案件", errors={"case_no": [f"no case {case_no!r} of this agency"]})
-    check_record_officers(agency, records)
+    check_record_officers(agency, records, case.category)
     now = clock.now()
     rules = list_in_force(agency)
     seq, head = case.record_count, case.head_hash
@@ -218,6 +239,8 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
         case.recording_gaps += flagged["recording_gap"]
         case.late_evidence += late_evidence
         case.had_hearing, case.decided = had_hearing, decided
+        if had_hearing:  # the only way records make a case major
+            note_major(case, now)
     db.session.commit()
     return rows
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.agencies.models import Agency
 from backend.calendars import services as calendars
 from backend.canonical import canonical_json, digest_of
-from backend.cases.policy import check_disclosure
+from backend.cases.policy import check_disclosure, note_catalogue
 from backend.cases.recording import check_one_list
 from backend.errors import Conflict, Invalid
 from backend.extensions import clock, db
@@ -238,6 +238,8 @@ def _apply(
     item.updated_at = now
     _gate(item)
     _schedule(item, publish=data["publish"], now=now)
+    if item.type == "review_catalogue" and item.is_public:
+        note_catalogue(agency, item.details.get("matters", []), now)  # cases it covers are major from now
     event = _transition(item, was_public, before, actor, now)
     version = {
         "number": (item.version or 0) + 1,

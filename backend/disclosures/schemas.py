@@ -41,6 +41,8 @@ class PowerDetailsSchema(Schema):
     """执法事项清单 entry."""
 
     matter = _text(max_length=200)
+    code = _text(required=False, max_length=64)  # 事项编码: what cases and the review catalogue name it by
+    domain = _text(required=False, max_length=50)  # 执法领域
     basis = _text()
     procedure = _text(required=False)
     time_limit = _text(required=False, max_length=200)
@@ -79,10 +81,31 @@ class AnnualStatisticsDetailsSchema(Schema):
     )
 
 
+class CatalogueMatterSchema(Schema):
+    code = _text(max_length=64)
+    name = _text(max_length=200)
+
+
+class CatalogueMatter(ma.fields.Field):
+    """A 审核目录清单 entry: ``{code, name}`` (the 事项编码 cases are matched on), or a name alone, as catalogues
+    were published before entries carried codes (see ``cases.policy.Catalogue`` for how each matches)."""
+
+    _name = _text(max_length=200)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | dict[str, str]:
+        if isinstance(value, dict):
+            return CatalogueMatterSchema().load(value)
+        return self._name.deserialize(value)
+
+
 class ReviewCatalogueDetailsSchema(Schema):
     """审核目录清单: the matters whose decisions need legal review before they are made."""
 
-    matters = ma.fields.List(_text(max_length=200), required=True, validate=ma.validate.Length(min=1, max=500))
+    matters = ma.fields.List(
+        CatalogueMatter(),
+        required=True,
+        validate=ma.validate.Length(min=1, max=500),
+    )
     materials = ma.fields.List(
         _text(max_length=100),
         validate=ma.validate.Length(min=1, max=50),

@@ -15,6 +15,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backend.cases.models import CASE_CATEGORIES
 from backend.disclosures.models import Disclosure
 from backend.extensions.database import Model
 
@@ -63,4 +64,24 @@ Index(
     Disclosure.withdrawn_at,
     postgresql_where=text("withdrawn_at IS NOT NULL"),
     sqlite_where=text("withdrawn_at IS NOT NULL"),
+)
+# Decisions published without their case by agencies that report cases: counted per agency from the day each
+# began reporting, a range of this small index rather than a scan of every decision.
+WITHOUT_CASE = "type = 'decision' AND case_no IS NULL AND category IN ({})".format(
+    ", ".join(f"'{category}'" for category in sorted(CASE_CATEGORIES))
+)
+Index(
+    "ix_disclosures_decisions_without_case",
+    Disclosure.agency_id,
+    Disclosure.published_at,
+    postgresql_where=text(WITHOUT_CASE),
+    sqlite_where=text(WITHOUT_CASE),
+)
+# A case's decisions, to list cases made major after one of them was published.
+Index(
+    "ix_disclosures_agency_case_no",
+    Disclosure.agency_id,
+    Disclosure.case_no,
+    postgresql_where=text("case_no IS NOT NULL"),
+    sqlite_where=text("case_no IS NOT NULL"),
 )

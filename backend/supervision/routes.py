@@ -9,11 +9,13 @@ from backend.extensions.smorest import Blueprint
 from . import annual, reviewers, services
 from .schemas import (
     AdminTokenRequestSchema,
+    AgencySettingsSchema,
     AnnualArgsSchema,
     AnnualReportSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
     RegionalReportSchema,
+    ReportsCasesSchema,
     ReviewerRegistrySchema,
     SummaryArgsSchema,
     SummarySchema,
@@ -41,6 +43,16 @@ class DisclosureChanges(MethodView):
     def get(self, args):
         """Every correction, withdrawal and expiry in your scope, with who, when and why"""
         return services.disclosure_changes(g.admin, **args)
+
+
+@blp.route("/agencies/<string:code>/settings/reports-cases")
+class ReportsCases(MethodView):
+    @blp.admin_required("supervisor", "admin")
+    @blp.arguments(ReportsCasesSchema)
+    @blp.response(200, AgencySettingsSchema)
+    def put(self, body, code):
+        """Set whether an agency reports cases (its decisions then name their case); audited and logged"""
+        return services.set_reports_cases(g.admin, code, body["reports_cases"], body["reason"], ip=request.remote_addr)
 
 
 supervision_blp = Blueprint(

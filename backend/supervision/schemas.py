@@ -51,6 +51,22 @@ class OverdueReviewSchema(Schema):
     due_on = ma.fields.Date()
 
 
+class DecisionsWithoutCaseSchema(Schema):
+    agency = ma.fields.String()
+    name = ma.fields.String()
+    reports_cases_since = BeijingDateTime(metadata={"description": "when the agency began reporting cases"})
+    count = ma.fields.Integer()
+
+
+class MadeMajorSchema(Schema):
+    agency = ma.fields.String()
+    case_no = ma.fields.String()
+    matter = ma.fields.String()
+    major_since = BeijingDateTime()
+    major_by = ma.fields.String(metadata={"description": "flag, hearing or catalogue"})
+    first_published_at = BeijingDateTime(metadata={"description": "when its first decision was published"})
+
+
 class SummarySchema(Schema):
     period = ma.fields.Dict()
     on_time = ma.fields.List(ma.fields.Dict(), metadata={"description": "公示率 per agency"})
@@ -64,6 +80,17 @@ class SummarySchema(Schema):
     reviews_overdue = ma.fields.List(
         ma.fields.Nested(OverdueReviewSchema),
         metadata={"description": "legal reviews still awaiting an opinion after REVIEW_DAYS"},
+    )
+    decisions_without_case = ma.fields.List(
+        ma.fields.Nested(DecisionsWithoutCaseSchema),
+        metadata={
+            "description": "per agency that reports cases: licensing, penalty and coercion decisions published in "
+            "the period without a case, since it began reporting cases"
+        },
+    )
+    made_major_after_publication = ma.fields.List(
+        ma.fields.Nested(MadeMajorSchema),
+        metadata={"description": "cases that became major in the period after one of their decisions was published"},
     )
     complaints = ma.fields.Dict(metadata={"description": "per agency, officer and disclosure type"})
     withdrawals_by_reason = ma.fields.Dict()
@@ -95,6 +122,23 @@ class ReviewerRegistrySchema(Schema):
     staffing = ma.fields.List(ma.fields.Nested(StaffingSchema))
     below_minimum = ma.fields.List(ma.fields.String(), metadata={"description": "agencies below the 5% rule"})
     minimum_share = ma.fields.Float()
+
+
+class ReportsCasesSchema(Schema):
+    reports_cases = ma.fields.Boolean(
+        required=True,
+        allow_none=True,
+        metadata={"description": "true/false, or null for automatic (on from the agency's first case)"},
+    )
+    reason = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=500))
+
+
+class AgencySettingsSchema(Schema):
+    code = ma.fields.String()
+    reports_cases = ma.fields.Boolean(allow_none=True, metadata={"description": "as set; null: automatic"})
+    reports_cases_now = ma.fields.Boolean(metadata={"description": "the setting in force"})
+    reports_cases_since = BeijingDateTime(allow_none=True, metadata={"description": "when it began reporting cases"})
+    case_domains = ma.fields.Dict(metadata={"description": "domains the agency declared per case category"})
 
 
 class AnnualArgsSchema(Schema):

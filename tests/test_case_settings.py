@@ -3,6 +3,7 @@ code, the per-agency "reports cases" setting that only supervisors change, decis
 case, and cases made major after one of their decisions was published."""
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from backend.transparency.models import LogEntry
 from tests.factories import AgencyFactory, reviews
 from tests.factories.disclosures import decision
 from tests.factories.officers import register
+from tests.support.admin_browser import AdminBrowser
 from tests.test_cases import OFFICERS, case_body, record
 
 URL = "/api/v1/publish"
@@ -188,7 +190,7 @@ def test_decisions_published_without_a_case_are_counted_per_agency(client, auth,
     assert summary(client, "wang")["decisions_without_case"] == []  # another province's supervisor
 
 
-def test_cases_made_major_after_a_decision_was_published_are_listed(client, runner, mkt, admins, frozen_clock):
+def test_cases_made_major_after_a_decision_was_published_are_listed(app, client, runner, mkt, admins, frozen_clock):
     reviews.file_reviewer(client, mkt)
     chen = reviews.reviewer_account(client, runner, "MKT")
     at(frozen_clock, "2025-10-20T10:00:00+08:00")
@@ -221,4 +223,10 @@ def test_cases_made_major_after_a_decision_was_published_are_listed(client, runn
         ("C3", "catalogue", "2025-10-24"),
     ]
     assert all(row["first_published_at"].startswith("2025-10-20") for row in listed)
+    browser = AdminBrowser(app.test_client())
+    assert browser.login("li", PASSWORD).status_code == 303
+    dashboard = browser.page("/admin/dashboard?from=2025-01-01&to=2025-12-31")
+    made_major = dashboard.split('data-table="made_major"')[1].split("</table>")[0]
+    assert re.findall(r"(C\d)<div", made_major) == ["C1", "C2", "C3"]
+    assert "经听证 · 2025-10-23" in made_major and "列入审核目录 · 2025-10-24" in made_major
     assert summary(client, "wang")["made_major_after_publication"] == []

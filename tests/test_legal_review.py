@@ -21,6 +21,7 @@ from backend.transparency import merkle
 from tests.factories import AgencyFactory, reviews
 from tests.factories.disclosures import decision
 from tests.factories.officers import register
+from tests.support.admin_browser import AdminBrowser
 from tests.test_cases import OFFICERS, case_body, record
 from tests.test_transparency import checkpoint_verifies
 
@@ -215,7 +216,9 @@ def test_a_submission_carries_the_materials_the_catalogue_asks_for(client, mkt):
     assert submitted.status_code == 201 and submitted.get_json()["materials"] == own
 
 
-def test_the_time_limit_counts_working_days_and_overdue_reviews_are_flagged(client, mkt, chen, runner, frozen_clock):
+def test_the_time_limit_counts_working_days_and_overdue_reviews_are_flagged(
+    app, client, mkt, chen, runner, frozen_clock
+):
     runner.invoke(
         args=["admin", "create", "--username", "li", "--role", "supervisor", "--region", "350500"],
         input=reviews.PASSWORD + "\n",
@@ -240,6 +243,11 @@ def test_the_time_limit_counts_working_days_and_overdue_reviews_are_flagged(clie
     pending = client.get(f"{URL}/reviews", headers=mkt).get_json()["reviews"]
     assert [(r["number"], r["overdue"]) for r in pending] == [(1, True)]
     assert [(r["agency"], r["case_no"], r["due_on"]) for r in summary()] == [("MKT", "C1", "2025-10-13")]
+    browser = AdminBrowser(app.test_client())
+    assert browser.login("li", reviews.PASSWORD).status_code == 303
+    dashboard = browser.page("/admin/dashboard?from=2025-01-01&to=2025-12-31")
+    overdue = dashboard.split('data-table="reviews_overdue"')[1].split("</table>")[0]
+    assert "C1 第1次送审" in overdue and "期限 2025-10-13" in overdue
     assert reviews.opinion(client, chen, "MKT", "C1", 1).status_code == 200
     assert summary() == [] and client.get(f"{URL}/reviews", headers=mkt).get_json()["reviews"] == []
 

@@ -59,6 +59,7 @@ ROLE_REFUSALS = {
 CHANNEL_LABELS = {"web": "网站", "miniapp": "小程序", "official_account": "公众号"}
 ROUTED_LABELS = {"officer": "按执法人员", "disclosure": "按公示决定", "agency": "按执法主体", "region": "按属地"}
 CREDENTIAL_LABELS = {"active": "有效", "suspended": "暂扣", "revoked": "注销"}
+MAJOR_BY_LABELS = {"flag": "承办机构标记", "hearing": "经听证", "catalogue": "列入审核目录"}
 CHANGE_LABELS = {"correct": "更正", "withdraw": "撤下", "expire": "公示期满", "withhold": "停止公开"}
 
 # action -> (service function, its form, what to tell the user when done)
@@ -316,6 +317,7 @@ def dashboard():
         summary=summary,
         date_from=date_from,
         date_to=date_to,
+        major_by_labels=MAJOR_BY_LABELS,
         rate_bars=_bars([(r["name"], r["on_time_rate"] or 0.0) for r in summary["on_time"]], 1.0),
         withdrawal_bars=_bars(
             [(WITHDRAWAL_LABELS.get(k, k), v) for k, v in summary["withdrawals_by_reason"].items()], None

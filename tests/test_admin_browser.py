@@ -38,6 +38,17 @@ def need(found: bool, what: str, how: str) -> None:
     pytest.skip(f"{what} not installed ({how})")
 
 
+def watched_page(browser) -> tuple:
+    """A page, and the list it fills with anything it asked for and did not get (the favicon aside) and any
+    CSP refusal."""
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url))
+    page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+    return page, problems
+
+
 @pytest.fixture
 def sync_playwright():
     try:
@@ -80,16 +91,7 @@ def test_a_handler_logs_in_opens_a_complaint_and_replies(sync_playwright, server
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            # Anything the page asked for and did not get (the favicon aside), and any CSP refusal.
-            problems: list[str] = []
-            page.on(
-                "response",
-                lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url),
-            )
-            page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+            page, problems = watched_page(browser)
 
             page.goto(f"{server.url}/admin/complaints")
             assert page.url.startswith(f"{server.url}/admin/login")
@@ -101,7 +103,7 @@ def test_a_handler_logs_in_opens_a_complaint_and_replies(sync_playwright, server
             assert "zhang · 办理人员 · 泉州市市场监督管理局" in page.inner_text("header")
             # The stylesheet got past the Content-Security-Policy.
             assert page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor") == BRAND_RED
-            session = next(c for c in context.cookies() if c["name"] == "admin_session")
+            session = next(c for c in page.context.cookies() if c["name"] == "admin_session")
             assert session["httpOnly"] and session["sameSite"] == "Lax" and session["path"] == "/admin"
             page.screenshot(path=tmp_path / "queue.png")
 
@@ -170,14 +172,7 @@ def test_a_reviewer_signs_in_and_approves_a_submission(sync_playwright, review_s
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
-            page.set_default_timeout(15_000)
-            problems: list[str] = []
-            page.on(
-                "response",
-                lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url),
-            )
-            page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+            page, problems = watched_page(browser)
 
             page.goto(f"{server.url}/admin/login")
             page.fill("input[name=username]", "chen")

@@ -191,14 +191,7 @@ def queue(user: AdminUser) -> list[CaseReview]:
 
 def for_reviewer(user: AdminUser, agency_code: str, case_no: str, number: int) -> CaseReview:
     """One submission the reviewer may see (404 otherwise: another region's cases are not confirmed)."""
-    reviewer = reviewer_for(user)
-    review = db.session.scalar(
-        select(CaseReview)
-        .join(Case, Case.id == CaseReview.case_id)
-        .join(Agency, Agency.id == Case.agency_id)
-        .where(Agency.code == agency_code, Case.case_no == case_no, CaseReview.number == number)
-        .where(_reviewable_agencies(reviewer))
-    )
+    review = _one_review(agency_code, case_no, number, _reviewable_agencies(reviewer_for(user)))
     if review is None:
         raise NotFound("未找到该次审核", errors={"number": [f"no review {number} of {agency_code}/{case_no} for you"]})
     return review
@@ -315,6 +308,16 @@ def _review_of(case: Case, number: int) -> CaseReview:
     return review
 
 
+def _one_review(agency_code: str, case_no: str, number: int, scope: Any) -> CaseReview | None:
+    """Submission ``number`` of a case, if its agency is within ``scope`` (a condition on Agency)."""
+    return db.session.scalar(
+        select(CaseReview)
+        .join(Case, Case.id == CaseReview.case_id)
+        .join(Agency, Agency.id == Case.agency_id)
+        .where(Agency.code == agency_code, Case.case_no == case_no, CaseReview.number == number, scope)
+    )
+
+
 def _pending() -> Select[tuple[CaseReview]]:
     return (
         select(CaseReview)
@@ -332,13 +335,7 @@ def decided_for_reader(user: AdminUser, agency_code: str, case_no: str, number: 
     if user.role == AdminRole.reviewer:
         review = for_reviewer(user, agency_code, case_no, number)
     else:
-        review = db.session.scalar(
-            select(CaseReview)
-            .join(Case, Case.id == CaseReview.case_id)
-            .join(Agency, Agency.id == Case.agency_id)
-            .where(Agency.code == agency_code, Case.case_no == case_no, CaseReview.number == number)
-            .where(visible_agencies(user))
-        )
+        review = _one_review(agency_code, case_no, number, visible_agencies(user))
     if review is None or review.outcome is None:
         raise NotFound("未找到该次审核意见", errors={"number": [f"no opinion {number} of {agency_code}/{case_no}"]})
     return review

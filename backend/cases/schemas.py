@@ -253,26 +253,27 @@ class ReviewListSchema(Schema):
     reviews = ma.fields.List(ma.fields.Nested(ReviewSchema))
 
 
-class QueuedReviewSchema(ReviewSchema):
+class ReviewedCaseFields(Schema):
+    """The case a submission belongs to, named from the submission (``case.*``)."""
+
     agency = ma.fields.String(attribute="case.agency.code")
     agency_name = ma.fields.String(attribute="case.agency.name")
     case_no = ma.fields.String(attribute="case.case_no")
     matter = ma.fields.String(attribute="case.matter")
     category = ma.fields.String(attribute="case.category")
+
+
+class QueuedReviewSchema(ReviewSchema, ReviewedCaseFields):
+    pass
 
 
 class QueueSchema(Schema):
     reviews = ma.fields.List(ma.fields.Nested(QueuedReviewSchema))
 
 
-class ReviewCaseSchema(Schema):
+class ReviewCaseSchema(ReviewedCaseFields):
     """What a reviewer reads: the case, its records and the submission."""
 
-    agency = ma.fields.String(attribute="case.agency.code")
-    agency_name = ma.fields.String(attribute="case.agency.name")
-    case_no = ma.fields.String(attribute="case.case_no")
-    matter = ma.fields.String(attribute="case.matter")
-    category = ma.fields.String(attribute="case.category")
     officers = ma.fields.List(ma.fields.String(), attribute="case.officers")
     records = ma.fields.List(ma.fields.Nested(RecordSchema))
     review = ma.fields.Nested(ReviewSchema)

@@ -3,6 +3,8 @@ lists are approved before they go public; held items stay out of every public re
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +12,7 @@ from backend.audit.models import AuditEntry
 from backend.transparency.models import LogEntry
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, inspection_list, power
-from tests.support.admin_browser import PASSWORD
+from tests.support.admin_browser import PASSWORD, AdminBrowser
 from tests.support.fake_wechat import FakeWeChat, configured, settings
 
 PUBLISH = "/api/v1/publish/disclosures"
@@ -224,3 +226,47 @@ def test_bulk_pushes_are_held_like_single_ones(client, admin, env, frozen_clock)
     statuses = {e: client.get(f"{PUBLISH}/{e}", headers=env).get_json()["status"] for e in ("p0", "p1", "p2", "d1")}
     assert statuses == {"p0": "pending_approval", "p1": "pending_approval", "p2": "pending_approval", "d1": "published"}
     assert sorted(w["external_id"] for w in queue(client, admin("li"))) == ["p0", "p1", "p2"]
+
+
+# -- the admin page ---------------------------------------------------------------------------------
+def signed_in(app, username: str) -> AdminBrowser:
+    person = AdminBrowser(app.test_client())
+    assert person.login(username).status_code == 303
+    return person
+
+
+def post(person: AdminBrowser, path: str, **form: str) -> str:
+    token = person.token("/admin/approvals")
+    response = person.client.post(path, data={"csrf_token": token, **form}, follow_redirects=True)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_the_approval_page_sets_requirements_and_approves_or_returns(app, client, city, env, frozen_clock):
+    li = signed_in(app, "li")
+    page = post(li, "/admin/approval-requirements", agency="ENV", type="power", approver_agency="")
+    assert "已设置" in page and 'data-agency="ENV" data-type="power"' in page
+    assert "仅随机抽查事项清单" in post(
+        li, "/admin/approval-requirements", agency="ENV", type="power", approver_agency="MKT"
+    )
+    assert "清单类别须选择清单类别" in post(li, "/admin/approval-requirements", agency="ENV", type="decision")
+    for n in (1, 2):
+        assert client.put(f"{PUBLISH}/p{n}", json=power(title=f"第{n}项执法事项"), headers=env).status_code == 201
+    page = li.page("/admin/approvals")
+    assert "第1项执法事项" in page and "第2项执法事项" in page and "食品安全行政处罚" in page
+    ids = [int(i) for i in re.findall(r'data-request="(\d+)"', page)]
+    assert "已审核通过" in post(li, f"/admin/approvals/{ids[0]}/approve")
+    assert "理由不能为空" in post(li, f"/admin/approvals/{ids[1]}/return", reason="")
+    page = post(li, f"/admin/approvals/{ids[1]}/return", reason="事项名称与权责清单不一致")
+    assert "已退回" in page and "data-request" not in page
+    assert "该信息已处理" in post(li, f"/admin/approvals/{ids[1]}/approve")
+    assert client.get(f"{PUBLISH}/p1", headers=env).get_json()["status"] == "published"
+    assert client.get(f"{PUBLISH}/p2", headers=env).get_json()["approval"]["reasons"] == "事项名称与权责清单不一致"
+
+    handler = signed_in(app, "env")
+    page = handler.page("/admin/approvals")
+    assert "没有待审核的清单" in page and 'data-section="requirements"' not in page
+    token = handler.token("/admin/approvals")
+    refused = handler.client.post("/admin/approval-requirements", data={"csrf_token": token, "agency": "ENV"})
+    assert refused.status_code == 403
+    assert "已取消" in post(li, "/admin/approval-requirements/ENV/power/lift")

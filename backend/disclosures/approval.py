@@ -180,10 +180,11 @@ def approve(user: AdminUser, request_id: int, *, ip: str | None = None) -> Appro
 
 
 def return_(user: AdminUser, request_id: int, reasons: str, *, ip: str | None = None) -> ApprovalRequest:
-    """Send the held submission back with reasons; a public item stays as it was, any other is ``returned``."""
+    """Send the held submission back with reasons; a public (or withdrawn) item stays as it was, one that
+    was waiting is ``returned``."""
     request = _pending(user, request_id)
     item = request.disclosure
-    if not item.is_public:
+    if item.status == Status.pending_approval:
         item.status = Status.returned
     actor = _decide(user, request, ApprovalState.returned, reasons)
     record(actor, "disclosure.return", "disclosure", item.id, ip=ip, request=request.id, reasons=reasons)

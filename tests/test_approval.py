@@ -175,6 +175,21 @@ def test_a_returned_item_goes_back_to_its_agency_with_reasons_and_a_later_push_r
     assert [(e.event, e.actor.startswith("admin:supervisor:")) for e in events] == [("return", True)]
 
 
+def test_withdrawing_a_public_list_takes_its_waiting_version_out_of_the_queue(client, admin, env, frozen_clock):
+    first = client.put(f"{PUBLISH}/p1", json=power(), headers=env).get_json()
+    require(client, admin)
+    assert (
+        client.put(f"{PUBLISH}/p1", json=power(title="新版本"), headers=env).get_json()["approval"]["state"]
+        == "pending"
+    )
+    body = {"reason": "other", "explanation": "职责调整，该事项划出本机关"}
+    assert client.post(f"{PUBLISH}/p1/withdraw", json=body, headers=env).status_code == 200
+    assert queue(client, admin("li")) == []
+    own = client.get(f"{PUBLISH}/p1", headers=env).get_json()
+    assert own["status"] == "withdrawn" and own["approval"]["state"] == "superseded"
+    assert client.get(f"/api/v1/disclosures/{first['id']}").status_code == 410
+
+
 def test_the_market_regulator_approves_inspection_lists_it_is_named_for(client, admin, env, frozen_clock):
     require(client, admin, "inspection_list", approver_agency="MKT")
     item = client.put(f"{PUBLISH}/i1", json=inspection_list(), headers=env).get_json()

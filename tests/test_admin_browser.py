@@ -50,6 +50,17 @@ def sync_playwright():
     return sync_playwright
 
 
+def watched_page(browser):
+    """A page, and the list it fills with anything it asked for and did not get (the favicon aside) and any
+    Content-Security-Policy refusal."""
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url))
+    page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+    return page, problems
+
+
 @pytest.fixture
 def server(committed, tmp_path):
     app = committed
@@ -171,14 +182,7 @@ def test_a_reviewer_signs_in_and_approves_a_submission(sync_playwright, review_s
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
-            page.set_default_timeout(15_000)
-            problems: list[str] = []
-            page.on(
-                "response",
-                lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url),
-            )
-            page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+            page, problems = watched_page(browser)
 
             page.goto(f"{server.url}/admin/login")
             page.fill("input[name=username]", "chen")
@@ -263,14 +267,7 @@ def test_a_supervisor_works_the_approval_queue(sync_playwright, approval_server,
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
-            page.set_default_timeout(15_000)
-            problems: list[str] = []
-            page.on(
-                "response",
-                lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url),
-            )
-            page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+            page, problems = watched_page(browser)
 
             page.goto(f"{server.url}/admin/login")
             page.fill("input[name=username]", "li")

@@ -241,6 +241,12 @@ def test_bulk_pushes_are_held_like_single_ones(client, admin, env, frozen_clock)
     statuses = {e: client.get(f"{PUBLISH}/{e}", headers=env).get_json()["status"] for e in ("p0", "p1", "p2", "d1")}
     assert statuses == {"p0": "pending_approval", "p1": "pending_approval", "p2": "pending_approval", "d1": "published"}
     assert sorted(w["external_id"] for w in queue(client, admin("li"))) == ["p0", "p1", "p2"]
+    waiting = client.get(PUBLISH, query_string={"status": "pending_approval"}, headers=env).get_json()["items"]
+    assert sorted((i["external_id"], i["approval"]["state"]) for i in waiting) == [
+        ("p0", "pending"),
+        ("p1", "pending"),
+        ("p2", "pending"),
+    ]
 
 
 # -- the admin page ---------------------------------------------------------------------------------

@@ -263,11 +263,8 @@ def act(tracking_no: str, action: str):
     item = complaints.for_admin(g.admin, tracking_no)
     perform, form_schema, done = ACTIONS[action]
     back = redirect(url_for(".complaint", tracking_no=tracking_no), 303)
-    try:
-        fields = form_schema().load(request.form)
-    except ma.ValidationError as error:
-        for field, messages in error.messages.items():
-            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+    fields = _load_form(form_schema)
+    if fields is None:
         return back
     try:
         perform(g.admin, item, *fields.values(), ip=request.remote_addr)
@@ -280,6 +277,16 @@ def act(tracking_no: str, action: str):
     else:
         flash(done, "ok")
     return back
+
+
+def _load_form(form_schema: type[ma.Schema]) -> dict[str, Any] | None:
+    """The posted form, or None with what was refused flashed, each field named as the form labels it."""
+    try:
+        return form_schema().load(request.form)
+    except ma.ValidationError as error:
+        for field, messages in error.messages.items():
+            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+        return None
 
 
 def available_actions(user: AdminUser, item: Complaint) -> tuple[str, ...]:
@@ -385,11 +392,8 @@ def opinion(agency: str, case_no: str, number: int):
     """Give the opinion through reviews.give_opinion; what was refused comes back with the form as typed."""
     item = reviews.for_reviewer(g.admin, agency, case_no, number)
     typed = {key: value for key, value in request.form.items() if key != csrf.FIELD}
-    try:
-        body = schemas.OpinionForm().load(request.form)
-    except ma.ValidationError as error:
-        for field, messages in error.messages.items():
-            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+    body = _load_form(schemas.OpinionForm)
+    if body is None:
         return _review_page(item, typed, 400)
     try:
         reviews.give_opinion(g.admin, item, body, request.remote_addr)
@@ -478,11 +482,8 @@ def lift_approval(agency: str, type_: str):
 def _submitted(form_schema: type[ma.Schema], perform: Callable[[dict[str, Any]], Any], done: str):
     """Load the form and perform; back to the approval page, with what was refused as a flash."""
     back = redirect(url_for(".approvals"), 303)
-    try:
-        form = form_schema().load(request.form)
-    except ma.ValidationError as error:
-        for field, messages in error.messages.items():
-            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+    form = _load_form(form_schema)
+    if form is None:
         return back
     try:
         perform(form)

@@ -312,10 +312,12 @@ def needs_approval(agency: Agency, data: Mapping[str, Any], item: Disclosure | N
 def _open_request(item: Disclosure | Draft) -> ApprovalRequest | None:
     if isinstance(item, Draft):
         return None
+    # Locked: a push racing an approver waits for the decision, then finds the request decided and opens
+    # a new one instead of changing what was just approved.
     return db.session.scalar(
-        select(ApprovalRequest).where(
-            ApprovalRequest.disclosure_id == item.id, ApprovalRequest.state == ApprovalState.pending
-        )
+        select(ApprovalRequest)
+        .where(ApprovalRequest.disclosure_id == item.id, ApprovalRequest.state == ApprovalState.pending)
+        .with_for_update(of=ApprovalRequest)
     )
 
 

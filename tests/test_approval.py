@@ -11,9 +11,11 @@ from sqlalchemy import select
 from backend.audit.models import AuditEntry
 from backend.transparency.models import LogEntry
 from tests.factories import AgencyFactory
-from tests.factories.disclosures import decision, inspection_list, power
+from tests.factories.disclosures import decision, discretion_benchmark, inspection_list, power
+from tests.factories.officers import register
 from tests.support.admin_browser import PASSWORD, AdminBrowser
 from tests.support.fake_wechat import FakeWeChat, configured, settings
+from tests.test_cases import OFFICERS, case_body
 
 PUBLISH = "/api/v1/publish/disclosures"
 ADMIN = "/api/v1/admin"
@@ -247,6 +249,53 @@ def test_bulk_pushes_are_held_like_single_ones(client, admin, env, frozen_clock)
         ("p1", "pending"),
         ("p2", "pending"),
     ]
+
+
+HELD_TYPES = {
+    "power": power(effective_from="2026-01-01", effective_until="2026-12-31"),
+    "inspection_list": inspection_list(),
+    "review_catalogue": {
+        "phase": "pre",
+        "type": "review_catalogue",
+        "title": "重大执法决定法制审核目录清单",
+        "details": {"matters": ["吊销许可证", "较大数额罚款"], "materials": ["拟作出的执法决定书"]},
+    },
+    "av_matter_list": {
+        "phase": "pre",
+        "type": "av_matter_list",
+        "title": "音像记录事项清单",
+        "details": {"matters": [{"step": "evidence", "categories": ["penalty"], "recording": "continuous"}]},
+    },
+    "discretion_benchmark": discretion_benchmark(),
+}
+
+
+@pytest.mark.parametrize("type_", list(HELD_TYPES))
+def test_every_list_that_can_be_held_goes_public_exactly_as_pushed(client, admin, env, frozen_clock, type_):
+    """Approval reloads the held submission: it must come out with the digest it was pushed with."""
+    require(client, admin, type_)
+    body = HELD_TYPES[type_]
+    held = client.put(f"{PUBLISH}/x1", json=body, headers=env).get_json()
+    assert held["status"] == "pending_approval", held
+    (waiting,) = queue(client, admin("li"))
+    assert client.post(f"{ADMIN}/approvals/{waiting['id']}/approve", headers=admin("li")).status_code == 200
+    published = client.get(f"{PUBLISH}/x1", headers=env).get_json()
+    assert published["status"] == "published" and published["version"] == held["version"] + 1
+    again = client.put(f"{PUBLISH}/x1", json=body, headers=env)
+    assert (again.status_code, again.get_json()["version"]) == (200, published["version"])
+    assert queue(client, admin("li")) == []
+
+
+def test_a_review_catalogue_is_in_force_only_once_approved(client, admin, env, frozen_clock):
+    """What the platform enforces (which cases are major) follows the approved list, not the pushed one."""
+    register(client, env, *OFFICERS)
+    case = case_body(matter="较大数额罚款")
+    require(client, admin, "review_catalogue")
+    client.put(f"{PUBLISH}/catalogue", json=HELD_TYPES["review_catalogue"], headers=env)
+    assert not client.put("/api/v1/publish/cases/C1", json=case, headers=env).get_json()["is_major"]
+    (waiting,) = queue(client, admin("li"))
+    assert client.post(f"{ADMIN}/approvals/{waiting['id']}/approve", headers=admin("li")).status_code == 200
+    assert client.get("/api/v1/publish/cases/C1", headers=env).get_json()["is_major"]
 
 
 # -- the admin page ---------------------------------------------------------------------------------

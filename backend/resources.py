@@ -23,6 +23,7 @@ BLUEPRINTS = (
     agencies.blp,
     disclosures.publish_blp,
     disclosures.public_blp,
+    disclosures.approval_blp,
     officers.publish_blp,
     officers.public_blp,
     officers.badges_blp,

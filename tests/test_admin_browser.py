@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.request
 
 import pytest
@@ -38,17 +39,6 @@ def need(found: bool, what: str, how: str) -> None:
     pytest.skip(f"{what} not installed ({how})")
 
 
-def watched_page(browser) -> tuple:
-    """A page, and the list it fills with anything it asked for and did not get (the favicon aside) and any
-    CSP refusal."""
-    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
-    page.set_default_timeout(15_000)
-    problems: list[str] = []
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url))
-    page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
-    return page, problems
-
-
 @pytest.fixture
 def sync_playwright():
     try:
@@ -58,6 +48,17 @@ def sync_playwright():
     need(sync_playwright is not None, "playwright", "pip install -r requirements-test.txt")
     need(os.access(CHROMIUM, os.X_OK), CHROMIUM, "bash deploy/test-tools.sh")
     return sync_playwright
+
+
+def watched_page(browser):
+    """A page, and the list it fills with anything it asked for and did not get (the favicon aside) and any
+    Content-Security-Policy refusal."""
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url))
+    page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
+    return page, problems
 
 
 @pytest.fixture
@@ -214,3 +215,90 @@ def test_a_reviewer_signs_in_and_approves_a_submission(sync_playwright, review_s
     assert (review["outcome"], review["reviewer"]) == ("approve", reviews.REVIEWER_BADGE)
     entry = http_json("GET", f"{server.url}/api/v1/transparency/entries?start={index}&end={index + 1}")["entries"][0]
     assert entry["event"] == "review_opinion" and entry["item_id"] == "MKT/C1/review/1"
+
+
+# -- a supervisor requires approval, then approves one list and returns another ----------------------
+def power_list(title: str) -> dict:
+    return {
+        "phase": "pre",
+        "type": "power",
+        "title": title,
+        "legal_basis": "《中华人民共和国食品安全法》第一百二十四条",
+        "details": {"matter": "食品安全行政处罚", "basis": "《食品安全法》"},
+    }
+
+
+def public_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.fixture
+def approval_server(committed, tmp_path):
+    """MKT with a client, and li, a supervisor of 泉州 (350500)."""
+    app = committed
+    credentials = agency_client(app)
+    with app.app_context():
+        create_admin(username="li", password=PASSWORD, role="supervisor", actor="test", region_code="350500")
+    env = server_env(app, tmp_path, ADMIN_COOKIE_SECURE="0")
+    with LiveServer(env, workers=2) as live:
+        token = http_json("POST", f"{live.url}/api/v1/auth/token", credentials)["access_token"]
+        yield live, {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.slow
+def test_a_supervisor_works_the_approval_queue(sync_playwright, approval_server, tmp_path):
+    server, agency = approval_server
+    push = f"{server.url}/api/v1/publish/disclosures"
+    first = http_json("PUT", f"{push}/p1", power_list("对销售不符合食品安全标准食品的行政处罚"), agency)
+    assert first["status"] == "published"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page, problems = watched_page(browser)
+
+            page.goto(f"{server.url}/admin/login")
+            page.fill("input[name=username]", "li")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button:has-text('登录')")
+            page.wait_for_url(f"{server.url}/admin/complaints")
+            page.click("header nav a:has-text('公开前审核')")
+            page.wait_for_url(f"{server.url}/admin/approvals")
+            assert "没有待审核的清单" in page.inner_text("[data-section=queue]")
+            page.fill("form[data-action=require] input[name=agency]", "MKT")
+            page.select_option("form[data-action=require] select[name=type]", "power")
+            page.click("form[data-action=require] button")
+            page.wait_for_selector("table[data-table=requirements] tr[data-agency=MKT][data-type=power]")
+            assert "已设置" in page.inner_text(".flash.ok")
+
+            # A new version of the public list, and a new list: both wait.
+            changed = http_json("PUT", f"{push}/p1", power_list("对生产经营超过保质期食品的行政处罚"), agency)
+            assert changed["status"] == "published" and changed["approval"]["state"] == "pending"
+            second = http_json("PUT", f"{push}/p2", power_list("对未按规定公示营业执照的行政处罚"), agency)
+            assert second["status"] == "pending_approval"
+            shown = http_json("GET", f"{server.url}/api/v1/disclosures/{first['id']}")
+            assert shown["title"] == "对销售不符合食品安全标准食品的行政处罚"
+            assert public_status(f"{server.url}/api/v1/disclosures/{second['id']}") == 404
+
+            page.reload()
+            held = page.locator("[data-section=queue] article[data-request]")
+            assert held.count() == 2
+            assert "已公开，新版本待审核" in page.inner_text("article[data-external-id=p1]")
+            page.screenshot(path=tmp_path / "approvals.png", full_page=True)
+            page.click("article[data-external-id=p1] form[data-action=approve] button")
+            page.wait_for_selector(".flash.ok:has-text('已审核通过')")
+            page.fill("article[data-external-id=p2] textarea[name=reason]", "事项名称应与权责清单一致")
+            page.click("article[data-external-id=p2] form[data-action=return] button")
+            page.wait_for_selector(".flash.ok:has-text('已退回')")
+            assert page.locator("[data-section=queue] article[data-request]").count() == 0
+            assert problems == []
+        finally:
+            browser.close()
+    shown = http_json("GET", f"{server.url}/api/v1/disclosures/{first['id']}")
+    assert shown["title"] == "对生产经营超过保质期食品的行政处罚"
+    assert public_status(f"{server.url}/api/v1/disclosures/{second['id']}") == 404
+    returned = http_json("GET", f"{push}/p2", headers=agency)
+    assert returned["status"] == "returned" and returned["approval"]["reasons"] == "事项名称应与权责清单一致"

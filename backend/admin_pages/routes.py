@@ -19,6 +19,8 @@ from backend.cases import reviews
 from backend.cases.models import CHECKLIST, STEP_LABELS, CaseReview
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, Status
+from backend.disclosures import approval
+from backend.disclosures.models import APPROVABLE_TYPES, APPROVER_AGENCY_TYPES, DETAIL_LABELS, flatten_text
 from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
 from backend.disclosures.reading import WITHDRAWAL_LABELS
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
@@ -50,7 +52,7 @@ ROLE_LABELS = {
 # complaint and supervision pages are not theirs. Every page not named here is open to every role.
 REVIEW_PAGES = {"admin_pages.reviews_queue", "admin_pages.review", "admin_pages.opinion"}
 EVERY_ROLE = {LOGIN, STATIC, "admin_pages.logout", "admin_pages.home", "admin_pages.unknown_page", "admin_pages.letter"}
-SUPERVISOR_PAGES = {"admin_pages.reviewers"}
+SUPERVISOR_PAGES = {"admin_pages.reviewers", "admin_pages.require_approval", "admin_pages.lift_approval"}
 ROLE_REFUSALS = {
     "reviewer": "法制审核人员只能使用法制审核页面",
     "review": "仅法制审核人员可审核案件",
@@ -262,11 +264,8 @@ def act(tracking_no: str, action: str):
     item = complaints.for_admin(g.admin, tracking_no)
     perform, form_schema, done = ACTIONS[action]
     back = redirect(url_for(".complaint", tracking_no=tracking_no), 303)
-    try:
-        fields = form_schema().load(request.form)
-    except ma.ValidationError as error:
-        for field, messages in error.messages.items():
-            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+    fields = _load_form(form_schema)
+    if fields is None:
         return back
     try:
         perform(g.admin, item, *fields.values(), ip=request.remote_addr)
@@ -279,6 +278,16 @@ def act(tracking_no: str, action: str):
     else:
         flash(done, "ok")
     return back
+
+
+def _load_form(form_schema: type[ma.Schema]) -> dict[str, Any] | None:
+    """The posted form, or None with what was refused flashed, each field named as the form labels it."""
+    try:
+        return form_schema().load(request.form)
+    except ma.ValidationError as error:
+        for field, messages in error.messages.items():
+            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+        return None
 
 
 def available_actions(user: AdminUser, item: Complaint) -> tuple[str, ...]:
@@ -385,11 +394,8 @@ def opinion(agency: str, case_no: str, number: int):
     """Give the opinion through reviews.give_opinion; what was refused comes back with the form as typed."""
     item = reviews.for_reviewer(g.admin, agency, case_no, number)
     typed = {key: value for key, value in request.form.items() if key != csrf.FIELD}
-    try:
-        body = schemas.OpinionForm().load(request.form)
-    except ma.ValidationError as error:
-        for field, messages in error.messages.items():
-            flash(f"{schemas.FIELD_LABELS.get(field, field)}{messages[0]}", "error")
+    body = _load_form(schemas.OpinionForm)
+    if body is None:
         return _review_page(item, typed, 400)
     try:
         reviews.give_opinion(g.admin, item, body, request.remote_addr)
@@ -421,3 +427,71 @@ def reviewers():
     """The supervisor's registry of filed reviewers and each agency's reviewers against the 5% rule."""
     registry = reviewer_registry.registry(g.admin, ip=request.remote_addr)
     return render_template("admin/reviewers.html", registry=registry)
+
+
+# -- pre-publication approval (经法制部门审核后公示) ------------------------------------------------------
+@blp.get("/approvals")
+def approvals():
+    """Held pre-phase lists the user may approve or return; for supervisors, the requirements they set."""
+    args = schemas.load_args(schemas.PageArgs(), request.args)
+    return render_template(
+        "admin/approvals.html",
+        result=approval.queue(g.admin, page=args["page"], page_size=QUEUE_PAGE_SIZE),
+        requirements=approval.requirements(g.admin),
+        approvable_types=APPROVABLE_TYPES,
+        approver_agency_types=APPROVER_AGENCY_TYPES,
+        disclosure_labels=DISCLOSURE_LABELS,
+        detail_labels=DETAIL_LABELS,
+        flatten=flatten_text,
+    )
+
+
+@blp.post("/approvals/<int(max=2147483647):request_id>/approve")
+def approve(request_id: int):
+    return _submitted(
+        schemas.NoFields,
+        lambda _: approval.approve(g.admin, request_id, ip=request.remote_addr),
+        "已审核通过，该信息已公开",
+    )
+
+
+@blp.post("/approvals/<int(max=2147483647):request_id>/return")
+def return_for_revision(request_id: int):
+    return _submitted(
+        schemas.ReasonForm,
+        lambda form: approval.return_(g.admin, request_id, form["reason"], ip=request.remote_addr),
+        "已退回执法主体",
+    )
+
+
+@blp.post("/approval-requirements")
+def require_approval():
+    def perform(form: dict[str, Any]) -> None:
+        approval.require(g.admin, form["agency"], form["type"], form["approver_agency"], ip=request.remote_addr)
+
+    return _submitted(schemas.RequirementForm, perform, "已设置：该类清单须审核后公开")
+
+
+@blp.post("/approval-requirements/<string:agency>/<string:type_>/lift")
+def lift_approval(agency: str, type_: str):
+    return _submitted(
+        schemas.NoFields,
+        lambda _: approval.lift(g.admin, agency, type_, ip=request.remote_addr),
+        "已取消该审核要求",
+    )
+
+
+def _submitted(form_schema: type[ma.Schema], perform: Callable[[dict[str, Any]], Any], done: str):
+    """Load the form and perform; back to the approval page, with what was refused as a flash."""
+    back = redirect(url_for(".approvals"), 303)
+    form = _load_form(form_schema)
+    if form is None:
+        return back
+    try:
+        perform(form)
+    except (Conflict, Invalid, NotFound) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(done, "ok")
+    return back

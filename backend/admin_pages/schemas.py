@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from backend.cases.models import CHECKLIST, ReviewOutcome
 from backend.complaints.models import Category, Status
+from backend.disclosures.models import APPROVABLE_TYPES
 from backend.supervision.services import CHANGE_EVENTS
 
 
@@ -81,6 +82,14 @@ class AssignForm(FormSchema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(max=64), error_messages=REQUIRED)
 
 
+class RequirementForm(FormSchema):
+    agency = ma.fields.String(required=True, validate=ma.validate.Length(max=40), error_messages=REQUIRED)
+    type = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(APPROVABLE_TYPES, error="须选择清单类别"), error_messages=REQUIRED
+    )
+    approver_agency = ma.fields.String(load_default=None, validate=ma.validate.Length(max=40))
+
+
 REASON_PREFIX = "reason_"
 # One text field per checklist item, named reason_<item> (a class made from the checklist, so the form
 # follows it when an item is added).
@@ -121,6 +130,9 @@ FIELD_LABELS = {
     "text": "内容",
     "summary": "办结说明",
     "username": "办理人员",
+    "agency": "执法主体编码",
+    "type": "清单类别",
+    "approver_agency": "审核机关编码",
     "outcome": "审核结论",
     "comment": "审核意见",
     **{REASON_PREFIX + key: f"「{label}」" for key, label in CHECKLIST.items()},

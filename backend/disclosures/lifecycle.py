@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
 from backend.agencies.models import Agency
 from backend.audit.services import record
@@ -18,7 +18,7 @@ from backend.timezone import china_date, today
 from backend.transparency import services as transparency
 
 from .deadlines import statutory_clock
-from .models import Disclosure, Status
+from .models import ApprovalRequest, ApprovalState, Disclosure, Status
 from .reading import get_own
 
 
@@ -47,6 +47,12 @@ def withdraw(
     item.withdrawal_reason, item.withdrawal_explanation, item.withdrawal_document_no = reason, explanation, document_no
     item.removal_log_index, item.notice_salt = transparency.log_event(
         transparency.event("withdraw", item.id, agency.code, actor, withdrawal_notice(item), {"reason": reason})
+    )
+    # A new version waiting for approval would republish what was just taken down: it leaves the queue.
+    db.session.execute(
+        update(ApprovalRequest)
+        .where(ApprovalRequest.disclosure_id == item.id, ApprovalRequest.state == ApprovalState.pending)
+        .values(state=ApprovalState.superseded)
     )
     record(actor, "disclosure.withdraw", "disclosure", item.id, ip=ip, reason=reason, document_no=document_no)
     db.session.commit()

@@ -38,6 +38,8 @@ class Status(enum.StrEnum):
     withheld = "withheld"  # minors' cases and confidential items: never public
     withdrawn = "withdrawn"  # 撤下: revoked, confirmed illegal, to be re-made, credit repair
     expired = "expired"  # its disclosure period ended
+    pending_approval = "pending_approval"  # held until an approver releases it (ApprovalRequirement)
+    returned = "returned"  # the approver sent it back with reasons; a later push resubmits it
 
 
 class WithdrawalReason(enum.StrEnum):
@@ -66,6 +68,11 @@ TYPES: dict[Phase, tuple[str, ...]] = {
     Phase.post: ("decision", "inspection_result", "annual_statistics"),
 }
 PHASE_OF_TYPE = {type_: phase for phase, types in TYPES.items() for type_ in types}
+# Pre-phase lists a 司法局 may require to be approved before they go public ("经法制部门审核后公示", seed
+# 000). Post-phase decisions are never held: their statutory clock runs from the decision.
+APPROVABLE_TYPES = ("power", "inspection_list", "review_catalogue", "av_matter_list", "discretion_benchmark")
+# The one type whose approver may also be another agency's account: the market regulator leads 双随机抽查.
+APPROVER_AGENCY_TYPES = ("inspection_list",)
 
 LABELS = {
     "pre": "事前公开",
@@ -190,6 +197,8 @@ class Disclosure(Searchable, Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+    # Its submissions held for approval, the latest last (read by the agency's view of the item).
+    approvals: Mapped[list[ApprovalRequest]] = relationship(order_by="ApprovalRequest.id", viewonly=True, lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -210,6 +219,11 @@ class Disclosure(Searchable, Model):
     @property
     def type_label(self) -> str:
         return LABELS[self.type]
+
+    @property
+    def approval(self) -> ApprovalRequest | None:
+        """The latest submission held for approval, if any."""
+        return self.approvals[-1] if self.approvals else None
 
     @property
     def overdue(self) -> bool:
@@ -353,3 +367,53 @@ class DisclosureVersion(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     disclosure: Mapped[Disclosure] = relationship()
+
+
+class ApprovalRequirement(Model):
+    """A 司法局's rule: the agency's items of ``type`` go public only once approved."""
+
+    __tablename__ = "approval_requirements"
+    __table_args__ = (UniqueConstraint("agency_id", "type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    # For inspection_list: the agency (the region's 市场监督管理局) whose handler accounts approve too.
+    approver_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    set_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency] = relationship(foreign_keys=[agency_id], lazy="joined", innerjoin=True)
+    approver_agency: Mapped[Agency | None] = relationship(foreign_keys=[approver_agency_id], lazy="joined")
+
+
+class ApprovalState(enum.StrEnum):
+    pending = "pending"
+    approved = "approved"
+    returned = "returned"
+    superseded = "superseded"  # the agency pushed the item again without asking for publication
+
+
+class ApprovalRequest(Model):
+    """One submission held for approval: what was pushed, kept until an approver releases or returns it.
+
+    The item's published version stays public meanwhile; approval applies ``submitted`` to the item."""
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (Index("ix_approval_requests_state", "state", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disclosure_id: Mapped[str] = mapped_column(ForeignKey("disclosures.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    submitted: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    submitted_by: Mapped[str] = mapped_column(String(128))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reasons: Mapped[str | None] = mapped_column(Text)
+    log_index: Mapped[int | None] = mapped_column(Integer)
+
+    disclosure: Mapped[Disclosure] = relationship(lazy="joined", innerjoin=True)

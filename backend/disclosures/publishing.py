@@ -33,7 +33,16 @@ from backend.transparency import services as transparency
 from search_index.mappings import DISCLOSURES
 
 from .deadlines import statutory_clock
-from .models import Disclosure, DisclosureVersion, Status, flatten_text
+from .models import (
+    APPROVABLE_TYPES,
+    ApprovalRequest,
+    ApprovalRequirement,
+    ApprovalState,
+    Disclosure,
+    DisclosureVersion,
+    Status,
+    flatten_text,
+)
 from .privacy import apply_privacy
 from .schemas import BulkItemSchema
 
@@ -81,6 +90,8 @@ class Upserted:
     event: transparency.Event | None = None
     # The DisclosureVersion this change adds (a Draft's is inserted with it).
     version: dict[str, Any] | None = None
+    # A Draft's ApprovalRequest, inserted with it.
+    approval: dict[str, Any] | None = None
 
     @property
     def status_code(self) -> int:
@@ -116,6 +127,14 @@ def upsert(agency: Agency, external_id: str, data: dict[str, Any], actor: str) -
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def release(item: Disclosure, data: dict[str, Any], actor: str) -> Upserted:
+    """Apply a held submission an approver released (approval.approve) in the current transaction: the item
+    is published, or its public content corrected, and logged as any push would be."""
+    result = _apply(item.agency, item.external_id, data, item, actor, approved=True)
+    _log([result])
+    return result
 
 
 def bulk_upsert(agency: Agency, raw_items: list[Any], actor: str) -> list[dict[str, Any]]:
@@ -201,13 +220,24 @@ def _invalid(index: int, external_id: Any, errors: dict[str, Any]) -> dict[str, 
 
 
 def _apply(
-    agency: Agency, external_id: str, data: dict[str, Any], item: Disclosure | None, actor: str, *, draft: bool = False
+    agency: Agency,
+    external_id: str,
+    data: dict[str, Any],
+    item: Disclosure | None,
+    actor: str,
+    *,
+    draft: bool = False,
+    approved: bool = False,
 ) -> Upserted:
     """Apply one validated submission to a new or existing item, in the session, without committing.
 
-    With ``draft`` a new item is a Draft, left for the caller to insert with _insert_drafts."""
+    With ``draft`` a new item is a Draft, left for the caller to insert with _insert_drafts. A submission
+    that needs approval (ApprovalRequirement) is held: a public item keeps what citizens see and the
+    submission waits in an ApprovalRequest; any other item waits as pending_approval. ``approved``: an
+    approver releases a held submission (approval.approve)."""
     submitted, digest = digest_of(data)
-    if item is not None and item.content_hash == digest:
+    same = item is not None and item.content_hash == digest
+    if same and not approved and item.status != Status.returned:
         return Upserted(item, "unchanged")
     if item is not None and item.status in (Status.withdrawn, Status.expired):
         raise Conflict(
@@ -217,6 +247,9 @@ def _apply(
     check_disclosure(agency, data)
     check_one_list(agency, external_id, data)
     now = clock.now()
+    held = not approved and needs_approval(agency, data, item)
+    if held and item is not None and item.is_public:
+        return _hold_change(item, submitted, digest, actor, now)
     created = item is None
     was_public = item is not None and item.is_public
     before = committed_content(item) if was_public else None
@@ -225,6 +258,31 @@ def _apply(
         item = new(id=uuid.uuid4().hex, agency=agency, agency_id=agency.id, external_id=external_id, created_at=now)
         if not draft:
             db.session.add(item)
+    _fill(item, agency, data, digest, now)
+    _schedule(item, publish=data["publish"], now=now, held=held)
+    if item.type == "review_catalogue" and item.is_public:
+        # Cases it covers are major from now. Not flushed first: the item is written once, with its log index.
+        with db.session.no_autoflush:
+            note_catalogue(agency, item.details.get("matters", []), now)
+    event = _transition(item, was_public, before, actor, now)
+    approval = _hold(item, submitted, digest, actor, now) if held else None
+    if not held and not approved:
+        _settle_held(item, created)
+    version = {
+        "number": (item.version or 0) + 1,
+        "submitted": json.loads(submitted),
+        "public": item.public,
+        "content_hash": digest,
+        "actor": actor,
+        "created_at": now,
+    }
+    if not isinstance(item, Draft) and not same:
+        db.session.add(DisclosureVersion(disclosure=item, **version))
+    return Upserted(item, "created" if created else "updated", event, version, approval)
+
+
+def _fill(item: Disclosure | Draft, agency: Agency, data: dict[str, Any], digest: str, now: dt.datetime) -> None:
+    """Set the item's columns from a submission, and its public text through the privacy gate."""
     fields = {k: v for k, v in data.items() if k not in ("publish", "region")}
     for name in OPTIONAL_FIELDS:
         fields.setdefault(name, None)
@@ -237,21 +295,74 @@ def _apply(
     item.content_hash = digest
     item.updated_at = now
     _gate(item)
-    _schedule(item, publish=data["publish"], now=now)
-    if item.type == "review_catalogue" and item.is_public:
-        note_catalogue(agency, item.details.get("matters", []), now)  # cases it covers are major from now
-    event = _transition(item, was_public, before, actor, now)
-    version = {
-        "number": (item.version or 0) + 1,
-        "submitted": json.loads(submitted),
-        "public": item.public,
-        "content_hash": digest,
-        "actor": actor,
-        "created_at": now,
+
+
+def needs_approval(agency: Agency, data: Mapping[str, Any], item: Disclosure | None) -> bool:
+    """Whether this submission would make content public that the agency's 司法局 wants approved first."""
+    if data["type"] not in APPROVABLE_TYPES or data.get("minor") or data.get("confidential"):
+        return False
+    if not data["publish"] and (item is None or item.published_at is None):
+        return False  # registered only: nothing goes public, nothing to approve
+    return (
+        db.session.scalar(
+            select(ApprovalRequirement.id).where(
+                ApprovalRequirement.agency_id == agency.id, ApprovalRequirement.type == data["type"]
+            )
+        )
+        is not None
+    )
+
+
+def _open_request(item: Disclosure | Draft) -> ApprovalRequest | None:
+    if isinstance(item, Draft):
+        return None
+    # Locked: a push racing an approver waits for the decision, then finds the request decided and opens
+    # a new one instead of changing what was just approved.
+    return db.session.scalar(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.disclosure_id == item.id, ApprovalRequest.state == ApprovalState.pending)
+        .with_for_update(of=ApprovalRequest)
+    )
+
+
+def _hold_change(item: Disclosure, submitted: str, digest: str, actor: str, now: dt.datetime) -> Upserted:
+    """A new version of a public item waits for approval; what citizens see does not change."""
+    waiting = _open_request(item)
+    if waiting is not None and waiting.content_hash == digest:
+        return Upserted(item, "unchanged")
+    _hold(item, submitted, digest, actor, now)
+    return Upserted(item, "updated")
+
+
+def _hold(item: Disclosure | Draft, submitted: str, digest: str, actor: str, now: dt.datetime) -> dict[str, Any] | None:
+    """Open (or refresh) the item's request for approval; a Draft's request is returned for _insert_drafts."""
+    values = {"submitted": json.loads(submitted), "content_hash": digest, "submitted_by": actor, "submitted_at": now}
+    waiting = _open_request(item)
+    if waiting is not None:
+        for name, value in values.items():
+            setattr(waiting, name, value)
+        return None
+    row = {
+        "agency_id": item.agency_id,
+        "type": item.type,
+        "state": ApprovalState.pending,
+        **values,
+        **dict.fromkeys(("decided_by", "decided_at", "reasons", "log_index")),
     }
-    if not isinstance(item, Draft):
-        db.session.add(DisclosureVersion(disclosure=item, **version))
-    return Upserted(item, "created" if created else "updated", event, version)
+    if isinstance(item, Draft):
+        return row
+    db.session.add(ApprovalRequest(disclosure=item, **row))
+    db.session.expire(item, ["approvals"])  # the item's view shows the new request
+    return None
+
+
+def _settle_held(item: Disclosure | Draft, created: bool) -> None:
+    """A push that needs no approval (registered only, or the requirement was lifted) ends a waiting request."""
+    if created or item.type not in APPROVABLE_TYPES:
+        return
+    waiting = _open_request(item)
+    if waiting is not None:
+        waiting.state = ApprovalState.superseded
 
 
 def _insert_drafts(results: list[Upserted]) -> None:
@@ -266,6 +377,9 @@ def _insert_drafts(results: list[Upserted]) -> None:
         [{"disclosure_id": result.item.id, **result.version} for result in results],
     )
     enqueue(db.session, DISCLOSURES, [(result.item.id, 1) for result in results])
+    held = [{"disclosure_id": result.item.id, **result.approval} for result in results if result.approval]
+    if held:
+        insert_rows(connection, ApprovalRequest.__table__, held)
 
 
 def committed_content(item: Disclosure) -> dict[str, Any]:
@@ -340,13 +454,15 @@ def _unflatten(prefix: str, value: Any, masked: Mapping[str, Any]) -> Any:
     return masked.get(prefix, value) if isinstance(value, str) else value
 
 
-def _schedule(item: Disclosure, *, publish: bool, now: dt.datetime) -> None:
-    """Status and statutory clock. Minors' cases and confidential items are never public."""
+def _schedule(item: Disclosure, *, publish: bool, now: dt.datetime, held: bool = False) -> None:
+    """Status and statutory clock. Minors' cases and confidential items are never public; a held item waits."""
     clock_ = statutory_clock(item)
     item.publish_deadline = clock_.deadline if clock_ else None
     item.deadline_provisional = bool(clock_ and clock_.provisional)
     if item.minor or item.confidential:
         item.status = Status.withheld
+    elif held:
+        item.status = Status.pending_approval
     elif publish:
         item.status = Status.published
         item.published_at = item.published_at or now

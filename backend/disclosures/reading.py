@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import load_only, selectinload
 
 from backend.agencies.models import Agency
 from backend.agencies.services import AgencyView, get_agency
@@ -62,6 +62,7 @@ def list_own(
         conditions.append(late if overdue else ~late)
     own = (
         select(Disclosure)
+        .options(selectinload(Disclosure.approvals))  # each item's view shows its latest held submission
         .where(*conditions)
         .order_by(Disclosure.publish_deadline.is_(None), Disclosure.publish_deadline, Disclosure.created_at.desc())
     )

@@ -2,11 +2,16 @@ from flask import g, request
 from flask.views import MethodView
 
 from backend.errors import PayloadTooLarge
-from backend.extensions.smorest import Blueprint
+from backend.extensions.smorest import Blueprint, PageArgsSchema
 
-from . import lifecycle, publishing, reading
+from . import approval, lifecycle, publishing, reading
 from .schemas import (
     MAX_BULK_ITEMS,
+    ApprovalQueueSchema,
+    ApprovalRequestSchema,
+    ApprovalRequirementPutSchema,
+    ApprovalRequirementSchema,
+    ApprovalReturnSchema,
     BulkRequestSchema,
     BulkResponseSchema,
     DeadlineExplanationSchema,
@@ -25,6 +30,12 @@ publish_blp = Blueprint(
     __name__,
     url_prefix="/api/v1/publish",
     description="Publishing API for agencies' case systems (谁执法谁公示: an agency touches only its own items)",
+)
+approval_blp = Blueprint(
+    "approvals",
+    __name__,
+    url_prefix="/api/v1/admin",
+    description="Pre-publication approval (经法制部门审核后公示): requirements set by a 司法局, the approval queue",
 )
 public_blp = Blueprint(
     "disclosures", __name__, url_prefix="/api/v1/disclosures", description="公示信息: public search and reading"
@@ -122,3 +133,72 @@ class PublicDisclosure(MethodView):
     def get(self, disclosure_id):
         """One published item"""
         return reading.get_public(disclosure_id)
+
+
+@approval_blp.route("/approval-requirements")
+class ApprovalRequirements(MethodView):
+    @approval_blp.admin_required("supervisor", "admin")
+    @approval_blp.response(200, ApprovalRequirementSchema(many=True))
+    def get(self):
+        """Which agencies' pre-phase lists need approval before they go public, in your region"""
+        return approval.requirements(g.admin)
+
+
+@approval_blp.route("/approval-requirements/<string:agency>/<string:type_>")
+class AgencyApprovalRequirement(MethodView):
+    @approval_blp.admin_required("supervisor", "admin")
+    @approval_blp.arguments(ApprovalRequirementPutSchema)
+    @approval_blp.response(200, ApprovalRequirementSchema, description="changed")
+    @approval_blp.alt_response(201, schema=ApprovalRequirementSchema, description="required from now on")
+    def put(self, body, agency, type_):
+        """Require that an agency's items of a pre-phase type are approved before they go public"""
+        requirement, created = approval.require(
+            g.admin, agency, type_, body.get("approver_agency"), ip=request.remote_addr
+        )
+        return requirement, 201 if created else 200
+
+    @approval_blp.admin_required("supervisor", "admin")
+    @approval_blp.response(204)
+    def delete(self, agency, type_):
+        """Lift the requirement: later pushes go public at once"""
+        approval.lift(g.admin, agency, type_, ip=request.remote_addr)
+
+
+@approval_blp.route("/approvals")
+class Approvals(MethodView):
+    @approval_blp.admin_required("supervisor", "admin", "handler")
+    @approval_blp.arguments(PageArgsSchema, location="query")
+    @approval_blp.response(200, ApprovalQueueSchema)
+    def get(self, args):
+        """Submissions waiting for your approval, the oldest first"""
+        return approval.queue(g.admin, **args)
+
+
+@approval_blp.route("/approvals/<int(max=2147483647):request_id>")
+class HeldSubmission(MethodView):
+    @approval_blp.admin_required("supervisor", "admin", "handler")
+    @approval_blp.response(200, ApprovalRequestSchema)
+    def get(self, request_id):
+        """One held submission: what was pushed and what citizens see now"""
+        return approval.for_approver(g.admin, request_id)
+
+
+@approval_blp.route("/approvals/<int(max=2147483647):request_id>/approve")
+class Approve(MethodView):
+    @approval_blp.admin_required("supervisor", "admin", "handler")
+    @approval_blp.response(200, ApprovalRequestSchema)
+    @approval_blp.alt_response(409, description="already decided, or no longer valid")
+    def post(self, request_id):
+        """Approve: the submission goes public as pushed (logged like any publication)"""
+        return approval.approve(g.admin, request_id, ip=request.remote_addr)
+
+
+@approval_blp.route("/approvals/<int(max=2147483647):request_id>/return")
+class Return(MethodView):
+    @approval_blp.admin_required("supervisor", "admin", "handler")
+    @approval_blp.arguments(ApprovalReturnSchema)
+    @approval_blp.response(200, ApprovalRequestSchema)
+    @approval_blp.alt_response(409, description="already decided")
+    def post(self, body, request_id):
+        """Return the submission to its agency with reasons; nothing public changes"""
+        return approval.return_(g.admin, request_id, body["reasons"], ip=request.remote_addr)

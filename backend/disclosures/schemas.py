@@ -13,7 +13,18 @@ from backend.cases.models import Recording, Step
 from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
-from .models import EXEMPTION_MEASURES, PHASE_OF_TYPE, TYPES, Category, Disclosure, Phase, Status, WithdrawalReason
+from .models import (
+    EXEMPTION_MEASURES,
+    LABELS,
+    PHASE_OF_TYPE,
+    TYPES,
+    ApprovalState,
+    Category,
+    Disclosure,
+    Phase,
+    Status,
+    WithdrawalReason,
+)
 
 MAX_BULK_ITEMS = 500
 FEN = Decimal("0.01")
@@ -363,6 +374,18 @@ class AgencyRefSchema(Schema):
     name = ma.fields.String()
 
 
+class ApprovalStateSchema(Schema):
+    """A submission held for approval (an ApprovalRequest), as its agency sees it."""
+
+    id = ma.fields.Integer()
+    state = ma.fields.String(metadata={"description": ", ".join(ApprovalState)})
+    content_hash = ma.fields.String(metadata={"description": "the held submission's digest"})
+    submitted_at = BeijingDateTime()
+    decided_at = BeijingDateTime(allow_none=True)
+    decided_by = ma.fields.String(allow_none=True)
+    reasons = ma.fields.String(allow_none=True, metadata={"description": "why it was returned"})
+
+
 class DisclosureSchema(DeadlineStateSchema):
     """An item as its own agency sees it (a Disclosure): the original, what is public, and the clock."""
 
@@ -406,6 +429,11 @@ class DisclosureSchema(DeadlineStateSchema):
     version = ma.fields.Integer()
     public_url = ma.fields.Function(
         lambda item: public_url(item) if item.is_public else None, allow_none=True, metadata={"type": "string"}
+    )
+    approval = ma.fields.Nested(
+        ApprovalStateSchema,
+        allow_none=True,
+        metadata={"description": "its latest submission held for approval; a public item stays as it was meanwhile"},
     )
 
 
@@ -526,3 +554,49 @@ DisclosureSearchSchema = page_schema(
     "DisclosureSearchSchema",
     facets=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.Nested(FacetValueSchema))),
 )
+
+
+# -- pre-publication approval (admin) ------------------------------------------------------------
+class ApprovalRequirementSchema(Schema):
+    """A 司法局's requirement (an ApprovalRequirement)."""
+
+    agency = ma.fields.Nested(AgencyRefSchema)
+    type = ma.fields.String()
+    type_label = ma.fields.Function(lambda r: LABELS[r.type])
+    approver_agency = ma.fields.Nested(AgencyRefSchema, allow_none=True)
+    set_by = ma.fields.String()
+    created_at = BeijingDateTime()
+
+
+class ApprovalRequirementPutSchema(Schema):
+    approver_agency = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=40),
+        metadata={"description": "inspection_list only: the agency (市场监督管理局) whose handlers approve too"},
+    )
+
+
+class ApprovalRequestSchema(ApprovalStateSchema):
+    """A held submission as its approver sees it: what was pushed, and what citizens see now."""
+
+    agency = ma.fields.Nested(AgencyRefSchema, attribute="disclosure.agency")
+    type = ma.fields.String()
+    type_label = ma.fields.Function(lambda r: LABELS[r.type])
+    disclosure_id = ma.fields.String()
+    external_id = ma.fields.String(attribute="disclosure.external_id")
+    item_status = ma.fields.String(attribute="disclosure.status")
+    submitted = ma.fields.Dict(metadata={"description": "the submission as pushed"})
+    submitted_by = ma.fields.String()
+    public_now = ma.fields.Function(
+        lambda r: r.disclosure.public if r.disclosure.is_public else None,
+        allow_none=True,
+        metadata={"type": "object", "description": "what citizens see of the item now (null: nothing)"},
+    )
+    log_index = ma.fields.Integer(allow_none=True)
+
+
+class ApprovalReturnSchema(Schema):
+    reasons = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=2000))
+
+
+ApprovalQueueSchema = page_schema(ApprovalRequestSchema, "ApprovalQueueSchema")

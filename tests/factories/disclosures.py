@@ -91,3 +91,22 @@ def exemption_list(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def inspection_list(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "phase": "pre",
+        "type": "inspection_list",
+        "title": "生态环境领域双随机抽查事项清单",
+        "details": {
+            "subject": "泉州市生态环境局",
+            "basis": "《中华人民共和国环境保护法》第二十四条",
+            "targets": "排污许可重点管理单位",
+            "content": "排污许可证执行情况",
+            "ratio": "5%",
+            "method": "双随机、一公开",
+            "frequency": "每年一次",
+        },
+    }
+    body.update(overrides)
+    return body

@@ -77,7 +77,11 @@ class ReviewOutcome(enum.StrEnum):
 
 class Case(Model):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("agency_id", "case_no"),)
+    __table_args__ = (
+        UniqueConstraint("agency_id", "case_no"),
+        # 公示率 over decided cases reads the cases decided in a period.
+        Index("ix_cases_decided_on", "decided_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
@@ -98,6 +102,14 @@ class Case(Model):
     late_evidence: Mapped[int] = mapped_column(Integer, default=0)
     had_hearing: Mapped[bool] = mapped_column(Boolean, default=False)
     decided: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set once, when the first decision record arrives: its date (Beijing) and the statutory deadline of the
+    # decision's disclosure counted from it (disclosures.deadlines), so 公示率 over decided cases reads
+    # columns instead of records. ``publish_by`` is the instant that deadline day ends, which SQL compares
+    # with a disclosure's published_at the same way on either database.
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    publish_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    publish_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

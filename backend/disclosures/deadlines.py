@@ -35,8 +35,13 @@ def statutory_clock(item: Any) -> Clock | None:
         due = dt.date(year + 1, 1, 31)
         return Clock(due, False, f"{year} 年度统计数据须于 {due.year}年1月31日前公开。")
     if item.type in ("decision", "inspection_result") and item.decision_date:
-        return _counted_clock(item.decision_date, WORKING_DAYS.get(item.category, DEFAULT_WORKING_DAYS))
+        return decision_clock(item.category, item.decision_date)
     return None
+
+
+def decision_clock(category: str | None, decided_on: dt.date) -> Clock:
+    """The deadline of a decision of ``category`` made on ``decided_on`` (also a case's, from its decision record)."""
+    return _counted_clock(decided_on, WORKING_DAYS.get(category or "", DEFAULT_WORKING_DAYS))
 
 
 def regional_report_due(year: int) -> dt.date:

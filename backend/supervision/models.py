@@ -64,3 +64,11 @@ Index(
     postgresql_where=text("withdrawn_at IS NOT NULL"),
     sqlite_where=text("withdrawn_at IS NOT NULL"),
 )
+# 公示率 over decided cases finds each case's decision disclosure by agency and case number.
+Index(
+    "ix_disclosures_case",
+    Disclosure.agency_id,
+    Disclosure.case_no,
+    postgresql_where=text("case_no IS NOT NULL"),
+    sqlite_where=text("case_no IS NOT NULL"),
+)

@@ -51,10 +51,30 @@ class OverdueReviewSchema(Schema):
     due_on = ma.fields.Date()
 
 
+class OverdueItemSchema(Schema):
+    agency = ma.fields.String()
+    case_no = ma.fields.String(allow_none=True, metadata={"description": "the case the decision ends"})
+    external_id = ma.fields.String(allow_none=True, metadata={"description": "none for a missing decision"})
+    title = ma.fields.String(metadata={"description": "the item's title, or the case's matter"})
+    publish_deadline = ma.fields.Date()
+    status = ma.fields.String(metadata={"description": "the item's status, or missing: no decision registered"})
+
+
 class SummarySchema(Schema):
     period = ma.fields.Dict()
-    on_time = ma.fields.List(ma.fields.Dict(), metadata={"description": "公示率 per agency"})
-    overdue_items = ma.fields.List(ma.fields.Dict())
+    on_time = ma.fields.List(ma.fields.Dict(), metadata={"description": "公示率 per agency, over registered items"})
+    on_time_cases = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={
+            "description": "公示率 per agency over decided cases: of the cases whose decision record is dated in the "
+            "period, how many had their decision disclosure published by the deadline counted from that date"
+        },
+    )
+    rates = ma.fields.Dict(metadata={"description": "both rates over the whole scope: items and cases"})
+    overdue_items = ma.fields.List(
+        ma.fields.Nested(OverdueItemSchema),
+        metadata={"description": "late or overdue items, and decided cases past their deadline with none (missing)"},
+    )
     cases_flagged = ma.fields.List(
         ma.fields.Dict(), metadata={"description": "missing audio-video, continuous-recording gaps, late evidence"}
     )

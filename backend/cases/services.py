@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.agencies.models import Agency
 from backend.canonical import canonical_json, content_digest
-from backend.disclosures.deadlines import decision_clock
+from backend.deadlines import decision_clock
 from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db
 from backend.extensions.database import insert_rows

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import backend.extensions.database
-from backend.disclosures.deadlines import decision_clock
+from backend.deadlines import decision_clock
 
 revision = '0019'
 down_revision = '0017'

@@ -122,3 +122,84 @@ def test_officers_status_history_starts_with_each_current_status(empty_app):
             (1, registered, "active", None),
             (2, suspended, "suspended", "调查期间暂扣"),
         ]
+
+
+def test_decided_cases_get_their_decision_date_and_deadline(empty_app):
+    """0019: a case decided before it gets the date of its first decision record (Beijing) and the deadline
+    counted from it, marked provisional so that recompute-deadlines counts it on the loaded schedules."""
+    from sqlalchemy import column, table
+
+    from backend.cases.models import Case, CaseRecord
+
+    app = empty_app
+    runner = app.test_cli_runner()
+    engine = app.extensions["database"].engine
+    now = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+    stamps = {"created_at": now, "updated_at": now}
+
+    def as_of_0017(model, *names):  # the columns the table had then, typed as now
+        return table(model.__tablename__, *(column(n, model.__table__.c[n].type) for n in names))
+
+    cases = as_of_0017(
+        Case,
+        "id",
+        "agency_id",
+        "case_no",
+        "category",
+        "major",
+        "matter",
+        "officers",
+        "opened_on",
+        "content_hash",
+        "record_count",
+        "missing_av",
+        "late_evidence",
+        "had_hearing",
+        "decided",
+        "created_at",
+        "updated_at",
+    )
+    records = as_of_0017(
+        CaseRecord, "case_id", "seq", "step", "at", "officers", "text", "evidence", "received_at", "hash"
+    )
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade", "0017"], catch_exceptions=False).exit_code == 0
+        with engine.begin() as conn:
+            conn.execute(
+                insert(Agency.__table__).values(
+                    id=1, code="M", name="泉州市市场监督管理局", level="city", region_code="350500", version=1, **stamps
+                )
+            )
+            case = {"agency_id": 1, "category": "penalty", "major": False, "matter": "m", "officers": ["a"]}
+            counts = {"content_hash": "0", "missing_av": 0, "late_evidence": 0, "had_hearing": False}
+            for id_, decided in ((1, True), (2, False)):
+                conn.execute(
+                    insert(cases).values(
+                        id=id_,
+                        case_no=f"C{id_}",
+                        opened_on=dt.date(2025, 9, 1),
+                        record_count=1,
+                        decided=decided,
+                        **case,
+                        **counts,
+                        **stamps,
+                    )
+                )
+            # 2025-09-29 18:00 UTC is 09-30 in Beijing; a second decision record later changes nothing.
+            for seq, (step, at) in enumerate(
+                (("decision", dt.datetime(2025, 9, 29, 18, tzinfo=dt.UTC)), ("decision", now)), start=1
+            ):
+                row = {"officers": ["a"], "text": "t", "evidence": [], "received_at": now, "hash": str(seq)}
+                conn.execute(insert(records).values(case_id=1, seq=seq, step=step, at=at, **row))
+            conn.execute(insert(records).values(case_id=2, seq=1, step="filing", at=now, **row))
+        assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+        with engine.connect() as conn:
+            found = conn.execute(
+                select(
+                    Case.case_no, Case.decided_on, Case.publish_deadline, Case.publish_by, Case.deadline_provisional
+                ).order_by(Case.id)
+            ).all()
+        assert [tuple(row) for row in found] == [
+            ("C1", dt.date(2025, 9, 30), dt.date(2025, 10, 16), dt.datetime(2025, 10, 16, 16, tzinfo=dt.UTC), True),
+            ("C2", None, None, None, False),
+        ]

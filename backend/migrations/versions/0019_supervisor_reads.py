@@ -23,14 +23,15 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('decided_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('publish_deadline', sa.Date(), nullable=True))
-        batch_op.add_column(
-            sa.Column('publish_by', backend.extensions.database.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(sa.Column('deadline_provisional', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.create_index('ix_cases_decided_on', ['decided_on'], unique=False)
+    # Plain ALTER TABLE ADD COLUMN (no batch): SQLite would otherwise copy the table, and dropping the old one
+    # fails while case records refer to it.
+    op.add_column('cases', sa.Column('decided_on', sa.Date(), nullable=True))
+    op.add_column('cases', sa.Column('publish_deadline', sa.Date(), nullable=True))
+    op.add_column(
+        'cases', sa.Column('publish_by', backend.extensions.database.UTCDateTime(timezone=True), nullable=True)
+    )
+    op.add_column('cases', sa.Column('deadline_provisional', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.create_index('ix_cases_decided_on', 'cases', ['decided_on'], unique=False)
     # Not in batch mode: the disclosures table is never recreated here (that would drop 0009's triggers).
     op.create_index(
         'ix_disclosures_case',

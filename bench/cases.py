@@ -158,6 +158,7 @@ def load_rows(app, disclosures: int, cases: int) -> float:
                         "id": uuid.uuid4().hex,
                         "agency_id": agencies[n % len(agencies)].id,
                         "external_id": f"b{n}",
+                        "case_no": _decision_of(n, cases),
                         "phase": "post",
                         "type": "decision",
                         "category": rng.choice(("penalty", "licensing", "inspection")),
@@ -204,6 +205,7 @@ def load_rows(app, disclosures: int, cases: int) -> float:
                     "late_evidence": int(n % 23 == 0),
                     "had_hearing": n % 31 == 0,
                     "decided": n % 3 == 0,
+                    **_decided_columns(n),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -213,6 +215,22 @@ def load_rows(app, disclosures: int, cases: int) -> float:
             db.session.commit()
         reporting.log(f"cases: {cases:,}")
     return time.perf_counter() - started
+
+
+def _decision_of(n: int, cases: int) -> str | None:
+    """The case disclosure ``n`` is the decision of: most decided cases (n % 3 == 0) have theirs, one in 20 does
+    not (it counts against 公示率 over decided cases); disclosure n and case n share their agency."""
+    return f"C{n}" if n < cases and n % 3 == 0 and n % 20 != 0 else None
+
+
+def _decided_columns(n: int) -> dict:
+    """What the first decision record sets on a decided case (cases.services.set_decision_deadline)."""
+    if n % 3:
+        return {"decided_on": None, "publish_deadline": None, "publish_by": None, "deadline_provisional": False}
+    decided_on = dt.date(2025, 1, 1) + dt.timedelta(days=n % 365)
+    deadline = decided_on + dt.timedelta(days=9)
+    end = dt.datetime.combine(deadline, dt.time(16), dt.UTC)  # midnight after the deadline day, in Beijing
+    return {"decided_on": decided_on, "publish_deadline": deadline, "publish_by": end, "deadline_provisional": False}
 
 
 def loaded_sizes(app) -> tuple[int, int] | None:

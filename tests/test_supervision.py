@@ -216,6 +216,8 @@ def test_the_admin_dashboard_draws_the_figures(app, year_2025):
     assert page.status_code == 200
     assert "<svg" in html and "60.0%" in html and "泉州市市场监督管理局" in html
     assert "C1" in html and "较大数额罚款" in html and "被依法撤销" in html
+    # Over decided cases: C1 and C2, neither decision registered, both listed with their case number.
+    assert 'data-table="on_time_cases"' in html and "0.0%" in html and "案件 C2" in html and "未公开决定" in html
 
 
 def _counter_rows():

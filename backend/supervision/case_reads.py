@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from backend.accounts.models import AdminUser
 from backend.accounts.scope import visible_agencies
@@ -42,7 +42,7 @@ class CaseFile:
     complaints: list[Complaint]
 
 
-def _in_scope(user: AdminUser) -> Any:
+def _in_scope(user: AdminUser) -> Select[tuple[Case]]:
     return select(Case).join(Case.agency).where(visible_agencies(user))
 
 

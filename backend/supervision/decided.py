@@ -48,18 +48,24 @@ def case_rates(scope: ColumnElement[bool], date_from: dt.date, date_to: dt.date,
         .subquery("per_case")
     )
     c = per_case.c
-    rows = db.session.execute(
+    # Summed per agency id first, then named: joined to the agencies before summing, the planner misjudged the
+    # per-case rows and compared each agency with every case.
+    per_agency = (
         select(
-            Agency.code,
-            Agency.name,
-            func.count(),
-            func.sum(case((c.published_at < c.publish_by, 1), else_=0)),
-            func.sum(case((c.published_at >= c.publish_by, 1), else_=0)),
-            func.sum(case((and_(c.published_at.is_(None), c.publish_deadline < on), 1), else_=0)),
+            c.agency_id,
+            func.count().label("decided"),
+            func.sum(case((c.published_at < c.publish_by, 1), else_=0)).label("on_time"),
+            func.sum(case((c.published_at >= c.publish_by, 1), else_=0)).label("late"),
+            func.sum(case((and_(c.published_at.is_(None), c.publish_deadline < on), 1), else_=0)).label("overdue"),
         )
-        .join(per_case, c.agency_id == Agency.id)
         .where(c.withheld == literal(0))
-        .group_by(Agency.code, Agency.name)
+        .group_by(c.agency_id)
+        .subquery("per_agency")
+    )
+    a = per_agency.c
+    rows = db.session.execute(
+        select(Agency.code, Agency.name, a.decided, a.on_time, a.late, a.overdue)
+        .join(per_agency, a.agency_id == Agency.id)
         .order_by(Agency.code)
     )
     return [_rate_row(*row) for row in rows]

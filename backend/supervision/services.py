@@ -20,7 +20,7 @@ from backend.extensions.smorest import Page, paginate
 from backend.timezone import CHINA, today
 from backend.transparency.models import LogEntry
 
-from . import counts, decided, reviewers
+from . import counts, decided_cases, reviewers
 
 CHANGE_EVENTS = ("correct", "withdraw", "expire", "withhold")
 
@@ -125,7 +125,7 @@ def summary(
     scope_condition = and_(*scope)
     start, end = _period(date_from, date_to)
     on_time = on_time_rates(scope_condition, date_from, date_to)
-    on_time_cases = decided.case_rates(scope_condition, date_from, date_to, today())
+    on_time_cases = decided_cases.case_rates(scope_condition, date_from, date_to, today())
     flagged, unreviewed = _case_findings(scope_condition, date_from, date_to, limit)
     withdrawals = db.session.execute(
         select(Disclosure.withdrawal_reason, func.count())
@@ -137,7 +137,7 @@ def summary(
         "period": {"from": date_from, "to": date_to},
         "on_time": on_time,
         "on_time_cases": on_time_cases,
-        "rates": {"items": decided.overall(on_time), "cases": decided.overall(on_time_cases)},
+        "rates": {"items": decided_cases.overall(on_time), "cases": decided_cases.overall(on_time_cases)},
         "overdue_items": _overdue(scope_condition, date_from, date_to, limit),
         "cases_flagged": [
             {"agency": a, "case_no": c, "missing_av": m, "recording_gaps": g, "late_evidence": late_n}
@@ -182,7 +182,7 @@ def _overdue(
         {"agency": a, "case_no": c, "external_id": e, "title": t, "publish_deadline": d, "status": s}
         for a, c, e, t, d, s in items
     ]
-    missing = decided.missing_decisions(scope_condition, date_from, date_to, on, limit)
+    missing = decided_cases.missing_decisions(scope_condition, date_from, date_to, on, limit)
     return sorted(registered + missing, key=lambda row: row["publish_deadline"])[:limit]
 
 

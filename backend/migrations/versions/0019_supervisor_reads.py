@@ -32,6 +32,14 @@ def upgrade() -> None:
     )
     op.add_column('cases', sa.Column('deadline_provisional', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_index('ix_cases_decided_on', 'cases', ['decided_on'], unique=False)
+    op.create_index(
+        'ix_cases_publish_deadline',
+        'cases',
+        ['publish_deadline', 'id'],
+        unique=False,
+        postgresql_where=sa.text('decided_on IS NOT NULL'),
+        sqlite_where=sa.text('decided_on IS NOT NULL'),
+    )
     # Not in batch mode: the disclosures table is never recreated here (that would drop 0009's triggers).
     op.create_index(
         'ix_disclosures_case',
@@ -82,6 +90,7 @@ def _backfill() -> None:
 def downgrade() -> None:
     op.drop_index('ix_disclosures_case', table_name='disclosures')
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_publish_deadline')
         batch_op.drop_index('ix_cases_decided_on')
         batch_op.drop_column('deadline_provisional')
         batch_op.drop_column('publish_by')

@@ -31,7 +31,7 @@ def _decision_of_case() -> ColumnElement[bool]:
 def case_rates(scope: ColumnElement[bool], date_from: dt.date, date_to: dt.date, on: dt.date) -> list[dict[str, Any]]:
     """Per agency, of its cases decided in the period: how many had their decision published by the deadline,
     late, or not at all past it (``pending_overdue``). A case whose decision disclosure is withheld (a minor's,
-    a confidential one) is left out, as withheld items are from the rate over registered items."""
+    a confidential one) is left out, ``decided`` included, as withheld items are from the rate over items."""
     withheld = Disclosure.status == "withheld"
     per_case = (
         select(

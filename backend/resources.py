@@ -34,6 +34,7 @@ BLUEPRINTS = (
     cases.review_blp,
     supervision.blp,
     supervision.supervision_blp,
+    supervision.case_reads_blp,
     miniapp.blp,
 )
 

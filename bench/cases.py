@@ -153,14 +153,12 @@ def load_rows(app, disclosures: int, cases: int) -> float:
                     if status == "pending"
                     else dt.datetime.combine(decided + dt.timedelta(days=rng.randint(0, 14)), dt.time(2), dt.UTC)
                 )
-                # Every tenth decision closes a case (case C<k> is of agency k % agencies, as loaded below).
-                case = n // 10 if n % 10 == 0 and n // 10 < cases else None
                 rows.append(
                     {
                         "id": uuid.uuid4().hex,
-                        "agency_id": agencies[(n if case is None else case) % len(agencies)].id,
+                        "agency_id": agencies[n % len(agencies)].id,
                         "external_id": f"b{n}",
-                        "case_no": None if case is None else f"C{case}",
+                        "case_no": _decision_of(n, cases),
                         "phase": "post",
                         "type": "decision",
                         "category": rng.choice(("penalty", "licensing", "inspection")),
@@ -212,6 +210,7 @@ def load_rows(app, disclosures: int, cases: int) -> float:
                         dt.datetime(2025, 1, 1, 2, tzinfo=dt.UTC) + dt.timedelta(days=n % 365) if n % 10 == 0 else None
                     ),
                     "major_by": "flag" if n % 10 == 0 else None,
+                    **_decided_columns(n),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -225,6 +224,22 @@ def load_rows(app, disclosures: int, cases: int) -> float:
         db.session.commit()
         reporting.log(f"cases: {cases:,}")
     return time.perf_counter() - started
+
+
+def _decision_of(n: int, cases: int) -> str | None:
+    """The case disclosure ``n`` is the decision of: most decided cases (n % 3 == 0) have theirs, one in 20 does
+    not (it counts against 公示率 over decided cases); disclosure n and case n share their agency."""
+    return f"C{n}" if n < cases and n % 3 == 0 and n % 20 != 0 else None
+
+
+def _decided_columns(n: int) -> dict:
+    """What the first decision record sets on a decided case (cases.services.set_decision_deadline)."""
+    if n % 3:
+        return {"decided_on": None, "publish_deadline": None, "publish_by": None, "deadline_provisional": False}
+    decided_on = dt.date(2025, 1, 1) + dt.timedelta(days=n % 365)
+    deadline = decided_on + dt.timedelta(days=9)
+    end = dt.datetime.combine(deadline, dt.time(16), dt.UTC)  # midnight after the deadline day, in Beijing
+    return {"decided_on": decided_on, "publish_deadline": deadline, "publish_by": end, "deadline_provisional": False}
 
 
 def loaded_sizes(app) -> tuple[int, int] | None:

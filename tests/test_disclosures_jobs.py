@@ -44,6 +44,37 @@ def test_provisional_deadlines_are_recomputed_when_the_calendar_has_the_year(
     assert (after["publish_deadline"], after["deadline_provisional"]) == ("2027-01-07", False)
 
 
+def test_a_decided_cases_provisional_deadline_is_recomputed_too(
+    client, auth, runner, db_session, frozen_clock, request
+):
+    """The deadline a decided case's decision disclosure is expected by (公示率 over cases) follows the calendar."""
+    from sqlalchemy import select
+
+    from backend.cases.models import Case
+    from tests.factories.officers import register
+    from tests.test_cases import OFFICERS, case_body, record
+
+    AgencyFactory(code="CAL")
+    headers = auth.headers("CAL")
+    register(client, headers, *OFFICERS)
+    assert client.put("/api/v1/publish/cases/K1", json=case_body(), headers=headers).status_code == 201
+    steps = {"records": [record("decision", at="2026-12-28T10:00:00+08:00", officers=OFFICERS[:1])]}
+    assert client.post("/api/v1/publish/cases/K1/records", json=steps, headers=headers).status_code == 201
+
+    def deadline():
+        case = db_session.scalar(select(Case).where(Case.case_no == "K1"))
+        db_session.refresh(case)
+        return case.decided_on.isoformat(), case.publish_deadline.isoformat(), case.deadline_provisional
+
+    assert deadline() == ("2026-12-28", "2027-01-06", True)
+    request.getfixturevalue("calendar_with_2027")
+    assert (
+        "recomputed 1 provisional deadlines of decided cases"
+        in runner.invoke(args=["disclosures", "recompute-deadlines"]).output
+    )
+    assert deadline() == ("2026-12-28", "2027-01-07", False)
+
+
 def test_reindex_rebuilds_from_the_database(client, auth, runner, db_session, frozen_clock, indexer, search_engine):
     AgencyFactory(code="RE")
     headers = auth.headers("RE")

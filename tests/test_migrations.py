@@ -5,13 +5,13 @@ import datetime as dt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import column, insert, inspect, select, table
 from sqlalchemy import text as sa_text
 
 import backend.models  # noqa: F401
 from backend import create_app
 from backend.agencies.models import Agency
-from backend.cases.models import Case
+from backend.cases.models import Case, CaseRecord
 from backend.disclosures.models import Disclosure
 from backend.extensions.database import Model
 from backend.officers.models import Officer, OfficerStatusChange
@@ -134,6 +134,31 @@ def test_agencies_with_cases_began_reporting_with_their_first_and_major_cases_st
     engine = app.extensions["database"].engine
     first, second = dt.datetime(2026, 1, 5, 1, tzinfo=dt.UTC), dt.datetime(2026, 2, 5, 1, tzinfo=dt.UTC)
     stamps = {"updated_at": first, "version": 1}
+    # The cases table as of 0017 (later columns with Python defaults must not be sent), typed as now.
+    cases_then = table(
+        "cases",
+        *(
+            column(name, Case.__table__.c[name].type)
+            for name in (
+                "agency_id",
+                "case_no",
+                "category",
+                "officers",
+                "opened_on",
+                "content_hash",
+                "matter",
+                "major",
+                "had_hearing",
+                "created_at",
+                "updated_at",
+                "record_count",
+                "missing_av",
+                "recording_gaps",
+                "late_evidence",
+                "decided",
+            )
+        ),
+    )
     with app.app_context():
         assert runner.invoke(args=["db", "upgrade", "0017"], catch_exceptions=False).exit_code == 0
         with engine.begin() as conn:
@@ -171,6 +196,13 @@ def test_agencies_with_cases_began_reporting_with_their_first_and_major_cases_st
                 "officers": [],
                 "opened_on": first.date(),
                 "content_hash": "x",
+                "major": False,
+                "had_hearing": False,
+                "record_count": 0,
+                "missing_av": 0,
+                "recording_gaps": 0,
+                "late_evidence": 0,
+                "decided": False,
             }
             for case_no, created, extra in (
                 ("C1", second, {"matter": "警告", "major": True}),
@@ -179,7 +211,7 @@ def test_agencies_with_cases_began_reporting_with_their_first_and_major_cases_st
                 ("C4", second, {"matter": "警告"}),
             ):
                 conn.execute(
-                    insert(Case.__table__).values(
+                    insert(cases_then).values(
                         case_no=case_no, created_at=created, updated_at=created, **{**case, **extra}
                     )
                 )
@@ -195,4 +227,81 @@ def test_agencies_with_cases_began_reporting_with_their_first_and_major_cases_st
             ("C2", True, "hearing"),
             ("C3", True, "catalogue"),
             ("C4", False, None),
+        ]
+
+
+def test_decided_cases_get_their_decision_date_and_deadline(empty_app):
+    """0019: a case decided before it gets the date of its first decision record (Beijing) and the deadline
+    counted from it, marked provisional so that recompute-deadlines counts it on the loaded schedules."""
+    app = empty_app
+    runner = app.test_cli_runner()
+    engine = app.extensions["database"].engine
+    now = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+    stamps = {"created_at": now, "updated_at": now}
+
+    def as_of_0017(model, *names):  # the columns the table had then, typed as now
+        return table(model.__tablename__, *(column(n, model.__table__.c[n].type) for n in names))
+
+    cases = as_of_0017(
+        Case,
+        "id",
+        "agency_id",
+        "case_no",
+        "category",
+        "major",
+        "matter",
+        "officers",
+        "opened_on",
+        "content_hash",
+        "record_count",
+        "missing_av",
+        "late_evidence",
+        "had_hearing",
+        "decided",
+        "created_at",
+        "updated_at",
+    )
+    records = as_of_0017(
+        CaseRecord, "case_id", "seq", "step", "at", "officers", "text", "evidence", "received_at", "hash"
+    )
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade", "0017"], catch_exceptions=False).exit_code == 0
+        with engine.begin() as conn:
+            conn.execute(
+                insert(Agency.__table__).values(
+                    id=1, code="M", name="泉州市市场监督管理局", level="city", region_code="350500", version=1, **stamps
+                )
+            )
+            case = {"agency_id": 1, "category": "penalty", "major": False, "matter": "m", "officers": ["a"]}
+            counts = {"content_hash": "0", "missing_av": 0, "late_evidence": 0, "had_hearing": False}
+            for id_, decided in ((1, True), (2, False)):
+                conn.execute(
+                    insert(cases).values(
+                        id=id_,
+                        case_no=f"C{id_}",
+                        opened_on=dt.date(2025, 9, 1),
+                        record_count=1,
+                        decided=decided,
+                        **case,
+                        **counts,
+                        **stamps,
+                    )
+                )
+            # 2025-09-29 18:00 UTC is 09-30 in Beijing; a second decision record later changes nothing.
+            for seq, (step, at) in enumerate(
+                (("decision", dt.datetime(2025, 9, 29, 18, tzinfo=dt.UTC)), ("decision", now)), start=1
+            ):
+                row = {"officers": ["a"], "text": "t", "evidence": [], "received_at": now, "hash": str(seq)}
+                conn.execute(insert(records).values(case_id=1, seq=seq, step=step, at=at, **row))
+            conn.execute(insert(records).values(case_id=2, seq=1, step="filing", at=now, **row))
+        assert runner.invoke(args=["db", "upgrade"], catch_exceptions=False).exit_code == 0
+        with engine.connect() as conn:
+            found = conn.execute(
+                select(
+                    Case.case_no, Case.decided_on, Case.publish_deadline, Case.publish_by, Case.deadline_provisional
+                ).order_by(Case.id)
+            ).all()
+        assert [tuple(row) for row in found] == [
+            ("C1", dt.date(2025, 9, 30), dt.date(2025, 10, 16), dt.datetime(2025, 10, 16, 16, tzinfo=dt.UTC), True),
+            ("C2", None, None, None, False),
         ]

@@ -154,7 +154,19 @@ def test_the_supervision_summary(client, year_2025):
     body = summary.get_json()
     (mkt,) = [row for row in body["on_time"] if row["code"] == "MKT"]
     assert (mkt["on_time"], mkt["late"], mkt["pending_overdue"], mkt["on_time_rate"]) == (3, 1, 1, 0.6)
-    assert {i["external_id"] for i in body["overdue_items"]} == {"d2", "d5"}
+    # C1 and C2 were decided on 2025-11-20 (due 12-01) and no decision disclosure names them.
+    assert {(i["external_id"], i["case_no"], i["status"]) for i in body["overdue_items"]} == {
+        ("d2", None, "withdrawn"),
+        ("d5", None, "pending"),
+        (None, "C1", "missing"),
+        (None, "C2", "missing"),
+    }
+    (mkt_cases,) = [row for row in body["on_time_cases"] if row["code"] == "MKT"]
+    assert (mkt_cases["decided"], mkt_cases["pending_overdue"], mkt_cases["on_time_rate"]) == (2, 2, 0.0)
+    assert body["rates"] == {
+        "items": {"on_time": 3, "judged": 5, "on_time_rate": 0.6},
+        "cases": {"on_time": 0, "judged": 2, "on_time_rate": 0.0},
+    }
     assert body["major_without_review"] == [{"agency": "MKT", "case_no": "C1", "matter": "较大数额罚款"}]
     assert body["withdrawals_by_reason"] == {"revoked": 1}
     assert body["complaints"]["agencies"][0] == {"code": "MKT", "name": "泉州市市场监督管理局", "count": 2}
@@ -186,7 +198,7 @@ def test_an_item_published_late_and_then_withheld_leaves_the_overdue_list_as_it_
     ).get_json()
     (mkt,) = [row for row in body["on_time"] if row["code"] == "MKT"]
     assert (mkt["on_time"], mkt["late"], mkt["pending_overdue"]) == (3, 1, 1)
-    assert {i["external_id"] for i in body["overdue_items"]} == {"d2", "d5"}
+    assert {i["external_id"] for i in body["overdue_items"]} == {"d2", "d5", None}  # None: the fixture's C1, C2
 
 
 def test_the_admin_dashboard_draws_the_figures(app, year_2025):
@@ -204,6 +216,8 @@ def test_the_admin_dashboard_draws_the_figures(app, year_2025):
     assert page.status_code == 200
     assert "<svg" in html and "60.0%" in html and "泉州市市场监督管理局" in html
     assert "C1" in html and "较大数额罚款" in html and "被依法撤销" in html
+    # Over decided cases: C1 and C2, neither decision registered, both listed with their case number.
+    assert 'data-table="on_time_cases"' in html and "0.0%" in html and "案件 C2" in html and "未公开决定" in html
 
 
 def _counter_rows():

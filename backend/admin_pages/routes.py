@@ -25,6 +25,7 @@ from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
 from backend.disclosures.reading import WITHDRAWAL_LABELS
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from backend.extensions import db
+from backend.supervision import case_reads
 from backend.supervision import reviewers as reviewer_registry
 from backend.supervision import services as supervision
 from backend.timezone import today
@@ -52,7 +53,13 @@ ROLE_LABELS = {
 # complaint and supervision pages are not theirs. Every page not named here is open to every role.
 REVIEW_PAGES = {"admin_pages.reviews_queue", "admin_pages.review", "admin_pages.opinion"}
 EVERY_ROLE = {LOGIN, STATIC, "admin_pages.logout", "admin_pages.home", "admin_pages.unknown_page", "admin_pages.letter"}
-SUPERVISOR_PAGES = {"admin_pages.reviewers", "admin_pages.require_approval", "admin_pages.lift_approval"}
+SUPERVISOR_PAGES = {
+    "admin_pages.reviewers",
+    "admin_pages.require_approval",
+    "admin_pages.lift_approval",
+    "admin_pages.cases",
+    "admin_pages.case",
+}
 ROLE_REFUSALS = {
     "reviewer": "法制审核人员只能使用法制审核页面",
     "review": "仅法制审核人员可审核案件",
@@ -63,6 +70,13 @@ ROUTED_LABELS = {"officer": "按执法人员", "disclosure": "按公示决定", 
 CREDENTIAL_LABELS = {"active": "有效", "suspended": "暂扣", "revoked": "注销"}
 MAJOR_BY_LABELS = {"flag": "承办机构标记", "hearing": "经听证", "catalogue": "列入审核目录"}
 CHANGE_LABELS = {"correct": "更正", "withdraw": "撤下", "expire": "公示期满", "withhold": "停止公开"}
+DISCLOSURE_STATUS_LABELS = {
+    "pending": "待公开",
+    "published": "已公开",
+    "withheld": "不予公开",
+    "withdrawn": "已撤下",
+    "expired": "公示期满",
+}
 
 # action -> (service function, its form, what to tell the user when done)
 ACTIONS: dict[str, tuple[Callable[..., None], type[ma.Schema], str]] = {
@@ -495,3 +509,34 @@ def _submitted(form_schema: type[ma.Schema], perform: Callable[[dict[str, Any]],
     else:
         flash(done, "ok")
     return back
+
+
+# -- 实时调阅 ------------------------------------------------------------------------------------------
+@blp.get("/cases")
+def cases():
+    """The supervisor's search over the cases of their region and the divisions below it."""
+    args = schemas.load_args(schemas.CaseListArgs(), request.args)
+    result = case_reads.list_cases(g.admin, page_size=QUEUE_PAGE_SIZE, **args)
+    return render_template("admin/cases.html", args=args, result=result)
+
+
+@blp.get("/cases/<string:agency>/<string:case_no>")
+def case(agency: str, case_no: str):
+    """One case file, read as the API reads it; the read is audited."""
+    found = case_reads.read_case(g.admin, agency, case_no, via="page", ip=request.remote_addr)
+    flags_by_seq: dict[int, list[dict[str, Any]]] = {}
+    for flag in found.chain["flags"]:
+        flags_by_seq.setdefault(flag["seq"], []).append(flag)
+    return render_template(
+        "admin/case.html",
+        case=found.case,
+        chain=found.chain,
+        flags_by_seq=flags_by_seq,
+        reviews=found.reviews,
+        disclosures=found.disclosures,
+        complaints=found.complaints,
+        step_labels=STEP_LABELS,
+        outcome_labels=reviews.OUTCOME_LABELS,
+        disclosure_labels=DISCLOSURE_LABELS,
+        status_names=DISCLOSURE_STATUS_LABELS,
+    )

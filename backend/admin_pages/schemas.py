@@ -55,6 +55,11 @@ class ChangesArgs(PageArgs, PeriodArgs):
     agency = ma.fields.String(validate=ma.validate.Length(max=40))
 
 
+class CaseListArgs(PageArgs, PeriodArgs):
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    case_no = ma.fields.String(validate=ma.validate.Length(max=64))
+
+
 class LoginForm(FormSchema):
     verbatim = ("password",)
     username = ma.fields.String(load_default="", validate=ma.validate.Length(max=64))

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import click
 
+from backend.cases import services as cases
 from backend.disclosures.lifecycle import recompute_deadlines
 from backend.errors import DomainErrorAware
 
@@ -27,6 +28,7 @@ def load(file: Path) -> None:
     replaced = f", replacing {result.replaced}" if result.replaced else ""
     click.echo(f"{calendar.year}: loaded {calendar.document_no}{replaced}")
     click.echo(f"recomputed {recompute_deadlines([calendar.year])} deadlines")
+    click.echo(f"recomputed {cases.recompute_deadlines([calendar.year])} deadlines of decided cases")
 
 
 @calendar_cli.command("show")

@@ -90,6 +90,16 @@ class Case(Model):
             postgresql_where=text("major_since IS NOT NULL"),
             sqlite_where=text("major_since IS NOT NULL"),
         ),
+        # 公示率 over decided cases reads the cases decided in a period; the overdue list walks decided cases in
+        # deadline order and stops at its limit instead of checking every one for a decision disclosure.
+        Index("ix_cases_decided_on", "decided_on"),
+        Index(
+            "ix_cases_publish_deadline",
+            "publish_deadline",
+            "id",
+            postgresql_where=text("decided_on IS NOT NULL"),
+            sqlite_where=text("decided_on IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -117,6 +127,14 @@ class Case(Model):
     # major after one of its decisions was published is listed to supervisors. Kept once set.
     major_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     major_by: Mapped[str | None] = mapped_column(String(16))
+    # Set once, when the first decision record arrives: its date (Beijing) and the statutory deadline of the
+    # decision's disclosure counted from it (disclosures.deadlines), so 公示率 over decided cases reads
+    # columns instead of records. ``publish_by`` is the instant that deadline day ends, which SQL compares
+    # with a disclosure's published_at the same way on either database.
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    publish_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    publish_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

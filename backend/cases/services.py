@@ -9,18 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.agencies.models import Agency
 from backend.audit import services as audit
 from backend.canonical import canonical_json, content_digest
+from backend.deadlines import decision_clock
 from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db
 from backend.extensions.database import insert_rows
+from backend.timezone import CHINA, china_date
 from backend.transparency import services as transparency
 
 from .credentials import check_record_officers
@@ -178,6 +181,7 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
     flagged: Counter[str] = Counter()
     late_evidence = 0
     had_hearing, decided = case.had_hearing, case.decided
+    decision_at: dt.datetime | None = None
     rows: list[dict[str, Any]] = []
     for data in records:
         _check_record(seq, data)
@@ -216,6 +220,8 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
         flagged.update(f["flag"] for f in record_flags(need, step, data["time"], ended_at, stored))
         late_evidence += sum(now - e["captured_at"] > EVIDENCE_DEADLINE for e in evidence)
         had_hearing = had_hearing or step == "hearing"
+        if step == "decision" and not decided:
+            decision_at = data["time"]
         decided = decided or step == "decision"
     with db.session.no_autoflush:
         entries = transparency.append(
@@ -241,8 +247,34 @@ def append_records(agency: Agency, case_no: str, records: list[dict[str, Any]], 
         case.had_hearing, case.decided = had_hearing, decided
         if had_hearing:  # the only way records make a case major
             note_major(case, now)
+        if decision_at is not None:
+            set_decision_deadline(case, china_date(decision_at))
     db.session.commit()
     return rows
+
+
+def set_decision_deadline(case: Case, decided_on: dt.date) -> None:
+    """The date of the case's first decision record and the deadline its decision disclosure is expected by."""
+    clock_ = decision_clock(case.category, decided_on)
+    case.decided_on, case.publish_deadline, case.deadline_provisional = decided_on, clock_.deadline, clock_.provisional
+    case.publish_by = dt.datetime.combine(clock_.deadline + dt.timedelta(days=1), dt.time(), CHINA)
+
+
+def recompute_deadlines(years: Collection[int] = ()) -> int:
+    """Decided cases' deadlines counted without official calendar data, or across one of ``years`` (a
+    schedule loaded for them), counted again; the number changed (disclosures' are lifecycle's)."""
+    crossing = [
+        and_(Case.decided_on <= dt.date(year, 12, 31), Case.publish_deadline >= dt.date(year, 1, 1)) for year in years
+    ]
+    changed = 0
+    for case in db.session.scalars(
+        select(Case).where(Case.decided_on.is_not(None), or_(Case.deadline_provisional.is_(True), *crossing))
+    ):
+        before = (case.publish_deadline, case.deadline_provisional)
+        set_decision_deadline(case, case.decided_on)
+        changed += before != (case.publish_deadline, case.deadline_provisional)
+    db.session.commit()
+    return changed
 
 
 def _evidence(item: dict[str, Any]) -> dict[str, Any]:

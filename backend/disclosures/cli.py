@@ -1,6 +1,8 @@
 import click
 from flask.cli import AppGroup
 
+from backend.cases import services as cases
+
 from . import lifecycle
 
 disclosures_cli = AppGroup("disclosures", help="Disclosure maintenance jobs.")
@@ -8,8 +10,10 @@ disclosures_cli = AppGroup("disclosures", help="Disclosure maintenance jobs.")
 
 @disclosures_cli.command("recompute-deadlines")
 def recompute_deadlines() -> None:
-    """Recompute deadlines counted without official calendar data, now that the data may be there."""
+    """Recompute deadlines counted without official calendar data, now that the data may be there (decided
+    cases' too)."""
     click.echo(f"recomputed {lifecycle.recompute_deadlines()} provisional deadlines")
+    click.echo(f"recomputed {cases.recompute_deadlines()} provisional deadlines of decided cases")
 
 
 @disclosures_cli.command("expire")

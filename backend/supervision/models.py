@@ -77,7 +77,8 @@ Index(
     postgresql_where=text(WITHOUT_CASE),
     sqlite_where=text(WITHOUT_CASE),
 )
-# A case's decisions, to list cases made major after one of them was published.
+# A case's decisions: to list cases made major after one of them was published, and for 公示率 over
+# decided cases (each case's decision disclosure by agency and case number).
 Index(
     "ix_disclosures_agency_case_no",
     Disclosure.agency_id,

@@ -6,12 +6,17 @@ from backend.accounts.schemas import TokenSchema
 from backend.agencies.services import get_agency
 from backend.extensions.smorest import Blueprint
 
-from . import annual, reviewers, services
+from . import annual, case_reads, reviewers, services
 from .schemas import (
     AdminTokenRequestSchema,
     AgencySettingsSchema,
     AnnualArgsSchema,
     AnnualReportSchema,
+    CaseFileSchema,
+    CaseListArgsSchema,
+    CaseListSchema,
+    CaseReadsArgsSchema,
+    CaseReadsSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
     RegionalReportSchema,
@@ -77,6 +82,43 @@ class ReviewerRegistry(MethodView):
     def get(self):
         """Filed legal reviewers (备案) in your scope, and each agency's reviewers against 5% of its officers"""
         return reviewers.registry(g.admin, ip=request.remote_addr)
+
+
+@supervision_blp.route("/supervision/cases")
+class SupervisedCases(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(CaseListArgsSchema, location="query")
+    @supervision_blp.response(200, CaseListSchema)
+    def get(self, args):
+        """Cases in your region and the divisions below it, by agency, case number and opening date"""
+        return case_reads.list_cases(g.admin, **args)
+
+
+@supervision_blp.route("/supervision/cases/<string:agency>/<string:case_no>")
+class SupervisedCase(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.response(200, CaseFileSchema)
+    @supervision_blp.alt_response(404, description="no such case in your scope (another region's too)")
+    def get(self, agency, case_no):
+        """实时调阅: a case's records with the chain checked, flags, reviews, decision disclosures and complaints
+
+        Every read is audited; the agency lists them at GET /api/v1/publish/case-reads."""
+        return case_reads.read_case(g.admin, agency, case_no, via="api", ip=request.remote_addr)
+
+
+case_reads_blp = Blueprint(
+    "case_reads", __name__, url_prefix="/api/v1/publish", description="Who read the agency's cases (实时调阅)"
+)
+
+
+@case_reads_blp.route("/case-reads")
+class CaseReads(MethodView):
+    @case_reads_blp.agency_required
+    @case_reads_blp.arguments(CaseReadsArgsSchema, location="query")
+    @case_reads_blp.response(200, CaseReadsSchema)
+    def get(self, args):
+        """Every read of your cases by a supervisor or admin, latest first: who (username, role, region), when, which"""
+        return case_reads.reads_of_agency(g.agency, **args)
 
 
 @supervision_blp.route("/agencies/<string:code>/annual-report")

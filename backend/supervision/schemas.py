@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from backend.cases.schemas import RecordSchema, ReviewSchema
 from backend.disclosures.schemas import AgencyRefSchema
 from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
@@ -67,10 +68,30 @@ class MadeMajorSchema(Schema):
     first_published_at = BeijingDateTime(metadata={"description": "when its first decision was published"})
 
 
+class OverdueItemSchema(Schema):
+    agency = ma.fields.String()
+    case_no = ma.fields.String(allow_none=True, metadata={"description": "the case the decision ends"})
+    external_id = ma.fields.String(allow_none=True, metadata={"description": "none for a missing decision"})
+    title = ma.fields.String(metadata={"description": "the item's title, or the case's matter"})
+    publish_deadline = ma.fields.Date()
+    status = ma.fields.String(metadata={"description": "the item's status, or missing: no decision registered"})
+
+
 class SummarySchema(Schema):
     period = ma.fields.Dict()
-    on_time = ma.fields.List(ma.fields.Dict(), metadata={"description": "公示率 per agency"})
-    overdue_items = ma.fields.List(ma.fields.Dict())
+    on_time = ma.fields.List(ma.fields.Dict(), metadata={"description": "公示率 per agency, over registered items"})
+    on_time_cases = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={
+            "description": "公示率 per agency over decided cases: of the cases whose decision record is dated in the "
+            "period, how many had their decision disclosure published by the deadline counted from that date"
+        },
+    )
+    rates = ma.fields.Dict(metadata={"description": "both rates over the whole scope: items and cases"})
+    overdue_items = ma.fields.List(
+        ma.fields.Nested(OverdueItemSchema),
+        metadata={"description": "late or overdue items, and decided cases past their deadline with none (missing)"},
+    )
     cases_flagged = ma.fields.List(
         ma.fields.Dict(), metadata={"description": "missing audio-video, continuous-recording gaps, late evidence"}
     )
@@ -179,3 +200,92 @@ class RegionalReportSchema(AnnualReportSchema):
     report_due = ma.fields.Date(metadata={"description": "15 January: agencies' data due, and this roll-up"})
     agencies = ma.fields.List(ma.fields.Nested(RegionSubmissionSchema))
     submissions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+
+
+# -- 实时调阅 ----------------------------------------------------------------------------------------
+class CaseListArgsSchema(PageArgsSchema):
+    agency = ma.fields.String(validate=ma.validate.Length(max=40), metadata={"description": "agency code"})
+    case_no = ma.fields.String(validate=ma.validate.Length(max=64), metadata={"description": "a case number's start"})
+    date_from = ma.fields.Date(data_key="from", metadata={"description": "opened on or after"})
+    date_to = ma.fields.Date(data_key="to", metadata={"description": "opened on or before"})
+
+
+class SupervisedCaseSchema(Schema):
+    agency = ma.fields.String(attribute="agency.code")
+    agency_name = ma.fields.String(attribute="agency.name")
+    case_no = ma.fields.String()
+    category = ma.fields.String()
+    major = ma.fields.Boolean()
+    matter = ma.fields.String()
+    officers = ma.fields.List(ma.fields.String())
+    subject_type = ma.fields.String(allow_none=True)
+    subject_name = ma.fields.String(allow_none=True)
+    opened_on = ma.fields.Date()
+    record_count = ma.fields.Integer()
+    head_hash = ma.fields.String(allow_none=True)
+    decided_on = ma.fields.Date(allow_none=True, metadata={"description": "the date of its first decision record"})
+    publish_deadline = ma.fields.Date(
+        allow_none=True, metadata={"description": "when its decision disclosure is due, counted from decided_on"}
+    )
+
+
+CaseListSchema = page_schema(SupervisedCaseSchema, "SupervisedCaseListSchema")
+
+
+class CaseDisclosureSchema(Schema):
+    id = ma.fields.String()
+    external_id = ma.fields.String()
+    title = ma.fields.String(metadata={"description": "the original title (supervisors see originals)"})
+    document_no = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    decision_date = ma.fields.Date(allow_none=True)
+    publish_deadline = ma.fields.Date(allow_none=True)
+    published_at = BeijingDateTime(allow_none=True)
+    published_late = ma.fields.Boolean()
+    withdrawal_reason = ma.fields.String(allow_none=True)
+
+
+class CaseComplaintSchema(Schema):
+    tracking_no = ma.fields.String()
+    category = ma.fields.String()
+    status = ma.fields.String()
+    created_at = BeijingDateTime()
+    disclosure_id = ma.fields.String(metadata={"description": "the decision disclosure it is about"})
+
+
+class CaseFileSchema(Schema):
+    """A case as a supervisor reads it (实时调阅); every read is audited."""
+
+    case = ma.fields.Nested(SupervisedCaseSchema)
+    valid = ma.fields.Boolean(attribute="chain.valid", metadata={"description": "every hash recomputed and linked"})
+    problems = ma.fields.List(ma.fields.String(), attribute="chain.problems")
+    flags = ma.fields.List(
+        ma.fields.Dict(), attribute="chain.flags", metadata={"description": "missing_av, recording_gap, late_evidence"}
+    )
+    records = ma.fields.List(ma.fields.Nested(RecordSchema), attribute="chain.records")
+    reviews = ma.fields.List(ma.fields.Nested(ReviewSchema), metadata={"description": "submissions and opinions"})
+    disclosures = ma.fields.List(
+        ma.fields.Nested(CaseDisclosureSchema), metadata={"description": "decision disclosures naming the case"}
+    )
+    complaints = ma.fields.List(
+        ma.fields.Nested(CaseComplaintSchema),
+        metadata={"description": "complaints about those disclosures (complaints name a disclosure, not a case)"},
+    )
+
+
+class CaseReadsArgsSchema(PageArgsSchema):
+    date_from = ma.fields.Date(data_key="from")
+    date_to = ma.fields.Date(data_key="to")
+
+
+class CaseReadSchema(Schema):
+    at = BeijingDateTime()
+    case_no = ma.fields.String()
+    reader = ma.fields.String(metadata={"description": "the reader's username (their official account)"})
+    role = ma.fields.String(metadata={"description": "supervisor or admin, at the time of the read"})
+    region = ma.fields.String(allow_none=True, metadata={"description": "the supervisor's division code then"})
+    reader_agency = ma.fields.String(allow_none=True, metadata={"description": "the reader's own agency, if any"})
+    via = ma.fields.String(metadata={"description": "page (the admin page) or api"})
+
+
+CaseReadsSchema = page_schema(CaseReadSchema, "CaseReadsSchema")

@@ -23,7 +23,7 @@ from backend.timezone import CHINA, today
 from backend.transparency import services as transparency
 from backend.transparency.models import LogEntry
 
-from . import counts, reviewers
+from . import counts, decided_cases, reviewers
 
 CHANGE_EVENTS = ("correct", "withdraw", "expire", "withhold")
 
@@ -162,7 +162,8 @@ def summary(
         scope.append(Agency.code == agency)
     scope_condition = and_(*scope)
     start, end = _period(date_from, date_to)
-    overdue = _overdue(scope_condition, date_from, date_to, limit)
+    on_time = on_time_rates(scope_condition, date_from, date_to)
+    on_time_cases = decided_cases.case_rates(scope_condition, date_from, date_to, today())
     flagged, unreviewed = _case_findings(scope_condition, date_from, date_to, limit)
     withdrawals = db.session.execute(
         select(Disclosure.withdrawal_reason, func.count())
@@ -172,10 +173,10 @@ def summary(
     ).all()
     return {
         "period": {"from": date_from, "to": date_to},
-        "on_time": on_time_rates(scope_condition, date_from, date_to),
-        "overdue_items": [
-            {"agency": a, "external_id": e, "title": t, "publish_deadline": d, "status": s} for a, e, t, d, s in overdue
-        ],
+        "on_time": on_time,
+        "on_time_cases": on_time_cases,
+        "rates": {"items": decided_cases.overall(on_time), "cases": decided_cases.overall(on_time_cases)},
+        "overdue_items": _overdue(scope_condition, date_from, date_to, limit),
         "cases_flagged": [
             {"agency": a, "case_no": c, "missing_av": m, "recording_gaps": g, "late_evidence": late_n}
             for a, c, m, g, late_n in flagged
@@ -191,11 +192,19 @@ def summary(
 
 def _overdue(
     scope_condition: ColumnElement[bool], date_from: dt.date, date_to: dt.date, limit: int
-) -> Sequence[Row[Any]]:
-    """Decisions of the period published late or still pending past their deadline, earliest deadline first."""
+) -> list[dict[str, Any]]:
+    """Decisions of the period published late or still pending past their deadline, and decided cases past
+    theirs whose decision was never registered (``status`` "missing"), earliest deadline first."""
     on = today()
-    return db.session.execute(
-        select(Agency.code, Disclosure.external_id, Disclosure.title, Disclosure.publish_deadline, Disclosure.status)
+    items = db.session.execute(
+        select(
+            Agency.code,
+            Disclosure.case_no,
+            Disclosure.external_id,
+            Disclosure.title,
+            Disclosure.publish_deadline,
+            Disclosure.status,
+        )
         .join(Agency, Agency.id == Disclosure.agency_id)
         .where(
             scope_condition,
@@ -209,6 +218,12 @@ def _overdue(
         .order_by(Disclosure.publish_deadline)
         .limit(limit)
     ).all()
+    registered = [
+        {"agency": a, "case_no": c, "external_id": e, "title": t, "publish_deadline": d, "status": s}
+        for a, c, e, t, d, s in items
+    ]
+    missing = decided_cases.missing_decisions(scope_condition, date_from, date_to, on, limit)
+    return sorted(registered + missing, key=lambda row: row["publish_deadline"])[:limit]
 
 
 def _case_findings(

@@ -1,7 +1,7 @@
 """Pre-publication approval: which agencies' pre-phase lists need approval, and the submissions held for it
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06 03:40:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import backend.extensions.database
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ from backend.accounts.schemas import TokenSchema
 from backend.agencies.services import get_agency
 from backend.extensions.smorest import Blueprint
 
-from . import annual, reviewers, services
+from . import annual, evaluation, reviewers, services
 from .schemas import (
     AdminTokenRequestSchema,
     AgencySettingsSchema,
@@ -14,6 +14,9 @@ from .schemas import (
     AnnualReportSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
+    EvaluationResultsSchema,
+    EvaluationRoundRequestSchema,
+    EvaluationRoundSchema,
     RegionalReportSchema,
     ReportsCasesSchema,
     ReviewerRegistrySchema,
@@ -77,6 +80,34 @@ class ReviewerRegistry(MethodView):
     def get(self):
         """Filed legal reviewers (备案) in your scope, and each agency's reviewers against 5% of its officers"""
         return reviewers.registry(g.admin, ip=request.remote_addr)
+
+
+@supervision_blp.route("/supervision/evaluations")
+class EvaluationRounds(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(EvaluationRoundRequestSchema)
+    @supervision_blp.response(201, EvaluationRoundSchema)
+    def post(self, body):
+        """Start a 案卷评查 round: announced in the log, then drawn from the first checkpoint after (README recipe)"""
+        made = evaluation.create_round(g.admin, body, ip=request.remote_addr)
+        return evaluation.public_round(made.id)
+
+
+@supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>")
+class EvaluationRound(MethodView):
+    @supervision_blp.response(200, EvaluationRoundSchema)
+    def get(self, round_id):
+        """Public: a round's parameters, checkpoint, eligible cases and sample, to recompute the draw"""
+        return evaluation.public_round(round_id)
+
+
+@supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>/results")
+class EvaluationResults(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.response(200, EvaluationResultsSchema)
+    def get(self, round_id):
+        """A round's scores per agency: cases evaluated, mean score, points deducted per sheet item"""
+        return evaluation.round_results(evaluation.round_for(g.admin, round_id))
 
 
 @supervision_blp.route("/agencies/<string:code>/annual-report")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -14,7 +17,7 @@ from backend.agencies.services import create_agency
 from backend.cases.models import CHECKLIST
 from tests.factories import reviews
 from tests.factories.officers import register
-from tests.support.live_server import LiveServer, agency_client, http_json, server_env
+from tests.support.live_server import ROOT, LiveServer, agency_client, http_json, server_env
 from tests.support.services import IN_CI
 from tests.test_cases import OFFICERS, case_body, record
 
@@ -389,3 +392,8 @@ def test_a_supervisor_starts_an_evaluation_round_and_an_observer_scores(sync_pla
     public = http_json("GET", f"{server.url}/api/v1/supervision/evaluations/{round_id}")
     assert sorted(public["sample"]) == public["eligible"] == ["MKT/MKT-1", "MKT/MKT-2", "TAX/TAX-1", "TAX/TAX-2"]
     assert public["checkpoint"]["tree_size"] > public["announcement_index"]
+    # README's script recomputes the draw from the public round alone.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    script = re.search(r"## 案卷评查: recomputing a draw.*?```python\n(.*?)```", readme, re.S).group(1)
+    ran = subprocess.run([sys.executable, "-c", script, server.url, str(round_id)], capture_output=True, text=True)
+    assert ran.stdout.startswith("True"), ran.stderr

@@ -7,12 +7,14 @@ import hashlib
 import json
 import math
 import re
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from backend.audit.models import AuditEntry
+from backend.supervision.evaluation import assign
 from backend.supervision.evaluation_models import EvaluationRound
 from tests.factories import AgencyFactory
 from tests.factories.officers import register
@@ -160,15 +162,22 @@ def test_no_checkpoint_before_the_announcement_is_used(client, staff):
 
 
 # -- assignment ------------------------------------------------------------------------------------------
+def test_the_round_robin_skips_an_evaluator_of_the_cases_agency():
+    mkt, tax = SimpleNamespace(agency_id=1), SimpleNamespace(agency_id=2)
+    wang, zhao, li = SimpleNamespace(agency_id=1), SimpleNamespace(agency_id=2), SimpleNamespace(agency_id=None)
+    assert assign([mkt, mkt, tax, tax], [wang, zhao]) == [zhao, zhao, wang, wang]
+    assert assign([mkt, mkt, tax, mkt], [wang, zhao, li]) == [zhao, li, wang, zhao]
+
+
 def test_an_evaluator_never_gets_their_own_agencys_case(client, staff):
-    public = start(client, "li", sample_percent=100, evaluators=["wang", "zhao", "li"]).get_json()
+    public = start(client, "li", sample_percent=100, evaluators=["wang", "zhao"]).get_json()
     assert len(public["sample"]) == 6
     results = client.get(f"{ROUNDS}/{public['id']}/results", headers=admin_headers(client, "li")).get_json()
     assert results["assigned"] == 6
     page = staff["li"].page(f"/admin/evaluations/{public['id']}")
     rows = re.findall(r'data-case="([^"]+)" data-evaluator="([^"]+)"', page)
     assert len(rows) == 6
-    own = {"wang": "MKT", "zhao": "TAX", "li": None}
+    own = {"wang": "MKT", "zhao": "TAX"}
     assert all(case.split("/")[0] != own[evaluator] for case, evaluator in rows)
     # Only MKT's own 监督员 left for MKT's cases: the round is refused before anything is announced.
     refused = start(client, "li", agency="MKT", region=None, sample_size=1, evaluators=["wang"])

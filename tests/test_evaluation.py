@@ -194,6 +194,14 @@ def test_a_round_is_only_started_over_ones_own_region(client, staff):
     assert none_closed.status_code == 422 and none_closed.get_json()["errors"]["date_from"]
     not_an_evaluator = start(client, "li", sample_size=1, evaluators=["nobody"])
     assert not_an_evaluator.status_code == 422
+    # 泉州's round is not 福州's supervisor's to read (its draw is public; its cases and scores are not).
+    quanzhou = start(client, "li", sample_size=1).get_json()["id"]
+    assert staff["chen"].get(f"/admin/evaluations/{quanzhou}").status_code == 404
+    assert staff["chen"].get(f"/admin/evaluations/{quanzhou}/cases/1").status_code == 404
+    assert client.get(f"{ROUNDS}/{quanzhou}/results", headers=admin_headers(client, "chen")).status_code == 404
+    assert f'data-round="{quanzhou}"' not in staff["chen"].page("/admin/evaluations")
+    assert f'data-round="{quanzhou}"' in staff["li"].page("/admin/evaluations")
+    assert staff["li"].get(f"/admin/evaluations/{quanzhou}/cases/1").status_code == 200
 
 
 # -- scoring and the observer's reach -----------------------------------------------------------------------

@@ -259,3 +259,24 @@ def test_an_observer_opens_nothing_but_the_evaluation_pages(client, staff):
         assert client.get(path, headers=headers).status_code == 403, path
     assert client.get(f"{ROUNDS}/{public['id']}/results", headers=headers).status_code == 403
     assert start(client, "wang", sample_size=1).status_code == 403
+
+
+def test_an_observer_reads_and_scores_its_assignments_through_the_api(client, staff, person):
+    assert start(client, "li", sample_percent=100).status_code == 201
+    zhao = admin_headers(client, "zhao")
+    mine = client.get(f"{ROUNDS}/assignments", headers=zhao).get_json()["assignments"]
+    assert sorted(a["case"] for a in mine) == ["MKT/C1", "MKT/C2", "MKT/C3"]
+    first = mine[0]
+    path = f"{ROUNDS}/{first['round']}/cases/{first['rank']}/score"
+    scores = {entry["key"]: {"score": entry["points"]} for entry in first["sheet"]}
+    over = client.post(path, json={"scores": {**scores, "clear_facts": {"score": 30}}}, headers=zhao)
+    assert over.status_code == 422 and "scores.clear_facts.score" in over.get_json()["errors"]
+    deducted = {**scores, "sufficient_evidence": {"score": 12, "comment": "现场检查笔录未附照片"}}
+    given = client.post(path, json={"scores": deducted}, headers=zhao)
+    assert given.status_code == 200 and given.get_json()["total"] == 92
+    assert client.post(path, json={"scores": deducted}, headers=zhao).status_code == 409
+    wangs = client.get(f"{ROUNDS}/assignments", headers=admin_headers(client, "wang")).get_json()["assignments"]
+    other = f"{ROUNDS}/{wangs[0]['round']}/cases/{wangs[0]['rank']}/score"
+    assert client.post(other, json={"scores": scores}, headers=zhao).status_code == 404
+    person("zhang", "handler", agency="MKT")
+    assert client.get(f"{ROUNDS}/assignments", headers=admin_headers(client, "zhang")).status_code == 403

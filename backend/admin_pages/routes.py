@@ -584,8 +584,12 @@ def _evaluation_case_page(
 def score_case(round_id: int, rank: int):
     item = evaluation.assigned(g.admin, round_id, rank)
     typed = {key: value for key, value in request.form.items() if key != csrf.FIELD}
+    given = {
+        entry["key"]: {"score": typed.get(f"score_{entry['key']}"), "comment": typed.get(f"comment_{entry['key']}")}
+        for entry in item.round.sheet
+    }
     try:
-        evaluation.score(g.admin, item, typed, ip=request.remote_addr)
+        evaluation.score(g.admin, item, given, ip=request.remote_addr)
     except (Conflict, Invalid, Forbidden) as refused:
         db.session.rollback()
         flash(refused.message, "error")

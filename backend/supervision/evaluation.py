@@ -321,7 +321,8 @@ def assigned(user: AdminUser, round_id: int, rank: int) -> EvaluationCase:
 
 # -- scoring -----------------------------------------------------------------------------------------------
 def score(user: AdminUser, item: EvaluationCase, given: dict[str, Any], *, ip: str | None = None) -> None:
-    """Score an assigned case once: every sheet item, at most its points, a comment for every deduction."""
+    """Score an assigned case once: ``{item key: {score, comment}}`` for every sheet item, each score at most the
+    item's points, a comment for every deduction."""
     if item.evaluator_id != user.id:
         raise Forbidden("该案件未分配给您评查")
     if item.scored_at is not None:
@@ -329,13 +330,14 @@ def score(user: AdminUser, item: EvaluationCase, given: dict[str, Any], *, ip: s
     scores, errors = {}, {}
     for entry in item.round.sheet:
         key, points = entry["key"], entry["points"]
-        value, comment = _points(given.get(f"score_{key}")), str(given.get(f"comment_{key}") or "").strip()
+        entered = given.get(key) if isinstance(given.get(key), dict) else {}
+        value, comment = _points(entered.get("score")), str(entered.get("comment") or "").strip()
         if value is None or not 0 <= value <= points:
-            errors[f"score_{key}"] = [f"an integer from 0 to {points}"]
+            errors[f"scores.{key}.score"] = [f"an integer from 0 to {points}"]
         elif value < points and not comment:
-            errors[f"comment_{key}"] = ["say why points were deducted"]
+            errors[f"scores.{key}.comment"] = ["say why points were deducted"]
         elif len(comment) > MAX_COMMENT:
-            errors[f"comment_{key}"] = [f"at most {MAX_COMMENT} characters"]
+            errors[f"scores.{key}.comment"] = [f"at most {MAX_COMMENT} characters"]
         else:
             scores[key] = {"score": value, "comment": comment}
     if errors:

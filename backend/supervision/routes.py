@@ -14,9 +14,12 @@ from .schemas import (
     AnnualReportSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
+    EvaluationAssignmentsSchema,
+    EvaluationCaseSchema,
     EvaluationResultsSchema,
     EvaluationRoundRequestSchema,
     EvaluationRoundSchema,
+    EvaluationScoreRequestSchema,
     RegionalReportSchema,
     ReportsCasesSchema,
     ReviewerRegistrySchema,
@@ -91,6 +94,28 @@ class EvaluationRounds(MethodView):
         """Start a 案卷评查 round: announced in the log, then drawn from the first checkpoint after (README recipe)"""
         made = evaluation.create_round(g.admin, body, ip=request.remote_addr)
         return evaluation.public_round(made.id)
+
+
+@supervision_blp.route("/supervision/evaluations/assignments")
+class EvaluationAssignments(MethodView):
+    @supervision_blp.admin_required("supervisor", "observer")
+    @supervision_blp.response(200, EvaluationAssignmentsSchema)
+    def get(self):
+        """The sampled cases assigned to you, unscored first (observers and supervisors)"""
+        return {"assignments": evaluation.assignments(g.admin)}
+
+
+@supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>/cases/<int(max=100000):rank>/score")
+class EvaluationScore(MethodView):
+    @supervision_blp.admin_required("supervisor", "observer")
+    @supervision_blp.arguments(EvaluationScoreRequestSchema)
+    @supervision_blp.response(200, EvaluationCaseSchema)
+    @supervision_blp.alt_response(409, description="already scored")
+    def post(self, body, round_id, rank):
+        """Score a case assigned to you: every sheet item up to its points, a comment for each deduction; once"""
+        item = evaluation.assigned(g.admin, round_id, rank)
+        evaluation.score(g.admin, item, body["scores"], ip=request.remote_addr)
+        return item
 
 
 @supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>")

@@ -227,6 +227,29 @@ class EvaluationRoundSchema(Schema):
     sample = ma.fields.List(ma.fields.String(), metadata={"description": "in rank order"})
 
 
+class EvaluationCaseSchema(Schema):
+    round = ma.fields.Integer(attribute="round_id")
+    rank = ma.fields.Integer()
+    case = ma.fields.Function(lambda item: f"{item.case.agency.code}/{item.case.case_no}")
+    sheet = ma.fields.Function(lambda item: item.round.sheet)
+    scores = ma.fields.Dict(allow_none=True)
+    total = ma.fields.Integer(allow_none=True)
+    scored_at = BeijingDateTime(allow_none=True)
+
+
+class EvaluationAssignmentsSchema(Schema):
+    assignments = ma.fields.List(ma.fields.Nested(EvaluationCaseSchema))
+
+
+class EvaluationScoreRequestSchema(Schema):
+    scores = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Dict(),
+        required=True,
+        metadata={"description": "{item key: {score, comment}} for every item of the round's sheet"},
+    )
+
+
 class EvaluationResultsSchema(Schema):
     round = ma.fields.Integer()
     assigned = ma.fields.Integer()

@@ -248,6 +248,7 @@ def test_an_observer_scores_what_is_assigned_and_the_results_reach_the_summary(c
 
 def test_an_observer_opens_nothing_but_the_evaluation_pages(client, staff):
     wang = staff["wang"]
+    assert wang.get("/admin/reviews/MKT/C1/1/letter").status_code == 404  # open to every role, scoped to none
     for path in ("/admin/complaints", "/admin/dashboard", "/admin/approvals", "/admin/reviews", "/admin/reviewers"):
         refused = wang.get(path)
         assert refused.status_code == 403, path
@@ -280,3 +281,32 @@ def test_an_observer_reads_and_scores_its_assignments_through_the_api(client, st
     assert client.post(other, json={"scores": scores}, headers=zhao).status_code == 404
     person("zhang", "handler", agency="MKT")
     assert client.get(f"{ROUNDS}/assignments", headers=admin_headers(client, "zhang")).status_code == 403
+
+
+def test_bad_rounds_and_scores_are_4xx_in_the_error_shape(client, staff):
+    sheet = [{"key": "facts", "label": "事实清楚", "points": 50}, {"key": "facts", "label": "程序合法", "points": 50}]
+    assert start(client, "li", sample_size=1, sheet=sheet).status_code == 422
+    short = [{**sheet[0], "points": 60}, {"key": "procedure", "label": "程序合法", "points": 30}]
+    assert start(client, "li", sample_size=1, sheet=short).status_code == 422
+    assert start(client, "li", sample_size=1, sample_percent=10).status_code == 422
+    assert start(client, "li", sample_size=0).status_code == 422
+    assert start(client, "li", sample_size=1, date_from="2025-11-01", date_to="2025-10-01").status_code == 422
+    own = [{"key": "facts", "label": "事实清楚", "points": 60}, {"key": "procedure", "label": "程序合法", "points": 40}]
+    made = start(client, "li", sample_percent=100, sheet=own).get_json()
+    assert made["sheet"] == own
+    zhao = admin_headers(client, "zhao")
+    (first, *_) = client.get(f"{ROUNDS}/assignments", headers=zhao).get_json()["assignments"]
+    path = f"{ROUNDS}/{first['round']}/cases/{first['rank']}/score"
+    for scores in (
+        {"facts": {"score": "abc"}, "procedure": {"score": 40}},
+        {"facts": {"score": 59, "comment": ["缺少"]}, "procedure": {"score": 40}},
+        {"facts": {"score": 59.5, "comment": "证据不足"}, "procedure": {"score": 40}},
+        {"facts": {"score": True}, "procedure": {"score": 40}},
+        {"procedure": {"score": 40}},
+    ):
+        refused = client.post(path, json={"scores": scores}, headers=zhao)
+        assert refused.status_code == 422, scores
+        assert set(refused.get_json()) >= {"code", "status", "message", "errors"}
+    assert client.post(path, json={}, headers=zhao).status_code == 422
+    done = {"facts": {"score": 55, "comment": " 证据不足 "}, "procedure": {"score": 40}}
+    assert client.post(path, json={"scores": done}, headers=zhao).get_json()["scores"]["facts"]["comment"] == "证据不足"

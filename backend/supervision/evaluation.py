@@ -129,9 +129,10 @@ def _scope(user: AdminUser, agency: str | None, region: str | None) -> tuple[dic
 
 
 def _sheet(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Points sum to 100 on every sheet, so that scores of rounds with different sheets average together."""
     keys = [item["key"] for item in items]
-    if len(set(keys)) != len(keys) or any(int(item["points"]) <= 0 for item in items):
-        raise Invalid("评查表有误", errors={"sheet": ["keys must be unique, points positive"]})
+    if len(set(keys)) != len(keys) or sum(int(item["points"]) for item in items) != 100:
+        raise Invalid("评查表项目不能重复，分值合计须为 100", errors={"sheet": ["unique keys, points summing to 100"]})
     return [{"key": item["key"], "label": item["label"], "points": int(item["points"])} for item in items]
 
 
@@ -320,7 +321,7 @@ def assigned(user: AdminUser, round_id: int, rank: int) -> EvaluationCase:
 
 
 # -- scoring -----------------------------------------------------------------------------------------------
-def score(user: AdminUser, item: EvaluationCase, given: dict[str, Any], *, ip: str | None = None) -> None:
+def score(user: AdminUser, item: EvaluationCase, given: dict[str, Any], *, ip: str | None = None) -> EvaluationCase:
     """Score an assigned case once: ``{item key: {score, comment}}`` for every sheet item, each score at most the
     item's points, a comment for every deduction."""
     if item.evaluator_id != user.id:
@@ -331,15 +332,17 @@ def score(user: AdminUser, item: EvaluationCase, given: dict[str, Any], *, ip: s
     for entry in item.round.sheet:
         key, points = entry["key"], entry["points"]
         entered = given.get(key) if isinstance(given.get(key), dict) else {}
-        value, comment = _points(entered.get("score")), str(entered.get("comment") or "").strip()
-        if value is None or not 0 <= value <= points:
+        value, comment = _points(entered.get("score")), entered.get("comment") or ""
+        if not isinstance(comment, str):
+            errors[f"scores.{key}.comment"] = ["a text"]
+        elif value is None or not 0 <= value <= points:
             errors[f"scores.{key}.score"] = [f"an integer from 0 to {points}"]
-        elif value < points and not comment:
+        elif value < points and not comment.strip():
             errors[f"scores.{key}.comment"] = ["say why points were deducted"]
         elif len(comment) > MAX_COMMENT:
             errors[f"scores.{key}.comment"] = [f"at most {MAX_COMMENT} characters"]
         else:
-            scores[key] = {"score": value, "comment": comment}
+            scores[key] = {"score": value, "comment": comment.strip()}
     if errors:
         raise Invalid("评分有误：每项不超过其分值，扣分须说明理由", errors=errors)
     item.scores, item.total, item.scored_at = scores, sum(s["score"] for s in scores.values()), clock.now()
@@ -354,6 +357,7 @@ def score(user: AdminUser, item: EvaluationCase, given: dict[str, Any], *, ip: s
         scores=scores,
     )
     db.session.commit()
+    return item
 
 
 def _points(value: Any) -> int | None:

@@ -113,9 +113,9 @@ class EvaluationScore(MethodView):
     @supervision_blp.alt_response(409, description="already scored")
     def post(self, body, round_id, rank):
         """Score a case assigned to you: every sheet item up to its points, a comment for each deduction; once"""
-        item = evaluation.assigned(g.admin, round_id, rank)
-        evaluation.score(g.admin, item, body["scores"], ip=request.remote_addr)
-        return item
+        return evaluation.score(
+            g.admin, evaluation.assigned(g.admin, round_id, rank), body["scores"], ip=request.remote_addr
+        )
 
 
 @supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>")

@@ -9,6 +9,7 @@ from backend.complaints.models import Complaint, ComplaintEvent, Notification
 from backend.disclosures.models import Disclosure, DisclosureVersion
 from backend.officers.models import BadgeScan, Officer, OfficerPhoto
 from backend.search.indexing import SearchOutbox
+from backend.supervision.evaluation_models import EvaluationCase, EvaluationRound
 from backend.supervision.models import DisclosureCount, DisclosureCountDelta
 from backend.transparency.models import Checkpoint, LogEntry, LogHead, MerkleNode
 from miniapp_api.models import BadgeScene
@@ -30,6 +31,8 @@ __all__ = [
     "DisclosureCount",
     "DisclosureCountDelta",
     "DisclosureVersion",
+    "EvaluationCase",
+    "EvaluationRound",
     "HolidayCalendar",
     "LegalReviewer",
     "LogEntry",

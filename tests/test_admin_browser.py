@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -14,7 +17,7 @@ from backend.agencies.services import create_agency
 from backend.cases.models import CHECKLIST
 from tests.factories import reviews
 from tests.factories.officers import register
-from tests.support.live_server import LiveServer, agency_client, http_json, server_env
+from tests.support.live_server import ROOT, LiveServer, agency_client, http_json, server_env
 from tests.support.services import IN_CI
 from tests.test_cases import OFFICERS, case_body, record
 
@@ -302,3 +305,95 @@ def test_a_supervisor_works_the_approval_queue(sync_playwright, approval_server,
     assert public_status(f"{server.url}/api/v1/disclosures/{second['id']}") == 404
     returned = http_json("GET", f"{push}/p2", headers=agency)
     assert returned["status"] == "returned" and returned["approval"]["reasons"] == "事项名称应与权责清单一致"
+
+
+# -- a supervisor starts a 案卷评查 round; a 监督员 scores the case drawn for them --------------------------------
+@pytest.fixture
+def evaluation_server(committed, tmp_path):
+    """MKT and TAX (泉州) with two cases each closed in October 2025; li supervises 泉州, wang is MKT's 监督员."""
+    app = committed
+    api = app.test_client()
+    for code, officers in (("MKT", OFFICERS[:2]), ("TAX", ("35050022221", "35050022222"))):
+        token = api.post("/api/v1/auth/token", json=agency_client(app, code)).get_json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        register(api, headers, *officers)
+        closing = record("closing", officers=officers, at="2025-10-15T16:00:00+08:00")
+        closed = [record("filing", officers=officers), closing]
+        for case in (f"{code}-1", f"{code}-2"):
+            opened = api.put(f"/api/v1/publish/cases/{case}", json=case_body(officers=list(officers)), headers=headers)
+            assert opened.status_code == 201, opened.get_json()
+            added = api.post(f"/api/v1/publish/cases/{case}/records", json={"records": closed}, headers=headers)
+            assert added.status_code == 201, added.get_json()
+    with app.app_context():
+        create_admin(username="li", password=PASSWORD, role="supervisor", actor="test", region_code="350500")
+        create_admin(username="wang", password=PASSWORD, role="observer", actor="test", agency_code="MKT")
+    env = server_env(app, tmp_path, ADMIN_COOKIE_SECURE="0")
+    with LiveServer(env, workers=2) as live:
+        yield live
+
+
+def sign_in(page, server: LiveServer, username: str, lands_on: str) -> None:
+    page.goto(f"{server.url}/admin/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_url(f"{server.url}{lands_on}")
+
+
+@pytest.mark.slow
+def test_a_supervisor_starts_an_evaluation_round_and_an_observer_scores(sync_playwright, evaluation_server, tmp_path):
+    server = evaluation_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page, problems = watched_page(browser)
+            sign_in(page, server, "li", "/admin/complaints")
+            page.click("header nav a:has-text('案卷评查')")
+            page.wait_for_url(f"{server.url}/admin/evaluations")
+            form = "form[data-action=start]"
+            page.fill(f"{form} input[name=region]", "350500")
+            page.fill(f"{form} input[name=date_from]", "2025-10-01")
+            page.fill(f"{form} input[name=date_to]", "2025-10-31")
+            page.fill(f"{form} input[name=sample_percent]", "100")
+            page.fill(f"{form} input[name=evaluators]", "wang, li")
+            page.click(f"{form} button")
+            page.wait_for_selector(".flash.ok:has-text('抽取 4 件')")
+            round_id = int(page.url.rsplit("/", 1)[1])
+            rows = page.locator("table[data-table=sample] tr[data-case]")
+            assert rows.count() == 4
+            # 交叉评查: MKT's 监督员 gets TAX's cases, never MKT's (the round-robin gives them one or both).
+            wangs = page.locator("table[data-table=sample] tr[data-evaluator=wang]")
+            given = [wangs.nth(n).get_attribute("data-case") for n in range(wangs.count())]
+            assert given and all(case.startswith("TAX/") for case in given)
+            page.screenshot(path=tmp_path / "evaluation-round.png", full_page=True)
+            page.click("form[action$='/logout'] button")
+
+            sign_in(page, server, "wang", "/admin/evaluations")
+            assert "投诉队列" not in page.inner_text("header nav")
+            assigned = page.locator("table[data-table=assignments] tr[data-case]")
+            assert assigned.count() == len(given)
+            page.click("table[data-table=assignments] tr[data-case] a >> nth=0")
+            page.wait_for_selector("form[data-action=score]")
+            page.fill("input[name=score_proper_documents]", "7")
+            page.fill("textarea[name=comment_proper_documents]", "处罚决定书未载明救济途径")
+            page.screenshot(path=tmp_path / "evaluation-score.png", full_page=True)
+            page.click("form[data-action=score] button")
+            page.wait_for_selector("h1 [data-state=scored]")
+            assert "已评分：97 分" in page.inner_text(".flash.ok")
+            page.click("form[action$='/logout'] button")
+
+            sign_in(page, server, "li", "/admin/complaints")
+            page.goto(f"{server.url}/admin/evaluations/{round_id}")
+            assert page.inner_text("table[data-table=results] tr[data-agency=TAX] [data-field=mean_score]") == "97.0"
+            assert "文书规范 −3" in page.inner_text("table[data-table=results] tr[data-agency=TAX]")
+            assert problems == []
+        finally:
+            browser.close()
+    public = http_json("GET", f"{server.url}/api/v1/supervision/evaluations/{round_id}")
+    assert sorted(public["sample"]) == public["eligible"] == ["MKT/MKT-1", "MKT/MKT-2", "TAX/TAX-1", "TAX/TAX-2"]
+    assert public["checkpoint"]["tree_size"] > public["announcement_index"]
+    # README's script recomputes the draw from the public round alone.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    script = re.search(r"## 案卷评查: recomputing a draw.*?```python\n(.*?)```", readme, re.S).group(1)
+    ran = subprocess.run([sys.executable, "-c", script, server.url, str(round_id)], capture_output=True, text=True)
+    assert ran.stdout.startswith("True"), ran.stderr

@@ -31,6 +31,7 @@ class AdminRole(enum.StrEnum):
     supervisor = "supervisor"  # oversees a region (司法行政部门)
     admin = "admin"  # runs the platform
     reviewer = "reviewer"  # 法制审核人员: gives legal-review opinions for one agency, or lent by a 司法局
+    observer = "observer"  # 监督员 (seed 004): reads and scores the evaluation cases assigned to them, nothing else
 
 
 class AdminUser(Model):

@@ -18,12 +18,13 @@ def region_prefix(region_code: str) -> str:
 
 
 def visible_agencies(user: AdminUser) -> ColumnElement[bool]:
-    """A condition on Agency for what ``user`` may see (a reviewer: none of this; reviews.py scopes reviews)."""
+    """A condition on Agency for what ``user`` may see (a reviewer or an observer: none)."""
     if user.role == AdminRole.admin:
         return true()
     if user.role == AdminRole.handler:
         return Agency.id == user.agency_id
     if user.role == AdminRole.supervisor:
         return Agency.region_code.like(region_prefix(user.region_code or "") + "%")
-    # A reviewer has no region: falling through to the supervisor's condition would match every agency.
+    # A reviewer or an observer sees nothing of this (reviews.py and evaluation.py scope what they work on);
+    # falling through to the supervisor's condition would match every agency.
     return false()

@@ -25,7 +25,7 @@ from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
 from backend.disclosures.reading import WITHDRAWAL_LABELS
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from backend.extensions import db
-from backend.supervision import case_reads
+from backend.supervision import case_reads, evaluation
 from backend.supervision import reviewers as reviewer_registry
 from backend.supervision import services as supervision
 from backend.timezone import today
@@ -48,6 +48,7 @@ ROLE_LABELS = {
     AdminRole.supervisor: "监督人员",
     AdminRole.admin: "系统管理员",
     AdminRole.reviewer: "法制审核人员",
+    AdminRole.observer: "监督员",
 }
 # Who opens which page (the services check scope again). A reviewer works legal reviews only: the
 # complaint and supervision pages are not theirs. Every page not named here is open to every role.
@@ -59,9 +60,16 @@ SUPERVISOR_PAGES = {
     "admin_pages.lift_approval",
     "admin_pages.cases",
     "admin_pages.case",
+    "admin_pages.start_evaluation",
+    "admin_pages.evaluation_round",
 }
+# 案卷评查: an observer (监督员) opens these and nothing else; the service shows them only their assignments.
+EVALUATION_PAGES = {"admin_pages.evaluations", "admin_pages.evaluation_case", "admin_pages.score_case"}
+EVALUATING_ROLES = (AdminRole.supervisor, AdminRole.admin, AdminRole.observer)
 ROLE_REFUSALS = {
     "reviewer": "法制审核人员只能使用法制审核页面",
+    "observer": "监督员只能使用案卷评查页面",
+    "evaluation": "仅监督人员和监督员可参与案卷评查",
     "review": "仅法制审核人员可审核案件",
     "supervisor": "仅监督人员和系统管理员可查看",
 }
@@ -124,6 +132,10 @@ def _refusal(user: AdminUser, endpoint: str | None) -> str | None:
         return None
     if user.role == AdminRole.reviewer:
         return None if endpoint in REVIEW_PAGES else "reviewer"
+    if user.role == AdminRole.observer:
+        return None if endpoint in EVALUATION_PAGES else "observer"
+    if endpoint in EVALUATION_PAGES and user.role not in EVALUATING_ROLES:
+        return "evaluation"
     if endpoint in REVIEW_PAGES:
         return "review"
     if endpoint in SUPERVISOR_PAGES and user.role not in (AdminRole.supervisor, AdminRole.admin):
@@ -132,6 +144,8 @@ def _refusal(user: AdminUser, endpoint: str | None) -> str | None:
 
 
 def _landing(user: AdminUser) -> str:
+    if user.role == AdminRole.observer:
+        return url_for(".evaluations")
     return url_for(".reviews_queue" if user.role == AdminRole.reviewer else ".queue")
 
 
@@ -155,6 +169,8 @@ def page_helpers() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "category_labels": CATEGORY_LABELS,
         "reviewer_role": AdminRole.reviewer,
+        "observer_role": AdminRole.observer,
+        "evaluating_roles": EVALUATING_ROLES,
         "supervising_roles": (AdminRole.supervisor, AdminRole.admin),
     }
 
@@ -540,3 +556,83 @@ def case(agency: str, case_no: str):
         disclosure_labels=DISCLOSURE_LABELS,
         status_names=DISCLOSURE_STATUS_LABELS,
     )
+
+
+# -- 案卷评查 (evaluation rounds) -------------------------------------------------------------------------
+EVALUATION_CASE_PATH = "/evaluations/<int(max=2147483647):round_id>/cases/<int(max=100000):rank>"
+
+
+@blp.get("/evaluations")
+def evaluations():
+    """The user's assigned cases; for supervisors also their rounds and the form that starts one."""
+    return render_template(
+        "admin/evaluations.html",
+        assignments=evaluation.assignments(g.admin),
+        rounds=evaluation.rounds(g.admin),
+    )
+
+
+@blp.post("/evaluations")
+def start_evaluation():
+    form = _load_form(schemas.EvaluationForm)
+    if form is None:
+        return redirect(url_for(".evaluations"), 303)
+    try:
+        made = evaluation.create_round(g.admin, form, ip=request.remote_addr)
+    except (Invalid, NotFound, Forbidden) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return redirect(url_for(".evaluations"), 303)
+    flash(f"已发起第 {made.id} 轮案卷评查，抽取 {len(made.sample)} 件", "ok")
+    return redirect(url_for(".evaluation_round", round_id=made.id), 303)
+
+
+@blp.get("/evaluations/<int(max=2147483647):round_id>")
+def evaluation_round(round_id: int):
+    """A round: its draw (as published), the sampled cases with their evaluators and scores, results per agency."""
+    made = evaluation.round_for(g.admin, round_id)
+    return render_template(
+        "admin/evaluation_round.html",
+        r=made,
+        public=evaluation.public_round(round_id),
+        results=evaluation.round_results(made),
+    )
+
+
+@blp.get(EVALUATION_CASE_PATH)
+def evaluation_case(round_id: int, rank: int):
+    return _evaluation_case_page(evaluation.assigned(g.admin, round_id, rank))
+
+
+def _evaluation_case_page(
+    item: Any, typed: dict[str, str] | None = None, status: int = 200, errors: dict[str, Any] | None = None
+):
+    """The case's records and the scoring sheet; the form while its evaluator has not scored it."""
+    page = render_template(
+        "admin/evaluation_case.html",
+        item=item,
+        case=item.case,
+        records=reviews.case_records(item.case),
+        step_labels=STEP_LABELS,
+        typed=typed or {},
+        errors=errors or {},
+    )
+    return page, status
+
+
+@blp.post(EVALUATION_CASE_PATH + "/score")
+def score_case(round_id: int, rank: int):
+    item = evaluation.assigned(g.admin, round_id, rank)
+    typed = {key: value for key, value in request.form.items() if key != csrf.FIELD}
+    given = {
+        entry["key"]: {"score": typed.get(f"score_{entry['key']}"), "comment": typed.get(f"comment_{entry['key']}")}
+        for entry in item.round.sheet
+    }
+    try:
+        evaluation.score(g.admin, item, given, ip=request.remote_addr)
+    except (Conflict, Invalid, Forbidden) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return _evaluation_case_page(item, typed, refused.status, refused.errors or {})
+    flash(f"已评分：{item.total} 分", "ok")
+    return redirect(url_for(".evaluation_case", round_id=round_id, rank=rank), 303)

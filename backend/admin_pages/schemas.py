@@ -130,6 +130,23 @@ class OpinionForm(_ChecklistReasons):
         return {**data, "reasons": reasons}
 
 
+class EvaluationForm(FormSchema):
+    """A 案卷评查 round as the supervisor's form gives it (the default scoring sheet; the API takes others)."""
+
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$", error="须为 6 位行政区划代码"))
+    date_from = ma.fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式有误"})
+    date_to = ma.fields.Date(required=True, error_messages={**REQUIRED, "invalid": "日期格式有误"})
+    sample_size = ma.fields.Integer(validate=ma.validate.Range(min=1, max=10000, error="须为 1 至 10000"))
+    sample_percent = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100, error="须为 1 至 100"))
+    evaluators = ma.fields.String(required=True, validate=ma.validate.Length(max=2000), error_messages=REQUIRED)
+
+    @ma.post_load
+    def split_evaluators(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        names = data["evaluators"].replace("，", ",").replace("、", ",").replace(",", " ").split()
+        return {**data, "evaluators": names}
+
+
 FIELD_LABELS = {
     "reason": "理由",
     "text": "内容",
@@ -140,6 +157,12 @@ FIELD_LABELS = {
     "approver_agency": "审核机关编码",
     "outcome": "审核结论",
     "comment": "审核意见",
+    "region": "行政区划代码",
+    "date_from": "结案起始日期",
+    "date_to": "结案截止日期",
+    "sample_size": "抽取件数",
+    "sample_percent": "抽取比例",
+    "evaluators": "评查人员",
     **{REASON_PREFIX + key: f"「{label}」" for key, label in CHECKLIST.items()},
 }
 

@@ -31,6 +31,7 @@ from backend.errors import NotFound
 from backend.extensions import db
 from backend.timezone import CHINA, china_date, today
 
+from . import evaluation
 from .services import on_time_rates
 
 ACTOR = "system:annual-report"
@@ -151,6 +152,7 @@ def _figures(agency_ids: Sequence[int], year: int) -> dict[str, Any]:
             "average_rating": round(float(ratings), 2) if ratings is not None else None,
         },
         "withdrawals": withdrawals,
+        "evaluations": evaluation.annual_figures(agency_ids, start, end),
     }
 
 
@@ -251,6 +253,9 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
     out += [("投诉举报", k, v) for k, v in data["complaints"]["by_status"].items()]
     out += [("投诉举报", "平均评分", data["complaints"]["average_rating"])]
     out += [("撤下", k, v) for k, v in data["withdrawals"].items()]
+    evaluated = data["evaluations"]
+    out += [("案卷评查", "评查案件", evaluated["cases_evaluated"]), ("案卷评查", "平均得分", evaluated["mean_score"])]
+    out += [("案卷评查", f"扣分/{label}", lost) for label, lost in evaluated["deductions"].items()]
     return out + _submission_rows(data)
 
 

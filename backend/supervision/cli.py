@@ -1,10 +1,13 @@
-import click
-from flask.cli import AppGroup
+import json
 
-from . import annual
+import click
+
+from backend.errors import DomainErrorAware
+
+from . import annual, evaluation
 from .counts import compact
 
-supervision_cli = AppGroup("supervision", help="Supervision jobs.")
+supervision_cli = DomainErrorAware("supervision", help="Supervision jobs.")
 
 
 @supervision_cli.command("publish-annual")
@@ -17,3 +20,14 @@ def publish_annual() -> None:
 def fold_counts() -> None:
     """Fold the 公示率 counters' pending deltas (the scheduler does it every COUNTS_JOB_SECONDS; for cron)."""
     click.echo(f"folded {compact()} counter deltas")
+
+
+@supervision_cli.command("redraw")
+@click.argument("round_id", type=int)
+def redraw(round_id: int) -> None:
+    """Recompute a 案卷评查 round's draw from its public data; exit 1 unless it matches the stored sample."""
+    result = evaluation.redraw(round_id)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    checks = ("matches", "announced_before_checkpoint", "eligible_as_announced", "first_checkpoint_after_announcement")
+    if not all(result[check] for check in checks):
+        raise SystemExit(1)

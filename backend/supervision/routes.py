@@ -6,7 +6,7 @@ from backend.accounts.schemas import TokenSchema
 from backend.agencies.services import get_agency
 from backend.extensions.smorest import Blueprint
 
-from . import annual, case_reads, reviewers, services
+from . import annual, case_reads, evaluation, reviewers, services
 from .schemas import (
     AdminTokenRequestSchema,
     AgencySettingsSchema,
@@ -19,6 +19,12 @@ from .schemas import (
     CaseReadsSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
+    EvaluationAssignmentsSchema,
+    EvaluationCaseSchema,
+    EvaluationResultsSchema,
+    EvaluationRoundRequestSchema,
+    EvaluationRoundSchema,
+    EvaluationScoreRequestSchema,
     RegionalReportSchema,
     ReportsCasesSchema,
     ReviewerRegistrySchema,
@@ -119,6 +125,56 @@ class CaseReads(MethodView):
     def get(self, args):
         """Every read of your cases by a supervisor or admin, latest first: who (username, role, region), when, which"""
         return case_reads.reads_of_agency(g.agency, **args)
+
+
+@supervision_blp.route("/supervision/evaluations")
+class EvaluationRounds(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(EvaluationRoundRequestSchema)
+    @supervision_blp.response(201, EvaluationRoundSchema)
+    def post(self, body):
+        """Start a 案卷评查 round: announced in the log, then drawn from the first checkpoint after (README recipe)"""
+        made = evaluation.create_round(g.admin, body, ip=request.remote_addr)
+        return evaluation.public_round(made.id)
+
+
+@supervision_blp.route("/supervision/evaluations/assignments")
+class EvaluationAssignments(MethodView):
+    @supervision_blp.admin_required("supervisor", "observer")
+    @supervision_blp.response(200, EvaluationAssignmentsSchema)
+    def get(self):
+        """The sampled cases assigned to you, unscored first (observers and supervisors)"""
+        return {"assignments": evaluation.assignments(g.admin)}
+
+
+@supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>/cases/<int(max=100000):rank>/score")
+class EvaluationScore(MethodView):
+    @supervision_blp.admin_required("supervisor", "observer")
+    @supervision_blp.arguments(EvaluationScoreRequestSchema)
+    @supervision_blp.response(200, EvaluationCaseSchema)
+    @supervision_blp.alt_response(409, description="already scored")
+    def post(self, body, round_id, rank):
+        """Score a case assigned to you: every sheet item up to its points, a comment for each deduction; once"""
+        return evaluation.score(
+            g.admin, evaluation.assigned(g.admin, round_id, rank), body["scores"], ip=request.remote_addr
+        )
+
+
+@supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>")
+class EvaluationRound(MethodView):
+    @supervision_blp.response(200, EvaluationRoundSchema)
+    def get(self, round_id):
+        """Public: a round's parameters, checkpoint, eligible cases and sample, to recompute the draw"""
+        return evaluation.public_round(round_id)
+
+
+@supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>/results")
+class EvaluationResults(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.response(200, EvaluationResultsSchema)
+    def get(self, round_id):
+        """A round's scores per agency: cases evaluated, mean score, points deducted per sheet item"""
+        return evaluation.round_results(evaluation.round_for(g.admin, round_id))
 
 
 @supervision_blp.route("/agencies/<string:code>/annual-report")

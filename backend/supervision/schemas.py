@@ -4,6 +4,7 @@ from backend.cases.schemas import RecordSchema, ReviewSchema
 from backend.disclosures.schemas import AgencyRefSchema
 from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
+from backend.transparency.schemas import CheckpointSchema
 
 from .services import CHANGE_EVENTS
 
@@ -114,6 +115,10 @@ class SummarySchema(Schema):
         metadata={"description": "cases that became major in the period after one of their decisions was published"},
     )
     complaints = ma.fields.Dict(metadata={"description": "per agency, officer and disclosure type"})
+    evaluations = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={"description": "案卷评查 per agency: cases scored in the period, mean score, deductions per item"},
+    )
     withdrawals_by_reason = ma.fields.Dict()
 
 
@@ -182,6 +187,9 @@ class AnnualReportSchema(Schema):
     reviews = ma.fields.Dict()
     complaints = ma.fields.Dict()
     withdrawals = ma.fields.Dict()
+    evaluations = ma.fields.Dict(
+        metadata={"description": "案卷评查: cases scored in the year, mean score, points deducted per sheet item"}
+    )
 
 
 class RegionSubmissionSchema(Schema):
@@ -289,3 +297,71 @@ class CaseReadSchema(Schema):
 
 
 CaseReadsSchema = page_schema(CaseReadSchema, "CaseReadsSchema")
+
+
+# -- 案卷评查 ----------------------------------------------------------------------------------------------
+class SheetItemSchema(Schema):
+    key = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[a-z_]{1,32}$"))
+    label = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    points = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=100))
+
+
+class EvaluationRoundRequestSchema(Schema):
+    agency = ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata={"description": "or region"})
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$"), metadata={"description": "and below"})
+    date_from = ma.fields.Date(required=True, metadata={"description": "cases closed (结案) from this day"})
+    date_to = ma.fields.Date(required=True)
+    sample_size = ma.fields.Integer(validate=ma.validate.Range(min=1, max=10000))
+    sample_percent = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100))
+    evaluators = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=50),
+        metadata={"description": "usernames of supervisors or observers (监督员), in round-robin order"},
+    )
+    sheet = ma.fields.List(
+        ma.fields.Nested(SheetItemSchema),
+        validate=ma.validate.Length(min=1, max=20),
+        metadata={"description": "the scoring sheet; by default the six items of DEFAULT_SHEET"},
+    )
+
+
+class EvaluationRoundSchema(Schema):
+    id = ma.fields.Integer()
+    parameters = ma.fields.Dict(metadata={"description": "hashed into the seed as canonical JSON"})
+    sheet = ma.fields.List(ma.fields.Dict())
+    announcement_index = ma.fields.Integer(metadata={"description": "the log entry announcing the round"})
+    checkpoint = ma.fields.Nested(CheckpointSchema, metadata={"description": "first checkpoint after it"})
+    seed = ma.fields.String()
+    eligible = ma.fields.List(ma.fields.String(), metadata={"description": "sorted <agency>/<case no> closed in scope"})
+    sample = ma.fields.List(ma.fields.String(), metadata={"description": "in rank order"})
+
+
+class EvaluationCaseSchema(Schema):
+    round = ma.fields.Integer(attribute="round_id")
+    rank = ma.fields.Integer()
+    case = ma.fields.Function(lambda item: f"{item.case.agency.code}/{item.case.case_no}")
+    sheet = ma.fields.Function(lambda item: item.round.sheet)
+    scores = ma.fields.Dict(allow_none=True)
+    total = ma.fields.Integer(allow_none=True)
+    scored_at = BeijingDateTime(allow_none=True)
+
+
+class EvaluationAssignmentsSchema(Schema):
+    assignments = ma.fields.List(ma.fields.Nested(EvaluationCaseSchema))
+
+
+class EvaluationScoreRequestSchema(Schema):
+    scores = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Dict(),
+        required=True,
+        metadata={"description": "{item key: {score, comment}} for every item of the round's sheet"},
+    )
+
+
+class EvaluationResultsSchema(Schema):
+    round = ma.fields.Integer()
+    assigned = ma.fields.Integer()
+    scored = ma.fields.Integer()
+    agencies = ma.fields.List(ma.fields.Dict(), metadata={"description": "cases evaluated, mean score, deductions"})

@@ -23,7 +23,7 @@ from backend.timezone import CHINA, today
 from backend.transparency import services as transparency
 from backend.transparency.models import LogEntry
 
-from . import counts, decided_cases, reviewers
+from . import counts, decided_cases, evaluation, reviewers
 
 CHANGE_EVENTS = ("correct", "withdraw", "expire", "withhold")
 
@@ -187,6 +187,7 @@ def summary(
         "made_major_after_publication": _made_major_after_publication(scope_condition, start, end, limit),
         "complaints": hot_spots(user, date_from=date_from, date_to=date_to),
         "withdrawals_by_reason": {reason: n for reason, n in withdrawals},
+        "evaluations": evaluation.scored_in(scope_condition, start, end),
     }
 
 

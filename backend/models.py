@@ -9,7 +9,7 @@ from backend.complaints.models import Complaint, ComplaintEvent, Notification
 from backend.disclosures.models import Disclosure, DisclosureVersion
 from backend.officers.models import BadgeScan, Officer, OfficerPhoto
 from backend.search.indexing import SearchOutbox
-from backend.supervision.models import DisclosureCount, DisclosureCountDelta
+from backend.supervision.models import DisclosureCount, DisclosureCountDelta, NegativeListEntry
 from backend.transparency.models import Checkpoint, LogEntry, LogHead, MerkleNode
 from miniapp_api.models import BadgeScene
 
@@ -35,6 +35,7 @@ __all__ = [
     "LogEntry",
     "LogHead",
     "MerkleNode",
+    "NegativeListEntry",
     "Notification",
     "Officer",
     "OfficerPhoto",

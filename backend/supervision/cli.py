@@ -1,7 +1,8 @@
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
-from . import annual
+from . import annual, negative_list
 from .counts import compact
 
 supervision_cli = AppGroup("supervision", help="Supervision jobs.")
@@ -17,3 +18,14 @@ def publish_annual() -> None:
 def fold_counts() -> None:
     """Fold the 公示率 counters' pending deltas (the scheduler does it every COUNTS_JOB_SECONDS; for cron)."""
     click.echo(f"folded {compact()} counter deltas")
+
+
+negative_list_cli = AppGroup("negative-list", help="负面清单.")
+supervision_cli.add_command(negative_list_cli)
+
+
+@negative_list_cli.command("refresh")
+def refresh_negative_list() -> None:
+    """Recompute the 负面清单 over the rolling window: open and close entries (the scheduler does it too)."""
+    changed = negative_list.refresh(negative_list.Thresholds.from_config(current_app.config))
+    click.echo(f"opened {changed['opened']}, closed {changed['closed']} 负面清单 entries")

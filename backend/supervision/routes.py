@@ -4,9 +4,10 @@ from flask.views import MethodView
 from backend.accounts import services as accounts
 from backend.accounts.schemas import TokenSchema
 from backend.agencies.services import get_agency
+from backend.disclosures.schemas import DisclosureSchema
 from backend.extensions.smorest import Blueprint
 
-from . import annual, reviewers, services
+from . import annual, negative_list, reviewers, services
 from .schemas import (
     AdminTokenRequestSchema,
     AgencySettingsSchema,
@@ -14,6 +15,9 @@ from .schemas import (
     AnnualReportSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
+    NegativeListArgsSchema,
+    NegativeListPublishSchema,
+    NegativeListSchema,
     RegionalReportSchema,
     ReportsCasesSchema,
     ReviewerRegistrySchema,
@@ -77,6 +81,27 @@ class ReviewerRegistry(MethodView):
     def get(self):
         """Filed legal reviewers (备案) in your scope, and each agency's reviewers against 5% of its officers"""
         return reviewers.registry(g.admin, ip=request.remote_addr)
+
+
+@supervision_blp.route("/supervision/negative-list")
+class NegativeList(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(NegativeListArgsSchema, location="query")
+    @supervision_blp.response(200, NegativeListSchema)
+    def get(self, args):
+        """负面清单 in your scope: each matter's entry, the figures that put it on, when it left"""
+        return negative_list.entries(g.admin, **args)
+
+
+@supervision_blp.route("/supervision/negative-list/publish")
+class NegativeListPublish(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(NegativeListPublishSchema)
+    @supervision_blp.response(200, DisclosureSchema)
+    @supervision_blp.alt_response(404, description="no such 司法行政部门 in your scope")
+    def post(self, body):
+        """Publish the current 负面清单 of a 司法行政部门's region as its negative_list disclosure; audited"""
+        return negative_list.publish(g.admin, body["agency"], ip=request.remote_addr)
 
 
 @supervision_blp.route("/agencies/<string:code>/annual-report")

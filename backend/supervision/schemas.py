@@ -179,3 +179,33 @@ class RegionalReportSchema(AnnualReportSchema):
     report_due = ma.fields.Date(metadata={"description": "15 January: agencies' data due, and this roll-up"})
     agencies = ma.fields.List(ma.fields.Nested(RegionSubmissionSchema))
     submissions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+
+
+class NegativeListArgsSchema(PageArgsSchema):
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^[1-8]\d{5}$", error="a 6-digit division code"))
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    current = ma.fields.Boolean(metadata={"description": "true: only matters on the list now; false: only past"})
+
+
+class NegativeListEntrySchema(Schema):
+    id = ma.fields.Integer()
+    agency = ma.fields.Nested(AgencyRefSchema)
+    matter_key = ma.fields.String(metadata={"description": "事项编码 where the acts give one, else the matter's name"})
+    matter_name = ma.fields.String()
+    entered_at = BeijingDateTime()
+    entered_figures = ma.fields.Dict(
+        metadata={"description": "period, complaints, corrections, withdrawals by reason, overdue, deductions, crossed"}
+    )
+    left_at = BeijingDateTime(allow_none=True)
+    left_figures = ma.fields.Dict(allow_none=True, metadata={"description": "the figures when it left"})
+
+
+NegativeListSchema = page_schema(NegativeListEntrySchema, "NegativeListSchema")
+
+
+class NegativeListPublishSchema(Schema):
+    agency = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=40),
+        metadata={"description": "code of the 司法行政部门 that publishes its region's list"},
+    )

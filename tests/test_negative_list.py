@@ -1,0 +1,190 @@
+"""负面清单 (seed 004): matters go on the list when a figure over the window reaches its threshold, leave it when
+the window moves past what put them there, and a 司法局 publishes its region's list. Every figure is counted by
+hand in the comments."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from backend.audit.models import AuditEntry
+from backend.complaints import services as complaints
+from backend.supervision import negative_list
+from backend.supervision.models import NegativeListEntry
+from backend.supervision.negative_list import Thresholds
+from tests.factories import AgencyFactory
+from tests.factories.disclosures import decision
+from tests.factories.officers import register
+from tests.support.admin_browser import PASSWORD
+from tests.test_cases import case_body
+from tests.test_supervision import at
+
+PUBLISH = "/api/v1/publish"
+LIST = "/api/v1/supervision/negative-list"
+# A 30-day window: on 2026-03-10 it runs from 02-09; on 04-05 from 03-07.
+THRESHOLDS = Thresholds(days=30, complaints=3, corrections=2, withdrawals=2, overdue=2, deductions=10)
+SELLING = {"matter_code": "SC-0101", "matter": "销售过期食品"}
+
+
+@pytest.fixture
+def spring(client, auth, runner, db_session, frozen_clock):
+    """Two cities' acts in spring 2026; returns the ids of the acts by external id."""
+    judicial = AgencyFactory(code="SFJ", name="泉州市司法局", region_code="350500", supervises=True)
+    AgencyFactory(code="MKT", name="泉州市市场监督管理局", region_code="350500", parent=judicial)
+    AgencyFactory(code="XM", name="厦门市市场监督管理局", region_code="350200")
+    for username, args in {
+        "li": ["--role", "supervisor", "--region", "350500"],
+        "wang": ["--role", "supervisor", "--region", "350200"],
+        "mkt": ["--role", "handler", "--agency", "MKT"],
+    }.items():
+        assert (
+            runner.invoke(args=["admin", "create", "--username", username, *args], input=PASSWORD + "\n").exit_code == 0
+        )
+    at(frozen_clock, "2026-03-20")  # tokens issued at the end outlive every moment the spring replays
+    mkt, xm = auth.headers("MKT"), auth.headers("XM")
+    at(frozen_clock, "2026-03-02")
+    ids = {}
+
+    def put(headers, external_id, **body):
+        response = client.put(f"{PUBLISH}/disclosures/{external_id}", json=decision(**body), headers=headers)
+        assert response.status_code in (200, 201), response.get_json()
+        ids[external_id] = response.get_json()["id"]
+
+    # 销售过期食品 (SC-0101) at MKT: three decisions naming the matter in their details, one decided 02-10 and
+    # published only now (late: its 7 working days ran out in February), and one of another matter.
+    for n in (1, 2, 3):
+        put(mkt, f"a{n}", decision_date="2026-03-02", document_no=f"罚A{n}", details=SELLING)
+    put(mkt, "late", decision_date="2026-02-10", document_no="罚L", details=SELLING)
+    put(mkt, "z1", decision_date="2026-03-02", document_no="罚Z", title="某超市价格违法行政处罚决定书")
+    at(frozen_clock, "2026-03-03")
+    put(mkt, "a1", decision_date="2026-03-02", document_no="罚A1", details=SELLING, content="更正后的决定内容。")
+    at(frozen_clock, "2026-03-04")
+    withdrawn = {"reason": "revoked", "explanation": "复议决定撤销。"}
+    assert client.post(f"{PUBLISH}/disclosures/a3/withdraw", json=withdrawn, headers=mkt).status_code == 200
+    # A case of the same matter (by its code) and its decision: counted with the others.
+    at(frozen_clock, "2026-03-05")
+    register(client, mkt, "35050012345", "35050012346")
+    case = case_body(matter="销售过期食品", matter_code="SC-0101", opened_on="2026-03-01")
+    assert client.put(f"{PUBLISH}/cases/C1", json=case, headers=mkt).status_code == 201
+    put(mkt, "b1", decision_date="2026-03-05", document_no="罚B1", case_no="C1")
+    put(xm, "x1", decision_date="2026-03-05", document_no="厦罚1", title="厦门某店行政处罚决定书")
+    at(frozen_clock, "2026-03-06")
+    for n, item in enumerate(("a1", "a2", "b1", "z1")):
+        complaints.submit(
+            {"category": "misconduct", "content": f"对该处罚决定有异议，第{n}件。", "disclosure_id": ids[item]},
+            channel="web",
+        )
+    at(frozen_clock, "2026-03-20")
+    for n in range(3):
+        complaints.submit(
+            {"category": "misconduct", "content": f"厦门处罚不当，第{n}件。", "disclosure_id": ids["x1"]}, channel="web"
+        )
+    return ids
+
+
+@pytest.fixture
+def admin(client, spring):
+    def headers(username: str) -> dict[str, str]:
+        token = client.post("/api/v1/admin/auth/token", json={"username": username, "password": PASSWORD})
+        return {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+
+    return headers
+
+
+def listed(client, headers, **query) -> list[dict]:
+    response = client.get(LIST, query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+def test_a_matter_crosses_a_threshold_and_leaves_as_the_window_moves(client, admin, frozen_clock):
+    at(frozen_clock, "2026-03-10")
+    assert negative_list.refresh(THRESHOLDS) == {"opened": 1, "closed": 0}
+    # SC-0101 at MKT: complaints on a1, a2, b1 (3, the threshold); a1 corrected once; a3 withdrawn as revoked;
+    # "late" decided 02-10 and published late (1). z1 has one complaint; XM's three come on 03-20.
+    (entry,) = listed(client, admin("li"))
+    assert (entry["agency"]["code"], entry["matter_key"], entry["matter_name"]) == ("MKT", "SC-0101", "销售过期食品")
+    assert entry["entered_at"] == "2026-03-10T10:00:00+08:00" and entry["left_at"] is None
+    assert entry["entered_figures"] == {
+        "period": {"from": "2026-02-09", "to": "2026-03-10"},
+        "complaints": 3,
+        "corrections": 1,
+        "withdrawals": {"revoked": 1},
+        "overdue": 1,
+        "deductions": 0,
+        "crossed": ["complaints"],
+    }
+    assert listed(client, admin("wang")) == []  # another region's supervisor sees none of it
+    assert negative_list.refresh(THRESHOLDS) == {"opened": 0, "closed": 0}  # idempotent
+
+    at(frozen_clock, "2026-04-05")  # the window is now 03-07 .. 04-05: MKT's complaints are behind it
+    assert negative_list.refresh(THRESHOLDS) == {"opened": 1, "closed": 1}
+    (gone,) = listed(client, admin("li"), current="false")
+    assert gone["id"] == entry["id"] and gone["left_at"] == "2026-04-05T10:00:00+08:00"
+    assert gone["left_figures"] == {
+        "period": {"from": "2026-03-07", "to": "2026-04-05"},
+        "complaints": 0,
+        "corrections": 0,
+        "withdrawals": {},
+        "overdue": 0,
+        "deductions": 0,
+        "crossed": [],
+    }
+    assert listed(client, admin("li"), current="true") == []
+    (xm,) = listed(client, admin("wang"), current="true")
+    assert (xm["agency"]["code"], xm["matter_key"], xm["entered_figures"]["complaints"]) == (
+        "XM",
+        "厦门某店行政处罚决定书",
+        3,
+    )
+    assert negative_list.refresh(THRESHOLDS) == {"opened": 0, "closed": 0}
+
+
+def test_a_threshold_per_figure_and_corrective_withdrawals_only():
+    figures = {"complaints": 2, "corrections": 2, "withdrawals": {"credit_repair": 5, "remade": 1}, "overdue": 2}
+    assert THRESHOLDS.crossed({**figures, "deductions": 0}) == ["corrections", "overdue"]
+    figures["withdrawals"]["confirmed_illegal"] = 1
+    assert THRESHOLDS.crossed({**figures, "deductions": 10}) == ["corrections", "withdrawals", "overdue", "deductions"]
+
+
+def test_the_list_is_kept_by_the_cli_with_the_configured_thresholds(app, client, admin, runner, frozen_clock):
+    at(frozen_clock, "2026-03-10")
+    # With the defaults (5 complaints, 3 corrections, 2 withdrawals, 3 overdue over 90 days) nothing is listed.
+    assert (
+        runner.invoke(args=["supervision", "negative-list", "refresh"]).output
+        == "opened 0, closed 0 负面清单 entries\n"
+    )
+    app.config["NEGATIVE_LIST_COMPLAINTS"] = 3
+    try:
+        assert runner.invoke(args=["supervision", "negative-list", "refresh"]).output.startswith("opened 1,")
+    finally:
+        app.config["NEGATIVE_LIST_COMPLAINTS"] = 5
+    assert [e["matter_key"] for e in listed(client, admin("li"))] == ["SC-0101"]
+
+
+def test_the_judicial_bureau_publishes_its_regions_list(client, admin, frozen_clock, db_session, indexer):
+    at(frozen_clock, "2026-03-10")
+    negative_list.refresh(THRESHOLDS)
+    assert client.post(f"{LIST}/publish", json={"agency": "SFJ"}, headers=admin("wang")).status_code == 404
+    assert client.post(f"{LIST}/publish", json={"agency": "SFJ"}, headers=admin("mkt")).status_code == 403
+    assert client.post(f"{LIST}/publish", json={"agency": "MKT"}, headers=admin("li")).status_code == 404
+    response = client.post(f"{LIST}/publish", json={"agency": "SFJ"}, headers=admin("li"))
+    assert response.status_code == 200, response.get_json()
+    published = response.get_json()
+    assert (published["type"], published["status"], published["external_id"]) == (
+        "negative_list",
+        "published",
+        "negative-list",
+    )
+    indexer.sync()
+    found = client.get("/api/v1/disclosures", query_string={"type": "negative_list", "agency": "SFJ"}).get_json()
+    assert [hit["id"] for hit in found["items"]] == [published["id"]]
+    item = client.get(f"/api/v1/disclosures/{published['id']}").get_json()
+    assert item["details"]["as_of"] == "2026-03-10"
+    (entry,) = item["details"]["entries"]  # 厦门's XM is another region's, and not listed yet anyway
+    assert entry["agency"] == "MKT" and entry["matter"] == "销售过期食品" and entry["entered_on"] == "2026-03-10"
+    assert entry["figures"]["complaints"] == 3 and entry["crossed"] == ["complaints"]
+    assert "销售过期食品" in client.get(f"/d/{published['id']}").get_data(as_text=True)
+    audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "negative_list.publish")).all()
+    assert [(a.actor, a.target_id, a.detail["entries"]) for a in audit] == [("admin:li", "SFJ", 1)]
+    assert db_session.scalar(select(NegativeListEntry.left_at)) is None

@@ -4,6 +4,8 @@ hand in the comments."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -15,7 +17,7 @@ from backend.supervision.negative_list import Thresholds
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
 from tests.factories.officers import register
-from tests.support.admin_browser import PASSWORD
+from tests.support.admin_browser import PASSWORD, AdminBrowser
 from tests.test_cases import case_body
 from tests.test_supervision import at
 
@@ -184,7 +186,32 @@ def test_the_judicial_bureau_publishes_its_regions_list(client, admin, frozen_cl
     (entry,) = item["details"]["entries"]  # 厦门's XM is another region's, and not listed yet anyway
     assert entry["agency"] == "MKT" and entry["matter"] == "销售过期食品" and entry["entered_on"] == "2026-03-10"
     assert entry["figures"]["complaints"] == 3 and entry["crossed"] == ["complaints"]
-    assert "销售过期食品" in client.get(f"/d/{published['id']}").get_data(as_text=True)
+    assert "销售过期食品 · 2026-03-10 列入 · 投诉 3、更正 1、撤下 1、逾期公示 1" in client.get(
+        f"/d/{published['id']}"
+    ).get_data(as_text=True)
     audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "negative_list.publish")).all()
     assert [(a.actor, a.target_id, a.detail["entries"]) for a in audit] == [("admin:li", "SFJ", 1)]
     assert db_session.scalar(select(NegativeListEntry.left_at)) is None
+
+
+def test_the_admin_page_shows_the_list_and_publishes_it(app, spring, frozen_clock):
+    at(frozen_clock, "2026-03-10")
+    negative_list.refresh(THRESHOLDS)
+    li = AdminBrowser(app.test_client())
+    assert li.login("li").status_code == 303
+    page = li.page("/admin/negative-list")
+    row = re.search(r'<tr data-agency="MKT" data-matter="SC-0101">(.*?)</tr>', page, re.S).group(1)
+    assert "销售过期食品" in row and "2026-03-10 10:00" in row and "2026-02-09 至 2026-03-10" in row
+    assert "被依法撤销 1" in row and "在清单中" in row
+    assert 'data-agency="XM"' not in page and "泉州市司法局" in page
+    assert "已移出" not in li.page("/admin/negative-list?current=0").split("<tbody>")[1]
+    token = li.token("/admin/negative-list")
+    posted = li.client.post(
+        "/admin/negative-list/publish", data={"csrf_token": token, "agency": "SFJ"}, follow_redirects=True
+    )
+    assert "已公开负面清单：泉州市司法局行政执法负面清单" in posted.get_data(as_text=True)
+    refused = li.client.post("/admin/negative-list/publish", data={"agency": "SFJ"})
+    assert refused.status_code == 403  # no CSRF token
+    handler = AdminBrowser(app.test_client())
+    handler.login("mkt")
+    assert handler.get("/admin/negative-list").status_code == 403

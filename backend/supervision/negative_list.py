@@ -223,6 +223,12 @@ def entries(
     return paginate(query.order_by(*order), page=page, page_size=page_size)
 
 
+def publishers(user: AdminUser) -> list[Agency]:
+    """The 司法行政部门 in the user's scope: those whose region's list the user may publish."""
+    query = select(Agency).where(visible_agencies(user), Agency.supervises.is_(True)).order_by(Agency.code)
+    return list(db.session.scalars(query))
+
+
 def publish(user: AdminUser, code: str, *, ip: str | None = None) -> Disclosure:
     """Publish the current list of the 司法局 ``code``'s region as its ``negative_list`` item (republishing
     corrects it, earlier versions kept); audited. A 司法局 outside the user's scope is not found."""

@@ -215,3 +215,16 @@ def test_the_admin_page_shows_the_list_and_publishes_it(app, spring, frozen_cloc
     handler = AdminBrowser(app.test_client())
     handler.login("mkt")
     assert handler.get("/admin/negative-list").status_code == 403
+
+
+def test_only_a_judicial_bureau_publishes_a_negative_list(client, auth, spring, frozen_clock):
+    at(frozen_clock, "2026-03-10")
+    body = {
+        "phase": "pre",
+        "type": "negative_list",
+        "title": "泉州市市场监督管理局负面清单",
+        "details": {"as_of": "2026-03-10", "entries": []},
+    }
+    refused = client.put(f"{PUBLISH}/disclosures/negative-list", json=body, headers=auth.headers("MKT"))
+    assert refused.status_code == 422 and list(refused.get_json()["errors"]) == ["type"]
+    assert client.put(f"{PUBLISH}/disclosures/negative-list", json=body, headers=auth.headers("SFJ")).status_code == 201

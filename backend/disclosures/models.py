@@ -124,6 +124,8 @@ DETAIL_LABELS = {
     "as_of": "截至日期",
 }
 
+# Types only a 司法行政部门 (Agency.supervises) publishes: the region's 负面清单 is its finding, not an agency's.
+SUPERVISOR_TYPES = ("negative_list",)
 # What a negative_list (负面清单) entry counts of a matter (backend/supervision/negative_list.py).
 NEGATIVE_LIST_FIGURES = ("complaints", "corrections", "withdrawals", "overdue", "deductions")
 

@@ -228,3 +228,26 @@ def test_only_a_judicial_bureau_publishes_a_negative_list(client, auth, spring, 
     refused = client.put(f"{PUBLISH}/disclosures/negative-list", json=body, headers=auth.headers("MKT"))
     assert refused.status_code == 422 and list(refused.get_json()["errors"]) == ["type"]
     assert client.put(f"{PUBLISH}/disclosures/negative-list", json=body, headers=auth.headers("SFJ")).status_code == 201
+
+
+def test_matters_are_ranked_over_any_period_in_scope(client, admin, frozen_clock):
+    at(frozen_clock, "2026-04-01")
+    period = {"from": "2026-02-09", "to": "2026-03-10"}
+    response = client.get(f"{LIST}/matters", query_string=period, headers=admin("li"))
+    assert response.status_code == 200, response.get_json()
+    ranked = response.get_json()["items"]
+    # SC-0101: 3 complaints, 1 correction, 1 revoked, 1 late; z1 (no matter: its title) 1 complaint. With the
+    # configured thresholds (5 complaints, 3 corrections, 2 withdrawals, 3 overdue) none is reached.
+    assert [(m["agency"]["code"], m["matter_key"], m["complaints"], m["crossed"]) for m in ranked] == [
+        ("MKT", "SC-0101", 3, []),
+        ("MKT", "某超市价格违法行政处罚决定书", 1, []),
+    ]
+    assert ranked[0]["withdrawals"] == {"revoked": 1} and ranked[0]["overdue"] == 1
+    assert client.get(f"{LIST}/matters", query_string=period, headers=admin("wang")).get_json()["items"] == []
+    march = {"from": "2026-03-01", "to": "2026-03-31", "limit": 1}
+    (xm,) = client.get(f"{LIST}/matters", query_string=march, headers=admin("wang")).get_json()["items"]
+    assert (xm["agency"]["code"], xm["complaints"]) == ("XM", 3)
+    backwards = client.get(
+        f"{LIST}/matters", query_string={"from": "2026-03-10", "to": "2026-03-01"}, headers=admin("li")
+    )
+    assert backwards.status_code == 422 and "to" in backwards.get_json()["errors"]["query"]

@@ -223,6 +223,34 @@ def entries(
     return paginate(query.order_by(*order), page=page, page_size=page_size)
 
 
+def ranking(
+    user: AdminUser,
+    thresholds: Thresholds,
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    region: str | None = None,
+    agency: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Matters in the user's scope ranked over any period: most thresholds reached first, then by complaints,
+    corrections, corrective withdrawals, overdue acts and deductions. What the kept list is made of, on demand."""
+    found = figures(and_(*_scoped(user, region, agency)), date_from, date_to)
+
+    def weight(item: tuple[Key, dict[str, Any]]) -> tuple[Any, ...]:
+        (_, key), f = item
+        corrective = sum(n for reason, n in f["withdrawals"].items() if reason in CORRECTIVE_REASONS)
+        crossed = len(thresholds.crossed(f))
+        return (-crossed, -f["complaints"], -f["corrections"], -corrective, -f["overdue"], -f["deductions"], key)
+
+    top = sorted(found.items(), key=weight)[:limit]
+    names = dict(db.session.execute(select(Agency.id, Agency).where(Agency.id.in_({a for (a, _), _ in top}))).all())
+    return [
+        {"agency": names[agency_id], "matter_key": key, **f, "crossed": thresholds.crossed(f)}
+        for (agency_id, key), f in top
+    ]
+
+
 def publishers(user: AdminUser) -> list[Agency]:
     """The 司法行政部门 in the user's scope: those whose region's list the user may publish."""
     query = select(Agency).where(visible_agencies(user), Agency.supervises.is_(True)).order_by(Agency.code)

@@ -1,4 +1,4 @@
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 
 from backend.accounts import services as accounts
@@ -15,6 +15,8 @@ from .schemas import (
     AnnualReportSchema,
     DisclosureChangesArgsSchema,
     DisclosureChangesSchema,
+    MatterRankingArgsSchema,
+    MatterRankingSchema,
     NegativeListArgsSchema,
     NegativeListPublishSchema,
     NegativeListSchema,
@@ -91,6 +93,17 @@ class NegativeList(MethodView):
     def get(self, args):
         """负面清单 in your scope: each matter's entry, the figures that put it on, when it left"""
         return negative_list.entries(g.admin, **args)
+
+
+@supervision_blp.route("/supervision/negative-list/matters")
+class MatterRanking(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(MatterRankingArgsSchema, location="query")
+    @supervision_blp.response(200, MatterRankingSchema)
+    def get(self, args):
+        """Matters in your scope ranked by complaints, corrections, withdrawals, overdue acts over a period"""
+        thresholds = negative_list.Thresholds.from_config(current_app.config)
+        return {"items": negative_list.ranking(g.admin, thresholds, **args)}
 
 
 @supervision_blp.route("/supervision/negative-list/publish")

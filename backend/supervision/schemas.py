@@ -209,3 +209,32 @@ class NegativeListPublishSchema(Schema):
         validate=ma.validate.Length(min=1, max=40),
         metadata={"description": "code of the 司法行政部门 that publishes its region's list"},
     )
+
+
+class MatterRankingArgsSchema(Schema):
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^[1-8]\d{5}$", error="a 6-digit division code"))
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    date_from = ma.fields.Date(data_key="from", required=True)
+    date_to = ma.fields.Date(data_key="to", required=True)
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+    @ma.validates_schema
+    def in_order(self, data: dict, **_kwargs: object) -> None:
+        if data["date_from"] > data["date_to"]:
+            raise ma.ValidationError({"to": ["must not be before from"]})
+
+
+class MatterFiguresSchema(Schema):
+    agency = ma.fields.Nested(AgencyRefSchema)
+    matter_key = ma.fields.String()
+    matter = ma.fields.String(metadata={"description": "the matter's name"})
+    complaints = ma.fields.Integer()
+    corrections = ma.fields.Integer()
+    withdrawals = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    overdue = ma.fields.Integer()
+    deductions = ma.fields.Float()
+    crossed = ma.fields.List(ma.fields.String(), metadata={"description": "the figures at or over their threshold"})
+
+
+class MatterRankingSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(MatterFiguresSchema))

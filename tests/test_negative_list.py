@@ -57,7 +57,17 @@ def spring(client, auth, runner, db_session, frozen_clock):
     for n in (1, 2, 3):
         put(mkt, f"a{n}", decision_date="2026-03-02", document_no=f"罚A{n}", details=SELLING)
     put(mkt, "late", decision_date="2026-02-10", document_no="罚L", details=SELLING)
-    put(mkt, "z1", decision_date="2026-03-02", document_no="罚Z", title="某超市价格违法行政处罚决定书")
+    # A person's decision naming no matter: its own, under its title as the privacy gate published it.
+    put(
+        mkt,
+        "z1",
+        decision_date="2026-03-02",
+        document_no="罚Z",
+        title="张三丰价格违法行政处罚决定书",
+        subject_type="person",
+        subject_name="张三丰",
+        subject_id="350502199001011234",
+    )
     at(frozen_clock, "2026-03-03")
     put(mkt, "a1", decision_date="2026-03-02", document_no="罚A1", details=SELLING, content="更正后的决定内容。")
     at(frozen_clock, "2026-03-04")
@@ -236,11 +246,11 @@ def test_matters_are_ranked_over_any_period_in_scope(client, admin, frozen_clock
     response = client.get(f"{LIST}/matters", query_string=period, headers=admin("li"))
     assert response.status_code == 200, response.get_json()
     ranked = response.get_json()["items"]
-    # SC-0101: 3 complaints, 1 correction, 1 revoked, 1 late; z1 (no matter: its title) 1 complaint. With the
+    # SC-0101: 3 complaints, 1 correction, 1 revoked, 1 late; z1 (no matter: its public title) 1 complaint. With the
     # configured thresholds (5 complaints, 3 corrections, 2 withdrawals, 3 overdue) none is reached.
     assert [(m["agency"]["code"], m["matter_key"], m["complaints"], m["crossed"]) for m in ranked] == [
         ("MKT", "SC-0101", 3, []),
-        ("MKT", "某超市价格违法行政处罚决定书", 1, []),
+        ("MKT", "张某某价格违法行政处罚决定书", 1, []),  # the party's name as published, masked
     ]
     assert ranked[0]["withdrawals"] == {"revoked": 1} and ranked[0]["overdue"] == 1
     assert client.get(f"{LIST}/matters", query_string=period, headers=admin("wang")).get_json()["items"] == []
@@ -251,3 +261,27 @@ def test_matters_are_ranked_over_any_period_in_scope(client, admin, frozen_clock
         f"{LIST}/matters", query_string={"from": "2026-03-10", "to": "2026-03-01"}, headers=admin("li")
     )
     assert backwards.status_code == 422 and "to" in backwards.get_json()["errors"]["query"]
+
+
+def test_a_refresh_that_loses_a_race_starts_again_from_the_winners_list(admin, frozen_clock, db_session, monkeypatch):
+    at(frozen_clock, "2026-03-10")
+    computed = negative_list._apply_window
+    calls = []
+
+    def racing(thresholds, on):
+        changed = computed(thresholds, on)
+        if not calls:  # the first time, another run has just opened the same entry
+            calls.append(on)
+            key = next(e for e in db_session.new if isinstance(e, NegativeListEntry))
+            db_session.add(
+                NegativeListEntry(
+                    **{c: getattr(key, c) for c in ("agency_id", "matter_key", "matter_name")},
+                    entered_at=key.entered_at,
+                    entered_figures={},
+                )
+            )
+        return changed
+
+    monkeypatch.setattr(negative_list, "_apply_window", racing)
+    assert negative_list.refresh(THRESHOLDS) == {"opened": 1, "closed": 0}
+    assert db_session.scalars(select(NegativeListEntry.matter_key)).all() == ["SC-0101"]

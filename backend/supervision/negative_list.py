@@ -3,9 +3,10 @@ what went wrong with their acts over a rolling window, kept as dated entries, pu
 
 A matter is (agency, 执法事项). An act names its matter through its case (``Disclosure.case_no`` → ``Case``:
 the 事项编码 ``matter_code``, else the matter's name), else through its own details (``matter_code``, then
-``matter``); an act that names none is its own matter, under its title. Codes win over names so that one
-matter named two ways is counted once when a code is given; an agency that gives neither is only seen act by
-act. Only acts count (decisions and inspection results): the figures measure enforcement, not list upkeep.
+``matter``); an act that names none is its own matter, under its title as published (the privacy gate's).
+Codes win over names so that one matter named two ways is counted once when a code is given; an agency that
+gives neither is only seen act by act. Only acts count (decisions and inspection results): the figures
+measure enforcement, not list upkeep.
 
 Figures of a matter over the window: complaints naming one of its acts (a complaint naming only an officer
 says nothing of the matter), corrections of its public acts (transparency-log ``correct`` events),
@@ -20,7 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import marshmallow as ma
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import AdminUser
 from backend.accounts.scope import region_prefix, visible_agencies
@@ -31,7 +34,7 @@ from backend.complaints.models import Complaint
 from backend.disclosures.models import NEGATIVE_LIST_FIGURES, Disclosure, Status, WithdrawalReason
 from backend.disclosures.publishing import upsert
 from backend.disclosures.schemas import DisclosurePutSchema
-from backend.errors import NotFound
+from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db
 from backend.extensions.smorest import Page, paginate
 from backend.timezone import CHINA, china_date, today
@@ -82,9 +85,11 @@ def matter_of() -> tuple[ColumnElement[str], ColumnElement[str]]:
     """The matter key and name of an act, as SQL over Disclosure outer-joined to its Case (module docstring)."""
     code = Disclosure.details["matter_code"].as_string()
     name = Disclosure.details["matter"].as_string()
+    # The title as the privacy gate let it out: a party's name in it never reaches the published list.
+    title = func.coalesce(Disclosure.public["title"].as_string(), Disclosure.id)
     return (
-        func.coalesce(Case.matter_code, code, Case.matter, name, Disclosure.title),
-        func.coalesce(Case.matter, name, Disclosure.title),
+        func.coalesce(Case.matter_code, code, Case.matter, name, title),
+        func.coalesce(Case.matter, name, title),
     )
 
 
@@ -154,8 +159,22 @@ def figures(scope: ColumnElement[bool], date_from: dt.date, date_to: dt.date) ->
 def refresh(thresholds: Thresholds, on: dt.date | None = None) -> dict[str, int]:
     """Recompute the window ending ``on`` (today) and open or close entries; running it again changes nothing.
 
-    One open entry per matter (a unique index): a second run racing this one fails its commit, not the list."""
-    on = on or today()
+    One open entry per matter (a unique index): a run racing another (the CLI beside the job) that loses at
+    the index starts again from what the winner committed."""
+    for attempt in (1, 2):
+        changed = _apply_window(thresholds, on or today())
+        try:
+            db.session.commit()
+            return changed
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _apply_window(thresholds: Thresholds, on: dt.date) -> dict[str, int]:
+    """Open an entry for each matter reaching a threshold that has none; close those no longer reaching any."""
     date_from = on - dt.timedelta(days=thresholds.days - 1)
     window = {"from": date_from.isoformat(), "to": on.isoformat()}
     current = figures(true(), date_from, on)
@@ -178,7 +197,6 @@ def refresh(thresholds: Thresholds, on: dt.date | None = None) -> dict[str, int]
                 )
             )
             opened += 1
-    db.session.commit()
     return {"opened": opened, "closed": closed}
 
 
@@ -269,7 +287,10 @@ def publish(user: AdminUser, code: str, *, ip: str | None = None) -> Disclosure:
         .where(Agency.region_code.like(region_prefix(agency.region_code) + "%"), NegativeListEntry.left_at.is_(None))
         .order_by(Agency.code, NegativeListEntry.matter_name)
     ).all()
-    body = DisclosurePutSchema().load(_body(agency, rows))
+    try:
+        body = DisclosurePutSchema().load(_body(agency, rows))
+    except ma.ValidationError as error:  # e.g. more entries than one item holds
+        raise Invalid("负面清单无法作为一条公示信息发布", errors=error.normalized_messages()) from error
     actor = f"admin:{user.username}"
     audit.record(actor, "negative_list.publish", "agency", code, ip=ip, entries=len(rows))
     return upsert(agency, EXTERNAL_ID, body, actor).item

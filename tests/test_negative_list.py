@@ -214,7 +214,12 @@ def test_the_admin_page_shows_the_list_and_publishes_it(app, spring, frozen_cloc
     assert "销售过期食品" in row and "2026-03-10 10:00" in row and "2026-02-09 至 2026-03-10" in row
     assert "被依法撤销 1" in row and "在清单中" in row
     assert 'data-agency="XM"' not in page and "泉州市司法局" in page
-    assert "已移出" not in li.page("/admin/negative-list?current=0").split("<tbody>")[1]
+    assert "已移出" not in li.page("/admin/negative-list?current=0").split('data-table="negative-list"')[1]
+    ranked = li.page("/admin/negative-list?from=2026-02-09&to=2026-03-10").split('data-table="ranking"')[1]
+    assert re.findall(r'<tr data-agency="(\w+)" data-matter="([^"]+)"', ranked.split("</table>")[0]) == [
+        ("MKT", "SC-0101"),
+        ("MKT", "张某某价格违法行政处罚决定书"),
+    ]
     token = li.token("/admin/negative-list")
     posted = li.client.post(
         "/admin/negative-list/publish", data={"csrf_token": token, "agency": "SFJ"}, follow_redirects=True

@@ -456,9 +456,18 @@ NEGATIVE_FIGURE_LABELS = {
 def negative_list_page():
     """The 负面清单 in the supervisor's scope, with the figures of each entry; the 司法局's publish button."""
     args = schemas.load_args(schemas.NegativeListArgs(), request.args)
+    thresholds = negative_list.Thresholds.from_config(current_app.config)
+    date_to = args.pop("date_to", None) or today()
+    date_from = args.pop("date_from", None) or date_to - dt.timedelta(days=thresholds.days - 1)
+    date_from, date_to = min(date_from, date_to), max(date_from, date_to)
     return render_template(
         "admin/negative_list.html",
         args=args,
+        date_from=date_from,
+        date_to=date_to,
+        ranked=negative_list.ranking(
+            g.admin, thresholds, date_from=date_from, date_to=date_to, agency=args.get("agency"), limit=20
+        ),
         result=negative_list.entries(g.admin, page_size=QUEUE_PAGE_SIZE, **args),
         publishers=negative_list.publishers(g.admin),
         figures=NEGATIVE_LIST_FIGURES,

@@ -90,7 +90,7 @@ class RequirementForm(FormSchema):
     approver_agency = ma.fields.String(load_default=None, validate=ma.validate.Length(max=40))
 
 
-class NegativeListArgs(PageArgs):
+class NegativeListArgs(PageArgs, PeriodArgs):
     current = ma.fields.Boolean(truthy={"1"}, falsy={"0"})
     agency = ma.fields.String(validate=ma.validate.Length(max=40))
 

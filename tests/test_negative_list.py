@@ -4,10 +4,11 @@ hand in the comments."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from backend.audit.models import AuditEntry
 from backend.complaints import services as complaints
@@ -290,3 +291,20 @@ def test_a_refresh_that_loses_a_race_starts_again_from_the_winners_list(admin, f
     monkeypatch.setattr(negative_list, "_apply_window", racing)
     assert negative_list.refresh(THRESHOLDS) == {"opened": 1, "closed": 0}
     assert db_session.scalars(select(NegativeListEntry.matter_key)).all() == ["SC-0101"]
+
+
+def test_unpublished_acts_past_their_deadline_count_under_any_matter_code(client, auth, spring, frozen_clock):
+    at(frozen_clock, "2026-03-02")
+    mkt = auth.headers("MKT")
+    # Two decisions of 2026-02-24 never published: due 7 working days later, overdue by 03-10. Their free details
+    # give a numeric code (keyed as text) and an empty name (no name: the code keys them, their title names them).
+    for n in (1, 2):
+        body = decision(decision_date="2026-02-24", document_no=f"罚P{n}", details={"matter_code": 4401, "matter": ""})
+        response = client.put(f"{PUBLISH}/disclosures/p{n}", json={**body, "publish": False}, headers=mkt)
+        assert response.status_code == 201, response.get_json()
+    at(frozen_clock, "2026-03-10")
+    assert negative_list.refresh(THRESHOLDS) == {"opened": 2, "closed": 0}
+    assert negative_list.refresh(THRESHOLDS) == {"opened": 0, "closed": 0}
+    found = negative_list.figures(true(), dt.date(2026, 2, 9), dt.date(2026, 3, 10))
+    assert {key: f["overdue"] for (_, key), f in found.items() if f["overdue"]} == {"SC-0101": 1, "4401": 2}
+    assert [f["matter"] for (_, key), f in found.items() if key == "4401"] == [decision()["title"]]

@@ -83,13 +83,14 @@ class Thresholds:
 # -- the figures --------------------------------------------------------------------------------
 def matter_of() -> tuple[ColumnElement[str], ColumnElement[str]]:
     """The matter key and name of an act, as SQL over Disclosure outer-joined to its Case (module docstring)."""
-    code = Disclosure.details["matter_code"].as_string()
-    name = Disclosure.details["matter"].as_string()
+    # A decision's details are free: an empty value names nothing, and a long one is cut to the entry's column.
+    code = func.nullif(Disclosure.details["matter_code"].as_string(), "")
+    name = func.nullif(Disclosure.details["matter"].as_string(), "")
     # The title as the privacy gate let it out: a party's name in it never reaches the published list.
     title = func.coalesce(Disclosure.public["title"].as_string(), Disclosure.id)
     return (
-        func.coalesce(Case.matter_code, code, Case.matter, name, title),
-        func.coalesce(Case.matter, name, title),
+        func.substr(func.coalesce(Case.matter_code, code, Case.matter, name, title), 1, 200),
+        func.substr(func.coalesce(Case.matter, name, title), 1, 200),
     )
 
 
@@ -130,7 +131,7 @@ def figures(scope: ColumnElement[bool], date_from: dt.date, date_to: dt.date) ->
             Disclosure.status != Status.withheld,  # never public, so never late (as in 公示率)
             or_(
                 Disclosure.published_late.is_(True),
-                and_(Disclosure.status == Status.pending, Disclosure.publish_deadline < date_to),
+                and_(Disclosure.status == Status.pending, Disclosure.publish_deadline < today()),
             ),
         ),
     }

@@ -201,6 +201,14 @@ SETTINGS: tuple[Setting, ...] = (
     S("EXPIRY_JOB_SECONDS", integer(1), 3600, "how often the expiry job runs"),
     S("COUNTS_JOB_SECONDS", integer(1), 60, "how often the 公示率 counters' deltas are folded"),
     S("SCHEDULER_THREAD", flag, True, "each web worker runs the periodic jobs in a thread"),
+    # 负面清单 (seed 004): a matter goes on the list when one figure over the rolling window reaches its threshold.
+    S("NEGATIVE_LIST_DAYS", integer(1), 90, "days of the 负面清单's rolling window"),
+    S("NEGATIVE_LIST_COMPLAINTS", integer(1), 5, "complaints naming a matter's decisions that put it on the 负面清单"),
+    S("NEGATIVE_LIST_CORRECTIONS", integer(1), 3, "corrections of a matter's published decisions that put it on"),
+    S("NEGATIVE_LIST_WITHDRAWALS", integer(1), 2, "withdrawals as revoked, confirmed illegal or to be re-made"),
+    S("NEGATIVE_LIST_OVERDUE", integer(1), 3, "decisions of the window published late or unpublished past deadline"),
+    S("NEGATIVE_LIST_DEDUCTIONS", integer(1), 10, "points deducted in 案卷评查 that put a matter on the list"),
+    S("NEGATIVE_LIST_JOB_SECONDS", integer(1), 3600, "how often the 负面清单 is recomputed"),
     # Complaints: accept within 3 working days, reply within 15 of acceptance (adjustable by local rules).
     S("COMPLAINT_ACCEPT_DAYS", integer(1), 3, "working days to accept a complaint"),
     S("COMPLAINT_REPLY_DAYS", integer(1), 15, "working days to reply after acceptance"),

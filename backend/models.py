@@ -10,7 +10,7 @@ from backend.disclosures.models import Disclosure, DisclosureVersion
 from backend.officers.models import BadgeScan, Officer, OfficerPhoto
 from backend.search.indexing import SearchOutbox
 from backend.supervision.evaluation_models import EvaluationCase, EvaluationRound
-from backend.supervision.models import DisclosureCount, DisclosureCountDelta
+from backend.supervision.models import DisclosureCount, DisclosureCountDelta, NegativeListEntry
 from backend.transparency.models import Checkpoint, LogEntry, LogHead, MerkleNode
 from miniapp_api.models import BadgeScene
 
@@ -38,6 +38,7 @@ __all__ = [
     "LogEntry",
     "LogHead",
     "MerkleNode",
+    "NegativeListEntry",
     "Notification",
     "Officer",
     "OfficerPhoto",

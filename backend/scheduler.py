@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Flask
 
@@ -20,6 +21,7 @@ from backend.disclosures.lifecycle import expire_due
 from backend.extensions import cache
 from backend.supervision.annual import publish_due
 from backend.supervision.counts import compact
+from backend.supervision.negative_list import Thresholds, refresh
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ class Scheduler:
 
 
 def default_jobs(app: Flask) -> list[Job]:
+    negative_thresholds = Thresholds.from_config(app.config)
     return [
         Job("expire-disclosures", app.config["EXPIRY_JOB_SECONDS"], expire_due),
         Job("escalate-complaints", app.config["ESCALATION_JOB_SECONDS"], escalate_overdue),
@@ -95,4 +98,5 @@ def default_jobs(app: Flask) -> list[Job]:
         Job("annual-statistics", 6 * 3600, publish_due),
         # Folds the 公示率 counters' deltas; the figures are exact without it, only slower to read.
         Job("fold-disclosure-counts", app.config["COUNTS_JOB_SECONDS"], compact),
+        Job("negative-list", app.config["NEGATIVE_LIST_JOB_SECONDS"], partial(refresh, negative_thresholds)),
     ]

@@ -20,12 +20,18 @@ from backend.cases.models import CHECKLIST, STEP_LABELS, CaseReview
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, Status
 from backend.disclosures import approval
-from backend.disclosures.models import APPROVABLE_TYPES, APPROVER_AGENCY_TYPES, DETAIL_LABELS, flatten_text
+from backend.disclosures.models import (
+    APPROVABLE_TYPES,
+    APPROVER_AGENCY_TYPES,
+    DETAIL_LABELS,
+    NEGATIVE_LIST_FIGURES,
+    flatten_text,
+)
 from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
 from backend.disclosures.reading import WITHDRAWAL_LABELS
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from backend.extensions import db
-from backend.supervision import case_reads, evaluation
+from backend.supervision import case_reads, evaluation, negative_list
 from backend.supervision import reviewers as reviewer_registry
 from backend.supervision import services as supervision
 from backend.timezone import today
@@ -62,6 +68,8 @@ SUPERVISOR_PAGES = {
     "admin_pages.case",
     "admin_pages.start_evaluation",
     "admin_pages.evaluation_round",
+    "admin_pages.negative_list_page",
+    "admin_pages.publish_negative_list",
 }
 # 案卷评查: an observer (监督员) opens these and nothing else; the service shows them only their assignments.
 EVALUATION_PAGES = {"admin_pages.evaluations", "admin_pages.evaluation_case", "admin_pages.score_case"}
@@ -457,6 +465,56 @@ def reviewers():
     """The supervisor's registry of filed reviewers and each agency's reviewers against the 5% rule."""
     registry = reviewer_registry.registry(g.admin, ip=request.remote_addr)
     return render_template("admin/reviewers.html", registry=registry)
+
+
+# -- 负面清单 -----------------------------------------------------------------------------------------
+NEGATIVE_FIGURE_LABELS = {
+    "complaints": "投诉",
+    "corrections": "更正",
+    "withdrawals": "撤下",
+    "overdue": "逾期公示",
+    "deductions": "评查扣分",
+}
+
+
+@blp.get("/negative-list")
+def negative_list_page():
+    """The 负面清单 in the supervisor's scope, with the figures of each entry; the 司法局's publish button."""
+    args = schemas.load_args(schemas.NegativeListArgs(), request.args)
+    thresholds = negative_list.Thresholds.from_config(current_app.config)
+    date_to = args.pop("date_to", None) or today()
+    date_from = args.pop("date_from", None) or date_to - dt.timedelta(days=thresholds.days - 1)
+    date_from, date_to = min(date_from, date_to), max(date_from, date_to)
+    return render_template(
+        "admin/negative_list.html",
+        args=args,
+        date_from=date_from,
+        date_to=date_to,
+        ranked=negative_list.ranking(
+            g.admin, thresholds, date_from=date_from, date_to=date_to, agency=args.get("agency"), limit=20
+        ),
+        result=negative_list.entries(g.admin, page_size=QUEUE_PAGE_SIZE, **args),
+        publishers=negative_list.publishers(g.admin),
+        figures=NEGATIVE_LIST_FIGURES,
+        figure_labels=NEGATIVE_FIGURE_LABELS,
+        reason_labels=WITHDRAWAL_LABELS,
+    )
+
+
+@blp.post("/negative-list/publish")
+def publish_negative_list():
+    back = redirect(url_for(".negative_list_page"), 303)
+    form = _load_form(schemas.PublisherForm)
+    if form is None:
+        return back
+    try:
+        item = negative_list.publish(g.admin, form["agency"], ip=request.remote_addr)
+    except (Invalid, NotFound) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(f"已公开负面清单：{item.title}", "ok")
+    return back
 
 
 # -- pre-publication approval (经法制部门审核后公示) ------------------------------------------------------

@@ -95,6 +95,15 @@ class RequirementForm(FormSchema):
     approver_agency = ma.fields.String(load_default=None, validate=ma.validate.Length(max=40))
 
 
+class NegativeListArgs(PageArgs, PeriodArgs):
+    current = ma.fields.Boolean(truthy={"1"}, falsy={"0"})
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+
+
+class PublisherForm(FormSchema):
+    agency = ma.fields.String(required=True, validate=ma.validate.Length(max=40), error_messages=REQUIRED)
+
+
 REASON_PREFIX = "reason_"
 # One text field per checklist item, named reason_<item> (a class made from the checklist, so the form
 # follows it when an item is added).

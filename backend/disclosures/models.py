@@ -63,6 +63,7 @@ TYPES: dict[Phase, tuple[str, ...]] = {
         "av_matter_list",
         "discretion_benchmark",
         "exemption_list",
+        "negative_list",
     ),
     Phase.during: ("window_notice", "on_site_notice"),
     Phase.post: ("decision", "inspection_result", "annual_statistics"),
@@ -95,6 +96,7 @@ LABELS = {
     "av_matter_list": "音像记录事项清单",
     "discretion_benchmark": "行政处罚裁量基准",
     "exemption_list": "减免责清单",
+    "negative_list": "行政执法负面清单",
     "window_notice": "窗口公示",
     "on_site_notice": "现场告知",
     "decision": "执法决定",
@@ -119,7 +121,13 @@ DETAIL_LABELS = {
     "matter_code": "事项编码",
     "fine_amount": "罚款金额（元）",
     "confiscation_amount": "没收金额（元）",
+    "as_of": "截至日期",
 }
+
+# Types only a 司法行政部门 (Agency.supervises) publishes: the region's 负面清单 is its finding, not an agency's.
+SUPERVISOR_TYPES = ("negative_list",)
+# What a negative_list (负面清单) entry counts of a matter (backend/supervision/negative_list.py).
+NEGATIVE_LIST_FIGURES = ("complaints", "corrections", "withdrawals", "overdue", "deductions")
 
 # What an exemption_list (减免责清单, 包容审慎监管) grants for a matter under its conditions.
 EXEMPTION_MEASURES = {

@@ -35,6 +35,7 @@ from search_index.mappings import DISCLOSURES
 from .deadlines import statutory_clock
 from .models import (
     APPROVABLE_TYPES,
+    SUPERVISOR_TYPES,
     ApprovalRequest,
     ApprovalRequirement,
     ApprovalState,
@@ -244,8 +245,7 @@ def _apply(
             "已撤下或已到期的公示信息不能再修改；重新作出的决定请以新的编号发布",
             errors={"external_id": [f"item is {item.status}; publish a re-made decision under a new external_id"]},
         )
-    check_disclosure(agency, data)
-    check_one_list(agency, external_id, data)
+    _check_rules(agency, external_id, data)
     now = clock.now()
     held = not approved and needs_approval(agency, data, item)
     if held and item is not None and item.is_public:
@@ -279,6 +279,17 @@ def _apply(
     if not isinstance(item, Draft) and not same:
         db.session.add(DisclosureVersion(disclosure=item, **version))
     return Upserted(item, "created" if created else "updated", event, version, approval)
+
+
+def _check_rules(agency: Agency, external_id: str, data: dict[str, Any]) -> None:
+    """The rules a submission meets beyond its schema: cases and review, one 音像记录事项清单, who publishes what."""
+    check_disclosure(agency, data)
+    check_one_list(agency, external_id, data)
+    if data["type"] in SUPERVISOR_TYPES and not agency.supervises:
+        raise Invalid(
+            "该类公示信息仅由司法行政部门发布",
+            errors={"type": [f"{data['type']} is published by a 司法行政部门 (supervising agency) only"]},
+        )
 
 
 def _fill(item: Disclosure | Draft, agency: Agency, data: dict[str, Any], digest: str, now: dt.datetime) -> None:

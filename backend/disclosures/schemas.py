@@ -16,6 +16,7 @@ from backend.timezone import BeijingDateTime
 from .models import (
     EXEMPTION_MEASURES,
     LABELS,
+    NEGATIVE_LIST_FIGURES,
     PHASE_OF_TYPE,
     TYPES,
     ApprovalState,
@@ -199,6 +200,37 @@ class ExemptionListDetailsSchema(Schema):
     )
 
 
+class NegativeListFiguresSchema(Schema):
+    complaints = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    corrections = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    withdrawals = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(list(WithdrawalReason))),
+        values=ma.fields.Integer(validate=ma.validate.Range(min=0)),
+        required=True,
+    )
+    overdue = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    deductions = ma.fields.Float(required=True, validate=ma.validate.Range(min=0))
+
+
+class NegativeListEntrySchema(Schema):
+    agency = _text(max_length=40)
+    agency_name = _text(max_length=200)
+    matter = _text(max_length=200)
+    figures = ma.fields.Nested(NegativeListFiguresSchema, required=True)
+    crossed = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(NEGATIVE_LIST_FIGURES))), required=True)
+    entered_on = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+
+
+class NegativeListDetailsSchema(Schema):
+    """行政执法负面清单 a 司法行政部门 publishes (seed 004): the matters of its region on the list as of a day,
+    each with the figures that put it there over the window and the day it went on."""
+
+    as_of = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+    entries = ma.fields.List(
+        ma.fields.Nested(NegativeListEntrySchema), required=True, validate=ma.validate.Length(max=5000)
+    )
+
+
 class Yuan(ma.fields.Decimal):
     """An amount in yuan, non-negative, to the fen; kept as a string ("5000.00") so JSON holds it exactly."""
 
@@ -234,6 +266,7 @@ DETAILS_SCHEMAS: dict[str, type[Schema]] = {
     "av_matter_list": AvMatterListDetailsSchema,
     "discretion_benchmark": DiscretionBenchmarkDetailsSchema,
     "exemption_list": ExemptionListDetailsSchema,
+    "negative_list": NegativeListDetailsSchema,
     "decision": DecisionDetailsSchema,
 }
 
@@ -250,6 +283,7 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "av_matter_list": ("details",),
     "discretion_benchmark": ("details",),
     "exemption_list": ("details",),
+    "negative_list": ("details",),
     "window_notice": ("details",),
     "on_site_notice": ("content",),
     "decision": ("category", "document_no", "decision_date", "subject_type", "subject_name", "legal_basis"),

@@ -1,10 +1,12 @@
 import json
 
 import click
+from flask import current_app
+from flask.cli import AppGroup
 
 from backend.errors import DomainErrorAware
 
-from . import annual, evaluation
+from . import annual, evaluation, negative_list
 from .counts import compact
 
 supervision_cli = DomainErrorAware("supervision", help="Supervision jobs.")
@@ -31,3 +33,14 @@ def redraw(round_id: int) -> None:
     checks = ("matches", "announced_before_checkpoint", "eligible_as_announced", "first_checkpoint_after_announcement")
     if not all(result[check] for check in checks):
         raise SystemExit(1)
+
+
+negative_list_cli = AppGroup("negative-list", help="负面清单.")
+supervision_cli.add_command(negative_list_cli)
+
+
+@negative_list_cli.command("refresh")
+def refresh_negative_list() -> None:
+    """Recompute the 负面清单 over the rolling window: open and close entries (the scheduler does it too)."""
+    changed = negative_list.refresh(negative_list.Thresholds.from_config(current_app.config))
+    click.echo(f"opened {changed['opened']}, closed {changed['closed']} 负面清单 entries")

@@ -41,7 +41,7 @@ from backend.timezone import CHINA
 from backend.transparency import services as transparency
 from backend.transparency.models import Checkpoint, LogEntry
 
-from .evaluation_models import DEFAULT_SHEET, EvaluationCase, EvaluationRound
+from .evaluation_models import DEFAULT_SHEET, SHEET_POINTS, EvaluationCase, EvaluationRound
 
 SUPERVISING = (AdminRole.supervisor, AdminRole.admin)
 EVALUATOR_ROLES = (AdminRole.supervisor, AdminRole.observer)
@@ -129,9 +129,9 @@ def _scope(user: AdminUser, agency: str | None, region: str | None) -> tuple[dic
 
 
 def _sheet(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Points sum to 100 on every sheet, so that scores of rounds with different sheets average together."""
+    """Points sum to SHEET_POINTS on every sheet, so that scores of rounds with different sheets average together."""
     keys = [item["key"] for item in items]
-    if len(set(keys)) != len(keys) or sum(int(item["points"]) for item in items) != 100:
+    if len(set(keys)) != len(keys) or sum(int(item["points"]) for item in items) != SHEET_POINTS:
         raise Invalid("评查表项目不能重复，分值合计须为 100", errors={"sheet": ["unique keys, points summing to 100"]})
     return [{"key": item["key"], "label": item["label"], "points": int(item["points"])} for item in items]
 

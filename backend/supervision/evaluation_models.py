@@ -13,7 +13,9 @@ from backend.accounts.models import AdminUser
 from backend.cases.models import Case
 from backend.extensions.database import Model, UTCDateTime
 
-# The standard scoring sheet (评查标准), points summing to 100; a round may configure its own.
+# Every sheet's points sum to this, so scores of rounds with different sheets average together.
+SHEET_POINTS = 100
+# The standard scoring sheet (评查标准), points summing to SHEET_POINTS; a round may configure its own.
 DEFAULT_SHEET = [
     {"key": "lawful_agency", "label": "主体合法", "points": 15},
     {"key": "clear_facts", "label": "事实清楚", "points": 20},

@@ -11,13 +11,15 @@ one statement, which sees a consistent snapshot whether or not a fold happened i
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backend.agencies.models import Agency
 from backend.cases.models import CASE_CATEGORIES
 from backend.disclosures.models import Disclosure
-from backend.extensions.database import Model
+from backend.extensions.database import Model, UTCDateTime
 
 
 class DisclosureCount(Model):
@@ -86,3 +88,34 @@ Index(
     postgresql_where=text("case_no IS NOT NULL"),
     sqlite_where=text("case_no IS NOT NULL"),
 )
+
+
+class NegativeListEntry(Model):
+    """A matter's stay on the 负面清单: when it went on, the figures that put it there, when it left and its
+    figures then. Entries are never deleted: the list's history is the record of what supervision saw."""
+
+    __tablename__ = "negative_list_entries"
+    __table_args__ = (
+        # One open entry per matter, whoever recomputes the list.
+        Index(
+            "uq_negative_list_entries_open",
+            "agency_id",
+            "matter_key",
+            unique=True,
+            postgresql_where=text("left_at IS NULL"),
+            sqlite_where=text("left_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # The matter's 事项编码 where its cases or decisions give one, else its name (see negative_list.matter_of).
+    matter_key: Mapped[str] = mapped_column(String(200))
+    matter_name: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    # The window's figures and which thresholds they reached ("crossed").
+    entered_figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    left_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)

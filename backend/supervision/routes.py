@@ -1,12 +1,13 @@
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 
 from backend.accounts import services as accounts
 from backend.accounts.schemas import TokenSchema
 from backend.agencies.services import get_agency
+from backend.disclosures.schemas import DisclosureSchema
 from backend.extensions.smorest import Blueprint
 
-from . import annual, case_reads, evaluation, reviewers, services
+from . import annual, case_reads, evaluation, negative_list, reviewers, services
 from .schemas import (
     AdminTokenRequestSchema,
     AgencySettingsSchema,
@@ -25,6 +26,11 @@ from .schemas import (
     EvaluationRoundRequestSchema,
     EvaluationRoundSchema,
     EvaluationScoreRequestSchema,
+    MatterRankingArgsSchema,
+    MatterRankingSchema,
+    NegativeListArgsSchema,
+    NegativeListPublishSchema,
+    NegativeListSchema,
     RegionalReportSchema,
     ReportsCasesSchema,
     ReviewerRegistrySchema,
@@ -175,6 +181,38 @@ class EvaluationResults(MethodView):
     def get(self, round_id):
         """A round's scores per agency: cases evaluated, mean score, points deducted per sheet item"""
         return evaluation.round_results(evaluation.round_for(g.admin, round_id))
+
+
+@supervision_blp.route("/supervision/negative-list")
+class NegativeList(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(NegativeListArgsSchema, location="query")
+    @supervision_blp.response(200, NegativeListSchema)
+    def get(self, args):
+        """负面清单 in your scope: each matter's entry, the figures that put it on, when it left"""
+        return negative_list.entries(g.admin, **args)
+
+
+@supervision_blp.route("/supervision/negative-list/matters")
+class MatterRanking(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(MatterRankingArgsSchema, location="query")
+    @supervision_blp.response(200, MatterRankingSchema)
+    def get(self, args):
+        """Matters in your scope ranked by complaints, corrections, withdrawals, overdue acts over a period"""
+        thresholds = negative_list.Thresholds.from_config(current_app.config)
+        return {"items": negative_list.ranking(g.admin, thresholds, **args)}
+
+
+@supervision_blp.route("/supervision/negative-list/publish")
+class NegativeListPublish(MethodView):
+    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.arguments(NegativeListPublishSchema)
+    @supervision_blp.response(200, DisclosureSchema)
+    @supervision_blp.alt_response(404, description="no such 司法行政部门 in your scope")
+    def post(self, body):
+        """Publish the current 负面清单 of a 司法行政部门's region as its negative_list disclosure; audited"""
+        return negative_list.publish(g.admin, body["agency"], ip=request.remote_addr)
 
 
 @supervision_blp.route("/agencies/<string:code>/annual-report")

@@ -365,3 +365,62 @@ class EvaluationResultsSchema(Schema):
     assigned = ma.fields.Integer()
     scored = ma.fields.Integer()
     agencies = ma.fields.List(ma.fields.Dict(), metadata={"description": "cases evaluated, mean score, deductions"})
+
+
+class NegativeListArgsSchema(PageArgsSchema):
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^[1-8]\d{5}$", error="a 6-digit division code"))
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    current = ma.fields.Boolean(metadata={"description": "true: only matters on the list now; false: only past"})
+
+
+class NegativeListEntrySchema(Schema):
+    id = ma.fields.Integer()
+    agency = ma.fields.Nested(AgencyRefSchema)
+    matter_key = ma.fields.String(metadata={"description": "事项编码 where the acts give one, else the matter's name"})
+    matter_name = ma.fields.String()
+    entered_at = BeijingDateTime()
+    entered_figures = ma.fields.Dict(
+        metadata={"description": "period, complaints, corrections, withdrawals by reason, overdue, deductions, crossed"}
+    )
+    left_at = BeijingDateTime(allow_none=True)
+    left_figures = ma.fields.Dict(allow_none=True, metadata={"description": "the figures when it left"})
+
+
+NegativeListSchema = page_schema(NegativeListEntrySchema, "NegativeListSchema")
+
+
+class NegativeListPublishSchema(Schema):
+    agency = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=40),
+        metadata={"description": "code of the 司法行政部门 that publishes its region's list"},
+    )
+
+
+class MatterRankingArgsSchema(Schema):
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^[1-8]\d{5}$", error="a 6-digit division code"))
+    agency = ma.fields.String(validate=ma.validate.Length(max=40))
+    date_from = ma.fields.Date(data_key="from", required=True)
+    date_to = ma.fields.Date(data_key="to", required=True)
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+    @ma.validates_schema
+    def in_order(self, data: dict, **_kwargs: object) -> None:
+        if data["date_from"] > data["date_to"]:
+            raise ma.ValidationError({"to": ["must not be before from"]})
+
+
+class MatterFiguresSchema(Schema):
+    agency = ma.fields.Nested(AgencyRefSchema)
+    matter_key = ma.fields.String()
+    matter = ma.fields.String(metadata={"description": "the matter's name"})
+    complaints = ma.fields.Integer()
+    corrections = ma.fields.Integer()
+    withdrawals = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    overdue = ma.fields.Integer()
+    deductions = ma.fields.Float()
+    crossed = ma.fields.List(ma.fields.String(), metadata={"description": "the figures at or over their threshold"})
+
+
+class MatterRankingSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(MatterFiguresSchema))

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from backend import config as app_config
 from backend.accounts.services import require_admin_token, require_agency_token
 from backend.admin_pages.auth import CookieSessionInterface
+from backend.audit.services import record_read
 from backend.cli import register_commands
 from backend.complaints import notify
 from backend.errors import DomainError, ServiceUnavailable, database_unavailable, error_body, error_payload
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     search.init_app(app, read_source=_search_source)
     api.init_app(app)
     app.extensions["token_checks"] = {BEARER_SCHEME: require_agency_token, ADMIN_SCHEME: require_admin_token}
+    app.extensions["read_audit"] = record_read
     _init_keys(app)
     wechat.init_app(app)
     notify.init_app(app)

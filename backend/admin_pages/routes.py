@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from backend.accounts import services as accounts
 from backend.accounts.models import AdminRole, AdminUser
-from backend.audit.services import record
+from backend.audit.services import record, record_read
 from backend.canonical import content_digest
 from backend.cases import reviews
 from backend.cases.models import CHECKLIST, STEP_LABELS, CaseReview
@@ -71,6 +71,9 @@ SUPERVISOR_PAGES = {
     "admin_pages.negative_list_page",
     "admin_pages.publish_negative_list",
 }
+# GETs the guard does not audit: the case file and the reviewer registry audit their reads themselves, in
+# more detail; the home page only redirects and an unknown address shows nothing.
+READS_NOT_AUDITED_HERE = {"admin_pages.case", "admin_pages.reviewers", "admin_pages.home", "admin_pages.unknown_page"}
 # 案卷评查: an observer (监督员) opens these and nothing else; the service shows them only their assignments.
 EVALUATION_PAGES = {"admin_pages.evaluations", "admin_pages.evaluation_case", "admin_pages.score_case"}
 EVALUATING_ROLES = (AdminRole.supervisor, AdminRole.admin, AdminRole.observer)
@@ -131,6 +134,9 @@ def guard() -> Response | None:
     refused = _refusal(user, request.endpoint)
     if refused:
         raise Forbidden(ROLE_REFUSALS[refused])
+    if request.method == "GET" and request.endpoint not in READS_NOT_AUDITED_HERE:
+        # Who opened which page, before it is served (supervisors, admins, observers: record_read decides).
+        record_read(user, request.path, request.args.to_dict(flat=False), request.remote_addr)
     return None
 
 

@@ -107,8 +107,11 @@ class Blueprint(flask_smorest.Blueprint):
         return wrapper
 
     @staticmethod
-    def admin_required(*roles: str) -> Callable[[Callable], Callable]:
-        """Require an admin token of one of ``roles``; the user is then ``g.admin``, named ``g.actor``."""
+    def admin_required(*roles: str, audit_reads: bool = True) -> Callable[[Callable], Callable]:
+        """Require an admin token of one of ``roles``; the user is then ``g.admin``, named ``g.actor``.
+
+        A GET answered to a supervisor, admin or observer is audited through ``app.extensions["read_audit"]``
+        (who read what, when); ``audit_reads=False`` for a view that audits its reads itself, in more detail."""
 
         def decorator(func: Callable) -> Callable:
             @wraps(func)
@@ -117,7 +120,11 @@ class Blueprint(flask_smorest.Blueprint):
                     request.headers.get("Authorization", ""), roles
                 )
                 g.admin, g.actor = user, f"admin:{user.username}"
-                return func(*args, **kwargs)
+                answer = func(*args, **kwargs)
+                if audit_reads and request.method == "GET":
+                    query = request.args.to_dict(flat=False)
+                    current_app.extensions["read_audit"](user, request.path, query, request.remote_addr)
+                return answer
 
             wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
             wrapper._apidoc["auth"] = ADMIN_SCHEME

@@ -89,7 +89,7 @@ class Summary(MethodView):
 
 @supervision_blp.route("/supervision/reviewers")
 class ReviewerRegistry(MethodView):
-    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.admin_required("supervisor", "admin", audit_reads=False)  # registry() audits it
     @supervision_blp.response(200, ReviewerRegistrySchema)
     def get(self):
         """Filed legal reviewers (备案) in your scope, and each agency's reviewers against 5% of its officers"""
@@ -108,7 +108,7 @@ class SupervisedCases(MethodView):
 
 @supervision_blp.route("/supervision/cases/<string:agency>/<string:case_no>")
 class SupervisedCase(MethodView):
-    @supervision_blp.admin_required("supervisor", "admin")
+    @supervision_blp.admin_required("supervisor", "admin", audit_reads=False)  # read_case audits it in full
     @supervision_blp.response(200, CaseFileSchema)
     @supervision_blp.alt_response(404, description="no such case in your scope (another region's too)")
     def get(self, agency, case_no):

@@ -220,6 +220,12 @@ SETTINGS: tuple[Setting, ...] = (
     S("NOTIFY_JOB_SECONDS", integer(1), 30, "how often queued WeChat notifications are sent"),
     S("OFFICER_PHOTO_MAX_BYTES", integer(1), 2 * 1024 * 1024, "largest officer photo"),
     S("VERIFY_RATE_LIMIT_PER_MINUTE", integer(0), 60, "badge checks per client address per minute (0: no limit)"),
+    S(
+        "EXCHANGE_RATE_LIMIT_PER_MINUTE",
+        integer(0),
+        120,
+        "changes-feed reads per exchange client per minute (0: no limit)",
+    ),
     S("SCAN_LOG_INTERVAL_SECONDS", integer(0), 1, "how often buffered badge scans are written"),
     S("TRUSTED_PROXY_COUNT", integer(0), 0, "reverse proxies in front that set X-Forwarded-For"),
     # -- admin page sessions (backend/admin_pages) --

@@ -9,6 +9,7 @@ from backend.agencies import routes as agencies
 from backend.cases import routes as cases
 from backend.complaints import routes as complaints
 from backend.disclosures import routes as disclosures
+from backend.exchange import routes as exchange
 from backend.extensions.database import read_only_gets
 from backend.health.routes import blp as health_blp
 from backend.officers import routes as officers
@@ -29,6 +30,7 @@ BLUEPRINTS = (
     officers.badges_blp,
     miniapp.wxacode_blp,
     transparency.blp,
+    exchange.blp,
     complaints.blp,
     cases.blp,
     cases.review_blp,

@@ -31,7 +31,7 @@ def _signing_key() -> bytes:
     return hmac.new(current_app.config["SECRET_KEY"].encode(), b"agency-token-v1", hashlib.sha256).digest()
 
 
-def _hash_secret(secret: str) -> str:
+def hash_secret(secret: str) -> str:
     # Client secrets are 256-bit random strings: a fast hash is enough and keeps token
     # issuance cheap. Human passwords get scrypt (see create_admin).
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -48,7 +48,7 @@ def create_client(agency_code: str, *, actor: str, label: str | None = None) -> 
     secret = secrets.token_urlsafe(32)
     client = AgencyClient(
         client_id="ac_" + secrets.token_hex(12),
-        secret_hash=_hash_secret(secret),
+        secret_hash=hash_secret(secret),
         agency=agency,
         label=label,
         created_at=clock.now(),
@@ -75,7 +75,7 @@ class IssuedToken:
     token_type: str = "Bearer"
 
 
-def _begin_attempt(account: str, address: str | None) -> throttle.Attempt:
+def begin_attempt(account: str, address: str | None) -> throttle.Attempt:
     config = current_app.config
     backoff = throttle.Backoff(config["TOKEN_FAILURES_ALLOWED"], config["TOKEN_FAILURE_WINDOW_SECONDS"])
     return throttle.begin(account, address, backoff)
@@ -114,12 +114,12 @@ def bearer_claims(authorization: str, audience: str) -> dict[str, Any]:
 def issue_token(client_id: str, client_secret: str, address: str | None) -> IssuedToken:
     """Exchange client credentials for a short-lived JWT bound to the client's agency; failures slow down
     the address they come from (see throttle)."""
-    attempt = _begin_attempt(f"client:{client_id}", address)
+    attempt = begin_attempt(f"client:{client_id}", address)
     client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == client_id))
     valid = (
         client is not None
         and client.revoked_at is None
-        and hmac.compare_digest(client.secret_hash, _hash_secret(client_secret))
+        and hmac.compare_digest(client.secret_hash, hash_secret(client_secret))
     )
     if not valid:
         attempt.failed()
@@ -140,7 +140,7 @@ def require_agency_token(authorization: str) -> AgencyClient:
 
 def authenticate_admin(username: str, password: str, address: str | None) -> AdminUser:
     """Check an admin user's password (failures slowed down like client secrets); audited either way."""
-    attempt = _begin_attempt(f"admin:{username}", address)
+    attempt = begin_attempt(f"admin:{username}", address)
     user = db.session.scalar(select(AdminUser).where(AdminUser.username == username))
     if user is None or user.disabled_at is not None or not check_password_hash(user.password_hash, password):
         attempt.failed()

@@ -47,6 +47,7 @@ MESSAGES_ZH = {
 
 BEARER_SCHEME = "AgencyBearer"
 ADMIN_SCHEME = "AdminBearer"
+EXCHANGE_SCHEME = "ExchangeBearer"
 
 
 class Api(flask_smorest.Api):
@@ -68,6 +69,15 @@ class Api(flask_smorest.Api):
                 "scheme": "bearer",
                 "bearerFormat": "JWT",
                 "description": "Admin user token from POST /api/v1/admin/auth/token",
+            },
+        )
+        self.spec.components.security_scheme(
+            EXCHANGE_SCHEME,
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "Exchange client token from POST /api/v1/exchange/token",
             },
         )
 

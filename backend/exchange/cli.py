@@ -1,0 +1,28 @@
+import json
+
+import click
+
+from backend.errors import DomainErrorAware
+
+from . import services
+
+exchange_cli = DomainErrorAware("exchange-client", help="Credentials for upper platforms reading a region's changes.")
+
+
+@exchange_cli.command("create")
+@click.option("--region", "region_code", required=True, help="Six-digit division code; its subdivisions are included.")
+@click.option("--label", help="What platform uses this credential.")
+def create_client(region_code: str, label: str | None) -> None:
+    """Print {"client_id", "client_secret", "region"}; the secret is stored hashed and never shown again."""
+    issued = services.create_client(region_code, actor="cli", label=label)
+    click.echo(
+        json.dumps({"client_id": issued.client.client_id, "client_secret": issued.secret, "region": region_code})
+    )
+
+
+@exchange_cli.command("revoke")
+@click.argument("client_id")
+def revoke_client(client_id: str) -> None:
+    """Revoke a client; its tokens stop working at once."""
+    services.revoke_client(client_id, actor="cli")
+    click.echo(f"revoked {client_id}")

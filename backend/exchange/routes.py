@@ -1,0 +1,69 @@
+from collections.abc import Callable
+from copy import deepcopy
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from flask import g, request, send_from_directory
+from flask.views import MethodView
+
+from backend.accounts.schemas import TokenRequestSchema, TokenSchema
+from backend.errors import NotFound
+from backend.extensions.smorest import EXCHANGE_SCHEME, Blueprint
+
+from . import services
+from .schemas import ChangesArgsSchema, ChangesSchema
+
+SCHEMAS = Path(__file__).parent / "json_schemas"
+
+blp = Blueprint(
+    "exchange",
+    __name__,
+    url_prefix="/api/v1/exchange",
+    description="The changes feed for upper platforms: a region's log entries with proofs, by cursor",
+)
+
+
+def exchange_required(func: Callable) -> Callable:
+    """Require an exchange client's token (rate-limited per client); the client is then ``g.exchange``."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.exchange = services.require_token(request.headers.get("Authorization", ""))
+        return func(*args, **kwargs)
+
+    wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    wrapper._apidoc["auth"] = EXCHANGE_SCHEME
+    return wrapper
+
+
+@blp.route("/token")
+class Token(MethodView):
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, description="wrong client id or secret")
+    @blp.alt_response(429, description="too many failures; see Retry-After")
+    def post(self, credentials):
+        """Exchange an exchange client's credentials for a short-lived bearer token"""
+        return services.issue_token(credentials["client_id"], credentials["client_secret"], request.remote_addr)
+
+
+@blp.route("/changes")
+class Changes(MethodView):
+    @exchange_required
+    @blp.arguments(ChangesArgsSchema, location="query")
+    @blp.response(200, ChangesSchema)
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def get(self, args):
+        """The region's changes from cursor `after`, each with its inclusion proof in the page's checkpoint"""
+        return services.changes(g.exchange, args["after"], args["limit"], args.get("tree_size"))
+
+
+@blp.route("/schemas/<string:name>.json")
+class EventSchema(MethodView):
+    @blp.response(200, description="a JSON Schema (draft 2020-12)")
+    def get(self, name):
+        """The JSON Schema of one event type (`change` is the envelope every event shares)"""
+        if not (SCHEMAS / f"{name}.json").is_file():
+            raise NotFound("未找到该模式", errors={"name": [f"no schema {name!r}"]})
+        return send_from_directory(SCHEMAS, f"{name}.json", mimetype="application/schema+json")

@@ -1,0 +1,40 @@
+import marshmallow as ma
+
+from backend.extensions.smorest import Schema
+from backend.transparency.schemas import CheckpointSchema
+
+
+class ChangesArgsSchema(Schema):
+    after = ma.fields.Integer(
+        load_default=0,
+        validate=ma.validate.Range(min=0),
+        metadata={"description": "the cursor: log index to read from (0, or the last page's next_cursor)"},
+    )
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
+    tree_size = ma.fields.Integer(
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "prove against this signed checkpoint (default: the latest)"},
+    )
+
+
+class ChangeSchema(Schema):
+    index = ma.fields.Integer()
+    event = ma.fields.String()
+    item_id = ma.fields.String()
+    agency = ma.fields.String()
+    actor = ma.fields.String()
+    time = ma.fields.String()
+    commitment = ma.fields.String(allow_none=True)
+    detail = ma.fields.Dict()
+    leaf_hash = ma.fields.String()
+    content = ma.fields.Dict(
+        allow_none=True, metadata={"description": "{committed, salt} while the committed content is public"}
+    )
+    proof = ma.fields.List(ma.fields.String(), metadata={"description": "inclusion proof in the page's checkpoint"})
+
+
+class ChangesSchema(Schema):
+    checkpoint = ma.fields.Nested(CheckpointSchema)
+    changes = ma.fields.List(ma.fields.Nested(ChangeSchema))
+    next_cursor = ma.fields.Integer()
+    more = ma.fields.Boolean()

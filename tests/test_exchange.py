@@ -1,6 +1,7 @@
 """The changes feed: a receiver replaying it rebuilds the region's public state, proving every change
 against a signed checkpoint; a restart resumes at its cursor; other regions see nothing of it."""
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -11,6 +12,7 @@ from referencing import Registry, Resource
 from sqlalchemy import select
 
 from backend.canonical import canonical_json
+from backend.disclosures.lifecycle import expire_due
 from backend.disclosures.models import Disclosure
 from backend.disclosures.publishing import committed_content
 from backend.extensions import db
@@ -49,7 +51,12 @@ def history(client, auth, db_session, frozen_clock):
     client.post(
         "/api/v1/publish/officers/35050012345/status", json={"status": "suspended", "reason": "调岗"}, headers=mkt
     )
-    return {"MKT": mkt, "XMK": xmk}
+    person = {"subject_type": "person", "subject_name": "张三", "subject_id": "350502199001011234"}
+    publish(client, mkt, "q4", **person)
+    # A year on, the person's penalty has left public view (the tokens of a year ago have expired).
+    frozen_clock.at = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
+    assert expire_due() == 1
+    return {"MKT": auth.headers("MKT"), "XMK": auth.headers("XMK")}
 
 
 def exchange_headers(client, runner, region):
@@ -119,7 +126,7 @@ def test_a_receiver_replaying_from_zero_rebuilds_the_public_state_and_proves_eve
     public = {item.id: committed_content(item) for item in items if item.is_public}
     assert rebuild(changes) == public and len(public) == 3
     events = [change["event"] for change in changes]
-    assert events.count("publish") == 4 and {"correct", "withdraw", "credential_status"} <= set(events)
+    assert events.count("publish") == 5 and {"correct", "withdraw", "expire", "credential_status"} <= set(events)
     assert [c["index"] for c in changes] == sorted({c["index"] for c in changes})
     assert {c["agency"] for c in changes} == {"MKT"}
 

@@ -189,3 +189,10 @@ def test_every_event_type_has_a_schema_served_at_a_stable_url(client):
         Draft202012Validator.check_schema(json.loads(response.data))
     missing = client.get("/api/v1/exchange/schemas/nothing.json")
     assert missing.status_code == 404 and missing.get_json()["errors"]
+
+
+def test_the_feed_is_documented_with_its_own_security_scheme(client):
+    spec = client.get("/api/openapi.json").get_json()
+    changes = spec["paths"]["/api/v1/exchange/changes"]["get"]
+    assert changes["security"] == [{"ExchangeBearer": []}] and {"401", "429"} <= set(changes["responses"])
+    assert "ExchangeBearer" in spec["components"]["securitySchemes"]

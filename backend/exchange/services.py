@@ -34,7 +34,6 @@ from backend.transparency.models import Checkpoint, LogEntry
 from .models import ExchangeClient
 
 AUDIENCE = "exchange"
-MAX_PAGE = 500
 _REGION = re.compile(r"^\d{6}$")
 
 
@@ -142,7 +141,9 @@ def changes(client: ExchangeClient, after: int, limit: int, tree_size: int | Non
     }
 
 
-def _change(entry: LogEntry, content: dict[str, Any] | None, size: int, reader: Any) -> dict[str, Any]:
+def _change(
+    entry: LogEntry, content: dict[str, Any] | None, size: int, reader: transparency.DatabaseNodes
+) -> dict[str, Any]:
     return {
         "index": entry.index,
         "event": entry.event,

@@ -196,3 +196,18 @@ def test_the_feed_is_documented_with_its_own_security_scheme(client):
     changes = spec["paths"]["/api/v1/exchange/changes"]["get"]
     assert changes["security"] == [{"ExchangeBearer": []}] and {"401", "429"} <= set(changes["responses"])
     assert "ExchangeBearer" in spec["components"]["securitySchemes"]
+
+
+def test_a_wrong_secret_or_a_revoked_client_gets_no_feed(client, runner, db_session):
+    created = json.loads(runner.invoke(args=["exchange-client", "create", "--region", "350500"]).output)
+    wrong = client.post("/api/v1/exchange/token", json={"client_id": created["client_id"], "client_secret": "x"})
+    assert wrong.status_code == 401
+    token = client.post(
+        "/api/v1/exchange/token", json={"client_id": created["client_id"], "client_secret": created["client_secret"]}
+    ).get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(CHANGES, headers=headers).status_code == 200
+    assert runner.invoke(args=["exchange-client", "revoke", created["client_id"]]).exit_code == 0
+    assert client.get(CHANGES, headers=headers).status_code == 401
+    bad_region = runner.invoke(args=["exchange-client", "create", "--region", "35"])
+    assert bad_region.exit_code != 0 and "region" in bad_region.output

@@ -98,7 +98,27 @@ def _decision(n: int, category: str, title: str, content: str, basis: str, day: 
         "subject_type": "organization",
         "subject_name": subject,
         "subject_id": "92350502MA2Y12345X",
+        **_CREDIT.get(category, {}),
     }
+
+
+# The 信用中国 双公示 fields a demo penalty or licensing decision carries (schemas.credit_errors).
+_CREDIT: dict[str, dict] = {
+    "penalty": {
+        "details": {
+            "penalty_classes": ["warning"],
+            "violation_type": "违反法定义务",
+            "violation_facts": "当事人的违法事实见决定书正文。",
+            "penalty_content": "警告",
+            "legal_representative": "陈某某",
+        }
+    },
+    "licensing": {
+        "details": {"licence_class": "ordinary", "licence_name": "食品经营许可证", "licence_content": "预包装食品销售"},
+        "effective_from": "2026-11-12",
+        "effective_until": "2031-11-11",
+    },
+}
 
 
 # What a citizen finds in a fresh ``make run``: decisions, and each agency's 事前公开 entries.

@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # unless DISCLOSURE_PERIODS says otherwise (credit repair can end it earlier, by withdrawal).
 DEFAULT_DISCLOSURE_PERIODS = {"penalty": {"organization": 1095, "person": 365}}
 
+# 公示截止期 of a penalty on the credit platform (信用修复 rules): a 警告 or 通报批评 is shown three months; any other
+# penalty up to three years (it can be repaired, and taken down, after one).
+DEFAULT_CREDIT_PUBLICITY_MONTHS = {"warning": 3, "criticism": 3, "*": 36}
+
 
 class ConfigError(RuntimeError):
     """A variable's value does not parse: the message names the variable."""
@@ -103,6 +107,21 @@ def disclosure_periods(raw: str) -> dict[str, dict[str, int]]:
     ):
         raise ValueError("expected a JSON object {category: {subject type: days}} with whole days above 0")
     return periods
+
+
+def publicity_months(raw: str) -> dict[str, int]:
+    """A JSON object {penalty class or "*": months}; "*" is required (the classes it does not list)."""
+    try:
+        months = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"expected a JSON object {{penalty class: months}} ({exc})") from None
+    if (
+        not isinstance(months, dict)
+        or "*" not in months
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in months.values())
+    ):
+        raise ValueError('expected a JSON object {penalty class: months} with whole months above 0 and a "*" entry')
+    return months
 
 
 # -- the settings ---------------------------------------------------------------------------------
@@ -197,6 +216,12 @@ SETTINGS: tuple[Setting, ...] = (
         disclosure_periods,
         DEFAULT_DISCLOSURE_PERIODS,
         "days a decision stays public, by category and subject type, counted from the decision date",
+    ),
+    S(
+        "CREDIT_PUBLICITY_MONTHS",
+        publicity_months,
+        DEFAULT_CREDIT_PUBLICITY_MONTHS,
+        "信用中国 公示截止期: months after the decision date, by penalty class (the longest of a decision's applies)",
     ),
     S("EXPIRY_JOB_SECONDS", integer(1), 3600, "how often the expiry job runs"),
     S("COUNTS_JOB_SECONDS", integer(1), 60, "how often the 公示率 counters' deltas are folded"),

@@ -98,7 +98,30 @@ def _decision(n: int, category: str, title: str, content: str, basis: str, day: 
         "subject_type": "organization",
         "subject_name": subject,
         "subject_id": "92350502MA2Y12345X",
+        **_CREDIT.get(n, {}),
     }
+
+
+# The 信用中国 双公示 fields of each demo penalty and licence (schemas.credit_errors), as its text says.
+def _penalty(classes: list[str], violation: str, content: str, **amounts: str) -> dict:
+    facts = f"当事人{violation}。"
+    details = {"penalty_classes": classes, "violation_type": violation, "violation_facts": facts}
+    return {"details": {**details, "penalty_content": content, "legal_representative": "陈某某", **amounts}}
+
+
+_CREDIT: dict[int, dict] = {
+    1: _penalty(
+        ["fine", "confiscate_gains"], "销售超过保质期的食品", "没收违法所得，罚款五千元",
+        fine_amount="5000", confiscation_amount="800",
+    ),
+    2: {
+        "details": {"licence_class": "ordinary", "licence_name": "食品经营许可证", "licence_content": "预包装食品销售"},
+        "effective_from": "2026-11-12",
+        "effective_until": "2031-11-11",
+    },
+    4: _penalty(["fine"], "未取得施工许可证擅自施工", "责令停止施工，罚款二万元", fine_amount="20000"),
+    5: _penalty(["fine"], "超标排放大气污染物", "罚款十万元", fine_amount="100000"),
+}  # fmt: skip
 
 
 # What a citizen finds in a fresh ``make run``: decisions, and each agency's 事前公开 entries.

@@ -409,6 +409,27 @@ def credit_code(rng: random.Random, region: str) -> str:
 DATE_SPAN_DAYS = 300
 
 
+def credit_fields(
+    category: str, is_person: bool, decided: dt.date, violation: str, amount: int, licence: str
+) -> dict[str, Any]:
+    """The 信用中国 双公示 fields a penalty or licensing decision must carry (disclosures.schemas.credit_errors),
+    matching what its text says: a warning and a fine; a licence for five years."""
+    if category == "penalty":
+        details = {
+            "penalty_classes": ["warning", "fine"],
+            "fine_amount": amount,
+            "violation_type": violation,
+            "violation_facts": f"当事人{violation}。",
+            "penalty_content": f"警告，罚款{amount}元",
+        }
+        return {"details": details if is_person else {**details, "legal_representative": "陈某某"}}
+    if category == "licensing":
+        until = decided + dt.timedelta(days=5 * 365)
+        details = {"licence_class": "ordinary", "licence_name": licence, "licence_content": f"准予{licence}"}
+        return {"details": details, "effective_from": decided.isoformat(), "effective_until": until.isoformat()}
+    return {}
+
+
 def decision_dates() -> tuple[dt.date, dt.date]:
     """(earliest, latest) decision date of generated items: the last DATE_SPAN_DAYS days up to today."""
     today = dt.date.today()
@@ -570,6 +591,7 @@ class Corpus:
             "subject_type": "person" if is_person else "organization",
             "subject_name": name,
             "subject_id": subject_id,
+            **credit_fields(category, is_person, decided, short, amount, licence),
         }
         if rng.random() < 0.15:
             body["attachments"] = [

@@ -121,7 +121,45 @@ DETAIL_LABELS = {
     "matter_code": "事项编码",
     "fine_amount": "罚款金额（元）",
     "confiscation_amount": "没收金额（元）",
+    "penalty_classes": "处罚类别",
+    "violation_type": "违法行为类型",
+    "violation_facts": "违法事实",
+    "penalty_content": "处罚内容",
+    "licence_affected": "暂扣或吊销证照名称及编号",
+    "legal_representative": "法定代表人",
+    "licence_class": "许可类别",
+    "licence_name": "许可证书名称",
+    "licence_no": "许可编号",
+    "licence_content": "许可内容",
     "as_of": "截至日期",
+}
+
+# 处罚类别: the kinds of 行政处罚 of 行政处罚法 (2021) art. 9, with the names the credit platform's data standard
+# writes them by.
+PENALTY_CLASSES = {
+    "warning": "警告",
+    "criticism": "通报批评",
+    "fine": "罚款",
+    "confiscate_gains": "没收违法所得",
+    "confiscate_property": "没收非法财物",
+    "suspend_licence": "暂扣许可证件",
+    "lower_qualification": "降低资质等级",
+    "revoke_licence": "吊销许可证件",
+    "restrict_business": "限制开展生产经营活动",
+    "suspend_business": "责令停产停业",
+    "close": "责令关闭",
+    "restrict_practice": "限制从业",
+    "detention": "行政拘留",
+    "other": "其他",
+}
+# 许可类别 of the credit platform's licensing data standard (行政许可法 art. 12).
+LICENCE_CLASSES = {
+    "ordinary": "普通",
+    "special": "特许",
+    "approval": "认可",
+    "verification": "核准",
+    "registration": "登记",
+    "other": "其他",
 }
 
 # Types only a 司法行政部门 (Agency.supervises) publishes: the region's 负面清单 is its finding, not an agency's.

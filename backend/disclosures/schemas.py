@@ -16,7 +16,9 @@ from backend.timezone import BeijingDateTime
 from .models import (
     EXEMPTION_MEASURES,
     LABELS,
+    LICENCE_CLASSES,
     NEGATIVE_LIST_FIGURES,
+    PENALTY_CLASSES,
     PHASE_OF_TYPE,
     TYPES,
     ApprovalState,
@@ -251,10 +253,67 @@ class FreeDetailsSchema(Schema):
 
 
 class DecisionDetailsSchema(FreeDetailsSchema):
-    """A decision's details are free, but amounts the annual statistics add up are checked."""
+    """A decision's details are free, but amounts the annual statistics add up and the 双公示 fields the credit
+    platform reads (backend/exchange/credit.py) are checked; which of those a decision must carry: credit_errors."""
 
-    fine_amount = Yuan(metadata={"description": '罚款 in yuan, e.g. 5000 or "5000.00"'})
-    confiscation_amount = Yuan(metadata={"description": "没收违法所得、非法财物 in yuan"})
+    fine_amount = Yuan(metadata={"description": '罚款金额 in yuan, e.g. 5000 or "5000.00" (exported in 万元)'})
+    confiscation_amount = Yuan(metadata={"description": "没收违法所得、没收非法财物的金额 in yuan (exported in 万元)"})
+    penalty_classes = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(list(PENALTY_CLASSES))),
+        validate=ma.validate.Length(min=1, max=len(PENALTY_CLASSES)),
+        metadata={
+            "description": "处罚类别 (行政处罚法 art. 9): " + ", ".join(f"{k} {v}" for k, v in PENALTY_CLASSES.items())
+        },
+    )
+    violation_type = _text(required=False, max_length=200)  # 违法行为类型
+    violation_facts = _text(required=False, max_length=5000)  # 违法事实
+    penalty_content = _text(required=False, max_length=2000)  # 处罚内容
+    licence_affected = _text(required=False, max_length=200)  # 暂扣或吊销证照名称及编号
+    legal_representative = _text(required=False, max_length=50)  # 法定代表人 (an organization's, public with it)
+    licence_class = ma.fields.String(
+        validate=ma.validate.OneOf(list(LICENCE_CLASSES)),
+        metadata={"description": "许可类别: " + ", ".join(f"{k} {v}" for k, v in LICENCE_CLASSES.items())},
+    )
+    licence_name = _text(required=False, max_length=200)  # 许可证书名称
+    licence_no = _text(required=False, max_length=100)  # 许可编号
+    licence_content = _text(required=False, max_length=2000)  # 许可内容
+
+
+# 双公示 fields a decision must carry in its details (the 信用中国 data standard's required items); a decision
+# that imposes nothing (outcome 不予处罚, 不予许可) is not a credit record and needs none of them.
+CREDIT_REQUIRED = {
+    "penalty": ("penalty_classes", "violation_type", "violation_facts", "penalty_content"),
+    "licensing": ("licence_class", "licence_content"),
+}
+# Amounts and documents a penalty class makes required.
+CLASS_REQUIRES = {
+    "fine": "fine_amount",
+    "confiscate_gains": "confiscation_amount",
+    "confiscate_property": "confiscation_amount",
+    "suspend_licence": "licence_affected",
+    "revoke_licence": "licence_affected",
+}
+
+
+def credit_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    """The 双公示 fields a penalty or licensing decision lacks, by details key (有效期自 for licensing is the
+    top-level effective_from; 处罚依据 is legal_basis, already required)."""
+    category = data.get("category")
+    if data.get("type") != "decision" or category not in CREDIT_REQUIRED:
+        return {}
+    if (data.get("outcome") or "").startswith("不予"):
+        return {}
+    details = data.get("details") or {}
+    needed = list(CREDIT_REQUIRED[category])
+    if category == "penalty":
+        if data.get("subject_type") == "organization":
+            needed.append("legal_representative")
+        needed += [CLASS_REQUIRES[c] for c in details.get("penalty_classes") or [] if c in CLASS_REQUIRES]
+    message = f"required for a {category} decision (信用中国 双公示)"
+    errors = {field: [message] for field in needed if details.get(field) in (None, "", [])}
+    if category == "licensing" and not data.get("effective_from"):
+        errors["effective_from"] = [f"有效期自 {message}"]
+    return errors
 
 
 DETAILS_SCHEMAS: dict[str, type[Schema]] = {
@@ -365,6 +424,12 @@ class DisclosurePutSchema(Schema):
             details_errors = DETAILS_SCHEMAS.get(type_, FreeDetailsSchema)().validate(data["details"])
             if details_errors:
                 errors["details"] = details_errors
+        if "details" not in errors:
+            missing = credit_errors(data)
+            if "effective_from" in missing:
+                errors["effective_from"] = missing.pop("effective_from")
+            if missing:
+                errors["details"] = missing
         if errors:
             raise ma.ValidationError(errors)
 

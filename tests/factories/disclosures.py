@@ -20,7 +20,28 @@ def decision(**overrides: Any) -> dict[str, Any]:
         "subject_id": "92350502MA2Y12345X",
     }
     body.update(overrides)
+    # The 双公示 fields its category asks for, under any details a test gives (a test's own keys win).
+    body["details"] = {**CREDIT_DETAILS.get(body["category"], {}), **(body.get("details") or {})}
+    if body["category"] == "licensing":
+        body.setdefault("effective_from", body["decision_date"])
     return body
+
+
+CREDIT_DETAILS: dict[str, dict[str, Any]] = {
+    "penalty": {
+        "penalty_classes": ["warning"],
+        "violation_type": "销售超过保质期的食品",
+        "violation_facts": "当事人在店内销售超过保质期的食品。",
+        "penalty_content": "警告",
+        "legal_representative": "陈某某",
+    },
+    "licensing": {
+        "licence_class": "ordinary",
+        "licence_name": "食品经营许可证",
+        "licence_no": "JY13505020012345",
+        "licence_content": "预包装食品销售",
+    },
+}
 
 
 def power(**overrides: Any) -> dict[str, Any]:

@@ -160,6 +160,14 @@ def decision_body(ref: str) -> dict:
         "subject_type": "organization",
         "subject_name": "泉州市鲤城区某食品店",
         "subject_id": "92350502MA2Y12345X",
+        "details": {
+            "penalty_classes": ["fine"],
+            "fine_amount": "5000",
+            "violation_type": "销售超过保质期的食品",
+            "violation_facts": "当事人销售超过保质期的食品。",
+            "penalty_content": "罚款五千元",
+            "legal_representative": "陈某某",
+        },
     }
 
 

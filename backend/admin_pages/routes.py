@@ -913,7 +913,8 @@ def officer_register():
         db.session.rollback()
         flash(refused.message, "error")
         return back
-    record(f"admin:{g.admin.username}", f"officer.{outcome}", "officer", f"{g.admin.agency.code}/{badge_no}")
+    target = f"{g.admin.agency.code}/{badge_no}"
+    record(f"admin:{g.admin.username}", f"officer.{outcome}", "officer", target, ip=request.remote_addr)
     db.session.commit()
     flash(f"已登记执法人员 {officer.name}（{officer.badge_no}）", "ok")
     return back

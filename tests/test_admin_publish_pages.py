@@ -181,3 +181,9 @@ def test_officer_register_status_and_badge_card(sign_in, db_session):
     assert db_session.get(Officer, officer.id).status == "suspended"
     zhao = sign_in("zhao", agency="ENV")
     assert zhao.get("/admin/officers/35050012345/card").status_code == 404
+
+
+def test_a_publisher_belongs_to_an_agency(runner, agencies):
+    args = ["admin", "create", "--username", "nobody", "--role", "publisher"]
+    result = runner.invoke(args=args, input=PASSWORD + "\n")
+    assert result.exit_code != 0 and "信息发布员须属于一个执法主体" in result.output

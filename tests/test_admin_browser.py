@@ -16,6 +16,7 @@ from backend.accounts.services import create_admin
 from backend.agencies.services import create_agency
 from backend.cases.models import CHECKLIST
 from tests.factories import reviews
+from tests.factories.disclosures import decision
 from tests.factories.officers import register
 from tests.support.live_server import ROOT, LiveServer, agency_client, http_json, server_env
 from tests.support.services import IN_CI
@@ -397,3 +398,91 @@ def test_a_supervisor_starts_an_evaluation_round_and_an_observer_scores(sync_pla
     script = re.search(r"## 案卷评查: recomputing a draw.*?```python\n(.*?)```", readme, re.S).group(1)
     ran = subprocess.run([sys.executable, "-c", script, server.url, str(round_id)], capture_output=True, text=True)
     assert ran.stdout.startswith("True"), ran.stderr
+
+
+# -- a publisher without a case system publishes, corrects and withdraws -----------------------------------
+@pytest.fixture
+def publish_server(committed, tmp_path):
+    """MKT with a publisher (wang), and ENV with an item of its own published through the API."""
+    app = committed
+    env_credentials = agency_client(app, code="ENV")
+    api = app.test_client()
+    token = api.post("/api/v1/auth/token", json=env_credentials).get_json()["access_token"]
+    put = api.put("/api/v1/publish/disclosures/ENV-1", json=decision(), headers={"Authorization": f"Bearer {token}"})
+    assert put.status_code == 201
+    with app.app_context():
+        create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
+        create_admin(username="wang", password=PASSWORD, role="publisher", actor="test", agency_code="MKT")
+    env = server_env(app, tmp_path, ADMIN_COOKIE_SECURE="0")
+    with LiveServer(env, workers=2) as live:
+        yield live
+
+
+@pytest.mark.slow
+def test_a_publisher_publishes_corrects_and_withdraws_through_the_form(sync_playwright, publish_server, tmp_path):
+    server = publish_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page, problems = watched_page(browser)
+            page.goto(f"{server.url}/admin/login")
+            page.fill("input[name=username]", "wang")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button:has-text('登录')")
+            page.wait_for_url(f"{server.url}/admin/publish")
+            assert "wang · 信息发布员 · 泉州市市场监督管理局" in page.inner_text("header")
+            assert "投诉队列" not in page.inner_text("header nav")
+
+            # Publish: the form, the preview (a person's name masked), then confirm.
+            page.select_option("select[name=type]", "decision")
+            page.click("button:has-text('填写')")
+            page.fill("input[name=external_id]", "WEB-1")
+            page.fill("input[name=title]", "泉州市某食品店销售过期食品行政处罚决定书")
+            page.fill("textarea[name=content]", "当事人张三丰无证经营，决定罚款二千元。")
+            page.fill("textarea[name=legal_basis]", "《中华人民共和国食品安全法》第一百二十四条")
+            page.select_option("select[name=category]", "penalty")
+            page.fill("input[name=document_no]", "泉市监罚〔2025〕201号")
+            page.fill("input[name=decision_date]", "2025-09-30")
+            page.select_option("select[name=subject_type]", "person")
+            page.fill("input[name=subject_name]", "张三丰")
+            page.click("button:has-text('预览群众所见')")
+            page.wait_for_selector("[data-section=preview]")
+            preview = page.inner_text("[data-section=preview]")
+            assert "张某某" in preview and "张三丰" not in preview
+            page.screenshot(path=tmp_path / "preview.png", full_page=True)
+            page.click("button:has-text('确认发布')")
+            page.wait_for_url(f"{server.url}/admin/publish/items/WEB-1")
+            assert page.inner_text("[data-status]") == "已公开"
+            public_path = page.get_attribute("a:has-text('群众所见')", "href")
+            assert http_json("GET", f"{server.url}{public_path}")["content"] == "当事人张某某无证经营，决定罚款二千元。"
+
+            # Correct: the same form, prefilled.
+            assert page.input_value("input[name=document_no]") == "泉市监罚〔2025〕201号"
+            page.fill("textarea[name=content]", "当事人张三丰无证经营，决定罚款三千元。")
+            page.click("button:has-text('预览群众所见')")
+            page.wait_for_selector("[data-section=preview]")
+            page.click("button:has-text('确认发布')")
+            page.wait_for_url(f"{server.url}/admin/publish/items/WEB-1")
+            assert "已更正" in page.inner_text(".flash.ok")
+            assert http_json("GET", f"{server.url}{public_path}")["content"] == "当事人张某某无证经营，决定罚款三千元。"
+
+            # Withdraw, with the reason citizens are shown.
+            page.select_option("select[name=reason]", "revoked")
+            page.fill("textarea[name=explanation]", "该决定已被依法撤销。")
+            page.click("form[data-form=withdraw] button")
+            page.wait_for_selector("[data-status=withdrawn]")
+            assert public_status(f"{server.url}{public_path}") == 410
+
+            # Another agency's item is not there for them.
+            page.click("header nav a:has-text('信息发布')")
+            page.wait_for_url(f"{server.url}/admin/publish")
+            assert "WEB-1" in page.inner_text("main") and "ENV-1" not in page.inner_text("main")
+            page.goto(f"{server.url}/admin/publish/items/ENV-1")
+            assert "未找到该公示信息" in page.inner_text("main")
+            problems.remove(f"{server.url}/admin/publish/items/ENV-1")
+            page.goto(f"{server.url}/admin/complaints")
+            assert "信息发布员只能使用信息发布页面" in page.inner_text("main")
+            problems.remove(f"{server.url}/admin/complaints")
+            assert problems == []
+        finally:
+            browser.close()

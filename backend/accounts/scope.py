@@ -18,13 +18,14 @@ def region_prefix(region_code: str) -> str:
 
 
 def visible_agencies(user: AdminUser) -> ColumnElement[bool]:
-    """A condition on Agency for what ``user`` may see (a reviewer or an observer: none)."""
+    """A condition on Agency for what ``user`` may see (a reviewer, an observer or a publisher: none)."""
     if user.role == AdminRole.admin:
         return true()
     if user.role == AdminRole.handler:
         return Agency.id == user.agency_id
     if user.role == AdminRole.supervisor:
         return Agency.region_code.like(region_prefix(user.region_code or "") + "%")
-    # A reviewer or an observer sees nothing of this (reviews.py and evaluation.py scope what they work on);
+    # A reviewer, an observer or a publisher sees nothing of this (reviews.py and evaluation.py scope what
+    # the first two work on; a publisher's pages use its agency's own services);
     # falling through to the supervisor's condition would match every agency.
     return false()

@@ -189,6 +189,8 @@ def create_admin(
         raise Invalid("角色无效", errors={"role": [f"must be one of {', '.join(AdminRole)}"]})
     if role == AdminRole.handler and not agency_code:
         raise Invalid("办理人员须属于一个执法主体", errors={"agency": ["required for a handler"]})
+    if role == AdminRole.publisher and not agency_code:
+        raise Invalid("信息发布员须属于一个执法主体", errors={"agency": ["required for a publisher"]})
     if role == AdminRole.reviewer and not (agency_code and badge_no):
         # The agency (or 司法局) that filed the reviewer, and the badge it filed them under.
         raise Invalid("法制审核人员须属于一个执法主体并填写证件号", errors={"badge": ["agency and badge required"]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,24 +20,32 @@ from backend.cases import reviews
 from backend.cases.models import CHECKLIST, STEP_LABELS, CaseReview
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, Status
-from backend.disclosures import approval
+from backend.disclosures import approval, lifecycle, publishing
+from backend.disclosures import reading as disclosure_reading
 from backend.disclosures.models import (
     APPROVABLE_TYPES,
     APPROVER_AGENCY_TYPES,
     DETAIL_LABELS,
     NEGATIVE_LIST_FIGURES,
+    PHASE_OF_TYPE,
+    Category,
     flatten_text,
 )
 from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
 from backend.disclosures.reading import WITHDRAWAL_LABELS
+from backend.disclosures.schemas import WithdrawSchema
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
 from backend.extensions import db
+from backend.officers import badge_card
+from backend.officers import services as officers
+from backend.officers.models import CredentialStatus
+from backend.officers.schemas import OfficerPutSchema, OfficerStatusSchema
 from backend.supervision import case_reads, evaluation, negative_list
 from backend.supervision import reviewers as reviewer_registry
 from backend.supervision import services as supervision
 from backend.timezone import today
 
-from . import auth, csrf, schemas
+from . import auth, csrf, entry_form, schemas
 
 blp = Blueprint("admin_pages", __name__, url_prefix="/admin", static_folder="static", static_url_path="/static")
 
@@ -55,6 +64,7 @@ ROLE_LABELS = {
     AdminRole.admin: "系统管理员",
     AdminRole.reviewer: "法制审核人员",
     AdminRole.observer: "监督员",
+    AdminRole.publisher: "信息发布员",
 }
 # Who opens which page (the services check scope again). A reviewer works legal reviews only: the
 # complaint and supervision pages are not theirs. Every page not named here is open to every role.
@@ -76,6 +86,21 @@ SUPERVISOR_PAGES = {
 READS_NOT_AUDITED_HERE = {"admin_pages.case", "admin_pages.reviewers", "admin_pages.home", "admin_pages.unknown_page"}
 # 案卷评查: an observer (监督员) opens these and nothing else; the service shows them only their assignments.
 EVALUATION_PAGES = {"admin_pages.evaluations", "admin_pages.evaluation_case", "admin_pages.score_case"}
+# The publisher's web entry form (an agency without a case system): a publisher opens these and nothing else,
+# and no other role opens them (a page acts as the user's agency, which only a publisher is bound to).
+PUBLISH_PAGES = {
+    "admin_pages.publish_list",
+    "admin_pages.publish_new",
+    "admin_pages.publish_item",
+    "admin_pages.publish_preview",
+    "admin_pages.publish_confirm",
+    "admin_pages.publish_withdraw",
+    "admin_pages.officer_list",
+    "admin_pages.officer_register",
+    "admin_pages.officer_status",
+    "admin_pages.officer_card",
+    "admin_pages.officer_card_svg",
+}
 EVALUATING_ROLES = (AdminRole.supervisor, AdminRole.admin, AdminRole.observer)
 ROLE_REFUSALS = {
     "reviewer": "法制审核人员只能使用法制审核页面",
@@ -83,6 +108,8 @@ ROLE_REFUSALS = {
     "evaluation": "仅监督人员和监督员可参与案卷评查",
     "review": "仅法制审核人员可审核案件",
     "supervisor": "仅监督人员和系统管理员可查看",
+    "publisher": "信息发布员只能使用信息发布页面",
+    "publishing": "仅信息发布员可使用信息发布页面",
 }
 CHANNEL_LABELS = {"web": "网站", "miniapp": "小程序", "official_account": "公众号"}
 ROUTED_LABELS = {"officer": "按执法人员", "disclosure": "按公示决定", "agency": "按执法主体", "region": "按属地"}
@@ -148,6 +175,10 @@ def _refusal(user: AdminUser, endpoint: str | None) -> str | None:
         return None if endpoint in REVIEW_PAGES else "reviewer"
     if user.role == AdminRole.observer:
         return None if endpoint in EVALUATION_PAGES else "observer"
+    if user.role == AdminRole.publisher:
+        return None if endpoint in PUBLISH_PAGES else "publisher"
+    if endpoint in PUBLISH_PAGES:
+        return "publishing"
     if endpoint in EVALUATION_PAGES and user.role not in EVALUATING_ROLES:
         return "evaluation"
     if endpoint in REVIEW_PAGES:
@@ -160,6 +191,8 @@ def _refusal(user: AdminUser, endpoint: str | None) -> str | None:
 def _landing(user: AdminUser) -> str:
     if user.role == AdminRole.observer:
         return url_for(".evaluations")
+    if user.role == AdminRole.publisher:
+        return url_for(".publish_list")
     return url_for(".reviews_queue" if user.role == AdminRole.reviewer else ".queue")
 
 
@@ -184,6 +217,7 @@ def page_helpers() -> dict[str, Any]:
         "category_labels": CATEGORY_LABELS,
         "reviewer_role": AdminRole.reviewer,
         "observer_role": AdminRole.observer,
+        "publisher_role": AdminRole.publisher,
         "evaluating_roles": EVALUATING_ROLES,
         "supervising_roles": (AdminRole.supervisor, AdminRole.admin),
     }
@@ -700,3 +734,214 @@ def score_case(round_id: int, rank: int):
         return _evaluation_case_page(item, typed, refused.status, refused.errors or {})
     flash(f"已评分：{item.total} 分", "ok")
     return redirect(url_for(".evaluation_case", round_id=round_id, rank=rank), 303)
+
+
+# -- 信息发布 (the publisher's web entry form) ------------------------------------------------------------
+@blp.get("/publish")
+def publish_list():
+    """The agency's items, and the types a new one may be."""
+    args = schemas.load_args(schemas.PageArgs(), request.args)
+    result = disclosure_reading.list_own(g.admin.agency, page=args["page"], page_size=QUEUE_PAGE_SIZE)
+    return render_template(
+        "admin/publish_list.html",
+        result=result,
+        types=PHASE_OF_TYPE,
+        disclosure_labels=DISCLOSURE_LABELS,
+        status_names=DISCLOSURE_STATUS_LABELS,
+    )
+
+
+@blp.get("/publish/new")
+def publish_new():
+    type_ = request.args.get("type", "")
+    if type_ not in PHASE_OF_TYPE:
+        raise NotFound("没有这个公示类型")
+    return _entry_page({"type": type_, "publish": "1"})
+
+
+@blp.get("/publish/items/<string:external_id>")
+def publish_item(external_id: str):
+    """One item: its status and public view, the form to correct it, and the form to withdraw it."""
+    item = disclosure_reading.get_own(g.admin.agency, external_id)
+    return _entry_page(entry_form.fields_of(item), item=item)
+
+
+def _entry_page(typed: dict[str, str], *, item: Any = None, errors: dict[str, Any] | None = None, status: int = 200):
+    page = render_template(
+        "admin/publish_form.html",
+        typed=typed,
+        item=item,
+        errors=errors or {},
+        labels=entry_form.FIELD_LABELS,
+        categories=list(Category),
+        disclosure_labels=DISCLOSURE_LABELS,
+        status_names=DISCLOSURE_STATUS_LABELS,
+        withdrawal_labels=WITHDRAWAL_LABELS,
+    )
+    return page, status
+
+
+def _existing(external_id: str) -> Any:
+    """The agency's item being corrected, or None for a new one."""
+    try:
+        return disclosure_reading.get_own(g.admin.agency, external_id)
+    except NotFound:
+        return None
+
+
+@blp.post("/publish/preview")
+def publish_preview():
+    """Validate and pass the submission through the privacy gate without saving: what citizens would see."""
+    typed = entry_form.typed_fields(request.form)
+    if request.form.get("edit"):  # back from the preview to the form, as typed
+        return _entry_page(typed, item=_existing(typed.get("external_id", "")))
+    try:
+        external_id, data = entry_form.submission(typed)
+        public = publishing.preview(g.admin.agency, external_id, data)
+    except (Invalid, Conflict) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return _entry_page(typed, item=_existing(typed.get("external_id", "")), errors=refused.errors, status=422)
+    db.session.rollback()  # nothing of the preview stays
+    return render_template(
+        "admin/publish_preview.html",
+        typed=typed,
+        payload=json.dumps(typed, ensure_ascii=False),
+        public=public,
+        data=data,
+        existing=_existing(external_id),
+        labels=entry_form.FIELD_LABELS,
+        disclosure_labels=DISCLOSURE_LABELS,
+    )
+
+
+@blp.post("/publish/confirm")
+def publish_confirm():
+    """Publish what was previewed (validated again: the carried fields are the browser's), as the API does."""
+    try:
+        carried = json.loads(request.form.get("payload", ""))
+    except ValueError:
+        carried = None
+    if not isinstance(carried, dict):
+        raise Invalid("提交的内容有误")
+    typed = entry_form.typed_fields(carried)
+    actor = f"admin:{g.admin.username}"
+    try:
+        external_id, data = entry_form.submission(typed)
+        result = publishing.upsert(g.admin.agency, external_id, data, actor)
+    except (Invalid, Conflict) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return _entry_page(typed, item=_existing(typed.get("external_id", "")), errors=refused.errors, status=422)
+    action = {"created": "disclosure.publish", "updated": "disclosure.correct"}.get(result.outcome)
+    if action:
+        record(actor, action, "disclosure", result.item.id, ip=request.remote_addr, external_id=external_id)
+        db.session.commit()
+    flash({"created": "已提交", "updated": "已更正", "unchanged": "内容未变"}[result.outcome], "ok")
+    return redirect(url_for(".publish_item", external_id=external_id), 303)
+
+
+@blp.post("/publish/items/<string:external_id>/withdraw")
+def publish_withdraw(external_id: str):
+    disclosure_reading.get_own(g.admin.agency, external_id)  # another agency's item: 404
+    back = redirect(url_for(".publish_item", external_id=external_id), 303)
+    form = _load_form(WithdrawForm)
+    if form is None:
+        return back
+    try:
+        lifecycle.withdraw(
+            g.admin.agency,
+            external_id,
+            actor=f"admin:{g.admin.username}",
+            ip=request.remote_addr,
+            document_no=form.get("document_no"),
+            reason=form["reason"],
+            explanation=form["explanation"],
+        )
+    except Conflict as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash("已撤下", "ok")
+    return back
+
+
+class WithdrawForm(schemas.FormSchema, WithdrawSchema):
+    """The API's withdrawal, from a browser form (blank fields are missing ones)."""
+
+
+# -- officers and their badges ------------------------------------------------------------------------
+@blp.get("/officers")
+def officer_list():
+    return render_template(
+        "admin/officers.html",
+        officers=officers.list_own(g.admin.agency),
+        credential_labels=CREDENTIAL_LABELS,
+        statuses=list(CredentialStatus),
+    )
+
+
+class OfficerForm(schemas.FormSchema, OfficerPutSchema):
+    """The API's officer (without a photo upload), from a browser form; domains one per line."""
+
+    badge_no = ma.fields.String(required=True)
+
+    @ma.pre_load
+    def drop_blanks(self, data: Any, **kwargs: Any) -> dict[str, Any]:
+        kept = super().drop_blanks(data, **kwargs)
+        for key in ("domains", "regions"):
+            if key in kept:
+                kept[key] = [line.strip() for line in kept[key].splitlines() if line.strip()]
+        kept.pop("photo", None)
+        return kept
+
+
+class OfficerStatusForm(schemas.FormSchema, OfficerStatusSchema):
+    """The API's credential status change, from a browser form."""
+
+
+@blp.post("/officers")
+def officer_register():
+    back = redirect(url_for(".officer_list"), 303)
+    form = _load_form(OfficerForm)
+    if form is None:
+        return back
+    badge_no = form.pop("badge_no")
+    try:
+        officer, outcome = officers.upsert_officer(g.admin.agency, badge_no, form, f"admin:{g.admin.username}")
+    except (Invalid, Conflict) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return back
+    target = f"{g.admin.agency.code}/{badge_no}"
+    record(f"admin:{g.admin.username}", f"officer.{outcome}", "officer", target, ip=request.remote_addr)
+    db.session.commit()
+    flash(f"已登记执法人员 {officer.name}（{officer.badge_no}）", "ok")
+    return back
+
+
+@blp.post("/officers/<string:badge_no>/status")
+def officer_status(badge_no: str):
+    officers.get_own(g.admin.agency, badge_no)  # another agency's officer: 404
+    back = redirect(url_for(".officer_list"), 303)
+    form = _load_form(OfficerStatusForm)
+    if form is None:
+        return back
+    officers.set_status(
+        g.admin.agency, badge_no, form["status"], form["reason"], f"admin:{g.admin.username}", ip=request.remote_addr
+    )
+    flash("已更新证件状态", "ok")
+    return back
+
+
+@blp.get("/officers/<string:badge_no>/card")
+def officer_card(badge_no: str):
+    """The badge card's print view: the card the API renders, on a page made for printing."""
+    officer = officers.get_own(g.admin.agency, badge_no)
+    return render_template("admin/officer_card.html", officer=officer)
+
+
+@blp.get("/officers/<string:badge_no>/card.svg")
+def officer_card_svg(badge_no: str):
+    card = officers.badge_card(g.admin.agency, badge_no)
+    return Response(badge_card.render_svg(card), mimetype="image/svg+xml")

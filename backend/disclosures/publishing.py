@@ -130,6 +130,21 @@ def upsert(agency: Agency, external_id: str, data: dict[str, Any], actor: str) -
     raise AssertionError("unreachable")
 
 
+def preview(agency: Agency, external_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What citizens would see of ``data`` (validated by DisclosurePutSchema), through the same rules and
+    privacy gate as ``upsert``, without saving anything: the web form's step before it publishes."""
+    _check_external_id(external_id)
+    existing = db.session.scalar(
+        select(Disclosure).where(Disclosure.agency_id == agency.id, Disclosure.external_id == external_id)
+    )
+    if existing is not None and existing.status in (Status.withdrawn, Status.expired):
+        raise Conflict("已撤下或已到期的公示信息不能再修改", errors={"external_id": [f"item is {existing.status}"]})
+    _check_rules(agency, external_id, data)
+    draft = Draft(id=None, agency=agency, agency_id=agency.id, external_id=external_id)
+    _fill(draft, agency, data, digest_of(data)[1], clock.now())
+    return draft.public
+
+
 def release(item: Disclosure, data: dict[str, Any], actor: str) -> Upserted:
     """Apply a held submission an approver released (approval.approve) in the current transaction: the item
     is published, or its public content corrected, and logged as any push would be."""

@@ -58,6 +58,11 @@ def get_own(agency: Agency, badge_no: str) -> Officer:
     return officer
 
 
+def list_own(agency: Agency) -> list[Officer]:
+    """The agency's officers by badge number (the publisher's page lists them all: an agency has few)."""
+    return list(db.session.scalars(select(Officer).where(Officer.agency_id == agency.id).order_by(Officer.badge_no)))
+
+
 def upsert_officer(agency: Agency, badge_no: str, data: dict[str, Any], actor: str) -> tuple[Officer, str]:
     """Create or update an officer's credential; the same content again changes nothing."""
     _check_badge_no(badge_no)

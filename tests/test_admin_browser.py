@@ -16,7 +16,7 @@ from backend.accounts.services import create_admin
 from backend.agencies.services import create_agency
 from backend.cases.models import CHECKLIST
 from tests.factories import reviews
-from tests.factories.disclosures import decision
+from tests.factories.disclosures import CREDIT_DETAILS, decision
 from tests.factories.officers import register
 from tests.support.live_server import ROOT, LiveServer, agency_client, http_json, server_env
 from tests.support.services import IN_CI
@@ -445,6 +445,8 @@ def test_a_publisher_publishes_corrects_and_withdraws_through_the_form(sync_play
             page.fill("input[name=decision_date]", "2025-09-30")
             page.select_option("select[name=subject_type]", "person")
             page.fill("input[name=subject_name]", "张三丰")
+            # The 双公示 fields a penalty carries, as the form takes a type's details: JSON text.
+            page.fill("textarea[name=details]", json.dumps(CREDIT_DETAILS["penalty"], ensure_ascii=False))
             page.click("button:has-text('预览群众所见')")
             page.wait_for_selector("[data-section=preview]")
             preview = page.inner_text("[data-section=preview]")

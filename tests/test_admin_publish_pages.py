@@ -50,6 +50,8 @@ def sign_in(app: Flask, runner, agencies, frozen_clock):
 def form_of(external_id: str, **overrides: str) -> dict[str, str]:
     body = {**decision(), **overrides}
     body.pop("phase")
+    if isinstance(body.get("details"), dict):  # the form takes the type's details as JSON text
+        body["details"] = json.dumps(body["details"], ensure_ascii=False)
     return {"external_id": external_id, "publish": "1", **body}
 
 

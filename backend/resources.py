@@ -9,7 +9,6 @@ from backend.agencies import routes as agencies
 from backend.cases import routes as cases
 from backend.complaints import routes as complaints
 from backend.disclosures import routes as disclosures
-from backend.exchange import credit_routes
 from backend.exchange import routes as exchange
 from backend.extensions.database import read_only_gets
 from backend.health.routes import blp as health_blp
@@ -38,7 +37,7 @@ BLUEPRINTS = (
     supervision.blp,
     supervision.supervision_blp,
     supervision.case_reads_blp,
-    credit_routes.blp,
+    exchange.credit_blp,
     miniapp.blp,
 )
 

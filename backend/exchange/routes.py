@@ -4,15 +4,15 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import g, request, send_from_directory
+from flask import Response, current_app, g, request, send_from_directory
 from flask.views import MethodView
 
 from backend.accounts.schemas import TokenRequestSchema, TokenSchema
 from backend.errors import NotFound
 from backend.extensions.smorest import EXCHANGE_SCHEME, Blueprint
 
-from . import services
-from .schemas import ChangesArgsSchema, ChangesSchema
+from . import credit, services
+from .schemas import ChangesArgsSchema, ChangesSchema, CreditArgsSchema, CreditExportSchema
 
 SCHEMAS = Path(__file__).parent / "json_schemas"
 
@@ -67,3 +67,31 @@ class EventSchema(MethodView):
         if not (SCHEMAS / f"{name}.json").is_file():
             raise NotFound("未找到该模式", errors={"name": [f"no schema {name!r}"]})
         return send_from_directory(SCHEMAS, f"{name}.json", mimetype="application/schema+json")
+
+
+credit_blp = Blueprint(
+    "credit",
+    __name__,
+    url_prefix="/api/v1/exchange",
+    description="信用中国 双公示: licensing and penalty decisions in the credit platform's data standard",
+)
+
+
+@credit_blp.route("/credit")
+class CreditExport(MethodView):
+    @credit_blp.admin_required("supervisor", "admin")
+    @credit_blp.arguments(CreditArgsSchema, location="query")
+    @credit_blp.response(200, CreditExportSchema)
+    @credit_blp.alt_response(200, content_type="text/csv", description="format=csv: the same, UTF-8 with a BOM")
+    def get(self, args):
+        """Published penalty or licensing decisions in your region, in the 双公示 data standard (JSON or CSV)"""
+        months = current_app.config["CREDIT_PUBLICITY_MONTHS"]
+        data = credit.export(g.admin, args["type"], args.get("since"), months)
+        if args["format"] == "csv":
+            name = f"credit-{args['type']}"
+            return Response(
+                credit.to_csv(data),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+            )
+        return data

@@ -3,6 +3,8 @@ import marshmallow as ma
 from backend.extensions.smorest import Schema
 from backend.transparency.schemas import CheckpointSchema
 
+from . import credit
+
 
 class ChangesArgsSchema(Schema):
     after = ma.fields.Integer(
@@ -38,3 +40,17 @@ class ChangesSchema(Schema):
     changes = ma.fields.List(ma.fields.Nested(ChangeSchema))
     next_cursor = ma.fields.Integer()
     more = ma.fields.Boolean()
+
+
+class CreditArgsSchema(Schema):
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(list(credit.KINDS)))
+    since = ma.fields.Date(metadata={"description": "first day (Beijing) of publication; absent: from the start"})
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+
+
+class CreditExportSchema(Schema):
+    type = ma.fields.String(metadata={"description": "penalty or licensing"})
+    columns = ma.fields.List(ma.fields.String(), metadata={"description": "the standard's fields, in its order"})
+    rows = ma.fields.List(
+        ma.fields.List(ma.fields.String()), metadata={"description": "one per decision, values as the columns"}
+    )

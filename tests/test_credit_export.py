@@ -8,7 +8,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from backend.disclosures.models import Disclosure
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
 from tests.test_case_reads import admin_headers
@@ -176,3 +178,23 @@ def test_publicity_period_is_configurable(app, client, published):
     app.config["CREDIT_PUBLICITY_MONTHS"] = {"warning": 6, "*": 12}
     rows = client.get(f"{EXPORT}?type=penalty", headers=published).get_json()["rows"]
     assert [row[16] for row in rows] == ["2026/09/29", "2026/04/09"]
+
+
+def test_codes_and_amounts_stay_out_of_what_citizens_search_and_read(client, auth, db_session):
+    """A penalty's class codes ("fine") and amounts ("5000.00") are for the credit platform, not search
+    snippets; its facts and content are searched with the decision's text."""
+    AgencyFactory(code="SNIP", region_code="350500")
+    details = {
+        "penalty_classes": ["fine"],
+        "fine_amount": "5000.00",
+        "violation_type": "销售过期食品",
+        "violation_facts": "当事人在店内销售过期酸奶。",
+        "penalty_content": "罚款人民币五千元",
+        "legal_representative": "陈某某",
+    }
+    body = decision(details=details)
+    assert client.put("/api/v1/publish/disclosures/s1", json=body, headers=auth.headers("SNIP")).status_code == 201
+    item = db_session.scalar(select(Disclosure).where(Disclosure.external_id == "s1"))
+    content = item.search_document()["content"]
+    assert "销售过期酸奶" in content and "罚款人民币五千元" in content
+    assert "5000.00" not in content and "fine" not in content

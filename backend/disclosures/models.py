@@ -351,8 +351,20 @@ def _public_date(decision_date: dt.date | None, published_at: dt.datetime | None
     return china_date(published_at) if published_at else None
 
 
-# Details that hold codes (av_matter_list steps, exemption measures), not words a citizen would search for.
-_CODED_DETAILS = frozenset({"step", "categories", "recording", "measure"})
+# Detail keys whose values are codes or figures, not words a citizen reads or searches for (a recording rule,
+# a penalty class like "fine", an amount like "5000.00"): kept out of the indexed text and so of snippets.
+_CODED_DETAILS = frozenset(
+    {
+        "step",
+        "categories",
+        "recording",
+        "measure",
+        "penalty_classes",
+        "licence_class",
+        "fine_amount",
+        "confiscation_amount",
+    }
+)
 
 
 def flatten_text(prefix: str, value: Any) -> dict[str, str]:

@@ -23,6 +23,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from backend.input_guard import INTEGER_RANGE, OUT_OF_RANGE
+
 from .database import db
 
 log = logging.getLogger(__name__)
@@ -178,10 +180,24 @@ def integrity_error_as_409():
 
 
 class Schema(ma.Schema):
-    """Base schema: an unknown field is an error that names the field."""
+    """Base schema: an unknown field is an error that names the field, and so is an integer no database
+    stores (the input guard checks JSON bodies; this covers query strings and paths' arguments too)."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.validates_schema
+    def integers_a_database_stores(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        low, high = INTEGER_RANGE
+        errors = {
+            field.data_key or name: [OUT_OF_RANGE]
+            for name, field in self.load_fields.items()
+            if isinstance(field, ma.fields.Integer)
+            and isinstance(value := data.get(field.attribute or name), int)
+            and not low <= value <= high
+        }
+        if errors:
+            raise ma.ValidationError(errors)
 
 
 class PageArgsSchema(Schema):

@@ -111,17 +111,22 @@ def bearer_claims(authorization: str, audience: str) -> dict[str, Any]:
     return claims
 
 
+def secret_matches(client: Any, client_secret: str) -> bool:
+    """Whether ``client`` (an agency's or an exchange client, or None) exists, is not revoked and has this
+    secret, compared in constant time."""
+    return (
+        client is not None
+        and client.revoked_at is None
+        and hmac.compare_digest(client.secret_hash, hash_secret(client_secret))
+    )
+
+
 def issue_token(client_id: str, client_secret: str, address: str | None) -> IssuedToken:
     """Exchange client credentials for a short-lived JWT bound to the client's agency; failures slow down
     the address they come from (see throttle)."""
     attempt = begin_attempt(f"client:{client_id}", address)
     client = db.session.scalar(select(AgencyClient).where(AgencyClient.client_id == client_id))
-    valid = (
-        client is not None
-        and client.revoked_at is None
-        and hmac.compare_digest(client.secret_hash, hash_secret(client_secret))
-    )
-    if not valid:
+    if not secret_matches(client, client_secret):
         attempt.failed()
         raise Unauthorized("客户端凭证无效")
     attempt.succeeded()

@@ -9,7 +9,6 @@ inclusion proof in the signed checkpoint the page names, so the receiver trusts 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,7 +18,14 @@ from flask import current_app
 from sqlalchemy import ColumnElement, or_, select
 
 from backend.accounts.scope import region_prefix
-from backend.accounts.services import IssuedToken, bearer_claims, begin_attempt, hash_secret, sign_token
+from backend.accounts.services import (
+    IssuedToken,
+    bearer_claims,
+    begin_attempt,
+    hash_secret,
+    secret_matches,
+    sign_token,
+)
 from backend.agencies.models import Agency
 from backend.audit.services import record
 from backend.disclosures.lifecycle import withdrawal_notice
@@ -73,11 +79,7 @@ def issue_token(client_id: str, client_secret: str, address: str | None) -> Issu
     """A short-lived token of audience ``exchange``; wrong secrets slow down their address (accounts.throttle)."""
     attempt = begin_attempt(f"exchange:{client_id}", address)
     client = db.session.scalar(select(ExchangeClient).where(ExchangeClient.client_id == client_id))
-    if (
-        client is None
-        or client.revoked_at is not None
-        or not hmac.compare_digest(client.secret_hash, hash_secret(client_secret))
-    ):
+    if not secret_matches(client, client_secret):
         attempt.failed()
         raise Unauthorized("客户端凭证无效")
     attempt.succeeded()

@@ -97,7 +97,7 @@ def _decision(n: int, category: str, title: str, content: str, basis: str, day: 
         "decision_date": day,
         "subject_type": "organization",
         "subject_name": subject,
-        "subject_id": "92350502MA2Y12345X",
+        "subject_id": "92350502MA2Y12345P",
         **_CREDIT.get(n, {}),
     }
 

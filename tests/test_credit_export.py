@@ -19,6 +19,8 @@ URL = "/api/v1/publish/disclosures"
 EXPORT = "/api/v1/exchange/credit"
 DATA = Path(__file__).parent / "data"
 PERSON_ID = "35050219900101123X"
+# A 统一社会信用代码 with its check character; "XM" is a code of another shape, exported as no code at all.
+MKT_CODE = "11350500MB0100002C"
 
 
 def refused_naming(client, headers, body, field, where="details"):
@@ -90,9 +92,9 @@ def test_what_needs_fewer_fields(client, auth, db_session):
 def published(client, auth, db_session, frozen_clock, runner):
     """泉州 MKT publishes an organization's fine, a person's warning and a licence; 厦门 XM a fine (another
     region). Each on its own day, so the export's order and ``since`` are known."""
-    AgencyFactory(code="MKT", name="泉州市市场监督管理局")
+    AgencyFactory(code=MKT_CODE, name="泉州市市场监督管理局")
     AgencyFactory(code="XM", name="厦门市市场监督管理局", region_code="350200")
-    mkt, xm = auth.headers("MKT"), auth.headers("XM")
+    mkt, xm = auth.headers(MKT_CODE), auth.headers("XM")
 
     def put(headers, ref, day, body):
         frozen_clock.at = dt.datetime.fromisoformat(day).replace(hour=2, tzinfo=dt.UTC)
@@ -142,18 +144,23 @@ def test_the_export_matches_the_hand_written_files(client, published):
         as_json = client.get(f"{EXPORT}?type={kind}", headers=published).get_json()
         expected = (DATA / f"credit_{kind}.csv").read_text(encoding="utf-8-sig").splitlines()
         assert [",".join(as_json["columns"])] == expected[:1]
-        assert len(as_json["rows"]) == len(expected) - 1
+        assert [",".join(row) for row in as_json["rows"]] == expected[1:]
+        assert len(as_json["fields"]) == len(as_json["columns"]) and as_json["fields"][-1] == "BZ"
 
 
 def test_since_and_region_scope_the_export(client, runner, published):
     later = client.get(f"{EXPORT}?type=penalty&since=2025-10-10", headers=published).get_json()
-    assert [row[6] for row in later["rows"]] == ["泉市监罚〔2025〕102号"]
+    assert [field(later, row, "CF_WSH") for row in later["rows"]] == ["泉市监罚〔2025〕102号"]
     xm = admin_headers(client, runner, "xm", "supervisor", "350200")
-    assert [row[6] for row in client.get(f"{EXPORT}?type=penalty", headers=xm).get_json()["rows"]] == [
-        "厦市监罚〔2025〕9号"
-    ]
+    theirs = client.get(f"{EXPORT}?type=penalty", headers=xm).get_json()
+    assert [field(theirs, row, "CF_WSH") for row in theirs["rows"]] == ["厦市监罚〔2025〕9号"]
     admin = admin_headers(client, runner, "root", "admin")
-    assert len(client.get(f"{EXPORT}?type=penalty", headers=admin).get_json()["rows"]) == 3
+    every = client.get(f"{EXPORT}?type=penalty", headers=admin).get_json()
+    assert [field(every, row, "CF_CFJGDM") for row in every["rows"]] == [MKT_CODE, MKT_CODE, ""]
+
+
+def field(export, row, code):
+    return row[export["fields"].index(code)]
 
 
 def test_no_natural_persons_id_in_any_export(client, runner, published):
@@ -169,15 +176,15 @@ def test_no_natural_persons_id_in_any_export(client, runner, published):
 
 def test_the_export_needs_a_supervisor_or_admin_and_a_known_type(client, runner, auth, published):
     assert client.get(f"{EXPORT}?type=penalty").status_code == 401
-    assert client.get(f"{EXPORT}?type=penalty", headers=auth.headers("MKT")).status_code == 401
+    assert client.get(f"{EXPORT}?type=penalty", headers=auth.headers(MKT_CODE)).status_code == 401
     response = client.get(f"{EXPORT}?type=coercion", headers=published)
     assert response.status_code == 422 and "type" in response.get_json()["errors"]["query"]
 
 
 def test_publicity_period_is_configurable(app, client, published):
     app.config["CREDIT_PUBLICITY_MONTHS"] = {"warning": 6, "*": 12}
-    rows = client.get(f"{EXPORT}?type=penalty", headers=published).get_json()["rows"]
-    assert [row[16] for row in rows] == ["2026/09/29", "2026/04/09"]
+    export = client.get(f"{EXPORT}?type=penalty", headers=published).get_json()
+    assert [field(export, row, "CF_GSJZQ") for row in export["rows"]] == ["2026/09/29", "2026/04/09"]
 
 
 def test_codes_and_amounts_stay_out_of_what_citizens_search_and_read(client, auth, db_session):

@@ -50,7 +50,13 @@ class CreditArgsSchema(Schema):
 
 class CreditExportSchema(Schema):
     type = ma.fields.String(metadata={"description": "penalty or licensing"})
-    columns = ma.fields.List(ma.fields.String(), metadata={"description": "the standard's fields, in its order"})
+    fields = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "the standard's field codes (CF_XDR_MC, …, BZ / XK_XDR_MC, …, BZ), in its order"},
+    )
+    columns = ma.fields.List(
+        ma.fields.String(), metadata={"description": "the standard's field names, in the same order (the CSV header)"}
+    )
     rows = ma.fields.List(
         ma.fields.List(ma.fields.String()), metadata={"description": "one per decision, values as the columns"}
     )

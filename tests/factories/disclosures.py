@@ -17,7 +17,7 @@ def decision(**overrides: Any) -> dict[str, Any]:
         "decision_date": "2025-09-30",
         "subject_type": "organization",
         "subject_name": "泉州市鲤城区某食品店",
-        "subject_id": "92350502MA2Y12345X",
+        "subject_id": "92350502MA2Y12345P",
     }
     body.update(overrides)
     # The 双公示 fields its category asks for, under any details a test gives (a test's own keys win).

@@ -159,7 +159,7 @@ def decision_body(ref: str) -> dict:
         "decision_date": "2025-09-30",
         "subject_type": "organization",
         "subject_name": "泉州市鲤城区某食品店",
-        "subject_id": "92350502MA2Y12345X",
+        "subject_id": "92350502MA2Y12345P",
         "details": {
             "penalty_classes": ["fine"],
             "fine_amount": "5000",

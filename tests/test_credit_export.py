@@ -205,3 +205,30 @@ def test_codes_and_amounts_stay_out_of_what_citizens_search_and_read(client, aut
     content = item.search_document()["content"]
     assert "销售过期酸奶" in content and "罚款人民币五千元" in content
     assert "5000.00" not in content and "fine" not in content
+
+
+def test_pages_give_every_decision_once_even_when_published_at_the_same_instant(client, runner, auth, published):
+    """Three more fines published at one frozen instant: pages of two break the tie by id, in JSON and CSV."""
+    for ref in ("t1", "t2", "t3"):
+        body = decision(document_no=f"泉市监罚〔2025〕2{ref[1]}号")
+        assert client.put(f"{URL}/{ref}", json=body, headers=auth.headers(MKT_CODE)).status_code == 201
+    whole = client.get(f"{EXPORT}?type=penalty", headers=published).get_json()
+    assert len(whole["rows"]) == 5 and whole["next"] is None
+    seen, after = [], None
+    while True:
+        query = f"{EXPORT}?type=penalty&limit=2" + (f"&after={after}" if after else "")
+        page = client.get(query, headers=published).get_json()
+        seen += page["rows"]
+        after = page["next"]
+        if after is None:
+            break
+        csv_page = client.get(query.replace("limit=2", "limit=2&format=csv"), headers=published)
+        assert csv_page.headers["X-Next-Cursor"] == after
+    assert seen == whole["rows"]
+
+
+@pytest.mark.parametrize("after", ["x", "1.", "1." + "a" * 31, "9" * 18 + "." + "a" * 32, "-1." + "a" * 32])
+def test_a_cursor_not_from_a_page_is_refused_by_name(client, published, after):
+    response = client.get(f"{EXPORT}?type=penalty&after={after}", headers=published)
+    assert response.status_code == 422, response.get_json()
+    assert "after" in response.get_json()["errors"]["query"]

@@ -13,11 +13,12 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from stdnum.cn import uscc
 
 from backend.accounts.models import AdminUser
@@ -54,6 +55,31 @@ def publicity_until(item: Disclosure, months: Mapping[str, int]) -> dt.date | No
     classes = item.details.get("penalty_classes") or ["*"]
     longest = max(months.get(code, months["*"]) for code in classes)
     return item.decision_date + relativedelta(months=longest) - dt.timedelta(days=1)
+
+
+# Rows per page of the export: a province's penalties do not fit one answer.
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the export ended: the last decision's publication time and id, written
+    ``<microseconds since the epoch>.<id>`` so that ties in time are broken by id and nothing is read twice."""
+
+    published_at: dt.datetime
+    id: str
+
+    def __str__(self) -> str:
+        micros = (self.published_at - EPOCH) // dt.timedelta(microseconds=1)
+        return f"{micros}.{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        micros, _, id_ = text.partition(".")
+        return cls(EPOCH + dt.timedelta(microseconds=int(micros)), id_)
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def credit_code(code: str | None) -> str:
@@ -193,10 +219,19 @@ KINDS: dict[str, tuple[list[tuple[str, str]], Callable[[Disclosure, Mapping[str,
 }
 
 
-def export(user: AdminUser, kind: str, since: dt.date | None, months: Mapping[str, int]) -> dict[str, Any]:
+def export(
+    user: AdminUser,
+    kind: str,
+    since: dt.date | None,
+    months: Mapping[str, int],
+    *,
+    after: Cursor | None = None,
+    limit: int = PAGE,
+) -> dict[str, Any]:
     """The published decisions of ``kind`` in the user's scope, published on or after ``since`` (a Beijing
-    day), oldest first: the standard's field codes and names, and one row of strings per decision in their order
-    (a field the platform does not hold is an empty string)."""
+    day), oldest first, at most ``limit`` from past ``after``: the standard's field codes and names, one row of
+    strings per decision in their order (a field the platform does not hold is an empty string), and ``next``,
+    the cursor of the following page (None on the last)."""
     fields, row = KINDS[kind]
     query = (
         select(Disclosure)
@@ -208,18 +243,23 @@ def export(user: AdminUser, kind: str, since: dt.date | None, months: Mapping[st
             Disclosure.status == Status.published,
         )
         .order_by(Disclosure.published_at, Disclosure.id)
+        .limit(limit + 1)
     )
     if since is not None:
         start = dt.datetime.combine(since, dt.time(), CHINA)
         query = query.where(Disclosure.published_at >= start)
+    if after is not None:
+        query = query.where(tuple_(Disclosure.published_at, Disclosure.id) > tuple_(after.published_at, after.id))
     items = db.session.scalars(query).all()
+    page, more = items[:limit], len(items) > limit
     codes = [code for code, _ in fields]
-    rows = [row(item, months) for item in items]
+    rows = [row(item, months) for item in page]
     return {
         "type": kind,
         "fields": codes,
         "columns": [name for _, name in fields],
         "rows": [[values.get(code, "") for code in codes] for values in rows],
+        "next": str(Cursor(page[-1].published_at, page[-1].id)) if more else None,
     }
 
 

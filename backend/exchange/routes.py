@@ -86,12 +86,13 @@ class CreditExport(MethodView):
     def get(self, args):
         """Published penalty or licensing decisions in your region, in the 双公示 data standard (JSON or CSV)"""
         months = current_app.config["CREDIT_PUBLICITY_MONTHS"]
-        data = credit.export(g.admin, args["type"], args.get("since"), months)
+        data = credit.export(
+            g.admin, args["type"], args.get("since"), months, after=args.get("after"), limit=args["limit"]
+        )
         if args["format"] == "csv":
             name = f"credit-{args['type']}"
-            return Response(
-                credit.to_csv(data),
-                mimetype="text/csv",
-                headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-            )
+            headers = {"Content-Disposition": f"attachment; filename={name}.csv"}
+            if data["next"]:
+                headers["X-Next-Cursor"] = data["next"]
+            return Response(credit.to_csv(data), mimetype="text/csv", headers=headers)
         return data

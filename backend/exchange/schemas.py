@@ -1,3 +1,5 @@
+from typing import Any
+
 import marshmallow as ma
 
 from backend.extensions.smorest import Schema
@@ -46,6 +48,24 @@ class CreditArgsSchema(Schema):
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(list(credit.KINDS)))
     since = ma.fields.Date(metadata={"description": "first day (Beijing) of publication; absent: from the start"})
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
+    after = ma.fields.String(
+        validate=ma.validate.Regexp(r"^\d{1,18}\.[0-9a-f]{32}$", error="a cursor from a previous page's next"),
+        metadata={"description": "the previous page's `next` (JSON) or `X-Next-Cursor` header (CSV); absent: first"},
+    )
+    limit = ma.fields.Integer(
+        load_default=credit.PAGE,
+        validate=ma.validate.Range(min=1, max=5000),
+        metadata={"description": "rows per page, 1-5000"},
+    )
+
+    @ma.post_load
+    def cursor(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "after" in data:
+            try:
+                data["after"] = credit.Cursor.parse(data["after"])
+            except OverflowError:
+                raise ma.ValidationError("a cursor from a previous page's next", "after") from None
+        return data
 
 
 class CreditExportSchema(Schema):
@@ -59,4 +79,7 @@ class CreditExportSchema(Schema):
     )
     rows = ma.fields.List(
         ma.fields.List(ma.fields.String()), metadata={"description": "one per decision, values as the columns"}
+    )
+    next = ma.fields.String(
+        allow_none=True, metadata={"description": "pass as `after` for the next page; null: this is the last"}
     )

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
 from backend.extensions.sqlite_cache import CacheUnavailable
 from backend.input_guard import InputGuard, raise_refusal
-from backend.keys import KeyRing
+from backend.keys import BADGE, TRANSPARENCY, KeyRing
 from backend.officers.scan_log import ScanLog
 from backend.officers.snapshots import make_officer_snapshots
 from backend.pages.fast_path import VerifyFastPath
@@ -71,6 +72,7 @@ def _configure(app: Flask, config: dict[str, Any]) -> None:
     """Settings (the environment's, then ``config``'s), the admin page's session cookie, JSON, logging."""
     app.config.update(app_config.load(app.instance_path))
     app.config.update(config)
+    app_config.check_production(app.config)
     # Admin page (backend/admin_pages): Flask's signed cookie session, sent to /admin only, never to
     # scripts (HttpOnly) nor on cross-site posts (Lax); see ADMIN_COOKIE_SECURE in config.py.
     app.config.update(
@@ -115,14 +117,35 @@ def _register_error_handlers(app: Flask) -> None:
         app.register_error_handler(error, _cache_unreachable)
 
 
+def key_rings(config: Mapping[str, Any]) -> dict[str, KeyRing]:
+    """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints), by extension name. Under
+    APP_ENV=production each must hold a key from the start (ConfigError naming its variable): otherwise badge
+    cards and checkpoints would fail while /readyz said ready. In development the first key is made."""
+    rings = {}
+    for name, purpose in (("badge_keys", BADGE), ("transparency_keys", TRANSPARENCY)):
+        ring = KeyRing(config[f"{purpose.prefix}_KEYS_DIR"], config[f"{purpose.prefix}_SIGNING_KEYS"], purpose)
+        if config["APP_ENV"] != "production":
+            ring.ensure_key()
+        elif not ring.keys():
+            raise app_config.ConfigError(
+                f"{purpose.variable} must be set when APP_ENV=production "
+                f"(or PEM files <kid>.pem in {purpose.prefix}_KEYS_DIR={config[f'{purpose.prefix}_KEYS_DIR']})"
+            )
+        rings[name] = ring
+    return rings
+
+
+def preflight() -> None:
+    """What ``create_app`` would refuse at start, checked without opening any connection: gunicorn's master runs
+    it (deploy/gunicorn.conf.py) so that a misconfigured production stops with one line naming the variable."""
+    values = app_config.load(app_config.read("INSTANCE_PATH"))
+    app_config.check_production(values)
+    key_rings(values)
+
+
 def _init_keys(app: Flask) -> None:
-    """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints); the scan log and its limit;
-    the officer snapshots scans read."""
-    for name, prefix in (("badge_keys", "BADGE"), ("transparency_keys", "TRANSPARENCY")):
-        keys = KeyRing(app.config[f"{prefix}_KEYS_DIR"], app.config[f"{prefix}_SIGNING_KEYS"])
-        if app.config["APP_ENV"] != "production":
-            keys.ensure_key()
-        app.extensions[name] = keys
+    """The key rings; the scan log and its limit; the officer snapshots scans read."""
+    app.extensions.update(key_rings(app.config))
     app.extensions["scan_log"] = ScanLog(app, interval=app.config["SCAN_LOG_INTERVAL_SECONDS"])
     app.extensions["scan_limiter"] = BatchedLimiter("verify", window=60)
     app.extensions["officer_snapshots"] = make_officer_snapshots(app)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,7 +180,12 @@ SETTINGS: tuple[Setting, ...] = (
     S("ACCESS_LOG", text, "-", "gunicorn's access log: - for stderr, a file, or empty for none", empty=None),
     S("INSTANCE_PATH", text, str(ROOT / "instance"), "folder for the SQLite files and the development secret"),
     # -- the application --
-    S("APP_ENV", one_of("development", "production"), "development", "production requires SECRET_KEY"),
+    S(
+        "APP_ENV",
+        one_of("development", "production"),
+        "development",
+        "production refuses to start without SECRET_KEY, an https PUBLIC_BASE_URL and both signing key sets",
+    ),
     S("SECRET_KEY", text, _secret_key, "signs tokens and keys the transparency log's actor tags"),
     S("DATABASE_URL", text, lambda instance, _: f"sqlite:///{instance / 'sanxiang.sqlite3'}", "system of record"),
     S("REDIS_URL", text, None, "Redis for the cache; unset: the cache file"),
@@ -316,6 +322,30 @@ def _value(setting: Setting, instance: Path, read: Mapping[str, Any]) -> Any:
 def read(name: str) -> Any:
     """One setting whose default needs no other (gunicorn's, INSTANCE_PATH): from the environment or its default."""
     return _value(BY_NAME[name], ROOT / "instance", {})
+
+
+# Hosts a public address must not name: the badge QR codes and links carry it to citizens' phones.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})
+# A production SECRET_KEY signs every token: shorter than this is a password, not a key.
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def check_production(values: Mapping[str, Any]) -> None:
+    """Under APP_ENV=production, refuse what would fail later or quietly weaken the service, naming the variable:
+    a public address that citizens' phones cannot reach or that is not HTTPS, and a short SECRET_KEY. (The
+    signing keys are checked where the key rings are made, backend/app.py.)"""
+    if values["APP_ENV"] != "production":
+        return
+    public = urlsplit(values["PUBLIC_BASE_URL"])
+    if public.scheme != "https" or (public.hostname or "") in LOOPBACK_HOSTS or not public.hostname:
+        raise ConfigError(
+            f"PUBLIC_BASE_URL={values['PUBLIC_BASE_URL']!r}: must be the https:// address citizens reach "
+            "when APP_ENV=production (badge QR codes carry it)"
+        )
+    if len(values.get("SECRET_KEY") or "") < SECRET_KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be set, at least {SECRET_KEY_MIN_LENGTH} characters, when APP_ENV=production"
+        )
 
 
 def load(instance_path: str) -> dict[str, Any]:

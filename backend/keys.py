@@ -6,7 +6,9 @@ Keys come from ``BADGE_SIGNING_KEYS`` (a JSON object ``{kid: PEM}``, for product
 from PEM files ``<kid>.pem`` in ``BADGE_KEYS_DIR`` (in development the first one is generated
 there). A kid is ``k`` + the UTC time the key was made, so the newest key sorts last.
 Rotation: ``flask --app backend badges rotate-key`` adds a key; old badges keep verifying until
-``flask --app backend badges retire-key KID`` removes theirs.
+``flask --app backend badges retire-key KID`` removes theirs. The transparency ring is the same with
+``TRANSPARENCY_*`` and ``flask transparency rotate-key``; its retired keys stay published, since every
+checkpoint ever signed must keep verifying.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import marshmallow as ma
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from backend.errors import ServiceUnavailable
 from backend.extensions.smorest import Schema
 
 # How often a worker looks for keys added or retired by the CLI.
@@ -48,17 +51,49 @@ def new_kid(now: dt.datetime | None = None) -> str:
     return "k" + (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S")
 
 
-def _load_pem(kid: str, pem: bytes) -> SigningKey:
+@dataclass(frozen=True)
+class Purpose:
+    """What a ring signs, and where its keys are configured: every message about the ring names them."""
+
+    name: str  # "badge", "transparency"
+    prefix: str  # of the ring's settings: {prefix}_SIGNING_KEYS, {prefix}_KEYS_DIR
+
+    @property
+    def variable(self) -> str:
+        return f"{self.prefix}_SIGNING_KEYS"
+
+    @property
+    def rotate_command(self) -> str:
+        return f"flask --app backend {'badges' if self.name == 'badge' else self.name} rotate-key"
+
+
+BADGE = Purpose("badge", "BADGE")
+TRANSPARENCY = Purpose("transparency", "TRANSPARENCY")
+
+
+class NoSigningKey(ServiceUnavailable):
+    """The ring has no key to sign with: what needs a signature (a badge card, a checkpoint) waits for one."""
+
+    def __init__(self, purpose: Purpose) -> None:
+        super().__init__(
+            "签名密钥未配置，请稍后再试",
+            errors={"signing_key": [f"no {purpose.name} signing key: set {purpose.variable}"]},
+            retry_after=60,
+        )
+
+
+def _load_pem(purpose: Purpose, kid: str, pem: bytes) -> SigningKey:
     private = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(private, Ed25519PrivateKey):
-        raise ValueError(f"badge key {kid} is not an Ed25519 key")
+        raise ValueError(f"{purpose.name} key {kid} in {purpose.variable} is not an Ed25519 key")
     return SigningKey(kid, private, private.public_key())
 
 
 class KeyRing:
-    def __init__(self, directory: str, from_env: str | None = None) -> None:
+    def __init__(self, directory: str, from_env: str | None = None, purpose: Purpose = BADGE) -> None:
         self.directory = Path(directory)
         self.from_env = from_env
+        self.purpose = purpose
         self._keys: dict[str, SigningKey] = {}
         self._loaded_at = 0.0
         self._lock = threading.Lock()
@@ -68,11 +103,11 @@ class KeyRing:
         # keyed by it (verified badge signatures) survive the periodic reload.
         if self.from_env:
             return {
-                kid: self._keys.get(kid) or _load_pem(kid, pem.encode())
+                kid: self._keys.get(kid) or _load_pem(self.purpose, kid, pem.encode())
                 for kid, pem in json.loads(self.from_env).items()
             }
         return {
-            path.stem: self._keys.get(path.stem) or _load_pem(path.stem, path.read_bytes())
+            path.stem: self._keys.get(path.stem) or _load_pem(self.purpose, path.stem, path.read_bytes())
             for path in sorted(self.directory.glob("k*.pem"))
         }
 
@@ -88,7 +123,7 @@ class KeyRing:
     def signing_key(self) -> SigningKey:
         keys = self.keys()
         if not keys:
-            raise RuntimeError("no badge signing key: set BADGE_SIGNING_KEYS or run `flask badges rotate-key`")
+            raise NoSigningKey(self.purpose)
         return keys[max(keys)]
 
     def get(self, kid: str) -> SigningKey | None:
@@ -101,7 +136,7 @@ class KeyRing:
     def add_key(self) -> str:
         """Generate a key into the directory; it signs new badges from the next reload on."""
         if self.from_env:
-            raise RuntimeError("keys come from BADGE_SIGNING_KEYS; rotate them where that secret is kept")
+            raise RuntimeError(f"keys come from {self.purpose.variable}; rotate them where that secret is kept")
         self.directory.mkdir(parents=True, exist_ok=True)
         kid = new_kid()
         while (self.directory / f"{kid}.pem").exists():

@@ -48,3 +48,18 @@ def post_worker_init(worker):
         from backend.scheduler import Scheduler, default_jobs
 
         Scheduler(app, default_jobs(app)).start()
+
+
+def on_starting(server):
+    """Before any worker forks: a production configuration that create_app would refuse (backend.app.preflight)
+    stops gunicorn with one line naming the variable, instead of a traceback per worker and a restart loop."""
+    import sys
+
+    from backend.app import preflight
+    from backend.config import ConfigError
+
+    try:
+        preflight()
+    except (ConfigError, ValueError) as error:
+        server.log.error("configuration: %s", error)
+        sys.exit(1)

@@ -57,11 +57,30 @@ def _cache() -> dict:
 ESSENTIAL = frozenset({"database"})
 
 
+def _signing_keys() -> dict:
+    """The kid each ring signs with now (badge cards, checkpoints); a ring without one fails the check, which
+    names the ring's variable."""
+    found = {}
+    for name in ("badge_keys", "transparency_keys"):
+        ring = current_app.extensions[name]
+        keys = ring.keys()
+        if not keys:
+            raise LookupError(f"no {ring.purpose.name} signing key: set {ring.purpose.variable}")
+        found[ring.purpose.name] = max(keys)
+    return found
+
+
 @blp.get("/readyz")
 def readyz():
-    """Database, search engine and cache, each reported: 503 when the database is down; "degraded" (200)
-    when search or the cache is down, or an index does not project this database (stale, or rebuilding)."""
-    checks = {"database": _check(_database), "search": _check(_search), "cache": _check(_cache)}
+    """Database, search engine, cache and signing keys, each reported: 503 when the database is down;
+    "degraded" (200) when search or the cache is down, an index does not project this database (stale, or
+    rebuilding), or a key ring has no key (badge verification still answers; cards and checkpoints wait)."""
+    checks = {
+        "database": _check(_database),
+        "search": _check(_search),
+        "cache": _check(_cache),
+        "signing_keys": _check(_signing_keys),
+    }
     down = {name: [check["error"]] for name, check in checks.items() if not check["ok"]}
     if not ESSENTIAL & down.keys():
         degraded = bool(down) or checks["search"]["index"]["state"] != "matching"

@@ -22,3 +22,15 @@ def checkpoint() -> None:
     """Sign (and keep) a checkpoint of the log as it is now."""
     made = services.checkpoint()
     click.echo(f"{made.tree_size} {bytes(made.root_hash).hex()} {made.key_id}")
+
+
+@transparency_cli.command("rotate-key")
+def rotate_key() -> None:
+    """Add a signing key: checkpoints from now on are signed with it and name it (key_id); the older keys stay
+    in the ring and in GET /api/v1/transparency/keys, so every checkpoint signed before keeps verifying."""
+    ring = services.key_ring()
+    try:
+        kid = ring.add_key()
+    except RuntimeError as error:  # keys from TRANSPARENCY_SIGNING_KEYS: rotated where that secret is kept
+        raise click.ClickException(str(error)) from None
+    click.echo(f"new transparency signing key {kid}")

@@ -272,6 +272,14 @@ SETTINGS: tuple[Setting, ...] = (
         lambda _instance, read: read["APP_ENV"] == "production",
         "the admin session cookie's Secure flag",
     ),
+    # Every admin account needs a second factor (TOTP, accounts/totp.py) before it can sign in: on by default in
+    # production (等保 level 3); accounts that enrolled need their code either way.
+    S(
+        "ADMIN_TOTP_REQUIRED",
+        flag,
+        lambda _instance, read: read["APP_ENV"] == "production",
+        "every admin account must enrol a TOTP second factor",
+    ),
     # A login lasts at most 8 hours, and ends after 30 minutes without a request.
     S("ADMIN_SESSION_SECONDS", integer(1), 8 * 3600, "longest admin session"),
     S("ADMIN_IDLE_SECONDS", integer(1), 30 * 60, "an admin session ends after this long without a request"),

@@ -5,7 +5,7 @@ import click
 
 from backend.errors import DomainErrorAware
 
-from . import services
+from . import services, totp
 from .models import AdminRole
 
 client_cli = DomainErrorAware("agency-client", help="Credentials for agencies' case systems.")
@@ -53,3 +53,11 @@ def create_admin(
         badge_no=badge_no,
     )
     click.echo(f"created {user.role} {user.username}")
+
+
+@admin_cli.command("reset-otp")
+@click.argument("username")
+def reset_otp(username: str) -> None:
+    """Take an account's second factor away (a lost phone); it enrols again at its next sign-in."""
+    totp.reset(username, actor="cli")
+    click.echo(f"second factor of {username} reset")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.agencies.models import Agency
@@ -48,5 +48,12 @@ class AdminUser(Model):
     badge_no: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The second factor (accounts.totp): the seed sealed (backend.sealed), set when enrolment starts and
+    # confirmed by a first good code; the last time step a code was accepted for (none is accepted twice);
+    # sha256 of each unused recovery code.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_recovery: Mapped[list[str] | None] = mapped_column(JSON)
 
     agency: Mapped[Agency | None] = relationship(lazy="joined")

@@ -158,11 +158,6 @@ def authenticate_admin(username: str, password: str, address: str | None) -> Adm
     return user
 
 
-def issue_admin_token(username: str, password: str, address: str | None) -> IssuedToken:
-    user = authenticate_admin(username, password, address)
-    return sign_token({"aud": ADMIN_AUDIENCE, "sub": user.username, "role": user.role})
-
-
 def require_admin_token(authorization: str, roles: tuple[str, ...]) -> AdminUser:
     """The enabled admin user an admin token (the Authorization header) speaks for, if of one of ``roles``."""
     claims = bearer_claims(authorization, ADMIN_AUDIENCE)

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
+import segno
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from backend.accounts import services as accounts
+from backend.accounts import totp
 from backend.accounts.models import AdminRole, AdminUser
 from backend.audit.services import record, record_read
 from backend.canonical import content_digest
@@ -50,6 +52,8 @@ from . import auth, csrf, entry_form, schemas
 blp = Blueprint("admin_pages", __name__, url_prefix="/admin", static_folder="static", static_url_path="/static")
 
 STATIC, LOGIN = "admin_pages.static", "admin_pages.login"
+# The sign-in's second step: reached with a right password only (auth.awaiting_second_factor), not a session.
+SECOND_FACTOR = {"admin_pages.login_otp", "admin_pages.login_enrol"}
 # No script, no frame, no plugin; styles and forms from this origin only.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -69,7 +73,15 @@ ROLE_LABELS = {
 # Who opens which page (the services check scope again). A reviewer works legal reviews only: the
 # complaint and supervision pages are not theirs. Every page not named here is open to every role.
 REVIEW_PAGES = {"admin_pages.reviews_queue", "admin_pages.review", "admin_pages.opinion"}
-EVERY_ROLE = {LOGIN, STATIC, "admin_pages.logout", "admin_pages.home", "admin_pages.unknown_page", "admin_pages.letter"}
+EVERY_ROLE = {
+    LOGIN,
+    STATIC,
+    "admin_pages.logout",
+    "admin_pages.home",
+    "admin_pages.unknown_page",
+    "admin_pages.letter",
+    "admin_pages.account_otp",
+}
 SUPERVISOR_PAGES = {
     "admin_pages.reviewers",
     "admin_pages.require_approval",
@@ -151,7 +163,7 @@ def guard() -> Response | None:
         return None
     if request.method == "POST" and not csrf.valid(request.form.get(csrf.FIELD)):
         return csrf_refused()
-    if request.endpoint == LOGIN:
+    if request.endpoint == LOGIN or request.endpoint in SECOND_FACTOR:
         return None
     user = auth.logged_in_user()
     if user is None:
@@ -285,8 +297,81 @@ def login():
         return again(f"登录失败次数过多，请 {wait}后再试", 429, {"Retry-After": str(seconds)})
     except Unauthorized:
         return again("用户名或密码错误", 401)
+    if totp.needs_code(user):
+        auth.await_second_factor(user, wanted)
+        return redirect(url_for(".login_otp" if totp.enrolled(user) else ".login_enrol"), 303)
     auth.log_in(user)
     return redirect(wanted or _landing(user), 303)
+
+
+def _waiting_page(template: str, status: int = 200, headers: dict | None = None, **context: Any):
+    return render_template(template, **context), status, headers or {}
+
+
+@blp.route("/login/otp", methods=["GET", "POST"])
+def login_otp():
+    """The second step of signing in: the authenticator's code, or a recovery code."""
+    waiting = auth.awaiting_second_factor()
+    if waiting is None or not totp.enrolled(waiting[0]):
+        return redirect(url_for(".login"), 303)
+    user, wanted = waiting
+    if request.method == "GET":
+        return _waiting_page("admin/otp.html")
+    code = schemas.load_args(schemas.OtpForm(), request.form)["otp"]
+    try:
+        totp.verify(user, code, request.remote_addr)
+    except RateLimited as limited:
+        seconds = limited.headers["Retry-After"]
+        return _waiting_page(
+            "admin/otp.html", 429, {"Retry-After": seconds}, error=f"尝试次数过多，请 {seconds} 秒后再试"
+        )
+    except Unauthorized:
+        return _waiting_page("admin/otp.html", 401, error="验证码不正确或已使用")
+    auth.log_in(user)
+    return redirect(wanted or _landing(user), 303)
+
+
+@blp.route("/login/enrol", methods=["GET", "POST"])
+def login_enrol():
+    """A right password of an account that must have a second factor and has none: enrol, then in."""
+    waiting = auth.awaiting_second_factor()
+    if waiting is None or totp.enrolled(waiting[0]):
+        return redirect(url_for(".login"), 303)
+    user, wanted = waiting
+    return _enrol(user, url_for(".login_enrol"), signs_in=True, wanted=wanted)
+
+
+@blp.route("/account/otp", methods=["GET", "POST"])
+def account_otp():
+    """Two-step verification of one's own account: its state, or enrolment when it has none."""
+    user: AdminUser = g.admin
+    if totp.enrolled(user):
+        return render_template("admin/otp_enrol.html", enrolled=True, required=totp.required())
+    return _enrol(user, url_for(".account_otp"), signs_in=False)
+
+
+def _enrol(user: AdminUser, action: str, *, signs_in: bool, wanted: str | None = None):
+    """The QR and secret to give an authenticator app, and the form for its first code; once that code is right,
+    the recovery codes, shown this once, with the way on (signed in now, at sign-in)."""
+    enrolment = totp.start_enrolment(user)
+    page = {
+        "action": action,
+        "secret": enrolment.secret,
+        "qr": segno.make(enrolment.uri, error="m").svg_inline(scale=5),
+    }
+    if request.method == "GET":
+        return render_template("admin/otp_enrol.html", **page)
+    code = schemas.load_args(schemas.OtpForm(), request.form)["otp"]
+    try:
+        codes = totp.confirm_enrolment(user, code, request.remote_addr)
+    except RateLimited as limited:
+        seconds = limited.headers["Retry-After"]
+        return render_template("admin/otp_enrol.html", **page, error=f"尝试次数过多，请 {seconds} 秒后再试"), 429
+    except Invalid:
+        return render_template("admin/otp_enrol.html", **page, error="验证码不正确，请核对手机时间后重试"), 422
+    if signs_in:
+        auth.log_in(user)
+    return render_template("admin/otp_recovery.html", codes=codes, next=wanted or _landing(user))
 
 
 @blp.post("/logout")

@@ -67,6 +67,10 @@ class LoginForm(FormSchema):
     next = ma.fields.String(load_default=None, validate=ma.validate.Length(max=500))
 
 
+class OtpForm(FormSchema):
+    otp = ma.fields.String(load_default="", validate=ma.validate.Length(max=32))
+
+
 class NoFields(FormSchema):
     pass
 

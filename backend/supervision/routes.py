@@ -1,7 +1,7 @@
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
-from backend.accounts import services as accounts
+from backend.accounts import totp
 from backend.accounts.schemas import TokenSchema
 from backend.agencies.services import get_agency
 from backend.disclosures.schemas import DisclosureSchema
@@ -45,11 +45,13 @@ blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Admi
 class AdminToken(MethodView):
     @blp.arguments(AdminTokenRequestSchema)
     @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="wrong username or password")
+    @blp.alt_response(401, description="wrong username or password, or a missing, wrong or used `otp`")
     @blp.alt_response(429, description="too many failures; see Retry-After")
     def post(self, credentials):
-        """Exchange an admin user's password for a short-lived bearer token"""
-        return accounts.issue_admin_token(credentials["username"], credentials["password"], request.remote_addr)
+        """Exchange an admin user's password (and second-factor code) for a short-lived bearer token"""
+        return totp.admin_token(
+            credentials["username"], credentials["password"], request.remote_addr, credentials.get("otp")
+        )
 
 
 @blp.route("/disclosure-changes")

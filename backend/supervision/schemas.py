@@ -12,6 +12,14 @@ from .services import CHANGE_EVENTS
 class AdminTokenRequestSchema(Schema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=256))
+    otp = ma.fields.String(
+        load_only=True,
+        validate=ma.validate.Length(min=1, max=32),
+        metadata={
+            "description": "the authenticator app's current 6-digit code, or a recovery code: required when the "
+            "account has a second factor (always under ADMIN_TOTP_REQUIRED)"
+        },
+    )
 
 
 class DisclosureChangesArgsSchema(PageArgsSchema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -15,6 +16,18 @@ def require(env_var: str, what: str) -> str:
     if url:
         return url
     message = f'{what} not configured: set {env_var} (eval "$(make services)")'
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
+def require_tool(name: str, how: str) -> str:
+    """The path of a command-line tool the test runs; a missing one skips locally and fails under CI=true.
+    ``how`` says how to install it."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} not installed ({how})"
     if IN_CI:
         pytest.fail(f"CI=true and {message}")
     pytest.skip(message)

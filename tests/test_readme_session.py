@@ -34,7 +34,7 @@ def json_lines(output: str) -> list[dict]:
 
 @pytest.fixture
 def demo_server(tmp_path):
-    require_tool("curl", "apt-get install curl")
+    require_tool("curl", "bash deploy/test-tools.sh installs it")
     with temporary_database(tmp_path) as url, make_run_server(url, tmp_path) as server:
         yield server
 

@@ -21,13 +21,13 @@ def require(env_var: str, what: str) -> str:
     pytest.skip(message)
 
 
-def require_tool(name: str, how: str) -> str:
-    """The path of a command-line tool the test runs; a missing one skips locally and fails under CI=true.
-    ``how`` says how to install it."""
+def require_tool(name: str, why: str) -> str:
+    """The path of a command-line tool the test runs; a missing one skips locally and fails under CI=true,
+    with ``why`` (what needs it, or how to install it) in the one-line reason."""
     path = shutil.which(name)
     if path:
         return path
-    message = f"{name} not installed ({how})"
+    message = f"{name} not installed ({why})"
     if IN_CI:
         pytest.fail(f"CI=true and {message}")
     pytest.skip(message)

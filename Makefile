@@ -31,9 +31,9 @@ run: migrate
 	$(FLASK) demo load --if-enabled
 	@echo ""
 	@echo "  Serving on http://127.0.0.1:$(PORT)   (API docs: http://127.0.0.1:$(PORT)/api/docs)"
-	@echo "  A client credential for an agency's case system:"
-	@echo "    $(FLASK) agency-client create --agency 11350500MB0100002E"
-	@echo "  then POST /api/v1/auth/token with {\"client_id\": ..., \"client_secret\": ...}"
+	@echo "  A client credential for an agency's case system (README.md: Publish your first item):"
+	@echo "    eval \"\$$($(FLASK) agency-client create --agency 11350500MB0100002E --format shell)\""
+	@echo "  then POST /api/v1/auth/token with {\"client_id\": \"\$$CLIENT_ID\", \"client_secret\": \"\$$CLIENT_SECRET\"}"
 	@echo ""
 	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 

@@ -3,6 +3,8 @@
 #
 #   chromium chromium-driver  headless browser tests
 #   wrk                       HTTP benchmark (bench/)
+#   openjdk-17-jdk-headless   compiles and runs the Java example client (examples/java/)
+#   curl                      runs README.md's "Publish your first item" session
 #
 #   deploy/test-tools.sh      safe to run any number of times
 #
@@ -12,7 +14,7 @@
 # machine that already has everything never touches the network.
 set -euo pipefail
 
-PACKAGES=(chromium chromium-driver wrk)
+PACKAGES=(chromium chromium-driver wrk openjdk-17-jdk-headless curl)
 
 log() { echo "test-tools: $*" >&2; }
 

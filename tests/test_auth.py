@@ -1,4 +1,5 @@
 import datetime as dt
+import subprocess
 
 import jwt
 import pytest
@@ -159,3 +160,18 @@ def test_revoked_client_loses_access_at_once(client, auth, runner, agency):
     assert runner.invoke(args=["agency-client", "revoke", creds["client_id"]]).exit_code == 0
     assert_error_shape(client.get("/api/v1/auth/whoami", headers={"Authorization": f"Bearer {token}"}), 401)
     assert_error_shape(client.post("/api/v1/auth/token", json=creds), 401)
+
+
+def test_the_credential_printed_for_a_shell_is_one_the_shell_reads_back(client, runner, agency):
+    printed = runner.invoke(args=["agency-client", "create", "--agency", agency.code, "--format", "shell"])
+    assert printed.exit_code == 0, printed.output
+    # What `eval "$(flask … --format shell)"` leaves in the shell, read back by the shell itself.
+    shell = subprocess.run(
+        ["sh", "-c", 'eval "$1"; printf "%s\\n%s" "$CLIENT_ID" "$CLIENT_SECRET"', "sh", printed.output],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    client_id, client_secret = shell.stdout.split("\n")
+    response = client.post("/api/v1/auth/token", json={"client_id": client_id, "client_secret": client_secret})
+    assert response.status_code == 200, response.get_json()

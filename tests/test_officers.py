@@ -1,12 +1,14 @@
 """Officers and credentials: agencies manage their own; the roster is public (no photo)."""
 
 import base64
+import io
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from backend.audit.models import AuditEntry
-from backend.officers import services
+from backend.officers import services, tokens
 from tests.factories import AgencyFactory
 from tests.factories.officers import image_bytes, officer
 
@@ -40,6 +42,53 @@ def test_create_read_repeat_update(client, mkt):
     moved = client.put(f"{URL}/35050012345", json=officer(domains=["生态环境"]), headers=mkt).get_json()
     assert moved["domains"] == ["生态环境"] and moved["version"] == body["version"] + 1
     assert moved["photo_sha256"] == body["photo_sha256"]
+
+
+def open_verify_url(client, app, url: str) -> str:
+    """The page an officer response's ``verify_url`` opens, which must be this platform's ``/v/`` page."""
+    base = app.config["PUBLIC_BASE_URL"] + "/v/"
+    assert url.startswith(base), url
+    page = client.get(urlsplit(url).path)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def test_every_officer_response_opens_its_badge_page_through_verify_url(client, app, mkt):
+    created = client.put(f"{URL}/35050012345", json=officer(), headers=mkt).get_json()
+    read = client.get(f"{URL}/35050012345", headers=mkt).get_json()
+    listed = client.get(URL, headers=mkt).get_json()["items"]
+    suspended = client.post(
+        f"{URL}/35050012345/status", json={"status": "suspended", "reason": "调离执法岗位"}, headers=mkt
+    ).get_json()
+    for response in (created, read, *listed):
+        page = open_verify_url(client, app, response["verify_url"])
+        assert 'data-result="suspended"' in page and "李明" in page  # the page is live: the status as it is now
+    assert 'data-result="suspended"' in open_verify_url(client, app, suspended["verify_url"])
+
+
+def test_verify_url_is_built_as_the_badge_cards_qr(client, app, mkt):
+    from PIL import Image
+
+    from tests.support.qr import decode_qr
+
+    read = client.put(f"{URL}/35050012345", json=officer(), headers=mkt).get_json()
+    png = client.get(f"{URL}/35050012345/badge.png", headers=mkt)
+    (printed,) = decode_qr(Image.open(io.BytesIO(png.data)))
+    base = app.config["PUBLIC_BASE_URL"] + "/v/"
+    claims = [tokens.decode(url.removeprefix(base)) for url in (printed, read["verify_url"]) if url.startswith(base)]
+    # Both are static tokens of this badge, each signed at its own second.
+    assert [(c.badge_no, c.agency_code, c.kind) for c in claims] == [("35050012345", "MKT", "static")] * 2
+
+
+def test_the_officer_list_is_the_agencys_own_by_badge_number(client, mkt, env):
+    for badge in ("35050099999", "35050011111"):
+        assert client.put(f"{URL}/{badge}", json=officer(), headers=mkt).status_code == 201
+    client.put(f"{URL}/35050055555", json=officer(), headers=env)
+    first = client.get(URL, query_string={"page_size": 1}, headers=mkt).get_json()
+    assert first["total"] == 2 and [o["badge_no"] for o in first["items"]] == ["35050011111"]
+    second = client.get(URL, query_string={"page_size": 1, "page": 2}, headers=mkt).get_json()
+    assert [o["badge_no"] for o in second["items"]] == ["35050099999"]
+    assert client.get(URL).status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tests.support.services import IN_CI
+from tests.support.services import require_tool
 
 VERIFIER_DIR = Path(__file__).resolve().parent.parent / "miniapp_api" / "reference_verifier"
 KID = "badge-2024-01"
@@ -34,12 +33,7 @@ def fresh_cache():
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    path = shutil.which("node")
-    if path:
-        return path
-    if IN_CI:
-        pytest.fail("CI=true and node is not on PATH (needed for the mini-program badge verifier)")
-    pytest.skip("node is not on PATH: the mini-program badge verifier is JavaScript")
+    return require_tool("node", "the mini-program badge verifier is JavaScript")
 
 
 def b64url(raw: bytes) -> str:

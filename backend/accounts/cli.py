@@ -1,4 +1,5 @@
 import json
+import shlex
 import sys
 
 import click
@@ -15,10 +16,22 @@ admin_cli = DomainErrorAware("admin", help="Admin web page users.")
 @client_cli.command("create")
 @click.option("--agency", "agency_code", required=True)
 @click.option("--label", help="What system uses this credential.")
-def create_client(agency_code: str, label: str | None) -> None:
-    """Print {"client_id", "client_secret"}; the secret is stored hashed and never shown again."""
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["json", "shell"]),
+    default="json",
+    show_default=True,
+    help='shell: CLIENT_ID=… and CLIENT_SECRET=… lines, quoted, for eval "$(…)".',
+)
+def create_client(agency_code: str, label: str | None, output: str) -> None:
+    """Print {"client_id", "client_secret"} (or shell assignments); the secret is stored hashed and never shown
+    again."""
     issued = services.create_client(agency_code, actor="cli", label=label)
-    click.echo(json.dumps({"client_id": issued.client.client_id, "client_secret": issued.secret}))
+    if output == "shell":
+        click.echo(f"CLIENT_ID={shlex.quote(issued.client.client_id)}\nCLIENT_SECRET={shlex.quote(issued.secret)}")
+    else:
+        click.echo(json.dumps({"client_id": issued.client.client_id, "client_secret": issued.secret}))
 
 
 @client_cli.command("revoke")

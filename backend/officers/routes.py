@@ -3,12 +3,13 @@ import base64
 from flask import Response, g, request
 from flask.views import MethodView
 
-from backend.extensions.smorest import Blueprint
+from backend.extensions.smorest import Blueprint, PageArgsSchema
 from backend.keys import JwksSchema
 
 from . import badge_card, limits, services
 from .schemas import (
     DynamicBadgeSchema,
+    OfficerListSchema,
     OfficerPutSchema,
     OfficerSchema,
     OfficerStatusSchema,
@@ -26,6 +27,16 @@ publish_blp = Blueprint(
 )
 public_blp = Blueprint("officers", __name__, url_prefix="/api/v1/officers", description="执法人员名单 (public roster)")
 badges_blp = Blueprint("badges", __name__, url_prefix="/api/v1/badges", description="Badge verification and keys")
+
+
+@publish_blp.route("")
+class OwnOfficers(MethodView):
+    @publish_blp.agency_required
+    @publish_blp.arguments(PageArgsSchema, location="query")
+    @publish_blp.response(200, OfficerListSchema)
+    def get(self, args):
+        """The agency's officers by badge number, each with its badge's verification page"""
+        return services.page_own(g.agency, **args)
 
 
 @publish_blp.route("/<string:badge_no>")

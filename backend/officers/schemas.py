@@ -6,6 +6,7 @@ from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
 from .models import CredentialStatus
+from .services import badge_url
 
 
 class PhotoUploadSchema(Schema):
@@ -51,6 +52,16 @@ class OfficerSchema(Schema):
     status_reason = ma.fields.String(allow_none=True)
     photo_sha256 = ma.fields.String(allow_none=True)
     version = ma.fields.Integer()
+    verify_url = ma.fields.Function(
+        badge_url,
+        metadata={
+            "type": "string",
+            "description": "the badge verification page (/v/{token}) the badge card's QR opens, absolute",
+        },
+    )
+
+
+OfficerListSchema = page_schema(OfficerSchema, "OfficerListSchema")
 
 
 class RosterEntrySchema(Schema):

@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.agencies.models import Agency
@@ -28,7 +28,7 @@ from backend.audit.services import record
 from backend.canonical import content_digest
 from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db, search
-from backend.extensions.smorest import Page
+from backend.extensions.smorest import Page, paginate
 from backend.timezone import china_date
 from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
@@ -60,7 +60,16 @@ def get_own(agency: Agency, badge_no: str) -> Officer:
 
 def list_own(agency: Agency) -> list[Officer]:
     """The agency's officers by badge number (the publisher's page lists them all: an agency has few)."""
-    return list(db.session.scalars(select(Officer).where(Officer.agency_id == agency.id).order_by(Officer.badge_no)))
+    return list(db.session.scalars(_own(agency)))
+
+
+def page_own(agency: Agency, *, page: int, page_size: int) -> Page[Officer]:
+    """A page of the agency's officers by badge number (the publishing API's list)."""
+    return paginate(_own(agency), page=page, page_size=page_size)
+
+
+def _own(agency: Agency) -> Select:
+    return select(Officer).where(Officer.agency_id == agency.id).order_by(Officer.badge_no)
 
 
 def upsert_officer(agency: Agency, badge_no: str, data: dict[str, Any], actor: str) -> tuple[Officer, str]:
@@ -203,6 +212,12 @@ def roster(
 
 
 # -- badges -----------------------------------------------------------------------------------
+def badge_url(officer: Officer) -> str:
+    """The verification page the officer's badge card QR opens (a static token signed now: every token the
+    platform signed for the officer verifies, so any of them leads to the same live page)."""
+    return tokens.issue(officer.agency.code, officer.badge_no).url
+
+
 def badge_card(agency: Agency, badge_no: str) -> BadgeCard:
     officer = get_own(agency, badge_no)
     photo = db.session.get(OfficerPhoto, officer.photo_sha256) if officer.photo_sha256 else None
@@ -212,7 +227,7 @@ def badge_card(agency: Agency, badge_no: str) -> BadgeCard:
         badge_no=officer.badge_no,
         domains=tuple(officer.domains),
         valid_until=officer.valid_until,
-        url=tokens.issue(agency.code, officer.badge_no).url,
+        url=badge_url(officer),
         photo=photo.data if photo else None,
         font=current_app.config["BADGE_FONT_PATH"],
     )

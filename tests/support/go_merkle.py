@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.services import IN_CI
+from tests.support.services import require_tool
 
 TOOL_DIR = Path(__file__).resolve().parents[2] / "tools" / "merkle_check"
 
 
 def build_merkle_check(directory: Path) -> Path:
-    go = shutil.which("go")
-    if not go:
-        if IN_CI:
-            pytest.fail("CI=true and go is not on PATH (needed to build tools/merkle_check)")
-        pytest.skip("go is not on PATH: the independent Merkle checker (tools/merkle_check) is Go")
+    go = require_tool("go", "the independent Merkle checker, tools/merkle_check, is Go")
     binary = directory / "merkle_check"
     built = subprocess.run(
         [go, "build", "-o", str(binary), "."], cwd=TOOL_DIR, capture_output=True, text=True, timeout=600

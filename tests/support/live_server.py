@@ -32,6 +32,38 @@ def server_env(app, folder: Path, **overrides: str) -> dict[str, str]:
     }
 
 
+def make_run_steps() -> list[list[str]]:
+    """The ``flask`` commands ``make run`` runs before it starts gunicorn (migrate, search init, deadlines, demo
+    data), read from the Makefile so that a server started here is set up as ``make run`` sets one up."""
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    steps = [line.split()[1:] for line in lines if line.startswith("\t$(FLASK) ")]
+    assert steps and steps[0] == ["db", "upgrade"], steps
+    return steps
+
+
+def make_run_server(database_url: str, folder: Path, workers: int = 2) -> LiveServer:
+    """A gunicorn server of the new, empty database ``database_url`` as ``make run`` serves one: set up by the
+    Makefile's steps (demo data loaded), with make run's defaults (embedded search and the cache file, in an
+    instance folder under ``folder``; the workers index and run the scheduler). Not started yet: use ``with``."""
+    server = LiveServer(
+        {
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(folder / "instance"),
+            "DEMO_DATA": "1",
+            "SEARCH_INDEXER_THREAD": "1",
+            "SCHEDULER_THREAD": "1",
+            "REDIS_URL": "",
+            "ELASTICSEARCH_URL": "",
+        },
+        workers=workers,
+    )
+    flask = Path(sys.executable).parent / "flask"
+    for step in make_run_steps():
+        done = subprocess.run([str(flask), "--app", "backend", *step], cwd=ROOT, env=server.env, capture_output=True)
+        assert done.returncode == 0, (step, done.stderr.decode(errors="replace")[-2000:])
+    return server
+
+
 def agency_client(app, code: str = "MKT") -> dict[str, str]:
     """An agency (泉州市市场监督管理局) and a client of it in ``app``'s database: the client's credentials."""
     from backend.accounts.services import create_client

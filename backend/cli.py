@@ -52,6 +52,7 @@ def db_revision(message: str) -> None:
 def register_commands(app: Flask) -> None:
     from backend.accounts.cli import admin_cli, client_cli
     from backend.agencies.cli import agency_cli
+    from backend.audit.cli import audit_cli
     from backend.calendars.cli import calendar_cli
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
@@ -74,5 +75,6 @@ def register_commands(app: Flask) -> None:
         badges_cli,
         transparency_cli,
         supervision_cli,
+        audit_cli,
     ):
         app.cli.add_command(group)

@@ -280,6 +280,8 @@ SETTINGS: tuple[Setting, ...] = (
         lambda _instance, read: read["APP_ENV"] == "production",
         "every admin account must enrol a TOTP second factor",
     ),
+    # 等保 level 3 keeps audit records at least six months: a purge of anything younger is refused.
+    S("AUDIT_RETENTION_DAYS", integer(180), 180, "audit entries younger than this many days cannot be purged"),
     # A login lasts at most 8 hours, and ends after 30 minutes without a request.
     S("ADMIN_SESSION_SECONDS", integer(1), 8 * 3600, "longest admin session"),
     S("ADMIN_IDLE_SECONDS", integer(1), 30 * 60, "an admin session ends after this long without a request"),

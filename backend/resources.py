@@ -6,6 +6,7 @@ from flask import Blueprint, Flask
 from backend.accounts import routes as accounts
 from backend.admin_pages.routes import blp as admin_pages_blp
 from backend.agencies import routes as agencies
+from backend.audit import routes as audit
 from backend.cases import routes as cases
 from backend.complaints import routes as complaints
 from backend.disclosures import routes as disclosures
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     supervision.supervision_blp,
     supervision.case_reads_blp,
     exchange.credit_blp,
+    audit.blp,
     miniapp.blp,
 )
 

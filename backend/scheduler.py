@@ -22,6 +22,7 @@ from backend.extensions import cache
 from backend.supervision.annual import publish_due
 from backend.supervision.counts import compact
 from backend.supervision.negative_list import Thresholds, refresh
+from backend.transparency.audit_digest import anchor_due
 
 log = logging.getLogger(__name__)
 
@@ -99,4 +100,6 @@ def default_jobs(app: Flask) -> list[Job]:
         # Folds the 公示率 counters' deltas; the figures are exact without it, only slower to read.
         Job("fold-disclosure-counts", app.config["COUNTS_JOB_SECONDS"], compact),
         Job("negative-list", app.config["NEGATIVE_LIST_JOB_SECONDS"], partial(refresh, negative_thresholds)),
+        # Each finished day's audit digest into the transparency log; hourly, so a day waits at most an hour.
+        Job("anchor-audit-trail", 3600, anchor_due),
     ]

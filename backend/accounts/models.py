@@ -33,6 +33,7 @@ class AdminRole(enum.StrEnum):
     reviewer = "reviewer"  # 法制审核人员: gives legal-review opinions for one agency, or lent by a 司法局
     observer = "observer"  # 监督员 (seed 004): reads and scores the evaluation cases assigned to them, nothing else
     publisher = "publisher"  # 信息发布员: publishes one agency's disclosures through the web form (no case system)
+    auditor = "auditor"  # 审计管理员: reads and exports the audit trail, nothing else
 
 
 class AdminUser(Model):

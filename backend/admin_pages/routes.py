@@ -16,6 +16,8 @@ from werkzeug.exceptions import HTTPException
 from backend.accounts import services as accounts
 from backend.accounts import totp
 from backend.accounts.models import AdminRole, AdminUser
+from backend.audit import trail as audit_log
+from backend.audit.schemas import EXPORT_LIMIT
 from backend.audit.services import record, record_read
 from backend.canonical import content_digest
 from backend.cases import reviews
@@ -69,6 +71,7 @@ ROLE_LABELS = {
     AdminRole.reviewer: "法制审核人员",
     AdminRole.observer: "监督员",
     AdminRole.publisher: "信息发布员",
+    AdminRole.auditor: "审计管理员",
 }
 # Who opens which page (the services check scope again). A reviewer works legal reviews only: the
 # complaint and supervision pages are not theirs. Every page not named here is open to every role.
@@ -114,7 +117,11 @@ PUBLISH_PAGES = {
     "admin_pages.officer_card_svg",
 }
 EVALUATING_ROLES = (AdminRole.supervisor, AdminRole.admin, AdminRole.observer)
+# The audit trail is the auditor's alone, and the auditor's only pages (三员分立: who is audited does not read it).
+AUDIT_PAGES = {"admin_pages.audit_trail", "admin_pages.audit_export"}
 ROLE_REFUSALS = {
+    "auditor": "审计管理员只能使用审计日志页面",
+    "audit": "仅审计管理员可查看审计日志",
     "reviewer": "法制审核人员只能使用法制审核页面",
     "observer": "监督员只能使用案卷评查页面",
     "evaluation": "仅监督人员和监督员可参与案卷评查",
@@ -189,6 +196,10 @@ def _refusal(user: AdminUser, endpoint: str | None) -> str | None:
         return None if endpoint in EVALUATION_PAGES else "observer"
     if user.role == AdminRole.publisher:
         return None if endpoint in PUBLISH_PAGES else "publisher"
+    if user.role == AdminRole.auditor:
+        return None if endpoint in AUDIT_PAGES else "auditor"
+    if endpoint in AUDIT_PAGES:
+        return "audit"
     if endpoint in PUBLISH_PAGES:
         return "publishing"
     if endpoint in EVALUATION_PAGES and user.role not in EVALUATING_ROLES:
@@ -205,6 +216,8 @@ def _landing(user: AdminUser) -> str:
         return url_for(".evaluations")
     if user.role == AdminRole.publisher:
         return url_for(".publish_list")
+    if user.role == AdminRole.auditor:
+        return url_for(".audit_trail")
     return url_for(".reviews_queue" if user.role == AdminRole.reviewer else ".queue")
 
 
@@ -230,6 +243,7 @@ def page_helpers() -> dict[str, Any]:
         "reviewer_role": AdminRole.reviewer,
         "observer_role": AdminRole.observer,
         "publisher_role": AdminRole.publisher,
+        "auditor_role": AdminRole.auditor,
         "evaluating_roles": EVALUATING_ROLES,
         "supervising_roles": (AdminRole.supervisor, AdminRole.admin),
     }
@@ -517,6 +531,29 @@ def disclosure_changes():
         change_labels=CHANGE_LABELS,
         reason_labels={**WITHDRAWAL_LABELS, "expired": "公示期满"},
     )
+
+
+# -- the audit trail (审计管理员) -----------------------------------------------------------------------
+def _audit_filters(args: dict[str, Any]) -> audit_log.Filters:
+    keys = ("actor", "action", "target_type", "target_id", "date_from", "date_to")
+    return audit_log.Filters(**{key: args.get(key) for key in keys})
+
+
+@blp.get("/audit")
+def audit_trail():
+    """The audit trail, newest first, filtered; its reading is itself audited (record_read, in the guard)."""
+    args = schemas.load_args(schemas.AuditArgs(), request.args)
+    result = audit_log.page(_audit_filters(args), args["page"], QUEUE_PAGE_SIZE)
+    return render_template("admin/audit.html", args=args, result=result)
+
+
+@blp.get("/audit.csv")
+def audit_export():
+    """The filtered trail as CSV, oldest first (at most EXPORT_LIMIT rows)."""
+    args = schemas.load_args(schemas.AuditArgs(), request.args)
+    entries = audit_log.export(_audit_filters(args), EXPORT_LIMIT)
+    headers = {"Content-Disposition": f"attachment; filename=audit-{g.admin.username}.csv"}
+    return Response(audit_log.to_csv(entries), mimetype="text/csv", headers=headers)
 
 
 # -- legal review (法制审核) -------------------------------------------------------------------------

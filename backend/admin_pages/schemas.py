@@ -55,6 +55,13 @@ class ChangesArgs(PageArgs, PeriodArgs):
     agency = ma.fields.String(validate=ma.validate.Length(max=40))
 
 
+class AuditArgs(PageArgs, PeriodArgs):
+    actor = ma.fields.String(validate=ma.validate.Length(max=128))
+    action = ma.fields.String(validate=ma.validate.Length(max=64))
+    target_type = ma.fields.String(validate=ma.validate.Length(max=32))
+    target_id = ma.fields.String(validate=ma.validate.Length(max=128))
+
+
 class CaseListArgs(PageArgs, PeriodArgs):
     agency = ma.fields.String(validate=ma.validate.Length(max=40))
     case_no = ma.fields.String(validate=ma.validate.Length(max=64))

@@ -1,7 +1,6 @@
 from collections.abc import Callable
 from copy import deepcopy
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, g, request, send_from_directory
@@ -11,10 +10,18 @@ from backend.accounts.schemas import TokenRequestSchema, TokenSchema
 from backend.errors import NotFound
 from backend.extensions.smorest import EXCHANGE_SCHEME, Blueprint
 
-from . import credit, services
-from .schemas import ChangesArgsSchema, ChangesSchema, CreditArgsSchema, CreditExportSchema
-
-SCHEMAS = Path(__file__).parent / "json_schemas"
+from . import credit, push, services
+from .events import SCHEMAS
+from .schemas import (
+    ChangesArgsSchema,
+    ChangesSchema,
+    CreditArgsSchema,
+    CreditExportSchema,
+    IssuedSubscriptionSchema,
+    ParkedSubscriptionSchema,
+    SubscriptionCreateSchema,
+    SubscriptionSchema,
+)
 
 blp = Blueprint(
     "exchange",
@@ -59,6 +66,58 @@ class Changes(MethodView):
         return services.changes(g.exchange, args["after"], args["limit"], args.get("tree_size"))
 
 
+SUBSCRIPTION_EXAMPLE = {
+    "url": "https://sfj.fujian.gov.cn/hooks/sanxiang",
+    "event_types": ["publish", "correct", "withdraw", "expire"],
+    "region": "350500",
+}
+
+
+@blp.route("/subscriptions")
+class Subscriptions(MethodView):
+    @exchange_required
+    @blp.arguments(SubscriptionCreateSchema, example=SUBSCRIPTION_EXAMPLE)
+    @blp.response(201, IssuedSubscriptionSchema)
+    @blp.alt_response(422, description="a field is wrong (unknown event type, non-https URL, region outside yours)")
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def post(self, body):
+        """Subscribe to events of your region pushed to a URL; the signing secret is returned this once"""
+        return push.create_subscription(
+            g.exchange,
+            body["url"],
+            body["event_types"],
+            body.get("region"),
+            actor=f"exchange:{g.exchange.client_id}",
+            after=body.get("after"),
+        )
+
+    @exchange_required
+    @blp.response(200, SubscriptionSchema(many=True))
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def get(self):
+        """Your live subscriptions"""
+        return push.subscriptions_of(g.exchange)
+
+
+@blp.route("/subscriptions/<int:subscription_id>")
+class Subscription(MethodView):
+    @exchange_required
+    @blp.response(200, SubscriptionSchema)
+    @blp.alt_response(404, description="no such subscription of yours")
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def get(self, subscription_id):
+        """One of your subscriptions"""
+        return push.subscription_of(g.exchange, subscription_id)
+
+    @exchange_required
+    @blp.response(204)
+    @blp.alt_response(404, description="no such subscription of yours")
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def delete(self, subscription_id):
+        """Cancel a subscription: nothing more is sent to it, not even what it was still owed"""
+        push.revoke_subscription(g.exchange, subscription_id, actor=f"exchange:{g.exchange.client_id}")
+
+
 @blp.route("/schemas/<string:name>.json")
 class EventSchema(MethodView):
     @blp.response(200, description="a JSON Schema (draft 2020-12)")
@@ -95,3 +154,30 @@ class CreditExport(MethodView):
                 headers={"Content-Disposition": f"attachment; filename={name}.csv"},
             )
         return data
+
+
+push_admin_blp = Blueprint(
+    "push_admin",
+    __name__,
+    url_prefix="/api/v1/exchange/push",
+    description="Push subscriptions whose delivery failed for the whole retry window, and resuming them",
+)
+
+
+@push_admin_blp.route("/subscriptions")
+class ParkedSubscriptions(MethodView):
+    @push_admin_blp.admin_required("admin")
+    @push_admin_blp.response(200, ParkedSubscriptionSchema(many=True))
+    def get(self):
+        """Parked subscriptions, each with the delivery that parked it"""
+        return push.parked_subscriptions()
+
+
+@push_admin_blp.route("/subscriptions/<int:subscription_id>/resume")
+class ResumeSubscription(MethodView):
+    @push_admin_blp.admin_required("admin")
+    @push_admin_blp.response(200, SubscriptionSchema)
+    @push_admin_blp.alt_response(404, description="no such subscription")
+    def post(self, subscription_id):
+        """Resume a parked subscription: its parked delivery is sent again first, with a new retry window"""
+        return push.resume(subscription_id, actor=g.actor, ip=request.remote_addr)

@@ -5,15 +5,21 @@ delivery failing for the whole retry window parks its subscription until an admi
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 
 import pytest
 from sqlalchemy import select
 
+from backend.audit.models import AuditEntry
 from backend.exchange import push
-from backend.exchange.models import ExchangeClient
+from backend.exchange.models import ExchangeClient, PushDelivery, PushSubscription
+from backend.exchange.services import create_client
 from backend.extensions import db
+from backend.scheduler import default_jobs
 from tests.factories import AgencyFactory
 from tests.support.receiver import Receiver, verify
+from tests.test_case_reads import admin_headers
 from tests.test_exchange import exchange_headers, publish
 
 SUBSCRIPTIONS = "/api/v1/exchange/subscriptions"
@@ -106,3 +112,220 @@ def test_a_direct_event_reaches_the_subscriptions_whose_region_covers_it(client,
     finally:
         for receiver in receivers.values():
             receiver.stop()
+
+
+def deliveries(subscription_id: int) -> list[PushDelivery]:
+    db.session.expire_all()
+    query = select(PushDelivery).where(PushDelivery.subscription_id == subscription_id).order_by(PushDelivery.sequence)
+    return list(db.session.scalars(query))
+
+
+def test_order_holds_under_failures_and_the_backoff_doubles_up_to_its_cap(
+    app, client, auth, quanzhou, receiver, frozen_clock, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUSH_BACKOFF_MAX_SECONDS", 240)
+    subscription = subscribe(client, quanzhou, receiver, event_types=["publish", "correct"])
+    mkt = auth.headers("MKT")
+    for n in range(3):
+        publish(client, mkt, f"q{n}")
+    publish(client, mkt, "q0", content="更正后的内容。")
+    receiver.mode = "fail"
+    waits = []
+    for _ in range(6):
+        before = len(receiver.requests)
+        assert run_job(frozen_clock)["failed"] == 1
+        assert len(receiver.requests) == before + 1  # only the oldest: nothing overtakes it
+        (head, *rest) = deliveries(subscription["id"])
+        waits.append(head.next_attempt_at - frozen_clock.now())
+        assert all(later.attempts == 0 for later in rest)
+        frozen_clock.advance(waits[-1] - dt.timedelta(seconds=1))
+        assert run_job(frozen_clock) == {"queued": 0, "delivered": 0, "failed": 0, "parked": 0}  # not due yet
+        frozen_clock.advance(dt.timedelta(seconds=1))
+    assert waits == [BACKOFF, 2 * BACKOFF, 4 * BACKOFF, 8 * BACKOFF, 8 * BACKOFF, 8 * BACKOFF]
+    assert len({r.event["id"] for r in receiver.requests}) == 1 and receiver.applied == []
+    receiver.mode = "ok"
+    assert run_job(frozen_clock)["delivered"] == 4
+    sent = [event["data"]["index"] for event in receiver.applied]
+    assert sent == sorted(sent) and [e["type"] for e in receiver.applied] == ["publish"] * 3 + ["correct"]
+    assert [d.sequence for d in deliveries(subscription["id"])] == [1, 2, 3, 4]
+
+
+def test_a_delivery_failing_for_the_retry_window_parks_until_an_admin_resumes_it(
+    client, runner, auth, quanzhou, receiver, frozen_clock
+):
+    subscription = subscribe(client, quanzhou, receiver)
+    mkt = auth.headers("MKT")
+    publish(client, mkt, "q1")
+    publish(client, mkt, "q2")
+    receiver.mode = "fail"
+    started = frozen_clock.now()
+    tally = run_job(frozen_clock)
+    while not tally["parked"]:
+        assert frozen_clock.now() - started <= dt.timedelta(hours=24)
+        (head, *_) = deliveries(subscription["id"])
+        tally = run_job(frozen_clock, head.next_attempt_at - frozen_clock.now())
+    assert frozen_clock.now() - started == dt.timedelta(hours=24)  # the last try falls on the window's end
+    tries = len(receiver.requests)
+    receiver.mode = "ok"
+    assert run_job(frozen_clock, dt.timedelta(days=2))["delivered"] == 0 and len(receiver.requests) == tries
+    publish(client, auth.headers("MKT"), "q3")  # still queued while parked, sent after resume
+    assert db.session.get(PushSubscription, subscription["id"]).state == "parked"
+
+    admin = admin_headers(client, runner, "root", "admin")
+    parked = client.get(ADMIN_PUSH, headers=admin).get_json()
+    assert [p["id"] for p in parked] == [subscription["id"]]
+    stuck = parked[0]["parked_delivery"]
+    assert stuck["sequence"] == 1 and stuck["attempts"] == tries and stuck["last_error"] == "HTTP 500"
+    supervisor = admin_headers(client, runner, "li", "supervisor", "350500")
+    assert client.post(f"{ADMIN_PUSH}/{subscription['id']}/resume", headers=supervisor).status_code == 403
+    assert client.post(f"{ADMIN_PUSH}/999999/resume", headers=admin).status_code == 404
+    resumed = client.post(f"{ADMIN_PUSH}/{subscription['id']}/resume", headers=admin)
+    assert resumed.status_code == 200 and resumed.get_json()["state"] == "active"
+    audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "push_subscription.resume"))
+    assert audit.actor == "admin:root" and audit.detail["event_id"] == stuck["event_id"]
+    assert run_job(frozen_clock)["delivered"] == 3
+    assert [e["data"]["item_id"] for e in receiver.applied] == [
+        d.payload["item_id"] for d in deliveries(subscription["id"])
+    ]
+    assert receiver.applied[0]["id"] == stuck["event_id"] and len(receiver.applied) == 3
+    assert client.get(ADMIN_PUSH, headers=admin).get_json() == []
+
+
+def test_a_timeout_after_the_receiver_processed_it_is_retried_under_the_same_id_without_a_second_effect(
+    app, client, auth, quanzhou, receiver, frozen_clock, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUSH_TIMEOUT_SECONDS", 0.3)
+    subscribe(client, quanzhou, receiver)
+    publish(client, auth.headers("MKT"), "q1")
+    receiver.mode = "hang"
+    assert run_job(frozen_clock)["failed"] == 1
+    assert len(receiver.applied) == 1  # the receiver did process it; the sender saw a timeout
+    receiver.mode = "ok"
+    assert run_job(frozen_clock, BACKOFF)["delivered"] == 1
+    first, second = receiver.requests
+    assert first.event["id"] == second.event["id"] and first.body == second.body
+    assert len(receiver.applied) == 1 and verify(receiver.secret, second.headers, second.body)
+    assert push.deliver_due()["delivered"] == 0
+
+
+def test_another_clients_subscription_is_invisible_and_a_cancelled_one_gets_nothing(
+    client, runner, auth, quanzhou, receiver, frozen_clock
+):
+    mine = subscribe(client, quanzhou, receiver)
+    theirs = exchange_headers(client, runner, "350500")
+    assert client.get(SUBSCRIPTIONS, headers=theirs).get_json() == []
+    for method in (client.get, client.delete):
+        missing = method(f"{SUBSCRIPTIONS}/{mine['id']}", headers=theirs)
+        assert missing.status_code == 404 and missing.get_json()["errors"]
+    assert [s["id"] for s in client.get(SUBSCRIPTIONS, headers=quanzhou).get_json()] == [mine["id"]]
+    assert client.delete(f"{SUBSCRIPTIONS}/{mine['id']}", headers=quanzhou).status_code == 204
+    assert client.get(f"{SUBSCRIPTIONS}/{mine['id']}", headers=quanzhou).status_code == 404
+    publish(client, auth.headers("MKT"), "q1")
+    assert run_job(frozen_clock)["queued"] == 0 and receiver.requests == []
+    assert client.get(SUBSCRIPTIONS, headers=auth.headers("MKT")).status_code == 401  # an agency's token
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"event_types": ["publish", "nonsense"]}, "event_types"),
+        ({"event_types": []}, "event_types"),
+        ({"url": "http://platform.example.gov.cn/hook"}, "url"),
+        ({"url": "ftp://127.0.0.1/hook"}, "url"),
+        ({"url": "not a url"}, "url"),
+        ({"region": "350200"}, "region"),  # 厦门: outside 泉州's region
+        ({"region": "350000"}, "region"),  # the province is above it
+        ({"region": "3505"}, "region"),
+        ({"after": -1}, "after"),
+        ({"after": 10**9}, "after"),
+        ({"url": None}, "url"),
+    ],
+)
+def test_bad_input_is_refused_by_name(client, quanzhou, body, field):
+    full = {"url": "https://platform.example.gov.cn/hook", "event_types": ["publish"], **body}
+    response = client.post(SUBSCRIPTIONS, json=full, headers=quanzhou)
+    assert response.status_code == 422, response.get_json()
+    assert set(response.get_json()) >= {"code", "status", "message", "errors"}
+    assert field in json.dumps(response.get_json()["errors"]), response.get_json()
+
+
+def test_a_division_subscription_gets_only_its_division_and_the_secret_is_sealed(
+    client, auth, quanzhou, receiver, frozen_clock
+):
+    subscribe(client, quanzhou, receiver, region="350582", url=receiver.url.replace("127.0.0.1", "localhost"))
+    publish(client, auth.headers("MKT"), "q1")  # 泉州 city, not 晋江
+    publish(client, auth.headers("JJX"), "j1")
+    assert run_job(frozen_clock)["delivered"] == 1
+    assert [e["data"]["agency"] for e in receiver.applied] == ["JJX"]
+    stored = db.session.scalar(select(PushSubscription))
+    assert receiver.secret not in stored.secret_sealed and push.unseal(stored.secret_sealed) == receiver.secret
+
+
+def test_the_cli_runs_the_job_and_the_scheduler_has_it(app, client, runner, auth, quanzhou, receiver):
+    subscribe(client, quanzhou, receiver)
+    publish(client, auth.headers("MKT"), "q1")
+    result = runner.invoke(args=["exchange", "push"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"queued": 1, "delivered": 1, "failed": 0, "parked": 0}
+    assert len(receiver.applied) == 1
+    assert "push-exchange" in {job.name for job in default_jobs(app)}
+
+
+def test_every_push_endpoint_is_documented(client):
+    spec = client.get("/api/openapi.json").get_json()
+    create = spec["paths"][SUBSCRIPTIONS]["post"]
+    assert create["security"] == [{"ExchangeBearer": []}] and {"201", "401", "422", "429"} <= set(create["responses"])
+    assert create["requestBody"]["content"]["application/json"]["example"]["event_types"]
+    one = spec["paths"][SUBSCRIPTIONS + "/{subscription_id}"]
+    assert {"404"} <= set(one["get"]["responses"]) and {"204", "404"} <= set(one["delete"]["responses"])
+    resume = spec["paths"][ADMIN_PUSH + "/{subscription_id}/resume"]["post"]
+    assert resume["security"] == [{"AdminBearer": []}] and "404" in resume["responses"]
+    schemas = spec["components"]["schemas"]
+    for name in ("SubscriptionCreate", "Subscription", "ParkedSubscription", "ParkedDelivery"):
+        properties = schemas[name]["properties"]
+        assert all(prop.get("description") or "$ref" in prop for key, prop in properties.items() if key != "id"), name
+
+
+def test_a_worker_that_read_a_delivery_another_is_sending_does_not_send_it_again(committed, frozen_clock, monkeypatch):
+    """Worker A reads the oldest delivery as due; worker B claims and is sending it when A tries: A must lose
+    (B's claim moved the attempt count), and the receiver gets each event once, in order."""
+    app = committed
+    receiver = Receiver(mode="hold").start()
+    try:
+        with app.app_context():
+            client = create_client("350500", actor="test").client
+            receiver.secret = push.create_subscription(
+                client, receiver.url, ["workorder.status"], None, actor="test"
+            ).secret
+            for n in range(3):
+                push.enqueue("workorder.status", {"n": n}, region_code="350500")
+            db.session.commit()
+        real_claim = push._claim
+        tallies = {}
+
+        def worker_b() -> None:
+            with app.app_context():
+                tallies["b"] = push.deliver_due()
+
+        def claim_after_b(delivery, now):
+            if "a" in tallies:
+                return real_claim(delivery, now)
+            tallies["a"] = None
+            db.session.commit()  # A keeps what it read (as on PostgreSQL) but lets B at the database (SQLite)
+            b = threading.Thread(target=worker_b)
+            b.start()
+            assert receiver.arrived.wait(30)  # B claimed the same delivery and is sending it
+            won = real_claim(delivery, now)
+            receiver.mode = "ok"
+            receiver.gate.set()
+            b.join()
+            return won
+
+        monkeypatch.setattr(push, "_claim", claim_after_b)
+        with app.app_context():
+            tallies["a"] = push.deliver_due()
+        assert tallies["a"]["delivered"] == 0 and tallies["b"]["delivered"] == 3
+        assert [r.event["data"]["n"] for r in receiver.requests] == [0, 1, 2]
+        assert len(receiver.applied) == 3 and receiver.bad_signatures == 0
+    finally:
+        receiver.stop()

@@ -55,6 +55,14 @@ class PushSubscription(Model):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     client: Mapped[ExchangeClient] = relationship()
+    # The delivery that failed for the whole retry window (what a resume sends first); at most one, as
+    # nothing after it is sent while it waits.
+    parked_delivery: Mapped[PushDelivery | None] = relationship(
+        primaryjoin="and_(PushDelivery.subscription_id == PushSubscription.id, PushDelivery.parked_at.is_not(None),"
+        " PushDelivery.delivered_at.is_(None))",
+        viewonly=True,
+        uselist=False,
+    )
 
 
 class PushDelivery(Model):

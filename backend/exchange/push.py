@@ -196,16 +196,6 @@ def pending_count(subscription: PushSubscription) -> int:
     )
 
 
-def parked_delivery(subscription: PushSubscription) -> PushDelivery | None:
-    return db.session.scalar(
-        select(PushDelivery).where(
-            PushDelivery.subscription_id == subscription.id,
-            PushDelivery.parked_at.is_not(None),
-            PushDelivery.delivered_at.is_(None),
-        )
-    )
-
-
 # -- admin: what is parked, and resuming it -----------------------------------------------------
 def parked_subscriptions() -> list[PushSubscription]:
     return list(
@@ -223,7 +213,7 @@ def resume(subscription_id: int, *, actor: str, ip: str | None = None) -> PushSu
     if subscription is None or subscription.revoked_at is not None:
         raise NotFound("订阅不存在", errors={"subscription_id": ["no such subscription"]})
     now = clock.now()
-    parked = parked_delivery(subscription)
+    parked = subscription.parked_delivery
     if parked is not None:
         parked.parked_at = None
         parked.first_attempt_at = None

@@ -4,6 +4,7 @@ from backend.extensions.smorest import Schema
 from backend.transparency.schemas import CheckpointSchema
 
 from . import credit, push
+from .events import event_types
 
 
 class ChangesArgsSchema(Schema):
@@ -63,7 +64,7 @@ class SubscriptionCreateSchema(Schema):
         metadata={"description": "where events are POSTed: https, or http only to a loopback host"},
     )
     event_types = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(max=40)),
+        ma.fields.String(validate=ma.validate.OneOf(sorted(event_types()))),
         required=True,
         validate=ma.validate.Length(min=1, max=100),
         metadata={"description": "log events the changes feed carries (publish, correct, …) and workorder.status"},
@@ -105,8 +106,8 @@ class IssuedSubscriptionSchema(Schema):
 class ParkedDeliverySchema(Schema):
     event_id = ma.fields.UUID(metadata={"description": "the id every attempt carried (X-Sanxiang-Event-Id)"})
     sequence = ma.fields.Integer(metadata={"description": "its place in the subscription's order"})
-    event_type = ma.fields.String()
-    attempts = ma.fields.Integer()
+    event_type = ma.fields.String(metadata={"description": "a log event (publish, …) or workorder.status"})
+    attempts = ma.fields.Integer(metadata={"description": "attempts made, all under the same event id"})
     first_attempt_at = ma.fields.DateTime(metadata={"description": "UTC"})
     parked_at = ma.fields.DateTime(metadata={"description": "UTC"})
     last_error = ma.fields.String(allow_none=True, metadata={"description": "the receiver's last answer or error"})
@@ -114,12 +115,8 @@ class ParkedDeliverySchema(Schema):
 
 class ParkedSubscriptionSchema(SubscriptionSchema):
     client_id = ma.fields.String(attribute="client.client_id", metadata={"description": "the exchange client"})
-    parked_delivery = ma.fields.Function(
-        lambda subscription: _parked(subscription),
+    parked_delivery = ma.fields.Nested(
+        ParkedDeliverySchema,
+        allow_none=True,
         metadata={"description": "the delivery that failed for the whole retry window (what resume sends first)"},
     )
-
-
-def _parked(subscription) -> dict | None:
-    delivery = push.parked_delivery(subscription)
-    return ParkedDeliverySchema().dump(delivery) if delivery is not None else None

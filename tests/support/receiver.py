@@ -7,7 +7,8 @@ Tests steer how it answers with ``mode``:
 - ``ok``: apply, answer 204;
 - ``fail``: answer 500 without applying;
 - ``hang``: apply, then answer only after the sender gave up (its timeout) — the receiver processed the
-  event, the sender saw a timeout and sends it again under the same id.
+  event, the sender saw a timeout and sends it again under the same id;
+- ``hold``: apply, say so (``arrived``), and answer 204 once the test opens ``gate``: a send in flight.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     applied: list[dict[str, Any]] = field(default_factory=list)
     bad_signatures: int = 0
+    arrived: threading.Event = field(default_factory=threading.Event)
+    gate: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)
 
@@ -72,6 +75,7 @@ class Receiver:
 
     def stop(self) -> None:
         self._release.set()
+        self.gate.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -86,6 +90,10 @@ class Receiver:
         elif mode == "hang":
             self._release.wait(30)  # past the sender's timeout; released when the receiver stops
             return
+        elif mode == "hold":
+            self.arrived.set()
+            self.gate.wait(30)
+            handler.send_response(204)
         else:
             handler.send_response(204)
         handler.end_headers()

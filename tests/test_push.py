@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from backend.exchange.services import create_client
 from backend.extensions import db
 from backend.scheduler import default_jobs
 from tests.factories import AgencyFactory
+from tests.support.admin_browser import PASSWORD, AdminBrowser
 from tests.support.receiver import Receiver, verify
 from tests.test_case_reads import admin_headers
 from tests.test_exchange import exchange_headers, publish
@@ -78,6 +81,36 @@ def test_a_published_change_is_pushed_signed_as_the_feed_gives_it(client, auth, 
     (change,) = feed.get_json()["changes"]
     assert event["data"] == {k: v for k, v in change.items() if k != "proof"}
     assert receiver.applied == [event] and push.deliver_due()["delivered"] == 0
+
+
+def readme_accept():
+    """The receiver's check README shows, run as written."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("### Push subscriptions", 1)[1]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(snippet, namespace)
+    return namespace["accept"]
+
+
+def test_the_readme_snippet_verifies_a_delivery_and_dedupes_a_repeat(
+    client, auth, quanzhou, receiver, frozen_clock, monkeypatch
+):
+    subscribe(client, quanzhou, receiver)
+    publish(client, auth.headers("MKT"), "q1")
+    run_job(frozen_clock)
+    (got,) = receiver.requests
+    accept, seen = readme_accept(), set()
+    monkeypatch.setattr(time, "time", lambda: frozen_clock.now().timestamp())
+    assert accept(receiver.secret, got.headers, got.body, seen)["id"] == got.event["id"]
+    assert accept(receiver.secret, got.headers, got.body, seen) is None
+    with pytest.raises(PermissionError):
+        accept("another secret", got.headers, got.body, set())
+    with pytest.raises(PermissionError):
+        accept(receiver.secret, got.headers, got.body.replace(b"publish", b"withdraw"), set())
+    frozen_clock.advance(dt.timedelta(minutes=10))
+    with pytest.raises(PermissionError):  # a replay long after
+        accept(receiver.secret, got.headers, got.body, set())
 
 
 def test_a_direct_event_reaches_the_subscriptions_whose_region_covers_it(client, runner, agencies, frozen_clock):
@@ -150,6 +183,17 @@ def test_order_holds_under_failures_and_the_backoff_doubles_up_to_its_cap(
     assert [d.sequence for d in deliveries(subscription["id"])] == [1, 2, 3, 4]
 
 
+def park(receiver: Receiver, frozen_clock, subscription_id: int) -> None:
+    """Fail every attempt, each run when the oldest delivery is due again, until the subscription parks."""
+    receiver.mode = "fail"
+    started = frozen_clock.now()
+    tally = run_job(frozen_clock)
+    while not tally["parked"]:
+        assert frozen_clock.now() - started <= dt.timedelta(hours=24)
+        (head, *_) = deliveries(subscription_id)
+        tally = run_job(frozen_clock, head.next_attempt_at - frozen_clock.now())
+
+
 def test_a_delivery_failing_for_the_retry_window_parks_until_an_admin_resumes_it(
     client, runner, auth, quanzhou, receiver, frozen_clock
 ):
@@ -157,13 +201,8 @@ def test_a_delivery_failing_for_the_retry_window_parks_until_an_admin_resumes_it
     mkt = auth.headers("MKT")
     publish(client, mkt, "q1")
     publish(client, mkt, "q2")
-    receiver.mode = "fail"
     started = frozen_clock.now()
-    tally = run_job(frozen_clock)
-    while not tally["parked"]:
-        assert frozen_clock.now() - started <= dt.timedelta(hours=24)
-        (head, *_) = deliveries(subscription["id"])
-        tally = run_job(frozen_clock, head.next_attempt_at - frozen_clock.now())
+    park(receiver, frozen_clock, subscription["id"])
     assert frozen_clock.now() - started == dt.timedelta(hours=24)  # the last try falls on the window's end
     tries = len(receiver.requests)
     receiver.mode = "ok"
@@ -189,6 +228,39 @@ def test_a_delivery_failing_for_the_retry_window_parks_until_an_admin_resumes_it
     ]
     assert receiver.applied[0]["id"] == stuck["event_id"] and len(receiver.applied) == 3
     assert client.get(ADMIN_PUSH, headers=admin).get_json() == []
+
+
+def test_the_admin_page_shows_parked_subscriptions_to_the_admin_and_resumes_them(
+    app, client, runner, auth, quanzhou, receiver, frozen_clock
+):
+    subscription = subscribe(client, quanzhou, receiver)
+    publish(client, auth.headers("MKT"), "q1")
+    park(receiver, frozen_clock, subscription["id"])
+    runner.invoke(args=["admin", "create", "--username", "root", "--role", "admin"], input=PASSWORD + "\n")
+    runner.invoke(
+        args=["admin", "create", "--username", "li", "--role", "supervisor", "--region", "350500"],
+        input=PASSWORD + "\n",
+    )
+    supervisor = AdminBrowser(app.test_client())
+    assert supervisor.login("li").status_code == 303
+    assert supervisor.get("/admin/push").status_code == 403
+    assert "推送订阅" not in supervisor.page("/admin/complaints")
+    admin = AdminBrowser(app.test_client())
+    assert admin.login("root").status_code == 303
+    page = admin.page("/admin/push")
+    assert f'data-subscription="{subscription["id"]}"' in page and "HTTP 500" in page and receiver.url in page
+    forged = admin.client.post(f"/admin/push/{subscription['id']}/resume", data={"csrf_token": "forged"})
+    assert forged.status_code == 403 and db.session.get(PushSubscription, subscription["id"]).state == "parked"
+    token = admin.token("/admin/push")
+    done = admin.client.post(
+        f"/admin/push/{subscription['id']}/resume", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert done.status_code == 200 and "已恢复推送" in done.get_data(as_text=True)
+    assert "没有暂停的推送订阅" in done.get_data(as_text=True)
+    audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "push_subscription.resume"))
+    assert audit.actor == "admin:root"
+    receiver.mode = "ok"
+    assert run_job(frozen_clock)["delivered"] == 1
 
 
 def test_a_timeout_after_the_receiver_processed_it_is_retried_under_the_same_id_without_a_second_effect(

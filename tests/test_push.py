@@ -350,6 +350,10 @@ def test_every_push_endpoint_is_documented(client):
     assert create["requestBody"]["content"]["application/json"]["example"]["event_types"]
     one = spec["paths"][SUBSCRIPTIONS + "/{subscription_id}"]
     assert {"404"} <= set(one["get"]["responses"]) and {"204", "404"} <= set(one["delete"]["responses"])
+    assert create["responses"]["201"]["content"]["application/json"]["example"]["secret"]
+    (callback,) = create["callbacks"]["event"].values()
+    headers = {p["name"] for p in callback["post"]["parameters"]}
+    assert headers == {"X-Sanxiang-Event-Id", "X-Sanxiang-Timestamp", "X-Sanxiang-Signature"}
     resume = spec["paths"][ADMIN_PUSH + "/{subscription_id}/resume"]["post"]
     assert resume["security"] == [{"AdminBearer": []}] and "404" in resume["responses"]
     schemas = spec["components"]["schemas"]
@@ -401,3 +405,14 @@ def test_a_worker_that_read_a_delivery_another_is_sending_does_not_send_it_again
         assert len(receiver.applied) == 3 and receiver.bad_signatures == 0
     finally:
         receiver.stop()
+
+
+def test_a_secret_sealed_under_another_secret_key_fails_its_delivery_without_stopping_the_job(
+    app, client, auth, quanzhou, receiver, frozen_clock, monkeypatch
+):
+    subscribe(client, quanzhou, receiver)
+    publish(client, auth.headers("MKT"), "q1")
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret-key")
+    assert run_job(frozen_clock)["failed"] == 1 and receiver.requests == []
+    (delivery,) = db.session.scalars(select(PushDelivery))
+    assert "SECRET_KEY" in delivery.last_error

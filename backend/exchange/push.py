@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from sqlalchemy import func, select, update
 
@@ -353,11 +353,15 @@ def _post(subscription: PushSubscription, delivery: PushDelivery) -> str | None:
     """Send one delivery: None when the receiver answered 2xx, else what went wrong."""
     body = body_of(delivery)
     timestamp = str(int(clock.now().timestamp()))
+    try:
+        secret = unseal(subscription.secret_sealed)
+    except InvalidToken:  # sealed under another SECRET_KEY: it can never be sent; parks after the window
+        return "the secret cannot be unsealed (SECRET_KEY changed?): subscribe again"
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         EVENT_ID_HEADER: str(delivery.event_id),
         TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: signature(unseal(subscription.secret_sealed), timestamp, body),
+        SIGNATURE_HEADER: signature(secret, timestamp, body),
     }
     try:
         answer = requests.post(

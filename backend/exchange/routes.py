@@ -73,11 +73,90 @@ SUBSCRIPTION_EXAMPLE = {
 }
 
 
+ISSUED_EXAMPLE = {
+    "subscription": {
+        "id": 7,
+        **SUBSCRIPTION_EXAMPLE,
+        "state": "active",
+        "log_cursor": 1024,
+        "pending": 0,
+        "created_at": "2026-12-06T06:00:00+00:00",
+        "parked_at": None,
+    },
+    "secret": "o8Yq2c1bQ0b7m1S9lJ3xJ5v3wP1nXcC3W0o0f4m4sGk",
+}
+# What the receiver gets (OpenAPI callback): push.body_of and push._post make it.
+PUSH_CALLBACK = {
+    "event": {
+        "{$request.body#/url}": {
+            "post": {
+                "summary": "One event, signed; answer 2xx once applied (dedupe by id: a retry repeats it)",
+                "parameters": [
+                    {
+                        "in": "header",
+                        "name": push.EVENT_ID_HEADER,
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                        "description": "the event id, the same on every retry",
+                    },
+                    {
+                        "in": "header",
+                        "name": push.TIMESTAMP_HEADER,
+                        "required": True,
+                        "schema": {"type": "string", "example": "1765000800"},
+                        "description": "unix seconds when this attempt was signed",
+                    },
+                    {
+                        "in": "header",
+                        "name": push.SIGNATURE_HEADER,
+                        "required": True,
+                        "schema": {"type": "string", "example": "sha256=3f1c…"},
+                        "description": 'sha256=<hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>',
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["id", "type", "created_at", "data"],
+                                "properties": {
+                                    "id": {"type": "string", "format": "uuid", "description": "the event id"},
+                                    "type": {"type": "string", "description": "the event type subscribed to"},
+                                    "created_at": {"type": "string", "description": "when it was queued (UTC)"},
+                                    "data": {
+                                        "type": "object",
+                                        "description": "a log event: the feed's change without proof "
+                                        "(schemas/{type}.json); workorder.status: the work order's status",
+                                    },
+                                },
+                            },
+                            "example": {
+                                "id": "0b6c8a52-5d0e-4a35-9a07-3f3c2f0b6a11",
+                                "type": "withdraw",
+                                "created_at": "2026-12-06T06:00:30.000000Z",
+                                "data": {"index": 1031, "event": "withdraw", "agency": "11350500MB0100009X"},
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "2XX": {"description": "delivered"},
+                    "default": {"description": "retried with a doubling backoff, parked after PUSH_RETRY_HOURS"},
+                },
+            }
+        }
+    }
+}
+
+
 @blp.route("/subscriptions")
 class Subscriptions(MethodView):
     @exchange_required
     @blp.arguments(SubscriptionCreateSchema, example=SUBSCRIPTION_EXAMPLE)
-    @blp.response(201, IssuedSubscriptionSchema)
+    @blp.response(201, IssuedSubscriptionSchema, example=ISSUED_EXAMPLE)
+    @blp.doc(callbacks=PUSH_CALLBACK)
     @blp.alt_response(422, description="a field is wrong (unknown event type, non-https URL, region outside yours)")
     @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
     def post(self, body):

@@ -80,7 +80,7 @@ ISSUED_EXAMPLE = {
         "state": "active",
         "log_cursor": 1024,
         "pending": 0,
-        "created_at": "2026-12-06T06:00:00+00:00",
+        "created_at": "2026-12-06T14:00:00+08:00",
         "parked_at": None,
     },
     "secret": "o8Yq2c1bQ0b7m1S9lJ3xJ5v3wP1nXcC3W0o0f4m4sGk",

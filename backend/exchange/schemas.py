@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from backend.extensions.smorest import Schema
+from backend.timezone import BeijingDateTime
 from backend.transparency.schemas import CheckpointSchema
 
 from . import credit, push
@@ -92,8 +93,8 @@ class SubscriptionSchema(Schema):
         lambda subscription: push.pending_count(subscription),
         metadata={"description": "deliveries queued and not yet answered 2xx"},
     )
-    created_at = ma.fields.DateTime(metadata={"description": "UTC"})
-    parked_at = ma.fields.DateTime(allow_none=True, metadata={"description": "UTC, while parked"})
+    created_at = BeijingDateTime(metadata={"description": "when it was made"})
+    parked_at = BeijingDateTime(allow_none=True, metadata={"description": "while parked"})
 
 
 class IssuedSubscriptionSchema(Schema):
@@ -108,8 +109,8 @@ class ParkedDeliverySchema(Schema):
     sequence = ma.fields.Integer(metadata={"description": "its place in the subscription's order"})
     event_type = ma.fields.String(metadata={"description": "a log event (publish, …) or workorder.status"})
     attempts = ma.fields.Integer(metadata={"description": "attempts made, all under the same event id"})
-    first_attempt_at = ma.fields.DateTime(metadata={"description": "UTC"})
-    parked_at = ma.fields.DateTime(metadata={"description": "UTC"})
+    first_attempt_at = BeijingDateTime(metadata={"description": "the retry window runs from here"})
+    parked_at = BeijingDateTime(metadata={"description": "when its last try failed"})
     last_error = ma.fields.String(allow_none=True, metadata={"description": "the receiver's last answer or error"})
 
 

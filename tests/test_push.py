@@ -416,3 +416,17 @@ def test_a_secret_sealed_under_another_secret_key_fails_its_delivery_without_sto
     assert run_job(frozen_clock)["failed"] == 1 and receiver.requests == []
     (delivery,) = db.session.scalars(select(PushDelivery))
     assert "SECRET_KEY" in delivery.last_error
+
+
+def test_log_events_are_pushed_from_now_on_or_from_a_feed_cursor(client, auth, quanzhou, receiver, frozen_clock):
+    publish(client, auth.headers("MKT"), "q0")  # before any subscription
+    subscribe(client, quanzhou, receiver)
+    history = Receiver().start()
+    try:
+        subscribe(client, quanzhou, history, after=0)
+        publish(client, auth.headers("MKT"), "q1")
+        assert run_job(frozen_clock)["delivered"] == 3
+        assert [e["data"]["index"] for e in history.applied] == [0, 1]
+        assert [e["data"]["index"] for e in receiver.applied] == [1]
+    finally:
+        history.stop()

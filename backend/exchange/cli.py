@@ -4,9 +4,10 @@ import click
 
 from backend.errors import DomainErrorAware
 
-from . import services
+from . import push, services
 
 exchange_cli = DomainErrorAware("exchange-client", help="Credentials for upper platforms reading a region's changes.")
+push_cli = DomainErrorAware("exchange", help="Pushing events to exchange clients' subscriptions.")
 
 
 @exchange_cli.command("create")
@@ -26,3 +27,9 @@ def revoke_client(client_id: str) -> None:
     """Revoke a client; its tokens stop working at once."""
     services.revoke_client(client_id, actor="cli")
     click.echo(f"revoked {client_id}")
+
+
+@push_cli.command("push")
+def push_due() -> None:
+    """Turn new log entries into deliveries and send what is due (what the scheduler runs); print the counts."""
+    click.echo(json.dumps(push.deliver_due()))

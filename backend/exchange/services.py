@@ -133,19 +133,26 @@ def changes(client: ExchangeClient, after: int, limit: int, tree_size: int | Non
         )
     )
     next_cursor = rows[-1].index + 1 if len(rows) == limit else size
-    contents = _contents(rows)
     reader = transparency.DatabaseNodes()
     return {
         "checkpoint": signed,
-        "changes": [_change(entry, contents.get(entry.index), size, reader) for entry in rows],
+        "changes": [
+            change | {"proof": [hash_.hex() for hash_ in merkle.inclusion_proof(change["index"], size, reader)]}
+            for change in unproven_changes(rows)
+        ],
         "next_cursor": next_cursor,
         "more": next_cursor < size,
     }
 
 
-def _change(
-    entry: LogEntry, content: dict[str, Any] | None, size: int, reader: transparency.DatabaseNodes
-) -> dict[str, Any]:
+def unproven_changes(rows: list[LogEntry]) -> list[dict[str, Any]]:
+    """The changes of log entries as the feed gives them, but for the proof (push sends these: the receiver
+    fetches the proof from the feed by index)."""
+    contents = _contents(rows)
+    return [_change(entry, contents.get(entry.index)) for entry in rows]
+
+
+def _change(entry: LogEntry, content: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "index": entry.index,
         "event": entry.event,
@@ -158,7 +165,6 @@ def _change(
         "detail": entry.detail,
         "leaf_hash": bytes(entry.leaf_hash).hex(),
         "content": content,
-        "proof": [hash_.hex() for hash_ in merkle.inclusion_proof(entry.index, size, reader)],
     }
 
 

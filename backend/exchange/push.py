@@ -14,7 +14,6 @@ after the first attempt; then the delivery and its subscription are parked until
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -27,10 +26,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from backend import sealed
 from backend.accounts.scope import region_prefix
 from backend.audit.services import record
 from backend.errors import Invalid, NotFound
@@ -57,19 +57,16 @@ class IssuedSubscription:
     secret: str  # shown once: we keep it sealed, the receiver keeps it to check signatures
 
 
-# -- the signing secret, sealed at rest -----------------------------------------------------------
-def _fernet() -> Fernet:
-    # A key of its own, derived from SECRET_KEY like the token signing key (accounts.services).
-    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"push-secret-v1", hashlib.sha256).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+# -- the signing secret, sealed at rest (backend.sealed) -------------------------------------------
+SEALED = b"push-secret-v1"
 
 
 def seal(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return sealed.seal(secret, SEALED)
 
 
-def unseal(sealed: str) -> str:
-    return _fernet().decrypt(sealed.encode()).decode()
+def unseal(sealed_secret: str) -> str:
+    return sealed.unseal(sealed_secret, SEALED)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -9,7 +9,7 @@ from backend.officers.limits import limit_verification
 from backend.officers.tokens import verify_url
 
 from . import services
-from .blueprint import MiniappBlueprint
+from .blueprint import MINIAPP_SCHEME, MiniappBlueprint
 from .schemas import (
     MiniappComplaintSchema,
     MiniappComplaintViewSchema,
@@ -41,6 +41,12 @@ wxacode_blp = Blueprint(
 
 @blp.before_request
 def require_configuration() -> None:
+    """503 until the mini-program is configured; but a request for a user's operation without a valid token is
+    401 first: what the client itself must mend is said whatever the server's state."""
+    view_class = getattr(current_app.view_functions.get(request.endpoint or ""), "view_class", None)
+    method = getattr(view_class, request.method.lower(), None)
+    if getattr(method, "_apidoc", {}).get("auth") == MINIAPP_SCHEME:
+        services.require_miniapp_token(request.headers.get("Authorization", ""))
     wechat.miniapp  # noqa: B018  (503 until the mini-program is configured)
 
 

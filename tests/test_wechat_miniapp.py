@@ -112,6 +112,8 @@ def test_without_configuration_the_wechat_endpoints_say_so_and_the_rest_works(cl
     body = shape(client.post(f"{API}/login", json={"code": "c"}), 503)
     assert body["message"] == "微信小程序服务未配置"
     shape(client.get(f"{API}/disclosures"), 503)
+    # A user's operation without a token says 401 first (the client's own fault), whatever the configuration.
+    assert shape(client.get(f"{API}/complaints/Z20251020001"), 401)["message"] == "缺少 Bearer 令牌"
     official = client.get("/wechat/official")
     assert official.status_code == 503 and "WECHAT_OFFICIAL_TOKEN" in official.get_data(as_text=True)
     assert client.get("/api/v1/badges/keys").status_code == 200

@@ -15,7 +15,9 @@ class AgencySchema(Schema):
     name = ma.fields.String(dump_only=True)
     level = ma.fields.String(dump_only=True, metadata={"description": "province, city, county or township"})
     region_code = ma.fields.String(dump_only=True)
-    parent = ma.fields.String(attribute="parent_code", dump_only=True, metadata={"description": "parent agency code"})
+    parent = ma.fields.String(
+        attribute="parent_code", dump_only=True, allow_none=True, metadata={"description": "parent agency code, if any"}
+    )
     address = ma.fields.String(dump_only=True)
     phone = ma.fields.String(dump_only=True)
     complaint_phone = ma.fields.String(dump_only=True)
@@ -28,7 +30,9 @@ class AgencySearchArgsSchema(PageArgsSchema):
 
 
 class AgencyHitSchema(AgencySchema):
-    highlight = ma.fields.String(dump_only=True, metadata={"description": "name with matches in <em>"})
+    highlight = ma.fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "name with matches in <em>; null without a query"}
+    )
 
 
 AgencyPageSchema = page_schema(AgencyHitSchema, "AgencyPageSchema")

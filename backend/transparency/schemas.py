@@ -1,6 +1,17 @@
+import datetime as dt
+from typing import Any
+
 import marshmallow as ma
 
 from backend.extensions.smorest import Schema
+
+
+class SignedTime(ma.fields.DateTime):
+    """A checkpoint's time as signed (services.signed_message): UTC to the second, ``2026-12-06T05:31:00Z``. An
+    RFC 3339 date-time, so the document says ``format: date-time`` (a strftime format would mean nothing there)."""
+
+    def _serialize(self, value: dt.datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
 class HexBytes(ma.fields.Field):
@@ -13,7 +24,12 @@ class HexBytes(ma.fields.Field):
 class CheckpointSchema(Schema):
     tree_size = ma.fields.Integer()
     root_hash = HexBytes()
-    timestamp = ma.fields.DateTime(format="%Y-%m-%dT%H:%M:%SZ")
+    timestamp = SignedTime(
+        metadata={
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+            "description": "when it was signed, UTC to the second, exactly as the signature covers it",
+        }
+    )
     signature = ma.fields.String(metadata={"description": "Ed25519, hex, over the signed message (README)"})
     key_id = ma.fields.String()
 

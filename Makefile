@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app backend
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint format services services-stop migrate clean
+.PHONY: run test fuzz lint format services services-stop migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ run: migrate
 
 test: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Schemathesis over the whole OpenAPI document against a live server, without and with an agency token:
+# zero 5xx, zero answers outside the document (tests/fuzz_openapi.py). .ci/run runs it after the suite.
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python -m tests.fuzz_openapi
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

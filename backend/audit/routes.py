@@ -19,7 +19,7 @@ class AuditTrail(MethodView):
     @blp.admin_required("auditor")
     @blp.arguments(AuditArgsSchema, location="query")
     @blp.response(200, AuditPageSchema)
-    @blp.alt_response(200, content_type="text/csv", description="format=csv: oldest first, UTF-8 with a BOM")
+    @blp.also_as({"text/csv": "format=csv (oldest first, UTF-8 with a BOM)"})
     def get(self, args):
         """Audit entries, newest first, filtered by actor, action (or its start), target and Beijing days"""
         if args["format"] == "csv":

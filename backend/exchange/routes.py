@@ -220,7 +220,7 @@ class CreditExport(MethodView):
     @credit_blp.admin_required("supervisor", "admin")
     @credit_blp.arguments(CreditArgsSchema, location="query")
     @credit_blp.response(200, CreditExportSchema)
-    @credit_blp.alt_response(200, content_type="text/csv", description="format=csv: the same, UTF-8 with a BOM")
+    @credit_blp.also_as({"text/csv": "format=csv (the same rows, UTF-8 with a BOM)"})
     def get(self, args):
         """Published penalty or licensing decisions in your region, in the 双公示 data standard (JSON or CSV)"""
         months = current_app.config["CREDIT_PUBLICITY_MONTHS"]

@@ -102,6 +102,7 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_auth_doc)
+        self._prepare_doc_cbks.append(self._prepare_formats_doc)
 
     @staticmethod
     def agency_required(func: Callable) -> Callable:
@@ -152,6 +153,29 @@ class Blueprint(flask_smorest.Blueprint):
             if scheme == ADMIN_SCHEME:
                 doc["responses"]["403"] = http.HTTPStatus(403).name
             doc["security"] = [{scheme: []}]
+        return doc
+
+    @staticmethod
+    def also_as(formats: dict[str, str]) -> Callable[[Callable], Callable]:
+        """The 200 answer may also come as a file: ``{content type: when}``, e.g. ``{"text/csv": "format=csv"}``.
+        Documented beside the JSON under the same 200 (``alt_response(200, content_type=…)`` would replace it)."""
+
+        def decorator(func: Callable) -> Callable:
+            func._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+            func._apidoc["also_as"] = formats
+            return func
+
+        return decorator
+
+    @staticmethod
+    def _prepare_formats_doc(doc: dict, doc_info: dict, **_kwargs: Any) -> dict:
+        formats = doc_info.get("also_as")
+        if formats:
+            # flask-smorest keys responses by int status; the JSON answer is there already, with its content.
+            answer = doc.setdefault("responses", {}).setdefault(200, {"description": "OK"})
+            for content_type, when in formats.items():
+                answer.setdefault("content", {})[content_type] = {"schema": {"type": "string", "format": "binary"}}
+                answer["description"] = f"{answer.get('description', 'OK')}; {content_type} when {when}"
         return doc
 
     @staticmethod

@@ -217,11 +217,18 @@ class NegativeListPublish(MethodView):
         return negative_list.publish(g.admin, body["agency"], ip=request.remote_addr)
 
 
+# The reports' other formats besides JSON (format=…), documented under the same 200.
+REPORT_FORMATS = {
+    "text/csv": "format=csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "format=xlsx",
+}
+
+
 @supervision_blp.route("/agencies/<string:code>/annual-report")
 class AnnualReport(MethodView):
     @supervision_blp.arguments(AnnualArgsSchema, location="query")
     @supervision_blp.response(200, AnnualReportSchema)
-    @supervision_blp.alt_response(200, content_type="text/csv", description="format=csv")
+    @supervision_blp.also_as(REPORT_FORMATS)
     def get(self, args, code):
         """An agency's enforcement statistics for a year, computed from stored data (JSON, CSV or XLSX)"""
         return _in_format(annual.report(get_agency(code), args["year"]), f"{code}-{args['year']}-annual-report", args)
@@ -231,7 +238,7 @@ class AnnualReport(MethodView):
 class RegionalReport(MethodView):
     @supervision_blp.arguments(AnnualArgsSchema, location="query")
     @supervision_blp.response(200, RegionalReportSchema)
-    @supervision_blp.alt_response(200, content_type="text/csv", description="format=csv")
+    @supervision_blp.also_as(REPORT_FORMATS)
     @supervision_blp.alt_response(404, description="no such agency, or it is not a 司法行政部门")
     def get(self, args, code):
         """A 司法行政部门's region totals for a year, and which agencies have published their report, which late"""

@@ -83,7 +83,8 @@ def run(url: str, label: str, max_examples: int, seed: int, headers: list[str]) 
         command += ["--header", header]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     output = done.stdout + done.stderr
-    summary = output[output.find("SUMMARY") - 40 :] if "SUMMARY" in output else output[-3000:]
+    at = output.find("= SUMMARY =")
+    summary = output[output.rfind("\n", 0, at) + 1 :] if at >= 0 else output[-3000:]
     print(f"== schemathesis, {label}: exit {done.returncode}")
     shown = output if done.returncode else summary
     # Failures are shown whole but each line cut short: an internal error can quote a whole source file.

@@ -17,6 +17,8 @@ from backend.officers import services as officer_services
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
 from tests.factories.officers import officer
+from tests.support.complainant import read_complaint
+from tests.support.complainant import track as track_page
 
 URL = "/api/v1/complaints"
 
@@ -159,14 +161,14 @@ def test_bad_complaints_name_the_field(client, city, body, field):
 
 def test_the_query_code_opens_the_complaint_and_nothing_else_does(client, city):
     filed = file(client, agency="MKT", contact_phone="13812345678").get_json()
-    view = client.get(f"{URL}/{filed['tracking_no']}", query_string={"code": filed["query_code"]})
+    view = read_complaint(client, filed["tracking_no"], filed["query_code"])
     assert view.status_code == 200
     body = view.get_json()
     assert body["status"] == "submitted" and body["status_label"] == "待受理"
     assert [e["kind"] for e in body["timeline"]] == ["submitted"]
     assert "13812345678" not in str(body)
-    assert client.get(f"{URL}/{filed['tracking_no']}", query_string={"code": "WRONGCDE"}).status_code == 404
-    assert client.get(f"{URL}/TS20990101000000", query_string={"code": filed["query_code"]}).status_code == 404
+    assert read_complaint(client, filed["tracking_no"], "WRONGCDE").status_code == 404
+    assert read_complaint(client, "TS20990101000000", filed["query_code"]).status_code == 404
     assert client.get(f"{URL}/{filed['tracking_no']}").status_code == 422
 
 
@@ -182,7 +184,7 @@ def test_the_clock_runs_on_working_days_and_overdue_complaints_escalate(client, 
     assert services.escalate_overdue() == 0
     complaint = services.for_citizen(filed["tracking_no"], filed["query_code"])
     assert complaint.escalated_to.code == "SFJ"
-    timeline = client.get(f"{URL}/{filed['tracking_no']}", query_string={"code": filed["query_code"]}).get_json()
+    timeline = read_complaint(client, filed["tracking_no"], filed["query_code"]).get_json()
     assert timeline["timeline"][-1]["kind"] == "escalated" and "泉州市司法局" in timeline["timeline"][-1]["text"]
 
 
@@ -255,9 +257,9 @@ def test_the_web_form_files_and_the_tracking_page_follows(client, city):
     assert filed.status_code == 200 and "投诉已提交" in page
     tracking_no = re.search(r'id="tracking-no"[^>]*>(\w+)<', page).group(1)
     code = re.search(r'id="query-code"[^>]*>(\w+)<', page).group(1)
-    track = client.get("/complaints/track", query_string={"tracking_no": tracking_no, "code": code})
+    track = track_page(client, tracking_no, code)
     assert track.status_code == 200 and "待受理" in track.get_data(as_text=True)
-    assert client.get("/complaints/track", query_string={"tracking_no": tracking_no, "code": "X"}).status_code == 404
+    assert track_page(client, tracking_no, "X").status_code == 404
     stale = client.post(
         "/complaints/new", data={"form_token": "forged", "category": "misconduct", "content": "没有有效令牌的提交。"}
     )

@@ -17,7 +17,7 @@ from backend.officers import services as officer_services
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
 from tests.factories.officers import officer
-from tests.support.complainant import read_complaint
+from tests.support.complainant import form_token, read_complaint
 from tests.support.complainant import track as track_page
 
 URL = "/api/v1/complaints"
@@ -264,3 +264,61 @@ def test_the_web_form_files_and_the_tracking_page_follows(client, city):
         "/complaints/new", data={"form_token": "forged", "category": "misconduct", "content": "没有有效令牌的提交。"}
     )
     assert stale.status_code == 422 and "页面已过期" in stale.get_data(as_text=True)
+
+
+# -- the query code never travels in a URL ---------------------------------------------------------
+QUERY_CODE_IN_URL = {"query": {"code": ["send the query code in the X-Query-Code header or the body, not the URL"]}}
+
+
+def test_a_query_code_in_the_url_is_refused_not_used(client, city):
+    filed = file(client, agency="MKT").get_json()
+    no, code = filed["tracking_no"], filed["query_code"]
+    for response in (
+        client.get(f"{URL}/{no}", query_string={"code": code}),
+        client.get(f"{URL}/{no}", query_string={"code": code}, headers={"X-Query-Code": code}),
+        client.post(f"{URL}/{no}/rating", query_string={"code": code}, json={"code": code, "score": 5}),
+    ):
+        body = response.get_json()
+        assert response.status_code == 400 and body["errors"] == QUERY_CODE_IN_URL
+        assert set(body) == {"code", "status", "message", "errors"} and "查询码" in body["message"]
+    assert read_complaint(client, no, code).status_code == 200
+    missing = client.get(f"{URL}/{no}").get_json()
+    assert missing["code"] == 422 and "X-Query-Code" in missing["errors"]["headers"]
+
+    page = client.get("/complaints/track", query_string={"tracking_no": no, "code": code})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "查询码不能放在网址中" in html and "待受理" not in html
+
+
+def test_the_tracking_page_posts_the_code_with_its_form_token(client, city):
+    filed = file(client, agency="MKT").get_json()
+    no, code = filed["tracking_no"], filed["query_code"]
+    form = client.get("/complaints/track", query_string={"tracking_no": no}).get_data(as_text=True)
+    assert re.search(r'<form method="post" action="/complaints/track"', form) and f'value="{no}"' in form
+    stale = client.post("/complaints/track", data={"form_token": "forged", "tracking_no": no, "code": code})
+    assert stale.status_code == 422 and "页面已过期" in stale.get_data(as_text=True)
+    assert "待受理" not in stale.get_data(as_text=True)
+    assert track_page(client, no, code).status_code == 200
+
+
+def test_the_query_code_appears_in_no_url_the_pages_produce(client, city):
+    form = client.get("/complaints/new?agency=MKT").get_data(as_text=True)
+    content = {"category": "misconduct", "agency": "MKT", "content": "网页表单提交的投诉内容。"}
+    filed = client.post("/complaints/new", data={"form_token": form_token(form), **content}).get_data(as_text=True)
+    no = re.search(r'id="tracking-no"[^>]*>(\w+)<', filed).group(1)
+    code = re.search(r'id="query-code"[^>]*>(\w+)<', filed).group(1)
+    tracked = track_page(client, no, code)
+    assert tracked.status_code == 200 and "待受理" in tracked.get_data(as_text=True)
+    pages = {"filed": filed, "tracked": tracked.get_data(as_text=True)}
+    for name, html in pages.items():
+        urls = re.findall(r'(?:href|src|action)="([^"]*)"', html)
+        assert urls and not [url for url in urls if code in url], name
+        # The page shows the code to its holder; only as text.
+        assert html.count(code) <= 1, name
+
+
+def test_the_api_documents_the_query_code_header(client):
+    operation = client.get("/api/openapi.json").get_json()["paths"]["/api/v1/complaints/{tracking_no}"]["get"]
+    parameters = {(p["in"], p["name"]) for p in operation["parameters"]}
+    assert ("header", "X-Query-Code") in parameters and ("query", "code") not in parameters
+    assert "400" in operation["responses"]

@@ -10,9 +10,11 @@ response, chosen from the response's own ``Content-Type``:
   (so a new flask-smorest template is allowed as it is, and nothing else is);
 - anything else (JSON, CSV, images, stylesheets): nothing may be loaded or framed in its name.
 
-``Referrer-Policy: same-origin``: badge tokens travel in page paths (``/v/<token>``), so a link followed
-to another site must carry no ``Referer``; our own pages keep theirs, which access logs use to tell a
-scan's page from its photo. ``X-Frame-Options: DENY`` says ``frame-ancestors 'none'`` to old browsers.
+``Referrer-Policy: same-origin`` rather than ``no-referrer``: badge tokens travel in page paths
+(``/v/<token>``), so a link followed to another site (an attachment, a government portal) must carry no
+``Referer``; within the platform the header leaks nothing the server does not already hold, and our own
+access logs keep telling which page a request came from. ``X-Frame-Options: DENY`` says
+``frame-ancestors 'none'`` to old browsers.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ PAGE_POLICY = (
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # Swagger UI draws its icons from data: URIs and fetches the OpenAPI document with script.
 DOCS_POLICY = (
-    "default-src 'none'; script-src 'self' {hashes}; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'none'; script-src {scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 COMMON = {
@@ -50,11 +52,14 @@ def script_hashes(html: bytes) -> list[str]:
     ]
 
 
-def policy(content_type: str, body: bytes | None = None) -> str:
-    """The Content-Security-Policy of a response of this type (``body``: Swagger UI's page, to hash)."""
-    if body is not None:
-        return DOCS_POLICY.format(hashes=" ".join(script_hashes(body)) or "'none'")
-    return PAGE_POLICY if content_type.lower().startswith("text/html") else DATA_POLICY
+def policy(content_type: str) -> str:
+    """The Content-Security-Policy of a response of this type (a page, or anything else)."""
+    return PAGE_POLICY if _is_html(content_type) else DATA_POLICY
+
+
+def docs_policy(page: bytes) -> str:
+    """Swagger UI's policy: its scripts from this origin, and the inline ones of ``page`` by their hash."""
+    return DOCS_POLICY.format(scripts=" ".join(["'self'", *script_hashes(page)]))
 
 
 class SecurityHeaders:
@@ -83,20 +88,24 @@ class SecurityHeaders:
             if hasattr(chunks, "close"):
                 chunks.close()
         status, headers, exc_info = started[-1]
-        html = _content_type(headers).lower().startswith("text/html")
-        start_response(status, with_headers(headers, body if html else None), exc_info)
+        content_security = docs_policy(body) if _is_html(_content_type(headers)) else None
+        start_response(status, with_headers(headers, content_security), exc_info)
         return [body]
 
 
-def with_headers(headers: list[tuple[str, str]], docs_body: bytes | None = None) -> list[tuple[str, str]]:
-    """``headers`` with ours in place of any the app set."""
+def with_headers(headers: list[tuple[str, str]], content_security: str | None = None) -> list[tuple[str, str]]:
+    """``headers`` with ours in place of any the app set; the policy by content type unless given."""
     kept = [(name, value) for name, value in headers if name.lower() not in SET]
     return [
         *kept,
         *COMMON.items(),
-        ("Content-Security-Policy", policy(_content_type(headers), docs_body)),
+        ("Content-Security-Policy", content_security or policy(_content_type(headers))),
     ]
 
 
 def _content_type(headers: list[tuple[str, str]]) -> str:
     return next((value for name, value in headers if name.lower() == "content-type"), "")
+
+
+def _is_html(content_type: str) -> bool:
+    return content_type.lower().startswith("text/html")

@@ -35,6 +35,7 @@ from backend.officers.snapshots import make_officer_snapshots
 from backend.pages.fast_path import VerifyFastPath
 from backend.resources import register_blueprints, register_pages
 from backend.search.indexing import outbox_sequence
+from backend.security_headers import SecurityHeaders
 from backend.timezone import beijing
 from miniapp_api.wechat import wechat
 from search_index.interfaces import IndexStale, SearchUnavailable, SourceState
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "backend",
         instance_path=app_config.read("INSTANCE_PATH"),
         template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
     )
     _configure(app, config or {})
     db.init_app(app)
@@ -99,12 +101,15 @@ def _configure(app: Flask, config: dict[str, Any]) -> None:
 def _wrap_wsgi(app: Flask) -> None:
     """After the routes: the badge check's fast path reads the paths it shadows from them. Inside ProxyFix: it
     sees the real client address. In front of it the input guard, which sends what it refuses to Flask
-    itself, whose error handlers answer it."""
+    itself, whose error handlers answer it. Outermost the security headers, so that every answer of every
+    layer carries them."""
     flask_wsgi_app = app.wsgi_app
     app.wsgi_app = InputGuard(app, VerifyFastPath(app, flask_wsgi_app), refused=flask_wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    docs_path = app.config["OPENAPI_URL_PREFIX"] + app.config["OPENAPI_SWAGGER_UI_PATH"]
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, docs_path)  # type: ignore[method-assign]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -30,6 +30,10 @@ class DomainError(Exception):
         self.extra = extra or {}
 
 
+class BadRequest(DomainError):
+    status = 400
+
+
 class NotFound(DomainError):
     status = 404
 

@@ -89,7 +89,9 @@ def main() -> None:
             lost = 0
             for complaint in filed:
                 status, _, _ = reader.request(
-                    "GET", f"/api/v1/complaints/{complaint['tracking_no']}?code={complaint['query_code']}"
+                    "GET",
+                    f"/api/v1/complaints/{complaint['tracking_no']}",
+                    headers={"X-Query-Code": complaint["query_code"]},
                 )
                 lost += status != 200
             distinct = len({c["tracking_no"] for c in filed})

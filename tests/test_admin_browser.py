@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,51 +17,16 @@ from backend.cases.models import CHECKLIST
 from tests.factories import reviews
 from tests.factories.disclosures import CREDIT_DETAILS, decision
 from tests.factories.officers import register
+from tests.support.browser import BRAND_RED, CHROMIUM, CHROMIUM_ARGS, playwright_or_skip, watched_page
 from tests.support.live_server import ROOT, LiveServer, agency_client, http_json, server_env
-from tests.support.services import IN_CI
 from tests.test_cases import OFFICERS, case_body, record
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "a long password 1"
-BRAND_RED = "rgb(183, 28, 28)"
-
-
-def need(found: bool, what: str, how: str) -> None:
-    if found:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true and {what} is missing ({how})")
-    pytest.skip(f"{what} not installed ({how})")
 
 
 @pytest.fixture
 def sync_playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    need(sync_playwright is not None, "playwright", "pip install -r requirements-test.txt")
-    need(os.access(CHROMIUM, os.X_OK), CHROMIUM, "bash deploy/test-tools.sh")
-    return sync_playwright
-
-
-def watched_page(browser):
-    """A page, and the list it fills with anything it asked for and did not get (the favicon aside) and any
-    Content-Security-Policy refusal."""
-    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
-    page.set_default_timeout(15_000)
-    problems: list[str] = []
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico") and problems.append(r.url))
-    page.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
-    return page, problems
+    return playwright_or_skip()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
 from tests.factories.officers import officer
 from tests.support.admin_browser import PASSWORD, AdminBrowser
+from tests.support.complainant import read_complaint
 
 COMPLAINTS = "/api/v1/complaints"
 BADGE = "35050012345"
@@ -342,7 +343,7 @@ def test_the_whole_lifecycle_through_the_page_and_the_citizen_api(browser, creat
     assert "内部，群众不可见" in page and "已电话联系投诉人" in page
     assert set(re.findall(r'data-action="(\w+)"', page)) == {"note"}
 
-    view = client.get(f"{COMPLAINTS}/{no}", query_string={"code": code}).get_json()
+    view = read_complaint(client, no, code).get_json()
     assert [e["kind"] for e in view["timeline"]] == ["submitted", "accepted", "replied", "closed"]
     assert "已电话联系投诉人" not in str(view) and "wang" not in str(view) and view["can_rate"]
 

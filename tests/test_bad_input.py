@@ -137,7 +137,7 @@ CASES: dict[str, Case] = {
     "nul-disclosure-page-path": (lambda s: lambda: s.client.get("/d/%00"), Refusal(400, "path", page=True)),
     "nul-agency-api-path": (lambda s: lambda: s.client.get("/api/v1/agencies/%00"), Refusal(400, "path")),
     "nul-tracking-page-query": (
-        lambda s: lambda: s.client.get("/complaints/track?tracking_no=TS%00&code=ABCDEFGH"),
+        lambda s: lambda: s.client.get("/complaints/track?tracking_no=TS%00"),
         Refusal(400, "query", ("tracking_no",), page=True),
     ),
     "nul-search-api-query": (

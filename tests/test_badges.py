@@ -286,6 +286,7 @@ NASTY = {
     ("result", "reason", "officer"),
     [
         ("valid", "ok", NASTY),
+        ("valid", "ok", {**NASTY, "photo": "ab" * 32}),
         ("valid", "ok", {**NASTY, "domains": [], "valid_until": None}),
         ("suspended", "suspended", NASTY),
         ("revoked", "revoked", {**NASTY, "name": ""}),
@@ -314,10 +315,27 @@ def test_the_page_stencil_writes_what_jinja_writes(app, frozen_clock, result, re
             assert "agency=M%26K%20T" in jinja and f"badge={officer['badge_no']}&amp;" in jinja
             assert ("药品&lt;经营&gt;、a&amp;b" in jinja) == bool(officer["domains"])
             assert ("<dd>长期</dd>" in jinja) == (officer["valid_until"] is None)
+            # Only a photo on file is asked for (no script may hide a broken one).
+            assert ("/photo" in jinja) == bool(officer.get("photo"))
         stencils = app.extensions["verify_page_stencils"]
         # Badge tokens are filled into a stencil; any other path is rendered by Jinja.
         assert any(stencils.values()) == bool(verify_page.TOKEN_CHARS.fullmatch(token))
         stencils.clear()
+
+
+def test_an_officer_with_a_photo_and_one_without_have_their_own_stencils(app, frozen_clock):
+    from backend.officers.services import Verification
+    from backend.pages import verify_page
+
+    token = "eyJhbGciOiJFZERTQSJ9.eyJiIjoiMSJ9.sig-_x"
+    with app.test_request_context(f"/v/{token}"):
+        for officer in (NASTY, {**NASTY, "photo": "ab" * 32}, NASTY):
+            verification = Verification("valid", "ok", "static", frozen_clock.now(), officer)
+            values = verify_page.page_values(verification, token, None)
+            html = verify_page.verify_page_html(verification, token, None, {})
+            assert html == verify_page._render(verification, values)
+            assert ("/photo" in html) == ("photo" in officer)
+        app.extensions["verify_page_stencils"].clear()
 
 
 def test_a_stencil_is_refused_where_a_value_was_not_escaped_or_url_encoded():

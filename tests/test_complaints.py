@@ -17,6 +17,8 @@ from backend.officers import services as officer_services
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision
 from tests.factories.officers import officer
+from tests.support.complainant import form_token, read_complaint
+from tests.support.complainant import track as track_page
 
 URL = "/api/v1/complaints"
 
@@ -159,14 +161,14 @@ def test_bad_complaints_name_the_field(client, city, body, field):
 
 def test_the_query_code_opens_the_complaint_and_nothing_else_does(client, city):
     filed = file(client, agency="MKT", contact_phone="13812345678").get_json()
-    view = client.get(f"{URL}/{filed['tracking_no']}", query_string={"code": filed["query_code"]})
+    view = read_complaint(client, filed["tracking_no"], filed["query_code"])
     assert view.status_code == 200
     body = view.get_json()
     assert body["status"] == "submitted" and body["status_label"] == "待受理"
     assert [e["kind"] for e in body["timeline"]] == ["submitted"]
     assert "13812345678" not in str(body)
-    assert client.get(f"{URL}/{filed['tracking_no']}", query_string={"code": "WRONGCDE"}).status_code == 404
-    assert client.get(f"{URL}/TS20990101000000", query_string={"code": filed["query_code"]}).status_code == 404
+    assert read_complaint(client, filed["tracking_no"], "WRONGCDE").status_code == 404
+    assert read_complaint(client, "TS20990101000000", filed["query_code"]).status_code == 404
     assert client.get(f"{URL}/{filed['tracking_no']}").status_code == 422
 
 
@@ -182,7 +184,7 @@ def test_the_clock_runs_on_working_days_and_overdue_complaints_escalate(client, 
     assert services.escalate_overdue() == 0
     complaint = services.for_citizen(filed["tracking_no"], filed["query_code"])
     assert complaint.escalated_to.code == "SFJ"
-    timeline = client.get(f"{URL}/{filed['tracking_no']}", query_string={"code": filed["query_code"]}).get_json()
+    timeline = read_complaint(client, filed["tracking_no"], filed["query_code"]).get_json()
     assert timeline["timeline"][-1]["kind"] == "escalated" and "泉州市司法局" in timeline["timeline"][-1]["text"]
 
 
@@ -255,10 +257,68 @@ def test_the_web_form_files_and_the_tracking_page_follows(client, city):
     assert filed.status_code == 200 and "投诉已提交" in page
     tracking_no = re.search(r'id="tracking-no"[^>]*>(\w+)<', page).group(1)
     code = re.search(r'id="query-code"[^>]*>(\w+)<', page).group(1)
-    track = client.get("/complaints/track", query_string={"tracking_no": tracking_no, "code": code})
+    track = track_page(client, tracking_no, code)
     assert track.status_code == 200 and "待受理" in track.get_data(as_text=True)
-    assert client.get("/complaints/track", query_string={"tracking_no": tracking_no, "code": "X"}).status_code == 404
+    assert track_page(client, tracking_no, "X").status_code == 404
     stale = client.post(
         "/complaints/new", data={"form_token": "forged", "category": "misconduct", "content": "没有有效令牌的提交。"}
     )
     assert stale.status_code == 422 and "页面已过期" in stale.get_data(as_text=True)
+
+
+# -- the query code never travels in a URL ---------------------------------------------------------
+QUERY_CODE_IN_URL = {"query": {"code": ["send the query code in the X-Query-Code header or the body, not the URL"]}}
+
+
+def test_a_query_code_in_the_url_is_refused_not_used(client, city):
+    filed = file(client, agency="MKT").get_json()
+    no, code = filed["tracking_no"], filed["query_code"]
+    for response in (
+        client.get(f"{URL}/{no}", query_string={"code": code}),
+        client.get(f"{URL}/{no}", query_string={"code": code}, headers={"X-Query-Code": code}),
+        client.post(f"{URL}/{no}/rating", query_string={"code": code}, json={"code": code, "score": 5}),
+    ):
+        body = response.get_json()
+        assert response.status_code == 400 and body["errors"] == QUERY_CODE_IN_URL
+        assert set(body) == {"code", "status", "message", "errors"} and "查询码" in body["message"]
+    assert read_complaint(client, no, code).status_code == 200
+    missing = client.get(f"{URL}/{no}").get_json()
+    assert missing["code"] == 422 and "X-Query-Code" in missing["errors"]["headers"]
+
+    page = client.get("/complaints/track", query_string={"tracking_no": no, "code": code})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "查询码不能放在网址中" in html and "待受理" not in html
+
+
+def test_the_tracking_page_posts_the_code_with_its_form_token(client, city):
+    filed = file(client, agency="MKT").get_json()
+    no, code = filed["tracking_no"], filed["query_code"]
+    form = client.get("/complaints/track", query_string={"tracking_no": no}).get_data(as_text=True)
+    assert re.search(r'<form method="post" action="/complaints/track"', form) and f'value="{no}"' in form
+    stale = client.post("/complaints/track", data={"form_token": "forged", "tracking_no": no, "code": code})
+    assert stale.status_code == 422 and "页面已过期" in stale.get_data(as_text=True)
+    assert "待受理" not in stale.get_data(as_text=True)
+    assert track_page(client, no, code).status_code == 200
+
+
+def test_the_query_code_appears_in_no_url_the_pages_produce(client, city):
+    form = client.get("/complaints/new?agency=MKT").get_data(as_text=True)
+    content = {"category": "misconduct", "agency": "MKT", "content": "网页表单提交的投诉内容。"}
+    filed = client.post("/complaints/new", data={"form_token": form_token(form), **content}).get_data(as_text=True)
+    no = re.search(r'id="tracking-no"[^>]*>(\w+)<', filed).group(1)
+    code = re.search(r'id="query-code"[^>]*>(\w+)<', filed).group(1)
+    tracked = track_page(client, no, code)
+    assert tracked.status_code == 200 and "待受理" in tracked.get_data(as_text=True)
+    pages = {"filed": filed, "tracked": tracked.get_data(as_text=True)}
+    for name, html in pages.items():
+        urls = re.findall(r'(?:href|src|action)="([^"]*)"', html)
+        assert urls and not [url for url in urls if code in url], name
+        # The page shows the code to its holder; only as text.
+        assert html.count(code) <= 1, name
+
+
+def test_the_api_documents_the_query_code_header(client):
+    operation = client.get("/api/openapi.json").get_json()["paths"]["/api/v1/complaints/{tracking_no}"]["get"]
+    parameters = {(p["in"], p["name"]) for p in operation["parameters"]}
+    assert ("header", "X-Query-Code") in parameters and ("query", "code") not in parameters
+    assert "400" in operation["responses"]

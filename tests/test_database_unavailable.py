@@ -11,6 +11,7 @@ from backend import create_app
 from backend.extensions import db
 from backend.officers import tokens
 from tests.conftest import base_config
+from tests.support.complainant import read_complaint, track
 from tests.support.services import require
 from tests.support.tcp_proxy import TcpProxy
 
@@ -24,10 +25,9 @@ JSON_ROUTES = [
     ("GET", "/api/v1/agencies/MKT", None),
     ("GET", "/api/v1/disclosures/none", None),
     ("POST", "/api/v1/auth/token", {"client_id": "ac_x", "client_secret": "y"}),
-    ("GET", "/api/v1/complaints/T0000?code=123456", None),
     ("POST", "/api/v1/admin/auth/token", {"username": "u", "password": "p"}),
 ]
-PAGES = ["/d/none", "/complaints/track?tracking_no=T0000&code=123456"]
+PAGES = ["/d/none"]
 
 
 @pytest.fixture(params=sorted(UNREACHABLE))
@@ -51,13 +51,24 @@ def test_api_routes_answer_503_with_retry_after(down, method, path, body):
     assert_json_503(down.test_client().open(path, method=method, json=body))
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_pages_answer_the_chinese_503_page(down, path):
-    response = down.test_client().get(path)
+def test_a_complainant_reading_the_api_gets_503_with_retry_after(down):
+    assert_json_503(read_complaint(down.test_client(), "T0000", "123456"))
+
+
+def assert_page_503(response) -> None:
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) > 0
     assert response.mimetype == "text/html"
     assert "服务暂不可用" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_answer_the_chinese_503_page(down, path):
+    assert_page_503(down.test_client().get(path))
+
+
+def test_the_tracking_page_posted_answers_the_chinese_503_page(down):
+    assert_page_503(track(down.test_client(), "T0000", "123456"))
 
 
 def test_the_badge_check_fast_path_answers_503_too(down):

@@ -8,7 +8,7 @@ from .schemas import (
     ComplaintCreateSchema,
     ComplaintViewSchema,
     FiledSchema,
-    QueryCodeSchema,
+    QueryCodeHeaderSchema,
     RatingSchema,
     ReopenSchema,
 )
@@ -29,10 +29,17 @@ class Complaints(MethodView):
         return services.filed_view(filed), 201 if filed.created else 200
 
 
+@blp.before_request
+def no_code_in_url():
+    """Before any argument is parsed: a query code in the URL is refused on every route, whatever else is wrong."""
+    services.refuse_code_in_url(request.args)
+
+
 @blp.route("/<string:tracking_no>")
 class ComplaintByNumber(MethodView):
-    @blp.arguments(QueryCodeSchema, location="query")
+    @blp.arguments(QueryCodeHeaderSchema, location="headers")
     @blp.response(200, ComplaintViewSchema)
+    @blp.alt_response(400, description="a `code` in the query string: the query code travels in X-Query-Code")
     def get(self, args, tracking_no):
         """Status and public timeline, for whoever holds the query code (a wrong code answers 404)"""
         return services.citizen_view(services.for_citizen(tracking_no, args["code"]))

@@ -41,8 +41,22 @@ class FiledSchema(Schema):
     accept_due = ma.fields.Date()
 
 
+QUERY_CODE_LENGTH = ma.validate.Length(min=4, max=16)
+# The query code is a secret: in a header or a body, never in the URL (access logs, Referer headers).
+QUERY_CODE_HEADER = "X-Query-Code"
+
+
 class QueryCodeSchema(Schema):
-    code = ma.fields.String(required=True, validate=ma.validate.Length(min=4, max=16))
+    code = ma.fields.String(required=True, validate=QUERY_CODE_LENGTH)
+
+
+class QueryCodeHeaderSchema(Schema):
+    code = ma.fields.String(
+        required=True,
+        data_key=QUERY_CODE_HEADER,
+        validate=QUERY_CODE_LENGTH,
+        metadata={"description": "the query code given when filing; a `code` in the query string is refused (400)"},
+    )
 
 
 class TimelineEventSchema(Schema):

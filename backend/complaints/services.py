@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from backend.audit.services import record
 from backend.calendars import services as calendars
 from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
-from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import cache, clock, db
 from backend.extensions.smorest import Page, paginate
 from backend.officers import services as officer_services
@@ -36,6 +37,7 @@ from backend.timezone import china_date, today
 
 from . import notify
 from .models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, ComplaintEvent, Status
+from .schemas import QUERY_CODE_HEADER
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
 REOPEN_DAYS = 15
@@ -212,6 +214,18 @@ def supervisor_for(region: str) -> Agency:
         if agency is not None:
             return agency
     raise Invalid("该地区没有受理投诉的司法行政部门", errors={"region": [f"no supervising agency for {region}"]})
+
+
+def refuse_code_in_url(query: Mapping[str, str]) -> None:
+    """A query code sent in the query string is refused rather than used: the URL lands in access logs and
+    Referer headers, and a client that works today would keep leaking it."""
+    if "code" in query:
+        raise BadRequest(
+            "查询码不能放在网址中，请放在请求头 X-Query-Code（评价、重新办理时放在请求正文）中",
+            errors={
+                "query": {"code": [f"send the query code in the {QUERY_CODE_HEADER} header or the body, not the URL"]}
+            },
+        )
 
 
 def for_citizen(tracking_no: str, code: str) -> Complaint:

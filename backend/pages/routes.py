@@ -147,15 +147,30 @@ def complaint_form():
     ), status
 
 
-@blp.get("/complaints/track")
+@blp.route("/complaints/track", methods=["GET", "POST"])
 def complaint_track():
-    tracking_no, code = request.args.get("tracking_no", "").strip(), request.args.get("code", "").strip()
-    view, missing = None, False
-    if tracking_no and code:
-        try:
-            view = complaint_services.citizen_view(complaint_services.for_citizen(tracking_no, code))
-        except NotFound:
-            missing = True
-    return render_template("complaint_track.html", view=view, missing=missing, tracking_no=tracking_no), (
-        404 if missing else 200
-    )
+    """The query code is posted, never put in the address (access logs, Referer): a GET shows the form,
+    with the tracking number a link may carry; a code in the address is refused, not used."""
+    tracking_no = request.values.get("tracking_no", "").strip()
+    view, missing, errors, status = None, False, {}, 200
+    if "code" in request.args:
+        errors, status = {"form": ["查询码不能放在网址中，请在下方输入后查询"]}, 400
+    elif request.method == "POST":
+        code = request.form.get("code", "").strip()
+        if not _form_token_ok(request.form.get("form_token", "")):
+            errors, status = {"form": ["页面已过期，请重新提交"]}, 422
+        elif tracking_no and code:
+            try:
+                view = complaint_services.citizen_view(complaint_services.for_citizen(tracking_no, code))
+            except NotFound:
+                missing, status = True, 404
+        else:
+            errors, status = {"form": ["请填写受理编号和查询码"]}, 422
+    return render_template(
+        "complaint_track.html",
+        view=view,
+        missing=missing,
+        errors=errors,
+        tracking_no=tracking_no,
+        form_token=_form_token(),
+    ), status

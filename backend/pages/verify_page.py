@@ -110,6 +110,8 @@ def _render(verification: Verification, values: dict[str, str]) -> str:
             "agency": {"name": values["agency_name"], "code": values["agency_code"]},
             "domains": [values["domains"]] if values["domains"] else [],
             "valid_until": values["valid_until"] or None,
+            # Only a photo on file is asked for: a broken image would need a script to hide it.
+            "photo": bool(verification.officer.get("photo")),
         }
     return render_template(
         TEMPLATE,
@@ -126,6 +128,7 @@ def _stencil(verification: Verification, values: dict[str, str], environ: dict[s
         verification.result,
         verification.reason,
         verification.officer is not None,
+        bool(verification.officer and verification.officer.get("photo")),
         bool(values["receipt"]),
         tuple(bool(values.get(field)) for field in OFFICER_FIELDS),
         environ.get("SCRIPT_NAME", ""),

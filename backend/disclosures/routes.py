@@ -5,6 +5,7 @@ from backend.errors import PayloadTooLarge
 from backend.extensions.smorest import Blueprint, PageArgsSchema
 
 from . import approval, lifecycle, publishing, reading
+from .examples import EXAMPLES, OPENAPI_EXAMPLES
 from .schemas import (
     MAX_BULK_ITEMS,
     ApprovalQueueSchema,
@@ -55,7 +56,10 @@ class OwnDisclosures(MethodView):
 @publish_blp.route("/disclosures:bulk")
 class BulkDisclosures(MethodView):
     @publish_blp.agency_required
-    @publish_blp.arguments(BulkRequestSchema)
+    @publish_blp.arguments(
+        BulkRequestSchema,
+        example={"items": [{"external_id": "CF-2026-0128", **EXAMPLES["decision"]}]},
+    )
     @publish_blp.response(200, BulkResponseSchema)
     @publish_blp.alt_response(413, description=f"more than {MAX_BULK_ITEMS} items")
     def post(self, body):
@@ -73,9 +77,14 @@ class BulkDisclosures(MethodView):
 @publish_blp.route("/disclosures/<string:external_id>")
 class OwnDisclosure(MethodView):
     @publish_blp.agency_required
-    @publish_blp.arguments(DisclosurePutSchema)
+    @publish_blp.arguments(DisclosurePutSchema, examples=OPENAPI_EXAMPLES)
     @publish_blp.response(200, DisclosureSchema, description="updated, or unchanged")
     @publish_blp.alt_response(201, schema=DisclosureSchema, description="created")
+    @publish_blp.alt_response(
+        409,
+        description="the item was withdrawn or has expired (publish a re-made decision under a new id), the agency "
+        "already has a published av_matter_list, or a major case's legal review has not approved the decision",
+    )
     def put(self, data, external_id):
         """Create or update an item by the agency's own id (idempotent)"""
         result = publishing.upsert(g.agency, external_id, data, g.actor)
@@ -83,6 +92,7 @@ class OwnDisclosure(MethodView):
 
     @publish_blp.agency_required
     @publish_blp.response(200, DisclosureSchema)
+    @publish_blp.alt_response(404, description="no such item of the agency (another agency's item is not found either)")
     def get(self, external_id):
         """One of the agency's own items: original, public text, privacy report and clock"""
         return reading.get_own(g.agency, external_id)
@@ -93,6 +103,7 @@ class WithdrawDisclosure(MethodView):
     @publish_blp.agency_required
     @publish_blp.arguments(WithdrawSchema)
     @publish_blp.response(200, DisclosureSchema)
+    @publish_blp.alt_response(404, description="no such item of the agency (another agency's item is not found either)")
     @publish_blp.alt_response(409, description="the item is not published")
     def post(self, body, external_id):
         """Take a published item down at once, with an explanation (撤下); withdrawing twice changes nothing"""
@@ -112,6 +123,7 @@ class WithdrawDisclosure(MethodView):
 class OwnDisclosureDeadline(MethodView):
     @publish_blp.agency_required
     @publish_blp.response(200, DeadlineExplanationSchema)
+    @publish_blp.alt_response(404, description="no such item of the agency, or the item has no statutory deadline")
     def get(self, external_id):
         """How the publication deadline was counted: which days were skipped and why"""
         return reading.explain_deadline(reading.get_own(g.agency, external_id))

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 import flask_smorest
 import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask import Flask, current_app, g, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -51,10 +52,61 @@ BEARER_SCHEME = "AgencyBearer"
 ADMIN_SCHEME = "AdminBearer"
 EXCHANGE_SCHEME = "ExchangeBearer"
 
+# Errors that tell the client when to come back.
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+class Converter(OpenAPIConverter):
+    """Documents a schema that loads through one of several variants (``openapi_variants``) as a ``oneOf``
+    with a discriminator, and keeps ``additionalProperties`` when a schema has a description."""
+
+    def schema2jsonschema(self, schema: Any) -> dict:
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        variants = getattr(schema_class, "openapi_variants", None)
+        if variants is not None and (found := variants()) is not None:
+            prop, by_value = found
+            refs = {value: self.resolve_nested_schema(variant)["$ref"] for value, variant in by_value.items()}
+            return {
+                "description": getattr(getattr(schema_class, "Meta", None), "description", ""),
+                "oneOf": [{"$ref": ref} for ref in refs.values()],
+                "discriminator": {"propertyName": prop, "mapping": refs},
+            }
+        jsonschema = super().schema2jsonschema(schema)
+        unknown = (schema() if isinstance(schema, type) else schema).unknown
+        if "additionalProperties" not in jsonschema and unknown != ma.EXCLUDE:
+            jsonschema["additionalProperties"] = unknown == ma.INCLUDE
+        return jsonschema
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape every error of the API is answered in (backend/errors.py error_payload)."""
+
+    code = ma.fields.Integer(metadata={"description": "the HTTP status code, e.g. 422"})
+    status = ma.fields.String(metadata={"description": 'the HTTP status name in English, e.g. "Unprocessable Entity"'})
+    message = ma.fields.String(metadata={"description": "what went wrong, in Chinese, for people to read"})
+    errors = ma.fields.Dict(
+        metadata={
+            "description": "by field (or by the service that failed: database, cache, search, wechat), "
+            'what is wrong with it, e.g. {"json": {"legal_basis": ["Missing data for required field."]}}'
+        }
+    )
+
+
+class Plugin(MarshmallowPlugin):
+    Converter = Converter
+
 
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
     def init_app(self, app: Flask, *, spec_kwargs: dict | None = None) -> None:
-        super().init_app(app, spec_kwargs=spec_kwargs)
+        super().init_app(app, spec_kwargs={"marshmallow_plugin": Plugin(), **(spec_kwargs or {})})
         self.spec.components.security_scheme(
             BEARER_SCHEME,
             {
@@ -83,6 +135,25 @@ class Api(flask_smorest.Api):
             },
         )
 
+    def _register_responses(self) -> None:
+        """Every status's response in the error shape, as flask-smorest has it; 429 and 503 with Retry-After."""
+        for status in http.HTTPStatus:
+            if status < 400:
+                continue
+            response: dict[str, Any] = {
+                "description": status.phrase,
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
+            if status in (429, 503):
+                response["headers"] = deepcopy(RETRY_AFTER)
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {"description": "Default error response", "content": {"application/json": {"schema": ERROR_REF}}},
+            lazy=True,
+        )
+        self.spec.components.schema("Error", schema=self.ERROR_SCHEMA)
+
     def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
         if error.code == 500:
             log.exception("unhandled error", exc_info=getattr(error, "original_exception", None))
@@ -101,7 +172,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._prepare_doc_cbks.append(self._prepare_auth_doc)
+        self._prepare_doc_cbks += [self._prepare_auth_doc, self._prepare_error_doc]
 
     @staticmethod
     def agency_required(func: Callable) -> Callable:
@@ -151,7 +222,24 @@ class Blueprint(flask_smorest.Blueprint):
             doc.setdefault("responses", {})["401"] = http.HTTPStatus(401).name
             if scheme == ADMIN_SCHEME:
                 doc["responses"]["403"] = http.HTTPStatus(403).name
+            # The token is checked against the database: an outage answers any authenticated call.
+            doc["responses"].setdefault("503", http.HTTPStatus(503).name)
             doc["security"] = [{scheme: []}]
+        return doc
+
+    @staticmethod
+    def _prepare_error_doc(doc: dict, _doc_info: dict, **_kwargs: Any) -> dict:
+        """An error documented by its description alone (``alt_response(409, description=...)``) is answered in
+        the one error shape too; a 429 or 503 also says when to come back (Retry-After)."""
+        responses = doc.setdefault("responses", {})
+        if "requestBody" in doc and not any(str(status) == "413" for status in responses):
+            responses["413"] = {"description": "the body is larger than MAX_CONTENT_LENGTH"}
+        for status, response in responses.items():
+            if not (isinstance(response, dict) and str(status)[:1] in "45"):
+                continue
+            response.setdefault("content", {"application/json": {"schema": dict(ERROR_REF)}})
+            if str(status) in ("429", "503"):
+                response.setdefault("headers", deepcopy(RETRY_AFTER))
         return doc
 
     @staticmethod

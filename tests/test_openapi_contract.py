@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from backend.disclosures.models import PHASE_OF_TYPE
 from tests.factories import AgencyFactory
 
 PUBLISH = "/api/v1/publish/"

@@ -1070,7 +1070,11 @@ class FacetValueSchema(Schema):
 DisclosureSearchSchema = page_schema(
     SearchItemSchema,
     "DisclosureSearchSchema",
-    facets=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.Nested(FacetValueSchema))),
+    facets=ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Nested(FacetValueSchema)),
+        metadata={"description": "counts of the hits by phase, category, agency and region"},
+    ),
 )
 
 

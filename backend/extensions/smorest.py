@@ -329,10 +329,10 @@ def page_schema(item: type[ma.Schema], name: str, *, page_size: bool = True, **e
     ``name`` names it in the OpenAPI document. The mini-program's pages leave out ``page_size``, which it
     chose itself."""
     fields: dict[str, ma.fields.Field] = {
-        "items": ma.fields.List(ma.fields.Nested(item)),
-        "total": ma.fields.Integer(),
-        "page": ma.fields.Integer(),
+        "items": ma.fields.List(ma.fields.Nested(item), metadata={"description": "this page's items"}),
+        "total": ma.fields.Integer(metadata={"description": "how many items the whole list has"}),
+        "page": ma.fields.Integer(metadata={"description": "the page's number, from 1"}),
     }
     if page_size:
-        fields["page_size"] = ma.fields.Integer()
+        fields["page_size"] = ma.fields.Integer(metadata={"description": "items per page asked for"})
     return Schema.from_dict(fields | extra, name=name)

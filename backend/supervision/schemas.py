@@ -287,8 +287,10 @@ class CaseReadsArgsSchema(PageArgsSchema):
 
 
 class CaseReadSchema(Schema):
-    at = BeijingDateTime()
-    case_no = ma.fields.String()
+    at = BeijingDateTime(
+        metadata={"description": "when the case was read, ISO 8601 with the +08:00 offset (Beijing time)"}
+    )
+    case_no = ma.fields.String(metadata={"description": "the case that was read"})
     reader = ma.fields.String(metadata={"description": "the reader's username (their official account)"})
     role = ma.fields.String(metadata={"description": "supervisor or admin, at the time of the read"})
     region = ma.fields.String(allow_none=True, metadata={"description": "the supervisor's division code then"})

@@ -174,6 +174,7 @@ def limit_user_submissions() -> None:
 class BadgeWxacode(MethodView):
     @wxacode_blp.agency_required
     @wxacode_blp.response(200, content_type="image/png")
+    @wxacode_blp.alt_response(404, description="no such officer of the agency (another agency's is not found either)")
     @wxacode_blp.alt_response(503, description="WeChat is unavailable or the mini-program is not configured")
     def get(self, badge_no):
         """The officer's mini-program code: WeChat opens the verification page in the mini-program"""

@@ -49,25 +49,8 @@ def _type_schema(spec: dict[str, Any], type_: str) -> dict[str, Any]:
     return _resolve(spec, {"$ref": mapping[type_]})
 
 
-TYPES = [
-    "agency_profile",
-    "power",
-    "inspection_list",
-    "service_guide",
-    "procedure",
-    "remedy",
-    "officer_exam_list",
-    "review_catalogue",
-    "av_matter_list",
-    "discretion_benchmark",
-    "exemption_list",
-    "negative_list",
-    "window_notice",
-    "on_site_notice",
-    "decision",
-    "inspection_result",
-    "annual_statistics",
-]
+# Every type the service knows: the document must have a schema and an example for each.
+TYPES = list(PHASE_OF_TYPE)
 
 
 @pytest.fixture
@@ -260,20 +243,82 @@ def test_every_error_is_documented_in_the_one_error_shape_and_429_503_say_when_t
                     assert "Retry-After" in response["headers"], (path, method, status)
 
 
-def test_another_agencys_item_is_a_404_as_documented(spec, client, auth, agency_headers):
-    _put(client, agency_headers, "ours", _examples(spec)["decision"])
-    other = auth.headers(AgencyFactory(code="11350500MB0C9999XX", region_code="350500").code)
-    for path, method in (
-        (PUT_ITEM, "get"),
-        ("/api/v1/publish/disclosures/{external_id}/deadline", "get"),
-    ):
-        assert "404" in _statuses(spec, path, method)
-        answer = client.open(path.format(external_id="ours"), method=method.upper(), headers=other)
-        assert answer.status_code == 404
-        assert set(answer.get_json()) >= {"code", "status", "message"}
-    withdraw = client.post(
-        "/api/v1/publish/disclosures/ours/withdraw",
-        json={"reason": "revoked", "explanation": "该决定已被依法撤销"},
-        headers=other,
+def _example(spec: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    return spec["paths"][path][method]["requestBody"]["content"]["application/json"]["example"]
+
+
+def test_the_officer_case_and_review_examples_are_accepted_as_written(spec, client, agency_headers):
+    """The examples tell one story: the case's officers are registered, the case recorded, reviewed, withdrawn."""
+
+    def send(method: str, path: str, expected: int, **params: Any) -> dict[str, Any]:
+        answer = client.open(
+            path.format(**params), method=method.upper(), json=_example(spec, path, method), headers=agency_headers
+        )
+        assert answer.status_code == expected, (path, answer.get_json())
+        return answer.get_json()
+
+    case = _example(spec, "/api/v1/publish/cases/{case_no}", "put")
+    for badge_no in case["officers"]:
+        send("put", "/api/v1/publish/officers/{badge_no}", 201, badge_no=badge_no)
+    send("put", "/api/v1/publish/settings/case-domains", 200)
+    send("put", "/api/v1/publish/cases/{case_no}", 201, case_no="QSJ-1")
+    appended = send("post", "/api/v1/publish/cases/{case_no}/records", 201, case_no="QSJ-1")
+    assert appended["record_count"] == len(_example(spec, "/api/v1/publish/cases/{case_no}/records", "post")["records"])
+    send("put", "/api/v1/publish/reviewers/{badge_no}", 200, badge_no="35050021009")
+    review = send("post", "/api/v1/publish/cases/{case_no}/reviews", 201, case_no="QSJ-1")
+    send(
+        "post",
+        "/api/v1/publish/cases/{case_no}/reviews/{number}/withdraw",
+        200,
+        case_no="QSJ-1",
+        number=review["number"],
     )
-    assert withdraw.status_code == 404
+    status = send("post", "/api/v1/publish/officers/{badge_no}/status", 200, badge_no=case["officers"][0])
+    assert status["status"] == _example(spec, "/api/v1/publish/officers/{badge_no}/status", "post")["status"]
+
+
+def test_the_withdrawal_example_takes_the_decision_example_down(spec, client, agency_headers):
+    _put(client, agency_headers, "to-withdraw", _examples(spec)["decision"])
+    path = f"{PUT_ITEM}/withdraw"
+    answer = client.post(
+        path.format(external_id="to-withdraw"), json=_example(spec, path, "post"), headers=agency_headers
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["status"] == "withdrawn"
+
+
+def test_another_agencys_items_are_a_404_exactly_where_the_document_says_so(spec, client, auth, agency_headers):
+    """Every publishing call on one of our items, made with another agency's token, answers 404 if and only if
+    the document lists 404 for it (an upsert creates the other agency's own item instead)."""
+    _put(client, agency_headers, "ours", _examples(spec)["decision"])
+    case = _example(spec, "/api/v1/publish/cases/{case_no}", "put")
+    for badge_no in case["officers"]:
+        client.put(
+            f"/api/v1/publish/officers/{badge_no}",
+            json=_example(spec, "/api/v1/publish/officers/{badge_no}", "put"),
+            headers=agency_headers,
+        )
+    client.put("/api/v1/publish/cases/ours", json=case, headers=agency_headers)
+    review = client.post(
+        "/api/v1/publish/cases/ours/reviews",
+        json=_example(spec, "/api/v1/publish/cases/{case_no}/reviews", "post"),
+        headers=agency_headers,
+    )
+    assert review.status_code == 201, review.get_json()
+    ours = {"external_id": "ours", "badge_no": case["officers"][0], "case_no": "ours", "number": 1}
+    other = auth.headers(AgencyFactory(code="11350500MB0C9999XX", region_code="350500").code)
+    wrong = []
+    for path, operations in spec["paths"].items():
+        if not path.startswith(PUBLISH) or "{" not in path:
+            continue
+        for method, operation in operations.items():
+            if method not in METHODS or method == "put":
+                continue
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            answer = client.open(path.format(**ours), method=method.upper(), json=body.get("example"), headers=other)
+            documented = "404" in operation["responses"]
+            if documented != (answer.status_code == 404):
+                wrong.append((method, path, answer.status_code, documented))
+            if answer.status_code == 404:
+                assert set(answer.get_json()) >= {"code", "status", "message"}
+    assert wrong == []

@@ -238,5 +238,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 
+WITHDRAWAL = {
+    "reason": "revoked",
+    "explanation": "该行政处罚决定已被泉州市人民政府行政复议决定撤销，现予撤下。",
+    "document_no": "泉政复决〔2026〕45号",
+}
+
 # For @arguments(examples=...): one named example per type.
 OPENAPI_EXAMPLES = {type_: {"summary": f"{LABELS[type_]} ({type_})", "value": body} for type_, body in EXAMPLES.items()}

@@ -5,7 +5,7 @@ from backend.errors import PayloadTooLarge
 from backend.extensions.smorest import Blueprint, PageArgsSchema
 
 from . import approval, lifecycle, publishing, reading
-from .examples import EXAMPLES, OPENAPI_EXAMPLES
+from .examples import EXAMPLES, OPENAPI_EXAMPLES, WITHDRAWAL
 from .schemas import (
     MAX_BULK_ITEMS,
     ApprovalQueueSchema,
@@ -101,7 +101,7 @@ class OwnDisclosure(MethodView):
 @publish_blp.route("/disclosures/<string:external_id>/withdraw")
 class WithdrawDisclosure(MethodView):
     @publish_blp.agency_required
-    @publish_blp.arguments(WithdrawSchema)
+    @publish_blp.arguments(WithdrawSchema, example=WITHDRAWAL)
     @publish_blp.response(200, DisclosureSchema)
     @publish_blp.alt_response(404, description="no such item of the agency (another agency's item is not found either)")
     @publish_blp.alt_response(409, description="the item is not published")

@@ -289,8 +289,12 @@ class Schema(ma.Schema):
 
 
 class PageArgsSchema(Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
-    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(min=1, max=1000), metadata={"description": "the page, from 1"}
+    )
+    page_size = ma.fields.Integer(
+        load_default=20, validate=ma.validate.Range(min=1, max=100), metadata={"description": "items per page (1-100)"}
+    )
 
 
 # -- the pager: every list (API, mini-program, admin pages) is a Page, dumped by a page_schema ------

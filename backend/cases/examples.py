@@ -78,3 +78,8 @@ REVIEW = {
 }
 
 REVIEW_WITHDRAW = {"reason": "补充进货台账后重新送审"}
+
+_REASONS = {key: "经审查，符合规定。" for key in CHECKLIST} | {
+    "proper_discretion": "当事人系初次违法且及时改正，按裁量基准从轻处罚适当。",
+}
+OPINION = {"outcome": "approve", "reasons": _REASONS, "comment": "同意按拟定意见作出处罚决定。"}

@@ -224,7 +224,7 @@ class ReviewedCase(MethodView):
 @review_blp.route("/cases/<string:agency>/<string:case_no>/<int(max=2147483647):number>/opinion")
 class Opinion(MethodView):
     @review_blp.admin_required(*REVIEWER)
-    @review_blp.arguments(OpinionSchema)
+    @review_blp.arguments(OpinionSchema, example=examples.OPINION)
     @review_blp.response(200, ReviewSchema)
     @review_blp.alt_response(404, description="no such submission for you to review")
     @review_blp.alt_response(409, description="a case you worked on, or a submission decided or withdrawn")

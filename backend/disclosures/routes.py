@@ -38,6 +38,8 @@ approval_blp = Blueprint(
     url_prefix="/api/v1/admin",
     description="Pre-publication approval (经法制部门审核后公示): requirements set by a 司法局, the approval queue",
 )
+NO_HELD_SUBMISSION = "no such submission for you to decide"
+
 public_blp = Blueprint(
     "disclosures", __name__, url_prefix="/api/v1/disclosures", description="公示信息: public search and reading"
 )
@@ -141,6 +143,7 @@ class PublicDisclosures(MethodView):
 @public_blp.route("/<string:disclosure_id>")
 class PublicDisclosure(MethodView):
     @public_blp.response(200, PublicDisclosureSchema)
+    @public_blp.alt_response(404, description="no public item with that id (never published, or withheld)")
     @public_blp.alt_response(410, description="withdrawn or expired: the notice (when, why, log index)")
     def get(self, disclosure_id):
         """One published item"""
@@ -159,9 +162,10 @@ class ApprovalRequirements(MethodView):
 @approval_blp.route("/approval-requirements/<string:agency>/<string:type_>")
 class AgencyApprovalRequirement(MethodView):
     @approval_blp.admin_required("supervisor", "admin")
-    @approval_blp.arguments(ApprovalRequirementPutSchema)
+    @approval_blp.arguments(ApprovalRequirementPutSchema, example={"approver_agency": None})
     @approval_blp.response(200, ApprovalRequirementSchema, description="changed")
     @approval_blp.alt_response(201, schema=ApprovalRequirementSchema, description="required from now on")
+    @approval_blp.alt_response(404, description="no such agency in your region")
     def put(self, body, agency, type_):
         """Require that an agency's items of a pre-phase type are approved before they go public"""
         requirement, created = approval.require(
@@ -171,6 +175,7 @@ class AgencyApprovalRequirement(MethodView):
 
     @approval_blp.admin_required("supervisor", "admin")
     @approval_blp.response(204)
+    @approval_blp.alt_response(404, description="no such agency in your region, or no such requirement")
     def delete(self, agency, type_):
         """Lift the requirement: later pushes go public at once"""
         approval.lift(g.admin, agency, type_, ip=request.remote_addr)
@@ -190,6 +195,7 @@ class Approvals(MethodView):
 class HeldSubmission(MethodView):
     @approval_blp.admin_required("supervisor", "admin", "handler")
     @approval_blp.response(200, ApprovalRequestSchema)
+    @approval_blp.alt_response(404, description=NO_HELD_SUBMISSION)
     def get(self, request_id):
         """One held submission: what was pushed and what citizens see now"""
         return approval.for_approver(g.admin, request_id)
@@ -199,6 +205,7 @@ class HeldSubmission(MethodView):
 class Approve(MethodView):
     @approval_blp.admin_required("supervisor", "admin", "handler")
     @approval_blp.response(200, ApprovalRequestSchema)
+    @approval_blp.alt_response(404, description=NO_HELD_SUBMISSION)
     @approval_blp.alt_response(409, description="already decided, or no longer valid")
     def post(self, request_id):
         """Approve: the submission goes public as pushed (logged like any publication)"""
@@ -208,8 +215,9 @@ class Approve(MethodView):
 @approval_blp.route("/approvals/<int(max=2147483647):request_id>/return")
 class Return(MethodView):
     @approval_blp.admin_required("supervisor", "admin", "handler")
-    @approval_blp.arguments(ApprovalReturnSchema)
+    @approval_blp.arguments(ApprovalReturnSchema, example={"reasons": "抽查比例未写明依据，请补充后重新提交。"})
     @approval_blp.response(200, ApprovalRequestSchema)
+    @approval_blp.alt_response(404, description=NO_HELD_SUBMISSION)
     @approval_blp.alt_response(409, description="already decided")
     def post(self, body, request_id):
         """Return the submission to its agency with reasons; nothing public changes"""

@@ -222,16 +222,24 @@ class Blueprint(flask_smorest.Blueprint):
             doc.setdefault("responses", {})["401"] = http.HTTPStatus(401).name
             if scheme == ADMIN_SCHEME:
                 doc["responses"]["403"] = http.HTTPStatus(403).name
-            # The token is checked against the database: an outage answers any authenticated call.
-            doc["responses"].setdefault("503", http.HTTPStatus(503).name)
             doc["security"] = [{scheme: []}]
         return doc
 
     @staticmethod
-    def _prepare_error_doc(doc: dict, _doc_info: dict, **_kwargs: Any) -> dict:
-        """An error documented by its description alone (``alt_response(409, description=...)``) is answered in
-        the one error shape too; a 429 or 503 also says when to come back (Retry-After)."""
+    def without_storage(func: Callable) -> Callable:
+        """Mark a view answered from memory or files alone: no database, cache or search outage reaches it, so
+        its document lists no 503."""
+        func._apidoc = {**getattr(func, "_apidoc", {}), "without_storage": True}
+        return func
+
+    @staticmethod
+    def _prepare_error_doc(doc: dict, doc_info: dict, **_kwargs: Any) -> dict:
+        """Every view reading the database (or cache, or search) answers 503 while it is down; an error documented
+        by its description alone (``alt_response(409, description=...)``) is answered in the one error shape too;
+        a 429 or 503 also says when to come back (Retry-After)."""
         responses = doc.setdefault("responses", {})
+        if not doc_info.get("without_storage") and not any(str(status) == "503" for status in responses):
+            responses["503"] = {"description": "the database, cache or search engine is unavailable"}
         if "requestBody" in doc and not any(str(status) == "413" for status in responses):
             responses["413"] = {"description": "the body is larger than MAX_CONTENT_LENGTH"}
         for status, response in responses.items():

@@ -119,6 +119,7 @@ class Verify(MethodView):
 
 @badges_blp.route("/keys")
 class Keys(MethodView):
+    @badges_blp.without_storage
     @badges_blp.response(200, JwksSchema)
     def get(self):
         """The public keys badges are signed with (JWKS), for offline verification"""

@@ -131,6 +131,7 @@ class MyComplaints(MethodView):
     )
     @blp.response(201, MiniappFiledSchema, description="filed; doubtful text is filed too, for review")
     @blp.alt_response(200, schema=MiniappFiledSchema, description="the same complaint was just filed")
+    @blp.alt_response(409, description="no tracking number could be drawn this time: send it again")
     @blp.alt_response(429, description="too many complaints from this user")
     def post(self, data):
         """File a complaint; the text passes WeChat's content check (or the local filter)"""
@@ -163,6 +164,7 @@ class MyRating(MethodView):
     @blp.arguments(MiniappRatingSchema, example={"score": 5, "comment": "答复清楚"})
     @blp.response(200, MiniappComplaintViewSchema)
     @blp.alt_response(404, description=NOT_YOURS)
+    @blp.alt_response(409, description="not closed yet, or already rated")
     def post(self, body, tracking_no):
         """Rate the handling (1-5) once closed; the comment passes the content check"""
         return services.complaint_view(services.rate(g.user, tracking_no, body["score"], body.get("comment")))

@@ -28,8 +28,10 @@ def spec(app) -> dict[str, Any]:
 
 
 def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    """The schema a reference (or a described one, ``allOf: [reference]``) names."""
+    while "$ref" in schema or len(schema.get("allOf", [])) == 1:
+        ref = schema["$ref"] if "$ref" in schema else schema["allOf"][0]["$ref"]
+        schema = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
     return schema
 
 
@@ -367,3 +369,20 @@ def test_whatever_is_not_there_is_a_404_exactly_where_the_document_says_so(spec,
                 wrong.append((method, path, answer.status_code, sorted(operation["responses"])))
     assert wrong == []
     assert checked >= 30
+
+
+def test_a_review_needs_every_checklist_item_the_document_marks_required(spec, client, agency_headers):
+    """The service refuses a submission missing any checklist item; the document says which, by name."""
+    case = _example(spec, "/api/v1/publish/cases/{case_no}", "put")
+    for badge_no in case["officers"]:
+        officer = _example(spec, "/api/v1/publish/officers/{badge_no}", "put")
+        client.put(f"/api/v1/publish/officers/{badge_no}", json=officer, headers=agency_headers)
+    assert client.put("/api/v1/publish/cases/QSJ-2", json=case, headers=agency_headers).status_code == 201
+    path = "/api/v1/publish/cases/{case_no}/reviews"
+    checklist = _resolve(spec, _resolve(spec, {"$ref": "#/components/schemas/ReviewSubmit"})["properties"]["checklist"])
+    assert checklist["required"]
+    for item in checklist["required"]:
+        body = copy.deepcopy(_example(spec, path, "post"))
+        del body["checklist"][item]
+        answer = client.post(path.format(case_no="QSJ-2"), json=body, headers=agency_headers)
+        assert _refused_for(answer, "checklist", item), answer.get_json()

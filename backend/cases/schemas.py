@@ -250,12 +250,23 @@ class ReviewerSchema(Schema):
     registered_at = BeijingDateTime(metadata={"description": "filed (备案) on"})
 
 
-def _checklist(description: str) -> ma.fields.Dict:
-    return ma.fields.Dict(
-        keys=ma.fields.String(validate=ma.validate.OneOf(list(CHECKLIST))),
-        values=ma.fields.String(validate=ma.validate.Length(min=1, max=2000)),
-        required=True,
-        metadata={"description": description + ": " + ", ".join(f"{k} ({v})" for k, v in CHECKLIST.items())},
+# The review checklist (法制审核 items): a statement, or a reason, for every item is required.
+ChecklistSchema = Schema.from_dict(
+    {
+        key: ma.fields.String(
+            required=True,
+            validate=ma.validate.Length(min=1, max=2000),
+            metadata={"description": f"{label} (1-2000 characters)"},
+        )
+        for key, label in CHECKLIST.items()
+    },
+    name="ChecklistSchema",
+)
+
+
+def _checklist(description: str) -> ma.fields.Nested:
+    return ma.fields.Nested(
+        ChecklistSchema, required=True, metadata={"description": f"{description}, every item required"}
     )
 
 

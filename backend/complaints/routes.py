@@ -33,6 +33,7 @@ class Complaints(MethodView):
     )
     @blp.response(201, FiledSchema, description="filed; keep the query code")
     @blp.alt_response(200, schema=FiledSchema, description="the same complaint was just filed: here it is again")
+    @blp.alt_response(409, description="no tracking number could be drawn this time: send it again")
     @blp.alt_response(429, description="too many complaints from this address")
     def post(self, data):
         """File a complaint; it is routed to the agency it is about"""
@@ -56,6 +57,7 @@ class Rating(MethodView):
     @blp.arguments(RatingSchema, example={"code": "K7M2Q9", "score": 4, "comment": "处理及时"})
     @blp.response(200, ComplaintViewSchema)
     @blp.alt_response(404, description=NO_COMPLAINT)
+    @blp.alt_response(409, description="not closed yet, or already rated")
     def post(self, body, tracking_no):
         """Rate the handling (1-5) once the complaint is closed"""
         complaint = services.for_citizen(tracking_no, body["code"])
@@ -67,6 +69,7 @@ class Reopen(MethodView):
     @blp.arguments(ReopenSchema, example={"code": "K7M2Q9", "reason": "答复未说明是否对执法人员作出处理"})
     @blp.response(200, ComplaintViewSchema)
     @blp.alt_response(404, description=NO_COMPLAINT)
+    @blp.alt_response(409, description="not closed, reopened once already, or more than 15 days after closure")
     def post(self, body, tracking_no):
         """Reopen a closed complaint, once, within 15 days"""
         complaint = services.for_citizen(tracking_no, body["code"])

@@ -22,6 +22,7 @@ from .models import (
     NEGATIVE_LIST_FIGURES,
     PENALTY_CLASSES,
     PHASE_OF_TYPE,
+    SUPERVISOR_TYPES,
     TYPES,
     ApprovalState,
     Category,
@@ -722,7 +723,9 @@ class DisclosurePutSchema(Schema):
         name = "".join(part.title() for part in type_.split("_"))
         schema = cls.from_dict(fields, name=f"{name}{cls.__name__.removeprefix('Disclosure')}")
         schema.for_type = type_
-        schema.Meta.description = f"{LABELS[type_]} ({type_}, {LABELS[PHASE_OF_TYPE[type_]]})"
+        schema.Meta.description = f"{LABELS[type_]} ({type_}, {LABELS[PHASE_OF_TYPE[type_]]})" + (
+            "; published by a 司法行政部门 (supervising agency) only" if type_ in SUPERVISOR_TYPES else ""
+        )
         return schema
 
     @classmethod

@@ -181,14 +181,13 @@ def test_every_property_of_every_schema_in_the_document_is_described(spec):
     assert bare == []
 
 
-def test_every_query_parameter_is_described(spec):
+def test_every_parameter_is_described(spec):
     bare = [
-        f"{method.upper()} {path} {parameter['name']}"
+        f"{path} {parameter['in']} {parameter['name']}"
         for path, operations in spec["paths"].items()
         for method, operation in operations.items()
-        if method in METHODS
-        for parameter in operation.get("parameters", [])
-        if parameter.get("in") == "query" and not parameter.get("description")
+        for parameter in (operation if method == "parameters" else operation.get("parameters", []))
+        if not parameter.get("description")
     ]
     assert bare == []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http
 import logging
+import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from copy import deepcopy
@@ -164,6 +165,25 @@ class Api(flask_smorest.Api):
         return payload, code, headers
 
 
+# What each path parameter of the API names, as the document describes it.
+PATH_PARAMETERS = {
+    "external_id": "the agency's own id of the item (1-128 characters), chosen by its case system",
+    "disclosure_id": "the platform's id of a published item (32 hex digits), as in its address /d/{id}",
+    "badge_no": "执法证号 of one of the agency's officers (4-32 letters, digits or '-')",
+    "case_no": "the agency's own case number",
+    "number": "the submission's number within the case, from 1",
+    "code": "an agency's code",
+    "agency": "an agency's code",
+    "type_": "a pre-phase disclosure type (power, inspection_list, review_catalogue, av_matter_list, "
+    "discretion_benchmark)",
+    "request_id": "a held submission's number in the approval queue",
+    "tracking_no": "the complaint's tracking number, as given on filing",
+    "round_id": "an evaluation round's number",
+    "rank": "a drawn case's rank in the round, from 1",
+    "name": "an event type's name, e.g. change, publish, withdraw",
+}
+
+
 class Blueprint(flask_smorest.Blueprint):
     """Adds the agency-token decorator (documents 401 + security) and the 409 mapper.
 
@@ -173,6 +193,15 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks += [self._prepare_auth_doc, self._prepare_error_doc]
+
+    def add_url_rule(self, rule: str, *args: Any, parameters: list | None = None, **options: Any) -> None:
+        """Documents each path parameter of ``rule`` by its name (PATH_PARAMETERS)."""
+        described = [
+            {"in": "path", "name": name, "description": PATH_PARAMETERS[name]}
+            for name in re.findall(r"<(?:[^<>:]+:)?(\w+)>", rule)
+            if name in PATH_PARAMETERS
+        ]
+        super().add_url_rule(rule, *args, parameters=[*(parameters or []), *described], **options)
 
     @staticmethod
     def agency_required(func: Callable) -> Callable:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
+import urllib.request
 from typing import Any
 
 import pytest
 
 from backend.disclosures.models import PHASE_OF_TYPE
 from tests.factories import AgencyFactory
+from tests.support.live_server import LiveServer, http_json, server_env
 
 PUBLISH = "/api/v1/publish/"
 PUT_ITEM = "/api/v1/publish/disclosures/{external_id}"
@@ -385,3 +388,32 @@ def test_a_review_needs_every_checklist_item_the_document_marks_required(spec, c
         del body["checklist"][item]
         answer = client.post(path.format(case_no="QSJ-2"), json=body, headers=agency_headers)
         assert _refused_for(answer, "checklist", item), answer.get_json()
+
+
+def test_a_live_server_publishes_every_example_of_its_own_document(committed, tmp_path):
+    """As a new integrator does it: read the served document, get a token, PUT each example verbatim over HTTP."""
+    from backend.accounts.services import create_client
+    from backend.agencies.services import create_agency
+
+    with committed.app_context():
+        create_agency(code="SFJ-LIVE", name="泉州市司法局", region_code="350500", actor="test", supervises=True)
+        issued = create_client("SFJ-LIVE", actor="test")
+    credentials = {"client_id": issued.client.client_id, "client_secret": issued.secret}
+    with LiveServer(server_env(committed, tmp_path), workers=1) as server:
+        document = http_json("GET", f"{server.url}/api/openapi.json")
+        token = http_json("POST", f"{server.url}/api/v1/auth/token", credentials)["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for type_, example in _examples(document).items():
+            url = server.url + PUT_ITEM.format(external_id=f"live-{type_}")
+            request = urllib.request.Request(
+                url,
+                method="PUT",
+                data=json.dumps(example, ensure_ascii=False).encode(),
+                headers={"Content-Type": "application/json", **headers},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 201, type_
+                item = json.loads(response.read())
+            assert item["status"] == "published", type_
+            public = http_json("GET", f"{server.url}/api/v1/disclosures/{item['id']}")
+            assert public["title"] == example["title"]

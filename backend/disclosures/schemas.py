@@ -550,8 +550,7 @@ class DisclosurePutSchema(Schema):
         required=True,
         validate=ma.validate.OneOf(list(PHASE_OF_TYPE)),
         metadata={
-            "description": "what kind of item it is; decides the phase and which fields are "
-            "required (see each type's schema)"
+            "description": "the item's type: " + ", ".join(f"{type_} {LABELS[type_]}" for type_ in PHASE_OF_TYPE)
         },
     )
     title = _text("标题 citizens see, e.g. 某某公司销售过期食品行政处罚决定书", max_length=200)
@@ -692,7 +691,11 @@ class DisclosurePutSchema(Schema):
         details checked by the type's details schema."""
         fields: dict[str, ma.fields.Field] = {
             "type": ma.fields.String(
-                required=True, validate=ma.validate.OneOf([type_]), metadata={"description": TYPE_DESCRIPTION}
+                required=True,
+                validate=ma.validate.OneOf([type_]),
+                metadata={
+                    "description": f"always {type_} ({LABELS[type_]}): it decides the phase and the required fields"
+                },
             ),
             "phase": ma.fields.String(
                 required=True,
@@ -961,7 +964,6 @@ class DeadlineExplanationSchema(DeadlineStateSchema):
     explanation = ma.fields.String(metadata={"description": "the count in a sentence, in Chinese"})
 
 
-TYPE_DESCRIPTION = "the item's type: " + ", ".join(f"{type_} {LABELS[type_]}" for type_ in PHASE_OF_TYPE)
 PHASE_DESCRIPTION = "公开阶段 of the type: pre 事前公开, during 事中公示, post 事后公开"
 
 

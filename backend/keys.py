@@ -171,4 +171,7 @@ class KeyRing:
 
 
 class JwksSchema(Schema):
-    keys = ma.fields.List(ma.fields.Dict())
+    keys = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={"description": "the public keys as JSON Web Keys (Ed25519, kty OKP), each with its kid"},
+    )

@@ -28,6 +28,8 @@ from .schemas import (
 )
 from .wechat import wechat
 
+NOT_YOURS = "no complaint of yours with this tracking number"
+
 blp = MiniappBlueprint(
     "miniapp", __name__, url_prefix="/miniapp/v1", description="WeChat mini-program: search, verify, complain"
 )
@@ -52,7 +54,7 @@ def require_configuration() -> None:
 
 @blp.route("/login")
 class Login(MethodView):
-    @blp.arguments(MiniappLoginSchema)
+    @blp.arguments(MiniappLoginSchema, example={"code": "0a3Xk2100Gq8PQ1Ynl200eX3bC1Xk21y"})
     @blp.response(200, MiniappTokenSchema)
     @blp.alt_response(401, description="the code is invalid or was already used")
     @blp.alt_response(403, description="WeChat refuses this user (high risk)")
@@ -79,6 +81,7 @@ class Disclosures(MethodView):
 @blp.route("/disclosures/<string:disclosure_id>")
 class Disclosure(MethodView):
     @blp.response(200, MiniappDisclosureSchema)
+    @blp.alt_response(404, description="no public item with that id")
     @blp.alt_response(410, description="withdrawn or expired: the notice")
     def get(self, disclosure_id):
         """One published item"""
@@ -123,9 +126,18 @@ def verification_view(checked: services.BadgeCheck) -> dict:
 @blp.route("/complaints")
 class MyComplaints(MethodView):
     @blp.miniapp_required
-    @blp.arguments(MiniappComplaintSchema)
+    @blp.arguments(
+        MiniappComplaintSchema,
+        example={
+            "category": "attitude",
+            "content": "窗口工作人员办理营业执照变更时态度生硬，不解释材料要求。",
+            "agency": "11350500MB0C1234XK",
+            "notify_consent": True,
+        },
+    )
     @blp.response(201, MiniappFiledSchema, description="filed; doubtful text is filed too, for review")
     @blp.alt_response(200, schema=MiniappFiledSchema, description="the same complaint was just filed")
+    @blp.alt_response(409, description="no tracking number could be drawn this time: send it again")
     @blp.alt_response(429, description="too many complaints from this user")
     def post(self, data):
         """File a complaint; the text passes WeChat's content check (or the local filter)"""
@@ -146,6 +158,7 @@ class MyComplaints(MethodView):
 class MyComplaint(MethodView):
     @blp.miniapp_required
     @blp.response(200, MiniappComplaintViewSchema)
+    @blp.alt_response(404, description=NOT_YOURS)
     def get(self, tracking_no):
         """One of the user's complaints: status and public timeline"""
         return services.complaint_view(services.own_complaint(g.user, tracking_no))
@@ -154,8 +167,10 @@ class MyComplaint(MethodView):
 @blp.route("/complaints/<string:tracking_no>/rating")
 class MyRating(MethodView):
     @blp.miniapp_required
-    @blp.arguments(MiniappRatingSchema)
+    @blp.arguments(MiniappRatingSchema, example={"score": 5, "comment": "答复清楚"})
     @blp.response(200, MiniappComplaintViewSchema)
+    @blp.alt_response(404, description=NOT_YOURS)
+    @blp.alt_response(409, description="not closed yet, or already rated")
     def post(self, body, tracking_no):
         """Rate the handling (1-5) once closed; the comment passes the content check"""
         return services.complaint_view(services.rate(g.user, tracking_no, body["score"], body.get("comment")))
@@ -164,8 +179,9 @@ class MyRating(MethodView):
 @blp.route("/complaints/<string:tracking_no>/subscription")
 class MySubscription(MethodView):
     @blp.miniapp_required
-    @blp.arguments(MiniappSubscriptionSchema)
+    @blp.arguments(MiniappSubscriptionSchema, example={"template_id": "kT3m9XwQ2vJ8pL1a", "choice": "accept"})
     @blp.response(200, MiniappComplaintViewSchema)
+    @blp.alt_response(404, description=NOT_YOURS)
     def put(self, body, tracking_no):
         """Record the user's answer to the subscribe-message request for this complaint's updates"""
         complaint = services.record_consent(g.user, tracking_no, body["template_id"], body["choice"])
@@ -180,6 +196,7 @@ def limit_user_submissions() -> None:
 class BadgeWxacode(MethodView):
     @wxacode_blp.agency_required
     @wxacode_blp.response(200, content_type="image/png")
+    @wxacode_blp.alt_response(404, description="no such officer of the agency (another agency's is not found either)")
     @wxacode_blp.alt_response(503, description="WeChat is unavailable or the mini-program is not configured")
     def get(self, badge_no):
         """The officer's mini-program code: WeChat opens the verification page in the mini-program"""

@@ -13,25 +13,35 @@ class MiniappLoginSchema(Schema):
 
 
 class MiniappTokenSchema(Schema):
-    access_token = ma.fields.String()
-    token_type = ma.fields.String()
-    expires_in = ma.fields.Integer()
+    access_token = ma.fields.String(metadata={"description": "the bearer token for Authorization: Bearer <token>"})
+    token_type = ma.fields.String(metadata={"description": "always Bearer"})
+    expires_in = ma.fields.Integer(metadata={"description": "seconds the token stays valid"})
     subscribe_template_id = ma.fields.String(
         allow_none=True, metadata={"description": "the template to pass to wx.requestSubscribeMessage"}
     )
 
 
 class MiniappSearchArgsSchema(Schema):
-    q = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100))
-    page_size = ma.fields.Integer(load_default=10, validate=ma.validate.Range(min=1, max=20))
+    q = ma.fields.String(
+        load_default="",
+        validate=ma.validate.Length(max=100),
+        metadata={"description": "words to find (up to 100 characters)"},
+    )
+    page = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(min=1, max=100), metadata={"description": "the page, from 1"}
+    )
+    page_size = ma.fields.Integer(
+        load_default=10, validate=ma.validate.Range(min=1, max=20), metadata={"description": "hits per page (1-20)"}
+    )
 
 
 class MiniappSearchItemSchema(SearchPageItemSchema):
     """A search hit in one line (reading.Found)."""
 
     snippet = ma.fields.String(metadata={"description": "HTML-escaped, matches in <em> (for rich-text)"})
-    agency_name = ma.fields.String(attribute="item.agency.name")
+    agency_name = ma.fields.String(
+        attribute="item.agency.name", metadata={"description": "the agency that published it"}
+    )
 
     class Meta:
         exclude = ("agency", "phase", "type", "category", "title_highlight")
@@ -43,10 +53,15 @@ MiniappSearchPageSchema = page_schema(MiniappSearchItemSchema, "MiniappSearchPag
 class MiniappDisclosureSchema(PublicDisclosureSchema):
     """A published item (a Disclosure) as a phone shows it: the text and dates, without the log's proof."""
 
-    agency_name = ma.fields.String(attribute="agency.name")
-    published_at = BeijingDateTime(allow_none=True)
+    agency_name = ma.fields.String(attribute="agency.name", metadata={"description": "the agency that published it"})
+    published_at = BeijingDateTime(
+        allow_none=True, metadata={"description": "when it went public, ISO 8601 with the +08:00 offset (Beijing time)"}
+    )
     published_on = ma.fields.Date(allow_none=True, metadata={"description": "the day it was published, in Beijing"})
-    corrected_at = BeijingDateTime(allow_none=True)
+    corrected_at = BeijingDateTime(
+        allow_none=True,
+        metadata={"description": "when it was last corrected, ISO 8601 with the +08:00 offset (Beijing time)"},
+    )
     url = ma.fields.Function(public_url, metadata={"type": "string", "description": "the web page, to share"})
 
     class Meta:
@@ -73,20 +88,26 @@ class MiniappVerifyArgsSchema(Schema):
 
 
 class MiniappVerifiedOfficerSchema(Schema):
-    name = ma.fields.String()
-    badge_no = ma.fields.String()
-    agency_name = ma.fields.String()
-    domains = ma.fields.List(ma.fields.String())
-    valid_until = ma.fields.String(allow_none=True)
-    photo_url = ma.fields.String(allow_none=True)
+    name = ma.fields.String(metadata={"description": "the officer's name"})
+    badge_no = ma.fields.String(metadata={"description": "执法证号"})
+    agency_name = ma.fields.String(metadata={"description": "the officer's agency"})
+    domains = ma.fields.List(ma.fields.String(), metadata={"description": "执法领域"})
+    valid_until = ma.fields.String(allow_none=True, metadata={"description": "last day valid, YYYY-MM-DD"})
+    photo_url = ma.fields.String(allow_none=True, metadata={"description": "the officer's photo; null: none"})
 
 
 class MiniappVerificationSchema(Schema):
     result = ma.fields.String(metadata={"description": "valid, suspended, revoked, expired or invalid"})
     label = ma.fields.String(metadata={"description": "有效 / 暂扣 / 注销 / 已过期 / 无法验证"})
     reason = ma.fields.String(metadata={"description": "as /api/v1/badges/verify, or unknown_scene"})
-    checked_at = BeijingDateTime()
-    officer = ma.fields.Nested(MiniappVerifiedOfficerSchema, allow_none=True)
+    checked_at = BeijingDateTime(
+        metadata={"description": "when the check was made, ISO 8601 with the +08:00 offset (Beijing time)"}
+    )
+    officer = ma.fields.Nested(
+        MiniappVerifiedOfficerSchema,
+        allow_none=True,
+        metadata={"description": "the officer the token names; null when invalid"},
+    )
     page_url = ma.fields.String(allow_none=True, metadata={"description": "the web verification page"})
     receipt = ma.fields.String(allow_none=True, metadata={"description": "for a complaint about this officer"})
 
@@ -102,34 +123,56 @@ class MiniappFiledSchema(FiledSchema):
 
 
 class MiniappMyComplaintsArgsSchema(Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100))
-    page_size = ma.fields.Integer(load_default=10, validate=ma.validate.Range(min=1, max=50))
+    page = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(min=1, max=100), metadata={"description": "the page, from 1"}
+    )
+    page_size = ma.fields.Integer(
+        load_default=10,
+        validate=ma.validate.Range(min=1, max=50),
+        metadata={"description": "complaints per page (1-50)"},
+    )
 
 
 class MiniappMyComplaintSchema(Schema):
-    tracking_no = ma.fields.String()
-    status = ma.fields.String()
-    status_label = ma.fields.String()
-    category_label = ma.fields.String()
-    agency_name = ma.fields.String()
-    created_at = BeijingDateTime()
-    under_review = ma.fields.Boolean()
+    tracking_no = ma.fields.String(metadata={"description": "the tracking number"})
+    status = ma.fields.String(metadata={"description": "where it stands"})
+    status_label = ma.fields.String(metadata={"description": "its Chinese name"})
+    category_label = ma.fields.String(metadata={"description": "the category's Chinese name"})
+    agency_name = ma.fields.String(metadata={"description": "the agency handling it"})
+    created_at = BeijingDateTime(
+        metadata={"description": "when it was filed, ISO 8601 with the +08:00 offset (Beijing time)"}
+    )
+    under_review = ma.fields.Boolean(
+        metadata={"description": "the content check doubted the text: a handler reviews it first"}
+    )
 
 
 MiniappMyComplaintsSchema = page_schema(MiniappMyComplaintSchema, "MiniappMyComplaintsSchema", page_size=False)
 
 
 class MiniappComplaintViewSchema(ComplaintViewSchema):
-    notify_consent = ma.fields.Boolean()
+    notify_consent = ma.fields.Boolean(metadata={"description": "the user accepted update messages"})
 
 
 class MiniappRatingSchema(Schema):
-    score = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=5))
-    comment = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
+    score = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(min=1, max=5),
+        metadata={"description": "satisfaction from 1 (very dissatisfied) to 5 (very satisfied)"},
+    )
+    comment = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=500),
+        metadata={"description": "a comment (up to 500 characters)"},
+    )
 
 
 class MiniappSubscriptionSchema(Schema):
-    template_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    template_id = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=128),
+        metadata={"description": "the subscribe-message template the user answered for"},
+    )
     choice = ma.fields.String(
         required=True,
         validate=ma.validate.OneOf(["accept", "reject", "ban", "filter"]),

@@ -11,10 +11,13 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Agency
 
 @blp.route("/token")
 class Token(MethodView):
-    @blp.arguments(TokenRequestSchema)
+    @blp.arguments(
+        TokenRequestSchema, example={"client_id": "qzscjgj-case-system", "client_secret": "s3cr3t-printed-once"}
+    )
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="wrong client id or secret")
     @blp.alt_response(429, description="too many failures; see Retry-After")
+    @blp.alt_response(503, description="the database or cache is unavailable")
     def post(self, credentials):
         """Exchange client credentials for a short-lived bearer token"""
         return services.issue_token(credentials["client_id"], credentials["client_secret"], request.remote_addr)

@@ -21,6 +21,7 @@ class Agencies(MethodView):
 @blp.route("/<string:code>")
 class AgencyByCode(MethodView):
     @blp.response(200, AgencyDetailSchema)
+    @blp.alt_response(404, description="no agency with that code")
     def get(self, code):
         """One agency and its current 事前公开 items, grouped by type"""
         return disclosures.agency_page(code)

@@ -11,21 +11,33 @@ class RemedyChannelsSchema(Schema):
 
 
 class AgencySchema(Schema):
-    code = ma.fields.String(dump_only=True)
-    name = ma.fields.String(dump_only=True)
+    code = ma.fields.String(
+        dump_only=True, metadata={"description": "the agency's code (统一社会信用代码 or the platform's code)"}
+    )
+    name = ma.fields.String(dump_only=True, metadata={"description": "the agency's name"})
     level = ma.fields.String(dump_only=True, metadata={"description": "province, city, county or township"})
-    region_code = ma.fields.String(dump_only=True)
+    region_code = ma.fields.String(
+        dump_only=True, metadata={"description": "6-digit administrative division code of its area"}
+    )
     parent = ma.fields.String(
         attribute="parent_code", dump_only=True, allow_none=True, metadata={"description": "parent agency code, if any"}
     )
-    address = ma.fields.String(dump_only=True)
-    phone = ma.fields.String(dump_only=True)
-    complaint_phone = ma.fields.String(dump_only=True)
-    remedy_channels = ma.fields.Nested(RemedyChannelsSchema, dump_only=True)
+    address = ma.fields.String(dump_only=True, metadata={"description": "office address"})
+    phone = ma.fields.String(dump_only=True, metadata={"description": "office phone"})
+    complaint_phone = ma.fields.String(dump_only=True, metadata={"description": "where to phone complaints about it"})
+    remedy_channels = ma.fields.Nested(
+        RemedyChannelsSchema,
+        dump_only=True,
+        metadata={"description": "where to seek 行政复议 and 行政诉讼 against its decisions"},
+    )
 
 
 class AgencySearchArgsSchema(PageArgsSchema):
-    q = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
+    q = ma.fields.String(
+        load_default="",
+        validate=ma.validate.Length(max=100),
+        metadata={"description": "words in the agency's name (up to 100 characters); empty: every agency"},
+    )
     region = ma.fields.String(validate=REGION_CODE, metadata={"description": "also matches divisions below it"})
 
 
@@ -39,10 +51,10 @@ AgencyPageSchema = page_schema(AgencyHitSchema, "AgencyPageSchema")
 
 
 class PrePhaseItemSchema(Schema):
-    id = ma.fields.String()
-    title = ma.fields.String()
-    type_label = ma.fields.String()
-    url = ma.fields.String()
+    id = ma.fields.String(metadata={"description": "the item's id"})
+    title = ma.fields.String(metadata={"description": "its public title"})
+    type_label = ma.fields.String(metadata={"description": "its type's Chinese name"})
+    url = ma.fields.String(metadata={"description": "its page for citizens"})
 
 
 class AgencyDetailSchema(AgencySchema):

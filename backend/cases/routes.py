@@ -4,7 +4,7 @@ from flask.views import MethodView
 from backend.errors import Forbidden
 from backend.extensions.smorest import Blueprint
 
-from . import policy, reviews, services
+from . import examples, policy, reviews, services
 from .schemas import (
     AppendedSchema,
     CaseDomainsSchema,
@@ -22,6 +22,8 @@ from .schemas import (
     ReviewSubmitSchema,
     ReviewWithdrawSchema,
 )
+
+CASE_NOT_FOUND = "no such case of the agency (another agency's case is not found either)"
 
 blp = Blueprint(
     "cases",
@@ -57,7 +59,7 @@ def case_view(case):
 @blp.route("/cases/<string:case_no>")
 class OwnCase(MethodView):
     @blp.agency_required
-    @blp.arguments(CasePutSchema)
+    @blp.arguments(CasePutSchema, example=examples.CASE)
     @blp.response(200, CaseSchema, description="updated, or unchanged")
     @blp.alt_response(201, schema=CaseSchema, description="created")
     def put(self, data, case_no):
@@ -67,6 +69,7 @@ class OwnCase(MethodView):
 
     @blp.agency_required
     @blp.response(200, CaseSchema)
+    @blp.alt_response(404, description=CASE_NOT_FOUND)
     def get(self, case_no):
         """One of the agency's cases"""
         return case_view(services.get_own(g.agency, case_no))
@@ -75,8 +78,10 @@ class OwnCase(MethodView):
 @blp.route("/cases/<string:case_no>/records")
 class CaseRecords(MethodView):
     @blp.agency_required
-    @blp.arguments(RecordsPostSchema)
+    @blp.arguments(RecordsPostSchema, example=examples.RECORDS)
     @blp.response(201, AppendedSchema)
+    @blp.alt_response(404, description=CASE_NOT_FOUND)
+    @blp.alt_response(409, description="a decision record of a major case before its legal review approved it")
     def post(self, body, case_no):
         """Append records (one or many, in order) to the case's hash chain
 
@@ -93,6 +98,7 @@ class CaseRecords(MethodView):
 
     @blp.agency_required
     @blp.response(200, ChainSchema)
+    @blp.alt_response(404, description=CASE_NOT_FOUND)
     def get(self, case_no):
         """The case's records as a chain, every hash recomputed, with audio-video and 24-hour flags"""
         return services.records_view(services.get_own(g.agency, case_no))
@@ -101,7 +107,7 @@ class CaseRecords(MethodView):
 @blp.route("/settings/case-domains")
 class CaseDomains(MethodView):
     @blp.agency_required
-    @blp.arguments(CaseDomainsSchema)
+    @blp.arguments(CaseDomainsSchema, example=examples.CASE_DOMAINS)
     @blp.response(200, CaseDomainsSchema)
     def put(self, body):
         """Declare, per case category, the enforcement domains whose officers may record in its cases (replaces all)"""
@@ -117,7 +123,7 @@ class CaseDomains(MethodView):
 @blp.route("/reviewers/<string:badge_no>")
 class Reviewer(MethodView):
     @blp.agency_required
-    @blp.arguments(ReviewerPutSchema)
+    @blp.arguments(ReviewerPutSchema, example=examples.REVIEWER)
     @blp.response(200, ReviewerSchema)
     def put(self, body, badge_no):
         """File (备案) a legal reviewer of the agency with its 司法局, or retire one (active=false)
@@ -129,8 +135,10 @@ class Reviewer(MethodView):
 @blp.route("/cases/<string:case_no>/reviews")
 class CaseReviews(MethodView):
     @blp.agency_required
-    @blp.arguments(ReviewSubmitSchema)
+    @blp.arguments(ReviewSubmitSchema, example=examples.REVIEW)
     @blp.response(201, ReviewSchema)
+    @blp.alt_response(404, description=CASE_NOT_FOUND)
+    @blp.alt_response(409, description="the case's last submission still awaits its opinion")
     @blp.catch_integrity_error
     def post(self, body, case_no):
         """Submit the case for legal review: a statement for every checklist item and the required materials
@@ -140,6 +148,7 @@ class CaseReviews(MethodView):
 
     @blp.agency_required
     @blp.response(200, ReviewListSchema)
+    @blp.alt_response(404, description=CASE_NOT_FOUND)
     def get(self, case_no):
         """Every submission and opinion, in order"""
         return {"reviews": reviews.reviews(services.get_own(g.agency, case_no))}
@@ -157,8 +166,10 @@ class PendingReviews(MethodView):
 @blp.route("/cases/<string:case_no>/reviews/<int(max=2147483647):number>/withdraw")
 class WithdrawReview(MethodView):
     @blp.agency_required
-    @blp.arguments(ReviewWithdrawSchema)
+    @blp.arguments(ReviewWithdrawSchema, example=examples.REVIEW_WITHDRAW)
     @blp.response(200, ReviewSchema)
+    @blp.alt_response(404, description="no such case of the agency, or no such submission of the case")
+    @blp.alt_response(409, description="the submission already has its opinion, or was withdrawn")
     def post(self, body, case_no, number):
         """Withdraw a submission still awaiting its opinion (audited, logged)"""
         return reviews.withdraw(g.agency, case_no, number, body["reason"], g.actor, request.remote_addr)
@@ -203,6 +214,7 @@ class Queue(MethodView):
 class ReviewedCase(MethodView):
     @review_blp.admin_required(*REVIEWER)
     @review_blp.response(200, ReviewCaseSchema)
+    @review_blp.alt_response(404, description="no such submission for you to review")
     def get(self, agency, case_no, number):
         """The case, its records and the submission, as the reviewer reads them"""
         review = reviews.for_reviewer(g.admin, agency, case_no, number)
@@ -212,8 +224,10 @@ class ReviewedCase(MethodView):
 @review_blp.route("/cases/<string:agency>/<string:case_no>/<int(max=2147483647):number>/opinion")
 class Opinion(MethodView):
     @review_blp.admin_required(*REVIEWER)
-    @review_blp.arguments(OpinionSchema)
+    @review_blp.arguments(OpinionSchema, example=examples.OPINION)
     @review_blp.response(200, ReviewSchema)
+    @review_blp.alt_response(404, description="no such submission for you to review")
+    @review_blp.alt_response(409, description="a case you worked on, or a submission decided or withdrawn")
     def post(self, body, agency, case_no, number):
         """Your opinion: approve / reject / revise, with a reason per checklist item (audited, logged)
 

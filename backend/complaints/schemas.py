@@ -18,14 +18,42 @@ class ComplaintCreateSchema(Schema):
             "attitude 态度问题, wrong_disclosure 公示信息有误, other 其他"
         },
     )
-    content = ma.fields.String(required=True, validate=ma.validate.Length(min=5, max=2000))
-    badge_no = ma.fields.String(allow_none=True, validate=ma.validate.Regexp(r"^[0-9A-Za-z-]{4,32}$"))
-    agency = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40))
-    disclosure_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=32))
-    region = ma.fields.String(allow_none=True, validate=REGION_CODE)
-    place = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
-    occurred_at = ma.fields.AwareDateTime(allow_none=True, default_timezone=None)
-    contact_phone = ma.fields.String(allow_none=True, validate=PHONE)
+    content = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=5, max=2000),
+        metadata={"description": "what happened, in the citizen's words (5-2000 characters)"},
+    )
+    badge_no = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Regexp(r"^[0-9A-Za-z-]{4,32}$"),
+        metadata={"description": "the officer's 执法证号, if known"},
+    )
+    agency = ma.fields.String(
+        allow_none=True, validate=ma.validate.Length(max=40), metadata={"description": "the agency's code, if known"}
+    )
+    disclosure_id = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=32),
+        metadata={"description": "the published item it is about, if any"},
+    )
+    region = ma.fields.String(
+        allow_none=True, validate=REGION_CODE, metadata={"description": "6-digit division code where it happened"}
+    )
+    place = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=200),
+        metadata={"description": "where it happened (up to 200 characters)"},
+    )
+    occurred_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        default_timezone=None,
+        metadata={"description": "when it happened, ISO 8601 (Beijing time if no offset)"},
+    )
+    contact_phone = ma.fields.String(
+        allow_none=True,
+        validate=PHONE,
+        metadata={"description": "a phone number to reach the complainant (never public)"},
+    )
     receipt = ma.fields.String(
         allow_none=True,
         validate=ma.validate.Length(max=500),
@@ -34,11 +62,11 @@ class ComplaintCreateSchema(Schema):
 
 
 class FiledSchema(Schema):
-    tracking_no = ma.fields.String()
+    tracking_no = ma.fields.String(metadata={"description": "the complaint's tracking number"})
     query_code = ma.fields.String(metadata={"description": "secret: with the tracking number it opens the complaint"})
-    status = ma.fields.String()
-    agency = ma.fields.Dict()
-    accept_due = ma.fields.Date()
+    status = ma.fields.String(metadata={"description": "its status"})
+    agency = ma.fields.Dict(metadata={"description": "the agency it was routed to: {code, name}"})
+    accept_due = ma.fields.Date(metadata={"description": "the day it must be accepted by, YYYY-MM-DD"})
 
 
 QUERY_CODE_LENGTH = ma.validate.Length(min=4, max=16)
@@ -47,7 +75,9 @@ QUERY_CODE_HEADER = "X-Query-Code"
 
 
 class QueryCodeSchema(Schema):
-    code = ma.fields.String(required=True, validate=QUERY_CODE_LENGTH)
+    code = ma.fields.String(
+        required=True, validate=QUERY_CODE_LENGTH, metadata={"description": "the secret query code given on filing"}
+    )
 
 
 class QueryCodeHeaderSchema(Schema):
@@ -60,33 +90,59 @@ class QueryCodeHeaderSchema(Schema):
 
 
 class TimelineEventSchema(Schema):
-    at = BeijingDateTime()
-    kind = ma.fields.String()
-    label = ma.fields.String()
-    text = ma.fields.String(allow_none=True)
+    at = BeijingDateTime(metadata={"description": "when, ISO 8601 with the +08:00 offset (Beijing time)"})
+    kind = ma.fields.String(
+        metadata={
+            "description": "what happened: submitted, accepted, rejected, assigned, replied, closed, escalated, "
+            "reopened, rated"
+        }
+    )
+    label = ma.fields.String(metadata={"description": "its Chinese name"})
+    text = ma.fields.String(allow_none=True, metadata={"description": "the agency's reply or note, if any"})
 
 
 class ComplaintViewSchema(Schema):
-    tracking_no = ma.fields.String()
-    status = ma.fields.String()
-    status_label = ma.fields.String()
-    category = ma.fields.String()
-    category_label = ma.fields.String()
-    created_at = BeijingDateTime()
-    agency = ma.fields.Dict()
-    accept_due = ma.fields.Date()
-    reply_due = ma.fields.Date(allow_none=True)
-    timeline = ma.fields.List(ma.fields.Nested(TimelineEventSchema))
-    rating = ma.fields.Integer(allow_none=True)
-    can_rate = ma.fields.Boolean()
-    can_reopen = ma.fields.Boolean()
-    reopen_until = BeijingDateTime(allow_none=True)
+    tracking_no = ma.fields.String(metadata={"description": "the tracking number"})
+    status = ma.fields.String(metadata={"description": "where it stands"})
+    status_label = ma.fields.String(metadata={"description": "its Chinese name"})
+    category = ma.fields.String(metadata={"description": "the complaint's category"})
+    category_label = ma.fields.String(metadata={"description": "its Chinese name"})
+    created_at = BeijingDateTime(
+        metadata={"description": "when it was filed, ISO 8601 with the +08:00 offset (Beijing time)"}
+    )
+    agency = ma.fields.Dict(metadata={"description": "the agency handling it: {code, name}"})
+    accept_due = ma.fields.Date(metadata={"description": "accept by, YYYY-MM-DD"})
+    reply_due = ma.fields.Date(allow_none=True, metadata={"description": "reply by, YYYY-MM-DD; null until accepted"})
+    timeline = ma.fields.List(
+        ma.fields.Nested(TimelineEventSchema), metadata={"description": "what happened, oldest first"}
+    )
+    rating = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the complainant's satisfaction, 1-5; null until rated"}
+    )
+    can_rate = ma.fields.Boolean(metadata={"description": "whether it can be rated now"})
+    can_reopen = ma.fields.Boolean(metadata={"description": "whether it can be reopened now"})
+    reopen_until = BeijingDateTime(
+        allow_none=True,
+        metadata={"description": "last moment to reopen, ISO 8601 with the +08:00 offset (Beijing time)"},
+    )
 
 
 class RatingSchema(QueryCodeSchema):
-    score = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=5))
-    comment = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=500))
+    score = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(min=1, max=5),
+        metadata={"description": "satisfaction from 1 (very dissatisfied) to 5 (very satisfied)"},
+    )
+    comment = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=500),
+        metadata={"description": "a comment (up to 500 characters)"},
+    )
 
 
 class ReopenSchema(QueryCodeSchema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=5, max=1000))
+    reason = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=5, max=1000),
+        metadata={"description": "why the reply did not settle it (5-1000 characters)"},
+    )

@@ -5,6 +5,7 @@ from backend.errors import PayloadTooLarge
 from backend.extensions.smorest import Blueprint, PageArgsSchema
 
 from . import approval, lifecycle, publishing, reading
+from .examples import EXAMPLES, OPENAPI_EXAMPLES, WITHDRAWAL
 from .schemas import (
     MAX_BULK_ITEMS,
     ApprovalQueueSchema,
@@ -37,6 +38,8 @@ approval_blp = Blueprint(
     url_prefix="/api/v1/admin",
     description="Pre-publication approval (经法制部门审核后公示): requirements set by a 司法局, the approval queue",
 )
+NO_HELD_SUBMISSION = "no such submission for you to decide"
+
 public_blp = Blueprint(
     "disclosures", __name__, url_prefix="/api/v1/disclosures", description="公示信息: public search and reading"
 )
@@ -55,7 +58,10 @@ class OwnDisclosures(MethodView):
 @publish_blp.route("/disclosures:bulk")
 class BulkDisclosures(MethodView):
     @publish_blp.agency_required
-    @publish_blp.arguments(BulkRequestSchema)
+    @publish_blp.arguments(
+        BulkRequestSchema,
+        example={"items": [{"external_id": "CF-2026-0128", **EXAMPLES["decision"]}]},
+    )
     @publish_blp.response(200, BulkResponseSchema)
     @publish_blp.alt_response(413, description=f"more than {MAX_BULK_ITEMS} items")
     def post(self, body):
@@ -73,9 +79,14 @@ class BulkDisclosures(MethodView):
 @publish_blp.route("/disclosures/<string:external_id>")
 class OwnDisclosure(MethodView):
     @publish_blp.agency_required
-    @publish_blp.arguments(DisclosurePutSchema)
+    @publish_blp.arguments(DisclosurePutSchema, examples=OPENAPI_EXAMPLES)
     @publish_blp.response(200, DisclosureSchema, description="updated, or unchanged")
     @publish_blp.alt_response(201, schema=DisclosureSchema, description="created")
+    @publish_blp.alt_response(
+        409,
+        description="the item was withdrawn or has expired (publish a re-made decision under a new id), the agency "
+        "already has a published av_matter_list, or a major case's legal review has not approved the decision",
+    )
     def put(self, data, external_id):
         """Create or update an item by the agency's own id (idempotent)"""
         result = publishing.upsert(g.agency, external_id, data, g.actor)
@@ -83,6 +94,7 @@ class OwnDisclosure(MethodView):
 
     @publish_blp.agency_required
     @publish_blp.response(200, DisclosureSchema)
+    @publish_blp.alt_response(404, description="no such item of the agency (another agency's item is not found either)")
     def get(self, external_id):
         """One of the agency's own items: original, public text, privacy report and clock"""
         return reading.get_own(g.agency, external_id)
@@ -91,8 +103,9 @@ class OwnDisclosure(MethodView):
 @publish_blp.route("/disclosures/<string:external_id>/withdraw")
 class WithdrawDisclosure(MethodView):
     @publish_blp.agency_required
-    @publish_blp.arguments(WithdrawSchema)
+    @publish_blp.arguments(WithdrawSchema, example=WITHDRAWAL)
     @publish_blp.response(200, DisclosureSchema)
+    @publish_blp.alt_response(404, description="no such item of the agency (another agency's item is not found either)")
     @publish_blp.alt_response(409, description="the item is not published")
     def post(self, body, external_id):
         """Take a published item down at once, with an explanation (撤下); withdrawing twice changes nothing"""
@@ -112,6 +125,7 @@ class WithdrawDisclosure(MethodView):
 class OwnDisclosureDeadline(MethodView):
     @publish_blp.agency_required
     @publish_blp.response(200, DeadlineExplanationSchema)
+    @publish_blp.alt_response(404, description="no such item of the agency, or the item has no statutory deadline")
     def get(self, external_id):
         """How the publication deadline was counted: which days were skipped and why"""
         return reading.explain_deadline(reading.get_own(g.agency, external_id))
@@ -129,6 +143,7 @@ class PublicDisclosures(MethodView):
 @public_blp.route("/<string:disclosure_id>")
 class PublicDisclosure(MethodView):
     @public_blp.response(200, PublicDisclosureSchema)
+    @public_blp.alt_response(404, description="no public item with that id (never published, or withheld)")
     @public_blp.alt_response(410, description="withdrawn or expired: the notice (when, why, log index)")
     def get(self, disclosure_id):
         """One published item"""
@@ -147,9 +162,10 @@ class ApprovalRequirements(MethodView):
 @approval_blp.route("/approval-requirements/<string:agency>/<string:type_>")
 class AgencyApprovalRequirement(MethodView):
     @approval_blp.admin_required("supervisor", "admin")
-    @approval_blp.arguments(ApprovalRequirementPutSchema)
+    @approval_blp.arguments(ApprovalRequirementPutSchema, example={"approver_agency": None})
     @approval_blp.response(200, ApprovalRequirementSchema, description="changed")
     @approval_blp.alt_response(201, schema=ApprovalRequirementSchema, description="required from now on")
+    @approval_blp.alt_response(404, description="no such agency in your region")
     def put(self, body, agency, type_):
         """Require that an agency's items of a pre-phase type are approved before they go public"""
         requirement, created = approval.require(
@@ -159,6 +175,7 @@ class AgencyApprovalRequirement(MethodView):
 
     @approval_blp.admin_required("supervisor", "admin")
     @approval_blp.response(204)
+    @approval_blp.alt_response(404, description="no such agency in your region, or no such requirement")
     def delete(self, agency, type_):
         """Lift the requirement: later pushes go public at once"""
         approval.lift(g.admin, agency, type_, ip=request.remote_addr)
@@ -178,6 +195,7 @@ class Approvals(MethodView):
 class HeldSubmission(MethodView):
     @approval_blp.admin_required("supervisor", "admin", "handler")
     @approval_blp.response(200, ApprovalRequestSchema)
+    @approval_blp.alt_response(404, description=NO_HELD_SUBMISSION)
     def get(self, request_id):
         """One held submission: what was pushed and what citizens see now"""
         return approval.for_approver(g.admin, request_id)
@@ -187,6 +205,7 @@ class HeldSubmission(MethodView):
 class Approve(MethodView):
     @approval_blp.admin_required("supervisor", "admin", "handler")
     @approval_blp.response(200, ApprovalRequestSchema)
+    @approval_blp.alt_response(404, description=NO_HELD_SUBMISSION)
     @approval_blp.alt_response(409, description="already decided, or no longer valid")
     def post(self, request_id):
         """Approve: the submission goes public as pushed (logged like any publication)"""
@@ -196,8 +215,9 @@ class Approve(MethodView):
 @approval_blp.route("/approvals/<int(max=2147483647):request_id>/return")
 class Return(MethodView):
     @approval_blp.admin_required("supervisor", "admin", "handler")
-    @approval_blp.arguments(ApprovalReturnSchema)
+    @approval_blp.arguments(ApprovalReturnSchema, example={"reasons": "抽查比例未写明依据，请补充后重新提交。"})
     @approval_blp.response(200, ApprovalRequestSchema)
+    @approval_blp.alt_response(404, description=NO_HELD_SUBMISSION)
     @approval_blp.alt_response(409, description="already decided")
     def post(self, body, request_id):
         """Return the submission to its agency with reasons; nothing public changes"""

@@ -46,7 +46,9 @@ def exchange_required(func: Callable) -> Callable:
 
 @blp.route("/token")
 class Token(MethodView):
-    @blp.arguments(TokenRequestSchema)
+    @blp.arguments(
+        TokenRequestSchema, example={"client_id": "qz-upper-platform", "client_secret": "s3cr3t-printed-once"}
+    )
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="wrong client id or secret")
     @blp.alt_response(429, description="too many failures; see Retry-After")
@@ -199,7 +201,9 @@ class Subscription(MethodView):
 
 @blp.route("/schemas/<string:name>.json")
 class EventSchema(MethodView):
+    @blp.without_storage
     @blp.response(200, description="a JSON Schema (draft 2020-12)")
+    @blp.alt_response(404, description="no event type of that name")
     def get(self, name):
         """The JSON Schema of one event type (`change` is the envelope every event shares)"""
         if not (SCHEMAS / f"{name}.json").is_file():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http
 import logging
+import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from copy import deepcopy
@@ -18,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import flask_smorest
 import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from flask import Flask, current_app, g, request
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -51,10 +53,61 @@ BEARER_SCHEME = "AgencyBearer"
 ADMIN_SCHEME = "AdminBearer"
 EXCHANGE_SCHEME = "ExchangeBearer"
 
+# Errors that tell the client when to come back.
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+class Converter(OpenAPIConverter):
+    """Documents a schema that loads through one of several variants (``openapi_variants``) as a ``oneOf``
+    with a discriminator, and keeps ``additionalProperties`` when a schema has a description."""
+
+    def schema2jsonschema(self, schema: Any) -> dict:
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        variants = getattr(schema_class, "openapi_variants", None)
+        if variants is not None and (found := variants()) is not None:
+            prop, by_value = found
+            refs = {value: self.resolve_nested_schema(variant)["$ref"] for value, variant in by_value.items()}
+            return {
+                "description": getattr(getattr(schema_class, "Meta", None), "description", ""),
+                "oneOf": [{"$ref": ref} for ref in refs.values()],
+                "discriminator": {"propertyName": prop, "mapping": refs},
+            }
+        jsonschema = super().schema2jsonschema(schema)
+        unknown = (schema() if isinstance(schema, type) else schema).unknown
+        if "additionalProperties" not in jsonschema and unknown != ma.EXCLUDE:
+            jsonschema["additionalProperties"] = unknown == ma.INCLUDE
+        return jsonschema
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape every error of the API is answered in (backend/errors.py error_payload)."""
+
+    code = ma.fields.Integer(metadata={"description": "the HTTP status code, e.g. 422"})
+    status = ma.fields.String(metadata={"description": 'the HTTP status name in English, e.g. "Unprocessable Entity"'})
+    message = ma.fields.String(metadata={"description": "what went wrong, in Chinese, for people to read"})
+    errors = ma.fields.Dict(
+        metadata={
+            "description": "by field (or by the service that failed: database, cache, search, wechat), "
+            'what is wrong with it, e.g. {"json": {"legal_basis": ["Missing data for required field."]}}'
+        }
+    )
+
+
+class Plugin(MarshmallowPlugin):
+    Converter = Converter
+
 
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
     def init_app(self, app: Flask, *, spec_kwargs: dict | None = None) -> None:
-        super().init_app(app, spec_kwargs=spec_kwargs)
+        super().init_app(app, spec_kwargs={"marshmallow_plugin": Plugin(), **(spec_kwargs or {})})
         self.spec.components.security_scheme(
             BEARER_SCHEME,
             {
@@ -83,6 +136,25 @@ class Api(flask_smorest.Api):
             },
         )
 
+    def _register_responses(self) -> None:
+        """Every status's response in the error shape, as flask-smorest has it; 429 and 503 with Retry-After."""
+        for status in http.HTTPStatus:
+            if status < 400:
+                continue
+            response: dict[str, Any] = {
+                "description": status.phrase,
+                "content": {"application/json": {"schema": ERROR_REF}},
+            }
+            if status in (429, 503):
+                response["headers"] = deepcopy(RETRY_AFTER)
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {"description": "Default error response", "content": {"application/json": {"schema": ERROR_REF}}},
+            lazy=True,
+        )
+        self.spec.components.schema("Error", schema=self.ERROR_SCHEMA)
+
     def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
         if error.code == 500:
             log.exception("unhandled error", exc_info=getattr(error, "original_exception", None))
@@ -93,6 +165,25 @@ class Api(flask_smorest.Api):
         return payload, code, headers
 
 
+# What each path parameter of the API names, as the document describes it.
+PATH_PARAMETERS = {
+    "external_id": "the agency's own id of the item (1-128 characters), chosen by its case system",
+    "disclosure_id": "the platform's id of a published item (32 hex digits), as in its address /d/{id}",
+    "badge_no": "执法证号 of one of the agency's officers (4-32 letters, digits or '-')",
+    "case_no": "the agency's own case number",
+    "number": "the submission's number within the case, from 1",
+    "code": "an agency's code",
+    "agency": "an agency's code",
+    "type_": "a pre-phase disclosure type (power, inspection_list, review_catalogue, av_matter_list, "
+    "discretion_benchmark)",
+    "request_id": "a held submission's number in the approval queue",
+    "tracking_no": "the complaint's tracking number, as given on filing",
+    "round_id": "an evaluation round's number",
+    "rank": "a drawn case's rank in the round, from 1",
+    "name": "an event type's name, e.g. change, publish, withdraw",
+}
+
+
 class Blueprint(flask_smorest.Blueprint):
     """Adds the agency-token decorator (documents 401 + security) and the 409 mapper.
 
@@ -101,8 +192,16 @@ class Blueprint(flask_smorest.Blueprint):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._prepare_doc_cbks.append(self._prepare_auth_doc)
-        self._prepare_doc_cbks.append(self._prepare_formats_doc)
+        self._prepare_doc_cbks += [self._prepare_auth_doc, self._prepare_error_doc, self._prepare_formats_doc]
+
+    def add_url_rule(self, rule: str, *args: Any, parameters: list | None = None, **options: Any) -> None:
+        """Documents each path parameter of ``rule`` by its name (PATH_PARAMETERS)."""
+        described = [
+            {"in": "path", "name": name, "description": PATH_PARAMETERS[name]}
+            for name in re.findall(r"<(?:[^<>:]+:)?(\w+)>", rule)
+            if name in PATH_PARAMETERS
+        ]
+        super().add_url_rule(rule, *args, parameters=[*(parameters or []), *described], **options)
 
     @staticmethod
     def agency_required(func: Callable) -> Callable:
@@ -179,6 +278,31 @@ class Blueprint(flask_smorest.Blueprint):
         return doc
 
     @staticmethod
+    def without_storage(func: Callable) -> Callable:
+        """Mark a view answered from memory or files alone: no database, cache or search outage reaches it, so
+        its document lists no 503."""
+        func._apidoc = {**getattr(func, "_apidoc", {}), "without_storage": True}
+        return func
+
+    @staticmethod
+    def _prepare_error_doc(doc: dict, doc_info: dict, **_kwargs: Any) -> dict:
+        """Every view reading the database (or cache, or search) answers 503 while it is down; an error documented
+        by its description alone (``alt_response(409, description=...)``) is answered in the one error shape too;
+        a 429 or 503 also says when to come back (Retry-After)."""
+        responses = doc.setdefault("responses", {})
+        if not doc_info.get("without_storage") and not any(str(status) == "503" for status in responses):
+            responses["503"] = {"description": "the database, cache or search engine is unavailable"}
+        if "requestBody" in doc and not any(str(status) == "413" for status in responses):
+            responses["413"] = {"description": "the body is larger than MAX_CONTENT_LENGTH"}
+        for status, response in responses.items():
+            if not (isinstance(response, dict) and str(status)[:1] in "45"):
+                continue
+            response.setdefault("content", {"application/json": {"schema": dict(ERROR_REF)}})
+            if str(status) in ("429", "503"):
+                response.setdefault("headers", deepcopy(RETRY_AFTER))
+        return doc
+
+    @staticmethod
     def catch_integrity_error(func: Callable) -> Callable:
         """Turn a unique/foreign-key violation into a documented 409."""
 
@@ -225,8 +349,12 @@ class Schema(ma.Schema):
 
 
 class PageArgsSchema(Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1000))
-    page_size = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = ma.fields.Integer(
+        load_default=1, validate=ma.validate.Range(min=1, max=1000), metadata={"description": "the page, from 1"}
+    )
+    page_size = ma.fields.Integer(
+        load_default=20, validate=ma.validate.Range(min=1, max=100), metadata={"description": "items per page (1-100)"}
+    )
 
 
 # -- the pager: every list (API, mini-program, admin pages) is a Page, dumped by a page_schema ------
@@ -265,10 +393,10 @@ def page_schema(item: type[ma.Schema], name: str, *, page_size: bool = True, **e
     ``name`` names it in the OpenAPI document. The mini-program's pages leave out ``page_size``, which it
     chose itself."""
     fields: dict[str, ma.fields.Field] = {
-        "items": ma.fields.List(ma.fields.Nested(item)),
-        "total": ma.fields.Integer(),
-        "page": ma.fields.Integer(),
+        "items": ma.fields.List(ma.fields.Nested(item), metadata={"description": "this page's items"}),
+        "total": ma.fields.Integer(metadata={"description": "how many items the whole list has"}),
+        "page": ma.fields.Integer(metadata={"description": "the page's number, from 1"}),
     }
     if page_size:
-        fields["page_size"] = ma.fields.Integer()
+        fields["page_size"] = ma.fields.Integer(metadata={"description": "items per page asked for"})
     return Schema.from_dict(fields | extra, name=name)

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from backend.extensions.smorest import Blueprint, PageArgsSchema
 from backend.keys import JwksSchema
 
-from . import badge_card, limits, services
+from . import badge_card, examples, limits, services
 from .schemas import (
     DynamicBadgeSchema,
     OfficerListSchema,
@@ -18,6 +18,8 @@ from .schemas import (
     VerificationSchema,
     VerifyArgsSchema,
 )
+
+OFFICER_NOT_FOUND = "no such officer of the agency (another agency's officer is not found either)"
 
 publish_blp = Blueprint(
     "publish_officers",
@@ -42,7 +44,7 @@ class OwnOfficers(MethodView):
 @publish_blp.route("/<string:badge_no>")
 class OwnOfficer(MethodView):
     @publish_blp.agency_required
-    @publish_blp.arguments(OfficerPutSchema)
+    @publish_blp.arguments(OfficerPutSchema, example=examples.OFFICER)
     @publish_blp.response(200, OfficerSchema, description="updated, or unchanged")
     @publish_blp.alt_response(201, schema=OfficerSchema, description="created")
     def put(self, data, badge_no):
@@ -52,6 +54,7 @@ class OwnOfficer(MethodView):
 
     @publish_blp.agency_required
     @publish_blp.response(200, OfficerSchema)
+    @publish_blp.alt_response(404, description=OFFICER_NOT_FOUND)
     def get(self, badge_no):
         """One of the agency's officers"""
         return services.get_own(g.agency, badge_no)
@@ -60,8 +63,9 @@ class OwnOfficer(MethodView):
 @publish_blp.route("/<string:badge_no>/status")
 class OwnOfficerStatus(MethodView):
     @publish_blp.agency_required
-    @publish_blp.arguments(OfficerStatusSchema)
+    @publish_blp.arguments(OfficerStatusSchema, example=examples.STATUS)
     @publish_blp.response(200, OfficerSchema)
+    @publish_blp.alt_response(404, description=OFFICER_NOT_FOUND)
     def post(self, body, badge_no):
         """Suspend (暂扣), revoke (注销) or reinstate a credential; audited, live at once"""
         return services.set_status(g.agency, badge_no, body["status"], body["reason"], g.actor, ip=request.remote_addr)
@@ -71,6 +75,7 @@ class OwnOfficerStatus(MethodView):
 class BadgePng(MethodView):
     @publish_blp.agency_required
     @publish_blp.response(200, content_type="image/png")
+    @publish_blp.alt_response(404, description=OFFICER_NOT_FOUND)
     def get(self, badge_no):
         """The printable badge card (85.6 × 54 mm at 300 dpi) with its QR"""
         return Response(badge_card.render_png(services.badge_card(g.agency, badge_no)), mimetype="image/png")
@@ -80,6 +85,7 @@ class BadgePng(MethodView):
 class BadgeSvg(MethodView):
     @publish_blp.agency_required
     @publish_blp.response(200, content_type="image/svg+xml")
+    @publish_blp.alt_response(404, description=OFFICER_NOT_FOUND)
     def get(self, badge_no):
         """The printable badge card as SVG"""
         return Response(badge_card.render_svg(services.badge_card(g.agency, badge_no)), mimetype="image/svg+xml")
@@ -89,6 +95,7 @@ class BadgeSvg(MethodView):
 class DynamicBadge(MethodView):
     @publish_blp.agency_required
     @publish_blp.response(200, DynamicBadgeSchema)
+    @publish_blp.alt_response(404, description=OFFICER_NOT_FOUND)
     def post(self, badge_no):
         """A badge valid for 60 seconds, for the officer's phone screen (defeats screenshots)"""
         issued = services.dynamic_badge(g.agency, badge_no)
@@ -123,6 +130,7 @@ class Verify(MethodView):
 
 @badges_blp.route("/keys")
 class Keys(MethodView):
+    @badges_blp.without_storage
     @badges_blp.response(200, JwksSchema)
     def get(self):
         """The public keys badges are signed with (JWKS), for offline verification"""

@@ -8,6 +8,7 @@ from backend.disclosures.schemas import DisclosureSchema
 from backend.extensions.smorest import Blueprint
 
 from . import annual, case_reads, evaluation, negative_list, reviewers, services
+from .evaluation_models import DEFAULT_SHEET
 from .schemas import (
     AdminTokenRequestSchema,
     AgencySettingsSchema,
@@ -43,7 +44,7 @@ blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Admi
 
 @blp.route("/auth/token")
 class AdminToken(MethodView):
-    @blp.arguments(AdminTokenRequestSchema)
+    @blp.arguments(AdminTokenRequestSchema, example={"username": "lin.sfj", "password": "a long password 1"})
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="wrong username or password, or a missing, wrong or used `otp`")
     @blp.alt_response(429, description="too many failures; see Retry-After")
@@ -67,8 +68,11 @@ class DisclosureChanges(MethodView):
 @blp.route("/agencies/<string:code>/settings/reports-cases")
 class ReportsCases(MethodView):
     @blp.admin_required("supervisor", "admin")
-    @blp.arguments(ReportsCasesSchema)
+    @blp.arguments(
+        ReportsCasesSchema, example={"reports_cases": True, "reason": "该局已接入执法办案系统，案件全程记录报送"}
+    )
     @blp.response(200, AgencySettingsSchema)
+    @blp.alt_response(404, description="no such agency under your supervision")
     def put(self, body, code):
         """Set whether an agency reports cases (its decisions then name their case); audited and logged"""
         return services.set_reports_cases(g.admin, code, body["reports_cases"], body["reason"], ip=request.remote_addr)
@@ -138,7 +142,16 @@ class CaseReads(MethodView):
 @supervision_blp.route("/supervision/evaluations")
 class EvaluationRounds(MethodView):
     @supervision_blp.admin_required("supervisor", "admin")
-    @supervision_blp.arguments(EvaluationRoundRequestSchema)
+    @supervision_blp.arguments(
+        EvaluationRoundRequestSchema,
+        example={
+            "region": "350500",
+            "date_from": "2026-01-01",
+            "date_to": "2026-06-30",
+            "sample_percent": 5,
+            "evaluators": ["lin.sfj", "chen.observer"],
+        },
+    )
     @supervision_blp.response(201, EvaluationRoundSchema)
     def post(self, body):
         """Start a 案卷评查 round: announced in the log, then drawn from the first checkpoint after (README recipe)"""
@@ -158,8 +171,12 @@ class EvaluationAssignments(MethodView):
 @supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>/cases/<int(max=100000):rank>/score")
 class EvaluationScore(MethodView):
     @supervision_blp.admin_required("supervisor", "observer")
-    @supervision_blp.arguments(EvaluationScoreRequestSchema)
+    @supervision_blp.arguments(
+        EvaluationScoreRequestSchema,
+        example={"scores": {item["key"]: {"score": item["points"], "comment": ""} for item in DEFAULT_SHEET}},
+    )
     @supervision_blp.response(200, EvaluationCaseSchema)
+    @supervision_blp.alt_response(404, description="no such case of the round assigned to you")
     @supervision_blp.alt_response(409, description="already scored")
     def post(self, body, round_id, rank):
         """Score a case assigned to you: every sheet item up to its points, a comment for each deduction; once"""
@@ -171,6 +188,7 @@ class EvaluationScore(MethodView):
 @supervision_blp.route("/supervision/evaluations/<int(max=2147483647):round_id>")
 class EvaluationRound(MethodView):
     @supervision_blp.response(200, EvaluationRoundSchema)
+    @supervision_blp.alt_response(404, description="no such evaluation round")
     def get(self, round_id):
         """Public: a round's parameters, checkpoint, eligible cases and sample, to recompute the draw"""
         return evaluation.public_round(round_id)
@@ -180,6 +198,7 @@ class EvaluationRound(MethodView):
 class EvaluationResults(MethodView):
     @supervision_blp.admin_required("supervisor", "admin")
     @supervision_blp.response(200, EvaluationResultsSchema)
+    @supervision_blp.alt_response(404, description="no such evaluation round in your region")
     def get(self, round_id):
         """A round's scores per agency: cases evaluated, mean score, points deducted per sheet item"""
         return evaluation.round_results(evaluation.round_for(g.admin, round_id))
@@ -209,7 +228,7 @@ class MatterRanking(MethodView):
 @supervision_blp.route("/supervision/negative-list/publish")
 class NegativeListPublish(MethodView):
     @supervision_blp.admin_required("supervisor", "admin")
-    @supervision_blp.arguments(NegativeListPublishSchema)
+    @supervision_blp.arguments(NegativeListPublishSchema, example={"agency": "11350500MB0C1234XK"})
     @supervision_blp.response(200, DisclosureSchema)
     @supervision_blp.alt_response(404, description="no such 司法行政部门 in your scope")
     def post(self, body):
@@ -229,6 +248,7 @@ class AnnualReport(MethodView):
     @supervision_blp.arguments(AnnualArgsSchema, location="query")
     @supervision_blp.response(200, AnnualReportSchema)
     @supervision_blp.also_as(REPORT_FORMATS)
+    @supervision_blp.alt_response(404, description="no agency with that code")
     def get(self, args, code):
         """An agency's enforcement statistics for a year, computed from stored data (JSON, CSV or XLSX)"""
         return _in_format(annual.report(get_agency(code), args["year"]), f"{code}-{args['year']}-annual-report", args)

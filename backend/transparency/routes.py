@@ -60,6 +60,7 @@ class ConsistencyProof(MethodView):
 
 @blp.route("/keys")
 class Keys(MethodView):
+    @blp.without_storage
     @blp.response(200, JwksSchema)
     def get(self):
         """The public keys checkpoints are signed with (JWKS)"""

@@ -22,8 +22,8 @@ class HexBytes(ma.fields.Field):
 
 
 class CheckpointSchema(Schema):
-    tree_size = ma.fields.Integer()
-    root_hash = HexBytes()
+    tree_size = ma.fields.Integer(metadata={"description": "how many entries the log held when signed"})
+    root_hash = HexBytes(metadata={"description": "Merkle root of those entries (SHA-256, hex)"})
     timestamp = SignedTime(
         metadata={
             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
@@ -31,47 +31,69 @@ class CheckpointSchema(Schema):
         }
     )
     signature = ma.fields.String(metadata={"description": "Ed25519, hex, over the signed message (README)"})
-    key_id = ma.fields.String()
+    key_id = ma.fields.String(metadata={"description": "which key signed it (see /api/v1/transparency/keys)"})
 
 
 class EntriesArgsSchema(Schema):
-    start = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
-    end = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    start = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(min=0), metadata={"description": "first log index, from 0"}
+    )
+    end = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(min=1), metadata={"description": "one past the last log index"}
+    )
 
 
 class EntrySchema(Schema):
-    index = ma.fields.Integer()
-    leaf_hash = HexBytes()
-    event = ma.fields.String()
-    item_id = ma.fields.String()
-    agency = ma.fields.String()
-    actor = ma.fields.String()
-    time = ma.fields.Function(lambda entry: entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-    commitment = ma.fields.String(allow_none=True)
-    detail = ma.fields.Dict()
+    index = ma.fields.Integer(metadata={"description": "the entry's position in the log, from 0"})
+    leaf_hash = HexBytes(metadata={"description": "the entry's Merkle leaf hash (SHA-256, hex)"})
+    event = ma.fields.String(
+        metadata={
+            "description": "what happened, e.g. publish, correct, withdraw, withhold, review_submit, review_opinion"
+        }
+    )
+    item_id = ma.fields.String(
+        metadata={"description": "the item (disclosure id, <agency>/<case no>, officer) it concerns"}
+    )
+    agency = ma.fields.String(metadata={"description": "the agency's code"})
+    actor = ma.fields.String(metadata={"description": "who: client:<id>, admin:<username> or system:<job>"})
+    time = ma.fields.Function(
+        lambda entry: entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        metadata={"description": "when it was logged, ISO 8601 in UTC (Z) with microseconds"},
+    )
+    commitment = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "salted SHA-256 of the content citizens saw (hex); null for events without content"},
+    )
+    detail = ma.fields.Dict(metadata={"description": "the event's public particulars (e.g. a withdrawal's reason)"})
 
 
 class EntriesSchema(Schema):
-    entries = ma.fields.List(ma.fields.Nested(EntrySchema))
+    entries = ma.fields.List(ma.fields.Nested(EntrySchema), metadata={"description": "the entries in index order"})
 
 
 class InclusionArgsSchema(Schema):
-    index = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    index = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(min=0), metadata={"description": "the entry to prove"}
+    )
     tree_size = ma.fields.Integer(validate=ma.validate.Range(min=1), metadata={"description": "default: current"})
 
 
 class InclusionSchema(Schema):
-    index = ma.fields.Integer()
-    tree_size = ma.fields.Integer()
-    hashes = ma.fields.List(HexBytes())
+    index = ma.fields.Integer(metadata={"description": "the entry proved"})
+    tree_size = ma.fields.Integer(metadata={"description": "the checkpoint's size it is proved in"})
+    hashes = ma.fields.List(
+        HexBytes(), metadata={"description": "the audit path, leaf to root (SHA-256, hex; RFC 6962)"}
+    )
 
 
 class ConsistencyArgsSchema(Schema):
-    first = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    first = ma.fields.Integer(
+        required=True, validate=ma.validate.Range(min=1), metadata={"description": "the older tree size"}
+    )
     second = ma.fields.Integer(validate=ma.validate.Range(min=1), metadata={"description": "default: current"})
 
 
 class ConsistencySchema(Schema):
-    first = ma.fields.Integer()
-    second = ma.fields.Integer()
-    hashes = ma.fields.List(HexBytes())
+    first = ma.fields.Integer(metadata={"description": "the older tree size"})
+    second = ma.fields.Integer(metadata={"description": "the newer tree size"})
+    hashes = ma.fields.List(HexBytes(), metadata={"description": "the consistency proof (SHA-256, hex; RFC 6962)"})

@@ -338,6 +338,12 @@ def admin_headers(client, runner) -> dict[str, str]:
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
+def _headers_for(operation: dict) -> dict[str, str]:
+    """A value for each header the operation requires (the complaint's X-Query-Code): wrong, but present."""
+    required = [p for p in operation.get("parameters", []) if p.get("in") == "header" and p.get("required")]
+    return {parameter["name"]: "wrong-code" for parameter in required}
+
+
 def test_whatever_is_not_there_is_a_404_exactly_where_the_document_says_so(spec, client, agency_headers, admin_headers):
     """Every operation on a path with parameters, called for things that do not exist (with its example body and
     its required query), answers 404 if and only if the document lists 404 for it. An upsert creates instead.
@@ -362,7 +368,7 @@ def test_whatever_is_not_there_is_a_404_exactly_where_the_document_says_so(spec,
                 method=method.upper(),
                 json=body.get("example"),
                 query_string=_query_for(operation),
-                headers=headers.get(scheme, {}),
+                headers={**headers.get(scheme, {}), **_headers_for(operation)},
             )
             if answer.status_code in (401, 403, 503):
                 continue  # a call for another role, or a service these tests do not configure (WeChat)

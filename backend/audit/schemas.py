@@ -18,8 +18,12 @@ class AuditArgsSchema(PageArgsSchema):
         validate=ma.validate.Length(max=64),
         metadata={"description": "an action or its start: admin.login, admin., supervision.read …"},
     )
-    target_type = ma.fields.String(validate=ma.validate.Length(max=32))
-    target_id = ma.fields.String(validate=ma.validate.Length(max=128))
+    target_type = ma.fields.String(
+        validate=ma.validate.Length(max=32), metadata={"description": "what kind of thing was acted on: admin_user …"}
+    )
+    target_id = ma.fields.String(
+        validate=ma.validate.Length(max=128), metadata={"description": "which one (a username, an item id, a path)"}
+    )
     date_from = ma.fields.Date(data_key="from", metadata={"description": "first Beijing day"})
     date_to = ma.fields.Date(data_key="to", metadata={"description": "last Beijing day"})
     format = ma.fields.String(
@@ -36,14 +40,14 @@ class AuditArgsSchema(PageArgsSchema):
 
 
 class AuditEntrySchema(Schema):
-    id = ma.fields.Integer()
-    at = BeijingDateTime()
-    actor = ma.fields.String()
-    action = ma.fields.String()
-    target_type = ma.fields.String()
-    target_id = ma.fields.String()
-    ip = ma.fields.String(allow_none=True)
-    detail = ma.fields.Dict()
+    id = ma.fields.Integer(metadata={"description": "its place in the trail, increasing"})
+    at = BeijingDateTime(metadata={"description": "when, ISO 8601 with +08:00"})
+    actor = ma.fields.String(metadata={"description": "who: admin:<username>, client:<client_id>, system:<job>, cli"})
+    action = ma.fields.String(metadata={"description": "what was done, e.g. admin.login, disclosure.withdraw"})
+    target_type = ma.fields.String(metadata={"description": "the kind of thing acted on"})
+    target_id = ma.fields.String(metadata={"description": "the thing acted on"})
+    ip = ma.fields.String(allow_none=True, metadata={"description": "the request's address; null for CLI and jobs"})
+    detail = ma.fields.Dict(metadata={"description": "what else the action recorded (reason, query, counts …)"})
 
 
 AuditPageSchema = page_schema(AuditEntrySchema, "AuditPage")

@@ -129,7 +129,9 @@ class SubscriptionCreateSchema(Schema):
 
 
 class SubscriptionSchema(Schema):
-    id = ma.fields.Integer(dump_only=True)
+    id = ma.fields.Integer(
+        dump_only=True, metadata={"description": "the subscription's number, for GET, DELETE and resume"}
+    )
     url = ma.fields.String(metadata={"description": "where events are POSTed"})
     event_types = ma.fields.List(ma.fields.String(), metadata={"description": "the event types pushed"})
     region = ma.fields.String(attribute="region_code", metadata={"description": "six-digit division code"})
@@ -146,7 +148,7 @@ class SubscriptionSchema(Schema):
 
 
 class IssuedSubscriptionSchema(Schema):
-    subscription = ma.fields.Nested(SubscriptionSchema)
+    subscription = ma.fields.Nested(SubscriptionSchema, metadata={"description": "the subscription made"})
     secret = ma.fields.String(
         metadata={"description": "the signing secret, shown this once: keep it to verify X-Sanxiang-Signature"}
     )

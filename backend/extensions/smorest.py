@@ -181,6 +181,7 @@ PATH_PARAMETERS = {
     "round_id": "an evaluation round's number",
     "rank": "a drawn case's rank in the round, from 1",
     "name": "an event type's name, e.g. change, publish, withdraw",
+    "subscription_id": "a push subscription's number, as its creation answered",
 }
 
 

@@ -187,6 +187,17 @@ def test_a_change_needs_the_current_password_and_the_same_new_one_twice(people, 
     assert audit_actions(db_session, action="admin.password_changed") == []
 
 
+def test_a_change_ends_the_users_other_sessions_and_keeps_this_one(app, people, db_session):
+    zhang = people("zhang", "handler")
+    elsewhere = AdminBrowser(app.test_client())
+    assert elsewhere.login("zhang").status_code == 303
+    assert change_password(zhang, PASSWORD, NEW_PASSWORDS[0]).status_code == 303
+    assert zhang.get("/admin/complaints").status_code == 200
+    assert elsewhere.get("/admin/complaints").status_code == 302
+    assert "密码已修改，请重新登录" in elsewhere.page("/admin/login")
+    assert ends_of(db_session, "zhang") == [None, "password_changed"]
+
+
 def test_an_expired_password_opens_only_the_password_page(app, client, people, frozen_clock, monkeypatch, db_session):
     monkeypatch.setitem(app.config, "PASSWORD_MAX_AGE_DAYS", 90)
     people("zhang", "handler", sign_in=False)

@@ -11,6 +11,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from backend.accounts import passwords
 from backend.accounts.models import AdminSession, AdminUser
 from backend.accounts.services import create_admin
 from backend.audit.models import AuditEntry
@@ -313,6 +314,8 @@ def test_a_reset_gives_a_temporary_password_once_and_forces_a_new_one(client, pe
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     temporary = temporary_password_on(shown.get_data(as_text=True))
     assert temporary not in root.page("/admin/accounts")
+    with client.application.app_context():
+        passwords.check("zhang", temporary, [])  # within the policy, like any other
     # The old session is over, the old password too.
     assert zhang.get("/admin/complaints").status_code == 302
     assert "密码已被系统管理员重置" in zhang.page("/admin/login")

@@ -57,7 +57,7 @@ def reset_password(username: str, *, actor: str, ip: str | None = None) -> str:
     their next sign-in."""
     user = find(username)
     _not_oneself(user, actor, "重置")
-    temporary = passwords.temporary_password()
+    temporary = passwords.temporary_password(username)
     passwords.set_password(user, temporary, temporary=True)
     ended = sessions.end_all(user, "password_reset")
     record(actor, "admin.password_reset", "admin_user", username, ip=ip, sessions_ended=ended)

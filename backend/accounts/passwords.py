@@ -1,8 +1,8 @@
 """The admin password policy (等保 level 3): PASSWORD_MIN_LENGTH characters, at least three of four character
 classes, not the username, none of the last HISTORY chosen, changed every PASSWORD_MAX_AGE_DAYS (0: never).
 
-A password a reset hands out is temporary: random, shown once, and to be replaced at the next sign-in
-(``must_change``); it is not policed (it is not chosen by a person) and not kept in the history.
+A password a reset hands out is temporary: random (and within the policy), shown once, and to be replaced at the
+next sign-in (``must_change``); it is not kept in the history.
 """
 
 from __future__ import annotations
@@ -63,9 +63,16 @@ def set_password(user: AdminUser, password: str, *, temporary: bool = False) -> 
         user.password_history = [hashed, *history][:HISTORY]
 
 
-def temporary_password() -> str:
-    # 96 random bits, URL-safe so it survives being read out or pasted.
-    return secrets.token_urlsafe(12)
+def temporary_password(username: str) -> str:
+    """A random password that meets the policy too (at least 16 URL-safe characters: read out or pasted intact)."""
+    length = max(16, current_app.config["PASSWORD_MIN_LENGTH"])
+    while True:
+        candidate = secrets.token_urlsafe(length)[:length]
+        try:
+            check(username, candidate, [])
+        except Invalid:
+            continue  # rarely: too few character classes, or the username by chance
+        return candidate
 
 
 def expired(user: AdminUser) -> bool:

@@ -623,7 +623,7 @@ def create_account():
     form = _load_form(schemas.AccountForm)
     if form is None:
         return back
-    temporary = passwords.temporary_password()
+    temporary = passwords.temporary_password(form["username"])
     try:
         accounts.create_admin(
             username=form["username"],
@@ -712,7 +712,6 @@ def security_page():
         rings=rings,
         classes=passwords.CLASSES_NEEDED,
         history=passwords.HISTORY,
-        current=auth.session_id(),
     )
 
 

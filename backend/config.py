@@ -291,6 +291,15 @@ SETTINGS: tuple[Setting, ...] = (
     # A login lasts at most 8 hours, and ends after 30 minutes without a request.
     S("ADMIN_SESSION_SECONDS", integer(1), 8 * 3600, "longest admin session"),
     S("ADMIN_IDLE_SECONDS", integer(1), 30 * 60, "an admin session ends after this long without a request"),
+    # Admin passwords (accounts/passwords.py): at least 3 of 4 character classes, not the username, none of the
+    # last 5; 等保 level 3 asks for a periodic change, hence an expiry by default in production (0: never).
+    S("PASSWORD_MIN_LENGTH", integer(8, 128), 12, "shortest admin password"),
+    S(
+        "PASSWORD_MAX_AGE_DAYS",
+        integer(0),
+        lambda _instance, read: 90 if read["APP_ENV"] == "production" else 0,
+        "days before an admin password must be changed (0: never)",
+    ),
     # -- WeChat (miniapp_api): each part is off (503) until its settings are given --
     # Where wechatpy sends API calls; tests and benches point it at a local WeChat protocol server.
     S("WECHAT_API_BASE_URL", url, "https://api.weixin.qq.com", "where every WeChat API call goes"),

@@ -40,6 +40,7 @@ BLUEPRINTS = (
     supervision.case_reads_blp,
     exchange.credit_blp,
     audit.blp,
+    accounts.admin_blp,
     exchange.push_admin_blp,
     miniapp.blp,
 )

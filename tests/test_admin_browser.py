@@ -452,3 +452,75 @@ def test_a_publisher_publishes_corrects_and_withdraws_through_the_form(sync_play
             assert problems == []
         finally:
             browser.close()
+
+
+# -- the system administrator disables and resets an account --------------------------------------------
+@pytest.fixture
+def accounts_server(committed, tmp_path):
+    """root, the system administrator, and zhang, a handler of MKT."""
+    app = committed
+    with app.app_context():
+        create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
+        create_admin(username="root", password=PASSWORD, role="admin", actor="test")
+        create_admin(username="zhang", password=PASSWORD, role="handler", actor="test", agency_code="MKT")
+    env = server_env(app, tmp_path, ADMIN_COOKIE_SECURE="0")
+    with LiveServer(env, workers=2) as live:
+        yield live
+
+
+@pytest.mark.slow
+def test_a_disabled_user_is_out_at_the_next_click_and_a_reset_user_chooses_a_new_password(
+    sync_playwright, accounts_server, tmp_path
+):
+    server = accounts_server
+    new_password = "Quanzhou market 2026"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            zhang, zhang_problems = watched_page(browser)
+            root, root_problems = watched_page(browser)
+            sign_in(zhang, server, "zhang", "/admin/complaints")
+            sign_in(root, server, "root", "/admin/complaints")
+
+            root.click("header nav a:has-text('账户管理')")
+            root.wait_for_url(f"{server.url}/admin/accounts")
+            root.click("tr[data-account=zhang] form[data-action=disable] button")
+            root.wait_for_selector("tr[data-account=zhang] [data-state=disabled]")
+            assert "已停用 zhang" in root.inner_text(".flash.ok")
+            root.screenshot(path=tmp_path / "accounts.png", full_page=True)
+
+            # zhang's open page: the next click lands on the login page, saying why.
+            zhang.click("header nav a:has-text('监督统计')")
+            zhang.wait_for_url(re.compile(rf"{re.escape(server.url)}/admin/login.*"))
+            assert "账户已停用" in zhang.inner_text("main")
+
+            root.click("tr[data-account=zhang] form[data-action=enable] button")
+            root.wait_for_selector("tr[data-account=zhang] [data-state=enabled]")
+            root.click("tr[data-account=zhang] form[data-action=reset-password] button")
+            temporary = root.inner_text("#temporary-password")
+            assert len(temporary) >= 12
+
+            zhang.fill("input[name=username]", "zhang")
+            zhang.fill("input[name=password]", temporary)
+            zhang.click("button:has-text('登录')")
+            zhang.wait_for_url(f"{server.url}/admin/account/password")
+            assert "临时密码或已过期" in zhang.inner_text("main")
+            # Nothing else opens until a new password is chosen.
+            zhang.goto(f"{server.url}/admin/complaints")
+            assert zhang.url == f"{server.url}/admin/account/password"
+            zhang.fill("input[name=current_password]", temporary)
+            zhang.fill("input[name=new_password]", "too weak")
+            zhang.fill("input[name=confirm_password]", "too weak")
+            zhang.click("button:has-text('修改密码')")
+            assert "密码至少 12 个字符" in zhang.inner_text("main")
+            zhang.fill("input[name=current_password]", temporary)
+            zhang.fill("input[name=new_password]", new_password)
+            zhang.fill("input[name=confirm_password]", new_password)
+            zhang.click("button:has-text('修改密码')")
+            zhang.wait_for_url(f"{server.url}/admin/complaints")
+            assert "密码已修改" in zhang.inner_text(".flash.ok")
+            assert root_problems == []
+            # The refused weak password (422) and the page the disabled session asked for are the only misses.
+            assert [url for url in zhang_problems if not url.endswith("/admin/account/password")] == []
+        finally:
+            browser.close()

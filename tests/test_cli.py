@@ -12,7 +12,7 @@ def test_admin_password_comes_from_stdin_and_is_stored_hashed(runner, db_session
     AgencyFactory(code="MKT")
     result = runner.invoke(
         args=["admin", "create", "--username", "zhang", "--role", "handler", "--agency", "MKT"],
-        input="correct horse battery\n",
+        input="correct horse battery 9\n",
     )
     assert result.exit_code == 0, result.output
     user = db_session.scalar(select(AdminUser).where(AdminUser.username == "zhang"))
@@ -28,16 +28,16 @@ def test_admin_roles_need_their_scope_and_a_real_password(runner, db_session):
         (["--username", "b", "--role", "supervisor"], "region"),
     ]
     for args, field in cases:
-        result = runner.invoke(args=["admin", "create", *args], input="a long enough password\n")
+        result = runner.invoke(args=["admin", "create", *args], input="a long enough password 1\n")
         assert result.exit_code == 1 and f"'{field}'" in result.output
     short = runner.invoke(args=["admin", "create", "--username", "c", "--role", "admin"], input="short\n")
     assert short.exit_code == 1 and "'password'" in short.output
     ok = runner.invoke(
         args=["admin", "create", "--username", "li", "--role", "supervisor", "--region", "350500"],
-        input="a long enough password\n",
+        input="a long enough password 1\n",
     )
     assert ok.exit_code == 0
-    again = runner.invoke(args=["admin", "create", "--username", "li", "--role", "admin"], input="another password\n")
+    again = runner.invoke(args=["admin", "create", "--username", "li", "--role", "admin"], input="another password 2\n")
     assert again.exit_code == 1 and "'username'" in again.output
 
 

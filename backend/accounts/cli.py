@@ -6,7 +6,7 @@ import click
 
 from backend.errors import DomainErrorAware
 
-from . import services, totp
+from . import lifecycle, services, totp
 from .models import AdminRole
 
 client_cli = DomainErrorAware("agency-client", help="Credentials for agencies' case systems.")
@@ -74,3 +74,26 @@ def reset_otp(username: str) -> None:
     """Take an account's second factor away (a lost phone); it enrols again at its next sign-in."""
     totp.reset(username, actor="cli")
     click.echo(f"second factor of {username} reset")
+
+
+@admin_cli.command("disable")
+@click.argument("username")
+def disable(username: str) -> None:
+    """Disable an account: its sessions end and its tokens are refused at once."""
+    lifecycle.disable(username, actor="cli")
+    click.echo(f"disabled {username}")
+
+
+@admin_cli.command("enable")
+@click.argument("username")
+def enable(username: str) -> None:
+    """Enable a disabled account again."""
+    lifecycle.enable(username, actor="cli")
+    click.echo(f"enabled {username}")
+
+
+@admin_cli.command("reset-password")
+@click.argument("username")
+def reset_password(username: str) -> None:
+    """Print a temporary password (shown this once); its sessions end and a new one is chosen at the next sign-in."""
+    click.echo(lifecycle.reset_password(username, actor="cli"))

@@ -3,8 +3,17 @@ from flask.views import MethodView
 
 from backend.extensions.smorest import Blueprint
 
-from . import services
-from .schemas import TokenRequestSchema, TokenSchema, WhoAmISchema
+from . import lifecycle, services, sessions
+from .schemas import (
+    AdminAccountListSchema,
+    AdminAccountSchema,
+    AdminSessionListSchema,
+    RevokedSchema,
+    TemporaryPasswordSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    WhoAmISchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Agency client authentication")
 
@@ -30,3 +39,83 @@ class WhoAmI(MethodView):
     def get(self):
         """Which client and agency a bearer token speaks for"""
         return services.whoami(g.agency, g.actor)
+
+
+admin_blp = Blueprint(
+    "admin_accounts",
+    __name__,
+    url_prefix="/api/v1/admin",
+    description="Admin accounts (the system administrator) and admin sessions (the security administrator)",
+)
+
+
+@admin_blp.route("/accounts")
+class Accounts(MethodView):
+    @admin_blp.admin_required("admin")
+    @admin_blp.response(200, AdminAccountListSchema)
+    def get(self):
+        """Every admin account with its state (system administrator)"""
+        return {"items": lifecycle.accounts()}
+
+
+@admin_blp.route("/accounts/<string:username>/disable")
+class DisableAccount(MethodView):
+    @admin_blp.admin_required("admin")
+    @admin_blp.response(200, AdminAccountSchema)
+    @admin_blp.alt_response(404, description="no such user")
+    @admin_blp.alt_response(409, description="one's own account")
+    def post(self, username):
+        """Disable an account: its sessions end and its tokens are refused at once; audited"""
+        return lifecycle.disable(username, actor=g.actor, ip=request.remote_addr)
+
+
+@admin_blp.route("/accounts/<string:username>/enable")
+class EnableAccount(MethodView):
+    @admin_blp.admin_required("admin")
+    @admin_blp.response(200, AdminAccountSchema)
+    @admin_blp.alt_response(404, description="no such user")
+    def post(self, username):
+        """Enable a disabled account; audited"""
+        return lifecycle.enable(username, actor=g.actor, ip=request.remote_addr)
+
+
+@admin_blp.route("/accounts/<string:username>/reset-password")
+class ResetPassword(MethodView):
+    @admin_blp.admin_required("admin")
+    @admin_blp.response(200, TemporaryPasswordSchema)
+    @admin_blp.alt_response(404, description="no such user")
+    @admin_blp.alt_response(409, description="one's own account")
+    def post(self, username):
+        """A temporary password (shown once), changed at the next sign-in; the account's sessions end; audited"""
+        temporary = lifecycle.reset_password(username, actor=g.actor, ip=request.remote_addr)
+        return {"username": username, "temporary_password": temporary}
+
+
+@admin_blp.route("/sessions")
+class Sessions(MethodView):
+    @admin_blp.admin_required("security")
+    @admin_blp.response(200, AdminSessionListSchema)
+    def get(self):
+        """Every live admin page session, the most recently used first (security administrator)"""
+        return {"items": sessions.live()}
+
+
+@admin_blp.route("/sessions/<int(max=2147483647):session_id>")
+class Session(MethodView):
+    @admin_blp.admin_required("security")
+    @admin_blp.response(204)
+    @admin_blp.alt_response(404, description="no such live session")
+    def delete(self, session_id):
+        """End one admin page session; audited"""
+        sessions.revoke(session_id, actor=g.actor, ip=request.remote_addr)
+
+
+@admin_blp.route("/accounts/<string:username>/sessions")
+class UserSessions(MethodView):
+    @admin_blp.admin_required("security")
+    @admin_blp.response(200, RevokedSchema)
+    @admin_blp.alt_response(404, description="no such user")
+    def delete(self, username):
+        """End every admin page session of one user (security administrator); audited"""
+        ended = sessions.revoke_all(username, actor=g.actor, ip=request.remote_addr)
+        return {"username": username, "sessions_ended": ended}

@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 from flask import current_app
 from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from backend.agencies.models import Agency
 from backend.agencies.services import get_agency
@@ -18,7 +18,7 @@ from backend.audit.services import record
 from backend.errors import Conflict, Forbidden, Invalid, Unauthorized
 from backend.extensions import clock, db
 
-from . import throttle
+from . import passwords, throttle
 from .models import AdminRole, AdminUser, AgencyClient
 
 TOKEN_AUDIENCE = "publish"
@@ -182,9 +182,11 @@ def create_admin(
     agency_code: str | None = None,
     region_code: str | None = None,
     badge_no: str | None = None,
+    temporary: bool = False,
 ) -> AdminUser:
     """A handler belongs to an agency, a supervisor to a region, a reviewer to the agency (or 司法局) that
-    filed them and the badge it filed them under."""
+    filed them and the badge it filed them under. ``password`` follows the policy (accounts.passwords) unless
+    ``temporary`` (one the system administrator hands out, changed at the first sign-in)."""
     if role not in AdminRole.__members__:
         raise Invalid("角色无效", errors={"role": [f"must be one of {', '.join(AdminRole)}"]})
     if role == AdminRole.handler and not agency_code:
@@ -198,8 +200,8 @@ def create_admin(
         raise Invalid("只有法制审核人员登记证件号", errors={"badge": ["only for a reviewer"]})
     if role == AdminRole.supervisor and not region_code:
         raise Invalid("监督人员须属于一个行政区划", errors={"region": ["required for a supervisor"]})
-    if len(password) < 10:
-        raise Invalid("密码至少 10 个字符", errors={"password": ["at least 10 characters"]})
+    if not temporary:
+        passwords.check(username, password, [])
     if db.session.scalar(select(AdminUser.id).where(AdminUser.username == username)) is not None:
         raise Conflict("用户名已存在", errors={"username": ["already exists"]})
     agency = get_agency(agency_code) if agency_code else None
@@ -207,13 +209,14 @@ def create_admin(
         region_code = agency.region_code
     user = AdminUser(
         username=username,
-        password_hash=generate_password_hash(password),
+        password_hash="",
         role=role,
         agency=agency,
         region_code=region_code,
         badge_no=badge_no,
         created_at=clock.now(),
     )
+    passwords.set_password(user, password, temporary=temporary)
     db.session.add(user)
     record(
         actor, "admin.create", "admin_user", username, role=role, agency=agency_code, region=region_code, badge=badge_no

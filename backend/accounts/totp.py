@@ -22,9 +22,10 @@ from sqlalchemy import select
 
 from backend import sealed
 from backend.audit.services import record
-from backend.errors import Invalid, Unauthorized
+from backend.errors import Forbidden, Invalid, Unauthorized
 from backend.extensions import clock, db
 
+from . import passwords
 from .models import AdminUser
 from .services import ADMIN_AUDIENCE, IssuedToken, authenticate_admin, begin_attempt, sign_token
 
@@ -60,6 +61,9 @@ def admin_token(username: str, password: str, address: str | None, otp: str | No
     user = authenticate_admin(username, password, address)
     if needs_code(user):
         verify(user, otp, address)
+    if passwords.must_change(user):
+        # A temporary or expired password opens the password page only, not the API.
+        raise Forbidden("请先在管理端修改密码", errors={"password": ["must be changed in the admin page first"]})
     return sign_token({"aud": ADMIN_AUDIENCE, "sub": user.username, "role": user.role})
 
 
@@ -120,13 +124,13 @@ def verify(user: AdminUser, code: str | None, address: str | None) -> None:
     db.session.commit()
 
 
-def reset(username: str, *, actor: str) -> None:
+def reset(username: str, *, actor: str, ip: str | None = None) -> None:
     """Take an account's second factor away (a lost phone): it enrols again at its next sign-in."""
     user = db.session.scalar(select(AdminUser).where(AdminUser.username == username))
     if user is None:
         raise Invalid("用户不存在", errors={"username": ["unknown user"]})
     user.totp_secret = user.totp_confirmed_at = user.totp_last_step = user.totp_recovery = None
-    record(actor, "admin.otp_reset", "admin_user", username)
+    record(actor, "admin.otp_reset", "admin_user", username, ip=ip)
     db.session.commit()
 
 

@@ -1,9 +1,10 @@
-"""Who is logged in: the user id in Flask's signed cookie session, with two clocks on it.
+"""Who is logged in: a random session id in Flask's signed cookie, naming a row of admin_sessions
+(accounts.sessions), checked on every request.
 
-A cookie session cannot be revoked on the server, so its life is bounded in the session itself:
-``login_at`` (PERMANENT_SESSION_LIFETIME, 8 hours, however active) and ``seen`` (ADMIN_IDLE_SECONDS,
-30 minutes without a request). Both are read from the clock port, so tests can move time. The
-user is reloaded on every request: a disabled account is out at its next click.
+The row bounds the session's life on the server: ADMIN_SESSION_SECONDS (8 hours, however active) and
+ADMIN_IDLE_SECONDS (30 minutes without a request), read from the clock port so tests can move time, and the
+security administrator can end it. The user is reloaded on every request: a disabled account is out at its next
+click.
 
 Between a right password and the second factor (accounts.totp) the session holds only ``pending`` (the
 user id) for SECOND_FACTOR_SECONDS: enough to enter a code or enrol, nothing else.
@@ -11,18 +12,28 @@ user id) for SECOND_FACTOR_SECONDS: enough to enter a code or enrol, nothing els
 
 from __future__ import annotations
 
-from flask import current_app, flash, session
+from flask import flash, request, session
 from flask.sessions import SecureCookieSessionInterface
 
+from backend.accounts import sessions
 from backend.accounts.models import AdminUser
 from backend.extensions import clock, db
 
 from . import csrf
 
-USER_ID, LOGIN_AT, SEEN = "uid", "login_at", "seen"
+SESSION_ID = "sid"
 PENDING, PENDING_AT, PENDING_NEXT = "pending_uid", "pending_at", "pending_next"
 # How long a right password waits for its second factor.
 SECOND_FACTOR_SECONDS = 300
+# What the login page says when a session is found over, by why.
+ENDED = {
+    sessions.IDLE: "登录已超时，请重新登录",
+    sessions.EXPIRED: "登录已超时，请重新登录",
+    sessions.DISABLED: "账户已停用",
+    "revoked": "会话已被安全管理员终止，请重新登录",
+    "password_reset": "密码已被系统管理员重置，请使用临时密码登录",
+    "password_changed": "密码已修改，请重新登录",
+}
 
 
 def _now() -> int:
@@ -33,12 +44,18 @@ def log_in(user: AdminUser) -> None:
     """A fresh session (nothing from before the login survives) with a fresh CSRF token."""
     session.clear()
     session.permanent = True
-    now = _now()
-    session.update({USER_ID: user.id, LOGIN_AT: now, SEEN: now})
+    session[SESSION_ID] = sessions.start(user, request.remote_addr, request.user_agent.string)
     csrf.rotate()
 
 
+def session_id() -> str | None:
+    return session.get(SESSION_ID)
+
+
 def end_session() -> None:
+    token = session.get(SESSION_ID)
+    if token:
+        sessions.end(token, "logout")
     session.clear()
 
 
@@ -55,36 +72,28 @@ def awaiting_second_factor() -> tuple[AdminUser, str | None] | None:
     if user_id is None:
         return None
     if _now() - session.get(PENDING_AT, 0) > SECOND_FACTOR_SECONDS:
-        end_session()
+        session.clear()
         flash("验证已超时，请重新登录", "error")
         return None
     user = db.session.get(AdminUser, user_id)
     if user is None or user.disabled_at is not None:
-        end_session()
+        session.clear()
         return None
     return user, session.get(PENDING_NEXT)
 
 
 def logged_in_user() -> AdminUser | None:
-    """The session's user if still enabled and within both time limits; otherwise the session ends."""
-    user_id = session.get(USER_ID)
-    if user_id is None:
+    """The session's user if the session is live and the account enabled; otherwise the cookie is cleared."""
+    token = session.get(SESSION_ID)
+    if token is None:
         return None
-    config, now = current_app.config, _now()
-    if (
-        now - session.get(SEEN, 0) > config["ADMIN_IDLE_SECONDS"]
-        or now - session.get(LOGIN_AT, 0) > current_app.permanent_session_lifetime.total_seconds()
-    ):
-        end_session()
-        flash("登录已超时，请重新登录", "error")
+    row, why = sessions.resume(token)
+    if row is None:
+        session.clear()
+        if why in ENDED:
+            flash(ENDED[why], "error")
         return None
-    user = db.session.get(AdminUser, user_id)
-    if user is None or user.disabled_at is not None:
-        end_session()
-        flash("账户已停用", "error")
-        return None
-    session[SEEN] = now
-    return user
+    return row.user
 
 
 class CookieSessionInterface(SecureCookieSessionInterface):

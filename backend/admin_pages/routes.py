@@ -13,8 +13,9 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from backend.accounts import lifecycle as account_lifecycle
+from backend.accounts import passwords, sessions, totp
 from backend.accounts import services as accounts
-from backend.accounts import totp
 from backend.accounts.models import AdminRole, AdminUser
 from backend.audit import trail as audit_log
 from backend.audit.schemas import EXPORT_LIMIT
@@ -69,6 +70,7 @@ ROLE_LABELS = {
     AdminRole.observer: "监督员",
     AdminRole.publisher: "信息发布员",
     AdminRole.auditor: "审计管理员",
+    AdminRole.security: "安全管理员",
 }
 # Who opens which page (the services check scope again). A reviewer works legal reviews only: the
 # complaint and supervision pages are not theirs. Every page not named here is open to every role.
@@ -81,7 +83,10 @@ EVERY_ROLE = {
     "admin_pages.unknown_page",
     "admin_pages.letter",
     "admin_pages.account_otp",
+    "admin_pages.account_password",
 }
+# While the password is temporary or expired (passwords.must_change) these are all a user may open.
+PASSWORD_CHANGE_PAGES = {STATIC, "admin_pages.account_password", "admin_pages.logout"}
 SUPERVISOR_PAGES = {
     "admin_pages.reviewers",
     "admin_pages.require_approval",
@@ -118,8 +123,26 @@ ADMIN_PAGES = {"admin_pages.push_page", "admin_pages.resume_push"}
 EVALUATING_ROLES = (AdminRole.supervisor, AdminRole.admin, AdminRole.observer)
 # The audit trail is the auditor's alone, and the auditor's only pages (三员分立: who is audited does not read it).
 AUDIT_PAGES = {"admin_pages.audit_trail", "admin_pages.audit_export"}
+# 三员分立: accounts are the system administrator's; sessions, second factors and the settings in force the
+# security administrator's, whose only pages these are.
+ACCOUNT_PAGES = {
+    "admin_pages.accounts_page",
+    "admin_pages.create_account",
+    "admin_pages.disable_account",
+    "admin_pages.enable_account",
+    "admin_pages.reset_password",
+}
+SECURITY_PAGES = {
+    "admin_pages.security_page",
+    "admin_pages.revoke_session",
+    "admin_pages.revoke_sessions",
+    "admin_pages.reset_second_factor",
+}
 ROLE_REFUSALS = {
     "auditor": "审计管理员只能使用审计日志页面",
+    "security_role": "安全管理员只能使用安全管理页面",
+    "security": "仅安全管理员可管理会话和两步验证",
+    "accounts": "仅系统管理员可管理账户",
     "audit": "仅审计管理员可查看审计日志",
     "reviewer": "法制审核人员只能使用法制审核页面",
     "observer": "监督员只能使用案卷评查页面",
@@ -177,6 +200,8 @@ def guard() -> Response | None:
         wanted = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for(".login", next=wanted))
     g.admin = user
+    if request.endpoint not in PASSWORD_CHANGE_PAGES and passwords.must_change(user):
+        return redirect(url_for(".account_password"), 303 if request.method == "POST" else 302)
     refused = _refusal(user, request.endpoint)
     if refused:
         raise Forbidden(ROLE_REFUSALS[refused])
@@ -198,8 +223,14 @@ def _refusal(user: AdminUser, endpoint: str | None) -> str | None:
         return None if endpoint in PUBLISH_PAGES else "publisher"
     if user.role == AdminRole.auditor:
         return None if endpoint in AUDIT_PAGES else "auditor"
+    if user.role == AdminRole.security:
+        return None if endpoint in SECURITY_PAGES else "security_role"
     if endpoint in AUDIT_PAGES:
         return "audit"
+    if endpoint in SECURITY_PAGES:
+        return "security"
+    if endpoint in ACCOUNT_PAGES and user.role != AdminRole.admin:
+        return "accounts"
     if endpoint in PUBLISH_PAGES:
         return "publishing"
     if endpoint in EVALUATION_PAGES and user.role not in EVALUATING_ROLES:
@@ -220,6 +251,8 @@ def _landing(user: AdminUser) -> str:
         return url_for(".publish_list")
     if user.role == AdminRole.auditor:
         return url_for(".audit_trail")
+    if user.role == AdminRole.security:
+        return url_for(".security_page")
     return url_for(".reviews_queue" if user.role == AdminRole.reviewer else ".queue")
 
 
@@ -243,6 +276,7 @@ def page_helpers() -> dict[str, Any]:
         "observer_role": AdminRole.observer,
         "publisher_role": AdminRole.publisher,
         "auditor_role": AdminRole.auditor,
+        "security_role": AdminRole.security,
         "admin_role": AdminRole.admin,
         "evaluating_roles": EVALUATING_ROLES,
         "supervising_roles": (AdminRole.supervisor, AdminRole.admin),
@@ -398,6 +432,32 @@ def logout():
     return redirect(url_for(".login"), 303)
 
 
+@blp.route("/account/password", methods=["GET", "POST"])
+def account_password():
+    """One's own change of password; the only page open while the password is temporary or expired."""
+    user: AdminUser = g.admin
+    forced = passwords.must_change(user)
+    if request.method == "GET":
+        return render_template("admin/account_password.html", forced=forced)
+    form = schemas.load_args(schemas.PasswordForm(), request.form)
+
+    def again(message: str, field: str):
+        page = render_template("admin/account_password.html", forced=forced, error=message, field=field)
+        return page, 422
+
+    if form["new_password"] != form["confirm_password"]:
+        return again("两次输入的新密码不一致", "confirm_password")
+    try:
+        account_lifecycle.change_password(
+            user, form["current_password"], form["new_password"], ip=request.remote_addr, keep_session=auth.session_id()
+        )
+    except Invalid as refused:
+        db.session.rollback()
+        return again(refused.message, next(iter(refused.errors or {"password": None})))
+    flash("密码已修改", "ok")
+    return redirect(_landing(user), 303)
+
+
 @blp.get("/")
 def home():
     return redirect(_landing(g.admin))
@@ -530,6 +590,163 @@ def disclosure_changes():
         result=result,
         change_labels=CHANGE_LABELS,
         reason_labels={**WITHDRAWAL_LABELS, "expired": "公示期满"},
+    )
+
+
+# -- accounts (系统管理员) --------------------------------------------------------------------------------
+@blp.get("/accounts")
+def accounts_page():
+    """Every admin account with its state, the form that creates one, and each one's disable, enable, reset."""
+    live: dict[int, int] = {}
+    for row in sessions.live():
+        live[row.user_id] = live.get(row.user_id, 0) + 1
+    return render_template(
+        "admin/accounts.html", accounts=account_lifecycle.accounts(), live=live, expired=passwords.expired
+    )
+
+
+def _temporary_password_page(username: str, password: str, created: bool):
+    """The temporary password, shown this once (the response is not cached: no-store)."""
+    return render_template("admin/temporary_password.html", username=username, password=password, created=created)
+
+
+@blp.post("/accounts")
+def create_account():
+    back = redirect(url_for(".accounts_page"), 303)
+    form = _load_form(schemas.AccountForm)
+    if form is None:
+        return back
+    temporary = passwords.temporary_password(form["username"])
+    try:
+        accounts.create_admin(
+            username=form["username"],
+            password=temporary,
+            role=form["role"],
+            actor=f"admin:{g.admin.username}",
+            agency_code=form["agency"],
+            region_code=form["region"],
+            badge_no=form["badge"],
+            temporary=True,
+        )
+    except (Conflict, Invalid, NotFound) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return back
+    return _temporary_password_page(form["username"], temporary, created=True)
+
+
+def _account_action(username: str, perform: Callable[..., Any], done: str):
+    back = redirect(url_for(".accounts_page"), 303)
+    if _load_form(schemas.NoFields) is None:
+        return back
+    try:
+        perform(username, actor=f"admin:{g.admin.username}", ip=request.remote_addr)
+    except (Conflict, NotFound) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(done.format(username=username), "ok")
+    return back
+
+
+@blp.post("/accounts/<string:username>/disable")
+def disable_account(username: str):
+    return _account_action(username, account_lifecycle.disable, "已停用 {username}，其会话已全部结束")
+
+
+@blp.post("/accounts/<string:username>/enable")
+def enable_account(username: str):
+    return _account_action(username, account_lifecycle.enable, "已启用 {username}")
+
+
+@blp.post("/accounts/<string:username>/reset-password")
+def reset_password(username: str):
+    if _load_form(schemas.NoFields) is None:
+        return redirect(url_for(".accounts_page"), 303)
+    try:
+        actor = f"admin:{g.admin.username}"
+        temporary = account_lifecycle.reset_password(username, actor=actor, ip=request.remote_addr)
+    except (Conflict, NotFound) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return redirect(url_for(".accounts_page"), 303)
+    return _temporary_password_page(username, temporary, created=False)
+
+
+# -- sessions, second factors and the settings in force (安全管理员) -----------------------------------------
+SETTINGS_SHOWN = (
+    ("PASSWORD_MIN_LENGTH", "密码最短长度（字符）"),
+    ("PASSWORD_MAX_AGE_DAYS", "密码有效期（天，0 为不过期）"),
+    ("ADMIN_TOTP_REQUIRED", "所有管理账户须启用两步验证"),
+    ("ADMIN_IDLE_SECONDS", "会话空闲超时（秒）"),
+    ("ADMIN_SESSION_SECONDS", "会话最长时间（秒）"),
+    ("TOKEN_TTL_SECONDS", "接口令牌有效期（秒）"),
+    ("TOKEN_FAILURES_ALLOWED", "连续失败次数（超过后须等待）"),
+    ("ADMIN_COOKIE_SECURE", "会话 Cookie 仅经 HTTPS 发送"),
+    ("AUDIT_RETENTION_DAYS", "审计记录最短保存期（天）"),
+)
+KEY_RINGS = (("badge_keys", "执法证件二维码签名密钥"), ("transparency_keys", "透明日志检查点签名密钥"))
+
+
+@blp.get("/security")
+def security_page():
+    """Every live session (to end one, or all of a user's), the form that resets a second factor, and the
+    security settings in force with the signing key ids: read only, as configuration sets them."""
+    rings = []
+    for name, label in KEY_RINGS:
+        ring = current_app.extensions[name]
+        keys = ring.keys()
+        rings.append({"label": label, "kids": sorted(keys), "signing": ring.signing_key().kid if keys else None})
+    settings = [(name, label, current_app.config[name]) for name, label in SETTINGS_SHOWN]
+    return render_template(
+        "admin/security.html",
+        live=sessions.live(),
+        settings=settings,
+        rings=rings,
+        classes=passwords.CLASSES_NEEDED,
+        history=passwords.HISTORY,
+    )
+
+
+def _security_action(perform: Callable[[], Any], done: str):
+    back = redirect(url_for(".security_page"), 303)
+    try:
+        perform()
+    except (Invalid, NotFound) as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(done, "ok")
+    return back
+
+
+@blp.post("/security/sessions/<int(max=2147483647):session_id>/revoke")
+def revoke_session(session_id: int):
+    if _load_form(schemas.NoFields) is None:
+        return redirect(url_for(".security_page"), 303)
+    actor = f"admin:{g.admin.username}"
+    return _security_action(lambda: sessions.revoke(session_id, actor=actor, ip=request.remote_addr), "已终止该会话")
+
+
+@blp.post("/security/users/<string:username>/revoke")
+def revoke_sessions(username: str):
+    if _load_form(schemas.NoFields) is None:
+        return redirect(url_for(".security_page"), 303)
+    actor = f"admin:{g.admin.username}"
+    return _security_action(
+        lambda: sessions.revoke_all(username, actor=actor, ip=request.remote_addr), f"已终止 {username} 的全部会话"
+    )
+
+
+@blp.post("/security/second-factor/reset")
+def reset_second_factor():
+    form = _load_form(schemas.UsernameForm)
+    if form is None:
+        return redirect(url_for(".security_page"), 303)
+    actor, username = f"admin:{g.admin.username}", form["username"]
+    return _security_action(
+        lambda: totp.reset(username, actor=actor, ip=request.remote_addr),
+        f"已重置 {username} 的两步验证，其下次登录时须重新启用",
     )
 
 

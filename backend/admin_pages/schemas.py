@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from backend.accounts.models import AdminRole
 from backend.cases.models import CHECKLIST, ReviewOutcome
 from backend.complaints.models import Category, Status
 from backend.disclosures.models import APPROVABLE_TYPES
@@ -80,6 +81,31 @@ class OtpForm(FormSchema):
 
 class NoFields(FormSchema):
     pass
+
+
+class PasswordForm(FormSchema):
+    """One's own change of password: the current one, the new one twice (passwords taken as typed)."""
+
+    verbatim = ("current_password", "new_password", "confirm_password")
+    current_password = ma.fields.String(load_default="", validate=ma.validate.Length(max=256))
+    new_password = ma.fields.String(load_default="", validate=ma.validate.Length(max=256))
+    confirm_password = ma.fields.String(load_default="", validate=ma.validate.Length(max=256))
+
+
+class AccountForm(FormSchema):
+    """A new admin account, as the system administrator's form gives it (the password is a temporary one)."""
+
+    username = ma.fields.String(
+        required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9_.-]{2,64}$", error="须为 2 至 64 个字母、数字或 _.-")
+    )
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(list(AdminRole), error="须选择角色"))
+    agency = ma.fields.String(load_default=None, validate=ma.validate.Length(max=40))
+    region = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$", error="须为 6 位行政区划代码"))
+    badge = ma.fields.String(load_default=None, validate=ma.validate.Length(max=32))
+
+
+class UsernameForm(FormSchema):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(max=64), error_messages=REQUIRED)
 
 
 class ReasonForm(FormSchema):
@@ -183,6 +209,8 @@ FIELD_LABELS = {
     "sample_size": "抽取件数",
     "sample_percent": "抽取比例",
     "evaluators": "评查人员",
+    "role": "角色",
+    "badge": "证件号",
     **{REASON_PREFIX + key: f"「{label}」" for key, label in CHECKLIST.items()},
 }
 

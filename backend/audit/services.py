@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 # Whose reads are privileged (who looked at what is audited): the supervisors and admins who read every
 # agency's data in their scope, and the external 监督员 who read what a round assigns them.
-PRIVILEGED_READERS = frozenset({"supervisor", "admin", "observer", "auditor"})
+PRIVILEGED_READERS = frozenset({"supervisor", "admin", "observer", "auditor", "security"})
 READ = "supervision.read"
 
 

@@ -47,6 +47,7 @@ class AdminToken(MethodView):
     @blp.arguments(AdminTokenRequestSchema, example={"username": "lin.sfj", "password": "a long password 1"})
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="wrong username or password, or a missing, wrong or used `otp`")
+    @blp.alt_response(403, description="the password is temporary or expired: change it in the admin page first")
     @blp.alt_response(429, description="too many failures; see Retry-After")
     def post(self, credentials):
         """Exchange an admin user's password (and second-factor code) for a short-lived bearer token"""

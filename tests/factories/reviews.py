@@ -11,7 +11,7 @@ from backend.cases.reviews import DEFAULT_MATERIALS
 PUBLISH = "/api/v1/publish"
 REVIEW = "/api/v1/review"
 REVIEWER_BADGE = "35050077777"
-PASSWORD = "a reviewer's long password"
+PASSWORD = "a reviewer's long password 2"
 
 
 def checklist(text: str = "已核实") -> dict[str, str]:

@@ -182,6 +182,8 @@ PATH_PARAMETERS = {
     "rank": "a drawn case's rank in the round, from 1",
     "name": "an event type's name, e.g. change, publish, withdraw",
     "subscription_id": "a push subscription's number, as its creation answered",
+    "username": "an admin account's name",
+    "session_id": "an admin session's number, as GET /api/v1/admin/sessions lists it",
 }
 
 

@@ -2,6 +2,7 @@ from flask import Response, current_app, g, request
 from flask.views import MethodView
 
 from backend.complaints.services import filed_view
+from backend.disclosures.schemas import RemovalNoticeSchema
 from backend.extensions import cache
 from backend.extensions.smorest import Blueprint
 from backend.officers import services as officers
@@ -82,7 +83,7 @@ class Disclosures(MethodView):
 class Disclosure(MethodView):
     @blp.response(200, MiniappDisclosureSchema)
     @blp.alt_response(404, description="no public item with that id")
-    @blp.alt_response(410, description="withdrawn or expired: the notice")
+    @blp.alt_response(410, schema=RemovalNoticeSchema, description="withdrawn or expired: the notice")
     def get(self, disclosure_id):
         """One published item"""
         return services.disclosure(disclosure_id)

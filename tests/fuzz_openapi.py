@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -85,6 +86,8 @@ def run(url: str, label: str, max_examples: int, seed: int, headers: list[str]) 
     output = done.stdout + done.stderr
     at = output.find("= SUMMARY =")
     summary = output[output.rfind("\n", 0, at) + 1 :] if at >= 0 else output[-3000:]
+    if os.environ.get("FUZZ_OUTPUT_DIR"):  # the whole output, uncut (reproduction commands included)
+        Path(os.environ["FUZZ_OUTPUT_DIR"], f"schemathesis-{label.replace(' ', '-')}.log").write_text(output)
     print(f"== schemathesis, {label}: exit {done.returncode}")
     shown = output if done.returncode else summary
     # Failures are shown whole but each line cut short: an internal error can quote a whole source file.
@@ -110,7 +113,17 @@ def main() -> int:
                 run(server.url, "without a token", args.max_examples, args.seed, []),
                 run(server.url, "with an agency token", args.max_examples, args.seed, bearer),
             ]
+            if max(results):
+                print_tracebacks(server)
     return max(results)
+
+
+def print_tracebacks(server) -> None:
+    """The server's own account of a 5xx: each traceback in its log."""
+    server.log.seek(0)
+    log = server.log.read().decode(errors="replace")
+    for block in log.split("Traceback (most recent call last):")[1:]:
+        print("== server traceback:\n" + "\n".join(block.splitlines()[:60]))
 
 
 if __name__ == "__main__":

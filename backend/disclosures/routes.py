@@ -23,6 +23,7 @@ from .schemas import (
     DisclosureSearchArgsSchema,
     DisclosureSearchSchema,
     PublicDisclosureSchema,
+    RemovalNoticeSchema,
     WithdrawSchema,
 )
 
@@ -144,7 +145,9 @@ class PublicDisclosures(MethodView):
 class PublicDisclosure(MethodView):
     @public_blp.response(200, PublicDisclosureSchema)
     @public_blp.alt_response(404, description="no public item with that id (never published, or withheld)")
-    @public_blp.alt_response(410, description="withdrawn or expired: the notice (when, why, log index)")
+    @public_blp.alt_response(
+        410, schema=RemovalNoticeSchema, description="withdrawn or expired: the notice (when, why, log index)"
+    )
     def get(self, disclosure_id):
         """One published item"""
         return reading.get_public(disclosure_id)

@@ -12,7 +12,7 @@ from flask import current_app
 
 from backend.agencies.schemas import REGION_CODE
 from backend.cases.models import Recording, Step
-from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
+from backend.extensions.smorest import ErrorSchema, PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
 from .models import (
@@ -1143,3 +1143,26 @@ class ApprovalReturnSchema(Schema):
 
 
 ApprovalQueueSchema = page_schema(ApprovalRequestSchema, "ApprovalQueueSchema")
+
+
+class RemovalNoticeSchema(ErrorSchema):
+    """A 410: the error shape, and the notice that stands where the item was (reading.removal_notice)."""
+
+    id = ma.fields.String(metadata={"description": "the item's id"})
+    withdrawn_at = ma.fields.String(
+        metadata={"description": "when it was withdrawn (ISO 8601, +08:00); withdrawn only"}
+    )
+    expired_at = ma.fields.String(metadata={"description": "when its publicity period ended; expired only"})
+    reason = ma.fields.String(
+        metadata={"description": "revoked, confirmed_illegal, remade, credit_repair, other, or expired"}
+    )
+    reason_label = ma.fields.String(metadata={"description": "the reason in Chinese, e.g. 被依法撤销"})
+    explanation = ma.fields.String(allow_none=True, metadata={"description": "the agency's public explanation"})
+    document_no = ma.fields.String(allow_none=True, metadata={"description": "文号 of the document that withdrew it"})
+    log_index = ma.fields.Integer(metadata={"description": "transparency-log index of the removal"})
+    published_log_index = ma.fields.Integer(
+        allow_none=True, metadata={"description": "transparency-log index of its publication"}
+    )
+    notice_salt = ma.fields.String(
+        allow_none=True, metadata={"description": "the salt the removal entry's commitment to this notice used"}
+    )

@@ -261,6 +261,9 @@ def _apply(
             errors={"external_id": [f"item is {item.status}; publish a re-made decision under a new external_id"]},
         )
     _check_rules(agency, external_id, data)
+    # The version this submission makes, from the version it changes, read before anything below can flush the
+    # item (its counter would then be ahead, and this number taken by the next change: a unique violation).
+    number = (item.version or 0) + 1 if item is not None else 1
     now = clock.now()
     held = not approved and needs_approval(agency, data, item)
     if held and item is not None and item.is_public:
@@ -284,7 +287,7 @@ def _apply(
     if not held and not approved:
         _settle_held(item, created)
     version = {
-        "number": (item.version or 0) + 1,
+        "number": number,
         "submitted": json.loads(submitted),
         "public": item.public,
         "content_hash": digest,

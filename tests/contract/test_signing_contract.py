@@ -19,7 +19,7 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import update
 
 from backend.app import key_rings
@@ -180,6 +180,7 @@ def test_a_checkpoint_is_signed_in_the_suite_and_audited(client, registered, run
 
 
 def test_a_scan_receipt_is_accepted_back_and_a_forged_one_is_not(client, registered, app, suite):
+    """Ed25519 keeps today's receipt (an HMAC of SECRET_KEY); SM2 signs it with the badge key, checkable by anyone."""
     with app.test_request_context():
         verification = services.verify(static_token(app))
         receipt = services.scan_receipt(verification)
@@ -190,6 +191,13 @@ def test_a_scan_receipt_is_accepted_back_and_a_forged_one_is_not(client, registe
             "r": "valid",
         }
         body, _, signature = receipt.rpartition(".")
+        if suite == "ed25519":
+            hmac = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="scan-receipt")
+            assert hmac.loads(receipt)["b"] == BADGE
+        else:
+            kid, _, raw = signature.partition("~")
+            jwk = published(client, "/api/v1/badges/keys")[kid]
+            assert outside_check(jwk, b64url_decode(raw), b"scan-receipt\n" + body.encode())
         forged_body = body.replace(body[:4], body[:3] + ("A" if body[3] != "A" else "B"), 1)
         for forged in (f"{forged_body}.{signature}", f"{body}.{signature[:-2]}AA"):
             with pytest.raises(BadSignature):

@@ -29,7 +29,7 @@ from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
 from backend.extensions.sqlite_cache import CacheUnavailable
 from backend.input_guard import InputGuard, raise_refusal
-from backend.keys import BADGE, TRANSPARENCY, KeyRing
+from backend.keys import BADGE, TRANSPARENCY, KeyRing, WrongKey, suite
 from backend.officers.scan_log import ScanLog
 from backend.officers.snapshots import make_officer_snapshots
 from backend.pages.fast_path import VerifyFastPath
@@ -123,15 +123,21 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def key_rings(config: Mapping[str, Any]) -> dict[str, KeyRing]:
-    """Two Ed25519 key rings, one per purpose (badge tokens, log checkpoints), by extension name. Under
-    APP_ENV=production each must hold a key from the start (ConfigError naming its variable): otherwise badge
-    cards and checkpoints would fail while /readyz said ready. In development the first key is made."""
+    """Two key rings of the SIGNATURE_SUITE, one per purpose (badge tokens and receipts, log checkpoints), by
+    extension name. Under APP_ENV=production each must hold a key from the start (ConfigError naming its variable):
+    otherwise badge cards and checkpoints would fail while /readyz said ready. In development the first key is made.
+    A key of another suite is a ConfigError naming where it came from, at start rather than at the first scan."""
     rings = {}
+    suite_ = suite(config["SIGNATURE_SUITE"])
     for name, purpose in (("badge_keys", BADGE), ("transparency_keys", TRANSPARENCY)):
-        ring = KeyRing(config[f"{purpose.prefix}_KEYS_DIR"], config[f"{purpose.prefix}_SIGNING_KEYS"], purpose)
+        ring = KeyRing(config[f"{purpose.prefix}_KEYS_DIR"], config[f"{purpose.prefix}_SIGNING_KEYS"], purpose, suite_)
         if config["APP_ENV"] != "production":
             ring.ensure_key()
-        elif not ring.keys():
+        try:
+            loaded = ring.keys()
+        except WrongKey as error:
+            raise app_config.ConfigError(str(error)) from None
+        if config["APP_ENV"] == "production" and not loaded:
             raise app_config.ConfigError(
                 f"{purpose.variable} must be set when APP_ENV=production "
                 f"(or PEM files <kid>.pem in {purpose.prefix}_KEYS_DIR={config[f'{purpose.prefix}_KEYS_DIR']})"

@@ -142,6 +142,12 @@ def _in_instance(file: str) -> Callable[[Path, Mapping[str, Any]], str]:
     return lambda instance, _read: str(instance / file)
 
 
+def _keys_dir(folder: str) -> Callable[[Path, Mapping[str, Any]], str]:
+    """The development key folder: ``folder`` for Ed25519 (as before the suites), ``folder-sm2`` for SM2, so that
+    switching SIGNATURE_SUITE in development finds its own keys rather than refusing the other suite's."""
+    return lambda instance, read: str(instance / (folder if read["SIGNATURE_SUITE"] == "ed25519" else f"{folder}-sm2"))
+
+
 def _public_base_url(_instance: Path, read: Mapping[str, Any]) -> str:
     """The address ``make run`` serves: HOST and PORT, bound by deploy/gunicorn.conf.py."""
     host = read["HOST"]
@@ -211,12 +217,15 @@ SETTINGS: tuple[Setting, ...] = (
     S("TOKEN_FAILURE_WINDOW_SECONDS", integer(1), 300, "how long failures are remembered"),
     S("MAX_CONTENT_LENGTH", integer(1), 8 * 1024 * 1024, "largest request body, in bytes"),
     S("DEMO_DATA", flag, True, "make run loads demo data"),
+    # The signature algorithm of badge tokens, scan receipts and log checkpoints (backend/keys.py): Ed25519, or the
+    # 国密 suite SM2 with SM3. Every key in both rings must be of this suite; a development folder is kept per suite.
+    S("SIGNATURE_SUITE", one_of("ed25519", "sm2"), "ed25519", "signatures: ed25519, or sm2 (SM2 with SM3, 国密)"),
     S("BADGE_SIGNING_KEYS", key_set, None, "production badge keys, a JSON object {kid: PEM}"),
-    S("BADGE_KEYS_DIR", text, _in_instance("badge_keys"), "otherwise, PEM files <kid>.pem in this folder"),
+    S("BADGE_KEYS_DIR", text, _keys_dir("badge_keys"), "otherwise, PEM files <kid>.pem in this folder"),
     S("BADGE_FONT_PATH", text, None, "font for badge cards; unset: the bundled Noto Sans SC subset"),
     S("DYNAMIC_BADGE_SECONDS", integer(1), 60, "lifetime of a dynamic badge"),
     S("TRANSPARENCY_SIGNING_KEYS", key_set, None, "transparency checkpoint keys, a JSON object {kid: PEM}"),
-    S("TRANSPARENCY_KEYS_DIR", text, _in_instance("transparency_keys"), "otherwise, PEM files in this folder"),
+    S("TRANSPARENCY_KEYS_DIR", text, _keys_dir("transparency_keys"), "otherwise, PEM files in this folder"),
     S(
         "DISCLOSURE_PERIODS",
         disclosure_periods,

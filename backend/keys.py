@@ -1,6 +1,7 @@
-"""Signing key rings (badge tokens, transparency log checkpoints) and the JWKS that publishes them:
-Ed25519, named by kid, newest signs, every key not retired verifies. Officers and transparency both
-import this module (neither imports the other for it).
+"""Signing key rings (badge tokens, scan receipts, transparency log checkpoints) and the JWKS that publishes
+them: keys of one suite (SIGNATURE_SUITE: Ed25519 by default, or SM2 with SM3, backend/sm2.py), named by kid,
+newest signs, every key not retired verifies. Officers and transparency both import this module (neither imports
+the other for it).
 
 Keys come from ``BADGE_SIGNING_KEYS`` (a JSON object ``{kid: PEM}``, for production secrets) or
 from PEM files ``<kid>.pem`` in ``BADGE_KEYS_DIR`` (in development the first one is generated
@@ -22,9 +23,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import marshmallow as ma
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -35,16 +37,89 @@ from backend.extensions.smorest import Schema
 RELOAD_SECONDS = 5.0
 
 
+class Suite(Protocol):
+    """A signature algorithm a key ring holds keys of: what SIGNATURE_SUITE names."""
+
+    name: str  # the SIGNATURE_SUITE value
+    label: str  # in messages
+    alg: str  # the JWS "alg" of badge tokens
+
+    def generate_pem(self) -> bytes: ...
+
+    def load_pem(self, pem: bytes) -> tuple[Any, Any] | None:
+        """(private, public) of a PKCS#8 PEM private key of this suite; None for a key of another algorithm."""
+
+    def sign(self, private: Any, message: bytes) -> bytes: ...
+
+    def verify(self, public: Any, signature: bytes, message: bytes) -> bool: ...
+
+    def jwk(self, public: Any) -> dict[str, str]:
+        """The public key's JWK members other than kid and use."""
+
+
+class Ed25519Suite:
+    name = "ed25519"
+    label = "Ed25519"
+    alg = "EdDSA"
+
+    def generate_pem(self) -> bytes:
+        return Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    def load_pem(self, pem: bytes) -> tuple[Ed25519PrivateKey, Ed25519PublicKey] | None:
+        try:
+            private = serialization.load_pem_private_key(pem, password=None)
+        except UnsupportedAlgorithm:  # an SM2 key: its curve is unknown to OpenSSL's cryptography
+            return None
+        return (private, private.public_key()) if isinstance(private, Ed25519PrivateKey) else None
+
+    def sign(self, private: Ed25519PrivateKey, message: bytes) -> bytes:
+        return private.sign(message)
+
+    def verify(self, public: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+        try:
+            public.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+    def jwk(self, public: Ed25519PublicKey) -> dict[str, str]:
+        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "crv": "Ed25519", "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode()}
+
+
+ED25519 = Ed25519Suite()
+
+
+def suite(name: str) -> Suite:
+    """The suite SIGNATURE_SUITE names. SM2's library is imported only when it is configured."""
+    if name == "sm2":
+        from backend import sm2
+
+        return sm2.SM2
+    return ED25519
+
+
 @dataclass(frozen=True, eq=False)  # hashed by identity: a key object is the key it holds
 class SigningKey:
     kid: str
-    private: Ed25519PrivateKey | None
-    public: Ed25519PublicKey
+    private: Any
+    public: Any
+    suite: Suite = ED25519
+
+    @property
+    def alg(self) -> str:
+        return self.suite.alg
+
+    def sign(self, message: bytes) -> bytes:
+        return self.suite.sign(self.private, message)
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        return self.suite.verify(self.public, signature, message)
 
     def jwk(self) -> dict[str, str]:
-        raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-        return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "use": "sig", "alg": "EdDSA"}
+        return {**self.suite.jwk(self.public), "kid": self.kid, "use": "sig", "alg": self.suite.alg}
 
 
 def new_kid(now: dt.datetime | None = None) -> str:
@@ -82,18 +157,31 @@ class NoSigningKey(ServiceUnavailable):
         )
 
 
-def _load_pem(purpose: Purpose, kid: str, pem: bytes) -> SigningKey:
-    private = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(private, Ed25519PrivateKey):
-        raise ValueError(f"{purpose.name} key {kid} in {purpose.variable} is not an Ed25519 key")
-    return SigningKey(kid, private, private.public_key())
+class WrongKey(ValueError):
+    """A key in the ring is not a key of the configured suite (or not a PEM private key at all)."""
+
+
+def _load_pem(purpose: Purpose, suite_: Suite, kid: str, pem: bytes, where: str) -> SigningKey:
+    try:
+        loaded = suite_.load_pem(pem)
+    except (ValueError, TypeError) as exc:  # not a PEM private key
+        raise WrongKey(f"{where}: {purpose.name} key {kid} is not a PEM private key ({exc})") from None
+    if loaded is None:
+        raise WrongKey(
+            f"{where}: {purpose.name} key {kid} is not an {suite_.label} key, "
+            f"and SIGNATURE_SUITE={suite_.name} signs with {suite_.label} only"
+        )
+    return SigningKey(kid, *loaded, suite_)
 
 
 class KeyRing:
-    def __init__(self, directory: str, from_env: str | None = None, purpose: Purpose = BADGE) -> None:
+    def __init__(
+        self, directory: str, from_env: str | None = None, purpose: Purpose = BADGE, suite: Suite = ED25519
+    ) -> None:
         self.directory = Path(directory)
         self.from_env = from_env
         self.purpose = purpose
+        self.suite = suite
         self._keys: dict[str, SigningKey] = {}
         self._loaded_at = 0.0
         self._lock = threading.Lock()
@@ -102,12 +190,15 @@ class KeyRing:
         # A kid never names two keys, so a key already loaded is kept as the same object: caches
         # keyed by it (verified badge signatures) survive the periodic reload.
         if self.from_env:
+            variable = self.purpose.variable
             return {
-                kid: self._keys.get(kid) or _load_pem(self.purpose, kid, pem.encode())
+                kid: self._keys.get(kid) or _load_pem(self.purpose, self.suite, kid, pem.encode(), variable)
                 for kid, pem in json.loads(self.from_env).items()
             }
+        where = f"{self.purpose.prefix}_KEYS_DIR={self.directory}"
         return {
-            path.stem: self._keys.get(path.stem) or _load_pem(self.purpose, path.stem, path.read_bytes())
+            path.stem: self._keys.get(path.stem)
+            or _load_pem(self.purpose, self.suite, path.stem, path.read_bytes(), where)
             for path in sorted(self.directory.glob("k*.pem"))
         }
 
@@ -142,9 +233,7 @@ class KeyRing:
         while (self.directory / f"{kid}.pem").exists():
             time.sleep(1)
             kid = new_kid()
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        pem = self.suite.generate_pem()
         fd = os.open(self.directory / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)

@@ -45,6 +45,15 @@ Run:
     DATABASE_URL=postgresql+psycopg://sanxiang:sanxiang@127.0.0.1:55432/sanxiang \\
         REDIS_URL=redis://127.0.0.1:56379/0 .venv/bin/python bench/verify.py --profile always
 
+The signature suite: ``--suite sm2`` (or SIGNATURE_SUITE=sm2 in the environment) runs everything with the 国密
+suite, SM2 with SM3: the server, the CLI and the in-process apps all read it, and make their keys of it. Every
+run first prints the suite's costs in-process (µs per call, no profiler): a raw sign and verify of a badge
+token's signing input, ``tokens.issue``, a token's signature check past the per-worker memo and through it, and
+a scan receipt (an HMAC with Ed25519, an SM2 signature with sm2). Then the wrk runs give the verify API's ratio to
+/healthz under that suite (the memo checks each badge's signature once per worker, hence the target holds).
+
+    .venv/bin/python bench/verify.py --suite sm2 --cache file
+
 Progress goes to stderr; stdout gets the tables and, last, one JSON line with every figure.
 """
 
@@ -96,6 +105,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-page", action="store_true", help="skip the HTML page /v/<token>")
     parser.add_argument("--access-log", action="store_true", help="gunicorn access log on, as make run has it")
+    parser.add_argument(
+        "--suite",
+        choices=("ed25519", "sm2"),
+        default=os.environ.get("SIGNATURE_SUITE") or "ed25519",
+        help="SIGNATURE_SUITE of the server and of every in-process app (default: the environment's, else ed25519)",
+    )
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--profile-calls", type=int, default=2000, help="in-process calls per timing (default 2000)")
     args = parser.parse_args()
@@ -107,6 +122,8 @@ def parse_args() -> argparse.Namespace:
         parser.error("--badges takes a positive number")
     if "redis" in args.caches and not args.redis_url:
         parser.error(f"--cache redis needs --redis-url or REDIS_URL (the local one is {DEFAULT_REDIS})")
+    # Read by the gunicorn server and the flask commands (infra passes the environment on) and by in-process apps.
+    os.environ["SIGNATURE_SUITE"] = args.suite
     return args
 
 
@@ -359,6 +376,40 @@ def _per_call(fn, calls: int) -> float:
     return (time.perf_counter() - started) / calls * 1e6
 
 
+def signature_costs(inst: infra.Instance, setup: dict[str, Any], calls: int) -> dict[str, float]:
+    """The suite's signing and checking costs, in-process on the server's keys (µs per call, no profiler)."""
+    import jwt
+
+    from backend.officers import services, tokens
+
+    token, agency, badge_no = setup["token"], setup["agency"], setup["badge_no"]
+
+    app = infra.make_app(inst, VERIFY_RATE_LIMIT_PER_MINUTE=0)
+    try:
+        with app.test_request_context():
+            ring = tokens.key_ring()
+            key = ring.get(jwt.get_unverified_header(token)["kid"])
+            signing_input, _, signature = token.rpartition(".")
+            message = signing_input.encode()
+            raw_signature = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+            verification = services.verify(token)
+            costs = {
+                f"sign ({key.alg}, the token's signing input)": _per_call(lambda: key.sign(message), calls),
+                f"verify ({key.alg}, the token's signature)": _per_call(
+                    lambda: key.verify(raw_signature, message), calls
+                ),
+                "tokens.issue (a static badge token)": _per_call(lambda: tokens.issue(agency, badge_no), calls),
+                "token check past the memo (PyJWT + verify)": _per_call(
+                    lambda: tokens._checked_claims.__wrapped__(token, key), calls
+                ),
+                "tokens.decode through the memo": _per_call(lambda: tokens.decode(token), calls),
+                "scan receipt (the page)": _per_call(lambda: services.scan_receipt(verification), calls),
+            }
+        return {name: round(us, 1) for name, us in costs.items()}
+    finally:
+        infra.dispose(app)
+
+
 def profile_mode(inst: infra.Instance, mode: str, redis_url: str | None, setup: dict[str, Any], calls: int) -> dict:
     import cProfile
     import pstats
@@ -394,11 +445,11 @@ def profile_mode(inst: infra.Instance, mode: str, redis_url: str | None, setup: 
             pieces["tokens.decode (whole)"] = _per_call(lambda: tokens.decode(token), calls)
             pieces["  jwt.get_unverified_header"] = _per_call(lambda: jwt.get_unverified_header(token), calls)
             pieces["  key_ring().get(kid)"] = _per_call(lambda: tokens.key_ring().get(header["kid"]), calls)
-            pieces["  jwt.decode (PyJWT, EdDSA)"] = _per_call(
-                lambda: jwt.decode(token, key.public, algorithms=["EdDSA"], options={"verify_exp": False}), calls
+            pieces[f"  jwt.decode (PyJWT, {key.alg})"] = _per_call(
+                lambda: jwt.decode(token, key.public, algorithms=[key.alg], options={"verify_exp": False}), calls
             )
-            pieces["  Ed25519 verify alone"] = _per_call(
-                lambda: key.public.verify(raw_signature, signing_input.encode()), calls
+            pieces[f"  {key.suite.label} verify alone"] = _per_call(
+                lambda: key.verify(raw_signature, signing_input.encode()), calls
             )
             snapshots = services.snapshots()
             cache_key = cache_key_of(agency, badge_no)
@@ -527,6 +578,11 @@ def main() -> None:
         try:
             for mode in args.caches:
                 run = run_mode(args, inst, mode, setup)
+                if "signature_us" not in result:
+                    reporting.log(
+                        f"{args.suite}: signing and checking costs in-process ({args.profile_calls} calls each)"
+                    )
+                    result["signature_us"] = signature_costs(inst, setup, args.profile_calls)
                 if args.profile == "always" or (args.profile == "auto" and not run["target_met"]):
                     reporting.log(f"[{mode}] profiling the verify path in-process ({args.profile_calls} calls each)")
                     redis_url = args.redis_url if mode == "redis" else None
@@ -561,6 +617,13 @@ def forget_redis(url: str, setup: dict[str, Any]) -> None:
 
 
 def print_report(result: dict[str, Any]) -> None:
+    if "signature_us" in result:
+        reporting.print_table(
+            f"SIGNATURE_SUITE={result['args']['suite']}: costs in-process "
+            f"(µs per call, {result['args']['profile_calls']} calls each, no profiler)",
+            ["what", "µs/call"],
+            list(result["signature_us"].items()),
+        )
     for run in result["runs"]:
         profile = run.get("profile")
         if not profile:

@@ -64,6 +64,7 @@ ALLOWED_FUNCTION_IMPORTS = {
     ("backend.cli", "db_downgrade"): "Alembic, as above",
     ("backend.cli", "db_revision"): "Alembic, as above",
     ("backend.supervision.annual", "to_xlsx"): "openpyxl is slow to import; only the spreadsheet export needs it",
+    ("backend.keys", "suite"): "tongsuopy (SM2) loads a second OpenSSL; only SIGNATURE_SUITE=sm2 needs it",
 }
 
 

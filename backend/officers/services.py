@@ -18,7 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from backend.canonical import content_digest
 from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.extensions.smorest import Page, paginate
+from backend.keys import KeyRing
 from backend.timezone import china_date
 from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
@@ -313,13 +315,46 @@ class _ClockSigner(TimestampSigner):
         return int(clock.now().timestamp())
 
 
+class _KeyRingSigner(_ClockSigner):
+    """SIGNATURE_SUITE=sm2: a receipt is signed with the badge ring's newest key (SM2 with SM3) rather than by an
+    HMAC of SECRET_KEY. Its signature part is ``kid~base64url(r‖s)``, over the salt, a newline and the signed text
+    (the salt keeps a receipt's signature from being taken for a badge token's, made with the same key)."""
+
+    def __init__(self, *args: Any, ring: KeyRing, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ring = ring
+
+    def get_signature(self, value: str | bytes) -> bytes:
+        key = self.ring.signing_key()
+        return key.kid.encode() + b"~" + base64_encode(key.sign(self.salt + b"\n" + want_bytes(value)))
+
+    def verify_signature(self, value: str | bytes, sig: str | bytes) -> bool:
+        kid, _, signature = want_bytes(sig).partition(b"~")
+        key = self.ring.get(kid.decode("ascii", "replace"))
+        try:
+            raw = base64_decode(signature)
+        except BadData:
+            return False
+        return key is not None and key.verify(raw, self.salt + b"\n" + want_bytes(value))
+
+
 @lru_cache(maxsize=8)
 def _receipt_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="scan-receipt", signer=_ClockSigner)
 
 
+@lru_cache(maxsize=8)
+def _ring_receipt_serializer(ring: KeyRing) -> URLSafeTimedSerializer:
+    # The secret is unused (the ring's key signs), yet itsdangerous wants one.
+    return URLSafeTimedSerializer("-", salt="scan-receipt", signer=_KeyRingSigner, signer_kwargs={"ring": ring})
+
+
 def receipt_serializer() -> URLSafeTimedSerializer:
-    """Signs scan receipts (the badge page) and reads them back (complaints)."""
+    """Signs scan receipts (the badge page) and reads them back (complaints): an HMAC of SECRET_KEY with Ed25519
+    (the default suite, as before the suites), an SM2 signature by the badge ring with SIGNATURE_SUITE=sm2."""
+    ring = tokens.key_ring()
+    if ring.suite.name == "sm2":
+        return _ring_receipt_serializer(ring)
     return _receipt_serializer(current_app.config["SECRET_KEY"])
 
 

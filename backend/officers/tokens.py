@@ -1,4 +1,5 @@
-"""Badge tokens: a compact JWS (EdDSA, with kid) over badge number, agency code and issue time.
+"""Badge tokens: a compact JWS (with kid) over badge number, agency code and issue time, signed in the
+SIGNATURE_SUITE: ``EdDSA`` (Ed25519) by default, ``SM2SM3`` (backend/sm2.py) with the 国密 suite.
 
 Claims are one letter each so the QR stays small: ``b`` badge number, ``a`` agency code,
 ``t`` issued at (Unix seconds), and for a dynamic badge ``e``, its expiry. Nothing in a token
@@ -64,7 +65,7 @@ def issue(agency_code: str, badge_no: str, *, lifetime: dt.timedelta | None = No
         expires_at = now + lifetime
         claims["e"] = int(expires_at.timestamp())
     key = key_ring().signing_key()
-    token = jwt.encode(claims, key.private, algorithm="EdDSA", headers={"kid": key.kid, "typ": None})
+    token = jwt.encode(claims, key.private, algorithm=key.alg, headers={"kid": key.kid, "typ": None})
     return BadgeToken(token, verify_url(token), now, expires_at)
 
 
@@ -78,9 +79,10 @@ def decode(token: str) -> BadgeClaims:
     if not token or len(token) > 1024 or token.count(".") != 2:
         raise TokenRejected("malformed")
     alg, kid = _header(token)
-    if alg != "EdDSA":
+    ring = key_ring()
+    if alg != ring.suite.alg:  # only the configured suite's: never "none", an HMAC, or the other suite
         raise TokenRejected("unsupported_alg")
-    key = key_ring().get(kid)
+    key = ring.get(kid)
     if key is None:
         # Checked on every call, before the cache below: retiring a key takes effect at once.
         raise TokenRejected("unknown_key")
@@ -104,9 +106,10 @@ def _header(token: str) -> tuple[Any, str]:
 @lru_cache(maxsize=MEMO_ENTRIES)
 def _checked_claims(token: str, key: SigningKey) -> BadgeClaims:
     """The signature check and the claims' shape, remembered: a printed badge is scanned again and again,
-    its token never changes, and Ed25519 verification is most of what a scan costs. Keyed by the key too."""
+    its token never changes, and the signature check (Ed25519 or SM2) is most of what a scan costs. Keyed by the
+    key too."""
     try:
-        claims = jwt.decode(token, key.public, algorithms=["EdDSA"], options={"verify_exp": False})
+        claims = jwt.decode(token, key.public, algorithms=[key.alg], options={"verify_exp": False})
     except jwt.InvalidSignatureError:
         raise TokenRejected("bad_signature") from None
     except jwt.InvalidTokenError:

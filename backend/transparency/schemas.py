@@ -30,7 +30,9 @@ class CheckpointSchema(Schema):
             "description": "when it was signed, UTC to the second, exactly as the signature covers it",
         }
     )
-    signature = ma.fields.String(metadata={"description": "Ed25519, hex, over the signed message (README)"})
+    signature = ma.fields.String(
+        metadata={"description": "Ed25519, or SM2 r‖s with SIGNATURE_SUITE=sm2; hex, over the signed message (README)"}
+    )
     key_id = ma.fields.String(metadata={"description": "which key signed it (see /api/v1/transparency/keys)"})
 
 

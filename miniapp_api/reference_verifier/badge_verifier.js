@@ -2,8 +2,9 @@
 /*
  * Offline verifier for officer badge tokens (reference implementation for the WeChat mini-program).
  *
- * A badge QR holds `{PUBLIC_BASE_URL}/v/{token}`; the token is a compact JWS signed with Ed25519
- * (JOSE alg "EdDSA") by the platform. Claims use short names to keep the QR small:
+ * A badge QR holds `{PUBLIC_BASE_URL}/v/{token}`; the token is a compact JWS signed by the platform with
+ * Ed25519 (JOSE alg "EdDSA"), or, on a platform run with SIGNATURE_SUITE=sm2, with SM2 and SM3 (alg "SM2SM3",
+ * the platform's own name: JOSE registers none for SM2). Claims use short names to keep the QR small:
  *   b  badge number (string)      a  agency code (string)
  *   t  issued at (integer Unix s) e  expiry (integer Unix s; only on dynamic, on-phone badges)
  *
@@ -13,10 +14,14 @@
  * mini-program shows "证件签名有效，联网核验当前状态" and, when online, calls
  * `GET /api/v1/badges/verify?token=...` for the current status.
  *
- * No dependencies, plain ES2017, so it runs unchanged in a mini-program. Ed25519 itself is
- * injected as `ed25519Verify(message, signature, publicKey) -> boolean` (all Uint8Array), the
- * same signature as tweetnacl's `nacl.sign.detached.verify`, which can be passed directly.
- * In Node use ./node_ed25519.js.
+ * No dependencies, plain ES2017, so it runs unchanged in a mini-program. The signature primitives are
+ * injected, each `(message, signature, publicKey) -> boolean` on Uint8Arrays:
+ *   ed25519Verify  the same signature as tweetnacl's `nacl.sign.detached.verify`, passed directly;
+ *                  in Node, ./node_ed25519.js.
+ *   sm2Verify      SM2 with SM3 and the default user ID "1234567812345678" (GM/T 0009); signature r || s
+ *                  (64 bytes), publicKey 0x04 || x || y (65 bytes); ./node_sm2.js wraps npm sm-crypto, which
+ *                  also runs in a mini-program.
+ * A token whose algorithm has no primitive injected is "unsupported_alg".
  */
 
 const REASON_RESULT = {
@@ -96,14 +101,43 @@ function extractToken(tokenOrUrl) {
   return match ? match[1] : null;
 }
 
-// The JWK the token names, if the JWKS holds a usable Ed25519 signing key under that kid.
-function findPublicKey(jwks, kid) {
+// Per JWS alg: the JWK members that mark a key of it, and its public key as the primitive takes it.
+const ALGORITHMS = {
+  EdDSA: {
+    option: 'ed25519Verify',
+    kty: 'OKP',
+    crv: 'Ed25519',
+    publicKey(jwk) {
+      const raw = base64urlDecode(jwk.x);
+      return raw && raw.length === 32 ? raw : null;
+    },
+  },
+  SM2SM3: {
+    option: 'sm2Verify',
+    kty: 'EC',
+    crv: 'SM2',
+    publicKey(jwk) {
+      const x = base64urlDecode(jwk.x);
+      const y = base64urlDecode(jwk.y);
+      if (!x || !y || x.length !== 32 || y.length !== 32) return null;
+      const point = new Uint8Array(65);
+      point[0] = 4; // uncompressed
+      point.set(x, 1);
+      point.set(y, 33);
+      return point;
+    },
+  },
+};
+
+// The public key the token names, if the JWKS holds a usable signing key of the token's algorithm under that kid.
+function findPublicKey(jwks, kid, alg) {
+  const algorithm = ALGORITHMS[alg];
   const keys = jwks && Array.isArray(jwks.keys) ? jwks.keys : [];
   for (const jwk of keys) {
-    if (!jwk || jwk.kid !== kid || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') continue;
-    if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== 'EdDSA')) continue;
-    const raw = base64urlDecode(jwk.x);
-    if (raw && raw.length === 32) return raw;
+    if (!jwk || jwk.kid !== kid || jwk.kty !== algorithm.kty || jwk.crv !== algorithm.crv) continue;
+    if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== alg)) continue;
+    const publicKey = algorithm.publicKey(jwk);
+    if (publicKey) return publicKey;
   }
   return null;
 }
@@ -124,18 +158,18 @@ function hasValidClaims(claims) {
 }
 
 /**
- * verifyBadgeToken(tokenOrUrl, jwks, {now, ed25519Verify}) -> {result, reason, claims}
+ * verifyBadgeToken(tokenOrUrl, jwks, {now, ed25519Verify, sm2Verify}) -> {result, reason, claims}
  *   result: "authentic" | "expired" | "invalid"
  *   reason: "ok" | "dynamic_expired" | "malformed" | "unsupported_alg" | "unknown_key" | "bad_signature"
  *   claims: the payload for "authentic" and "expired", null otherwise
  *   now: Unix seconds (default: the device clock)
- * Never throws on bad input; throws TypeError only when ed25519Verify is missing (a wiring bug
- * that must not masquerade as "this badge is invalid").
+ * Never throws on bad input; throws TypeError only when neither ed25519Verify nor sm2Verify is given (a
+ * wiring bug that must not masquerade as "this badge is invalid").
  */
 function verifyBadgeToken(tokenOrUrl, jwks, options) {
   const opts = options || {};
-  if (typeof opts.ed25519Verify !== 'function') {
-    throw new TypeError('verifyBadgeToken needs options.ed25519Verify(message, signature, publicKey)');
+  if (typeof opts.ed25519Verify !== 'function' && typeof opts.sm2Verify !== 'function') {
+    throw new TypeError('verifyBadgeToken needs options.ed25519Verify or options.sm2Verify(message, signature, publicKey)');
   }
   const now = typeof opts.now === 'number' ? opts.now : Math.floor(Date.now() / 1000);
 
@@ -147,16 +181,19 @@ function verifyBadgeToken(tokenOrUrl, jwks, options) {
   const signature = base64urlDecode(parts[2]);
   if (!header || !signature) return outcome('malformed');
 
-  // Only EdDSA: never let the token choose "none" or an HMAC keyed with the public key.
-  if (header.alg !== 'EdDSA') return outcome('unsupported_alg');
+  // Only the signature algorithms above, each checked with its own kind of key: never let the token choose
+  // "none" or an HMAC keyed with the public key. hasOwnProperty: "constructor" or "__proto__" is no alg.
+  const algorithm = Object.prototype.hasOwnProperty.call(ALGORITHMS, header.alg) ? ALGORITHMS[header.alg] : null;
+  const primitive = algorithm && opts[algorithm.option];
+  if (typeof primitive !== 'function') return outcome('unsupported_alg');
   // No kid names no key (as on the server); never match it against a JWK that lacks a kid.
-  const publicKey = typeof header.kid === 'string' ? findPublicKey(jwks, header.kid) : null;
+  const publicKey = typeof header.kid === 'string' ? findPublicKey(jwks, header.kid, header.alg) : null;
   if (!publicKey) return outcome('unknown_key');
 
   let valid = false;
   if (signature.length === 64) {
     try {
-      valid = opts.ed25519Verify(asciiBytes(parts[0] + '.' + parts[1]), signature, publicKey) === true;
+      valid = primitive(asciiBytes(parts[0] + '.' + parts[1]), signature, publicKey) === true;
     } catch (e) {
       valid = false;
     }

@@ -178,3 +178,58 @@ test('base64urlDecode matches Buffer and rejects what RFC 7515 forbids', () => {
   }
   assert.deepEqual(Array.from(base64urlDecode('AA')), [0]);
 });
+
+// -- SM2 with SM3 (SIGNATURE_SUITE=sm2), through npm sm-crypto; skipped until `npm ci` has installed it here.
+let smCrypto = null;
+try {
+  smCrypto = require('sm-crypto');
+} catch (e) {
+  if (e.code !== 'MODULE_NOT_FOUND') throw e;
+}
+const SM2_SKIP = smCrypto ? false : 'sm-crypto not installed: npm ci in miniapp_api/reference_verifier';
+
+function makeSm2Key(kid) {
+  const { publicKey, privateKey } = smCrypto.sm2.generateKeyPairHex(); // publicKey: 04 || x || y, hex
+  const coordinate = (from) => Buffer.from(publicKey.slice(from, from + 64), 'hex').toString('base64url');
+  return { privateKey, jwk: { kty: 'EC', crv: 'SM2', x: coordinate(2), y: coordinate(66), kid, use: 'sig', alg: 'SM2SM3' } };
+}
+
+function signSm2(payload, privateKey, header = { alg: 'SM2SM3', kid: KID }) {
+  const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(payload))}`;
+  const signature = smCrypto.sm2.doSignature(input, privateKey, { hash: true, der: false }); // r || s, hex
+  return `${input}.${Buffer.from(signature, 'hex').toString('base64url')}`;
+}
+
+function verifySm2(token, jwks, now = T0 + 10) {
+  const { smCryptoSm2Verify } = require('./node_sm2');
+  return verifyBadgeToken(token, jwks, { now, ed25519Verify: nodeEd25519Verify, sm2Verify: smCryptoSm2Verify });
+}
+
+test('SM2SM3: authentic, expired, altered and foreign badges', { skip: SM2_SKIP }, () => {
+  const platform = makeSm2Key(KID);
+  const jwks = { keys: [key.jwk, platform.jwk] };
+  assert.deepEqual(verifySm2(signSm2(STATIC, platform.privateKey), jwks), { result: 'authentic', reason: 'ok', claims: STATIC });
+  assert.equal(verifySm2(signSm2(DYNAMIC, platform.privateKey), jwks, T0 + 61).result, 'expired');
+  const [header, , signature] = signSm2(STATIC, platform.privateKey).split('.');
+  const altered = `${header}.${b64(JSON.stringify({ ...STATIC, b: '350500-9999' }))}.${signature}`;
+  assert.equal(verifySm2(altered, jwks).reason, 'bad_signature');
+  assert.equal(verifySm2(signSm2(STATIC, makeSm2Key(KID).privateKey), jwks).reason, 'bad_signature');
+  const short = signSm2(STATIC, platform.privateKey).replace(/[^.]+$/, (s) => Buffer.from(s, 'base64url').subarray(0, 63).toString('base64url'));
+  assert.equal(verifySm2(short, jwks).reason, 'bad_signature');
+});
+
+test('SM2SM3 needs an SM2 key under the kid, and EdDSA an Ed25519 one', { skip: SM2_SKIP }, () => {
+  const platform = makeSm2Key(KID);
+  // The same kid holds an Ed25519 key only: an SM2SM3 token does not match it, nor an EdDSA token an SM2 key.
+  assert.equal(verifySm2(signSm2(STATIC, platform.privateKey), { keys: [key.jwk] }).reason, 'unknown_key');
+  assert.equal(verifySm2(sign(STATIC), { keys: [platform.jwk] }).reason, 'unknown_key');
+  for (const wrong of [{ crv: 'P-256' }, { alg: 'ES256' }, { y: 'AAAA' }, { use: 'enc' }]) {
+    assert.equal(verifySm2(signSm2(STATIC, platform.privateKey), { keys: [{ ...platform.jwk, ...wrong }] }).reason, 'unknown_key');
+  }
+});
+
+test('an SM2SM3 token with no sm2Verify injected is unsupported, not an error', { skip: SM2_SKIP }, () => {
+  const platform = makeSm2Key(KID);
+  assert.equal(verify(signSm2(STATIC, platform.privateKey), T0, { keys: [platform.jwk] }).reason, 'unsupported_alg');
+  assert.equal(verifyBadgeToken(sign(STATIC), JWKS, { sm2Verify: () => true }).reason, 'unsupported_alg');
+});

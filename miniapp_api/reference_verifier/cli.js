@@ -6,6 +6,16 @@ const fs = require('fs');
 const { verifyBadgeToken } = require('./badge_verifier');
 const { nodeEd25519Verify } = require('./node_ed25519');
 
+// SM2 (SM2SM3 tokens) needs npm sm-crypto (`npm ci` in this folder); without it such tokens are unsupported_alg.
+function loadSm2Verify() {
+  try {
+    return require('./node_sm2').smCryptoSm2Verify;
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    return undefined;
+  }
+}
+
 function main(argv) {
   const args = argv.slice();
   let now;
@@ -22,7 +32,11 @@ function main(argv) {
   } catch (e) {
     return usage(`cannot read JWKS ${args[0]}: ${e.message}`);
   }
-  const verdict = verifyBadgeToken(args[1], jwks, { now, ed25519Verify: nodeEd25519Verify });
+  const sm2Verify = loadSm2Verify();
+  const verdict = verifyBadgeToken(args[1], jwks, { now, ed25519Verify: nodeEd25519Verify, sm2Verify });
+  if (!sm2Verify && verdict.reason === 'unsupported_alg') {
+    process.stderr.write('SM2SM3 tokens need sm-crypto: run npm ci in ' + __dirname + '\n');
+  }
   process.stdout.write(JSON.stringify(verdict) + '\n');
   return verdict.result === 'authentic' ? 0 : 1;
 }

@@ -286,14 +286,8 @@ def _apply(
     approval = _hold(item, submitted, digest, actor, now) if held else None
     if not held and not approved:
         _settle_held(item, created)
-    version = {
-        "number": number,
-        "submitted": json.loads(submitted),
-        "public": item.public,
-        "content_hash": digest,
-        "actor": actor,
-        "created_at": now,
-    }
+    version = {"number": number, "submitted": json.loads(submitted), "public": item.public}
+    version |= {"content_hash": digest, "actor": actor, "created_at": now}
     if not isinstance(item, Draft) and not same:
         db.session.add(DisclosureVersion(disclosure=item, **version))
     return Upserted(item, "created" if created else "updated", event, version, approval)

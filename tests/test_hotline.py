@@ -1,0 +1,252 @@
+"""12345 work orders: the hotline files complaints with its own client, once per 工单编号, routed like any
+complaint; the caller's contact stays with the handlers; each status change goes back to the hotline in
+order, signed; its 回访满意度 becomes the rating; other kinds of client and other regions are refused."""
+
+import datetime as dt
+import json
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.audit.models import AuditEntry
+from backend.complaints import services as complaints
+from backend.complaints.models import Complaint
+from backend.exchange import hotline
+from backend.exchange.models import HotlineWorkOrder
+from tests.factories import AgencyFactory
+from tests.support.admin_browser import PASSWORD, AdminBrowser
+
+ORDERS = "/api/v1/hotline/work-orders"
+CALLER = {"caller_name": "王秀英", "caller_phone": "13912345678"}
+
+
+@pytest.fixture
+def city(db_session):
+    judicial = AgencyFactory(code="SFJ", name="泉州市司法局", region_code="350500", supervises=True)
+    market = AgencyFactory(code="MKT", name="泉州市市场监督管理局", region_code="350500", parent=judicial)
+    district = AgencyFactory(code="LC", name="鲤城区市场监督管理局", region_code="350502", level="county")
+    AgencyFactory(code="XSF", name="厦门市司法局", region_code="350200", supervises=True)
+    AgencyFactory(code="XMK", name="厦门市市场监督管理局", region_code="350200")
+    return {"SFJ": judicial, "MKT": market, "LC": district}
+
+
+def client_headers(client, runner, region, kind):
+    created = runner.invoke(args=["exchange-client", "create", "--kind", kind, "--region", region])
+    assert created.exit_code == 0, created.output
+    printed = json.loads(created.output)
+    assert (printed["kind"], printed["region"]) == (kind, region)
+    token = client.post(
+        "/api/v1/exchange/token", json={"client_id": printed["client_id"], "client_secret": printed["client_secret"]}
+    )
+    assert token.status_code == 200, token.get_json()
+    return {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+
+
+@pytest.fixture
+def hotline_headers(client, runner, city):
+    return client_headers(client, runner, "350500", "hotline")
+
+
+def order(**changes):
+    body = {
+        "order_no": "GD2025102000123",
+        "content": "执法人员检查时未出示执法证件，态度粗暴。",
+        "category": "执法证件",
+        "region": "350502",
+        **CALLER,
+        "due_date": "2025-11-03",
+    }
+    return {key: value for key, value in {**body, **changes}.items() if value is not None}
+
+
+def complaint_of(db_session, tracking_no):
+    return db_session.scalar(select(Complaint).where(Complaint.tracking_no == tracking_no))
+
+
+def count_complaints(db_session):
+    return db_session.scalar(select(func.count()).select_from(Complaint))
+
+
+def test_the_same_work_order_twice_is_one_complaint_and_a_changed_body_is_refused(
+    client, hotline_headers, db_session, frozen_clock
+):
+    first = client.post(ORDERS, json=order(), headers=hotline_headers)
+    assert first.status_code == 201, first.get_json()
+    filed = first.get_json()
+    assert (filed["order_no"], filed["status"], filed["status_label"]) == ("GD2025102000123", "pending", "待受理")
+    again = client.post(ORDERS, json=order(), headers=hotline_headers)
+    assert again.status_code == 200 and again.get_json() == filed
+    # Even after the dedupe window of citizens' complaints: the number decides.
+    frozen_clock.advance(dt.timedelta(hours=2))
+    assert client.post(ORDERS, json=order(), headers=hotline_headers).get_json()["tracking_no"] == filed["tracking_no"]
+    changed = client.post(ORDERS, json=order(content="另一件事：执法车辆违规停放。"), headers=hotline_headers)
+    assert changed.status_code == 409 and "order_no" in changed.get_json()["errors"]
+    assert count_complaints(db_session) == 1
+    # Another number with the same words is another order, and another complaint.
+    other = client.post(ORDERS, json=order(order_no="GD2025102000124"), headers=hotline_headers)
+    assert other.status_code == 201 and other.get_json()["tracking_no"] != filed["tracking_no"]
+    assert count_complaints(db_session) == 2
+    shown = client.get(f"{ORDERS}/GD2025102000123", headers=hotline_headers)
+    assert shown.status_code == 200 and shown.get_json() == filed
+
+
+def test_work_orders_are_routed_like_any_complaint_and_the_earlier_deadline_runs(
+    client, hotline_headers, db_session, frozen_clock
+):
+    # Monday 2025-10-20: three working days to accept (10-23), as for any complaint.
+    by_region = client.post(ORDERS, json=order(due_date=None), headers=hotline_headers).get_json()
+    assert by_region["agency"] == {"code": "SFJ", "name": "泉州市司法局"}  # a district without a 司法局: its city's
+    assert (by_region["accept_due"], by_region["due_date"]) == ("2025-10-23", None)
+    complaint = complaint_of(db_session, by_region["tracking_no"])
+    assert (complaint.channel, complaint.routed_by, complaint.category) == ("12345", "region", "no_credential")
+    by_agency = client.post(
+        ORDERS,
+        json=order(order_no="GD2025102000200", agency="MKT", category="乱罚款乱收费", due_date="2025-10-21"),
+        headers=hotline_headers,
+    ).get_json()
+    assert by_agency["agency"]["code"] == "MKT"
+    assert (by_agency["due_date"], by_agency["accept_due"]) == ("2025-10-21", "2025-10-21")  # the hotline's: earlier
+    assert complaint_of(db_session, by_agency["tracking_no"]).category == "arbitrary_charges"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"order_no": None}, "order_no"),
+        ({"order_no": "no spaces allowed"}, "order_no"),
+        ({"category": "噪音扰民"}, "category"),
+        ({"category": "misconduct"}, "category"),  # ours, not the hotline's
+        ({"region": "3505"}, "region"),
+        ({"content": "短"}, "content"),
+        ({"caller_phone": "call me"}, "caller_phone"),
+        ({"due_date": "2025-10-19"}, "due_date"),  # before today
+        ({"due_date": "next week"}, "due_date"),
+        ({"agency": "NOPE"}, "agency"),
+    ],
+)
+def test_bad_work_orders_are_refused_naming_the_field(
+    client, hotline_headers, db_session, frozen_clock, changes, field
+):
+    response = client.post(ORDERS, json=order(**changes), headers=hotline_headers)
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert set(body) >= {"code", "status", "message", "errors"}
+    assert field in json.dumps(body["errors"])
+    assert count_complaints(db_session) == 0
+
+
+def test_a_hotline_files_only_in_its_region_and_sees_only_its_own_orders(
+    client, runner, hotline_headers, db_session, frozen_clock
+):
+    outside = client.post(ORDERS, json=order(region="350203"), headers=hotline_headers)
+    assert outside.status_code == 403 and "region" in outside.get_json()["errors"]
+    elsewhere = client.post(ORDERS, json=order(agency="XMK"), headers=hotline_headers)
+    assert elsewhere.status_code == 403 and "agency" in elsewhere.get_json()["errors"]
+    assert count_complaints(db_session) == 0
+    assert client.post(ORDERS, json=order(), headers=hotline_headers).status_code == 201
+    xiamen = client_headers(client, runner, "350200", "hotline")
+    assert client.get(f"{ORDERS}/GD2025102000123", headers=xiamen).status_code == 404
+    # Its own number space: the same number from another hotline is another order.
+    assert client.post(ORDERS, json=order(region="350203"), headers=xiamen).status_code == 201
+    assert count_complaints(db_session) == 2
+
+
+def test_each_kind_of_client_does_only_its_own(client, runner, hotline_headers):
+    platform = client_headers(client, runner, "350500", "platform")
+    for method, path, headers in (
+        ("post", ORDERS, platform),
+        ("get", f"{ORDERS}/GD2025102000123", platform),
+        ("post", f"{ORDERS}/GD2025102000123/satisfaction", platform),
+        ("get", "/api/v1/exchange/changes", hotline_headers),
+    ):
+        response = getattr(client, method)(path, json=order() if method == "post" else None, headers=headers)
+        assert response.status_code == 403, (path, response.get_json())
+        assert set(response.get_json()) >= {"code", "status", "message", "errors"}
+    assert client.post(ORDERS, json=order()).status_code == 401
+    assert client.get("/api/v1/exchange/changes", headers=platform).status_code == 200
+
+
+@pytest.fixture
+def handler(app, runner, city, frozen_clock):
+    """A logged-in handler of the Quanzhou 司法局, where orders naming no agency go."""
+    created = runner.invoke(
+        args=["admin", "create", "--username", "chen", "--role", "handler", "--agency", "SFJ"], input=PASSWORD + "\n"
+    )
+    assert created.exit_code == 0, created.output
+    person = AdminBrowser(app.test_client())
+    assert person.login("chen").status_code == 303
+    return person
+
+
+@pytest.fixture
+def pushed(monkeypatch):
+    owed = []
+    monkeypatch.setattr(hotline, "enqueue", lambda payload, **where: owed.append((payload, where)))
+    return owed
+
+
+def work_through(handler, tracking_no):
+    for action, fields in (
+        ("accept", {}),
+        ("reply", {"text": "经核查，已责令整改。"}),
+        ("close", {"summary": "已办结"}),
+    ):
+        assert handler.act(tracking_no, action, **fields).status_code == 200
+
+
+def test_each_status_change_is_pushed_back_in_order(client, hotline_headers, handler, pushed, db_session):
+    filed = client.post(ORDERS, json=order(), headers=hotline_headers).get_json()
+    assert pushed == []
+    work_through(handler, filed["tracking_no"])
+    returned = client.post(ORDERS, json=order(order_no="GD2025102000300"), headers=hotline_headers).get_json()
+    assert handler.act(returned["tracking_no"], "reject", reason="不属于行政执法监督范围。").status_code == 200
+    statuses = [(payload["order_no"], payload["status"], payload["status_label"]) for payload, _ in pushed]
+    assert statuses == [
+        ("GD2025102000123", "accepted", "受理"),
+        ("GD2025102000123", "replied", "回复"),
+        ("GD2025102000123", "closed", "办结"),
+        ("GD2025102000300", "returned", "退回"),
+    ]
+    first = pushed[0][0]
+    assert first["time"] == "2025-10-20T10:00:00+08:00" and first["agency"] == {"code": "SFJ", "name": "泉州市司法局"}
+    assert pushed[1][0]["text"] == "经核查，已责令整改。"
+    client_id = db_session.scalar(select(HotlineWorkOrder)).client.client_id
+    assert {(where["region_code"], where["client_id"]) for _, where in pushed} == {("350502", client_id)}
+
+
+def test_satisfaction_becomes_the_rating(client, hotline_headers, handler, pushed, db_session):
+    filed = client.post(ORDERS, json=order(), headers=hotline_headers).get_json()
+    url = f"{ORDERS}/GD2025102000123/satisfaction"
+    early = client.post(url, json={"result": "satisfied"}, headers=hotline_headers)
+    assert early.status_code == 409 and "status" in early.get_json()["errors"]
+    work_through(handler, filed["tracking_no"])
+    bad = client.post(url, json={"result": "很好"}, headers=hotline_headers)
+    assert bad.status_code == 422 and "result" in bad.get_json()["errors"]["json"]
+    rated = client.post(url, json={"result": "basically_satisfied"}, headers=hotline_headers)
+    assert rated.status_code == 200, rated.get_json()
+    assert (rated.get_json()["satisfaction"], rated.get_json()["rating"]) == ("basically_satisfied", 3)
+    complaint = complaint_of(db_session, filed["tracking_no"])
+    assert (complaint.rating, complaint.rating_comment) == (3, "12345回访：基本满意")
+    assert client.post(url, json={"result": "dissatisfied"}, headers=hotline_headers).status_code == 409
+    unknown = client.post(f"{ORDERS}/GD0000000000/satisfaction", json={"result": "satisfied"}, headers=hotline_headers)
+    assert unknown.status_code == 404
+
+
+def test_the_callers_contact_reaches_handlers_and_nothing_else(
+    client, runner, hotline_headers, handler, pushed, db_session, caplog
+):
+    platform = client_headers(client, runner, "350500", "platform")
+    with caplog.at_level(logging.DEBUG):
+        filed = client.post(ORDERS, json=order(), headers=hotline_headers).get_json()
+        work_through(handler, filed["tracking_no"])
+        page = handler.page(f"/admin/complaints/{filed['tracking_no']}")
+        shown = client.get(f"{ORDERS}/GD2025102000123", headers=hotline_headers).get_json()
+        feed = client.get("/api/v1/exchange/changes", headers=platform).get_json()
+    assert CALLER["caller_name"] in page and CALLER["caller_phone"] in page and "2025-11-03" in page
+    complaint = complaint_of(db_session, filed["tracking_no"])
+    audit = [entry.detail for entry in db_session.scalars(select(AuditEntry))]
+    logged = [record.getMessage() for record in caplog.records]
+    for where in (filed, shown, complaints.citizen_view(complaint), pushed, feed, audit, logged):
+        text = json.dumps(where, ensure_ascii=False, default=str)
+        assert CALLER["caller_name"] not in text and CALLER["caller_phone"] not in text

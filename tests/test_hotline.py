@@ -5,6 +5,7 @@ order, signed; its 回访满意度 becomes the rating; other kinds of client and
 import datetime as dt
 import json
 import logging
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from backend.complaints import services as complaints
 from backend.complaints.models import Complaint
 from backend.exchange import hotline
 from backend.exchange.models import HotlineWorkOrder
+from backend.extensions import db
 from tests.factories import AgencyFactory
 from tests.support.admin_browser import PASSWORD, AdminBrowser
 
@@ -108,6 +110,34 @@ def test_work_orders_are_routed_like_any_complaint_and_the_earlier_deadline_runs
     assert by_agency["agency"]["code"] == "MKT"
     assert (by_agency["due_date"], by_agency["accept_due"]) == ("2025-10-21", "2025-10-21")  # the hotline's: earlier
     assert complaint_of(db_session, by_agency["tracking_no"]).category == "arbitrary_charges"
+
+
+def test_the_same_work_order_sent_at_once_by_several_workers_is_one_complaint(committed):
+    app = committed
+    with app.app_context():
+        AgencyFactory(code="SFJ", name="泉州市司法局", region_code="350500", supervises=True)
+        db.session.commit()
+        headers = client_headers(app.test_client(), app.test_cli_runner(), "350500", "hotline")
+    copies = 6
+    start = threading.Barrier(copies)
+    answers: list[tuple[int, dict]] = []
+
+    def post() -> None:
+        client = app.test_client()
+        start.wait()
+        response = client.post(ORDERS, json=order(due_date=None), headers=headers)
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=post) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in answers) == [200] * (copies - 1) + [201], answers
+    assert len({body["tracking_no"] for _, body in answers}) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+        assert db.session.scalar(select(func.count()).select_from(HotlineWorkOrder)) == 1
 
 
 @pytest.mark.parametrize(

@@ -79,11 +79,20 @@ class Received:
 def receive(client: ExchangeClient, body: dict[str, Any], *, ip: str | None = None) -> Received:
     """File the work order ``body`` of the hotline ``client`` as a complaint, once per 工单编号.
 
-    The number is claimed first (a unique row per client and number, committed), then the complaint is filed
-    and linked: two requests with the same order at once both end at one complaint (the second finds the
-    claim, files with the same reference and gets the first's complaint back as its twin)."""
-    _within_region(client, body)
-    order = _claim(client, body)
+    The number is claimed first (a unique row per client and number, committed, with the body's digest), then
+    the complaint is filed and linked: two requests with the same order at once both end at one complaint (the
+    second finds the claim, files with the same reference and gets the first's complaint back as its twin).
+    A number is bound to its first body, even when filing it failed (422): the same body may be sent again."""
+    digest = content_digest(body)
+    order = find(client, body["order_no"])
+    if order is None:
+        # Checked for a new order only: the same order sent again after its due date is still the same order.
+        _acceptable(client, body)
+        order = _claim(client, body, digest)
+    if order.body_digest != digest:
+        raise Conflict(
+            "该工单编号已用于内容不同的工单", errors={"order_no": ["already received with a different body"]}
+        )
     if order.complaint is not None:
         return Received(order, created=False)
     filed = complaints.submit(
@@ -100,13 +109,13 @@ def receive(client: ExchangeClient, body: dict[str, Any], *, ip: str | None = No
         reference=f"{client.client_id}/{order.order_no}",
     )
     order.complaint = filed.complaint
-    record(f"hotline:{client.client_id}", "work_order.receive", "complaint", filed.complaint.tracking_no, ip=ip)
+    record(f"exchange:{client.client_id}", "work_order.receive", "complaint", filed.complaint.tracking_no, ip=ip)
     db.session.commit()
     return Received(order, created=filed.created)
 
 
-def _within_region(client: ExchangeClient, body: dict[str, Any]) -> None:
-    """A hotline files only for its own region, and names only agencies of it."""
+def _acceptable(client: ExchangeClient, body: dict[str, Any]) -> None:
+    """A hotline files only for its own region and names only agencies of it (403), with a due date ahead."""
     prefix = region_prefix(client.region_code)
     if not body["region"].startswith(prefix):
         raise Forbidden("区域不在本热线的辖区内", errors={"region": [f"outside your region {client.region_code}"]})
@@ -122,33 +131,23 @@ def _within_region(client: ExchangeClient, body: dict[str, Any]) -> None:
         raise Invalid("要求办结时限已过", errors={"due_date": ["before today (Beijing)"]})
 
 
-def _claim(client: ExchangeClient, body: dict[str, Any]) -> HotlineWorkOrder:
-    """The work order row of this number: found, or claimed now; another body under a number already
-    filed is a conflict (one never filed, because filing failed, takes the new body)."""
-    digest = content_digest(body)
-    order = find(client, body["order_no"])
-    if order is None:
-        db.session.add(
-            HotlineWorkOrder(
-                client_id=client.id,
-                order_no=body["order_no"],
-                body_digest=digest,
-                region_code=body["region"],
-                created_at=clock.now(),
-            )
+def _claim(client: ExchangeClient, body: dict[str, Any], digest: str) -> HotlineWorkOrder:
+    """The row of this number, claimed now (committed) unless another request claimed it first."""
+    db.session.add(
+        HotlineWorkOrder(
+            client_id=client.id,
+            order_no=body["order_no"],
+            body_digest=digest,
+            region_code=body["region"],
+            created_at=clock.now(),
         )
-        try:
-            db.session.commit()
-        except IntegrityError:  # claimed at this moment by another request with the same number
-            db.session.rollback()
-        order = find(client, body["order_no"])
-        assert order is not None  # claimed by this request or by the one it raced
-    if order.body_digest != digest:
-        if order.complaint_id is not None:
-            raise Conflict(
-                "该工单编号已用于内容不同的工单", errors={"order_no": ["already received with a different body"]}
-            )
-        order.body_digest, order.region_code = digest, body["region"]
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:  # claimed at this moment by another request with the same number
+        db.session.rollback()
+    order = find(client, body["order_no"])
+    assert order is not None  # claimed by this request or by the one it raced
     return order
 
 

@@ -140,6 +140,8 @@ class WorkOrder(MethodView):
     @exchange_required(ClientKind.hotline)
     @hotline_blp.response(200, WorkOrderSchema)
     @hotline_blp.alt_response(403, description="a platform client's token")
+    @hotline_blp.alt_response(404, description="no work order of this number from this hotline")
+    @hotline_blp.alt_response(429, description="over the client's rate limit; see Retry-After")
     def get(self, order_no):
         """A work order's status, deadlines and handling agency"""
         return hotline.filed_order(g.exchange, order_no)
@@ -151,7 +153,9 @@ class Satisfaction(MethodView):
     @hotline_blp.arguments(SatisfactionSchema, example={"result": "basically_satisfied", "comment": "处理较及时"})
     @hotline_blp.response(200, WorkOrderSchema)
     @hotline_blp.alt_response(403, description="a platform client's token")
+    @hotline_blp.alt_response(404, description="no work order of this number from this hotline")
     @hotline_blp.alt_response(409, description="not closed yet, or already rated")
+    @hotline_blp.alt_response(429, description="over the client's rate limit; see Retry-After")
     def post(self, body, order_no):
         """The hotline's 回访满意度 for a closed work order; it becomes the complaint's rating"""
         return hotline.rate(g.exchange, order_no, body["result"], body.get("comment"))

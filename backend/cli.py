@@ -55,7 +55,7 @@ def register_commands(app: Flask) -> None:
     from backend.calendars.cli import calendar_cli
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
-    from backend.exchange.cli import exchange_cli
+    from backend.exchange.cli import exchange_cli, push_cli
     from backend.officers.cli import badges_cli
     from backend.search.cli import search_cli
     from backend.supervision.cli import supervision_cli
@@ -67,6 +67,7 @@ def register_commands(app: Flask) -> None:
         client_cli,
         admin_cli,
         exchange_cli,
+        push_cli,
         search_cli,
         demo_cli,
         disclosures_cli,

@@ -251,6 +251,12 @@ SETTINGS: tuple[Setting, ...] = (
         120,
         "changes-feed reads per exchange client per minute (0: no limit)",
     ),
+    # Push subscriptions of exchange clients (backend/exchange/push.py).
+    S("PUSH_INTERVAL_SECONDS", integer(1), 30, "how often the push job turns log entries into deliveries and sends"),
+    S("PUSH_TIMEOUT_SECONDS", seconds, 10.0, "a receiver that has not answered a push within this is retried"),
+    S("PUSH_RETRY_HOURS", integer(1), 24, "a push failing this long after its first attempt is parked"),
+    S("PUSH_BACKOFF_SECONDS", integer(1), 30, "wait after a push's first failure, doubling after each further one"),
+    S("PUSH_BACKOFF_MAX_SECONDS", integer(1), 3600, "longest wait between two attempts of a push"),
     S("SCAN_LOG_INTERVAL_SECONDS", integer(0), 1, "how often buffered badge scans are written"),
     S("TRUSTED_PROXY_COUNT", integer(0), 0, "reverse proxies in front that set X-Forwarded-For"),
     # -- admin page sessions (backend/admin_pages) --

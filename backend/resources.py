@@ -38,6 +38,7 @@ BLUEPRINTS = (
     supervision.supervision_blp,
     supervision.case_reads_blp,
     exchange.credit_blp,
+    exchange.push_admin_blp,
     exchange.hotline_blp,
     miniapp.blp,
 )

@@ -18,6 +18,7 @@ from flask import Flask
 from backend.complaints.notify import deliver_pending
 from backend.complaints.services import escalate_overdue
 from backend.disclosures.lifecycle import expire_due
+from backend.exchange.push import deliver_due
 from backend.extensions import cache
 from backend.supervision.annual import publish_due
 from backend.supervision.counts import compact
@@ -95,6 +96,7 @@ def default_jobs(app: Flask) -> list[Job]:
         Job("expire-disclosures", app.config["EXPIRY_JOB_SECONDS"], expire_due),
         Job("escalate-complaints", app.config["ESCALATION_JOB_SECONDS"], escalate_overdue),
         Job("notify-citizens", app.config["NOTIFY_JOB_SECONDS"], deliver_pending),
+        Job("push-exchange", app.config["PUSH_INTERVAL_SECONDS"], deliver_due),
         Job("annual-statistics", 6 * 3600, publish_due),
         # Folds the 公示率 counters' deltas; the figures are exact without it, only slower to read.
         Job("fold-disclosure-counts", app.config["COUNTS_JOB_SECONDS"], compact),

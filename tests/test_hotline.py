@@ -1,6 +1,7 @@
 """12345 work orders: the hotline files complaints with its own client, once per 工单编号, routed like any
 complaint; the caller's contact stays with the handlers; each status change goes back to the hotline in
-order, signed; its 回访满意度 becomes the rating; other kinds of client and other regions are refused."""
+order, signed, through the push outbox and its delivery job; its 回访满意度 becomes the rating; other kinds of
+client and other regions are refused. The hotline is our simulator (tests/support/hotline_simulator.py)."""
 
 import datetime as dt
 import json
@@ -13,11 +14,13 @@ from sqlalchemy import func, select
 from backend.audit.models import AuditEntry
 from backend.complaints import services as complaints
 from backend.complaints.models import Complaint
-from backend.exchange import hotline
-from backend.exchange.models import HotlineWorkOrder
+from backend.exchange import push
+from backend.exchange.models import HotlineWorkOrder, PushDelivery
 from backend.extensions import db
 from tests.factories import AgencyFactory
 from tests.support.admin_browser import PASSWORD, AdminBrowser
+from tests.support.hotline_simulator import HotlineSimulator
+from tests.support.receiver import verify
 
 ORDERS = "/api/v1/hotline/work-orders"
 CALLER = {"caller_name": "王秀英", "caller_phone": "13912345678"}
@@ -33,16 +36,29 @@ def city(db_session):
     return {"SFJ": judicial, "MKT": market, "LC": district}
 
 
-def client_headers(client, runner, region, kind):
+def credentials(runner, region, kind):
     created = runner.invoke(args=["exchange-client", "create", "--kind", kind, "--region", region])
     assert created.exit_code == 0, created.output
     printed = json.loads(created.output)
     assert (printed["kind"], printed["region"]) == (kind, region)
+    return printed
+
+
+def client_headers(client, runner, region, kind):
+    printed = credentials(runner, region, kind)
     token = client.post(
         "/api/v1/exchange/token", json={"client_id": printed["client_id"], "client_secret": printed["client_secret"]}
     )
     assert token.status_code == 200, token.get_json()
     return {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+
+
+@pytest.fixture
+def simulator(client, runner, city):
+    """Our 12345 platform for Quanzhou, its push endpoint subscribed to workorder.status."""
+    started = HotlineSimulator(client, credentials(runner, "350500", "hotline")).start()
+    yield started
+    started.stop()
 
 
 @pytest.fixture
@@ -208,13 +224,6 @@ def handler(app, runner, city, frozen_clock):
     return person
 
 
-@pytest.fixture
-def pushed(monkeypatch):
-    owed = []
-    monkeypatch.setattr(hotline, "enqueue", lambda payload, **where: owed.append((payload, where)))
-    return owed
-
-
 def work_through(handler, tracking_no):
     for action, fields in (
         ("accept", {}),
@@ -224,56 +233,81 @@ def work_through(handler, tracking_no):
         assert handler.act(tracking_no, action, **fields).status_code == 200
 
 
-def test_each_status_change_is_pushed_back_in_order(client, hotline_headers, handler, pushed, db_session):
-    filed = client.post(ORDERS, json=order(), headers=hotline_headers).get_json()
-    assert pushed == []
-    work_through(handler, filed["tracking_no"])
-    returned = client.post(ORDERS, json=order(order_no="GD2025102000300"), headers=hotline_headers).get_json()
-    assert handler.act(returned["tracking_no"], "reject", reason="不属于行政执法监督范围。").status_code == 200
-    statuses = [(payload["order_no"], payload["status"], payload["status_label"]) for payload, _ in pushed]
-    assert statuses == [
+def test_each_status_change_reaches_the_hotline_in_order_and_signed(
+    client, runner, simulator, handler, db_session, frozen_clock, app
+):
+    xiamen = HotlineSimulator(client, credentials(runner, "350200", "hotline")).start()
+    try:
+        filed = simulator.send(order()).get_json()
+        assert push.deliver_due()["delivered"] == 0  # filed: nothing to tell yet
+        work_through(handler, filed["tracking_no"])
+        # Each change owed its message in its own transaction: three changes, three deliveries.
+        assert db_session.scalar(select(func.count()).select_from(PushDelivery)) == 3
+        # The hotline's endpoint is down for a while: nothing is lost, nothing overtakes.
+        simulator.receiver.mode = "fail"
+        assert push.deliver_due()["failed"] == 1
+        returned = simulator.send(order(order_no="GD2025102000300")).get_json()
+        assert handler.act(returned["tracking_no"], "reject", reason="不属于行政执法监督范围。").status_code == 200
+        simulator.receiver.mode = "ok"
+        frozen_clock.advance(dt.timedelta(seconds=app.config["PUSH_BACKOFF_SECONDS"]))
+        assert push.deliver_due()["delivered"] == 4
+    finally:
+        xiamen.stop()
+    told = [(status["order_no"], status["status"], status["status_label"]) for status in simulator.statuses]
+    assert told == [
         ("GD2025102000123", "accepted", "受理"),
         ("GD2025102000123", "replied", "回复"),
         ("GD2025102000123", "closed", "办结"),
         ("GD2025102000300", "returned", "退回"),
     ]
-    first = pushed[0][0]
-    assert first["time"] == "2025-10-20T10:00:00+08:00" and first["agency"] == {"code": "SFJ", "name": "泉州市司法局"}
-    assert pushed[1][0]["text"] == "经核查，已责令整改。"
-    client_id = db_session.scalar(select(HotlineWorkOrder)).client.client_id
-    assert {(where["region_code"], where["client_id"]) for _, where in pushed} == {("350502", client_id)}
+    assert simulator.bad_signatures == 0
+    assert all(verify(simulator.receiver.secret, got.headers, got.body) for got in simulator.receiver.requests)
+    accepted, replied, _, rejected = simulator.statuses
+    assert accepted["time"] == "2025-10-20T10:00:00+08:00" and accepted["tracking_no"] == filed["tracking_no"]
+    assert accepted["agency"] == {"code": "SFJ", "name": "泉州市司法局"}
+    assert (replied["text"], rejected["text"]) == ("经核查，已责令整改。", "不属于行政执法监督范围。")
+    assert xiamen.receiver.requests == []  # another hotline hears nothing of Quanzhou's orders
+    assert simulator.status("GD2025102000300").get_json()["status"] == "returned"
 
 
-def test_satisfaction_becomes_the_rating(client, hotline_headers, handler, pushed, db_session):
-    filed = client.post(ORDERS, json=order(), headers=hotline_headers).get_json()
-    url = f"{ORDERS}/GD2025102000123/satisfaction"
-    early = client.post(url, json={"result": "satisfied"}, headers=hotline_headers)
+def test_a_hotline_subscribes_to_work_order_statuses_only(client, simulator):
+    feed_by_push = client.post(
+        "/api/v1/exchange/subscriptions",
+        json={"url": simulator.receiver.url, "event_types": ["publish", "workorder.status"]},
+        headers=simulator.headers,
+    )
+    assert feed_by_push.status_code == 403 and "event_types" in feed_by_push.get_json()["errors"]
+
+
+def test_satisfaction_becomes_the_rating(simulator, handler, db_session):
+    filed = simulator.send(order()).get_json()
+    early = simulator.satisfaction("GD2025102000123", "satisfied")
     assert early.status_code == 409 and "status" in early.get_json()["errors"]
     work_through(handler, filed["tracking_no"])
-    bad = client.post(url, json={"result": "很好"}, headers=hotline_headers)
+    bad = simulator.satisfaction("GD2025102000123", "很好")
     assert bad.status_code == 422 and "result" in bad.get_json()["errors"]["json"]
-    rated = client.post(url, json={"result": "basically_satisfied"}, headers=hotline_headers)
+    rated = simulator.satisfaction("GD2025102000123", "basically_satisfied")
     assert rated.status_code == 200, rated.get_json()
     assert (rated.get_json()["satisfaction"], rated.get_json()["rating"]) == ("basically_satisfied", 3)
     complaint = complaint_of(db_session, filed["tracking_no"])
     assert (complaint.rating, complaint.rating_comment) == (3, "12345回访：基本满意")
-    assert client.post(url, json={"result": "dissatisfied"}, headers=hotline_headers).status_code == 409
-    unknown = client.post(f"{ORDERS}/GD0000000000/satisfaction", json={"result": "satisfied"}, headers=hotline_headers)
-    assert unknown.status_code == 404
+    assert simulator.satisfaction("GD2025102000123", "dissatisfied").status_code == 409
+    assert simulator.satisfaction("GD0000000000", "satisfied").status_code == 404
 
 
-def test_the_callers_contact_reaches_handlers_and_nothing_else(
-    client, runner, hotline_headers, handler, pushed, db_session, caplog
-):
+def test_the_callers_contact_reaches_handlers_and_nothing_else(client, runner, simulator, handler, db_session, caplog):
     platform = client_headers(client, runner, "350500", "platform")
     with caplog.at_level(logging.DEBUG):
-        filed = client.post(ORDERS, json=order(), headers=hotline_headers).get_json()
+        filed = simulator.send(order()).get_json()
         work_through(handler, filed["tracking_no"])
+        push.deliver_due()
         page = handler.page(f"/admin/complaints/{filed['tracking_no']}")
-        shown = client.get(f"{ORDERS}/GD2025102000123", headers=hotline_headers).get_json()
+        shown = simulator.status("GD2025102000123").get_json()
         feed = client.get("/api/v1/exchange/changes", headers=platform).get_json()
     assert CALLER["caller_name"] in page and CALLER["caller_phone"] in page and "2025-11-03" in page
     complaint = complaint_of(db_session, filed["tracking_no"])
+    pushed = [got.body.decode() for got in simulator.receiver.requests]
+    assert len(pushed) == 3
     audit = [entry.detail for entry in db_session.scalars(select(AuditEntry))]
     logged = [record.getMessage() for record in caplog.records]
     for where in (filed, shown, complaints.citizen_view(complaint), pushed, feed, audit, logged):

@@ -35,6 +35,7 @@ from backend.disclosures.models import LABELS as DISCLOSURE_LABELS
 from backend.disclosures.reading import WITHDRAWAL_LABELS
 from backend.disclosures.schemas import WithdrawSchema
 from backend.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, Unauthorized
+from backend.exchange import push
 from backend.extensions import db
 from backend.officers import badge_card
 from backend.officers import services as officers
@@ -101,6 +102,8 @@ PUBLISH_PAGES = {
     "admin_pages.officer_card",
     "admin_pages.officer_card_svg",
 }
+# Pages for the system administrator alone (they act on every region's exchange clients).
+ADMIN_PAGES = {"admin_pages.push_page", "admin_pages.resume_push"}
 EVALUATING_ROLES = (AdminRole.supervisor, AdminRole.admin, AdminRole.observer)
 ROLE_REFUSALS = {
     "reviewer": "法制审核人员只能使用法制审核页面",
@@ -110,6 +113,7 @@ ROLE_REFUSALS = {
     "supervisor": "仅监督人员和系统管理员可查看",
     "publisher": "信息发布员只能使用信息发布页面",
     "publishing": "仅信息发布员可使用信息发布页面",
+    "admin": "仅系统管理员可查看",
 }
 CHANNEL_LABELS = {"web": "网站", "miniapp": "小程序", "official_account": "公众号", "12345": "12345热线"}
 ROUTED_LABELS = {"officer": "按执法人员", "disclosure": "按公示决定", "agency": "按执法主体", "region": "按属地"}
@@ -185,6 +189,8 @@ def _refusal(user: AdminUser, endpoint: str | None) -> str | None:
         return "review"
     if endpoint in SUPERVISOR_PAGES and user.role not in (AdminRole.supervisor, AdminRole.admin):
         return "supervisor"
+    if endpoint in ADMIN_PAGES and user.role != AdminRole.admin:
+        return "admin"
     return None
 
 
@@ -218,6 +224,7 @@ def page_helpers() -> dict[str, Any]:
         "reviewer_role": AdminRole.reviewer,
         "observer_role": AdminRole.observer,
         "publisher_role": AdminRole.publisher,
+        "admin_role": AdminRole.admin,
         "evaluating_roles": EVALUATING_ROLES,
         "supervising_roles": (AdminRole.supervisor, AdminRole.admin),
     }
@@ -622,6 +629,28 @@ def _submitted(form_schema: type[ma.Schema], perform: Callable[[dict[str, Any]],
         flash(refused.message, "error")
     else:
         flash(done, "ok")
+    return back
+
+
+# -- push subscriptions parked after a day of failed deliveries ----------------------------------------
+@blp.get("/push")
+def push_page():
+    """Parked push subscriptions, each with the delivery that failed for the whole retry window."""
+    return render_template("admin/push.html", parked=push.parked_subscriptions())
+
+
+@blp.post("/push/<int(max=2147483647):subscription_id>/resume")
+def resume_push(subscription_id: int):
+    back = redirect(url_for(".push_page"), 303)
+    if _load_form(schemas.NoFields) is None:
+        return back
+    try:
+        push.resume(subscription_id, actor=f"admin:{g.admin.username}", ip=request.remote_addr)
+    except NotFound as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash("已恢复推送：搁置的事件将首先重发", "ok")
     return back
 
 

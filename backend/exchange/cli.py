@@ -4,12 +4,13 @@ import click
 
 from backend.errors import DomainErrorAware
 
-from . import services
+from . import push, services
 from .models import ClientKind
 
 exchange_cli = DomainErrorAware(
     "exchange-client", help="Credentials of other systems for one region: upper platforms and the 12345 hotline."
 )
+push_cli = DomainErrorAware("exchange", help="Pushing events to exchange clients' subscriptions.")
 
 
 @exchange_cli.command("create")
@@ -35,3 +36,9 @@ def revoke_client(client_id: str) -> None:
     """Revoke a client; its tokens stop working at once."""
     services.revoke_client(client_id, actor="cli")
     click.echo(f"revoked {client_id}")
+
+
+@push_cli.command("push")
+def push_due() -> None:
+    """Turn new log entries into deliveries and send what is due (what the scheduler runs); print the counts."""
+    click.echo(json.dumps(push.deliver_due()))

@@ -31,6 +31,7 @@ from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import clock, db
 from backend.timezone import CHINA, today
 
+from . import push
 from .models import ExchangeClient, HotlineWorkOrder
 
 CHANNEL = "12345"
@@ -201,11 +202,9 @@ def push_status(complaint: Complaint, event: ComplaintEvent) -> None:
     order = db.session.scalar(select(HotlineWorkOrder).where(HotlineWorkOrder.complaint_id == complaint.id))
     if order is None:
         return
-    enqueue(status_payload(order, event), region_code=order.region_code, client_id=order.client.client_id)
-
-
-def enqueue(payload: dict[str, Any], *, region_code: str, client_id: str) -> None:
-    """Until the push outbox (backend/exchange/push.py) is merged: nothing is sent."""
+    push.enqueue(
+        EVENT_TYPE, status_payload(order, event), region_code=order.region_code, client_id=order.client.client_id
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,6 @@
 from collections.abc import Callable
 from copy import deepcopy
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, g, request, send_from_directory
@@ -11,7 +10,8 @@ from backend.accounts.schemas import TokenRequestSchema, TokenSchema
 from backend.errors import NotFound
 from backend.extensions.smorest import EXCHANGE_SCHEME, Blueprint
 
-from . import credit, hotline, services
+from . import credit, hotline, push, services
+from .events import SCHEMAS
 from .models import ClientKind
 from .schemas import (
     WORK_ORDER_EXAMPLE,
@@ -19,12 +19,14 @@ from .schemas import (
     ChangesSchema,
     CreditArgsSchema,
     CreditExportSchema,
+    IssuedSubscriptionSchema,
+    ParkedSubscriptionSchema,
     SatisfactionSchema,
+    SubscriptionCreateSchema,
+    SubscriptionSchema,
     WorkOrderCreateSchema,
     WorkOrderSchema,
 )
-
-SCHEMAS = Path(__file__).parent / "json_schemas"
 
 blp = Blueprint(
     "exchange",
@@ -34,14 +36,14 @@ blp = Blueprint(
 )
 
 
-def exchange_required(kind: ClientKind) -> Callable[[Callable], Callable]:
-    """Require the token of an exchange client of ``kind`` (rate-limited per client; another kind's is 403);
-    the client is then ``g.exchange``."""
+def exchange_required(*kinds: ClientKind) -> Callable[[Callable], Callable]:
+    """Require the token of an exchange client of one of ``kinds`` (rate-limited per client; another kind's is
+    403); the client is then ``g.exchange``."""
 
     def decorator(func: Callable) -> Callable:
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            g.exchange = services.require_token(request.headers.get("Authorization", ""), kind)
+            g.exchange = services.require_token(request.headers.get("Authorization", ""), *kinds)
             return func(*args, **kwargs)
 
         wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
@@ -72,6 +74,137 @@ class Changes(MethodView):
     def get(self, args):
         """The region's changes from cursor `after`, each with its inclusion proof in the page's checkpoint"""
         return services.changes(g.exchange, args["after"], args["limit"], args.get("tree_size"))
+
+
+SUBSCRIPTION_EXAMPLE = {
+    "url": "https://sfj.fujian.gov.cn/hooks/sanxiang",
+    "event_types": ["publish", "correct", "withdraw", "expire"],
+    "region": "350500",
+}
+
+
+ISSUED_EXAMPLE = {
+    "subscription": {
+        "id": 7,
+        **SUBSCRIPTION_EXAMPLE,
+        "state": "active",
+        "log_cursor": 1024,
+        "pending": 0,
+        "created_at": "2026-12-06T14:00:00+08:00",
+        "parked_at": None,
+    },
+    "secret": "o8Yq2c1bQ0b7m1S9lJ3xJ5v3wP1nXcC3W0o0f4m4sGk",
+}
+# What the receiver gets (OpenAPI callback): push.body_of and push._post make it.
+PUSH_CALLBACK = {
+    "event": {
+        "{$request.body#/url}": {
+            "post": {
+                "summary": "One event, signed; answer 2xx once applied (dedupe by id: a retry repeats it)",
+                "parameters": [
+                    {
+                        "in": "header",
+                        "name": push.EVENT_ID_HEADER,
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                        "description": "the event id, the same on every retry",
+                    },
+                    {
+                        "in": "header",
+                        "name": push.TIMESTAMP_HEADER,
+                        "required": True,
+                        "schema": {"type": "string", "example": "1765000800"},
+                        "description": "unix seconds when this attempt was signed",
+                    },
+                    {
+                        "in": "header",
+                        "name": push.SIGNATURE_HEADER,
+                        "required": True,
+                        "schema": {"type": "string", "example": "sha256=3f1c…"},
+                        "description": 'sha256=<hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>',
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["id", "type", "created_at", "data"],
+                                "properties": {
+                                    "id": {"type": "string", "format": "uuid", "description": "the event id"},
+                                    "type": {"type": "string", "description": "the event type subscribed to"},
+                                    "created_at": {"type": "string", "description": "when it was queued (UTC)"},
+                                    "data": {
+                                        "type": "object",
+                                        "description": "a log event: the feed's change without proof "
+                                        "(schemas/{type}.json); workorder.status: the work order's status",
+                                    },
+                                },
+                            },
+                            "example": {
+                                "id": "0b6c8a52-5d0e-4a35-9a07-3f3c2f0b6a11",
+                                "type": "withdraw",
+                                "created_at": "2026-12-06T06:00:30.000000Z",
+                                "data": {"index": 1031, "event": "withdraw", "agency": "11350500MB0100009X"},
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "2XX": {"description": "delivered"},
+                    "default": {"description": "retried with a doubling backoff, parked after PUSH_RETRY_HOURS"},
+                },
+            }
+        }
+    }
+}
+
+
+@blp.route("/subscriptions")
+class Subscriptions(MethodView):
+    @exchange_required(ClientKind.platform, ClientKind.hotline)
+    @blp.arguments(SubscriptionCreateSchema, example=SUBSCRIPTION_EXAMPLE)
+    @blp.response(201, IssuedSubscriptionSchema, example=ISSUED_EXAMPLE)
+    @blp.doc(callbacks=PUSH_CALLBACK)
+    @blp.alt_response(422, description="a field is wrong (unknown event type, non-https URL, region outside yours)")
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def post(self, body):
+        """Subscribe to events of your region pushed to a URL; the signing secret is returned this once"""
+        return push.create_subscription(
+            g.exchange,
+            body["url"],
+            body["event_types"],
+            body.get("region"),
+            actor=f"exchange:{g.exchange.client_id}",
+            after=body.get("after"),
+        )
+
+    @exchange_required(ClientKind.platform, ClientKind.hotline)
+    @blp.response(200, SubscriptionSchema(many=True))
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def get(self):
+        """Your live subscriptions"""
+        return push.subscriptions_of(g.exchange)
+
+
+@blp.route("/subscriptions/<int:subscription_id>")
+class Subscription(MethodView):
+    @exchange_required(ClientKind.platform, ClientKind.hotline)
+    @blp.response(200, SubscriptionSchema)
+    @blp.alt_response(404, description="no such subscription of yours")
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def get(self, subscription_id):
+        """One of your subscriptions"""
+        return push.subscription_of(g.exchange, subscription_id)
+
+    @exchange_required(ClientKind.platform, ClientKind.hotline)
+    @blp.response(204)
+    @blp.alt_response(404, description="no such subscription of yours")
+    @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def delete(self, subscription_id):
+        """Cancel a subscription: nothing more is sent to it, not even what it was still owed"""
+        push.revoke_subscription(g.exchange, subscription_id, actor=f"exchange:{g.exchange.client_id}")
 
 
 @blp.route("/schemas/<string:name>.json")
@@ -110,6 +243,33 @@ class CreditExport(MethodView):
                 headers={"Content-Disposition": f"attachment; filename={name}.csv"},
             )
         return data
+
+
+push_admin_blp = Blueprint(
+    "push_admin",
+    __name__,
+    url_prefix="/api/v1/exchange/push",
+    description="Push subscriptions whose delivery failed for the whole retry window, and resuming them",
+)
+
+
+@push_admin_blp.route("/subscriptions")
+class ParkedSubscriptions(MethodView):
+    @push_admin_blp.admin_required("admin")
+    @push_admin_blp.response(200, ParkedSubscriptionSchema(many=True))
+    def get(self):
+        """Parked subscriptions, each with the delivery that parked it"""
+        return push.parked_subscriptions()
+
+
+@push_admin_blp.route("/subscriptions/<int:subscription_id>/resume")
+class ResumeSubscription(MethodView):
+    @push_admin_blp.admin_required("admin")
+    @push_admin_blp.response(200, SubscriptionSchema)
+    @push_admin_blp.alt_response(404, description="no such subscription")
+    def post(self, subscription_id):
+        """Resume a parked subscription: its parked delivery is sent again first, with a new retry window"""
+        return push.resume(subscription_id, actor=g.actor, ip=request.remote_addr)
 
 
 hotline_blp = Blueprint(

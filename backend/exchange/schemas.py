@@ -7,7 +7,8 @@ from backend.extensions.smorest import Schema
 from backend.timezone import BeijingDateTime
 from backend.transparency.schemas import CheckpointSchema
 
-from . import credit, hotline
+from . import credit, hotline, push
+from .events import event_types
 
 
 class ChangesArgsSchema(Schema):
@@ -57,6 +58,71 @@ class CreditExportSchema(Schema):
     columns = ma.fields.List(ma.fields.String(), metadata={"description": "the standard's fields, in its order"})
     rows = ma.fields.List(
         ma.fields.List(ma.fields.String()), metadata={"description": "one per decision, values as the columns"}
+    )
+
+
+class SubscriptionCreateSchema(Schema):
+    url = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "where events are POSTed: https, or http only to a loopback host"},
+    )
+    event_types = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(sorted(event_types()))),
+        required=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "log events the changes feed carries (publish, correct, …) and workorder.status"},
+    )
+    region = ma.fields.String(
+        validate=ma.validate.Regexp(r"^\d{6}$"),
+        metadata={"description": "the client's region or a division under it; absent: the client's region"},
+    )
+    after = ma.fields.Integer(
+        validate=ma.validate.Range(min=0),
+        metadata={"description": "push log events from this log index (a feed cursor); absent: from now on"},
+    )
+
+
+class SubscriptionSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    url = ma.fields.String(metadata={"description": "where events are POSTed"})
+    event_types = ma.fields.List(ma.fields.String(), metadata={"description": "the event types pushed"})
+    region = ma.fields.String(attribute="region_code", metadata={"description": "six-digit division code"})
+    state = ma.fields.String(
+        metadata={"description": "active, or parked: a delivery failed for the whole retry window; an admin resumes"}
+    )
+    log_cursor = ma.fields.Integer(metadata={"description": "log entries below this index have been queued"})
+    pending = ma.fields.Function(
+        lambda subscription: push.pending_count(subscription),
+        metadata={"description": "deliveries queued and not yet answered 2xx"},
+    )
+    created_at = BeijingDateTime(metadata={"description": "when it was made"})
+    parked_at = BeijingDateTime(allow_none=True, metadata={"description": "while parked"})
+
+
+class IssuedSubscriptionSchema(Schema):
+    subscription = ma.fields.Nested(SubscriptionSchema)
+    secret = ma.fields.String(
+        metadata={"description": "the signing secret, shown this once: keep it to verify X-Sanxiang-Signature"}
+    )
+
+
+class ParkedDeliverySchema(Schema):
+    event_id = ma.fields.UUID(metadata={"description": "the id every attempt carried (X-Sanxiang-Event-Id)"})
+    sequence = ma.fields.Integer(metadata={"description": "its place in the subscription's order"})
+    event_type = ma.fields.String(metadata={"description": "a log event (publish, …) or workorder.status"})
+    attempts = ma.fields.Integer(metadata={"description": "attempts made, all under the same event id"})
+    first_attempt_at = BeijingDateTime(metadata={"description": "the retry window runs from here"})
+    parked_at = BeijingDateTime(metadata={"description": "when its last try failed"})
+    last_error = ma.fields.String(allow_none=True, metadata={"description": "the receiver's last answer or error"})
+
+
+class ParkedSubscriptionSchema(SubscriptionSchema):
+    client_id = ma.fields.String(attribute="client.client_id", metadata={"description": "the exchange client"})
+    parked_delivery = ma.fields.Nested(
+        ParkedDeliverySchema,
+        allow_none=True,
+        metadata={"description": "the delivery that failed for the whole retry window (what resume sends first)"},
     )
 
 

@@ -91,18 +91,17 @@ def issue_token(client_id: str, client_secret: str, address: str | None) -> Issu
     return sign_token({"aud": AUDIENCE, "sub": client.client_id, "region": client.region_code})
 
 
-def require_token(authorization: str, kind: ClientKind) -> ExchangeClient:
+def require_token(authorization: str, *kinds: ClientKind) -> ExchangeClient:
     """The exchange client a token speaks for, checked on every call so a revocation takes effect at once;
-    a client of another kind is refused (403: a hotline does not read the feed, a platform posts no work
-    orders); each call counts against the client's rate limit (429 with Retry-After past it)."""
+    a client of a kind not in ``kinds`` is refused (403: a hotline does not read the feed, a platform posts no
+    work orders); each call counts against the client's rate limit (429 with Retry-After past it)."""
     claims = bearer_claims(authorization, AUDIENCE)
     client = db.session.scalar(select(ExchangeClient).where(ExchangeClient.client_id == claims["sub"]))
     if client is None or client.revoked_at is not None or client.region_code != claims.get("region"):
         raise Unauthorized("客户端已停用", errors={"token": ["client revoked"]})
-    if client.kind != kind:
-        raise Forbidden(
-            "该客户端无权访问此接口", errors={"token": [f"a {client.kind} client; this needs a {kind} client"]}
-        )
+    if client.kind not in kinds:
+        needed = " or ".join(kinds)
+        raise Forbidden("该客户端无权访问此接口", errors={"token": [f"a {client.kind} client; this needs {needed}"]})
     cache.enforce("exchange", client.client_id, current_app.config["EXCHANGE_RATE_LIMIT_PER_MINUTE"], 60)
     return client
 
@@ -143,19 +142,26 @@ def changes(client: ExchangeClient, after: int, limit: int, tree_size: int | Non
         )
     )
     next_cursor = rows[-1].index + 1 if len(rows) == limit else size
-    contents = _contents(rows)
     reader = transparency.DatabaseNodes()
     return {
         "checkpoint": signed,
-        "changes": [_change(entry, contents.get(entry.index), size, reader) for entry in rows],
+        "changes": [
+            change | {"proof": [hash_.hex() for hash_ in merkle.inclusion_proof(change["index"], size, reader)]}
+            for change in unproven_changes(rows)
+        ],
         "next_cursor": next_cursor,
         "more": next_cursor < size,
     }
 
 
-def _change(
-    entry: LogEntry, content: dict[str, Any] | None, size: int, reader: transparency.DatabaseNodes
-) -> dict[str, Any]:
+def unproven_changes(rows: list[LogEntry]) -> list[dict[str, Any]]:
+    """The changes of log entries as the feed gives them, but for the proof (push sends these: the receiver
+    fetches the proof from the feed by index)."""
+    contents = _contents(rows)
+    return [_change(entry, contents.get(entry.index)) for entry in rows]
+
+
+def _change(entry: LogEntry, content: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "index": entry.index,
         "event": entry.event,
@@ -168,7 +174,6 @@ def _change(
         "detail": entry.detail,
         "leaf_hash": bytes(entry.leaf_hash).hex(),
         "content": content,
-        "proof": [hash_.hex() for hash_ in merkle.inclusion_proof(entry.index, size, reader)],
     }
 
 

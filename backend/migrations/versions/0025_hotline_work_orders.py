@@ -1,7 +1,7 @@
 """12345 work orders: exchange clients get a kind (platform, hotline); work orders and their complaints
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-06 05:50:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import backend.extensions.database
 
 revision = '0025'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

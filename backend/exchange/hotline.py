@@ -181,7 +181,7 @@ def rate(client: ExchangeClient, order_no: str, result: str, comment: str | None
 
 
 def status_payload(order: HotlineWorkOrder, event: ComplaintEvent) -> dict[str, Any]:
-    """What the hotline is told of a status change (event ``workorder.status``, schema in json_schemas/)."""
+    """What the hotline is told of a status change (event ``workorder.status``; README, "12345 work orders")."""
     complaint = order.complaint
     code, label = STATUSES[PUSHED_EVENTS[event.kind]]
     return {

@@ -22,6 +22,7 @@ from backend.audit.services import record_read
 from backend.cli import register_commands
 from backend.complaints import notify
 from backend.errors import DomainError, ServiceUnavailable, database_unavailable, error_body, error_payload
+from backend.exchange import hotline
 from backend.extensions import api, cache, clock, db, search
 from backend.extensions.batched_limit import BatchedLimiter
 from backend.extensions.database import database_identity, unreachable
@@ -61,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_keys(app)
     wechat.init_app(app)
     notify.init_app(app)
+    hotline.init_app(app)
     app.before_request(raise_refusal)
     register_blueprints(api)
     register_pages(app)

@@ -7,7 +7,7 @@ from backend.calendars.models import HolidayCalendar
 from backend.cases.models import Case, CaseRecord, CaseReview, LegalReviewer
 from backend.complaints.models import Complaint, ComplaintEvent, Notification
 from backend.disclosures.models import Disclosure, DisclosureVersion
-from backend.exchange.models import ExchangeClient, PushDelivery, PushSubscription
+from backend.exchange.models import ExchangeClient, HotlineWorkOrder, PushDelivery, PushSubscription
 from backend.officers.models import BadgeScan, Officer, OfficerPhoto
 from backend.search.indexing import SearchOutbox
 from backend.supervision.evaluation_models import EvaluationCase, EvaluationRound
@@ -36,6 +36,7 @@ __all__ = [
     "EvaluationRound",
     "ExchangeClient",
     "HolidayCalendar",
+    "HotlineWorkOrder",
     "LegalReviewer",
     "LogEntry",
     "LogHead",

@@ -42,6 +42,7 @@ BLUEPRINTS = (
     audit.blp,
     accounts.admin_blp,
     exchange.push_admin_blp,
+    exchange.hotline_blp,
     miniapp.blp,
 )
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import AdminUser
 from backend.agencies.services import create_agency
-from backend.complaints import notify, services
+from backend.complaints import listeners, notify, services
 from backend.complaints.models import Complaint, Notification
 from backend.extensions import db
 from backend.officers import services as officer_services
@@ -322,3 +322,35 @@ def test_the_api_documents_the_query_code_header(client):
     parameters = {(p["in"], p["name"]) for p in operation["parameters"]}
     assert ("header", "X-Query-Code") in parameters and ("query", "code") not in parameters
     assert "400" in operation["responses"]
+
+
+def test_listeners_hear_each_public_event_inside_its_transaction(app, city, db_session, runner, frozen_clock):
+    """The listener port (what the 12345 push-back stands on): every public event, with the complaint as it
+    changed; a listener that fails fails the change."""
+    runner.invoke(
+        args=["admin", "create", "--username", "wang", "--role", "handler", "--agency", "MKT"],
+        input="a long password 1\n",
+    )
+    handler = db_session.scalar(select(AdminUser).where(AdminUser.username == "wang"))
+    heard, failing = [], []
+
+    def listener(complaint, event):
+        if failing:
+            raise RuntimeError("the listener's outbox is unwritable")
+        heard.append((event.kind, complaint.status, event.text))
+
+    listeners.register(app, listener)
+    try:
+        first = services.submit({"category": "attitude", "content": "态度恶劣。", "agency": "MKT"}, channel="web")
+        services.accept(handler, first.complaint)
+        services.add_note(handler, first.complaint, "内部备注，不对外。")
+        services.reply(handler, first.complaint, "已核查。")
+        assert heard == [("accepted", "accepted", "请于 2025-11-10 前答复"), ("replied", "replied", "已核查。")]
+        second = services.submit({"category": "attitude", "content": "另一件事。", "agency": "MKT"}, channel="web")
+        failing.append(True)
+        with pytest.raises(RuntimeError):
+            services.accept(handler, second.complaint)
+        db_session.rollback()
+        assert db_session.get(Complaint, second.complaint.id).status == "submitted"
+    finally:
+        app.extensions[listeners.EXTENSION].remove(listener)

@@ -153,7 +153,7 @@ ROLE_REFUSALS = {
     "publishing": "仅信息发布员可使用信息发布页面",
     "admin": "仅系统管理员可查看",
 }
-CHANNEL_LABELS = {"web": "网站", "miniapp": "小程序", "official_account": "公众号"}
+CHANNEL_LABELS = {"web": "网站", "miniapp": "小程序", "official_account": "公众号", "12345": "12345热线"}
 ROUTED_LABELS = {"officer": "按执法人员", "disclosure": "按公示决定", "agency": "按执法主体", "region": "按属地"}
 CREDENTIAL_LABELS = {"active": "有效", "suspended": "暂扣", "revoked": "注销"}
 MAJOR_BY_LABELS = {"flag": "承办机构标记", "hearing": "经听证", "catalogue": "列入审核目录"}

@@ -79,12 +79,13 @@ class Complaint(Model):
     disclosure_id: Mapped[str | None] = mapped_column(String(32), index=True)
     place: Mapped[str | None] = mapped_column(String(200))
     occurred_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Private: handlers see it to call back; never shown publicly.
+    # Private: handlers see them to call back; never shown publicly.
     contact_phone: Mapped[str | None] = mapped_column(String(32))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
     # A signed badge-scan receipt proved the badge was scanned at this time.
     scan_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     scanned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    channel: Mapped[str] = mapped_column(String(16))  # web, miniapp, official_account
+    channel: Mapped[str] = mapped_column(String(16))  # web, miniapp, official_account, 12345
     openid: Mapped[str | None] = mapped_column(String(64), index=True)
     notify_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -102,6 +103,9 @@ class Complaint(Model):
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     accept_due: Mapped[dt.date] = mapped_column(Date, index=True)
+    # The sender's own deadline to finish (a 12345 work order's 要求办结时限); the earlier of it and the
+    # statutory deadline is the one that runs (accept_due, reply_due).
+    requested_due: Mapped[dt.date | None] = mapped_column(Date)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reply_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
     replied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

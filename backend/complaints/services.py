@@ -35,7 +35,7 @@ from backend.officers import services as officer_services
 from backend.officers.models import Officer
 from backend.timezone import china_date, today
 
-from . import notify
+from . import listeners, notify
 from .models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, ComplaintEvent, Status
 from .schemas import QUERY_CODE_HEADER
 
@@ -52,6 +52,11 @@ def _hash_code(code: str) -> str:
 def _due(start: dt.date, days: int) -> dt.date:
     calendars.sync()
     return workdays.add_working_days(start, days).due
+
+
+def _earlier(statutory: dt.date, requested: dt.date | None) -> dt.date:
+    """The deadline that runs: the statutory one, or the sender's (a 12345 要求办结时限) when that is earlier."""
+    return min(statutory, requested) if requested else statutory
 
 
 # -- citizens -----------------------------------------------------------------------------------
@@ -77,9 +82,19 @@ def filed_view(filed: Filed) -> dict:
     }
 
 
-def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, needs_review: bool = False) -> Filed:
+def submit(
+    data: dict[str, Any],
+    *,
+    channel: str,
+    openid: str | None = None,
+    needs_review: bool = False,
+    reference: str | None = None,
+) -> Filed:
     """File a complaint, routed to the agency it is about; an identical resubmission within ten
     minutes returns the first complaint instead of a second one.
+
+    ``reference``: the sender's own number for it (a 12345 work order's): two complaints with different
+    numbers are never twins, one sent again with its number is.
 
     The database decides what is identical: a twin filed earlier is looked up by content, and two filed
     at once (by different workers) carry the same ``dedupe_key``, which a unique index lets only one
@@ -94,6 +109,7 @@ def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, nee
             for k in ("category", "content", "badge_no", "agency", "disclosure_id", "place", "contact_phone")
         }
         | {"who": openid or ""}
+        | ({"reference": reference} if reference else {})
     )
     now = clock.now()
     twin = _twin(digest, now)
@@ -117,6 +133,7 @@ def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, nee
             place=data.get("place"),
             occurred_at=data.get("occurred_at"),
             contact_phone=data.get("contact_phone"),
+            contact_name=data.get("contact_name"),
             scan_verified=scan is not None,
             scanned_at=dt.datetime.fromtimestamp(scan["t"], dt.UTC) if scan else None,
             channel=channel,
@@ -129,7 +146,10 @@ def submit(data: dict[str, Any], *, channel: str, openid: str | None = None, nee
             status=Status.submitted,
             needs_review=needs_review,
             created_at=now,
-            accept_due=_due(china_date(now), current_app.config["COMPLAINT_ACCEPT_DAYS"]),
+            accept_due=_earlier(
+                _due(china_date(now), current_app.config["COMPLAINT_ACCEPT_DAYS"]), data.get("requested_due")
+            ),
+            requested_due=data.get("requested_due"),
         )
         complaint.events.append(
             ComplaintEvent(
@@ -292,7 +312,10 @@ def reopen(complaint: Complaint, reason: str) -> Complaint:
 
 
 def _event(complaint: Complaint, kind: str, actor: str, *, public: bool, text: str | None = None) -> None:
-    complaint.events.append(ComplaintEvent(at=clock.now(), kind=kind, actor=actor, public=public, text=text))
+    event = ComplaintEvent(at=clock.now(), kind=kind, actor=actor, public=public, text=text)
+    complaint.events.append(event)
+    if public:
+        listeners.emit(complaint, event)
 
 
 # -- handlers and supervisors -------------------------------------------------------------------
@@ -384,7 +407,8 @@ def accept(user: AdminUser, complaint: Complaint, *, ip: str | None = None) -> N
     _require(complaint, Status.submitted)
     now = clock.now()
     complaint.status, complaint.accepted_at, complaint.needs_review = Status.accepted, now, False
-    complaint.reply_due = _due(china_date(now), current_app.config["COMPLAINT_REPLY_DAYS"])
+    statutory = _due(china_date(now), current_app.config["COMPLAINT_REPLY_DAYS"])
+    complaint.reply_due = _earlier(statutory, complaint.requested_due)
     _act(user, complaint, "accepted", public=True, text=f"请于 {complaint.reply_due} 前答复", ip=ip)
 
 

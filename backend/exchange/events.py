@@ -16,5 +16,10 @@ DIRECT_EVENTS: dict[str, str] = {
 }
 
 
+# What a hotline client may subscribe to: its own work orders' status, never the log's events (a hotline does
+# not read the feed, by push or otherwise).
+HOTLINE_EVENTS = frozenset({"workorder.status"})
+
+
 def event_types() -> frozenset[str]:
     return LOG_EVENTS | frozenset(DIRECT_EVENTS)

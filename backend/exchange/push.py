@@ -33,13 +33,13 @@ from sqlalchemy import func, select, update
 from backend import sealed
 from backend.accounts.scope import region_prefix
 from backend.audit.services import record
-from backend.errors import Invalid, NotFound
+from backend.errors import Forbidden, Invalid, NotFound
 from backend.extensions import clock, db
 from backend.transparency import services as transparency
 from backend.transparency.models import LogEntry
 
-from .events import event_types
-from .models import ExchangeClient, PushDelivery, PushState, PushSubscription
+from .events import HOTLINE_EVENTS, event_types
+from .models import ClientKind, ExchangeClient, PushDelivery, PushState, PushSubscription
 from .services import in_region, unproven_changes
 
 # Log entries one subscription turns into deliveries per run, and deliveries one run sends at most.
@@ -94,12 +94,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _checked_types(types: list[str]) -> list[str]:
+def _checked_types(client: ExchangeClient, types: list[str]) -> list[str]:
     known = event_types()
     unknown = sorted(set(types) - known)
     if not types or unknown:
         message = f"unknown event types: {', '.join(unknown)}" if unknown else "at least one event type"
         raise Invalid("事件类型有误", errors={"event_types": [message]})
+    if client.kind == ClientKind.hotline and not set(types) <= HOTLINE_EVENTS:
+        allowed = ", ".join(sorted(HOTLINE_EVENTS))
+        raise Forbidden(
+            "热线客户端只能订阅工单状态", errors={"event_types": [f"a hotline client subscribes to {allowed} only"]}
+        )
     return sorted(set(types))
 
 
@@ -134,7 +139,7 @@ def create_subscription(
         client=client,
         url=_checked_url(url),
         secret_sealed=seal(secret),
-        event_types=_checked_types(event_types),
+        event_types=_checked_types(client, event_types),
         region_code=_checked_region(client, region_code),
         log_cursor=size if after is None else after,
         next_sequence=1,

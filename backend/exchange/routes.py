@@ -10,17 +10,22 @@ from backend.accounts.schemas import TokenRequestSchema, TokenSchema
 from backend.errors import NotFound
 from backend.extensions.smorest import EXCHANGE_SCHEME, Blueprint
 
-from . import credit, push, services
+from . import credit, hotline, push, services
 from .events import SCHEMAS
+from .models import ClientKind
 from .schemas import (
+    WORK_ORDER_EXAMPLE,
     ChangesArgsSchema,
     ChangesSchema,
     CreditArgsSchema,
     CreditExportSchema,
     IssuedSubscriptionSchema,
     ParkedSubscriptionSchema,
+    SatisfactionSchema,
     SubscriptionCreateSchema,
     SubscriptionSchema,
+    WorkOrderCreateSchema,
+    WorkOrderSchema,
 )
 
 blp = Blueprint(
@@ -31,17 +36,21 @@ blp = Blueprint(
 )
 
 
-def exchange_required(func: Callable) -> Callable:
-    """Require an exchange client's token (rate-limited per client); the client is then ``g.exchange``."""
+def exchange_required(*kinds: ClientKind) -> Callable[[Callable], Callable]:
+    """Require the token of an exchange client of one of ``kinds`` (rate-limited per client; another kind's is
+    403); the client is then ``g.exchange``."""
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        g.exchange = services.require_token(request.headers.get("Authorization", ""))
-        return func(*args, **kwargs)
+    def decorator(func: Callable) -> Callable:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.exchange = services.require_token(request.headers.get("Authorization", ""), *kinds)
+            return func(*args, **kwargs)
 
-    wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
-    wrapper._apidoc["auth"] = EXCHANGE_SCHEME
-    return wrapper
+        wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+        wrapper._apidoc["auth"] = EXCHANGE_SCHEME
+        return wrapper
+
+    return decorator
 
 
 @blp.route("/token")
@@ -59,9 +68,10 @@ class Token(MethodView):
 
 @blp.route("/changes")
 class Changes(MethodView):
-    @exchange_required
+    @exchange_required(ClientKind.platform)
     @blp.arguments(ChangesArgsSchema, location="query")
     @blp.response(200, ChangesSchema)
+    @blp.alt_response(403, description="a hotline client's token: only platform clients read the feed")
     @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
     def get(self, args):
         """The region's changes from cursor `after`, each with its inclusion proof in the page's checkpoint"""
@@ -155,7 +165,7 @@ PUSH_CALLBACK = {
 
 @blp.route("/subscriptions")
 class Subscriptions(MethodView):
-    @exchange_required
+    @exchange_required(ClientKind.platform, ClientKind.hotline)
     @blp.arguments(SubscriptionCreateSchema, example=SUBSCRIPTION_EXAMPLE)
     @blp.response(201, IssuedSubscriptionSchema, example=ISSUED_EXAMPLE)
     @blp.doc(callbacks=PUSH_CALLBACK)
@@ -172,7 +182,7 @@ class Subscriptions(MethodView):
             after=body.get("after"),
         )
 
-    @exchange_required
+    @exchange_required(ClientKind.platform, ClientKind.hotline)
     @blp.response(200, SubscriptionSchema(many=True))
     @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
     def get(self):
@@ -182,7 +192,7 @@ class Subscriptions(MethodView):
 
 @blp.route("/subscriptions/<int:subscription_id>")
 class Subscription(MethodView):
-    @exchange_required
+    @exchange_required(ClientKind.platform, ClientKind.hotline)
     @blp.response(200, SubscriptionSchema)
     @blp.alt_response(404, description="no such subscription of yours")
     @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
@@ -190,7 +200,7 @@ class Subscription(MethodView):
         """One of your subscriptions"""
         return push.subscription_of(g.exchange, subscription_id)
 
-    @exchange_required
+    @exchange_required(ClientKind.platform, ClientKind.hotline)
     @blp.response(204)
     @blp.alt_response(404, description="no such subscription of yours")
     @blp.alt_response(429, description="over the client's rate limit; see Retry-After")
@@ -265,3 +275,52 @@ class ResumeSubscription(MethodView):
     def post(self, subscription_id):
         """Resume a parked subscription: its parked delivery is sent again first, with a new retry window"""
         return push.resume(subscription_id, actor=g.actor, ip=request.remote_addr)
+
+
+hotline_blp = Blueprint(
+    "hotline",
+    __name__,
+    url_prefix="/api/v1/hotline",
+    description="12345 work orders: the hotline files complaints and rates them; status changes are pushed back",
+)
+
+
+@hotline_blp.route("/work-orders")
+class WorkOrders(MethodView):
+    @exchange_required(ClientKind.hotline)
+    @hotline_blp.arguments(WorkOrderCreateSchema, example=WORK_ORDER_EXAMPLE)
+    @hotline_blp.response(201, WorkOrderSchema, description="filed as a complaint and routed")
+    @hotline_blp.alt_response(200, schema=WorkOrderSchema, description="this order was received before: the same")
+    @hotline_blp.alt_response(403, description="a platform client's token, or a region or agency outside yours")
+    @hotline_blp.alt_response(409, description="this order number was received with a different body")
+    @hotline_blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def post(self, body):
+        """File a 12345 work order as a complaint (idempotent by order_no)"""
+        received = hotline.receive(g.exchange, body, ip=request.remote_addr)
+        return received.order, 201 if received.created else 200
+
+
+@hotline_blp.route("/work-orders/<string:order_no>")
+class WorkOrder(MethodView):
+    @exchange_required(ClientKind.hotline)
+    @hotline_blp.response(200, WorkOrderSchema)
+    @hotline_blp.alt_response(403, description="a platform client's token")
+    @hotline_blp.alt_response(404, description="no work order of this number from this hotline")
+    @hotline_blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def get(self, order_no):
+        """A work order's status, deadlines and handling agency"""
+        return hotline.filed_order(g.exchange, order_no)
+
+
+@hotline_blp.route("/work-orders/<string:order_no>/satisfaction")
+class Satisfaction(MethodView):
+    @exchange_required(ClientKind.hotline)
+    @hotline_blp.arguments(SatisfactionSchema, example={"result": "basically_satisfied", "comment": "处理较及时"})
+    @hotline_blp.response(200, WorkOrderSchema)
+    @hotline_blp.alt_response(403, description="a platform client's token")
+    @hotline_blp.alt_response(404, description="no work order of this number from this hotline")
+    @hotline_blp.alt_response(409, description="not closed yet, or already rated")
+    @hotline_blp.alt_response(429, description="over the client's rate limit; see Retry-After")
+    def post(self, body, order_no):
+        """The hotline's 回访满意度 for a closed work order; it becomes the complaint's rating"""
+        return hotline.rate(g.exchange, order_no, body["result"], body.get("comment"))

@@ -2,11 +2,14 @@ from typing import Any
 
 import marshmallow as ma
 
+from backend.agencies.schemas import REGION_CODE
+from backend.complaints.schemas import PHONE
+from backend.disclosures.schemas import AgencyRefSchema
 from backend.extensions.smorest import Schema
 from backend.timezone import BeijingDateTime
 from backend.transparency.schemas import CheckpointSchema
 
-from . import credit, push
+from . import credit, hotline, push
 from .events import event_types
 
 
@@ -170,4 +173,102 @@ class ParkedSubscriptionSchema(SubscriptionSchema):
         ParkedDeliverySchema,
         allow_none=True,
         metadata={"description": "the delivery that failed for the whole retry window (what resume sends first)"},
+    )
+
+
+# -- 12345 work orders --------------------------------------------------------------------------
+WORK_ORDER_EXAMPLE = {
+    "order_no": "GD2025102000123",
+    "content": "鲤城区某市场执法人员检查时未出示执法证件，态度粗暴。",
+    "category": "执法证件",
+    "region": "350502",
+    "caller_name": "王女士",
+    "caller_phone": "13800000000",
+    "due_date": "2025-11-03",
+}
+
+
+class WorkOrderCreateSchema(Schema):
+    order_no = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(r"^[0-9A-Za-z_-]{4,64}$", error="4-64 letters, digits, - or _"),
+        metadata={
+            "description": "工单编号, the hotline's number: the same number and body again answer the same "
+            "complaint (200); the same number with another body is refused (409)",
+            "example": "GD2025102000123",
+        },
+    )
+    content = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=5, max=2000), metadata={"description": "诉求内容"}
+    )
+    category = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(list(hotline.CATEGORIES)),
+        metadata={
+            "description": "诉求类别 -> complaint category: "
+            + ", ".join(f"{name} -> {category}" for name, category in hotline.CATEGORIES.items())
+        },
+    )
+    region = ma.fields.String(
+        required=True,
+        validate=REGION_CODE,
+        metadata={"description": "区域: 6-digit division code within the client's region", "example": "350502"},
+    )
+    agency = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=40),
+        metadata={"description": "承办单位 code, when the hotline dispatches to a known agency of its region"},
+    )
+    caller_name = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(max=50),
+        metadata={"description": "来电人 name: private, seen by handlers only"},
+    )
+    caller_phone = ma.fields.String(
+        allow_none=True, validate=PHONE, metadata={"description": "来电人 phone: private, seen by handlers only"}
+    )
+    due_date = ma.fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "要求办结时限 (Beijing date, not before today): the earlier of it and the statutory "
+            "deadline runs"
+        },
+    )
+
+
+class WorkOrderSchema(Schema):
+    order_no = ma.fields.String(metadata={"description": "工单编号"})
+    tracking_no = ma.fields.String(
+        attribute="complaint.tracking_no", metadata={"description": "the complaint's number"}
+    )
+    status = ma.fields.Function(
+        lambda order: hotline.status_of(order.complaint)[0],
+        metadata={"description": "pending, accepted (受理), replied (回复), closed (办结), returned (退回)"},
+    )
+    status_label = ma.fields.Function(lambda order: hotline.status_of(order.complaint)[1])
+    region = ma.fields.String(attribute="region_code")
+    agency = ma.fields.Nested(AgencyRefSchema, attribute="complaint.agency", metadata={"description": "承办单位"})
+    created_at = BeijingDateTime(attribute="complaint.created_at")
+    due_date = ma.fields.Date(
+        attribute="complaint.requested_due", allow_none=True, metadata={"description": "要求办结时限 as sent"}
+    )
+    accept_due = ma.fields.Date(attribute="complaint.accept_due", metadata={"description": "受理期限 that runs"})
+    reply_due = ma.fields.Date(
+        attribute="complaint.reply_due", allow_none=True, metadata={"description": "答复期限 that runs, once accepted"}
+    )
+    satisfaction = ma.fields.String(allow_none=True, metadata={"description": "回访满意度, once given"})
+    rating = ma.fields.Integer(attribute="complaint.rating", allow_none=True, metadata={"description": "1-5"})
+
+
+class SatisfactionSchema(Schema):
+    result = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(list(hotline.SATISFACTION)),
+        metadata={
+            "description": "回访满意度 -> rating: "
+            + ", ".join(f"{code} ({label}) -> {score}" for code, (label, score) in hotline.SATISFACTION.items())
+        },
+    )
+    comment = ma.fields.String(
+        allow_none=True, validate=ma.validate.Length(max=500), metadata={"description": "回访意见"}
     )

@@ -31,13 +31,13 @@ from backend.audit.services import record
 from backend.disclosures.lifecycle import withdrawal_notice
 from backend.disclosures.models import Disclosure, Status
 from backend.disclosures.publishing import committed_content
-from backend.errors import Invalid, Unauthorized
+from backend.errors import Forbidden, Invalid, Unauthorized
 from backend.extensions import cache, clock, db
 from backend.transparency import merkle
 from backend.transparency import services as transparency
 from backend.transparency.models import Checkpoint, LogEntry
 
-from .models import ExchangeClient
+from .models import ClientKind, ExchangeClient
 
 AUDIENCE = "exchange"
 _REGION = re.compile(r"^\d{6}$")
@@ -49,19 +49,24 @@ class IssuedExchangeClient:
     secret: str
 
 
-def create_client(region_code: str, *, actor: str, label: str | None = None) -> IssuedExchangeClient:
+def create_client(
+    region_code: str, *, actor: str, label: str | None = None, kind: ClientKind = ClientKind.platform
+) -> IssuedExchangeClient:
     if not _REGION.match(region_code):
         raise Invalid("行政区划代码有误", errors={"region": ["six digits, e.g. 350500"]})
+    if kind not in set(ClientKind):
+        raise Invalid("客户端类型有误", errors={"kind": [f"one of {', '.join(ClientKind)}"]})
     secret = secrets.token_urlsafe(32)
     client = ExchangeClient(
         client_id="ex_" + secrets.token_hex(12),
         secret_hash=hash_secret(secret),
         region_code=region_code,
+        kind=kind,
         label=label,
         created_at=clock.now(),
     )
     db.session.add(client)
-    record(actor, "exchange_client.create", "exchange_client", client.client_id, region=region_code)
+    record(actor, "exchange_client.create", "exchange_client", client.client_id, region=region_code, kind=kind)
     db.session.commit()
     return IssuedExchangeClient(client, secret)
 
@@ -86,13 +91,17 @@ def issue_token(client_id: str, client_secret: str, address: str | None) -> Issu
     return sign_token({"aud": AUDIENCE, "sub": client.client_id, "region": client.region_code})
 
 
-def require_token(authorization: str) -> ExchangeClient:
+def require_token(authorization: str, *kinds: ClientKind) -> ExchangeClient:
     """The exchange client a token speaks for, checked on every call so a revocation takes effect at once;
-    each call counts against the client's rate limit (429 with Retry-After past it)."""
+    a client of a kind not in ``kinds`` is refused (403: a hotline does not read the feed, a platform posts no
+    work orders); each call counts against the client's rate limit (429 with Retry-After past it)."""
     claims = bearer_claims(authorization, AUDIENCE)
     client = db.session.scalar(select(ExchangeClient).where(ExchangeClient.client_id == claims["sub"]))
     if client is None or client.revoked_at is not None or client.region_code != claims.get("region"):
         raise Unauthorized("客户端已停用", errors={"token": ["client revoked"]})
+    if client.kind not in kinds:
+        needed = " or ".join(kinds)
+        raise Forbidden("该客户端无权访问此接口", errors={"token": [f"a {client.kind} client; this needs {needed}"]})
     cache.enforce("exchange", client.client_id, current_app.config["EXCHANGE_RATE_LIMIT_PER_MINUTE"], 60)
     return client
 

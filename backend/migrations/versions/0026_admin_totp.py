@@ -2,7 +2,7 @@
 (a code is good once), and the hashed recovery codes
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-06 06:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import backend.extensions.database
 
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

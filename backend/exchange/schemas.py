@@ -245,10 +245,13 @@ class WorkOrderSchema(Schema):
         lambda order: hotline.status_of(order.complaint)[0],
         metadata={"description": "pending, accepted (受理), replied (回复), closed (办结), returned (退回)"},
     )
-    status_label = ma.fields.Function(lambda order: hotline.status_of(order.complaint)[1])
-    region = ma.fields.String(attribute="region_code")
+    status_label = ma.fields.Function(
+        lambda order: hotline.status_of(order.complaint)[1],
+        metadata={"type": "string", "description": "the status in Chinese: 已受理, 已回复, 已办结, 已退回 …"},
+    )
+    region = ma.fields.String(attribute="region_code", metadata={"description": "区域: 6-digit division code"})
     agency = ma.fields.Nested(AgencyRefSchema, attribute="complaint.agency", metadata={"description": "承办单位"})
-    created_at = BeijingDateTime(attribute="complaint.created_at")
+    created_at = BeijingDateTime(attribute="complaint.created_at", metadata={"description": "when it was received"})
     due_date = ma.fields.Date(
         attribute="complaint.requested_due", allow_none=True, metadata={"description": "要求办结时限 as sent"}
     )

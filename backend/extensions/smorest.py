@@ -184,6 +184,7 @@ PATH_PARAMETERS = {
     "subscription_id": "a push subscription's number, as its creation answered",
     "username": "an admin account's name",
     "session_id": "an admin session's number, as GET /api/v1/admin/sessions lists it",
+    "order_no": "a 12345 work order's number (工单编号), as the hotline gave it",
 }
 
 

@@ -294,3 +294,16 @@ def test_each_change_gets_the_next_version_number_even_when_the_item_was_flushed
         )
     )
     assert len(numbers) == len(kinds) and numbers == sorted(set(numbers))
+
+
+@pytest.mark.parametrize("number", [0, 1, 1.0])
+def test_a_number_is_not_a_boolean_in_json(client, a_headers, number):
+    """The document says boolean; JSON's 0 and 1 are numbers (schemathesis found them accepted)."""
+    response = client.put(f"{URL}/numbers", json=decision(publish=number), headers=a_headers)
+    assert response.status_code == 422 and "publish" in response.get_json()["errors"]["json"], response.get_json()
+    assert client.put(f"{URL}/numbers", json=decision(publish=False), headers=a_headers).status_code == 201
+
+
+@pytest.mark.parametrize("text", ["true", "false", "1", "0"])
+def test_a_query_string_boolean_keeps_its_spellings(client, a_headers, text):
+    assert client.get(f"{URL}?overdue={text}", headers=a_headers).status_code == 200

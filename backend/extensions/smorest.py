@@ -10,7 +10,7 @@ from __future__ import annotations
 import http
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
@@ -298,6 +298,14 @@ class Blueprint(flask_smorest.Blueprint):
             responses["503"] = {"description": "the database, cache or search engine is unavailable"}
         if "requestBody" in doc and not any(str(status) == "413" for status in responses):
             responses["413"] = {"description": "the body is larger than MAX_CONTENT_LENGTH"}
+        # The input guard (backend/input_guard.py) stands before every operation.
+        if not any(str(status) == "400" for status in responses):
+            responses["400"] = {
+                "description": "NUL, a lone surrogate or a quote/angle bracket in the address, or JSON "
+                "nested too deep: refused by the input guard, naming where"
+            }
+        if not any(str(status) == "414" for status in responses):
+            responses["414"] = {"description": "the address (path and query) is longer than 4096 bytes"}
         for status, response in responses.items():
             if not (isinstance(response, dict) and str(status)[:1] in "45"):
                 continue
@@ -331,12 +339,31 @@ def integrity_error_as_409():
         flask_smorest.abort(409, message=MESSAGES_ZH[409], errors={"database": [str(exc.orig).splitlines()[0]]})
 
 
+NOT_A_BOOLEAN = "Not a valid boolean: true or false."
+
+
 class Schema(ma.Schema):
     """Base schema: an unknown field is an error that names the field, and so is an integer no database
-    stores (the input guard checks JSON bodies; this covers query strings and paths' arguments too)."""
+    stores (the input guard checks JSON bodies; this covers query strings and paths' arguments too), and a
+    number where the document says boolean (JSON's 0 and 1 are numbers; query strings keep true/false/1/0)."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def booleans_are_booleans(self, data: Any, **_kwargs: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        errors = {
+            field.data_key or name: [NOT_A_BOOLEAN]
+            for name, field in self.load_fields.items()
+            if isinstance(field, ma.fields.Boolean)
+            and isinstance(value := data.get(field.data_key or name), int | float)
+            and not isinstance(value, bool)
+        }
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
 
     @ma.validates_schema
     def integers_a_database_stores(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -19,6 +20,7 @@ from tests.factories.disclosures import CREDIT_DETAILS, decision
 from tests.factories.officers import register
 from tests.support.browser import BRAND_RED, CHROMIUM, CHROMIUM_ARGS, playwright_or_skip, watched_page
 from tests.support.live_server import ROOT, LiveServer, agency_client, http_json, server_env
+from tests.test_admin_totp import phone_code
 from tests.test_cases import OFFICERS, case_body, record
 
 PASSWORD = "a long password 1"
@@ -522,5 +524,60 @@ def test_a_disabled_user_is_out_at_the_next_click_and_a_reset_user_chooses_a_new
             assert root_problems == []
             # The refused weak password (422) and the page the disabled session asked for are the only misses.
             assert [url for url in zhang_problems if not url.endswith("/admin/account/password")] == []
+        finally:
+            browser.close()
+
+
+# -- two-step sign-in and the audit trail -----------------------------------------------------------------
+@pytest.fixture
+def auditor_server(committed, tmp_path):
+    """shen, the auditor, on a server where every account must have a second factor (as in production)."""
+    app = committed
+    with app.app_context():
+        create_admin(username="shen", password=PASSWORD, role="auditor", actor="test")
+    env = server_env(app, tmp_path, ADMIN_COOKIE_SECURE="0", ADMIN_TOTP_REQUIRED="1")
+    with LiveServer(env, workers=2) as live:
+        yield live
+
+
+@pytest.mark.slow
+def test_an_auditor_enrols_a_second_factor_signs_in_with_it_and_reads_the_trail(
+    sync_playwright, auditor_server, tmp_path
+):
+    server = auditor_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page, problems = watched_page(browser)
+            sign_in(page, server, "shen", "/admin/login/enrol")
+            assert page.locator("figure.otp-qr svg").is_visible()  # the QR drawn inline, under the CSP
+            secret = page.inner_text("#otp-secret")
+            page.fill("input[name=otp]", phone_code(secret, dt.datetime.now(dt.UTC)))
+            page.click("button:has-text('启用')")
+            codes = page.locator("#recovery-codes code").all_inner_texts()
+            assert len(codes) == 10
+            page.screenshot(path=tmp_path / "recovery.png")
+            page.click("a:has-text('我已保存，继续')")
+            page.wait_for_url(f"{server.url}/admin/audit")
+            page.fill("input[name=action]", "admin.otp")
+            page.click("button:has-text('筛选')")
+            assert page.locator("tr[data-action='admin.otp_enrolled']").count() == 1
+            with page.expect_download() as download:
+                page.click("#audit-export")
+            exported = download.value.path().read_text(encoding="utf-8-sig")
+            assert exported.startswith("id,at,actor,action") and "admin.otp_enrolled" in exported
+
+            page.click("button:has-text('退出')")
+            page.wait_for_url(re.compile(rf"{re.escape(server.url)}/admin/login.*"))
+            page.fill("input[name=username]", "shen")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button:has-text('登录')")
+            page.wait_for_url(f"{server.url}/admin/login/otp")
+            # The enrolment spent this step's code; the next step's is good now (a phone a little ahead).
+            page.fill("input[name=otp]", phone_code(secret, dt.datetime.now(dt.UTC), step_offset=1))
+            page.click("button:has-text('验证')")
+            page.wait_for_url(f"{server.url}/admin/audit")
+            assert page.locator("tr[data-action='admin.otp']").count() >= 1
+            assert problems == []
         finally:
             browser.close()

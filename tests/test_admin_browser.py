@@ -465,9 +465,37 @@ def accounts_server(committed, tmp_path):
         create_agency(code="MKT", name="泉州市市场监督管理局", region_code="350500", actor="test")
         create_admin(username="root", password=PASSWORD, role="admin", actor="test")
         create_admin(username="zhang", password=PASSWORD, role="handler", actor="test", agency_code="MKT")
+        create_admin(username="xu", password=PASSWORD, role="security", actor="test")
     env = server_env(app, tmp_path, ADMIN_COOKIE_SECURE="0")
     with LiveServer(env, workers=2) as live:
         yield live
+
+
+@pytest.mark.slow
+def test_the_security_administrator_ends_a_session_and_opens_nothing_else(sync_playwright, accounts_server, tmp_path):
+    server = accounts_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            zhang, zhang_problems = watched_page(browser)
+            xu, xu_problems = watched_page(browser)
+            sign_in(zhang, server, "zhang", "/admin/complaints")
+            sign_in(xu, server, "xu", "/admin/security")
+            assert xu.locator("tr[data-user=zhang]").count() == 1
+            assert xu.locator("tr[data-setting=ADMIN_TOTP_REQUIRED]").count() == 1  # the settings in force, read-only
+            xu.click("tr[data-user=zhang] form[data-action=revoke] button")
+            xu.wait_for_selector("[data-section=sessions]")
+            assert xu.locator("tr[data-user=zhang]").count() == 0
+            xu.screenshot(path=tmp_path / "security.png", full_page=True)
+            zhang.click("header nav a:has-text('监督统计')")
+            zhang.wait_for_url(re.compile(rf"{re.escape(server.url)}/admin/login.*"))
+            # The security administrator's job is sessions and settings: the complaint queue is not theirs.
+            refused = xu.goto(f"{server.url}/admin/complaints")
+            assert refused.status == 403
+            assert [url for url in xu_problems if not url.endswith("/admin/complaints")] == []
+            assert [url for url in zhang_problems if "/admin/" not in url] == []
+        finally:
+            browser.close()
 
 
 @pytest.mark.slow

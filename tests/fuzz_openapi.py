@@ -1,7 +1,7 @@
-"""Schemathesis over the whole OpenAPI document, against a live server set up as ``make run`` sets one up, once
-without a token and once with an agency's: no answer may be a 5xx, and every answer must be one the document
-declares for its operation, in the declared content type and schema. ``make fuzz`` runs it (``.ci/run`` too);
-it prints schemathesis's summary of each run and exits 1 if either found anything.
+"""Schemathesis over the whole OpenAPI document, against a live server set up as ``make run`` sets one up,
+without a token, with an agency's and with a system administrator's: no answer may be a 5xx, and every answer
+must be one the document declares for its operation, in the declared content type and schema. ``make fuzz``
+runs it (``.ci/run`` too); it prints schemathesis's summary of each run and exits 1 if any found anything.
 
 The mini-program is configured against our local WeChat protocol server (tests/support/fake_wechat.py), so its
 operations answer as they do in production rather than 503 "not configured". The database is a SQLite file of
@@ -38,6 +38,8 @@ CHECKS = (
     "missing_required_header",
 )
 DEMO_AGENCY = "11350500MB0100002E"
+# The administrator the last run signs in as (the password policy's minimum: 12 characters, 3 classes).
+ADMIN, ADMIN_PASSWORD = "fuzz-root", "Fuzzing the API 2026"
 
 
 def agency_token(server_env: dict[str, str], url: str) -> str:
@@ -53,6 +55,19 @@ def agency_token(server_env: dict[str, str], url: str) -> str:
     request = urllib.request.Request(
         f"{url}/api/v1/auth/token",
         data=created.stdout.strip().encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())["access_token"]
+
+
+def admin_token(server_env: dict[str, str], url: str) -> str:
+    flask = Path(sys.executable).parent / "flask"
+    command = [str(flask), "--app", "backend", "admin", "create", "--username", ADMIN, "--role", "admin"]
+    subprocess.run(command, cwd=ROOT, env=server_env, input=ADMIN_PASSWORD + "\n", text=True, check=True)
+    request = urllib.request.Request(
+        f"{url}/api/v1/admin/auth/token",
+        data=json.dumps({"username": ADMIN, "password": ADMIN_PASSWORD}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
@@ -107,11 +122,13 @@ def main() -> int:
         server.env.update({key: str(value) for key, value in settings(wechat).items() if value is not None})
         server.env.update({"SCHEDULER_THREAD": "0"})
         with server:
-            token = agency_token(server.env, server.url)
-            bearer = [f"Authorization: Bearer {token}"]
+            # Both tokens first: the administrator's run may disable accounts and revoke clients on its way.
+            agency = [f"Authorization: Bearer {agency_token(server.env, server.url)}"]
+            admin = [f"Authorization: Bearer {admin_token(server.env, server.url)}"]
             results = [
                 run(server.url, "without a token", args.max_examples, args.seed, []),
-                run(server.url, "with an agency token", args.max_examples, args.seed, bearer),
+                run(server.url, "with an agency token", args.max_examples, args.seed, agency),
+                run(server.url, "with a system administrator's token", args.max_examples, args.seed, admin),
             ]
             if max(results):
                 print_tracebacks(server)

@@ -230,3 +230,11 @@ def test_cases_made_major_after_a_decision_was_published_are_listed(app, client,
     assert re.findall(r"(C\d)<div", made_major) == ["C1", "C2", "C3"]
     assert "经听证 · 2025-10-23" in made_major and "列入审核目录 · 2025-10-24" in made_major
     assert summary(client, "wang")["made_major_after_publication"] == []
+
+
+def test_an_agency_that_declared_no_domains_answers_null_as_documented(client, mkt, admins):
+    """schemathesis found ``case_domains: null`` where the document said object."""
+    answer = set_reports_cases(client, "root", None)
+    assert answer.status_code == 200 and answer.get_json()["case_domains"] is None
+    schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["AgencySettings"]
+    assert schema["properties"]["case_domains"]["nullable"] is True

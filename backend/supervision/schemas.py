@@ -203,7 +203,9 @@ class AgencySettingsSchema(Schema):
     reports_cases = ma.fields.Boolean(allow_none=True, metadata={"description": "as set; null: automatic"})
     reports_cases_now = ma.fields.Boolean(metadata={"description": "the setting in force"})
     reports_cases_since = BeijingDateTime(allow_none=True, metadata={"description": "when it began reporting cases"})
-    case_domains = ma.fields.Dict(metadata={"description": "domains the agency declared per case category"})
+    case_domains = ma.fields.Dict(
+        allow_none=True, metadata={"description": "domains the agency declared per case category; null: none"}
+    )
 
 
 class AnnualArgsSchema(Schema):

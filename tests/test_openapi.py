@@ -1,4 +1,7 @@
 import pytest
+from werkzeug.routing.converters import IntegerConverter
+
+from tests.test_case_reads import admin_headers
 
 
 def test_openapi_document_lists_the_api_and_its_security(client):
@@ -36,3 +39,21 @@ def test_a_file_format_is_documented_beside_the_json_it_alternates_with(client, 
     content = client.get("/api/openapi.json").get_json()["paths"][path]["get"]["responses"]["200"]["content"]
     assert set(content) == {"application/json", *formats}
     assert content["application/json"]["schema"]["$ref"].startswith("#/components/schemas/")
+
+
+def test_every_integer_in_a_path_is_bounded_to_what_a_database_stores(app):
+    """An unbounded ``<int:…>`` handed 10**20 to the database, which cannot store it (a 500 under fuzzing): every
+    integer path argument has a maximum, so a larger one is a 404 before any query."""
+    unbounded = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        for converter in rule._converters.values()
+        if isinstance(converter, IntegerConverter) and (converter.max is None or converter.max > 2**63 - 1)
+    ]
+    assert unbounded == []
+
+
+def test_a_subscription_number_beyond_any_database_is_not_found(client, runner, db_session):
+    headers = admin_headers(client, runner, "root", "admin")
+    answer = client.post("/api/v1/exchange/push/subscriptions/10000000000000000001/resume", headers=headers)
+    assert answer.status_code == 404

@@ -140,3 +140,34 @@ def test_a_suspension_made_while_redis_is_down_is_not_undone_when_it_returns(
     proxy.start()
     assert until(lambda: not cache.degraded)
     assert [result() for _ in range(5)] == ["suspended"] * 5
+
+
+class NotRedisYet(MemoryCache):
+    """A primary that is down, then answers its port with something that is not Redis, then is Redis again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers = ["down", "protocol error", "up"]
+
+    def _state(self) -> str:
+        return self.answers[0]
+
+    def get(self, key: str) -> str | None:
+        if self._state() != "up":
+            raise redis.exceptions.ConnectionError("connection refused")
+        return super().get(key)
+
+    def ping(self) -> None:
+        state = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if state == "down":
+            raise redis.exceptions.ConnectionError("connection refused")
+        if state == "protocol error":
+            raise redis.exceptions.InvalidResponse("Protocol Error: b'HTTP/1.0 400 Bad Request'")
+
+
+def test_the_probe_outlives_an_answer_that_is_not_redis():
+    """Seen in CI: something else answered on Redis's port for a moment; the probe thread died on the protocol
+    error and the process would have stayed on its memory for good."""
+    cache = ResilientCache(NotRedisYet(), MemoryCache(), probe_seconds=0.01)
+    assert cache.get("k") is None and cache.degraded
+    assert until(lambda: not cache.degraded, seconds=5)

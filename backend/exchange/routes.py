@@ -190,7 +190,7 @@ class Subscriptions(MethodView):
         return push.subscriptions_of(g.exchange)
 
 
-@blp.route("/subscriptions/<int:subscription_id>")
+@blp.route("/subscriptions/<int(max=2147483647):subscription_id>")
 class Subscription(MethodView):
     @exchange_required(ClientKind.platform, ClientKind.hotline)
     @blp.response(200, SubscriptionSchema)
@@ -267,7 +267,7 @@ class ParkedSubscriptions(MethodView):
         return push.parked_subscriptions()
 
 
-@push_admin_blp.route("/subscriptions/<int:subscription_id>/resume")
+@push_admin_blp.route("/subscriptions/<int(max=2147483647):subscription_id>/resume")
 class ResumeSubscription(MethodView):
     @push_admin_blp.admin_required("admin")
     @push_admin_blp.response(200, SubscriptionSchema)

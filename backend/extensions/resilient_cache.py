@@ -90,11 +90,13 @@ class ResilientCache:
                 try:
                     for key in replay:
                         self.primary.invalidate(key)
-                except UNREACHABLE:
+                except redis.exceptions.RedisError:
                     with self._lock:
                         self._replay |= replay
                     continue
-            except UNREACHABLE:
+            # Any Redis error, not only the unreachable kinds: something that is not Redis yet may answer on its
+            # port (a protocol error), and a probe that died there would leave this process degraded for good.
+            except redis.exceptions.RedisError:
                 continue
             with self._lock:
                 if self._replay:  # invalidated meanwhile: replay those on the next round

@@ -46,11 +46,13 @@ wxacode_blp = Blueprint(
 def require_configuration() -> None:
     """503 until the mini-program is configured; but a request for a user's operation without a valid token is
     401 first: what the client itself must mend is said whatever the server's state."""
+    if wechat.state.miniapp is not None:
+        return  # configured: the operation's own decorator checks the token, once
     view_class = getattr(current_app.view_functions.get(request.endpoint or ""), "view_class", None)
     method = getattr(view_class, request.method.lower(), None)
     if getattr(method, "_apidoc", {}).get("auth") == MINIAPP_SCHEME:
         services.require_miniapp_token(request.headers.get("Authorization", ""))
-    wechat.miniapp  # noqa: B018  (503 until the mini-program is configured)
+    wechat.miniapp  # noqa: B018  (raises the 503: the mini-program is not configured)
 
 
 @blp.route("/login")

@@ -183,3 +183,14 @@ def test_a_reset_lets_the_account_enrol_again(app, runner, db_session, enrolled)
     _, password_ok = sign_in(app)
     assert password_ok.status_code == 303 and not password_ok.location.endswith("/otp")
     assert "admin.otp_reset" in audit_actions(db_session, target_id="zhang")
+
+
+def test_a_seed_sealed_under_a_replaced_secret_key_refuses_codes_but_not_recovery_codes(
+    app, enrolled, frozen_clock, monkeypatch
+):
+    """A new SECRET_KEY cannot unseal the old seed: a code is refused (401, never a 500), a recovery code still
+    signs in."""
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret-key-for-this-test-only-0123456789")
+    person, _ = sign_in(app)
+    assert form(person, "/admin/login/otp", otp=phone_code(enrolled["secret"], frozen_clock.at)).status_code == 401
+    assert form(person, "/admin/login/otp", otp=enrolled["codes"][0]).status_code == 303

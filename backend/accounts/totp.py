@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 
 import pyotp
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import select
 
@@ -72,10 +73,11 @@ def start_enrolment(user: AdminUser) -> Enrolment:
     shows the same QR), otherwise a new one. An enrolled account starts over only through ``reset``."""
     if enrolled(user):
         raise Invalid("已启用两步验证", errors={"otp": ["already enrolled; an administrator can reset it"]})
-    if user.totp_secret is None:
-        user.totp_secret = sealed.seal(pyotp.random_base32(), PURPOSE)
+    secret = _seed(user)
+    if not secret:  # none yet, or sealed under a SECRET_KEY since replaced: a new one
+        secret = pyotp.random_base32()
+        user.totp_secret = sealed.seal(secret, PURPOSE)
         db.session.commit()
-    secret = sealed.unseal(user.totp_secret, PURPOSE)
     return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER))
 
 
@@ -84,7 +86,7 @@ def confirm_enrolment(user: AdminUser, code: str, address: str | None) -> list[s
     if enrolled(user) or user.totp_secret is None:
         raise Invalid("请先开始启用两步验证", errors={"otp": ["no enrolment in progress"]})
     attempt = begin_attempt(f"otp:{user.username}", address)
-    step = _matching_step(sealed.unseal(user.totp_secret, PURPOSE), code)
+    step = _matching_step(_seed(user), code)
     if step is None:
         attempt.failed()
         raise Invalid("验证码不正确，请核对手机时间后重试", errors={"otp": ["wrong code"]})
@@ -106,7 +108,7 @@ def verify(user: AdminUser, code: str | None, address: str | None) -> None:
         )
     attempt = begin_attempt(f"otp:{user.username}", address)
     code = (code or "").strip()
-    step = _matching_step(sealed.unseal(user.totp_secret or "", PURPOSE), code)
+    step = _matching_step(_seed(user), code)
     if step is not None and step > (user.totp_last_step or -1):
         user.totp_last_step = step
         how = "totp"
@@ -132,6 +134,17 @@ def reset(username: str, *, actor: str, ip: str | None = None) -> None:
     user.totp_secret = user.totp_confirmed_at = user.totp_last_step = user.totp_recovery = None
     record(actor, "admin.otp_reset", "admin_user", username, ip=ip)
     db.session.commit()
+
+
+def _seed(user: AdminUser) -> str:
+    """The account's seed, or "" when it has none or it was sealed under a SECRET_KEY since replaced: then no
+    code matches (a recovery code, a hash, still signs in) rather than the sign-in failing."""
+    if user.totp_secret is None:
+        return ""
+    try:
+        return sealed.unseal(user.totp_secret, PURPOSE)
+    except InvalidToken:
+        return ""
 
 
 def _matching_step(secret: str, code: str) -> int | None:

@@ -50,8 +50,9 @@ def query_terms(text: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
-def highlight(text: str, terms: Sequence[str], fragment_size: int = 80) -> str | None:
-    """An HTML-escaped fragment of ``text`` around the first match, matches in <em>.
+def highlight(text: str, terms: Sequence[str], fragment_size: int = 80, *, whole: bool = False) -> str | None:
+    """An HTML-escaped fragment of ``text`` around the first match, matches in <em>; ``whole``: all of
+    ``text``, every match marked (a title is never cut).
 
     Matching is on normalized text with the separators between tokens ignored, the same
     phrase semantics the engines use. Returns None when nothing matches.
@@ -61,9 +62,11 @@ def highlight(text: str, terms: Sequence[str], fragment_size: int = 80) -> str |
     spans = _match_spans(text, terms)
     if not spans:
         return None
-    first = spans[0][0]
-    start = max(0, first - fragment_size // 4)
-    end = min(len(text), start + fragment_size)
+    if whole:
+        start, end = 0, len(text)
+    else:
+        start = max(0, spans[0][0] - fragment_size // 4)
+        end = min(len(text), start + fragment_size)
     pieces, cursor = [], start
     for span_start, span_end in spans:
         if span_end <= start or span_start >= end:

@@ -395,6 +395,12 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
             "encoder": "html",
             "pre_tags": ["<em>"],
             "post_tags": ["</em>"],
-            "fields": {field: {"fragment_size": 80, "number_of_fragments": 1} for field in definition.highlight_fields},
+            # number_of_fragments 0 answers the whole field, every match marked.
+            "fields": {
+                field: {"number_of_fragments": 0}
+                if field in definition.whole_fields
+                else {"fragment_size": 80, "number_of_fragments": 1}
+                for field in definition.highlight_fields
+            },
         }
     return body

@@ -458,7 +458,8 @@ class EmbeddedEngine:
             source_body = json.loads(body)
             highlights = {}
             for field in definition.highlight_fields:
-                fragment = analysis.highlight(_text(source_body.get(field)), terms)
+                whole = field in definition.whole_fields
+                fragment = analysis.highlight(_text(source_body.get(field)), terms, whole=whole)
                 if fragment:
                     highlights[field] = fragment
             hits.append(Hit(id=doc_id, score=score, highlights=highlights))

@@ -68,6 +68,8 @@ class IndexDefinition:
     date_field: str | None = None
     # Text fields that get a highlighted snippet.
     highlight_fields: Sequence[str] = ()
+    # Highlighted fields shown whole, every match marked: a title cut short drops the party's name.
+    whole_fields: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ AGENCIES = IndexDefinition(
     # filter on a city also finds its districts' agencies.
     keyword_fields=("level", "region", "parent"),
     highlight_fields=("name",),
+    whole_fields=("name",),
 )
 
 DISCLOSURES = IndexDefinition(
@@ -20,6 +21,7 @@ DISCLOSURES = IndexDefinition(
     keyword_fields=("phase", "type", "category", "agency", "region"),
     date_field="date",
     highlight_fields=("title", "content"),
+    whole_fields=("title",),
 )
 
 OFFICERS = IndexDefinition(
@@ -28,6 +30,7 @@ OFFICERS = IndexDefinition(
     text_fields={"name": 4.0, "badge_no": 3.0, "domains": 1.0, "agency_name": 1.0},
     keyword_fields=("agency", "status", "domain", "region"),
     highlight_fields=("name",),
+    whole_fields=("name",),
 )
 
 DEFINITIONS = {definition.name: definition for definition in (AGENCIES, DISCLOSURES, OFFICERS)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 
@@ -15,6 +16,7 @@ CONTRACT = IndexDefinition(
     keyword_fields=("kind", "region"),
     date_field="date",
     highlight_fields=("title", "content"),
+    whole_fields=("title",),
 )
 
 DOCS = {
@@ -144,6 +146,27 @@ def test_highlight_marks_the_match_and_escapes_html(loaded):
     snippet = hits["body_only"].highlights["content"]
     assert "<em>行政处罚</em>" in snippet
     assert "<script>" not in snippet
+
+
+def test_a_title_is_highlighted_whole_and_a_body_in_a_fragment(engine):
+    # The party's name leads a title: a fragment around a late match would cut it off.
+    name = (
+        "泉州市丰泽区某某食品贸易有限公司<东湖分店>"
+        "（统一社会信用代码 91350503MA2Y000000，法定代表人 某某某，住所 泉州市丰泽区东湖街道某某路 88 号）"
+    )
+    title = name + "未经许可从事食品经营活动并销售超过保质期食品一案的行政处罚决定书"
+    content = "经查，" + "当事人" * 40 + "未经许可从事食品经营活动。" + "依法作出决定" * 20
+    engine.write(CONTRACT, [Document("long", 1, {"title": title, "content": content, "kind": "penalty"})])
+    engine.refresh(CONTRACT)
+    (hit,) = engine.search(CONTRACT, SearchQuery(text="未经许可")).hits
+    marked = "<em>未经许可</em>从事食品经营活动并销售超过保质期食品一案的行政处罚决定书"
+    assert hit.highlights["title"] == html.escape(name) + marked
+    snippet = hit.highlights["content"]
+    assert "<em>未经许可</em>" in snippet
+    assert len(snippet) < len(content) and not snippet.startswith("经查")
+    (both,) = engine.search(CONTRACT, SearchQuery(text="食品")).hits
+    assert both.highlights["title"].count("<em>食品</em>") == 3
+    assert both.highlights["title"].startswith("泉州市丰泽区")
 
 
 def test_older_or_repeated_versions_never_overwrite_newer(engine):

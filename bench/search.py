@@ -217,7 +217,7 @@ def make_queries(n: int, seed: int, agencies: list[dataset.Agency]) -> list[dict
 
 def search_query(params: dict[str, Any]):
     """The SearchQuery ``reading.search_public`` builds for these arguments."""
-    from backend.disclosures.reading import FACETS
+    from backend.disclosures.facets import FACETS
     from search_index.interfaces import SearchQuery
 
     filters = {name: [params[name]] for name in ("phase", "type", "category", "agency", "region") if params.get(name)}
@@ -346,7 +346,7 @@ def profile_api(inst: infra.Instance, es_url: str | None, name: str, queries: li
         ("reading.py", "search_public"): "search_public (whole service)",
         ("elastic.py", "search"): "engine.search",
         ("embedded.py", "search"): "engine.search",
-        ("reading.py", "_label_facets"): "_label_facets (agency names)",
+        ("facets.py", "label_facets"): "label_facets (agency and region names)",
         ("schema.py", "dump"): "marshmallow dump",
         ("provider.py", "dumps"): "JSON encoding",
     }
@@ -359,7 +359,7 @@ def profile_api(inst: infra.Instance, es_url: str | None, name: str, queries: li
         split["rest of search_public (load 20 rows, build items)"] = round(
             split["search_public (whole service)"]
             - split.get("engine.search", 0)
-            - split.get("_label_facets (agency names)", 0),
+            - split.get("label_facets (agency and region names)", 0),
             2,
         )
     out = io.StringIO()

@@ -1,7 +1,13 @@
 import marshmallow as ma
 
 from backend.complaints.schemas import ComplaintCreateSchema, ComplaintViewSchema, FiledSchema
-from backend.disclosures.schemas import PublicDisclosureSchema, SearchPageItemSchema, public_url
+from backend.disclosures.schemas import (
+    DisclosureSearchFiltersSchema,
+    PublicDisclosureSchema,
+    SearchPageItemSchema,
+    facets_field,
+    public_url,
+)
 from backend.extensions.smorest import Schema, page_schema
 from backend.timezone import BeijingDateTime
 
@@ -21,11 +27,15 @@ class MiniappTokenSchema(Schema):
     )
 
 
-class MiniappSearchArgsSchema(Schema):
-    q = ma.fields.String(
-        load_default="",
-        validate=ma.validate.Length(max=100),
-        metadata={"description": "words to find (up to 100 characters)"},
+class MiniappSearchArgsSchema(DisclosureSearchFiltersSchema):
+    """The public search's words, filters and order, a phone's page, and whether to count facets."""
+
+    facets = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "also count the hits by agency, region, type, category and phase, with names "
+            "(costs about as much again: ask when the filters change, not for every page)"
+        },
     )
     page = ma.fields.Integer(
         load_default=1, validate=ma.validate.Range(min=1, max=100), metadata={"description": "the page, from 1"}
@@ -44,10 +54,12 @@ class MiniappSearchItemSchema(SearchPageItemSchema):
     )
 
     class Meta:
-        exclude = ("agency", "phase", "type", "category", "title_highlight")
+        exclude = ("agency", "phase", "type", "category")
 
 
-MiniappSearchPageSchema = page_schema(MiniappSearchItemSchema, "MiniappSearchPageSchema", page_size=False)
+MiniappSearchPageSchema = page_schema(
+    MiniappSearchItemSchema, "MiniappSearchPageSchema", page_size=False, facets=facets_field()
+)
 
 
 class MiniappDisclosureSchema(PublicDisclosureSchema):

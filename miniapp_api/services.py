@@ -90,9 +90,9 @@ def require_miniapp_token(authorization: str) -> MiniappUser:
 
 
 # -- disclosures --------------------------------------------------------------------------------
-def search(*, q: str, page: int = 1, page_size: int = 10) -> Page[Found]:
-    """The public search, one line per item and no facets (a phone shows none)."""
-    return disclosures.search_public(q=q, page=page, page_size=page_size, with_facets=False)
+def search(*, page: int = 1, page_size: int = 10, facets: bool = False, **filters: Any) -> Page[Found]:
+    """The public search, one line per item; the facet counts only when asked for (they cost a second query)."""
+    return disclosures.search_public(page=page, page_size=page_size, with_facets=facets, **filters)
 
 
 def disclosure(disclosure_id: str) -> Disclosure:

@@ -145,12 +145,47 @@ def test_search_and_detail_use_the_public_engine_with_smaller_payloads(client, m
     phone = client.get(f"{API}/disclosures", query_string={"q": "食品", "page_size": 2}).get_json()
     assert [i["id"] for i in phone["items"]] == [i["id"] for i in public["items"]]
     assert phone["total"] == public["total"] == 3
-    assert set(phone) == {"items", "total", "page"}
-    assert set(phone["items"][0]) == {"id", "title", "snippet", "agency_name", "type_label", "date"}
+    assert set(phone) == {"items", "total", "page", "facets"}
+    assert phone["facets"] == {}  # counted only when asked for
+    assert set(phone["items"][0]) == {"id", "title", "title_highlight", "snippet", "agency_name", "type_label", "date"}
     detail = client.get(f"{API}/disclosures/{phone['items'][0]['id']}").get_json()
     assert detail["agency_name"] == "泉州市市场监督管理局" and detail["url"].endswith(f"/d/{detail['id']}")
     assert "commitment_salt" not in detail and "attachments" not in detail
     shape(client.get(f"{API}/disclosures/nope"), 404)
+
+
+@pytest.mark.parametrize("search_engine", ["embedded", "elasticsearch"], indirect=True)
+def test_search_filters_and_counts_facets_with_names(client, miniapp, auth, market, indexer):
+    AgencyFactory(code="YC", name="盐城市市场监督管理局", region_code="320900")
+    for agency, key, body in [
+        ("MKT", "q1", decision(title="泉州市某食品店行政处罚决定书", decision_date="2025-10-10")),
+        ("MKT", "q2", decision(category="licensing", title="食品经营许可决定", document_no="泉市监许〔2025〕2号")),
+        ("YC", "y1", decision(title="盐城市某食品店行政处罚决定书", document_no="盐市监罚〔2025〕1号")),
+    ]:
+        assert (
+            client.put(f"/api/v1/publish/disclosures/{key}", json=body, headers=auth.headers(agency)).status_code == 201
+        )
+    indexer.sync()
+    phone = client.get(f"{API}/disclosures", query_string={"q": "食品", "facets": "true"}).get_json()
+    assert phone["total"] == 3
+    labels = {name: {f["value"]: (f["label"], f["count"]) for f in values} for name, values in phone["facets"].items()}
+    assert labels["region"] == {
+        "350000": ("福建省", 2),
+        "350500": ("泉州市", 2),
+        "320000": ("江苏省", 1),
+        "320900": ("盐城市", 1),
+    }
+    assert labels["agency"] == {"MKT": ("泉州市市场监督管理局", 2), "YC": ("盐城市市场监督管理局", 1)}
+    assert labels["category"] == {"penalty": ("行政处罚", 2), "licensing": ("行政许可", 1)}
+    assert labels["type"] == {"decision": ("执法决定", 3)}
+    narrowed = client.get(
+        f"{API}/disclosures", query_string={"q": "食品", "region": "350500", "category": "penalty", "sort": "date"}
+    ).get_json()
+    assert [(i["agency_name"], i["title"]) for i in narrowed["items"]] == [
+        ("泉州市市场监督管理局", "泉州市某食品店行政处罚决定书")
+    ]
+    assert narrowed["items"][0]["title_highlight"] == "泉州市某<em>食品</em>店行政处罚决定书"
+    assert shape(client.get(f"{API}/disclosures", query_string={"region": "abc"}), 422)["errors"]["query"]["region"]
 
 
 # -- badges ---------------------------------------------------------------------------------------

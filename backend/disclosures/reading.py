@@ -22,7 +22,8 @@ from search_index.interfaces import SearchQuery
 from search_index.mappings import DISCLOSURES
 
 from .deadlines import statutory_clock
-from .models import LABELS, Disclosure, Phase, Status
+from .facets import FACETS, label_facets
+from .models import Disclosure, Phase, Status
 from .schemas import DeadlineStateSchema, public_url
 
 
@@ -145,7 +146,6 @@ class Found:
     snippet: str
 
 
-FACETS = ("phase", "category", "agency", "region")
 # What a search result shows, and no more: the stored original, reports and attachments stay unread.
 _SEARCH_ROWS = select(Disclosure).options(
     load_only(
@@ -197,26 +197,12 @@ def search_public(
         items.append(
             Found(item, hit.highlights.get("title"), hit.highlights.get("content") or _lead(item.public["content"]))
         )
-    return Page(items, result.total, page, page_size, _label_facets(result.facets))
+    return Page(items, result.total, page, page_size, label_facets(result.facets))
 
 
 def _lead(text: str, length: int = 80) -> str:
     text = " ".join(text.split())
     return html.escape(text[:length]) + ("…" if len(text) > length else "")
-
-
-def _label_facets(facets: dict[str, dict[str, int]]) -> dict[str, list[dict[str, Any]]]:
-    if not facets:
-        return {}
-    codes = list(facets.get("agency", {}))
-    rows = db.session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(codes)))
-    agency_names = {code: name for code, name in rows}
-    labelled: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for name, counts in facets.items():
-        for value, count in counts.items():
-            label = agency_names.get(value, value) if name == "agency" else LABELS.get(value, value)
-            labelled[name].append({"value": value, "label": label, "count": count})
-    return dict(labelled)
 
 
 def current_pre_phase(agency: Agency) -> dict[str, list[dict[str, Any]]]:

@@ -1018,7 +1018,9 @@ class PublicDisclosureSchema(Schema):
 PUBLIC_DATE = "the decision date, or else the day it was published in Beijing"
 
 
-class DisclosureSearchArgsSchema(PageArgsSchema):
+class DisclosureSearchFiltersSchema(Schema):
+    """What a public search asks for, whatever pages it: the words, the filters and the order."""
+
     q = ma.fields.String(
         load_default="",
         validate=ma.validate.Length(max=100),
@@ -1042,6 +1044,10 @@ class DisclosureSearchArgsSchema(PageArgsSchema):
     )
 
 
+class DisclosureSearchArgsSchema(PageArgsSchema, DisclosureSearchFiltersSchema):
+    """The public search's query: its words, filters and order, and a page."""
+
+
 class SearchItemSchema(Schema):
     """A search hit (reading.Found): its item's public fields and the text that matched."""
 
@@ -1063,7 +1069,10 @@ class SearchPageItemSchema(SearchItemSchema):
     """A search hit as the search page shows it: with its type's label and the title as matched."""
 
     type_label = ma.fields.String(attribute="item.type_label", metadata={"description": "the type's Chinese name"})
-    title_highlight = ma.fields.String(allow_none=True, metadata={"description": "HTML-escaped, matches in <em>"})
+    title_highlight = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "the whole title (never cut), HTML-escaped, matches in <em>; null when none matched"},
+    )
 
 
 class FacetValueSchema(Schema):
@@ -1072,15 +1081,19 @@ class FacetValueSchema(Schema):
     count = ma.fields.Integer(metadata={"description": "how many hits have it"})
 
 
-DisclosureSearchSchema = page_schema(
-    SearchItemSchema,
-    "DisclosureSearchSchema",
-    facets=ma.fields.Dict(
+def facets_field() -> ma.fields.Dict:
+    """The labelled facet counts a search answers (facets.label_facets)."""
+    return ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.List(ma.fields.Nested(FacetValueSchema)),
-        metadata={"description": "counts of the hits by phase, category, agency and region"},
-    ),
-)
+        metadata={
+            "description": "counts of the hits by agency, region (a division and those above it), type, category "
+            "and phase: each value with its Chinese name (an agency's name, a division's such as 泉州市)"
+        },
+    )
+
+
+DisclosureSearchSchema = page_schema(SearchItemSchema, "DisclosureSearchSchema", facets=facets_field())
 
 
 # -- pre-publication approval (admin) ------------------------------------------------------------

@@ -10,12 +10,14 @@ from backend.complaints.models import CATEGORY_LABELS
 from backend.complaints.schemas import ComplaintCreateSchema
 from backend.disclosures import reading as disclosures
 from backend.disclosures.models import DETAIL_LABELS, EXEMPTION_MEASURES, LABELS
-from backend.disclosures.schemas import DisclosureSearchArgsSchema, PublicDisclosureSchema, SearchPageItemSchema
+from backend.disclosures.schemas import PublicDisclosureSchema, SearchPageItemSchema
 from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.extensions.database import read_only_gets
+from backend.extensions.smorest import Page
 from backend.input_guard import Refused
 from backend.officers import services as officers
 from backend.officers.limits import limit_verification
+from backend.pages import search_filters
 from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
 from search_index.interfaces import SearchUnavailable
 
@@ -38,17 +40,30 @@ def home():
 
 @blp.get("/s")
 def search_page():
-    """公示信息检索: the page chat replies and shares link to."""
-    try:
-        args = DisclosureSearchArgsSchema().load(request.args.to_dict())
-    except ma.ValidationError:
-        args = DisclosureSearchArgsSchema().load({"q": request.args.get("q", "")[:100]})
+    """公示信息检索: the page chat replies and shares link to; a GET form whose links keep its filters."""
+    args = search_filters.search_args(request.args)
     try:
         result = disclosures.search_public(**args)
         result = dataclasses.replace(result, items=SEARCH_PAGE_ITEMS.dump(result.items))
     except SearchUnavailable:
-        return render_template("search.html", args=args, result=None, labels=LABELS, unavailable=True), 503
-    return render_template("search.html", args=args, result=result, labels=LABELS, unavailable=False)
+        return _search_html(args, None), 503, {"Retry-After": "5"}  # as the API's answer says (app.py)
+    return _search_html(args, result)
+
+
+def _search_html(args: dict, result: Page | None) -> str:
+    choices = search_filters.options(args, result.facets if result else {})
+    return render_template(
+        "search.html",
+        args=args,
+        result=result,
+        unavailable=result is None,
+        choices=choices,
+        chosen=search_filters.chosen(args, choices),
+        filters=search_filters.FILTERS,
+        dates=search_filters.DATES,
+        sorts=search_filters.SORTS,
+        link=search_filters.link_params,
+    )
 
 
 @blp.get("/d/<string:disclosure_id>")

@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import urllib.error
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from backend.accounts.services import create_client
 from backend.agencies.services import create_agency
+from search_index import make_engine
+from search_index.mappings import DEFINITIONS
 from tests.factories.disclosures import decision, service_guide
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip, watched_page
 from tests.support.live_server import LiveServer, agency_client, http_json, server_env
 
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
+
+
+ITEMS = [
+    ("MKT", "m1", decision(decision_date="2025-10-15")),
+    (
+        "MKT",
+        "m2",
+        decision(title="泉州市某餐馆行政处罚决定书", document_no="泉市监罚〔2025〕2号", decision_date="2025-10-11"),
+    ),
+    ("MKT", "g1", service_guide()),
+    (
+        "LC",
+        "l1",
+        decision(title="鲤城区某超市行政处罚决定书", document_no="鲤市监罚〔2025〕3号", decision_date="2025-10-16"),
+    ),
+    (
+        "YC",
+        "y1",
+        decision(title="盐城市某超市行政处罚决定书", document_no="盐市监罚〔2025〕5号", decision_date="2025-10-12"),
+    ),
+]
 
 
 @pytest.fixture
@@ -28,46 +53,32 @@ def live(committed, tmp_path):
             create_agency(code=code, name=name, region_code=region, actor="test")
             issued = create_client(code, actor="test")
             agencies[code] = {"client_id": issued.client.client_id, "client_secret": issued.secret}
-    env = server_env(app, tmp_path, SEARCH_INDEXER_THREAD="1")
-    with LiveServer(env, workers=1) as server:
-        headers = {
-            code: {
-                "Authorization": f"Bearer {http_json('POST', f'{server.url}/api/v1/auth/token', creds)['access_token']}"
-            }
-            for code, creds in agencies.items()
-        }
-        for code, key, body in [
-            ("MKT", "m1", decision(decision_date="2025-10-15")),
-            (
-                "MKT",
-                "m2",
-                decision(
-                    title="泉州市某餐馆行政处罚决定书", document_no="泉市监罚〔2025〕2号", decision_date="2025-10-11"
-                ),
-            ),
-            ("MKT", "g1", service_guide()),
-            (
-                "LC",
-                "l1",
-                decision(
-                    title="鲤城区某超市行政处罚决定书", document_no="鲤市监罚〔2025〕3号", decision_date="2025-10-16"
-                ),
-            ),
-            (
-                "YC",
-                "y1",
-                decision(
-                    title="盐城市某超市行政处罚决定书", document_no="盐市监罚〔2025〕5号", decision_date="2025-10-12"
-                ),
-            ),
-        ]:
-            http_json("PUT", f"{server.url}/api/v1/publish/disclosures/{key}", body, headers[code])
-        for _ in range(300):  # the indexer thread catches up with what was just published (503 until then)
-            with contextlib.suppress(urllib.error.HTTPError):
-                if http_json("GET", f"{server.url}/api/v1/disclosures")["total"] == 5:
-                    break
-            time.sleep(0.1)
-        yield server
+    # Its own indices: another server on a shared Elasticsearch would count in these totals.
+    env = server_env(app, tmp_path, SEARCH_INDEXER_THREAD="1", SEARCH_INDEX_PREFIX=f"b{uuid.uuid4().hex[:10]}")
+    engine = make_engine({**app.config, **env, "ELASTICSEARCH_URL": os.environ.get("ELASTICSEARCH_URL")})
+    try:
+        with LiveServer(env, workers=1) as server:
+            publish(server, agencies)
+            yield server
+    finally:
+        for definition in DEFINITIONS.values():
+            engine.drop(definition)
+
+
+def publish(server: LiveServer, agencies: dict[str, dict[str, str]]) -> None:
+    token = f"{server.url}/api/v1/auth/token"
+    headers = {
+        code: {"Authorization": f"Bearer {http_json('POST', token, creds)['access_token']}"}
+        for code, creds in agencies.items()
+    }
+    for code, key, body in ITEMS:
+        http_json("PUT", f"{server.url}/api/v1/publish/disclosures/{key}", body, headers[code])
+    for _ in range(300):  # the indexer thread catches up with what was just published (503 until then)
+        with contextlib.suppress(urllib.error.HTTPError):
+            if http_json("GET", f"{server.url}/api/v1/disclosures")["total"] == len(ITEMS):
+                return
+        time.sleep(0.1)
+    pytest.fail("the index did not catch up with the items published")
 
 
 def query(url: str) -> dict[str, list[str]]:

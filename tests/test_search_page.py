@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from backend.agencies.regions import region_name
+from search_index.interfaces import SearchUnavailable
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, service_guide
 
@@ -184,8 +185,6 @@ def test_a_value_the_page_cannot_read_is_dropped_not_refused(client, two_cities)
 
 
 def test_the_unavailable_page_keeps_the_form(client, two_cities, app, monkeypatch):
-    from search_index.interfaces import SearchUnavailable
-
     def down(*_args, **_kwargs):
         raise SearchUnavailable("down")
 

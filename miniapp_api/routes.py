@@ -77,7 +77,7 @@ class Disclosures(MethodView):
     @blp.arguments(MiniappSearchArgsSchema, location="query")
     @blp.response(200, MiniappSearchPageSchema)
     def get(self, args):
-        """Search disclosures (the public search, one line per item)"""
+        """Search disclosures (the public search and its filters, one line per item; named facet counts on request)"""
         return services.search(**args)
 
 

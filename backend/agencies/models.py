@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from stdnum import numdb
 
 from backend.extensions.database import Model, UTCDateTime
 from backend.search.indexing import Searchable
@@ -32,6 +34,25 @@ def region_ancestors(code: str) -> list[str]:
     """A 6-digit division code and the province and city above it: 350502 -> 350000, 350500, 350502."""
     chain = [code[:2] + "0000", code[:4] + "00", code]
     return list(dict.fromkeys(chain))
+
+
+def region_name(code: str) -> str:
+    """A division code's name down from its province, by GB/T 2260 (python-stdnum's table): 350502 ->
+    福建省泉州市鲤城区. A renamed division has its latest name, without the table's "[1998-]" (since when it
+    holds); groupings that are no place (市辖区, 省直辖县级行政区划) are left out; "" for an unknown code."""
+    table = numdb.get("cn/loc")
+    names: list[str] = []
+    for part in region_ancestors(code):
+        found = [info for _, info in table.info(part)[1:] if info]
+        # Renamed divisions list their names oldest first: "万县区,[1998-]万州区".
+        name = _SINCE.sub("", found[0]["county"].split(",")[-1]) if found else ""
+        if name and name not in names and not _GROUPING.search(name):
+            names.append(name)
+    return "".join(names)
+
+
+_SINCE = re.compile(r"^\[[^\]]*\]")
+_GROUPING = re.compile(r"^(市辖区|县)$|直辖")
 
 
 class Agency(Searchable, Model):

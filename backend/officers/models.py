@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,11 @@ class CredentialStatus(enum.StrEnum):
     active = "active"
     suspended = "suspended"  # 暂扣: changed post, under investigation, disciplined
     revoked = "revoked"  # 注销: left, retired, dismissed
+
+
+# 执法证号: what a badge number may be made of.
+BADGE_NO = re.compile(r"[0-9A-Za-z-]{4,32}")
+CREDENTIAL_LABELS = {"active": "有效", "suspended": "暂扣", "revoked": "注销"}
 
 
 class OfficerPhoto(Model):

@@ -5,7 +5,7 @@ from backend.disclosures.schemas import AgencyRefSchema
 from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
-from .models import CredentialStatus
+from .models import BADGE_NO, CredentialStatus
 from .services import badge_url
 
 
@@ -138,6 +138,18 @@ class VerifyArgsSchema(Schema):
         required=True,
         validate=ma.validate.Length(min=1, max=2048),
         metadata={"description": "the token read from the badge's QR"},
+    )
+
+
+class BadgeLookupArgsSchema(Schema):
+    badge_no = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(BADGE_NO, error="4-32 letters, digits or '-'"),
+        metadata={"description": "执法证号, as printed on the badge"},
+    )
+    agency = ma.fields.String(
+        validate=ma.validate.Length(max=40),
+        metadata={"description": "the agency's code, needed only when officers of several agencies have the number"},
     )
 
 

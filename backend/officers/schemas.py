@@ -144,7 +144,7 @@ class VerifyArgsSchema(Schema):
 class BadgeLookupArgsSchema(Schema):
     badge_no = ma.fields.String(
         required=True,
-        validate=ma.validate.Regexp(BADGE_NO, error="4-32 letters, digits or '-'"),
+        validate=ma.validate.Regexp(rf"{BADGE_NO.pattern}\Z", error="4-32 letters, digits or '-'"),
         metadata={"description": "执法证号, as printed on the badge"},
     )
     agency = ma.fields.String(

@@ -98,9 +98,6 @@ def badge_lookup_page():
         args = BadgeLookupArgsSchema().load({"badge_no": badge_no, **({"agency": agency} if agency else {})})
         limit_verification(request.remote_addr)
         verification = officers.lookup(args["badge_no"], args.get("agency"))
-    except ma.ValidationError:
-        errors = {"badge_no": ["执法证号为 4-32 位字母、数字或“-”，请核对后重新输入"]}
-        return render_template("badge_lookup.html", badge_no=badge_no, errors=errors, choices=[]), 422
     except RateLimited as limited:
         return limited_page(limited)
     except officers.AmbiguousBadge as ambiguous:
@@ -108,6 +105,9 @@ def badge_lookup_page():
         return render_template(
             "badge_lookup.html", badge_no=badge_no, errors=errors, choices=ambiguous.agencies
         ), ambiguous.status
+    except (ma.ValidationError, Invalid):
+        errors = {"badge_no": ["执法证号为 4-32 位字母、数字或“-”，请核对后重新输入"]}
+        return render_template("badge_lookup.html", badge_no=badge_no, errors=errors, choices=[]), 422
     return Response(lookup_page_html(verification), headers=VERIFY_PAGE_HEADERS)
 
 

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from backend.officers import services as officer_services
+from search_index.interfaces import SearchUnavailable
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, discretion_benchmark, power, service_guide
 from tests.factories.officers import register
@@ -104,6 +106,18 @@ def test_the_roster_on_the_page_is_the_agencys_and_searchable(client, agencies):
     assert "35020000003" not in other and "共 0 人" in other and "没有找到相关的执法人员" in other
     # A query the roster refuses (too long) is cut, not a 500.
     assert client.get("/a/MKT", query_string={"q": "王" * 500, "page": "x"}).status_code == 200
+
+
+def test_without_search_the_page_still_says_who_the_agency_is(client, agencies, monkeypatch):
+    def search_down(**_):
+        raise SearchUnavailable("down")
+
+    monkeypatch.setattr(officer_services, "roster", search_down)
+    page = client.get("/a/MKT")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert "执法人员名单暂时无法查询" in html and 'href="tel:0595-22512315"' in html
+    assert sorted(linked_items(html)) == sorted(agencies[k] for k in ("power", "guide", "benchmark", "newer", "older"))
 
 
 def test_an_unknown_agency_is_a_404_page(client, agencies):

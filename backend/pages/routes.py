@@ -124,23 +124,28 @@ def agency_page(code: str):
         roster_args = RosterArgsSchema().load({key: request.args[key] for key in ("q", "page") if key in request.args})
     except ma.ValidationError:
         roster_args = {"q": request.args.get("q", "")[:50], "page": 1, "page_size": 20}
-    status = 200
+    status, headers = 200, {}
     try:
         roster = officers.roster(**roster_args, agency=view.code)
         roster = dataclasses.replace(roster, items=ROSTER_ENTRIES.dump(roster.items))
     except SearchUnavailable:
-        roster, status = None, 503
-    return render_template(
-        "agency.html",
-        agency=view,
-        level=LEVEL_LABELS.get(view.level, ""),
-        region=region_name(view.region_code),
-        labels=LABELS,
-        roster=roster,
-        roster_args=roster_args,
-        recent=SEARCH_PAGE_ITEMS.dump(disclosures.recent_post_phase(view.agency)),
-        credential_labels=CREDENTIAL_LABELS,
-    ), status
+        # The roster is searched: the rest of the page still shows, and says when to come back for it.
+        roster, status, headers = None, 503, {"Retry-After": "5"}
+    return (
+        render_template(
+            "agency.html",
+            agency=view,
+            level=LEVEL_LABELS.get(view.level, ""),
+            region=region_name(view.region_code),
+            labels=LABELS,
+            roster=roster,
+            roster_args=roster_args,
+            recent=SEARCH_PAGE_ITEMS.dump(disclosures.recent_post_phase(view.agency)),
+            credential_labels=CREDENTIAL_LABELS,
+        ),
+        status,
+        headers,
+    )
 
 
 def limited_page(limited: RateLimited):

@@ -153,3 +153,9 @@ def test_the_lookup_is_rate_limited_with_verify(client, registered, app, monkeyp
     assert client.get("/v").status_code == 200
     other = client.get(LOOKUP_API, query_string={"badge_no": BADGE}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 200
+
+
+def test_a_number_typed_in_lower_case_finds_the_printed_one(client, registered):
+    assert client.put(f"{URL}/QZSJ-2024A", json=officer(name="张华"), headers=registered).status_code == 201
+    typed = client.get(LOOKUP_API, query_string={"badge_no": "qzsj-2024a"}).get_json()
+    assert (typed["result"], typed["officer"]["badge_no"], typed["officer"]["name"]) == ("valid", "QZSJ-2024A", "张华")

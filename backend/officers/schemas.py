@@ -195,7 +195,9 @@ class VerificationSchema(Schema):
         }
     )
     label = ma.fields.String(metadata={"description": "有效 / 暂扣 / 注销 / 已过期 / 无法验证"})
-    token_kind = ma.fields.String(metadata={"description": "static, dynamic or unknown"})
+    token_kind = ma.fields.String(
+        metadata={"description": "static, dynamic or unknown; manual for a badge number typed in (lookup)"}
+    )
     checked_at = BeijingDateTime(
         metadata={"description": "when the check was made, ISO 8601 with the +08:00 offset (Beijing time)"}
     )

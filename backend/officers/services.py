@@ -301,16 +301,21 @@ def lookup(badge_no: str, agency_code: str | None = None) -> Verification:
     unknown badge is. The number is printed on the badge and listed in the public roster, so the verdict tells
     no more than they do; no scan receipt is issued (nothing was scanned) and the page asks for no photo."""
     _check_badge_no(badge_no)
-    query = select(Agency.code, Agency.name).join(Officer.agency).where(Officer.badge_no == badge_no)
+    # Typed on a phone, letters may come in lower case; badge numbers are printed (and mostly stored) upper.
+    query = (
+        select(Agency.code, Agency.name, Officer.badge_no)
+        .join(Officer.agency)
+        .where(Officer.badge_no.in_({badge_no, badge_no.upper()}))
+    )
     if agency_code:
         query = query.where(Agency.code == agency_code)
-    agencies = [tuple(row) for row in db.session.execute(query.order_by(Agency.code).limit(10))]
-    if len(agencies) > 1:
-        raise AmbiguousBadge(badge_no, agencies)
-    if not agencies:  # what was typed is not logged: it names nobody
+    found = db.session.execute(query.order_by(Agency.code).limit(10)).all()
+    if len(found) > 1:
+        raise AmbiguousBadge(badge_no, [(code, name) for code, name, _ in found])
+    if not found:  # what was typed is not logged: it names nobody
         return _logged(_verdict(None, MANUAL, clock.now(), None))
-    code = agencies[0][0]
-    return _logged(_verdict(snapshots().get(code, badge_no), MANUAL, clock.now(), None), code, badge_no)
+    code, _, number = found[0]
+    return _logged(_verdict(snapshots().get(code, number), MANUAL, clock.now(), None), code, number)
 
 
 def _logged(verification: Verification, agency_code: str | None = None, badge_no: str | None = None) -> Verification:

@@ -148,6 +148,7 @@ def test_the_lookup_is_rate_limited_with_verify(client, registered, app, monkeyp
     assert limited.status_code == 429 and limited.get_json()["code"] == 429 and limited.headers["Retry-After"]
     page = client.get("/v", query_string={"badge_no": BADGE})
     assert page.status_code == 429 and "核验请求过于频繁" in page.get_data(as_text=True)
+    assert 'href="tel:12345"' in page.get_data(as_text=True)
     assert client.get(f"/v/{token}").status_code == 429
     # The empty form costs nothing; another address is not limited.
     assert client.get("/v").status_code == 200

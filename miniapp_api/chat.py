@@ -22,7 +22,7 @@ from backend.disclosures.schemas import public_url
 from backend.extensions import cache
 from backend.extensions.database import reading
 from backend.extensions.smorest import Page
-from backend.officers.services import BADGE_NO
+from backend.officers.models import BADGE_NO
 from backend.officers.tokens import verify_url
 from backend.timezone import beijing
 from search_index.interfaces import SearchUnavailable

@@ -46,6 +46,7 @@ INFRASTRUCTURE = frozenset(
     {
         "backend.canonical",
         "backend.config",
+        "backend.divisions",
         "backend.errors",
         "backend.extensions",
         "backend.input_guard",

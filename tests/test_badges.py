@@ -288,6 +288,8 @@ NASTY = {
         ("valid", "ok", NASTY),
         ("valid", "ok", {**NASTY, "photo": "ab" * 32}),
         ("valid", "ok", {**NASTY, "domains": [], "valid_until": None}),
+        ("valid", "ok", {**NASTY, "agency": {**NASTY["agency"], "phone": "0595-<22>&1", "complaint_phone": "12315"}}),
+        ("suspended", "suspended", {**NASTY, "agency": {**NASTY["agency"], "phone": None, "complaint_phone": "1&2"}}),
         ("suspended", "suspended", NASTY),
         ("revoked", "revoked", {**NASTY, "name": ""}),
         ("expired", "dynamic_expired", NASTY),
@@ -315,8 +317,15 @@ def test_the_page_stencil_writes_what_jinja_writes(app, frozen_clock, result, re
             assert "agency=M%26K%20T" in jinja and f"badge={officer['badge_no']}&amp;" in jinja
             assert ("药品&lt;经营&gt;、a&amp;b" in jinja) == bool(officer["domains"])
             assert ("<dd>长期</dd>" in jinja) == (officer["valid_until"] is None)
+            # The agency's page and numbers, where it has them; 12345 on every verdict.
+            assert 'href="/a/M%26K%20T"' in jinja and 'href="tel:12345"' in jinja
+            phone, complaint_phone = officer["agency"].get("phone"), officer["agency"].get("complaint_phone")
+            assert ('href="tel:0595-%3C22%3E%261">0595-&lt;22&gt;&amp;1<' in jinja) == bool(phone)
+            assert ('href="tel:1%262">1&amp;2<' in jinja or 'href="tel:12315"' in jinja) == bool(complaint_phone)
             # Only a photo on file is asked for (no script may hide a broken one).
             assert ("/photo" in jinja) == bool(officer.get("photo"))
+        else:
+            assert 'href="tel:12345"' in jinja and "/a/" not in jinja
         stencils = app.extensions["verify_page_stencils"]
         # Badge tokens are filled into a stencil; any other path is rendered by Jinja.
         assert any(stencils.values()) == bool(verify_page.TOKEN_CHARS.fullmatch(token))

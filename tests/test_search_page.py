@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from backend.agencies.regions import region_name
+from backend.divisions import region_name
 from search_index.interfaces import SearchUnavailable
 from tests.factories import AgencyFactory
 from tests.factories.disclosures import decision, service_guide

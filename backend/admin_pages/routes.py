@@ -44,7 +44,7 @@ from backend.exchange import push
 from backend.extensions import db
 from backend.officers import badge_card
 from backend.officers import services as officers
-from backend.officers.models import CredentialStatus
+from backend.officers.models import CREDENTIAL_LABELS, CredentialStatus
 from backend.officers.schemas import OfficerPutSchema, OfficerStatusSchema
 from backend.supervision import case_reads, evaluation, negative_list
 from backend.supervision import reviewers as reviewer_registry
@@ -155,7 +155,6 @@ ROLE_REFUSALS = {
 }
 CHANNEL_LABELS = {"web": "网站", "miniapp": "小程序", "official_account": "公众号", "12345": "12345热线"}
 ROUTED_LABELS = {"officer": "按执法人员", "disclosure": "按公示决定", "agency": "按执法主体", "region": "按属地"}
-CREDENTIAL_LABELS = {"active": "有效", "suspended": "暂扣", "revoked": "注销"}
 MAJOR_BY_LABELS = {"flag": "承办机构标记", "hearing": "经听证", "catalogue": "列入审核目录"}
 CHANGE_LABELS = {"correct": "更正", "withdraw": "撤下", "expire": "公示期满", "withhold": "停止公开"}
 DISCLOSURE_STATUS_LABELS = {

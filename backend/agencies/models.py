@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from backend.divisions import region_ancestors
 from backend.extensions.database import Model, UTCDateTime
 from backend.search.indexing import Searchable
 from search_index.mappings import AGENCIES
@@ -26,12 +27,6 @@ LEVEL_LABELS = {
     AgencyLevel.county: "县级",
     AgencyLevel.township: "乡级",
 }
-
-
-def region_ancestors(code: str) -> list[str]:
-    """A 6-digit division code and the province and city above it: 350502 -> 350000, 350500, 350502."""
-    chain = [code[:2] + "0000", code[:4] + "00", code]
-    return list(dict.fromkeys(chain))
 
 
 class Agency(Searchable, Model):

@@ -23,11 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from backend import workdays
 from backend.accounts.models import AdminRole, AdminUser
 from backend.accounts.scope import visible_agencies
-from backend.agencies.models import Agency, region_ancestors
+from backend.agencies.models import Agency
 from backend.audit.services import record
 from backend.calendars import services as calendars
 from backend.canonical import content_digest
 from backend.disclosures.models import Disclosure
+from backend.divisions import region_ancestors
 from backend.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from backend.extensions import cache, clock, db
 from backend.extensions.smorest import Page, paginate

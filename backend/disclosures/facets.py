@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.agencies.models import Agency
-from backend.agencies.regions import region_name
+from backend.divisions import region_name
 from backend.extensions import db
 
 from .models import LABELS

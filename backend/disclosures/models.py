@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Select, 
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend import workdays
-from backend.agencies.models import Agency, region_ancestors
+from backend.agencies.models import Agency
+from backend.divisions import region_ancestors
 from backend.extensions.database import Model, UTCDateTime
 from backend.search.indexing import Searchable
 from backend.timezone import china_date, today

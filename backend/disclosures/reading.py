@@ -227,6 +227,22 @@ def current_pre_phase(agency: Agency) -> dict[str, list[dict[str, Any]]]:
     return dict(grouped)
 
 
+def recent_post_phase(agency: Agency, limit: int = 10) -> list[Found]:
+    """The agency's latest 事后公开 items (decisions, inspection results), last published first, as search hits
+    without a query; one whose disclosure period has ended is left out even before the expiry job takes it down."""
+    rows = db.session.scalars(
+        _SEARCH_ROWS.where(
+            Disclosure.agency_id == agency.id,
+            Disclosure.phase == Phase.post,
+            Disclosure.status == Status.published,
+            or_(Disclosure.expires_on.is_(None), Disclosure.expires_on >= today()),
+        )
+        .order_by(Disclosure.published_at.desc(), Disclosure.id)
+        .limit(limit)
+    )
+    return [Found(item, None, _lead(item.public["content"])) for item in rows]
+
+
 def agency_page(code: str) -> AgencyView:
     """An agency with its 事前公开: current pre-phase items grouped by type."""
     agency = get_agency(code)

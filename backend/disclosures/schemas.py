@@ -1007,6 +1007,10 @@ class PublicDisclosureSchema(Schema):
         metadata={"description": "when it went public, ISO 8601 with the +08:00 offset (Beijing time)"}
     )
     published_on = ma.fields.Date(metadata={"description": "the day it was published, in Beijing (公开于)"})
+    expires_on = ma.fields.Date(
+        allow_none=True,
+        metadata={"description": "the last day it stays public (公示期至, a Beijing date); null: no fixed period"},
+    )
     corrected_at = BeijingDateTime(allow_none=True, metadata={"description": "set when the item was corrected"})
     log_index = ma.fields.Integer(metadata={"description": "transparency log entry of this content"})
     commitment_salt = ma.fields.String(

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from backend.agencies.models import Agency, region_ancestors
+from backend.agencies.models import Agency
+from backend.divisions import region_ancestors
 from backend.extensions.database import Model, UTCDateTime
 from backend.search.indexing import Searchable
 from search_index.mappings import OFFICERS
@@ -18,6 +20,11 @@ class CredentialStatus(enum.StrEnum):
     active = "active"
     suspended = "suspended"  # 暂扣: changed post, under investigation, disciplined
     revoked = "revoked"  # 注销: left, retired, dismissed
+
+
+# 执法证号: what a badge number may be made of.
+BADGE_NO = re.compile(r"[0-9A-Za-z-]{4,32}")
+CREDENTIAL_LABELS = {"active": "有效", "suspended": "暂扣", "revoked": "注销"}
 
 
 class OfficerPhoto(Model):

@@ -8,6 +8,7 @@ from backend.keys import JwksSchema
 
 from . import badge_card, examples, limits, services
 from .schemas import (
+    BadgeLookupArgsSchema,
     DynamicBadgeSchema,
     OfficerListSchema,
     OfficerPutSchema,
@@ -126,6 +127,18 @@ class Verify(MethodView):
         """Verify a badge token: valid, suspended, revoked, expired or invalid"""
         limits.limit_verification(request.remote_addr)
         return services.verify(args["token"])
+
+
+@badges_blp.route("/lookup")
+class Lookup(MethodView):
+    @badges_blp.arguments(BadgeLookupArgsSchema, location="query")
+    @badges_blp.response(200, VerificationSchema)
+    @badges_blp.alt_response(429, description="too many checks from this address (shared with verify)")
+    def get(self, args):
+        """Check a badge by its number (a QR too damaged to scan): the verdict a scan of it gives now; an unknown
+        number is invalid; 422 naming the agencies when officers of several have the number"""
+        limits.limit_verification(request.remote_addr)
+        return services.lookup(args["badge_no"], args.get("agency"))
 
 
 @badges_blp.route("/keys")

@@ -5,7 +5,7 @@ from backend.disclosures.schemas import AgencyRefSchema
 from backend.extensions.smorest import PageArgsSchema, Schema, page_schema
 from backend.timezone import BeijingDateTime
 
-from .models import CredentialStatus
+from .models import BADGE_NO, CredentialStatus
 from .services import badge_url
 
 
@@ -141,6 +141,18 @@ class VerifyArgsSchema(Schema):
     )
 
 
+class BadgeLookupArgsSchema(Schema):
+    badge_no = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(rf"{BADGE_NO.pattern}\Z", error="4-32 letters, digits or '-'"),
+        metadata={"description": "执法证号, as printed on the badge"},
+    )
+    agency = ma.fields.String(
+        validate=ma.validate.Length(max=40),
+        metadata={"description": "the agency's code, needed only when officers of several agencies have the number"},
+    )
+
+
 class VerifiedOfficerSchema(Schema):
     name = ma.fields.String(metadata={"description": "the officer's name"})
     badge_no = ma.fields.String(metadata={"description": "执法证号"})
@@ -183,7 +195,9 @@ class VerificationSchema(Schema):
         }
     )
     label = ma.fields.String(metadata={"description": "有效 / 暂扣 / 注销 / 已过期 / 无法验证"})
-    token_kind = ma.fields.String(metadata={"description": "static, dynamic or unknown"})
+    token_kind = ma.fields.String(
+        metadata={"description": "static, dynamic or unknown; manual for a badge number typed in (lookup)"}
+    )
     checked_at = BeijingDateTime(
         metadata={"description": "when the check was made, ISO 8601 with the +08:00 offset (Beijing time)"}
     )

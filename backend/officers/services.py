@@ -12,7 +12,6 @@ import binascii
 import datetime as dt
 import hashlib
 import io
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -38,12 +37,13 @@ from search_index.mappings import OFFICERS
 
 from . import tokens
 from .badge_card import BadgeCard
-from .models import CredentialStatus, Officer, OfficerPhoto, OfficerStatusChange
+from .models import BADGE_NO, CredentialStatus, Officer, OfficerPhoto, OfficerStatusChange
 from .snapshots import OfficerSnapshots
 
-BADGE_NO = re.compile(r"[0-9A-Za-z-]{4,32}")
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 PHOTO_MAX_SIDE = 4096
+# The token_kind of a check by badge number (a QR too damaged to scan), beside static and dynamic.
+MANUAL = "manual"
 STATUS_LABELS = {"valid": "有效", "suspended": "暂扣", "revoked": "注销", "expired": "已过期", "invalid": "无法验证"}
 
 
@@ -263,14 +263,19 @@ def verify(token: str) -> Verification:
     except tokens.TokenRejected as rejected:
         return _logged(Verification("invalid", rejected.reason, "unknown", now))
     officer = snapshots().get(claims.agency_code, claims.badge_no)
+    return _logged(_verdict(officer, claims.kind, now, claims.expires_at), claims.agency_code, claims.badge_no)
+
+
+def _verdict(officer: dict[str, Any] | None, kind: str, now: dt.datetime, expires_at: float | None) -> Verification:
+    """The one rule every way of checking a credential answers by (a QR scan, a badge number typed in)."""
     if officer is None:
-        return _logged(Verification("invalid", "unknown_officer", claims.kind, now), claims)
+        return Verification("invalid", "unknown_officer", kind, now)
     day = china_date(now).isoformat()  # the same instant as checked_at, as a Beijing date
     if officer["status"] == CredentialStatus.revoked:
         result, reason = "revoked", "revoked"
     elif officer["status"] == CredentialStatus.suspended:
         result, reason = "suspended", "suspended"
-    elif claims.expires_at is not None and now.timestamp() > claims.expires_at:
+    elif expires_at is not None and now.timestamp() > expires_at:
         result, reason = "expired", "dynamic_expired"
     elif officer["valid_until"] and day > officer["valid_until"]:
         result, reason = "expired", "credential_expired"
@@ -278,18 +283,50 @@ def verify(token: str) -> Verification:
         result, reason = "invalid", "not_yet_valid"
     else:
         result, reason = "valid", "ok"
-    return _logged(Verification(result, reason, claims.kind, now, officer), claims)
+    return Verification(result, reason, kind, now, officer)
 
 
-def _logged(verification: Verification, claims: tokens.BadgeClaims | None = None) -> Verification:
+class AmbiguousBadge(Invalid):
+    """Officers of several agencies carry the number: the citizen names the agency (``agencies``: code, name)."""
+
+    def __init__(self, badge_no: str, agencies: list[tuple[str, str]]) -> None:
+        codes = ", ".join(code for code, _ in agencies)
+        super().__init__("多个执法主体有此证号，请选择执法主体", errors={"agency": [f"one of {codes}"]})
+        self.agencies = agencies
+
+
+def lookup(badge_no: str, agency_code: str | None = None) -> Verification:
+    """The verdict for a badge number typed in (a QR too damaged to scan): the same verdict a scan of that
+    officer's badge gives now, from the same snapshot. A number that names no officer is ``invalid`` as an
+    unknown badge is. The number is printed on the badge and listed in the public roster, so the verdict tells
+    no more than they do; no scan receipt is issued (nothing was scanned) and the page asks for no photo."""
+    _check_badge_no(badge_no)
+    # Typed on a phone, letters may come in lower case; badge numbers are printed (and mostly stored) upper.
+    query = (
+        select(Agency.code, Agency.name, Officer.badge_no)
+        .join(Officer.agency)
+        .where(Officer.badge_no.in_({badge_no, badge_no.upper()}))
+    )
+    if agency_code:
+        query = query.where(Agency.code == agency_code)
+    found = db.session.execute(query.order_by(Agency.code).limit(10)).all()
+    if len(found) > 1:
+        raise AmbiguousBadge(badge_no, [(code, name) for code, name, _ in found])
+    if not found:  # what was typed is not logged: it names nobody
+        return _logged(_verdict(None, MANUAL, clock.now(), None))
+    code, _, number = found[0]
+    return _logged(_verdict(snapshots().get(code, number), MANUAL, clock.now(), None), code, number)
+
+
+def _logged(verification: Verification, agency_code: str | None = None, badge_no: str | None = None) -> Verification:
     current_app.extensions["scan_log"].append(
         {
             "at": verification.checked_at,
             "result": verification.result,
             "reason": verification.reason,
             "token_kind": verification.token_kind,
-            "agency_code": claims.agency_code if claims else None,
-            "badge_no": claims.badge_no if claims else None,
+            "agency_code": agency_code,
+            "badge_no": badge_no,
         }
     )
     return verification

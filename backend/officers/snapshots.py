@@ -80,6 +80,8 @@ def load_snapshot(agency_code: str, badge_no: str) -> Snapshot:
             Officer.badge_no,
             Agency.code,
             Agency.name.label("agency_name"),
+            Agency.phone,
+            Agency.complaint_phone,
             Officer.domains,
             Officer.regions,
             Officer.valid_from,
@@ -96,7 +98,14 @@ def load_snapshot(agency_code: str, badge_no: str) -> Snapshot:
         else {
             "name": row.name,
             "badge_no": row.badge_no,
-            "agency": {"code": row.code, "name": row.agency_name},
+            # The numbers every verdict shows to call. Only officers' changes invalidate a snapshot, so an
+            # agency's new number reaches scans within a snapshot's lifetime (minutes), not at once.
+            "agency": {
+                "code": row.code,
+                "name": row.agency_name,
+                "phone": row.phone,
+                "complaint_phone": row.complaint_phone,
+            },
             "domains": row.domains,
             "regions": row.regions,
             "valid_from": row.valid_from.isoformat() if row.valid_from else None,

@@ -4,6 +4,8 @@ import marshmallow as ma
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from backend.agencies.models import LEVEL_LABELS
+from backend.agencies.services import AGENCY_CODE
 from backend.cases.models import RECORDING_LABELS, STEP_LABELS
 from backend.complaints import services as complaint_services
 from backend.complaints.models import CATEGORY_LABELS
@@ -11,20 +13,24 @@ from backend.complaints.schemas import ComplaintCreateSchema
 from backend.disclosures import reading as disclosures
 from backend.disclosures.models import DETAIL_LABELS, EXEMPTION_MEASURES, LABELS
 from backend.disclosures.schemas import PublicDisclosureSchema, SearchPageItemSchema
+from backend.divisions import full_region_name
 from backend.errors import Gone, Invalid, NotFound, RateLimited
 from backend.extensions.database import read_only_gets
 from backend.extensions.smorest import Page
 from backend.input_guard import Refused
 from backend.officers import services as officers
 from backend.officers.limits import limit_verification
+from backend.officers.models import CREDENTIAL_LABELS
+from backend.officers.schemas import BadgeLookupArgsSchema, RosterArgsSchema, RosterEntrySchema
 from backend.pages import search_filters
-from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
+from backend.pages.verify_page import VERIFY_PAGE_HEADERS, lookup_page_html, verify_page_html
 from search_index.interfaces import SearchUnavailable
 
 blp = read_only_gets(Blueprint("pages", __name__))  # its GETs only read; the complaint form POSTs
 # The pages show what the public API shows (dates and times as it writes them).
 PUBLIC_DISCLOSURE = PublicDisclosureSchema()
 SEARCH_PAGE_ITEMS = SearchPageItemSchema(many=True)
+ROSTER_ENTRIES = RosterEntrySchema(many=True)
 
 
 @blp.errorhandler(Refused)
@@ -95,6 +101,67 @@ def verify_page(token: str):
     verification = officers.verify(token)
     html = verify_page_html(verification, token, officers.scan_receipt(verification), request.environ)
     return Response(html, headers=VERIFY_PAGE_HEADERS)
+
+
+@blp.get("/v")
+def badge_lookup_page():
+    """A badge number typed in, for a QR too damaged to scan: the form, then the verdict a scan would give."""
+    badge_no = request.args.get("badge_no", "").strip()
+    agency = request.args.get("agency", "").strip()
+    if not badge_no:
+        return render_template("badge_lookup.html", badge_no="", errors={}, choices=[])
+    try:
+        args = BadgeLookupArgsSchema().load({"badge_no": badge_no, **({"agency": agency} if agency else {})})
+        limit_verification(request.remote_addr)
+        verification = officers.lookup(args["badge_no"], args.get("agency"))
+    except RateLimited as limited:
+        return limited_page(limited)
+    except officers.AmbiguousBadge as ambiguous:
+        errors = {"agency": [ambiguous.message]}
+        return render_template(
+            "badge_lookup.html", badge_no=badge_no, errors=errors, choices=ambiguous.agencies
+        ), ambiguous.status
+    except (ma.ValidationError, Invalid):
+        errors = {"badge_no": ["执法证号为 4-32 位字母、数字或“-”，请核对后重新输入"]}
+        return render_template("badge_lookup.html", badge_no=badge_no, errors=errors, choices=[]), 422
+    return Response(lookup_page_html(verification), headers=VERIFY_PAGE_HEADERS)
+
+
+@blp.get("/a/<string:code>")
+def agency_page(code: str):
+    """An agency's page: who it is, how to reach it, its 事前公开 items, officers and recent decisions."""
+    try:
+        view = disclosures.agency_page(code) if AGENCY_CODE.fullmatch(code) else None
+    except NotFound:
+        view = None
+    if view is None:
+        return render_template("agency.html", agency=None), 404
+    try:
+        roster_args = RosterArgsSchema().load({key: request.args[key] for key in ("q", "page") if key in request.args})
+    except ma.ValidationError:
+        roster_args = {"q": request.args.get("q", "")[:50], "page": 1, "page_size": 20}
+    status, headers = 200, {}
+    try:
+        roster = officers.roster(**roster_args, agency=view.code)
+        roster = dataclasses.replace(roster, items=ROSTER_ENTRIES.dump(roster.items))
+    except SearchUnavailable:
+        # The roster is searched: the rest of the page still shows, and says when to come back for it.
+        roster, status, headers = None, 503, {"Retry-After": "5"}
+    return (
+        render_template(
+            "agency.html",
+            agency=view,
+            level=LEVEL_LABELS.get(view.level, ""),
+            region=full_region_name(view.region_code),
+            labels=LABELS,
+            roster=roster,
+            roster_args=roster_args,
+            recent=SEARCH_PAGE_ITEMS.dump(disclosures.recent_post_phase(view.agency)),
+            credential_labels=CREDENTIAL_LABELS,
+        ),
+        status,
+        headers,
+    )
 
 
 def limited_page(limited: RateLimited):

@@ -40,7 +40,16 @@ VERIFY_PAGE_HEADERS = {"Cache-Control": "no-store"}
 # What badge tokens are made of (base64url and the dots of a JWS): url_for and escaping leave them as they are.
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-.]{1,2048}")
 # The officer's fields the page shows; a falsy one (no valid-until, no domains) is part of the shape.
-OFFICER_FIELDS = ("name", "badge_no", "agency_name", "agency_code", "domains", "valid_until")
+OFFICER_FIELDS = (
+    "name",
+    "badge_no",
+    "agency_name",
+    "agency_code",
+    "agency_phone",
+    "agency_complaint_phone",
+    "domains",
+    "valid_until",
+)
 
 _NONCE = "stencil" + secrets.token_hex(6)
 _PROBED = re.compile(_NONCE + r"([a-z_]+)(?:(&amp;)|(%26)|&)")
@@ -94,24 +103,33 @@ def page_values(verification: Verification, token: str, receipt: str | None) -> 
             badge_no=officer["badge_no"],
             agency_name=officer["agency"]["name"],
             agency_code=officer["agency"]["code"],
+            # Snapshots filled before the numbers were part of them have none.
+            agency_phone=officer["agency"].get("phone") or "",
+            agency_complaint_phone=officer["agency"].get("complaint_phone") or "",
             domains="、".join(officer["domains"]),
             valid_until=officer["valid_until"] or "",
         )
     return values
 
 
-def _render(verification: Verification, values: dict[str, str]) -> str:
-    """verify.html through Jinja, with these values standing in for the verification's."""
+def _render(verification: Verification, values: dict[str, str], *, lookup: bool = False) -> str:
+    """verify.html through Jinja, with these values standing in for the verification's; ``lookup``: the
+    verdict for a badge number typed in (no photo: only a scanned token may fetch it)."""
     officer = None
     if verification.officer is not None:
         officer = {
             "name": values["name"],
             "badge_no": values["badge_no"],
-            "agency": {"name": values["agency_name"], "code": values["agency_code"]},
+            "agency": {
+                "name": values["agency_name"],
+                "code": values["agency_code"],
+                "phone": values["agency_phone"],
+                "complaint_phone": values["agency_complaint_phone"],
+            },
             "domains": [values["domains"]] if values["domains"] else [],
             "valid_until": values["valid_until"] or None,
             # Only a photo on file is asked for: a broken image would need a script to hide it.
-            "photo": bool(verification.officer.get("photo")),
+            "photo": bool(verification.officer.get("photo")) and not lookup,
         }
     return render_template(
         TEMPLATE,
@@ -120,6 +138,7 @@ def _render(verification: Verification, values: dict[str, str]) -> str:
         token=values["token"],
         checked_at=values["checked_at"],
         receipt=values["receipt"] or None,
+        lookup=lookup,
     )
 
 
@@ -153,3 +172,8 @@ def verify_page_html(verification: Verification, token: str, receipt: str | None
     values = page_values(verification, token, receipt)
     stencil = _stencil(verification, values, environ) if TOKEN_CHARS.fullmatch(token) else None
     return stencil.fill(values) if stencil is not None else _render_in(environ, verification, values)
+
+
+def lookup_page_html(verification: Verification) -> str:
+    """The verdict for a badge number typed in (``GET /v?badge=``): rare, so Jinja renders it each time."""
+    return _render(verification, page_values(verification, "", None), lookup=True)

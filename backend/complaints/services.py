@@ -546,7 +546,7 @@ CONTACT_FIELDS = ("contact_phone", "contact_name", "openid")
 def erase_expired_contacts(limit: int = 500) -> int:
     """The clock's job: erase the contact details of complaints closed more than COMPLAINT_CONTACT_RETENTION_DAYS
     ago, keeping the complaint, its content and its timeline; each erasure audited. Idempotent: an erased
-    complaint carries ``contact_erased_at`` and is not looked at again (a reopened one has no ``closed_at``)."""
+    complaint has no contact left to find (a reopened one has no ``closed_at`` until it closes again)."""
     now = clock.now()
     cutoff = now - dt.timedelta(days=current_app.config["COMPLAINT_CONTACT_RETENTION_DAYS"])
     rows = (
@@ -554,7 +554,6 @@ def erase_expired_contacts(limit: int = 500) -> int:
             select(Complaint)
             .where(
                 Complaint.closed_at < cutoff,
-                Complaint.contact_erased_at.is_(None),
                 or_(*(getattr(Complaint, field).is_not(None) for field in CONTACT_FIELDS)),
             )
             .order_by(Complaint.id)

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import IO
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from backend.accounts.models import AdminRole, AdminUser
 from backend.audit.services import record
@@ -105,9 +106,11 @@ def _clean_image(data: bytes, max_pixels: int) -> Cleaned:
             upright.info = {}  # nothing of the original's metadata (EXIF, XMP, text chunks) is written back
             out = io.BytesIO()
             upright.save(out, format=image.format, **options)
+    except Invalid:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_large from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+    except Exception:  # a parser fed hostile bytes fails in many ways: each means "not an image we take"
         raise unknown from None
     kept = out.getvalue()
     return Cleaned(kept, media_type, extension, hashlib.sha256(kept).hexdigest())
@@ -146,22 +149,18 @@ def rows(cleaned: Iterable[Cleaned], *, actor: str) -> list[ComplaintEvidence]:
     ]
 
 
-def add_to_filed(complaint: Complaint, files: Iterable[IO[bytes]], *, channel: str) -> list[ComplaintEvidence]:
-    """More evidence for a complaint being worked, from whoever holds its query code; committed, audited."""
+def add_to_filed(complaint: Complaint, upload: FileStorage | None, *, channel: str) -> ComplaintEvidence:
+    """One more file for a complaint being worked, from whoever holds its query code; committed, audited."""
+    if upload is None:
+        raise Invalid("请选择要上传的证据文件", errors={FIELD: ["a file is required"]})
     if complaint.status not in OPEN_STATUSES:
         raise Conflict("该投诉已答复或办结，不能再补充证据", errors={FIELD: [f"complaint is {complaint.status}"]})
     held = db.session.scalar(
         select(func.count()).select_from(ComplaintEvidence).where(ComplaintEvidence.complaint_id == complaint.id)
     )
-    added = rows(prepare(files, held=held), actor=f"citizen:{channel}")
-    complaint.evidence.extend(added)
-    record(
-        f"citizen:{channel}",
-        "complaint.evidence_added",
-        "complaint",
-        complaint.tracking_no,
-        sha256=[item.sha256 for item in added],
-    )
+    [added] = rows(prepare([upload.stream], held=held), actor=f"citizen:{channel}")
+    complaint.evidence.append(added)
+    record(f"citizen:{channel}", "complaint.evidence_added", "complaint", complaint.tracking_no, sha256=added.sha256)
     db.session.commit()
     return added
 

@@ -97,4 +97,4 @@ class Evidence(MethodView):
     def post(self, args, files, tracking_no):
         """Add one evidence file (multipart field `evidence`) to a complaint being worked"""
         complaint = services.for_citizen(tracking_no, args["code"])
-        return evidence.add_to_filed(complaint, [files["evidence"].stream], channel="web")[0], 201
+        return evidence.add_to_filed(complaint, files.get("evidence"), channel="web"), 201

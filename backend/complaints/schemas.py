@@ -172,12 +172,12 @@ class ReopenSchema(QueryCodeSchema):
 
 
 class EvidenceUploadSchema(Schema):
+    # Required, but checked after the tracking number and code: whoever holds no complaint learns nothing more.
     evidence = Upload(
-        required=True,
         metadata={
-            "description": "one file: a JPEG, PNG or WebP image, or a PDF, judged by its content (not its name or "
-            "type); images are re-encoded without EXIF (no location). At most COMPLAINT_EVIDENCE_MAX_BYTES (413 "
-            "past it) and COMPLAINT_EVIDENCE_MAX_FILES per complaint"
+            "description": "required: one file, a JPEG, PNG or WebP image, or a PDF, judged by its content (not "
+            "its name or type); images are re-encoded without EXIF (no location). At most "
+            "COMPLAINT_EVIDENCE_MAX_BYTES (413 past it) and COMPLAINT_EVIDENCE_MAX_FILES per complaint"
         },
     )
 

@@ -270,3 +270,20 @@ def test_evidence_appears_on_no_public_page_or_api(app, client, city, db_session
     spec = client.get("/api/openapi.json").get_json()["paths"]
     assert [path for path in spec if "evidence" in path] == ["/api/v1/complaints/{tracking_no}/evidence"]
     assert set(spec["/api/v1/complaints/{tracking_no}/evidence"]) - {"parameters"} == {"post"}
+
+
+def test_a_form_whose_files_exceed_the_body_limit_is_413_with_the_form_again(
+    client, city, db_session, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 32 * 1024)
+    token = form_token(client.get(FORM).get_data(as_text=True))
+    form = {"form_token": token, "category": "misconduct", "content": "执法人员未出示证件即要求检查。", "agency": "MKT"}
+    too_much = client.post(
+        FORM,
+        data={**form, "evidence": [(io.BytesIO(pdf() + bytes(40 * 1024)), "big.pdf")]},
+        content_type="multipart/form-data",
+    )
+    html = too_much.get_data(as_text=True)
+    assert too_much.status_code == 413
+    assert "证据材料：提交的内容过大" in html and 'name="form_token"' in html
+    assert db_session.scalar(select(Complaint)) is None

@@ -126,3 +126,18 @@ def test_a_passed_deadline_says_whom_to_turn_to(client, city, db_session, frozen
     assert api["escalation"]["agency"] == {"code": "SFJ", "name": "泉州市司法局", "phone": "0595-22180000"}
     assert api["escalation"]["hotline"] == "12345"
     assert api["deadlines"][0]["passed"] is True
+
+
+def test_where_no_supervising_agency_is_known_the_citizen_is_sent_to_12345(client, city, db_session, frozen_clock):
+    AgencyFactory(code="XM", name="厦门市市场监督管理局", region_code="350200")  # no 司法局 of Xiamen on the platform
+    filed = services.submit({"category": "attitude", "content": "态度恶劣。", "agency": "XM"}, channel="web")
+    frozen_clock.advance(dt.timedelta(days=4))
+    tracked = track(client, filed.complaint.tracking_no, filed.query_code)
+    assert tracked.status_code == 200
+    assert "办理已超过期限，可拨打 12345 政务服务便民热线反映" in tracked.get_data(as_text=True)
+    api = read_complaint(client, filed.complaint.tracking_no, filed.query_code).get_json()
+    assert api["escalation"] == {
+        "agency": None,
+        "hotline": "12345",
+        "text": "办理已超过期限，可拨打 12345 政务服务便民热线反映",
+    }

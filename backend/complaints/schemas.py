@@ -111,7 +111,10 @@ class DeadlineSchema(Schema):
 
 
 class EscalationSchema(Schema):
-    agency = ma.fields.Dict(metadata={"description": "the supervising 司法局: {code, name, phone}"})
+    agency = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "the supervising 司法局: {code, name, phone}; null where none is known (12345 then)"},
+    )
     hotline = ma.fields.String(metadata={"description": "the 12345 government service hotline"})
     text = ma.fields.String(metadata={"description": "what to tell the citizen, in Chinese"})
 

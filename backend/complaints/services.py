@@ -301,15 +301,21 @@ def deadlines(complaint: Complaint, on: dt.date | None = None) -> list[dict[str,
 
 def escalation_for(complaint: Complaint) -> dict[str, Any]:
     """Whom a citizen turns to when a deadline passed: the supervising 司法局 (the one already asked, if escalated)
-    with the phone it publishes, and the 12345 hotline."""
-    supervisor = complaint.escalated_to or supervising_agency(complaint.agency)
+    with the phone it publishes, and the 12345 hotline (alone where the platform knows no 司法局 above the agency)."""
+    try:
+        supervisor = complaint.escalated_to or supervising_agency(complaint.agency)
+    except Invalid:
+        supervisor = None
+    hotline = f"拨打 {GOVERNMENT_HOTLINE} 政务服务便民热线"
+    if supervisor is None:
+        return {"agency": None, "hotline": GOVERNMENT_HOTLINE, "text": f"办理已超过期限，可{hotline}反映"}
     phone = supervisor.complaint_phone or supervisor.phone
     return {
         "agency": {"code": supervisor.code, "name": supervisor.name, "phone": phone},
         "hotline": GOVERNMENT_HOTLINE,
         "text": f"办理已超过期限，可向{supervisor.name}反映"
         + (f"（电话 {phone}）" if phone else "")
-        + f"，或拨打 {GOVERNMENT_HOTLINE} 政务服务便民热线",
+        + f"，或{hotline}",
     }
 
 

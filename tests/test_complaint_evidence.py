@@ -14,7 +14,7 @@ from backend.audit.models import AuditEntry
 from backend.complaints.models import Complaint, ComplaintEvidence
 from backend.complaints.schemas import QUERY_CODE_HEADER
 from tests.factories import AgencyFactory
-from tests.support.admin_browser import PASSWORD, AdminBrowser
+from tests.support.admin_browser import AdminBrowser, create_user
 from tests.support.complainant import form_token, read_complaint, track
 from tests.support.evidence_files import (
     GPS_IFD,
@@ -86,9 +86,10 @@ def stored(db_session, tracking_no: str) -> list[ComplaintEvidence]:
 
 
 def handler(app, runner, username: str, agency: str, role: str = "handler") -> AdminBrowser:
-    args = ["admin", "create", "--username", username, "--role", role]
-    args += ["--agency", agency] if role == "handler" else ["--region", "350500"]
-    assert runner.invoke(args=args, input=PASSWORD + "\n").exit_code == 0
+    if role == "handler":
+        create_user(runner, username, agency=agency)
+    else:
+        create_user(runner, username, role, region="350500")
     person = AdminBrowser(app.test_client())
     assert person.login(username).status_code == 303
     return person

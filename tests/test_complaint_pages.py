@@ -14,7 +14,7 @@ from backend.accounts.models import AdminUser
 from backend.complaints import services
 from backend.complaints.models import Complaint
 from tests.factories import AgencyFactory
-from tests.support.admin_browser import PASSWORD, AdminBrowser
+from tests.support.admin_browser import AdminBrowser, create_user
 from tests.support.complainant import form_token, read_complaint, track
 
 FORM = "/complaints/new"
@@ -30,8 +30,7 @@ def city(db_session):
 
 @pytest.fixture
 def zhang(runner, city, db_session) -> AdminUser:
-    args = ["admin", "create", "--username", "zhang", "--role", "handler", "--agency", "MKT"]
-    assert runner.invoke(args=args, input=PASSWORD + "\n").exit_code == 0
+    create_user(runner, "zhang", agency="MKT")
     return db_session.scalar(select(AdminUser).where(AdminUser.username == "zhang"))
 
 

@@ -152,6 +152,20 @@ def test_an_image_is_kept_upright_without_its_exif_and_location(client, city, db
     }
 
 
+def test_a_phones_mpo_photo_is_kept_as_its_first_picture_in_jpeg(client, city, db_session):
+    """Many phones write MPO: a JPEG followed by more pictures (a depth map, say)."""
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), "red").save(
+        out, format="MPO", save_all=True, append_images=[Image.new("RGB", (30, 20), "blue")]
+    )
+    filed = file(client)
+    assert upload(client, filed, out.getvalue()).status_code == 201
+    [kept] = stored(db_session, filed["tracking_no"])
+    with Image.open(io.BytesIO(kept.data)) as image:
+        assert (image.format, kept.media_type, getattr(image, "n_frames", 1)) == ("JPEG", "image/jpeg", 1)
+        assert image.convert("RGB").getpixel((15, 10))[0] > 200
+
+
 def test_a_pdf_is_accepted_as_sent_with_its_sha256(client, city, db_session):
     filed = file(client)
     document = pdf()

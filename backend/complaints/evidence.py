@@ -35,12 +35,14 @@ from backend.extensions import clock, db
 from .models import Complaint, ComplaintEvidence, Status
 
 FIELD = "evidence"
-# Pillow format -> (media type, file extension, save options). Re-encoded in its own format, so a PNG screenshot
-# stays lossless and a photo stays a photo.
+# Pillow's format -> (the format kept, media type, file extension, save options). Re-encoded in its own format, so
+# a PNG screenshot stays lossless and a photo stays a photo. Many phones write MPO (a JPEG followed by more
+# pictures, such as a depth map): its first picture is kept, as a JPEG.
 IMAGE_TYPES = {
-    "JPEG": ("image/jpeg", "jpg", {"quality": 90}),
-    "PNG": ("image/png", "png", {"optimize": False}),
-    "WEBP": ("image/webp", "webp", {"quality": 90}),
+    "JPEG": ("JPEG", "image/jpeg", "jpg", {"quality": 90}),
+    "MPO": ("JPEG", "image/jpeg", "jpg", {"quality": 90}),
+    "PNG": ("PNG", "image/png", "png", {}),
+    "WEBP": ("WEBP", "image/webp", "webp", {"quality": 90}),
 }
 PDF = ("application/pdf", "pdf")
 # A PDF starts with its header and ends with %%EOF (ISO 32000-1 7.5.2 and 7.5.5; readers tolerate a few trailing
@@ -65,9 +67,9 @@ def read_limited(stream: IO[bytes], limit: int) -> bytes:
     """The file's bytes; one byte over ``limit`` is a 413 naming the field, without reading the rest."""
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(
-            f"证据文件过大，每个不超过 {limit // 1024} KB", errors={FIELD: [f"at most {limit} bytes per file"]}
-        )
+        readable = f"{limit / 1048576:.1f} MB" if limit >= 1048576 else f"{limit // 1024} KB"
+        too_large = {FIELD: [f"at most {limit} bytes per file"]}
+        raise PayloadTooLarge(f"证据文件过大，每个不超过 {readable}", errors=too_large)
     return data
 
 
@@ -94,18 +96,18 @@ def _clean_image(data: bytes, max_pixels: int) -> Cleaned:
             width, height = image.size
             if width * height > max_pixels:
                 raise too_large
-            media_type, extension, options = IMAGE_TYPES[image.format]
+            kept_format, media_type, extension, options = IMAGE_TYPES[image.format]
             # The first frame only (an animation's others could multiply the pixels); the EXIF orientation
             # is applied to the pixels, since the tag that carried it goes with the rest of the metadata.
             image.seek(0)
             upright = ImageOps.exif_transpose(image)
-            if image.format == "JPEG" and upright.mode not in ("RGB", "L"):
+            if kept_format == "JPEG" and upright.mode not in ("RGB", "L"):
                 upright = upright.convert("RGB")  # CMYK and the like: what every browser shows
             elif upright.mode not in ("RGB", "RGBA", "L", "LA"):
                 upright = upright.convert("RGBA")  # palette and 16-bit images, transparency kept
             upright.info = {}  # nothing of the original's metadata (EXIF, XMP, text chunks) is written back
             out = io.BytesIO()
-            upright.save(out, format=image.format, **options)
+            upright.save(out, format=kept_format, **options)
     except Invalid:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

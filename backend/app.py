@@ -37,7 +37,7 @@ from backend.pages.fast_path import VerifyFastPath
 from backend.resources import register_blueprints, register_pages
 from backend.search.indexing import outbox_sequence
 from backend.security_headers import SecurityHeaders
-from backend.timezone import beijing
+from backend.timezone import beijing, chinese_date
 from miniapp_api.wechat import wechat
 from search_index.interfaces import IndexStale, SearchUnavailable, SourceState
 
@@ -93,6 +93,7 @@ def _configure(app: Flask, config: dict[str, Any]) -> None:
     app.json.sort_keys = False
     # Every date or time a page shows is Beijing's: {{ moment | beijing }}, {{ moment | beijing("date") }}.
     app.add_template_filter(beijing)
+    app.add_template_filter(chinese_date)
     # Swagger UI's assets are served by the app itself, not from a CDN.
     app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/docs/static/"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -54,6 +54,7 @@ def register_commands(app: Flask) -> None:
     from backend.agencies.cli import agency_cli
     from backend.audit.cli import audit_cli
     from backend.calendars.cli import calendar_cli
+    from backend.complaints.cli import complaints_cli
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
     from backend.exchange.cli import exchange_cli, push_cli
@@ -77,5 +78,6 @@ def register_commands(app: Flask) -> None:
         transparency_cli,
         supervision_cli,
         audit_cli,
+        complaints_cli,
     ):
         app.cli.add_command(group)

@@ -255,8 +255,20 @@ SETTINGS: tuple[Setting, ...] = (
     # Legal review: the opinion is due within 5 working days of submission (seed 002 asks each agency to set a limit).
     S("REVIEW_DAYS", integer(1), 5, "working days a legal reviewer has to give an opinion after submission"),
     S("COMPLAINT_RATE_LIMIT_PER_HOUR", integer(0), 10, "complaints per client address per hour"),
+    # Complaint evidence (complaints/evidence.py): per file, per complaint, and the pixels an image may decode to
+    # (40 MP: any phone photo at its usual size, far below a decompression bomb; decoding takes ~4 bytes a pixel).
+    # A form sending several files at once is also bounded by MAX_CONTENT_LENGTH as a whole.
+    S("COMPLAINT_EVIDENCE_MAX_BYTES", integer(1024), 5 * 1024 * 1024, "largest evidence file, in bytes"),
+    S("COMPLAINT_EVIDENCE_MAX_FILES", integer(0, 20), 5, "evidence files a complaint may carry"),
+    S("COMPLAINT_EVIDENCE_MAX_PIXELS", integer(1), 40_000_000, "largest evidence image, in pixels"),
+    # The complainant's contact details are kept this long after the complaint is closed, then erased (the
+    # complaint, its content and timeline stay). 180 days: the complainant may reopen within 15 days, and may take
+    # the matter to court within six months (行政诉讼法 art. 46), when the agency may need to reach them; past that
+    # PIPL art. 19 keeps personal information no longer than the purpose needs. Never less than the reopening window.
+    S("COMPLAINT_CONTACT_RETENTION_DAYS", integer(15), 180, "days after closure a complainant's contact is kept"),
     S("DEFAULT_REGION", text, "350500", "region whose 司法局 takes complaints naming no agency"),
     S("ESCALATION_JOB_SECONDS", integer(1), 600, "how often overdue complaints are escalated"),
+    S("RETENTION_JOB_SECONDS", integer(1), 3600, "how often expired complainant contact details are erased"),
     S("NOTIFY_JOB_SECONDS", integer(1), 30, "how often queued WeChat notifications are sent"),
     S("OFFICER_PHOTO_MAX_BYTES", integer(1), 2 * 1024 * 1024, "largest officer photo"),
     S("VERIFY_RATE_LIMIT_PER_MINUTE", integer(0), 60, "badge checks per client address per minute (0: no limit)"),

@@ -16,7 +16,7 @@ from functools import partial
 from flask import Flask
 
 from backend.complaints.notify import deliver_pending
-from backend.complaints.services import escalate_overdue
+from backend.complaints.services import erase_expired_contacts, escalate_overdue
 from backend.disclosures.lifecycle import expire_due
 from backend.exchange.push import deliver_due
 from backend.extensions import cache
@@ -96,6 +96,7 @@ def default_jobs(app: Flask) -> list[Job]:
     return [
         Job("expire-disclosures", app.config["EXPIRY_JOB_SECONDS"], expire_due),
         Job("escalate-complaints", app.config["ESCALATION_JOB_SECONDS"], escalate_overdue),
+        Job("erase-complaint-contacts", app.config["RETENTION_JOB_SECONDS"], erase_expired_contacts),
         Job("notify-citizens", app.config["NOTIFY_JOB_SECONDS"], deliver_pending),
         Job("push-exchange", app.config["PUSH_INTERVAL_SECONDS"], deliver_due),
         Job("annual-statistics", 6 * 3600, publish_due),

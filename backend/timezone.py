@@ -39,6 +39,11 @@ def beijing(moment: dt.datetime | str | None, precision: Literal["date", "minute
     return moment.astimezone(CHINA).strftime(_FORMATS[precision])
 
 
+def chinese_date(day: dt.date) -> str:
+    """A date as a citizen reads it on a notice: ``2025年10月23日`` (``{{ day | chinese_date }}`` on pages)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 class BeijingDateTime(ma.fields.DateTime):
     """An instant in the API: ISO 8601 with the +08:00 offset, so its date and hour are Beijing's."""
 

@@ -345,7 +345,7 @@ def test_listeners_hear_each_public_event_inside_its_transaction(app, city, db_s
         services.accept(handler, first.complaint)
         services.add_note(handler, first.complaint, "内部备注，不对外。")
         services.reply(handler, first.complaint, "已核查。")
-        assert heard == [("accepted", "accepted", "请于 2025-11-10 前答复"), ("replied", "replied", "已核查。")]
+        assert heard == [("accepted", "accepted", "将于 2025年11月10日 前答复"), ("replied", "replied", "已核查。")]
         second = services.submit({"category": "attitude", "content": "另一件事。", "agency": "MKT"}, channel="web")
         failing.append(True)
         with pytest.raises(RuntimeError):

@@ -58,6 +58,8 @@ def test_every_variable_has_a_type_and_a_meaning():
         ("DISCLOSURE_PERIODS", '{"penalty": {"person": "one year"}}'),
         ("DISCLOSURE_PERIODS", '["penalty"]'),
         ("BADGE_SIGNING_KEYS", "k1.pem"),
+        # Contact details must outlast the 15 days a closed complaint can be reopened in.
+        ("COMPLAINT_CONTACT_RETENTION_DAYS", "14"),
     ],
 )
 def test_a_wrong_value_stops_the_start_naming_the_variable(env, tmp_path, name, value):

@@ -23,6 +23,7 @@ from backend.audit.services import record, record_read
 from backend.canonical import content_digest
 from backend.cases import reviews
 from backend.cases.models import CHECKLIST, STEP_LABELS, CaseReview
+from backend.complaints import evidence as complaint_evidence
 from backend.complaints import services as complaints
 from backend.complaints.models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, Status
 from backend.disclosures import approval, lifecycle, publishing
@@ -486,11 +487,24 @@ def complaint(tracking_no: str):
         officer=complaints.linked_officer(item),
         handlers=complaints.assignable_handlers(item),
         overdue=complaints.is_overdue(item),
+        evidence=item.evidence if complaint_evidence.may_read(g.admin, item) else None,
         event_labels=EVENT_LABELS,
         channel_labels=CHANNEL_LABELS,
         routed_labels=ROUTED_LABELS,
         credential_labels=CREDENTIAL_LABELS,
     )
+
+
+@blp.get("/complaints/<string:tracking_no>/evidence/<int(max=2147483647):evidence_id>")
+def complaint_evidence_file(tracking_no: str, evidence_id: int):
+    """One evidence file, for the handlers of the agency working the complaint; each download audited."""
+    item = complaints.for_admin(g.admin, tracking_no)
+    found = complaint_evidence.for_handler(g.admin, item, evidence_id, ip=request.remote_addr)
+    response = Response(found.data, mimetype=found.media_type)
+    # Downloaded, never rendered in the admin page's origin (a PDF can carry script); never kept by a cache.
+    response.headers["Content-Disposition"] = f"attachment; filename={tracking_no}-{found.id}.{found.extension}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blp.post("/complaints/<string:tracking_no>/<string:action>")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.accounts.models import AdminUser
@@ -28,6 +28,10 @@ CATEGORY_LABELS = {
     "wrong_disclosure": "公示信息有误",
     "other": "其他",
 }
+
+
+# The national government service hotline (政务服务便民热线), where any citizen can raise a complaint no agency answers.
+GOVERNMENT_HOTLINE = "12345"
 
 
 class Status(enum.StrEnum):
@@ -82,6 +86,8 @@ class Complaint(Model):
     # Private: handlers see them to call back; never shown publicly.
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     contact_name: Mapped[str | None] = mapped_column(String(50))
+    # When the retention job erased the contact details (contact_phone, contact_name, openid); None until then.
+    contact_erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # A signed badge-scan receipt proved the badge was scanned at this time.
     scan_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     scanned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -122,7 +128,34 @@ class Complaint(Model):
         back_populates="complaint", order_by="ComplaintEvent.id", cascade="all, delete-orphan"
     )
 
+    # Loaded only when asked for (the admin complaint page): most reads of a complaint never need them.
+    evidence: Mapped[list[ComplaintEvidence]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvidence.id", cascade="all, delete-orphan", lazy="select"
+    )
+
     __mapper_args__ = {"version_id_col": version}
+
+
+class ComplaintEvidence(Model):
+    """A file the complainant attached (evidence.py): checked by content, images re-encoded without metadata.
+
+    Private like the contact details: only the handlers of the agency working the complaint read it."""
+
+    __tablename__ = "complaint_evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    # Of the bytes kept (after re-encoding), so a downloaded copy can be checked against the record.
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(32))
+    extension: Mapped[str] = mapped_column(String(8))
+    size: Mapped[int] = mapped_column(Integer)
+    # Deferred: listing a complaint's evidence never loads the files themselves.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    added_by: Mapped[str] = mapped_column(String(64))
+
+    complaint: Mapped[Complaint] = relationship(back_populates="evidence")
 
 
 class ComplaintEvent(Model):

@@ -3,10 +3,12 @@ from flask.views import MethodView
 
 from backend.extensions.smorest import Blueprint
 
-from . import services
+from . import evidence, services
 from .schemas import (
     ComplaintCreateSchema,
     ComplaintViewSchema,
+    EvidenceReceiptSchema,
+    EvidenceUploadSchema,
     FiledSchema,
     QueryCodeHeaderSchema,
     RatingSchema,
@@ -81,3 +83,18 @@ class Reopen(MethodView):
         """Reopen a closed complaint, once, within 15 days"""
         complaint = services.for_citizen(tracking_no, body["code"])
         return services.citizen_view(services.reopen(complaint, body["reason"]))
+
+
+@blp.route("/<string:tracking_no>/evidence")
+class Evidence(MethodView):
+    @blp.arguments(QueryCodeHeaderSchema, location="headers")
+    @blp.arguments(EvidenceUploadSchema, location="files")
+    @blp.response(201, EvidenceReceiptSchema, description="kept; only the handlers of the agency can read it")
+    @blp.alt_response(404, description=NO_COMPLAINT)
+    @blp.alt_response(409, description="the complaint was replied to or closed: no more evidence")
+    @blp.alt_response(413, description="the file is larger than COMPLAINT_EVIDENCE_MAX_BYTES")
+    @blp.alt_response(422, description="not a JPEG, PNG, WebP image or a PDF by its content, or too many files")
+    def post(self, args, files, tracking_no):
+        """Add one evidence file (multipart field `evidence`) to a complaint being worked"""
+        complaint = services.for_citizen(tracking_no, args["code"])
+        return evidence.add_to_filed(complaint, files.get("evidence"), channel="web"), 201

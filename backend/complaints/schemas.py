@@ -1,8 +1,9 @@
 import marshmallow as ma
+from flask_smorest.fields import Upload
 
 from backend.agencies.schemas import REGION_CODE
 from backend.extensions.smorest import Schema
-from backend.timezone import BeijingDateTime
+from backend.timezone import CHINA, BeijingDateTime
 
 from .models import Category
 
@@ -46,7 +47,7 @@ class ComplaintCreateSchema(Schema):
     )
     occurred_at = ma.fields.AwareDateTime(
         allow_none=True,
-        default_timezone=None,
+        default_timezone=CHINA,
         metadata={"description": "when it happened, ISO 8601 (Beijing time if no offset)"},
     )
     contact_phone = ma.fields.String(
@@ -101,6 +102,23 @@ class TimelineEventSchema(Schema):
     text = ma.fields.String(allow_none=True, metadata={"description": "the agency's reply or note, if any"})
 
 
+class DeadlineSchema(Schema):
+    kind = ma.fields.String(metadata={"description": "accept (受理) or reply (答复)"})
+    due = ma.fields.Date(metadata={"description": "the last day, YYYY-MM-DD (Beijing date)"})
+    text = ma.fields.String(metadata={"description": "the agency's undertaking, e.g. 将于 2025年10月23日 前受理"})
+    met = ma.fields.Boolean(metadata={"description": "whether the agency has done it"})
+    passed = ma.fields.Boolean(metadata={"description": "whether the day passed without it"})
+
+
+class EscalationSchema(Schema):
+    agency = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "the supervising 司法局: {code, name, phone}; null where none is known (12345 then)"},
+    )
+    hotline = ma.fields.String(metadata={"description": "the 12345 government service hotline"})
+    text = ma.fields.String(metadata={"description": "what to tell the citizen, in Chinese"})
+
+
 class ComplaintViewSchema(Schema):
     tracking_no = ma.fields.String(metadata={"description": "the tracking number"})
     status = ma.fields.String(metadata={"description": "where it stands"})
@@ -113,6 +131,14 @@ class ComplaintViewSchema(Schema):
     agency = ma.fields.Dict(metadata={"description": "the agency handling it: {code, name}"})
     accept_due = ma.fields.Date(metadata={"description": "accept by, YYYY-MM-DD"})
     reply_due = ma.fields.Date(allow_none=True, metadata={"description": "reply by, YYYY-MM-DD; null until accepted"})
+    deadlines = ma.fields.List(
+        ma.fields.Nested(DeadlineSchema), metadata={"description": "each deadline that applies, in citizen wording"}
+    )
+    escalation = ma.fields.Nested(
+        EscalationSchema,
+        allow_none=True,
+        metadata={"description": "whom to turn to, once a deadline passed unmet; null while none has"},
+    )
     timeline = ma.fields.List(
         ma.fields.Nested(TimelineEventSchema), metadata={"description": "what happened, oldest first"}
     )
@@ -146,3 +172,20 @@ class ReopenSchema(QueryCodeSchema):
         validate=ma.validate.Length(min=5, max=1000),
         metadata={"description": "why the reply did not settle it (5-1000 characters)"},
     )
+
+
+class EvidenceUploadSchema(Schema):
+    # Required, but checked after the tracking number and code: whoever holds no complaint learns nothing more.
+    evidence = Upload(
+        metadata={
+            "description": "required: one file, a JPEG, PNG or WebP image, or a PDF, judged by its content (not "
+            "its name or type); images are re-encoded without EXIF (no location). At most "
+            "COMPLAINT_EVIDENCE_MAX_BYTES (413 past it) and COMPLAINT_EVIDENCE_MAX_FILES per complaint"
+        },
+    )
+
+
+class EvidenceReceiptSchema(Schema):
+    sha256 = ma.fields.String(metadata={"description": "SHA-256 of the file as kept (an image after re-encoding)"})
+    media_type = ma.fields.String(metadata={"description": "image/jpeg, image/png, image/webp or application/pdf"})
+    size = ma.fields.Integer(metadata={"description": "bytes kept"})

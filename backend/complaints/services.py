@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +34,20 @@ from backend.extensions import cache, clock, db
 from backend.extensions.smorest import Page, paginate
 from backend.officers import services as officer_services
 from backend.officers.models import Officer
-from backend.timezone import china_date, today
+from backend.timezone import china_date, chinese_date, today
 
+from . import evidence as evidence_files
 from . import listeners, notify
-from .models import CATEGORY_LABELS, EVENT_LABELS, STATUS_LABELS, Complaint, ComplaintEvent, Status
+from .models import (
+    CATEGORY_LABELS,
+    EVENT_LABELS,
+    GOVERNMENT_HOTLINE,
+    STATUS_LABELS,
+    Complaint,
+    ComplaintEvent,
+    Notification,
+    Status,
+)
 from .schemas import QUERY_CODE_HEADER
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed on phones
@@ -90,12 +100,15 @@ def submit(
     openid: str | None = None,
     needs_review: bool = False,
     reference: str | None = None,
+    evidence: Sequence[evidence_files.Cleaned] = (),
 ) -> Filed:
     """File a complaint, routed to the agency it is about; an identical resubmission within ten
     minutes returns the first complaint instead of a second one.
 
     ``reference``: the sender's own number for it (a 12345 work order's): two complaints with different
     numbers are never twins, one sent again with its number is.
+
+    ``evidence``: files already checked and cleaned (``evidence.prepare``), stored in the same transaction.
 
     The database decides what is identical: a twin filed earlier is looked up by content, and two filed
     at once (by different workers) carry the same ``dedupe_key``, which a unique index lets only one
@@ -111,6 +124,7 @@ def submit(
         }
         | {"who": openid or ""}
         | ({"reference": reference} if reference else {})
+        | ({"evidence": [item.sha256 for item in evidence]} if evidence else {})
     )
     now = clock.now()
     twin = _twin(digest, now)
@@ -152,6 +166,7 @@ def submit(
             ),
             requested_due=data.get("requested_due"),
         )
+        complaint.evidence = evidence_files.rows(evidence, actor=f"citizen:{channel}")
         complaint.events.append(
             ComplaintEvent(
                 at=now, kind="submitted", actor=f"citizen:{channel}", public=True, text=f"已转交{agency.name}办理"
@@ -237,6 +252,15 @@ def supervisor_for(region: str) -> Agency:
     raise Invalid("该地区没有受理投诉的司法行政部门", errors={"region": [f"no supervising agency for {region}"]})
 
 
+def supervising_agency(agency: Agency) -> Agency:
+    """The 司法局 that supervises ``agency``: its region's, or for a 司法局 itself the one a level up."""
+    supervisor = supervisor_for(agency.region_code)
+    if supervisor.id == agency.id:
+        parent_region = region_ancestors(agency.region_code)[:-1]
+        supervisor = supervisor_for(parent_region[-1]) if parent_region else supervisor
+    return supervisor
+
+
 def refuse_code_in_url(query: Mapping[str, str]) -> None:
     """A query code sent in the query string is refused rather than used: the URL lands in access logs and
     Referer headers, and a client that works today would keep leaking it."""
@@ -257,8 +281,48 @@ def for_citizen(tracking_no: str, code: str) -> Complaint:
     return complaint
 
 
+def deadlines(complaint: Complaint, on: dt.date | None = None) -> list[dict[str, Any]]:
+    """Each deadline that applies, in the agency's undertaking to the citizen (将于…前受理 / 答复), with whether it
+    passed unmet. The handler's instruction (请于…前答复) is the admin page's wording, never the citizen's."""
+    on = on or today()
+    rows = [("accept", complaint.accept_due, "受理", complaint.status != Status.submitted)]
+    if complaint.reply_due is not None:
+        rows.append(("reply", complaint.reply_due, "答复", complaint.status not in (Status.submitted, Status.accepted)))
+    return [
+        {
+            "kind": kind,
+            "due": due,
+            "text": f"将于 {chinese_date(due)} 前{verb}",
+            "met": met,
+            "passed": not met and due < on,
+        }
+        for kind, due, verb, met in rows
+    ]
+
+
+def escalation_for(complaint: Complaint) -> dict[str, Any]:
+    """Whom a citizen turns to when a deadline passed: the supervising 司法局 (the one already asked, if escalated)
+    with the phone it publishes, and the 12345 hotline (alone where the platform knows no 司法局 above the agency)."""
+    try:
+        supervisor = complaint.escalated_to or supervising_agency(complaint.agency)
+    except Invalid:
+        supervisor = None
+    hotline = f"拨打 {GOVERNMENT_HOTLINE} 政务服务便民热线"
+    if supervisor is None:
+        return {"agency": None, "hotline": GOVERNMENT_HOTLINE, "text": f"办理已超过期限，可{hotline}反映"}
+    phone = supervisor.complaint_phone or supervisor.phone
+    return {
+        "agency": {"code": supervisor.code, "name": supervisor.name, "phone": phone},
+        "hotline": GOVERNMENT_HOTLINE,
+        "text": f"办理已超过期限，可向{supervisor.name}反映"
+        + (f"（电话 {phone}）" if phone else "")
+        + f"，或{hotline}",
+    }
+
+
 def citizen_view(complaint: Complaint) -> dict[str, Any]:
     reopen_until = _reopen_until(complaint)
+    due = deadlines(complaint)
     return {
         "tracking_no": complaint.tracking_no,
         "status": complaint.status,
@@ -269,6 +333,8 @@ def citizen_view(complaint: Complaint) -> dict[str, Any]:
         "agency": {"code": complaint.agency.code, "name": complaint.agency.name},
         "accept_due": complaint.accept_due,
         "reply_due": complaint.reply_due,
+        "deadlines": due,
+        "escalation": escalation_for(complaint) if any(item["passed"] for item in due) else None,
         "timeline": [
             {"at": e.at, "kind": e.kind, "label": EVENT_LABELS[e.kind], "text": e.text}
             for e in complaint.events
@@ -410,7 +476,7 @@ def accept(user: AdminUser, complaint: Complaint, *, ip: str | None = None) -> N
     complaint.status, complaint.accepted_at, complaint.needs_review = Status.accepted, now, False
     statutory = _due(china_date(now), current_app.config["COMPLAINT_REPLY_DAYS"])
     complaint.reply_due = _earlier(statutory, complaint.requested_due)
-    _act(user, complaint, "accepted", public=True, text=f"请于 {complaint.reply_due} 前答复", ip=ip)
+    _act(user, complaint, "accepted", public=True, text=f"将于 {chinese_date(complaint.reply_due)} 前答复", ip=ip)
 
 
 def reject(user: AdminUser, complaint: Complaint, reason: str, *, ip: str | None = None) -> None:
@@ -453,10 +519,7 @@ def escalate(user: AdminUser | None, complaint: Complaint, reason: str, *, ip: s
     _require(complaint, Status.submitted, Status.accepted)
     if user is not None and user.role == AdminRole.handler and user.agency_id != complaint.agency_id:
         raise Forbidden("只有承办单位可以提请升级", errors={"agency": ["not your agency's complaint"]})
-    supervisor = supervisor_for(complaint.agency.region_code)
-    if supervisor.id == complaint.agency_id:  # the 司法局's own complaint goes one level up
-        parent_region = region_ancestors(complaint.agency.region_code)[:-1]
-        supervisor = supervisor_for(parent_region[-1]) if parent_region else supervisor
+    supervisor = supervising_agency(complaint.agency)
     complaint.escalated_to, complaint.escalated_at = supervisor, clock.now()
     text = f"已提请{supervisor.name}督办：{reason}"
     if user is None:
@@ -479,6 +542,51 @@ def escalate_overdue() -> int:
     for complaint in rows:
         stage = "受理" if complaint.status == Status.submitted else "答复"
         escalate(None, complaint, f"超过{stage}期限")
+    db.session.commit()
+    return len(rows)
+
+
+# -- retention ----------------------------------------------------------------------------------
+CONTACT_FIELDS = ("contact_phone", "contact_name", "openid")
+
+
+def erase_expired_contacts(limit: int = 500) -> int:
+    """The clock's job: erase the contact details of complaints closed more than COMPLAINT_CONTACT_RETENTION_DAYS
+    ago, keeping the complaint, its content and its timeline; each erasure audited. Idempotent: an erased
+    complaint has no contact left to find (a reopened one has no ``closed_at`` until it closes again)."""
+    now = clock.now()
+    cutoff = now - dt.timedelta(days=current_app.config["COMPLAINT_CONTACT_RETENTION_DAYS"])
+    rows = (
+        db.session.scalars(
+            select(Complaint)
+            .where(
+                Complaint.closed_at < cutoff,
+                or_(*(getattr(Complaint, field).is_not(None) for field in CONTACT_FIELDS)),
+            )
+            .order_by(Complaint.id)
+            .limit(limit)
+        )
+        .unique()
+        .all()
+    )
+    for complaint in rows:
+        erased = [field for field in CONTACT_FIELDS if getattr(complaint, field) is not None]
+        for field in CONTACT_FIELDS:
+            setattr(complaint, field, None)
+        complaint.contact_erased_at = now
+        # The WeChat openid is also the address of the messages about it; one still unsent is given up.
+        for message in db.session.scalars(select(Notification).where(Notification.complaint_id == complaint.id)):
+            message.recipient = ""
+            if message.sent_at is None:
+                message.attempts, message.last_error = notify.MAX_ATTEMPTS, "contact erased after retention"
+        record(
+            "system:retention",
+            "complaint.contact_erased",
+            "complaint",
+            complaint.tracking_no,
+            fields=erased,
+            closed_at=complaint.closed_at.isoformat(),
+        )
     db.session.commit()
     return len(rows)
 

@@ -3,10 +3,12 @@ import dataclasses
 import marshmallow as ma
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from backend.agencies.models import LEVEL_LABELS
 from backend.agencies.services import AGENCY_CODE
 from backend.cases.models import RECORDING_LABELS, STEP_LABELS
+from backend.complaints import evidence as complaint_evidence
 from backend.complaints import services as complaint_services
 from backend.complaints.models import CATEGORY_LABELS
 from backend.complaints.schemas import ComplaintCreateSchema
@@ -14,7 +16,7 @@ from backend.disclosures import reading as disclosures
 from backend.disclosures.models import DETAIL_LABELS, EXEMPTION_MEASURES, LABELS
 from backend.disclosures.schemas import PublicDisclosureSchema, SearchPageItemSchema
 from backend.divisions import full_region_name
-from backend.errors import Gone, Invalid, NotFound, RateLimited
+from backend.errors import Gone, Invalid, NotFound, PayloadTooLarge, RateLimited
 from backend.extensions.database import read_only_gets
 from backend.extensions.smorest import Page
 from backend.input_guard import Refused
@@ -192,17 +194,35 @@ def _form_token_ok(token: str) -> bool:
     return True
 
 
+FORM_FIELDS = (
+    "category",
+    "content",
+    "badge",
+    "agency",
+    "disclosure",
+    "receipt",
+    "place",
+    "occurred_at",
+    "contact_phone",
+)
+
+
 @blp.route("/complaints/new", methods=["GET", "POST"])
 def complaint_form():
     """The web form (also what the badge page's "report this encounter" link opens)."""
-    values = {
-        key: request.values.get(key, "")
-        for key in ("category", "content", "badge", "agency", "disclosure", "receipt", "place", "contact_phone")
-    }
     errors: dict = {}
-    if request.method == "POST":
+    status = 200
+    try:
+        values = {key: request.values.get(key, "") for key in FORM_FIELDS}
+        # A file input left empty still sends a part, with no name and no bytes.
+        files = [item.stream for item in request.files.getlist("evidence") if item.filename]
+    except RequestEntityTooLarge:
+        values, files = dict.fromkeys(FORM_FIELDS, ""), []
+        limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        errors, status = {"evidence": [f"提交的内容过大：所有文件合计不超过 {limit} MB，请减少或压缩后重新提交"]}, 413
+    if request.method == "POST" and not errors:
         if not _form_token_ok(request.form.get("form_token", "")):
-            errors = {"form": ["页面已过期，请重新提交"]}
+            errors, status = {"form": ["页面已过期，请重新提交"]}, 422
         else:
             data = {
                 "category": values["category"],
@@ -212,20 +232,34 @@ def complaint_form():
                 "disclosure_id": values["disclosure"] or None,
                 "receipt": values["receipt"] or None,
                 "place": values["place"] or None,
+                # A datetime-local input: no offset, read as Beijing time.
+                "occurred_at": values["occurred_at"] or None,
                 "contact_phone": values["contact_phone"] or None,
             }
             try:
                 complaint_services.limit_submissions(request.remote_addr)
-                filed = complaint_services.submit(ComplaintCreateSchema().load(data), channel="web")
+                loaded = ComplaintCreateSchema().load(data)
+                evidence = complaint_evidence.prepare(files)
+                filed = complaint_services.submit(loaded, channel="web", evidence=evidence)
             except ma.ValidationError as error:
-                errors = error.normalized_messages()
-            except (RateLimited, Invalid) as error:
-                errors = {"form": [error.message]}
+                errors, status = error.normalized_messages(), 422
+            except (RateLimited, Invalid, PayloadTooLarge) as error:
+                field = complaint_evidence.FIELD if complaint_evidence.FIELD in (error.errors or {}) else "form"
+                errors, status = {field: [error.message]}, error.status
             else:
                 return render_template("complaint_filed.html", filed=filed)
-    status = 422 if errors else 200
     return render_template(
-        "complaint_form.html", values=values, errors=errors, categories=CATEGORY_LABELS, form_token=_form_token()
+        "complaint_form.html",
+        values=values,
+        errors=errors,
+        categories=CATEGORY_LABELS,
+        form_token=_form_token(),
+        evidence_limits={
+            "bytes": current_app.config["COMPLAINT_EVIDENCE_MAX_BYTES"],
+            "files": current_app.config["COMPLAINT_EVIDENCE_MAX_FILES"],
+            "total": current_app.config["MAX_CONTENT_LENGTH"],
+        },
+        retention_days=current_app.config["COMPLAINT_CONTACT_RETENTION_DAYS"],
     ), status
 
 

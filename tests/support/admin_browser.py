@@ -36,3 +36,12 @@ class AdminBrowser:
         response = self.client.get(path)
         assert response.status_code == 200, (response.status_code, response.location)
         return response.get_data(as_text=True)
+
+
+def create_user(runner, username: str, role: str = "handler", *, agency: str | None = None, region: str | None = None):
+    """An admin account made as an operator makes one (``flask admin create``), with PASSWORD."""
+    args = ["admin", "create", "--username", username, "--role", role]
+    args += ["--agency", agency] if agency else []
+    args += ["--region", region] if region else []
+    result = runner.invoke(args=args, input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output

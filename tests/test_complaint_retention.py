@@ -64,6 +64,7 @@ def test_contacts_are_erased_after_the_retention_and_the_complaint_is_kept(
     old = filed_with_contact("执法人员态度恶劣，言语粗暴。", openid="o-wechat-user-1")
     closed(zhang, old)
     events_before = [(event.kind, event.text) for event in old.complaint.events]
+    digests_before = (old.complaint.content_hash, old.complaint.dedupe_key)
     frozen_clock.advance(dt.timedelta(days=20))
     recent = filed_with_contact("另一起：执法人员拒绝出示证件。")
     closed(zhang, recent)
@@ -77,6 +78,8 @@ def test_contacts_are_erased_after_the_retention_and_the_complaint_is_kept(
     complaint = db_session.get(Complaint, old.complaint.id)
     assert (complaint.contact_phone, complaint.contact_name, complaint.openid) == (None, None, None)
     assert complaint.contact_erased_at == frozen_clock.now()
+    # The digests over the phone number go with it (a phone number is found from its hash by trying them all).
+    assert complaint.dedupe_key is None and complaint.content_hash not in digests_before
     assert complaint.content == "执法人员态度恶劣，言语粗暴。" and complaint.status == "closed"
     assert [(event.kind, event.text) for event in complaint.events] == events_before
     messages = db_session.scalars(select(Notification).where(Notification.complaint_id == complaint.id)).all()

@@ -574,6 +574,10 @@ def erase_expired_contacts(limit: int = 500) -> int:
         for field in CONTACT_FIELDS:
             setattr(complaint, field, None)
         complaint.contact_erased_at = now
+        # Both were digests over the phone and openid, and a phone number is found from its hash by trying
+        # them all: they only ever served to spot a twin within minutes of filing, so they go too.
+        complaint.content_hash = content_digest({"erased": complaint.tracking_no})
+        complaint.dedupe_key = None
         # The WeChat openid is also the address of the messages about it; one still unsent is given up.
         for message in db.session.scalars(select(Notification).where(Notification.complaint_id == complaint.id)):
             message.recipient = ""

@@ -29,9 +29,13 @@ MAX_TERM_LENGTH = 50
 
 
 def normalize(text: str) -> str:
-    """NFKC folds full-width letters and digits (ＡＢＣ１２３) into their ASCII forms; traditional
-    characters fold to simplified ones (隨機 to 随机), one for one, so the length is kept."""
-    return unicodedata.normalize("NFKC", text).lower().translate(_to_simplified())
+    """NFKC folds full-width letters and digits (ＡＢＣ１２３) into their ASCII forms; then simplified()."""
+    return simplified(unicodedata.normalize("NFKC", text).lower())
+
+
+def simplified(text: str) -> str:
+    """Traditional characters folded to simplified ones (隨機 to 随机), one for one: the length is kept."""
+    return text.translate(_to_simplified())
 
 
 @functools.cache
@@ -42,7 +46,7 @@ def _to_simplified() -> dict[int, int]:
 @functools.cache
 def simplified_characters() -> Mapping[str, str]:
     """Each traditional Han character whose simplified form is one other character: OpenCC's t2s,
-    character by character (about 5,000 pairs, built once in some 20 ms).
+    character by character (about 5,000 pairs, built once, in tens of milliseconds).
 
     One character for one keeps a token's place, so a match found on folded text is highlighted on
     the text as published. OpenCC's phrase tables are not needed: text and query fold alike, and a

@@ -6,9 +6,9 @@ through the alias ``<prefix>-<name>``. During a rebuild a second alias
 ``<prefix>-<name>-sources`` holds one document per physical index (its id): the database it projects
 and the last change sequence it has seen; and, while a rebuild runs, its lock.
 
-Text is indexed and queried folded by ``analysis.normalize`` (traditional characters to simplified,
-full-width to ASCII), here rather than in an analyzer: the distribution on Maven Central has no
-analysis module, so no char filter. The highlighted fields are kept as published under ``published``
+Text is indexed and queried with its traditional characters folded to simplified
+(``analysis.simplified``), here rather than in an analyzer: the distribution on Maven Central has no
+analysis module, so no mapping char filter. The highlighted fields are kept as published under ``published``
 in ``_source``, and highlights are drawn from them by ``analysis.highlight``, as the embedded engine does.
 """
 
@@ -376,7 +376,7 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
     """The search request for ``query``: phrase matches, filters, sort, page, facets and highlights."""
     fields = [f"{field}^{weight:g}" for field, weight in definition.text_fields.items()]
     must: list[dict[str, Any]] = [
-        {"multi_match": {"query": analysis.normalize(term), "type": "phrase", "fields": fields}} for term in terms
+        {"multi_match": {"query": analysis.simplified(term), "type": "phrase", "fields": fields}} for term in terms
     ] or [{"match_all": {}}]
     filters: list[dict[str, Any]] = [
         {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values
@@ -415,9 +415,9 @@ def _indexed(definition: IndexDefinition, body: Mapping[str, Any]) -> dict[str, 
     for field in definition.text_fields:
         value = body.get(field)
         if isinstance(value, list | tuple):
-            indexed[field] = [analysis.normalize(analysis.field_text(v)) for v in value]
+            indexed[field] = [analysis.simplified(analysis.field_text(v)) for v in value]
         elif value is not None:
-            indexed[field] = analysis.normalize(analysis.field_text(value))
+            indexed[field] = analysis.simplified(analysis.field_text(value))
     indexed[_PUBLISHED] = {field: body.get(field) for field in definition.highlight_fields}
     return indexed
 

@@ -8,8 +8,9 @@ and the last change sequence it has seen; and, while a rebuild runs, its lock.
 
 Text is indexed and queried with its traditional characters folded to simplified
 (``analysis.simplified``), here rather than in an analyzer: the distribution on Maven Central has no
-analysis module, so no mapping char filter. The highlighted fields are kept as published under ``published``
-in ``_source``, and highlights are drawn from them by ``analysis.highlight``, as the embedded engine does.
+analysis module, so no mapping char filter. A highlighted field that folding changed is kept as published
+under ``published`` in ``_source``; highlights are drawn from the text as published by ``analysis.highlight``,
+as the embedded engine does.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ REBUILD_TIMEOUT = 60.0  # seconds: a rebuild's batches
 REBUILD_LOCK = dt.timedelta(hours=1)
 _LOCK_ID = "rebuild-lock"  # never a physical index's name
 _RECORD_ATTEMPTS = 5
-_PUBLISHED = "published"  # in _source (not indexed): the highlighted fields as published
+_PUBLISHED = "published"  # in _source (not indexed): highlighted fields that folding changed, as published
 
 
 class ElasticsearchEngine:
@@ -402,7 +403,7 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
         "sort": sort,
         "track_total_hits": True,
         # Only what the highlights are drawn from.
-        "_source": [f"{_PUBLISHED}.{field}" for field in definition.highlight_fields] if terms else False,
+        "_source": [*definition.highlight_fields, f"{_PUBLISHED}.*"] if terms else False,
     }
     if query.facets:
         body["aggs"] = {field: {"terms": {"field": field, "size": 50}} for field in query.facets}
@@ -410,23 +411,32 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
 
 
 def _indexed(definition: IndexDefinition, body: Mapping[str, Any]) -> dict[str, Any]:
-    """The document as indexed: its text fields folded, the highlighted ones also as published."""
-    indexed = dict(body)
+    """The document as indexed: its text fields folded, a highlighted one that folding changed also as
+    published (text in simplified characters, most of it, is sent and stored once, as before)."""
+    indexed, published = dict(body), {}
     for field in definition.text_fields:
         value = body.get(field)
+        if value is None:
+            continue
         if isinstance(value, list | tuple):
-            indexed[field] = [analysis.simplified(analysis.field_text(v)) for v in value]
-        elif value is not None:
-            indexed[field] = analysis.simplified(analysis.field_text(value))
-    indexed[_PUBLISHED] = {field: body.get(field) for field in definition.highlight_fields}
+            folded: Any = [analysis.simplified(analysis.field_text(v)) for v in value]
+        else:
+            folded = analysis.simplified(analysis.field_text(value))
+        if folded != value:
+            indexed[field] = folded
+            if field in definition.highlight_fields:
+                published[field] = value
+    if published:
+        indexed[_PUBLISHED] = published
     return indexed
 
 
 def _highlights(definition: IndexDefinition, hit: Mapping[str, Any], terms: list[str]) -> dict[str, str]:
-    published = hit.get("_source", {}).get(_PUBLISHED, {})
+    source = hit.get("_source", {})
+    published = source.get(_PUBLISHED, {})
     highlights = {}
     for field in definition.highlight_fields:
-        fragment = analysis.highlight(analysis.field_text(published.get(field)), terms)
+        fragment = analysis.highlight(analysis.field_text(published.get(field, source.get(field))), terms)
         if fragment:
             highlights[field] = fragment
     return highlights

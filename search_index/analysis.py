@@ -3,6 +3,8 @@
 Chinese has no spaces, so each Han character is a token (as Elasticsearch's standard
 analyzer does), and every query term is matched as a phrase: "执法" matches the two
 characters side by side, never 执 and 法 apart. Latin words and numbers stay whole.
+Traditional characters fold to simplified ones before matching, on the text and on the query
+alike, so 隨機抽查 and 随机抽查 find each other; the text is shown (and highlighted) as published.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ import functools
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+import opencc
+
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FFFF))
+_HAN = "".join(f"{chr(first)}-{chr(last)}" for first, last in _HAN_RANGES)
 _HAN_CHAR = re.compile(f"([{_HAN}])")
 _TOKEN = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
 _QUERY_TERM = re.compile(r'"([^"]+)"|(\S+)')
@@ -23,14 +29,57 @@ MAX_TERM_LENGTH = 50
 
 
 def normalize(text: str) -> str:
-    """NFKC folds full-width letters and digits (ＡＢＣ１２３) into their ASCII forms."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """NFKC folds full-width letters and digits (ＡＢＣ１２３) into their ASCII forms; then simplified()."""
+    return simplified(unicodedata.normalize("NFKC", text).lower())
+
+
+def simplified(text: str) -> str:
+    """Traditional characters folded to simplified ones (隨機 to 随机), one for one: the length is kept."""
+    return text.translate(_to_simplified())
+
+
+@functools.cache
+def _to_simplified() -> dict[int, int]:
+    return {ord(traditional): ord(simplified) for traditional, simplified in simplified_characters().items()}
+
+
+@functools.cache
+def simplified_characters() -> Mapping[str, str]:
+    """Each traditional Han character whose simplified form is one other character: OpenCC's t2s,
+    character by character (about 5,000 pairs, built once, in tens of milliseconds).
+
+    One character for one keeps a token's place, so a match found on folded text is highlighted on
+    the text as published. OpenCC's phrase tables are not needed: text and query fold alike, and a
+    character that folds differently inside some word (乾隆, 乾 -> 干 elsewhere) only widens what
+    matches. Changing this table changes every index's tokens: bump the versions in mappings.py.
+    """
+    characters = [chr(code) for first, last in _HAN_RANGES for code in range(first, last + 1)]
+    # One conversion of every character on its own line: no line is a phrase, and a call per character
+    # would take 5 times as long.
+    converted = opencc.OpenCC("t2s").convert("\n".join(characters)).split("\n")
+    pairs = {t: s for t, s in zip(characters, converted, strict=True) if len(s) == 1 and s != t}
+    # Folding twice must change nothing (薴 -> 苧 -> 苎): follow each pair to its end.
+    for traditional in pairs:
+        seen = {traditional}
+        while pairs[traditional] in pairs and pairs[traditional] not in seen:
+            seen.add(pairs[traditional])
+            pairs[traditional] = pairs[pairs[traditional]]
+    return pairs
 
 
 @functools.lru_cache(maxsize=16384)
 def _normalized(token: str) -> str:
     """normalize() of one token; the same few thousand characters come back again and again."""
     return normalize(token)
+
+
+def field_text(value: Any) -> str:
+    """A document field's value as one text: a list's values side by side, None as nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return " ".join(field_text(v) for v in value)
+    return str(value)
 
 
 def tokens(text: str) -> list[str]:

@@ -5,6 +5,12 @@ through the alias ``<prefix>-<name>``. During a rebuild a second alias
 ``<prefix>-<name>-building`` points at the new index, and writes go to both. A small index
 ``<prefix>-<name>-sources`` holds one document per physical index (its id): the database it projects
 and the last change sequence it has seen; and, while a rebuild runs, its lock.
+
+Text is indexed and queried with its traditional characters folded to simplified
+(``analysis.simplified``), here rather than in an analyzer: the distribution on Maven Central has no
+analysis module, so no mapping char filter. A highlighted field that folding changed is kept as published
+under ``published`` in ``_source``; highlights are drawn from the text as published by ``analysis.highlight``,
+as the embedded engine does.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from elastic_transport import TransportError
@@ -39,6 +45,7 @@ REBUILD_TIMEOUT = 60.0  # seconds: a rebuild's batches
 REBUILD_LOCK = dt.timedelta(hours=1)
 _LOCK_ID = "rebuild-lock"  # never a physical index's name
 _RECORD_ATTEMPTS = 5
+_PUBLISHED = "published"  # in _source (not indexed): highlighted fields that folding changed, as published
 
 
 class ElasticsearchEngine:
@@ -156,6 +163,14 @@ class ElasticsearchEngine:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
         return SourceState(found["_source"]["database"], int(found["_source"]["sequence"]))
 
+    def mapping_version(self, definition: IndexDefinition, building: bool = False) -> int | None:
+        try:
+            physical = self._physical(definition).get(self.alias(definition) + (_BUILDING if building else ""))
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+        # <alias>-v<version>-<ns>, as _create_physical names it
+        return int(physical.rsplit("-", 2)[1][1:]) if physical else None
+
     def _lock_rebuild(self, definition: IndexDefinition) -> None:
         """One rebuild per definition across processes: two would put two indices behind the building alias."""
         now = dt.datetime.now(dt.UTC)
@@ -196,7 +211,9 @@ class ElasticsearchEngine:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
 
     # -- writes ------------------------------------------------------------------------
-    def _actions(self, index: str, changes: Iterable[Document | Deletion]) -> Iterator[dict[str, Any]]:
+    def _actions(
+        self, definition: IndexDefinition, index: str, changes: Iterable[Document | Deletion]
+    ) -> Iterator[dict[str, Any]]:
         for change in changes:
             action: dict[str, Any] = {
                 "_index": index,
@@ -208,15 +225,21 @@ class ElasticsearchEngine:
                 action["_op_type"] = "delete"
             else:
                 action["_op_type"] = "index"
-                action["_source"] = change.body
+                action["_source"] = _indexed(definition, change.body)
             yield action
 
-    def _bulk(self, index: str, changes: Iterable[Document | Deletion], timeout: float | None = None) -> WriteReport:
+    def _bulk(
+        self,
+        definition: IndexDefinition,
+        index: str,
+        changes: Iterable[Document | Deletion],
+        timeout: float | None = None,
+    ) -> WriteReport:
         applied = stale = 0
         failures = []
         client = self.client.options(request_timeout=timeout) if timeout else self._bulk_client
         for ok, item in helpers.streaming_bulk(
-            client, self._actions(index, changes), chunk_size=500, raise_on_error=False, max_retries=0
+            client, self._actions(definition, index, changes), chunk_size=500, raise_on_error=False, max_retries=0
         ):
             ((op, result),) = item.items()
             status = result.get("status", 500)
@@ -234,9 +257,9 @@ class ElasticsearchEngine:
         changes = list(changes)
         alias = self.alias(definition)
         try:
-            report = self._bulk(alias, changes)
+            report = self._bulk(definition, alias, changes)
             if self.client.indices.exists_alias(name=alias + _BUILDING):
-                self._bulk(alias + _BUILDING, changes)
+                self._bulk(definition, alias + _BUILDING, changes)
         except _ERRORS as exc:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
         return report
@@ -271,7 +294,7 @@ class ElasticsearchEngine:
             if source is not None:
                 self._record(definition, physical, source)
             # A rebuild is a tool's job, not a request: a busy node gets time for each batch.
-            self._bulk(physical, documents, timeout=REBUILD_TIMEOUT)
+            self._bulk(definition, physical, documents, timeout=REBUILD_TIMEOUT)
             self.client.indices.put_settings(
                 index=physical, settings={"index": {"refresh_interval": None, "number_of_replicas": self.replicas}}
             )
@@ -326,12 +349,7 @@ class ElasticsearchEngine:
         except _ERRORS as exc:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
         hits = [
-            Hit(
-                id=hit["_id"],
-                score=float(hit.get("_score") or 0.0),
-                # Han characters are single tokens, so a phrase comes back as <em>执</em><em>法</em>.
-                highlights={f: frags[0].replace("</em><em>", "") for f, frags in hit.get("highlight", {}).items()},
-            )
+            Hit(id=hit["_id"], score=float(hit.get("_score") or 0.0), highlights=_highlights(definition, hit, terms))
             for hit in response["hits"]["hits"]
         ]
         facets = {
@@ -359,7 +377,7 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
     """The search request for ``query``: phrase matches, filters, sort, page, facets and highlights."""
     fields = [f"{field}^{weight:g}" for field, weight in definition.text_fields.items()]
     must: list[dict[str, Any]] = [
-        {"multi_match": {"query": term, "type": "phrase", "fields": fields}} for term in terms
+        {"multi_match": {"query": analysis.simplified(term), "type": "phrase", "fields": fields}} for term in terms
     ] or [{"match_all": {}}]
     filters: list[dict[str, Any]] = [
         {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values
@@ -375,7 +393,6 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
     if definition.date_field:
         by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
         sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
-    matching = must
     if query.sort == "date" and definition.date_field:
         # Newest first needs no score: the terms match in filter context, nothing is scored.
         filters, must, sort = must + filters, [], [by_date]
@@ -385,22 +402,42 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
         "size": query.page_size,
         "sort": sort,
         "track_total_hits": True,
-        "_source": False,
+        # Only what the highlights are drawn from.
+        "_source": [*definition.highlight_fields, f"{_PUBLISHED}.*"] if terms else False,
     }
     if query.facets:
         body["aggs"] = {field: {"terms": {"field": field, "size": 50}} for field in query.facets}
-    if terms and definition.highlight_fields:
-        body["highlight"] = {
-            "highlight_query": {"bool": {"must": matching}},
-            "encoder": "html",
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            # number_of_fragments 0 answers the whole field, every match marked.
-            "fields": {
-                field: {"number_of_fragments": 0}
-                if field in definition.whole_fields
-                else {"fragment_size": 80, "number_of_fragments": 1}
-                for field in definition.highlight_fields
-            },
-        }
     return body
+
+
+def _indexed(definition: IndexDefinition, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The document as indexed: its text fields folded, a highlighted one that folding changed also as
+    published (text in simplified characters, most of it, is sent and stored once, as before)."""
+    indexed, published = dict(body), {}
+    for field in definition.text_fields:
+        value = body.get(field)
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            folded: Any = [analysis.simplified(analysis.field_text(v)) for v in value]
+        else:
+            folded = analysis.simplified(analysis.field_text(value))
+        if folded != value:
+            indexed[field] = folded
+            if field in definition.highlight_fields:
+                published[field] = value
+    if published:
+        indexed[_PUBLISHED] = published
+    return indexed
+
+
+def _highlights(definition: IndexDefinition, hit: Mapping[str, Any], terms: list[str]) -> dict[str, str]:
+    source = hit.get("_source", {})
+    published = source.get(_PUBLISHED, {})
+    highlights = {}
+    for field in definition.highlight_fields:
+        text = analysis.field_text(published.get(field, source.get(field)))
+        fragment = analysis.highlight(text, terms, whole=field in definition.whole_fields)
+        if fragment:
+            highlights[field] = fragment
+    return highlights

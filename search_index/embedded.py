@@ -182,6 +182,14 @@ class EmbeddedEngine:
             raise SearchUnavailable(f"embedded search: {exc}") from exc
         return SourceState(row[0], row[1]) if row else None
 
+    def mapping_version(self, definition: IndexDefinition, building: bool = False) -> int | None:
+        try:
+            physical = self._target(self._connect(), self.alias(definition) + (_BUILDING if building else ""))
+        except sqlite3.Error as exc:
+            raise SearchUnavailable(f"embedded search: {exc}") from exc
+        # <alias>_v<version>_<ns>, as _create_physical names it
+        return int(physical.rsplit("_", 2)[1][1:]) if physical else None
+
     def ensure_index(self, definition: IndexDefinition) -> None:
         with self._tx() as conn:
             for alias in (self.alias(definition), self.alias(definition) + _BUILDING):
@@ -276,7 +284,7 @@ class EmbeddedEngine:
         conn.execute(f"UPDATE {combos} SET n = n + 1 WHERE combo = ?", (combo,))
         texts = []
         for field in definition.text_fields:
-            tokens = analysis.tokens(_text(body.get(field)))
+            tokens = analysis.tokens(analysis.field_text(body.get(field)))
             texts += [" ".join(tokens), " ".join(_pairs(tokens))]
         placeholders = ", ".join("?" for _ in texts)
         conn.execute(
@@ -459,7 +467,7 @@ class EmbeddedEngine:
             highlights = {}
             for field in definition.highlight_fields:
                 whole = field in definition.whole_fields
-                fragment = analysis.highlight(_text(source_body.get(field)), terms, whole=whole)
+                fragment = analysis.highlight(analysis.field_text(source_body.get(field)), terms, whole=whole)
                 if fragment:
                     highlights[field] = fragment
             hits.append(Hit(id=doc_id, score=score, highlights=highlights))
@@ -546,14 +554,6 @@ def _fts_phrase(term: str, field: str | None = None) -> str:
     else:
         phrase, column = '"' + tokens[0] + '"', _SAFE.sub("_", field) if field else None
     return f"{column} : {phrase}" if column else phrase
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return " ".join(_text(v) for v in value)
-    return str(value)
 
 
 def _values(value: Any) -> list[Any]:

@@ -135,6 +135,10 @@ class SearchEngine(Protocol):
         """What the live index (``building``: the one being rebuilt) records; None when it records
         nothing or, for ``building``, when no rebuild is running."""
 
+    def mapping_version(self, definition: IndexDefinition, building: bool = False) -> int | None:
+        """The definition's version the live index (``building``: the one being rebuilt) was built with;
+        None when there is no such index."""
+
     def write(self, definition: IndexDefinition, changes: Iterable[Document | Deletion]) -> WriteReport:
         """Index or delete, each only if its version is newer than the stored one."""
 

@@ -1,10 +1,12 @@
-"""Index definitions: the mappings, in code and versioned. Bump a version, then reindex."""
+"""Index definitions: the mappings, in code and versioned. Bump a version when the fields or the text
+analysis change (version 2: traditional characters fold to simplified); an index built with another
+version is stale, so it is rebuilt (SEARCH_AUTO_REINDEX) or refused until `flask search reindex`."""
 
 from .interfaces import IndexDefinition
 
 AGENCIES = IndexDefinition(
     name="agencies",
-    version=1,
+    version=2,
     text_fields={"name": 4.0, "address": 1.0},
     # region holds the agency's division code and its ancestors (province, city), so a
     # filter on a city also finds its districts' agencies.
@@ -15,7 +17,7 @@ AGENCIES = IndexDefinition(
 
 DISCLOSURES = IndexDefinition(
     name="disclosures",
-    version=1,
+    version=2,
     # Only text that passed the privacy gate is indexed.
     text_fields={"title": 3.0, "document_no": 2.0, "subject": 1.5, "content": 1.0, "legal_basis": 0.5},
     keyword_fields=("phase", "type", "category", "agency", "region"),
@@ -26,7 +28,7 @@ DISCLOSURES = IndexDefinition(
 
 OFFICERS = IndexDefinition(
     name="officers",
-    version=1,
+    version=2,
     text_fields={"name": 4.0, "badge_no": 3.0, "domains": 1.0, "agency_name": 1.0},
     keyword_fields=("agency", "status", "domain", "region"),
     highlight_fields=("name",),

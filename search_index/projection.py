@@ -1,10 +1,12 @@
 """Whether each index projects the database the app serves, checked on start and every few seconds.
 
-An index records the database it was built from and the change sequence it has seen (SourceState);
+An index records the database it was built from and the change sequence it has seen (SourceState),
+and its name the version of the definition (mappings.py) it was built with;
 the database's own state is read through a function the app passes in (the port knows nothing of the
 app). An index of another database, or of a later state of this one (a restored backup), would answer
-with totals and pages of items that do not exist: search refuses it (IndexStale, a 503) until it is
-rebuilt. The check is memoized per process for ``every_seconds`` so requests pay for it rarely.
+with totals and pages of items that do not exist, and one built with an earlier definition would miss
+what its queries now ask for: search refuses them (IndexStale, a 503) until they are rebuilt. The
+check is memoized per process for ``every_seconds`` so requests pay for it rarely.
 """
 
 from __future__ import annotations
@@ -33,14 +35,26 @@ def compare(engine: SearchEngine, database: SourceState | None) -> dict[str, Ind
         if database is None:
             states[name] = IndexState("stale", "the database has no identity: run flask --app backend db upgrade")
             continue
-        reason = database.projected_by(engine.source(definition))
+        reason = database.projected_by(engine.source(definition)) or _built_with(engine, definition)
         if reason is None:
             states[name] = IndexState("matching")
-        elif database.projected_by(engine.source(definition, building=True)) is None:
+        elif (
+            database.projected_by(engine.source(definition, building=True)) is None
+            and _built_with(engine, definition, building=True) is None
+        ):
             states[name] = IndexState("rebuilding", reason)
         else:
             states[name] = IndexState("stale", reason)
     return states
+
+
+def _built_with(engine: SearchEngine, definition: IndexDefinition, building: bool = False) -> str | None:
+    """Why an index built with another version of its definition is stale: its tokens are not what
+    queries are now analysed into (version 2 folds traditional characters to simplified)."""
+    version = engine.mapping_version(definition, building)
+    if version is None or version == definition.version:
+        return None
+    return f"the index was built with mapping version {version}, this code's is {definition.version}"
 
 
 class ProjectionCheck:

@@ -3,6 +3,7 @@ or for a later state of this one (a restored backup), is never served; it is reb
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -206,3 +207,23 @@ def test_readyz_leaves_a_database_outage_to_the_database_check(app, client, sear
     monkeypatch.setattr(app.extensions["search_projection"], "read_source", database_down)
     search_check = client.get("/readyz").get_json()["checks"]["search"]
     assert search_check["ok"] and search_check["index"]["state"] == "unknown"
+
+
+@pytest.mark.parametrize("search_engine", ENGINES, indirect=True)
+def test_an_index_of_an_earlier_mapping_version_is_refused_then_rebuilt(app, client, agencies, search_engine):
+    # What a deployment finds after a definition's version was bumped (version 2 folds traditional characters):
+    # an index built by the earlier code, of this very database.
+    earlier = dataclasses.replace(AGENCIES, version=AGENCIES.version - 1)
+    old = (Document(a.code, 1, {"name": a.name, "level": "county"}) for a in agencies)
+    search_engine.reindex(earlier, old, source=database_state(app))
+    assert search_engine.mapping_version(AGENCIES) == AGENCIES.version - 1
+
+    assert_refused(client.get("/api/v1/agencies?q=市場監督"), "stale")
+    reason = index_state(client)["checks"]["search"]["index"]["indices"]["agencies"]["reason"]
+    assert f"mapping version {AGENCIES.version - 1}" in reason
+
+    Indexer(app).reconcile()  # what the indexer does at start and every SEARCH_INDEX_CHECK_SECONDS
+    search_engine.refresh(AGENCIES)
+    assert search_engine.mapping_version(AGENCIES) == AGENCIES.version
+    assert client.get("/api/v1/agencies?q=市場監督").get_json()["total"] == 3
+    assert index_state(client)["checks"]["search"]["index"]["state"] == "matching"

@@ -8,6 +8,7 @@ import html
 import pytest
 
 from search_index.interfaces import Deletion, Document, IndexDefinition, SearchQuery, SearchUnavailable, SourceState
+from search_index.mappings import AGENCIES, DEFINITIONS, DISCLOSURES, OFFICERS
 
 CONTRACT = IndexDefinition(
     name="contract",
@@ -358,3 +359,97 @@ def test_a_rebuild_that_died_midway_does_not_block_the_next(loaded):
     assert loaded.source(CONTRACT) == SourceState(DATABASE_B, 1)
     assert loaded.source(CONTRACT, building=True) is None
     assert loaded.count(CONTRACT) == 1
+
+
+# -- simplified and traditional characters find each other ----------------------------------------------
+# The Yancheng plan (盐城, 2019) is published in traditional characters; a citizen types simplified, or the reverse.
+YANCHENG = {
+    "title": "鹽城市全面推行行政執法公示制度執法全過程記錄制度重大執法決定法制審核制度實施方案",
+    "content": "要及時編制、更新本部門的行政執法職權事項清單、服務指南、行政執法流程圖、隨機抽查事項清單，並予以公示。",
+    "document_no": "鹽政辦發〔2019〕45號",
+    "phase": "pre",
+    "agency": "YC",
+    "region": ["320000", "320900"],
+    "date": "2019-10-26",
+}
+QUANZHOU = {
+    "title": "泉州市市场监督管理局2025年随机抽查事项清单",
+    "content": "本清单列明随机抽查的事项、对象和检查方式。",
+    "document_no": "泉市监〔2025〕7号",
+    "phase": "pre",
+    "agency": "MKT",
+    "region": ["350000", "350500"],
+    "date": "2025-03-01",
+}
+
+
+@pytest.fixture
+def every_index(engine):
+    """The project's own indices (disclosures, agencies, officers) on the engine under test."""
+    for definition in DEFINITIONS.values():
+        engine.ensure_index(definition)
+    yield engine
+    for definition in DEFINITIONS.values():
+        engine.drop(definition)
+
+
+def found(engine, definition: IndexDefinition, text: str) -> dict[str, dict[str, str]]:
+    """id -> highlights of every hit of ``text``."""
+    return {hit.id: dict(hit.highlights) for hit in engine.search(definition, SearchQuery(text=text)).hits}
+
+
+def test_either_script_finds_disclosures_in_both_and_highlights_them_as_published(every_index):
+    every_index.write(DISCLOSURES, [Document("yancheng", 1, YANCHENG), Document("quanzhou", 1, QUANZHOU)])
+    every_index.refresh(DISCLOSURES)
+    for query in ("随机抽查", "隨機抽查", "随機抽查"):  # simplified, traditional, and a mix of the two
+        hits = found(every_index, DISCLOSURES, query)
+        assert set(hits) == {"yancheng", "quanzhou"}, query
+        assert "<em>隨機抽查</em>事項清單" in hits["yancheng"]["content"]
+        assert hits["quanzhou"]["title"] == "泉州市市场监督管理局2025年<em>随机抽查</em>事项清单"
+    assert set(found(every_index, DISCLOSURES, "盐城 执法全过程记录")) == {"yancheng"}
+    assert set(found(every_index, DISCLOSURES, "检查方式")) == {"quanzhou"}
+    assert set(found(every_index, DISCLOSURES, "鹽政辦發")) == {"yancheng"}
+
+
+def test_either_script_finds_agencies_in_both(every_index):
+    every_index.write(
+        AGENCIES,
+        [
+            Document("YC", 1, {"name": "鹽城市市場監督管理局", "address": "鹽城市世紀大道", "level": "city"}),
+            Document("MKT", 1, {"name": "泉州市市场监督管理局", "address": "泉州市丰泽区", "level": "city"}),
+        ],
+    )
+    every_index.refresh(AGENCIES)
+    for query in ("市场监督管理局", "市場監督管理局"):
+        hits = found(every_index, AGENCIES, query)
+        assert set(hits) == {"YC", "MKT"}, query
+        assert hits["YC"]["name"] == "鹽城市<em>市場監督管理局</em>"
+        assert hits["MKT"]["name"] == "泉州市<em>市场监督管理局</em>"
+    assert set(found(every_index, AGENCIES, "世纪大道")) == {"YC"}
+
+
+def test_either_script_finds_officers_in_both(every_index):
+    every_index.write(
+        OFFICERS,
+        [
+            Document("YC/32090012345", 1, {"name": "陳國強", "badge_no": "32090012345", "domains": "市場監管"}),
+            Document("MKT/35050012345", 1, {"name": "陈国强", "badge_no": "35050012345", "domains": "市场监管"}),
+        ],
+    )
+    every_index.refresh(OFFICERS)
+    for query in ("陈国强", "陳國強"):
+        hits = found(every_index, OFFICERS, query)
+        assert set(hits) == {"YC/32090012345", "MKT/35050012345"}, query
+        assert hits["YC/32090012345"]["name"] == "<em>陳國強</em>"
+        assert hits["MKT/35050012345"]["name"] == "<em>陈国强</em>"
+    assert set(found(every_index, OFFICERS, "市場監管 32090012345")) == {"YC/32090012345"}
+
+
+def test_folding_leaves_ordinary_matching_as_it_was(every_index):
+    every_index.write(DISCLOSURES, [Document("yancheng", 1, YANCHENG), Document("quanzhou", 1, QUANZHOU)])
+    every_index.refresh(DISCLOSURES)
+    assert found(every_index, DISCLOSURES, "抽查随机") == {}  # still a phrase: order counts
+    assert found(every_index, DISCLOSURES, "随机 不存在的词") == {}  # still every term
+    assert set(found(every_index, DISCLOSURES, "2025")) == {"quanzhou"}
+    assert set(found(every_index, DISCLOSURES, "45")) == {"yancheng"}
+    assert found(every_index, DISCLOSURES, "4") == {}  # numbers still match whole

@@ -256,6 +256,14 @@ SETTINGS: tuple[Setting, ...] = (
     S("REVIEW_DAYS", integer(1), 5, "working days a legal reviewer has to give an opinion after submission"),
     S("COMPLAINT_RATE_LIMIT_PER_HOUR", integer(0), 10, "complaints per client address per hour"),
     S("DEFAULT_REGION", text, "350500", "region whose 司法局 takes complaints naming no agency"),
+    # The footer every government website carries (国务院办公厅《政府网站发展指引》, 2017): who runs it, its 网站标识码
+    # and ICP 备案 number, the 公安机关 备案 number once filed, and how to reach the site's keeper. The defaults are
+    # placeholders that say so, for `make run`; a deployment sets its own.
+    S("SITE_SPONSOR", text, "某市司法局（示例，请设置 SITE_SPONSOR）", "主办单位 shown in every public page's footer"),
+    S("SITE_ID_CODE", text, "0000000000", "网站标识码 (10 digits, from the government website registry)"),
+    S("SITE_ICP", text, "X ICP备00000000号（示例）", "ICP备案号, linked to the MIIT registry"),
+    S("SITE_PSB_RECORD", text, None, "公安机关备案号 (e.g. 闽公网安备35050002000001号); unset: not shown"),
+    S("SITE_CONTACT", text, "0000-00000000（示例）", "联系我们: the site keeper's phone or e-mail"),
     S("ESCALATION_JOB_SECONDS", integer(1), 600, "how often overdue complaints are escalated"),
     S("NOTIFY_JOB_SECONDS", integer(1), 30, "how often queued WeChat notifications are sent"),
     S("OFFICER_PHOTO_MAX_BYTES", integer(1), 2 * 1024 * 1024, "largest officer photo"),

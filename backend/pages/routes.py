@@ -1,8 +1,7 @@
 import dataclasses
-
-import marshmallow as ma
 from urllib.parse import urlsplit
 
+import marshmallow as ma
 from flask import Blueprint, Response, current_app, has_request_context, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -38,9 +37,7 @@ def refused_page(refused: Refused):
 def page_chrome() -> dict:
     """What base.html's header and footer show: the reader's text size and the site's 备案 details."""
     config = current_app.config
-    site = {
-        key: config[f"SITE_{key.upper()}"] for key in ("sponsor", "id_code", "icp", "psb_record", "contact")
-    }
+    site = {key: config[f"SITE_{key.upper()}"] for key in ("sponsor", "id_code", "icp", "psb_record", "contact")}
     return {"large_text": has_request_context() and large_text(request.environ), "site": site}
 
 

@@ -92,3 +92,29 @@ def test_every_page_at_both_widths_has_no_serious_or_critical_violation(sync_pla
         finally:
             browser.close()
     assert not found, "\n".join(found)
+
+
+@pytest.mark.slow
+def test_large_text_mode_is_kept_from_page_to_page_and_stays_accessible(sync_playwright, committed, tmp_path):
+    with tour_server(committed, tmp_path) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport=VIEWPORTS["phone"], locale="zh-CN").new_page()
+            page.goto(f"{server.url}/s")
+            size = "() => getComputedStyle(document.body).fontSize"
+            assert page.evaluate(size) == "16px"
+            page.click("header button:has-text('大字模式')")
+            page.wait_for_selector("html.large-text")
+            assert page.url == f"{server.url}/s" and page.evaluate(size) == "24px"
+            # The badge page comes from the fast path's stencils: the choice reaches it too.
+            for path in ("/v/not-a-badge-token", "/complaints/new", "/complaints/track"):
+                page.goto(server.url + path)
+                assert page.evaluate(size) == "24px", path
+                assert not violations(page), f"{path}:\n{report(violations(page))}"
+            page.click("header button:has-text('标准字号')")
+            page.wait_for_url(f"{server.url}/complaints/track")
+            assert page.evaluate(size) == "16px"
+            favicon = page.request.get(f"{server.url}/favicon.ico")
+            assert favicon.ok and favicon.headers["content-type"].startswith("image/")
+        finally:
+            browser.close()

@@ -3,17 +3,12 @@ critical violations. The pages and their states are tests/support/site_tour.py's
 
 from __future__ import annotations
 
-import time
-import urllib.request
-
 import pytest
 
 from tests.support.accessibility import report, violations
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip
 from tests.support.live_server import LiveServer, server_env
-from tests.support.site_tour import PAGES, PUBLIC, Facts, seed, sign_in
-
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+from tests.support.site_tour import PUBLIC, SERVER_ENV, VIEWPORTS, seed, wait_until_searchable, walk
 
 
 @pytest.fixture
@@ -22,41 +17,16 @@ def sync_playwright():
 
 
 def tour_server(app, folder) -> LiveServer:
-    # Plain http on 127.0.0.1 as `make run` serves; the embedded engine, indexed by the server itself; a low
-    # badge-check limit, so that the limited page is reached in a few requests.
-    env = server_env(
-        app,
-        folder,
-        ADMIN_COOKIE_SECURE="0",
-        REDIS_URL="",
-        ELASTICSEARCH_URL="",
-        SEARCH_INDEXER_THREAD="1",
-        SEARCH_INDEX_CHECK_SECONDS="0.5",
-        VERIFY_RATE_LIMIT_PER_MINUTE="20",
-    )
+    """The app's database served with the embedded engine, which the server indexes itself."""
+    env = server_env(app, folder, REDIS_URL="", ELASTICSEARCH_URL="", SEARCH_INDEXER_THREAD="1", **SERVER_ENV)
     return LiveServer(env, workers=1)
-
-
-def wait_until_searchable(server: LiveServer, facts: Facts, timeout: float = 60) -> None:
-    """The server's indexer has projected the seeded items (the results page is one of the states)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        url = f"{server.url}/api/v1/disclosures?q={urllib.request.quote(facts.search_word)}"
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if b'"items":[]' not in answer.read().replace(b" ", b""):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("the seeded items never became searchable")
 
 
 @pytest.fixture
 def tour(committed, tmp_path):
     facts = seed(committed)
     with tour_server(committed, tmp_path) as live:
-        wait_until_searchable(live, facts)
+        wait_until_searchable(live.url, facts)
         yield live, facts
 
 
@@ -68,27 +38,12 @@ def test_every_page_at_both_widths_has_no_serious_or_critical_violation(sync_pla
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            # One context per width and person (each keeps its own sign-in), reused page after page.
-            contexts: dict[tuple[str, str | None], object] = {}
-            for visit in PAGES:
-                for width, viewport in VIEWPORTS.items():
-                    key = (width, visit.user)
-                    if key not in contexts:
-                        context = browser.new_context(viewport=viewport, locale="zh-CN")
-                        context.set_default_timeout(15_000)
-                        page = context.new_page()
-                        if visit.user:
-                            sign_in(page, server.url, visit.user)
-                        contexts[key] = page
-                    page = contexts[key]
-                    page.goto(server.url + visit.url(facts))
-                    if visit.setup:
-                        visit.setup(page, facts)
-                    where = f"{visit.name} ({width}, {page.url.removeprefix(server.url)})"
-                    if failing := violations(page):
-                        found.append(f"{where}:\n{report(failing)}")
-                    if visit.name in public and (headings := page.locator("h1").count()) != 1:
-                        found.append(f"{where}: {headings} <h1> elements, not one")
+            for visit, width, page in walk(browser, server.url, facts):
+                where = f"{visit.name} ({width}, {page.url.removeprefix(server.url)})"
+                if failing := violations(page):
+                    found.append(f"{where}:\n{report(failing)}")
+                if visit.name in public and (headings := page.locator("h1").count()) != 1:
+                    found.append(f"{where}: {headings} <h1> elements, not one")
         finally:
             browser.close()
     assert not found, "\n".join(found)

@@ -9,7 +9,10 @@ page is one more line in ``PUBLIC`` or ``ADMIN``; a page that needs more data ge
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +26,11 @@ from tests.factories.disclosures import decision
 from tests.factories.officers import image_bytes, officer
 from tests.test_cases import case_body, record
 
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+# What a server needs to show the tour's states beyond its defaults: plain http on 127.0.0.1 (the admin cookie),
+# a low badge-check limit, so that the limited page is reached in a few requests, and a new index that projects
+# the seeded database noticed within a second (the results page waits for it).
+SERVER_ENV = {"ADMIN_COOKIE_SECURE": "0", "VERIFY_RATE_LIMIT_PER_MINUTE": "20", "SEARCH_INDEX_CHECK_SECONDS": "0.5"}
 PASSWORD = "a long password 1"
 AGENCY = "11350500MB0100002E"  # 泉州市市场监督管理局 in the demo data
 REGION = "350500"
@@ -162,6 +170,40 @@ ADMIN: list[Visit] = [
 ]
 
 PAGES: list[Visit] = PUBLIC + ADMIN
+
+
+def walk(browser, base_url: str, facts: Facts, visits: list[Visit] = PAGES) -> Iterator[tuple[Visit, str, Any]]:
+    """Each visit at each width: (visit, width name, the page showing its state). One browser context per width
+    and person, kept from page to page (each holds its own sign-in)."""
+    pages: dict[tuple[str, str | None], Any] = {}
+    for visit in visits:
+        for width, viewport in VIEWPORTS.items():
+            if (width, visit.user) not in pages:
+                context = browser.new_context(viewport=viewport, locale="zh-CN")
+                context.set_default_timeout(15_000)
+                pages[width, visit.user] = context.new_page()
+                if visit.user:
+                    sign_in(pages[width, visit.user], base_url, visit.user)
+            page = pages[width, visit.user]
+            page.goto(base_url + visit.url(facts))
+            if visit.setup:
+                visit.setup(page, facts)
+            yield visit, width, page
+
+
+def wait_until_searchable(base_url: str, facts: Facts, timeout: float = 60) -> None:
+    """The server's indexer has projected the seeded items (the results page is one of the states)."""
+    url = f"{base_url}/api/v1/disclosures?q={urllib.parse.quote(facts.search_word)}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if b'"items":[]' not in answer.read().replace(b" ", b""):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("the seeded items never became searchable")
 
 
 # -- the data the pages show ----------------------------------------------------------------------

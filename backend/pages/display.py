@@ -1,10 +1,10 @@
 """How a citizen chose to read the public pages: 大字模式 (large text), kept in a cookie the server reads.
 
 工业和信息化部's 适老化 guidelines (2021, 《互联网网站适老化通用设计规范》) ask public-service sites for a mode with
-larger text, wider line spacing and stronger contrast that a user turns on once and keeps (static/site.css). A cookie read here, rather than
-a script and localStorage, keeps the pages free of script (their Content-Security-Policy allows none,
-backend/security_headers.py) and renders the chosen size from the first byte, the badge page's fast path
-included (its stencils are kept per size: backend/pages/verify_page.py).
+larger text, wider line spacing and stronger contrast that a user turns on once and keeps (static/site.css).
+A cookie read here, rather than a script and localStorage, keeps the pages free of script (their
+Content-Security-Policy allows none, backend/security_headers.py) and renders the chosen size from the first
+byte, the badge page's fast path included (its stencils are kept per size: backend/pages/verify_page.py).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ OUT = ROOT / "docs" / "screenshots"
 
 def main(out: Path = OUT) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):  # a page gone from the tour leaves no picture behind
+        old.unlink()
     with tempfile.TemporaryDirectory() as folder:
         server = make_run_server(f"sqlite:///{folder}/tour.sqlite3", Path(folder), workers=1)
         server.env.update(SERVER_ENV)

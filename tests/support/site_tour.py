@@ -9,6 +9,7 @@ page is one more line in ``PUBLIC`` or ``ADMIN``; a page that needs more data ge
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import time
 import urllib.parse
 import urllib.request
@@ -17,10 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
+from backend.accounts.models import AdminUser
 from backend.accounts.services import create_admin, create_client
 from backend.demo import load_demo_data
+from backend.extensions import db
 from backend.officers import tokens
+from backend.supervision import evaluation
 from tests.factories import reviews
 from tests.factories.disclosures import decision
 from tests.factories.officers import image_bytes, officer
@@ -36,7 +41,8 @@ AGENCY = "11350500MB0100002E"  # 泉州市市场监督管理局 in the demo data
 REGION = "350500"
 BADGE = "35050012345"
 OFFICERS = (BADGE, "35050012346")
-CASE = "A11Y-1"
+CASE = "A11Y-1"  # waiting for legal review
+CLOSED_CASE = "A11Y-2"  # reviewed (the 意见书), closed, drawn for 案卷评查
 PUBLISHED_ID = "a11y-decision"
 WITHDRAWN_ID = "a11y-withdrawn"
 # Each role the admin pages have, and who holds it.
@@ -152,9 +158,13 @@ ADMIN: list[Visit] = [
     Visit("admin-case", f"/admin/cases/{AGENCY}/{CASE}", "li"),
     Visit("admin-reviewers", "/admin/reviewers", "li"),
     Visit("admin-evaluations", "/admin/evaluations", "li"),
+    Visit("admin-evaluation-round", lambda f: f"/admin/evaluations/{f.extra['round']}", "li"),
+    Visit("admin-evaluation-case", lambda f: f"/admin/evaluations/{f.extra['round']}/cases/1", "li"),
     Visit("admin-negative-list", "/admin/negative-list", "li"),
     Visit("admin-reviews", "/admin/reviews", "chen"),
     Visit("admin-review", f"/admin/reviews/{AGENCY}/{CASE}/1", "chen"),
+    Visit("admin-review-decided", f"/admin/reviews/{AGENCY}/{CLOSED_CASE}/1", "chen"),
+    Visit("admin-review-letter", f"/admin/reviews/{AGENCY}/{CLOSED_CASE}/1/letter", "chen"),
     Visit("admin-observer", "/admin/evaluations", "wang"),
     Visit("admin-publish", "/admin/publish", "zhou"),
     Visit("admin-publish-new", "/admin/publish/new", "zhou"),
@@ -167,6 +177,8 @@ ADMIN: list[Visit] = [
     Visit("admin-audit", "/admin/audit", "shen"),
     Visit("admin-otp", "/admin/account/otp", "shen"),
     Visit("admin-password", "/admin/account/password", "shen"),
+    Visit("admin-forbidden", "/admin/complaints", "xu"),
+    Visit("admin-not-found", "/admin/no-such-page", "zhang"),
 ]
 
 PAGES: list[Visit] = PUBLIC + ADMIN
@@ -242,7 +254,20 @@ def seed(app: Flask) -> Facts:
 
     # Decisions first: once the agency reports a case, its decisions must name one.
     reviews.file_reviewer(api, headers)
-    _open_case(api, headers)
+    _open_case(api, headers, CASE)
+    _open_case(api, headers, CLOSED_CASE)
+    reviewer = reviews.opinion(api, _admin_headers(api, USERS["reviewer"]), AGENCY, CLOSED_CASE, 1)
+    assert reviewer.status_code == 200, reviewer.get_json()
+    closing = [record("closing", at="2025-10-15T16:00:00+08:00", officers=OFFICERS)]
+    answer = api.post(f"/api/v1/publish/cases/{CLOSED_CASE}/records", json={"records": closing}, headers=headers)
+    assert answer.status_code == 201, answer.get_json()
+    with app.app_context():
+        supervisor = db.session.scalar(select(AdminUser).filter_by(username=USERS["supervisor"]))
+        period = {"date_from": dt.date(2025, 10, 1), "date_to": dt.date(2025, 10, 31)}
+        drawn = evaluation.create_round(
+            supervisor, {**period, "region": REGION, "sample_size": 1, "evaluators": [supervisor.username]}
+        )
+        round_id = drawn.id
 
     complaint = {"category": "misconduct", "content": "执法人员检查时未出示执法证件，态度生硬。", "agency": AGENCY}
     filed = api.post("/api/v1/complaints", json=complaint).get_json()
@@ -254,6 +279,7 @@ def seed(app: Flask) -> Facts:
         token=badge_token,
         tracking_no=filed["tracking_no"],
         query_code=filed["query_code"],
+        extra={"round": round_id},
     )
 
 
@@ -264,14 +290,20 @@ def _publish(api, headers: dict, external_id: str, title: str) -> dict:
     return answer.get_json()
 
 
-def _open_case(api, headers: dict) -> None:
+def _admin_headers(api, username: str) -> dict:
+    token = api.post("/api/v1/admin/auth/token", json={"username": username, "password": PASSWORD})
+    assert token.status_code == 200, token.get_json()
+    return {"Authorization": f"Bearer {token.get_json()['access_token']}"}
+
+
+def _open_case(api, headers: dict, case_no: str) -> None:
     """A penalty case with its filing and investigation records, submitted for legal review."""
-    answer = api.put(f"/api/v1/publish/cases/{CASE}", json=case_body(officers=list(OFFICERS)), headers=headers)
+    answer = api.put(f"/api/v1/publish/cases/{case_no}", json=case_body(officers=list(OFFICERS)), headers=headers)
     assert answer.status_code == 201, answer.get_json()
     steps = [
         record("filing", officers=OFFICERS),
         record("investigation", at="2025-10-11T10:00:00+08:00", officers=OFFICERS),
     ]
-    answer = api.post(f"/api/v1/publish/cases/{CASE}/records", json={"records": steps}, headers=headers)
+    answer = api.post(f"/api/v1/publish/cases/{case_no}/records", json={"records": steps}, headers=headers)
     assert answer.status_code == 201, answer.get_json()
-    assert reviews.submit(api, headers, CASE).status_code == 201
+    assert reviews.submit(api, headers, case_no).status_code == 201

@@ -1,5 +1,6 @@
 """Every page of the site in Chromium at a phone's and a desktop's width, checked by axe-core: zero serious or
-critical violations. The pages and their states are tests/support/site_tour.py's list (one line each)."""
+critical violations, and no page wider than the screen. The pages and their states are tests/support/site_tour.py's
+list (one line each)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from tests.support.accessibility import report, violations
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip
 from tests.support.live_server import LiveServer, server_env
 from tests.support.site_tour import PUBLIC, SERVER_ENV, VIEWPORTS, seed, wait_until_searchable, walk
+
+PAGE_WIDTH = "() => document.documentElement.scrollWidth"
 
 
 @pytest.fixture
@@ -44,6 +47,9 @@ def test_every_page_at_both_widths_has_no_serious_or_critical_violation(sync_pla
                     found.append(f"{where}:\n{report(failing)}")
                 if visit.name in public and (headings := page.locator("h1").count()) != 1:
                     found.append(f"{where}: {headings} <h1> elements, not one")
+                # Usable on a phone: nothing pushes the page sideways (a wide table scrolls inside its card).
+                if (wide := page.evaluate(PAGE_WIDTH)) > page.viewport_size["width"]:
+                    found.append(f"{where}: {wide}px wide, wider than the screen")
         finally:
             browser.close()
     assert not found, "\n".join(found)

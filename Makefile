@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app backend
 PORT ?= 8000
 export PORT
 
-.PHONY: run test fuzz lint format services services-stop migrate clean
+.PHONY: run test fuzz lint format services services-stop migrate clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: $(VENV)/.installed-test
 # zero 5xx, zero answers outside the document (tests/fuzz_openapi.py). .ci/run runs it after the suite.
 fuzz: $(VENV)/.installed-test
 	$(BIN)/python -m tests.fuzz_openapi
+
+# docs/screenshots/{page}-{phone|desktop}.png of every page in tests/support/site_tour.py, demo data and all.
+screenshots: $(VENV)/.installed-test
+	$(BIN)/python -m tools.screenshots
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

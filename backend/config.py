@@ -267,6 +267,14 @@ SETTINGS: tuple[Setting, ...] = (
     # PIPL art. 19 keeps personal information no longer than the purpose needs. Never less than the reopening window.
     S("COMPLAINT_CONTACT_RETENTION_DAYS", integer(15), 180, "days after closure a complainant's contact is kept"),
     S("DEFAULT_REGION", text, "350500", "region whose 司法局 takes complaints naming no agency"),
+    # The footer every government website carries (国务院办公厅《政府网站发展指引》, 2017): who runs it, its 网站标识码
+    # and ICP 备案 number, the 公安机关 备案 number once filed, and how to reach the site's keeper. The defaults are
+    # placeholders that say so, for `make run`; a deployment sets its own.
+    S("SITE_SPONSOR", text, "某市司法局（示例，请设置 SITE_SPONSOR）", "主办单位 shown in every public page's footer"),
+    S("SITE_ID_CODE", text, "0000000000", "网站标识码 (10 digits, from the government website registry)"),
+    S("SITE_ICP", text, "X ICP备00000000号（示例）", "ICP备案号, linked to the MIIT registry"),
+    S("SITE_PSB_RECORD", text, None, "公安机关备案号 (e.g. 闽公网安备35050002000001号); unset: not shown"),
+    S("SITE_CONTACT", text, "0000-00000000（示例）", "联系我们: the site keeper's phone or e-mail"),
     S("ESCALATION_JOB_SECONDS", integer(1), 600, "how often overdue complaints are escalated"),
     S("RETENTION_JOB_SECONDS", integer(1), 3600, "how often expired complainant contact details are erased"),
     S("NOTIFY_JOB_SECONDS", integer(1), 30, "how often queued WeChat notifications are sent"),

@@ -5,6 +5,7 @@
 #   wrk                       HTTP benchmark (bench/)
 #   openjdk-17-jdk-headless   compiles and runs the Java example client (examples/java/)
 #   curl                      runs README.md's "Publish your first item" session
+#   fonts-wqy-microhei        a Chinese font for Chromium (docs/screenshots, text the accessibility test measures)
 #
 #   deploy/test-tools.sh      safe to run any number of times
 #
@@ -14,7 +15,7 @@
 # machine that already has everything never touches the network.
 set -euo pipefail
 
-PACKAGES=(chromium chromium-driver wrk openjdk-17-jdk-headless curl)
+PACKAGES=(chromium chromium-driver wrk openjdk-17-jdk-headless curl fonts-wqy-microhei)
 
 log() { echo "test-tools: $*" >&2; }
 

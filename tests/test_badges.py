@@ -465,3 +465,21 @@ def test_a_route_the_fast_path_cannot_shadow_stops_the_start(app, monkeypatch):
     monkeypatch.setattr(app, "url_map", Map([Rule("/v/<path:token>", endpoint=PAGE_ENDPOINT)]))
     with pytest.raises(BuildError):
         VerifyFastPath(app, None)
+
+
+def test_the_large_text_page_is_served_alike_by_both_paths(client, registered, app, frozen_clock):
+    """大字模式 (a cookie, pages/display.py) is a shape of its own: the fast path's stencil writes what Jinja writes."""
+    from werkzeug.test import Client
+
+    token = static_token(app)
+    fast, flask_route = _layers(app)
+    pages = {}
+    for size in ("normal", "large"):
+        answers = []
+        for wsgi in (fast, flask_route, fast):
+            browser = Client(wsgi)
+            browser.set_cookie("text_size", size)
+            answers.append(browser.get(f"/v/{token}").get_data())
+        assert answers[0] == answers[1] == answers[2]
+        pages[size] = answers[0]
+    assert b'class="large-text"' in pages["large"] and b"large-text" not in pages["normal"]

@@ -1,7 +1,8 @@
 import dataclasses
+from urllib.parse import urlsplit
 
 import marshmallow as ma
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, has_request_context, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -25,6 +26,7 @@ from backend.officers.limits import limit_verification
 from backend.officers.models import CREDENTIAL_LABELS
 from backend.officers.schemas import BadgeLookupArgsSchema, RosterArgsSchema, RosterEntrySchema
 from backend.pages import search_filters
+from backend.pages.display import LARGE, TEXT_SIZE_COOKIE, TEXT_SIZE_MAX_AGE, large_text
 from backend.pages.verify_page import VERIFY_PAGE_HEADERS, lookup_page_html, verify_page_html
 from search_index.interfaces import SearchUnavailable
 
@@ -39,6 +41,37 @@ ROSTER_ENTRIES = RosterEntrySchema(many=True)
 def refused_page(refused: Refused):
     """An address or form the input guard refused, answered as a page like the pages' other errors."""
     return render_template("refused.html", message=refused.message), refused.status
+
+
+@blp.app_context_processor
+def page_chrome() -> dict:
+    """What base.html's header and footer show: the reader's text size and the site's 备案 details."""
+    config = current_app.config
+    site = {key: config[f"SITE_{key.upper()}"] for key in ("sponsor", "id_code", "icp", "psb_record", "contact")}
+    return {"large_text": has_request_context() and large_text(request.environ), "site": site}
+
+
+@blp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links."""
+    return current_app.send_static_file("favicon.ico")
+
+
+@blp.post("/display/text-size")
+def text_size():
+    """大字模式 on or off (pages/display.py), then back to the page the button was on (same site only)."""
+    back = urlsplit(request.referrer or "")
+    to = f"{back.path}?{back.query}" if back.query else back.path
+    # A path of this site only: "//host/…" or "/\\host/…" would send the browser elsewhere.
+    ours = back.netloc == request.host and to.startswith("/") and not to.startswith(("//", "/\\"))
+    response = redirect(to if ours else url_for(".home"), 303)
+    if request.form.get("size") == LARGE:
+        response.set_cookie(
+            TEXT_SIZE_COOKIE, LARGE, max_age=TEXT_SIZE_MAX_AGE, secure=request.is_secure, httponly=True, samesite="Lax"
+        )
+    else:
+        response.delete_cookie(TEXT_SIZE_COOKIE, samesite="Lax", httponly=True)
+    return response
 
 
 @blp.get("/")

@@ -15,6 +15,8 @@ value some other way) is not used: that page is rendered by Jinja, as is any tok
 badge tokens are made of. tests/test_badges.py holds stencil and Jinja to identical output, with values
 that need escaping.
 
+The reader's text size (pages/display.py) is part of a shape too: the page is the same but for its class.
+
 Shapes are kept per application (``app.extensions``), so a template change takes effect with a restart.
 """
 
@@ -29,6 +31,7 @@ from flask import current_app, has_request_context, render_template
 from jinja2.filters import do_urlencode
 from markupsafe import escape
 
+from backend.pages.display import large_text
 from backend.timezone import beijing
 
 if TYPE_CHECKING:
@@ -151,6 +154,7 @@ def _stencil(verification: Verification, values: dict[str, str], environ: dict[s
         bool(values["receipt"]),
         tuple(bool(values.get(field)) for field in OFFICER_FIELDS),
         environ.get("SCRIPT_NAME", ""),
+        large_text(environ),
     )
     stencils: dict[tuple, Stencil | None] = current_app.extensions.setdefault("verify_page_stencils", {})
     if shape not in stencils:

@@ -46,6 +46,11 @@ def agencies(client, auth, db_session, frozen_clock, indexer):
             mkt,
             decision(title="公示期满的处罚决定", document_no="鲤市监罚〔2021〕9号", decision_date="2021-10-01"),
         ),
+        # Decided before the others, published after them: the page orders by the date it shows.
+        "backfilled": (
+            mkt,
+            decision(title="补录的处罚决定", document_no="鲤市监罚〔2025〕3号", decision_date="2025-10-08"),
+        ),
         "xm_power": (xm, power(title="厦门的事项清单")),
         "xm_decision": (xm, decision(title="厦门的处罚决定", document_no="厦市监罚〔2025〕5号")),
     }
@@ -88,7 +93,7 @@ def test_the_agency_page_lists_exactly_its_current_items(client, agencies):
     for label in ("执法事项清单", "服务指南", "行政处罚裁量基准"):
         assert f"<h3>{label}</h3>" in pre
     # 事后公开: its decisions, newest first; the one whose disclosure period is over is not shown.
-    assert linked_items(recent) == [agencies["newer"], agencies["older"]]
+    assert linked_items(recent) == [agencies["newer"], agencies["older"], agencies["backfilled"]]
     for absent in ("已撤下的旧事项清单", "已失效的旧办事指南", "公示期满的处罚决定", "厦门的"):
         assert absent not in html
 
@@ -117,7 +122,9 @@ def test_without_search_the_page_still_says_who_the_agency_is(client, agencies, 
     html = page.get_data(as_text=True)
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"
     assert "执法人员名单暂时无法查询" in html and 'href="tel:0595-22512315"' in html
-    assert sorted(linked_items(html)) == sorted(agencies[k] for k in ("power", "guide", "benchmark", "newer", "older"))
+    assert sorted(linked_items(html)) == sorted(
+        agencies[k] for k in ("power", "guide", "benchmark", "newer", "older", "backfilled")
+    )
 
 
 def test_an_unknown_agency_is_a_404_page(client, agencies):

@@ -228,8 +228,9 @@ def current_pre_phase(agency: Agency) -> dict[str, list[dict[str, Any]]]:
 
 
 def recent_post_phase(agency: Agency, limit: int = 10) -> list[Found]:
-    """The agency's latest 事后公开 items (decisions, inspection results), last published first, as search hits
-    without a query; one whose disclosure period has ended is left out even before the expiry job takes it down."""
+    """The agency's latest 事后公开 items (decisions, inspection results), newest decision first (the date the page
+    shows), then last published, as search hits without a query; one whose disclosure period has ended is left out
+    even before the expiry job takes it down."""
     rows = db.session.scalars(
         _SEARCH_ROWS.where(
             Disclosure.agency_id == agency.id,
@@ -237,7 +238,7 @@ def recent_post_phase(agency: Agency, limit: int = 10) -> list[Found]:
             Disclosure.status == Status.published,
             or_(Disclosure.expires_on.is_(None), Disclosure.expires_on >= today()),
         )
-        .order_by(Disclosure.published_at.desc(), Disclosure.id)
+        .order_by(Disclosure.decision_date.desc().nulls_last(), Disclosure.published_at.desc(), Disclosure.id)
         .limit(limit)
     )
     return [Found(item, None, _lead(item.public["content"])) for item in rows]

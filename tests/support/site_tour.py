@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import time
 import urllib.parse
 import urllib.request
@@ -22,6 +23,7 @@ from sqlalchemy import select
 
 from backend.accounts.models import AdminUser
 from backend.accounts.services import create_admin, create_client
+from backend.complaints.models import Complaint
 from backend.demo import load_demo_data
 from backend.extensions import db
 from backend.officers import tokens
@@ -101,6 +103,21 @@ def fill_the_complaint(page, phone: str = "") -> None:
     page.click("button.submit")
 
 
+def file_a_complaint_with_a_photo(page, _facts: Facts) -> None:
+    """When and where it happened, and a photo as evidence (a phone's camera roll)."""
+    page.fill("input[name=occurred_at]", "2025-10-20T09:30")
+    page.fill("input[name=place]", "泉州市丰泽区东海街道某超市")
+    page.set_input_files(
+        "input[name=evidence]", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": image_bytes("PNG")}]
+    )
+    file_a_complaint(page, _facts)
+
+
+def turn_on_large_text(page, _facts: Facts) -> None:
+    page.click("form.text-size button")
+    page.wait_for_selector("html.large-text")
+
+
 def submit_a_wrong_phone(page, _facts: Facts) -> None:
     """A field the browser lets through and the server refuses: the form again, with the error beside it."""
     fill_the_complaint(page, phone="12")
@@ -119,6 +136,13 @@ def track_the_complaint(page, facts: Facts) -> None:
     page.wait_for_load_state()
 
 
+def track_the_overdue_complaint(page, facts: Facts) -> None:
+    page.fill("input[name=tracking_no]", facts.extra["overdue"])
+    page.fill("input[name=code]", facts.extra["overdue_code"])
+    page.click("button.submit")
+    page.wait_for_selector("#escalation")
+
+
 def exhaust_the_verify_limit(page, facts: Facts) -> None:
     """Badge checks from this address until the limit answers (VERIFY_RATE_LIMIT_PER_MINUTE of the server)."""
     for _ in range(1000):
@@ -131,19 +155,31 @@ PUBLIC: list[Visit] = [
     Visit("search", "/s"),
     Visit("search-results", lambda f: f"/s?q={f.search_word}"),
     Visit("search-no-results", "/s?q=无此内容的检索词"),
+    Visit("search-filtered", f"/s?q=食品&region={REGION}&type=decision&sort=date"),
+    Visit("search-traditional", "/s?q=行政處罰"),
+    Visit("agency", f"/a/{AGENCY}"),
+    Visit("agency-roster-search", f"/a/{AGENCY}?q={BADGE}"),
+    Visit("agency-not-found", "/a/NO-SUCH-AGENCY"),
     Visit("disclosure", lambda f: f"/d/{f.disclosure}"),
     Visit("disclosure-removed", lambda f: f"/d/{f.withdrawn}"),
     Visit("not-found", "/d/no-such-item"),
     Visit("refused", "/d/%3Cscript%3E"),
     Visit("verify-valid", lambda f: f"/v/{f.token}"),
     Visit("verify-invalid", "/v/not-a-badge-token"),
+    Visit("badge-lookup", "/v"),
+    Visit("badge-lookup-valid", f"/v?badge_no={BADGE}"),
+    Visit("badge-lookup-unknown", "/v?badge_no=35059999999"),
     Visit("complaint-form", "/complaints/new"),
     Visit("complaint-form-error", "/complaints/new", setup=submit_a_wrong_phone),
     Visit("complaint-filed", "/complaints/new", setup=file_a_complaint),
+    Visit("complaint-filed-with-evidence", "/complaints/new", setup=file_a_complaint_with_a_photo),
     Visit("tracking-form", "/complaints/track"),
     Visit("tracking-result", "/complaints/track", setup=track_the_complaint),
+    Visit("tracking-overdue", "/complaints/track", setup=track_the_overdue_complaint),
     # Last of the badge pages: the limit then holds for a minute.
     Visit("verify-limited", "/v/not-a-badge-token", setup=exhaust_the_verify_limit),
+    # Last of the public pages: the cookie it sets stays with this browser context.
+    Visit("large-text", lambda f: f"/d/{f.disclosure}", setup=turn_on_large_text),
 ]
 
 ADMIN: list[Visit] = [
@@ -271,6 +307,22 @@ def seed(app: Flask) -> Facts:
 
     complaint = {"category": "misconduct", "content": "执法人员检查时未出示执法证件，态度生硬。", "agency": AGENCY}
     filed = api.post("/api/v1/complaints", json=complaint).get_json()
+    evidence = {"evidence": (io.BytesIO(image_bytes("PNG")), "现场照片.png")}
+    answer = api.post(
+        f"/api/v1/complaints/{filed['tracking_no']}/evidence",
+        data=evidence,
+        headers={"X-Query-Code": filed["query_code"]},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 201, answer.get_json()
+    overdue = api.post(
+        "/api/v1/complaints", json={**complaint, "content": "执法人员态度恶劣，至今无人受理。"}
+    ).get_json()
+    with app.app_context():
+        # Filed weeks ago and never accepted: its deadlines have passed (the state that names whom to turn to).
+        late = db.session.scalar(select(Complaint).filter_by(tracking_no=overdue["tracking_no"]))
+        late.accept_due = late.created_at.date() - dt.timedelta(days=30)
+        db.session.commit()
     with app.test_request_context():
         badge_token = tokens.issue(AGENCY, BADGE).token
     return Facts(
@@ -279,7 +331,7 @@ def seed(app: Flask) -> Facts:
         token=badge_token,
         tracking_no=filed["tracking_no"],
         query_code=filed["query_code"],
-        extra={"round": round_id},
+        extra={"round": round_id, "overdue": overdue["tracking_no"], "overdue_code": overdue["query_code"]},
     )
 
 

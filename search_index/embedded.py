@@ -373,11 +373,10 @@ class EmbeddedEngine:
         match = " AND ".join(_fts_phrase(t) for t in terms)
 
         # One pass over the matches: how many per combo. Total, filters and facets follow from it.
-        accepted = _accepting(definition, query.filters, combos)
         # A faceted field's own filter does not narrow its facet (disjunctive facets), so the pass counts
         # the matches of the other filters only; with no faceted field filtered that is every filter.
         own = {name for name in query.facets if query.filters.get(name)}
-        counted = _accepting(definition, _without(query.filters, own), combos) if own else accepted
+        counted = _accepting(definition, _without(query.filters, own), combos)
         # Filters that keep few combos are checked in SQL, so fewer matches reach the grouping.
         narrow = json.dumps(sorted(counted)) if counted is not None and len(counted) * 2 < len(combos) else None
         if counted is not None and not counted:
@@ -397,10 +396,13 @@ class EmbeddedEngine:
         else:
             rows = conn.execute(f'SELECT combo, n FROM "{physical}_combos" WHERE n > 0').fetchall()
         matched = {combo: n for combo, n in rows if counted is None or combo in counted}
-        counts = _within(matched, accepted) if own else matched
+        # Every filter, then every filter but a faceted field's own, checked on the matched combos only.
+        held = {combo: combos[combo] for combo in matched} if own else combos
+        accepted = _accepting(definition, query.filters, held) if own else counted
+        counts = _within(matched, accepted)
         total = sum(counts.values())
         scopes = {
-            name: _within(matched, _accepting(definition, _without(query.filters, {name}), combos))
+            name: _within(matched, _accepting(definition, _without(query.filters, {name}), held))
             if name in own
             else counts
             for name in query.facets

@@ -45,6 +45,7 @@ REBUILD_TIMEOUT = 60.0  # seconds: a rebuild's batches
 REBUILD_LOCK = dt.timedelta(hours=1)
 _LOCK_ID = "rebuild-lock"  # never a physical index's name
 _RECORD_ATTEMPTS = 5
+_VALUES = "values"  # a facet's terms agg, under the filter agg of the other chosen facets
 _PUBLISHED = "published"  # in _source (not indexed): highlighted fields that folding changed, as published
 
 
@@ -353,7 +354,7 @@ class ElasticsearchEngine:
             for hit in response["hits"]["hits"]
         ]
         facets = {
-            field: {bucket["key"]: bucket["doc_count"] for bucket in agg["buckets"]}
+            field: {bucket["key"]: bucket["doc_count"] for bucket in agg.get(_VALUES, agg)["buckets"]}
             for field, agg in response.get("aggregations", {}).items()
         }
         return SearchResult(
@@ -379,9 +380,11 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
     must: list[dict[str, Any]] = [
         {"multi_match": {"query": analysis.simplified(term), "type": "phrase", "fields": fields}} for term in terms
     ] or [{"match_all": {}}]
-    filters: list[dict[str, Any]] = [
-        {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values
-    ]
+    chosen = {field: {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values}
+    # A faceted field's filter narrows the hits after the aggregations (post_filter) and every other facet
+    # (a filter agg), never its own facet: disjunctive facets.
+    own = {field: clause for field, clause in chosen.items() if field in query.facets}
+    filters: list[dict[str, Any]] = [clause for field, clause in chosen.items() if field not in own]
     if definition.date_field and (query.date_from or query.date_to):
         bounds = {}
         if query.date_from:
@@ -405,9 +408,19 @@ def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[s
         # Only what the highlights are drawn from.
         "_source": [*definition.highlight_fields, f"{_PUBLISHED}.*"] if terms else False,
     }
+    if own:
+        body["post_filter"] = {"bool": {"filter": list(own.values())}}
     if query.facets:
-        body["aggs"] = {field: {"terms": {"field": field, "size": 50}} for field in query.facets}
+        body["aggs"] = {field: _facet_agg(field, [c for f, c in own.items() if f != field]) for field in query.facets}
     return body
+
+
+def _facet_agg(field: str, others: list[dict[str, Any]]) -> dict[str, Any]:
+    """A facet's terms, within the other faceted fields' filters when some are chosen."""
+    terms = {"terms": {"field": field, "size": 50}}
+    if not others:
+        return terms
+    return {"filter": {"bool": {"filter": others}}, "aggs": {_VALUES: terms}}
 
 
 def _indexed(definition: IndexDefinition, body: Mapping[str, Any]) -> dict[str, Any]:

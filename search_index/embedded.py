@@ -15,9 +15,10 @@ A document's FTS rowid is its *key*: ``date << 46 | docs rowid << 20 | combo`` (
 1900-01-01, 0 when missing). So FTS5 hands out matches newest first (``ORDER BY rowid DESC LIMIT``
 stops after a page), a date range is a rowid range, and counting matches per combo
 (``GROUP BY rowid & mask``) gives the total and every facet in one pass over the matches without
-touching another table; keyword filters keep the matching combos. Relevance puts documents whose
-first-weighted field (the title) matches every term first, newest first within each tier: no
-per-match scoring, which cost more than everything else at 100,000 documents.
+touching another table; keyword filters keep the matching combos (a facet those of every filter
+but its own field's). Relevance puts documents whose first-weighted field (the title) matches every
+term first, newest first within each tier: no per-match scoring, which cost more than everything else
+at 100,000 documents.
 """
 
 from __future__ import annotations
@@ -372,10 +373,13 @@ class EmbeddedEngine:
         match = " AND ".join(_fts_phrase(t) for t in terms)
 
         # One pass over the matches: how many per combo. Total, filters and facets follow from it.
-        accepted = _accepting(definition, query.filters, combos)
+        # A faceted field's own filter does not narrow its facet (disjunctive facets), so the pass counts
+        # the matches of the other filters only; with no faceted field filtered that is every filter.
+        own = {name for name in query.facets if query.filters.get(name)}
+        counted = _accepting(definition, _without(query.filters, own), combos)
         # Filters that keep few combos are checked in SQL, so fewer matches reach the grouping.
-        narrow = json.dumps(sorted(accepted)) if accepted is not None and len(accepted) * 2 < len(combos) else None
-        if accepted is not None and not accepted:
+        narrow = json.dumps(sorted(counted)) if counted is not None and len(counted) * 2 < len(combos) else None
+        if counted is not None and not counted:
             rows = []
         elif terms:
             rows = conn.execute(
@@ -391,9 +395,19 @@ class EmbeddedEngine:
             ).fetchall()
         else:
             rows = conn.execute(f'SELECT combo, n FROM "{physical}_combos" WHERE n > 0').fetchall()
-        counts = {combo: n for combo, n in rows if accepted is None or combo in accepted}
+        matched = {combo: n for combo, n in rows if counted is None or combo in counted}
+        # Every filter, then every filter but a faceted field's own, checked on the matched combos only.
+        held = {combo: combos[combo] for combo in matched} if own else combos
+        accepted = _accepting(definition, query.filters, held) if own else counted
+        counts = _within(matched, accepted)
         total = sum(counts.values())
-        facets = _facets(definition, query.facets, counts, combos)
+        scopes = {
+            name: _within(matched, _accepting(definition, _without(query.filters, {name}), held))
+            if name in own
+            else counts
+            for name in query.facets
+        }
+        facets = _facets(definition, scopes, combos)
 
         # Only the combos that have matches, when filters keep some of them.
         only = json.dumps(sorted(counts)) if accepted is not None else None
@@ -584,16 +598,25 @@ def _accepting(
     return {combo for combo, held in combos.items() if all(held[i] & values for i, values in positions)}
 
 
+def _without(filters: Any, fields: set[str]) -> dict[str, Any]:
+    return {field: values for field, values in filters.items() if field not in fields}
+
+
+def _within(counts: dict[int, int], accepted: set[int] | None) -> dict[int, int]:
+    """The counts of the combos ``accepted`` keeps (None keeps every one)."""
+    return counts if accepted is None else {combo: n for combo, n in counts.items() if combo in accepted}
+
+
 def _facets(
     definition: IndexDefinition,
-    names: Any,
-    counts: dict[int, int],
+    scopes: dict[str, dict[int, int]],
     combos: dict[int, tuple[frozenset[str], ...]],
 ) -> dict[str, dict[str, int]]:
-    """Documents per value (a document counts once for each of its values), the 50 largest."""
+    """Per facet, documents per value among its scope's combo counts (a document counts once for each of
+    its values), the 50 largest."""
     fields = list(definition.keyword_fields)
     facets = {}
-    for name in names:
+    for name, counts in scopes.items():
         tally: dict[str, int] = {}
         if name in fields:
             i = fields.index(name)

@@ -92,6 +92,9 @@ class SearchQuery:
     filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    # Keyword fields to count values of (the 50 largest each). Disjunctive: a facet counts the matches of
+    # the text, the date range and every filter except its own field's, so a chosen region still lists the
+    # other regions with the counts they would have; hits and total honour every filter.
     facets: Sequence[str] = ()
     sort: Literal["relevance", "date"] = "relevance"
     page: int = 1

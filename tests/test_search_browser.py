@@ -120,6 +120,15 @@ def test_filters_facets_and_paging_at_phone_and_desktop_widths(live, tmp_path):
             ]
             assert fits(page)
             page.screenshot(path=tmp_path / "search-phone.png", full_page=True)
+            # Another region is one choice away: the list still offers it, with its count.
+            region = page.locator("#f-region")
+            assert "盐城市（1）" in region.inner_text() and "泉州市（4）" in region.inner_text()
+            region.select_option("320900")
+            page.click("button:has-text('应用筛选')")
+            page.wait_for_url("**/s?**region=320900**")
+            assert "共 1 条" in page.inner_text("p.count") and "地区：盐城市" in page.inner_text("ul.chosen")
+            page.go_back()
+            page.wait_for_url("**/s?**region=350500**")
             # The filter in force, a tap away from being dropped; the order stays.
             page.click("ul.chosen a:has-text('地区：泉州市')")
             page.wait_for_url(lambda url: "region" not in query(url))

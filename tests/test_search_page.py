@@ -110,8 +110,12 @@ def test_facets_name_agencies_divisions_types_and_categories(client, two_cities)
     for name, values in everything["facets"].items():
         for facet in values:
             assert api_search(client, **{name: facet["value"]})["total"] == facet["count"], (name, facet)
-    counts = {f["value"]: f["count"] for f in api_search(client, region="350500")["facets"]["region"]}
-    assert counts == {"350000": 4, "350500": 4, "350502": 1}
+    # A facet leaves out its own filter, so a chosen region still lists the others; the other facets honour it.
+    in_quanzhou = api_search(client, region="350500")
+    counts = {name: {f["value"]: f["count"] for f in values} for name, values in in_quanzhou["facets"].items()}
+    assert in_quanzhou["total"] == 4
+    assert counts["region"] == {"320000": 1, "320900": 1, "350000": 4, "350500": 4, "350502": 1}
+    assert counts["agency"] == {"QZ": 3, "LC": 1}
 
 
 @pytest.mark.parametrize("search_engine", ENGINES, indirect=True)
@@ -153,6 +157,24 @@ def test_filters_narrow_the_page_and_each_result_links_its_item_and_agency(clien
         for h in re.findall(r'href="(/s\?[^"]+)" aria-label="去掉筛选：地区', body)
     ]
     assert dropped == [{"q": ["行政处罚"], "date_from": ["2025-10-01"], "date_to": ["2025-10-31"]}]
+
+
+@pytest.mark.parametrize("search_engine", ENGINES, indirect=True)
+def test_a_chosen_region_still_offers_the_others_with_their_counts(client, two_cities):
+    body = page(client, region="350502")
+    assert "共 1 条" in body and "地区：鲤城区" in body
+    assert options(body, "region") == {
+        "": "全部",
+        "320000": "江苏省（1）",
+        "320900": "盐城市（1）",
+        "350000": "福建省（4）",
+        "350500": "泉州市（4）",
+        "350502": "鲤城区（1）",
+    }
+    assert 'value="350502" selected' in body
+    # The other filters count within the chosen region only.
+    assert options(body, "agency") == {"": "全部", "LC": "鲤城区市场监督管理局（1）"}
+    assert options(body, "type") == {"": "全部", "decision": "执法决定（1）"}
 
 
 @pytest.mark.parametrize("search_engine", ENGINES, indirect=True)

@@ -1092,7 +1092,8 @@ def facets_field() -> ma.fields.Dict:
         values=ma.fields.List(ma.fields.Nested(FacetValueSchema)),
         metadata={
             "description": "counts of the hits by agency, region (a division and those above it), type, category "
-            "and phase: each value with its Chinese name (an agency's name, a division's such as 泉州市)"
+            "and phase: each value with its Chinese name (an agency's name, a division's such as 泉州市); a facet "
+            "counts with every filter but its own, so a chosen region still lists the other regions"
         },
     )
 

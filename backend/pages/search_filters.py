@@ -65,7 +65,9 @@ class Chosen:
 
 def options(args: Mapping[str, Any], facets: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[Option]]:
     """Each filter's choices: the facet's values with names and counts; the chosen one always among them.
-    Divisions come in code order, so a province is followed by its cities and their districts."""
+    A facet is counted without its own filter (SearchQuery.facets), so with 泉州市 chosen the other regions
+    are still offered with their counts. Divisions come in code order, so a province is followed by its
+    cities and their districts."""
     choices = {}
     for name in FILTERS:
         values = [Option(f["value"], f["label"], f["count"]) for f in facets.get(name, [])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 
@@ -128,6 +129,37 @@ def test_facets_count_the_filtered_results(loaded):
     filtered = loaded.search(CONTRACT, SearchQuery(text="行政", filters={"region": ["350502"]}, facets=("kind",)))
     assert filtered.total == 1
     assert filtered.facets["kind"] == {"licensing": 1}
+
+
+def test_a_facet_counts_without_its_own_filter(loaded):
+    """Disjunctive facets: a chosen region still lists the other regions, with the counts they would have."""
+    result = loaded.search(CONTRACT, SearchQuery(filters={"region": ["350502"]}, facets=("region", "kind")))
+    assert [hit.id for hit in result.hits] == ["license"]
+    assert result.total == 1
+    assert result.facets["region"] == {"350000": 4, "350500": 4, "350502": 1, "350503": 1}
+    assert result.facets["kind"] == {"licensing": 1}
+    with_text = loaded.search(CONTRACT, SearchQuery(text="行政", filters={"region": ["350503"]}, facets=("region",)))
+    assert [hit.id for hit in with_text.hits] == ["apart"]
+    assert with_text.facets["region"] == {"350000": 4, "350500": 4, "350502": 1, "350503": 1}
+
+
+def test_two_faceted_filters_each_leave_out_only_their_own(loaded):
+    query = SearchQuery(filters={"kind": ["penalty"], "region": ["350502"]}, facets=("region", "kind"))
+    for sort in ("relevance", "date"):
+        result = loaded.search(CONTRACT, dataclasses.replace(query, sort=sort))
+        assert (result.total, result.hits) == (0, [])
+        assert result.facets["region"] == {"350000": 1, "350500": 1}
+        assert result.facets["kind"] == {"licensing": 1}
+
+
+def test_a_date_range_and_unfaceted_filters_narrow_every_facet(loaded):
+    dated = SearchQuery(filters={"region": ["350502"]}, date_from=dt.date(2025, 10, 10), facets=("region", "kind"))
+    result = loaded.search(CONTRACT, dated)
+    assert result.total == 0
+    assert result.facets["region"] == {"350000": 2, "350500": 2, "350503": 1}
+    assert result.facets["kind"] == {}
+    unfaceted = loaded.search(CONTRACT, SearchQuery(filters={"kind": ["inspection"]}, facets=("region",)))
+    assert unfaceted.facets["region"] == {"350000": 1, "350500": 1, "350503": 1}
 
 
 def test_sort_by_date_is_newest_first(loaded):

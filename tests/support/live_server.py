@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def server_env(app, folder: Path, **overrides: str) -> dict[str, str]:
     """The environment a live server of ``app``'s (committed) database starts with: its secret and keys, its
-    own instance folder and embedded index under ``folder``, no demo data, no scheduler; then ``overrides``."""
+    own instance folder and embedded index under ``folder``, its own keys on a shared Redis (a rate limit that
+    other tests' servers used up must not refuse this one), no demo data, no scheduler; then ``overrides``."""
     return {
+        "CACHE_KEY_PREFIX": f"live{uuid.uuid4().hex[:8]}:",
         "DATABASE_URL": app.config["DATABASE_URL"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "BADGE_KEYS_DIR": app.config["BADGE_KEYS_DIR"],

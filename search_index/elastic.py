@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from elastic_transport import TransportError
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, helpers
+from elasticsearch import ApiError, BadRequestError, ConflictError, Elasticsearch, NotFoundError, helpers
 
 from . import analysis
 from .interfaces import (
@@ -47,6 +47,12 @@ _LOCK_ID = "rebuild-lock"  # never a physical index's name
 _RECORD_ATTEMPTS = 5
 _VALUES = "values"  # a facet's terms agg, under the filter agg of the other chosen facets
 _PUBLISHED = "published"  # in _source (not indexed): highlighted fields that folding changed, as published
+# Text the analyzer check analyzes: any Chinese will do, the check is whether the cluster knows the analyzer.
+_ANALYZER_PROBE = "行政执法公示"
+
+
+class AnalyzerMissing(SearchUnavailable):
+    """The configured analyzer is not in the cluster (its plugin not installed): no index is created with it."""
 
 
 class ElasticsearchEngine:
@@ -60,6 +66,7 @@ class ElasticsearchEngine:
         self.url = url
         self.prefix = prefix.lower()
         self.analyzer = analyzer
+        self._analyzer_found = False
         self.replicas = replicas
         # One retry: a request path should fail fast and let the outbox try again later.
         self.client = Elasticsearch(url, request_timeout=timeout, max_retries=1, retry_on_timeout=False)
@@ -79,6 +86,25 @@ class ElasticsearchEngine:
             properties[definition.date_field] = {"type": "date", "format": "strict_date_optional_time||yyyy-MM-dd"}
         # dynamic: false keeps display-only fields in _source without indexing them.
         return {"dynamic": False, "_meta": {"version": definition.version}, "properties": properties}
+
+    def check_analyzer(self) -> None:
+        """AnalyzerMissing, naming the setting and the fix, when the cluster does not know the configured analyzer
+        (without this check each index creation fails with a mapping error naming neither). Once found it is
+        not asked again: an analyzer comes with a plugin, which only a restart of the node adds or removes."""
+        if self._analyzer_found:
+            return
+        try:
+            self.client.indices.analyze(analyzer=self.analyzer, text=_ANALYZER_PROBE)
+        except BadRequestError as exc:
+            raise AnalyzerMissing(
+                f"Elasticsearch has no analyzer {self.analyzer!r} (ELASTICSEARCH_TEXT_ANALYZER): install its plugin "
+                "on every node (smartcn: bin/elasticsearch-plugin install analysis-smartcn, as "
+                "deploy/elasticsearch/Dockerfile does) or set ELASTICSEARCH_TEXT_ANALYZER=standard; "
+                "no index is created until then"
+            ) from exc
+        except _ERRORS as exc:
+            raise SearchUnavailable(f"elasticsearch: {exc}") from exc
+        self._analyzer_found = True
 
     def _create_physical(self, definition: IndexDefinition, *, bulk_load: bool, aliases: dict[str, Any]) -> str:
         physical = f"{self.alias(definition)}-v{definition.version}-{time.time_ns()}"
@@ -196,6 +222,7 @@ class ElasticsearchEngine:
             raise SearchUnavailable(f"a rebuild of {definition.name!r} is already running") from exc
 
     def ensure_index(self, definition: IndexDefinition) -> None:
+        self.check_analyzer()
         try:
             if not self.client.indices.exists_alias(name=self.alias(definition)):
                 self._create_physical(definition, bulk_load=False, aliases={self.alias(definition): {}})
@@ -268,6 +295,7 @@ class ElasticsearchEngine:
     def reindex(
         self, definition: IndexDefinition, documents: Iterable[Document], source: SourceState | None = None
     ) -> str:
+        self.check_analyzer()
         try:
             self._ensure_sources(definition)
             self._lock_rebuild(definition)
@@ -371,6 +399,7 @@ class ElasticsearchEngine:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
         if health["status"] == "red":
             raise SearchUnavailable("elasticsearch cluster is red")
+        self.check_analyzer()
         return {"engine": self.name, "status": health["status"], "cluster": health["cluster_name"]}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import cache, db
 from search_index import DEFINITIONS, search
+from search_index.elastic import AnalyzerMissing
 
 from .indexing import Indexer, SearchOutbox, reconcile, reindex
 
@@ -18,8 +19,12 @@ search_cli = AppGroup("search", help="Search index: create, rebuild, keep up to 
 
 @search_cli.command("init")
 def init() -> None:
-    """Create every index that does not exist yet; rebuild any that does not project this database."""
-    search.ensure_indices()
+    """Create every index that does not exist yet; rebuild any that does not project this database. Refused,
+    creating nothing, when Elasticsearch lacks the configured analyzer (ELASTICSEARCH_TEXT_ANALYZER)."""
+    try:
+        search.ensure_indices()
+    except AnalyzerMissing as error:
+        raise click.ClickException(str(error)) from None
     states = reconcile(rebuild=True)
     click.echo(f"indices ready on {search.engine.name}: " + ", ".join(f"{n} {s.state}" for n, s in states.items()))
 

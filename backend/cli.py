@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -49,6 +52,18 @@ def db_revision(message: str) -> None:
     command.revision(alembic_config(), message=message, autogenerate=True)
 
 
+def run_in_foreground(start: Callable[[], object], stop: Callable[[], object]) -> None:
+    """Start a background loop (the search indexer, the scheduler), hold the process until SIGTERM or Ctrl-C,
+    then stop it: what a service manager or ``docker compose stop`` sends ends the work cleanly (the batch or
+    job under way finishes) instead of killing it mid-write."""
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    start()
+    stopping.wait()
+    stop()
+
+
 def register_commands(app: Flask) -> None:
     from backend.accounts.cli import admin_cli, client_cli
     from backend.agencies.cli import agency_cli
@@ -58,7 +73,9 @@ def register_commands(app: Flask) -> None:
     from backend.demo import demo_cli
     from backend.disclosures.cli import disclosures_cli
     from backend.exchange.cli import exchange_cli, push_cli
+    from backend.health.cli import health_cli
     from backend.officers.cli import badges_cli
+    from backend.scheduler import scheduler_cli
     from backend.search.cli import search_cli
     from backend.supervision.cli import supervision_cli
     from backend.transparency.cli import transparency_cli
@@ -71,6 +88,8 @@ def register_commands(app: Flask) -> None:
         exchange_cli,
         push_cli,
         search_cli,
+        scheduler_cli,
+        health_cli,
         demo_cli,
         disclosures_cli,
         calendar_cli,

@@ -1,6 +1,7 @@
-"""Periodic jobs in a background thread of each web worker (``make run``); cron can run the same
-jobs through their CLI commands instead. A lock in the shared cache (Redis, or the SQLite file every
-worker opens) lets one worker run each job once per period: taken with ``add`` while the job runs (for
+"""Periodic jobs in a background thread of each web worker (``make run``), or in a process of their own
+(``flask scheduler run``, with SCHEDULER_THREAD=0 in the web workers, as deploy/docker-compose.yml runs them);
+cron can run the same jobs through their CLI commands instead. A lock in the shared cache (Redis, or the
+SQLite file every worker opens) lets one worker run each job once per period: taken with ``add`` while the job runs (for
 a crashed worker, it expires), then left for the rest of the period, or dropped when the run took longer.
 Every job is idempotent all the same."""
 
@@ -13,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import AppGroup
 
+from backend.cli import run_in_foreground
 from backend.complaints.notify import deliver_pending
 from backend.complaints.services import erase_expired_contacts, escalate_overdue
 from backend.disclosures.lifecycle import expire_due
@@ -50,8 +53,12 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop after the job under way, waiting for it up to ``timeout`` seconds (its lock expires otherwise)."""
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
 
     def run_due(self, last_run: dict[str, float]) -> None:
         now = time.monotonic()
@@ -106,3 +113,15 @@ def default_jobs(app: Flask) -> list[Job]:
         # Each finished day's audit digest into the transparency log; hourly, so a day waits at most an hour.
         Job("anchor-audit-trail", 3600, anchor_due),
     ]
+
+
+scheduler_cli = AppGroup("scheduler", help="Periodic jobs in a process of their own.")
+
+
+@scheduler_cli.command("run")
+def run() -> None:
+    """Run the periodic jobs until SIGTERM or Ctrl-C (the job under way finishes first). Several may run, on
+    several hosts: each job's lock lets one run it per period."""
+    app = current_app._get_current_object()
+    scheduler = Scheduler(app, default_jobs(app))
+    run_in_foreground(scheduler.start, scheduler.stop)

@@ -75,6 +75,11 @@ def readyz():
     """Database, search engine, cache and signing keys, each reported: 503 when the database is down;
     "degraded" (200) when search or the cache is down, an index does not project this database (stale, or
     rebuilding), or a key ring has no key (badge verification still answers; cards and checkpoints wait)."""
+    return readiness()
+
+
+def readiness() -> tuple[dict, HTTPStatus]:
+    """/readyz's answer and status, also asked in-process by ``flask health ready`` (backend/health/cli.py)."""
     checks = {
         "database": _check(_database),
         "search": _check(_search),
@@ -85,7 +90,7 @@ def readyz():
     if not ESSENTIAL & down.keys():
         degraded = bool(down) or checks["search"]["index"]["state"] != "matching"
         body = {"status": "degraded" if degraded else "ok", "checks": checks}
-        return {**body, "errors": down} if down else body
+        return ({**body, "errors": down} if down else body), HTTPStatus.OK
     code = HTTPStatus.SERVICE_UNAVAILABLE
     return {
         "code": code.value,

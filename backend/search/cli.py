@@ -1,6 +1,4 @@
 import json
-import logging
-import signal
 import time
 
 import click
@@ -8,6 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from backend.cli import run_in_foreground
 from backend.extensions import cache, db
 from search_index import DEFINITIONS, search
 from search_index.elastic import AnalyzerMissing
@@ -49,18 +48,10 @@ def reindex_command(names: tuple[str, ...]) -> None:
 @search_cli.command("worker")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between outbox polls.")
 def worker(poll: float) -> None:
-    """Drain the outbox into the search engine until stopped (for deployments without the in-process thread)."""
-    logging.basicConfig(level=logging.INFO)
+    """Drain the outbox into the search engine until SIGTERM or Ctrl-C (with SEARCH_INDEXER_THREAD=0 in the web
+    workers: deploy/docker-compose.yml runs it as its own service)."""
     indexer = Indexer(current_app._get_current_object(), poll_seconds=poll)
-    indexer.start()
-    stopped = []
-    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
-    try:
-        while not stopped:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    indexer.stop()
+    run_in_foreground(indexer.start, indexer.stop)
 
 
 @search_cli.command("status")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -50,18 +47,6 @@ def db_revision(message: str) -> None:
     from alembic import command
 
     command.revision(alembic_config(), message=message, autogenerate=True)
-
-
-def run_in_foreground(start: Callable[[], object], stop: Callable[[], object]) -> None:
-    """Start a background loop (the search indexer, the scheduler), hold the process until SIGTERM or Ctrl-C,
-    then stop it: what a service manager or ``docker compose stop`` sends ends the work cleanly (the batch or
-    job under way finishes) instead of killing it mid-write."""
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
-    start()
-    stopping.wait()
-    stop()
 
 
 def register_commands(app: Flask) -> None:

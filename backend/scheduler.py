@@ -17,12 +17,12 @@ from functools import partial
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from backend.cli import run_in_foreground
 from backend.complaints.notify import deliver_pending
 from backend.complaints.services import erase_expired_contacts, escalate_overdue
 from backend.disclosures.lifecycle import expire_due
 from backend.exchange.push import deliver_due
 from backend.extensions import cache
+from backend.extensions.foreground import run_in_foreground
 from backend.supervision.annual import publish_due
 from backend.supervision.counts import compact
 from backend.supervision.negative_list import Thresholds, refresh

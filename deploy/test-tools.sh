@@ -6,6 +6,7 @@
 #   openjdk-17-jdk-headless   compiles and runs the Java example client (examples/java/)
 #   curl                      runs README.md's "Publish your first item" session
 #   fonts-wqy-microhei        a Chinese font for Chromium (docs/screenshots, text the accessibility test measures)
+#   nginx-light               checks deploy/nginx/sanxiang.conf and proxies through it (tests/test_deploy.py)
 #
 #   deploy/test-tools.sh      safe to run any number of times
 #
@@ -15,7 +16,7 @@
 # machine that already has everything never touches the network.
 set -euo pipefail
 
-PACKAGES=(chromium chromium-driver wrk openjdk-17-jdk-headless curl fonts-wqy-microhei)
+PACKAGES=(chromium chromium-driver wrk openjdk-17-jdk-headless curl fonts-wqy-microhei nginx-light)
 
 log() { echo "test-tools: $*" >&2; }
 

@@ -1,3 +1,4 @@
+import json
 import uuid
 from urllib.parse import urlsplit
 
@@ -12,6 +13,14 @@ from tests.support.tcp_proxy import TcpProxy
 
 def test_healthz_touches_nothing(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_health_ready_prints_what_readyz_answers(client, runner, search_engine):
+    result = runner.invoke(args=["health", "ready"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed["checks"].keys() == client.get("/readyz").get_json()["checks"].keys()
+    assert printed["checks"]["database"]["ok"]
 
 
 def test_readyz_reports_each_dependency(client, search_engine):

@@ -6,8 +6,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from backend.cli import run_in_foreground
 from backend.extensions import cache, db
+from backend.extensions.foreground import run_in_foreground
 from search_index import DEFINITIONS, search
 from search_index.elastic import AnalyzerMissing
 

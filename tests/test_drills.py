@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from backend import create_app
@@ -198,8 +198,6 @@ def test_a_suspension_through_one_instance_is_seen_through_the_other_within_a_se
 # -- 3. a backup restored into a fresh database ---------------------------------------------------------------
 def _pg_tool(admin_url: str, name: str) -> str:
     """Debian's ``name`` of the server's major version (pg_dump refuses a newer server than itself)."""
-    from sqlalchemy import create_engine
-
     engine = create_engine(admin_url)
     with engine.connect() as conn:
         major = int(conn.scalar(text("SHOW server_version_num"))) // 10000

@@ -27,7 +27,7 @@ from backend.disclosures.models import Disclosure
 from backend.extensions import database, db, search
 from backend.officers import tokens
 from backend.search.indexing import Indexer, SearchOutbox
-from search_index import make_engine
+from search_index import SearchUnavailable, make_engine
 from search_index.mappings import DEFINITIONS, DISCLOSURES
 from tests.conftest import base_config, record_database
 from tests.factories.officers import officer
@@ -91,9 +91,19 @@ def test_a_cluster_losing_a_node_loses_nothing_and_heals(cluster, committed, tmp
     engine = make_engine(
         {**app.config, "ELASTICSEARCH_URL": urls, "ELASTICSEARCH_REPLICAS": 1, "SEARCH_INDEX_PREFIX": prefix}
     )
-    for definition in DEFINITIONS.values():
-        engine.ensure_index(definition)
-    record_database(app, engine)
+
+    def indices_made() -> bool:
+        # Creating an index on a new cluster of a busy machine can outlast a request's timeout: both steps are
+        # idempotent, so try again.
+        try:
+            for definition in DEFINITIONS.values():
+                engine.ensure_index(definition)
+            record_database(app, engine)
+        except SearchUnavailable:
+            return False
+        return True
+
+    assert wait_until(indices_made, 120, step=1) is not None
     replicas = engine.client.indices.get_settings(index=f"{prefix}-*", name="index.number_of_replicas")
     assert {body["settings"]["index"]["number_of_replicas"] for body in replicas.values()} == {"1"}
     credentials = agency_client(app)

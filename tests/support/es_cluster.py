@@ -154,7 +154,8 @@ class ElasticsearchCluster:
                     raise RuntimeError(f"port {port} for {node.name} is taken by another process")
         for node in self.nodes:
             self.start(node)
-        self.wait_for("green", nodes=len(self.nodes))
+        for node in self.nodes:  # each answering: a node's HTTP opens only after it has joined
+            self.wait_for("green", nodes=len(self.nodes), via=node)
         self._wait_for_voting_configuration()
 
     def _wait_for_voting_configuration(self, timeout: float = 60.0) -> None:

@@ -147,7 +147,7 @@ def test_a_cluster_losing_a_node_loses_nothing_and_heals(cluster, committed, tmp
                 f"{cluster.master().name}. {len(report.answers)} requests: {report.unavailable} search 503s with "
                 f"Retry-After, {report.server_errors} other 5xx or unanswered; while down: search "
                 f"{dict(statuses['search'])}, publish {dict(statuses['publish'])}; {len(report.acknowledged)} "
-                f"publications, searchable {report.searchable_after:.1f}s after the node was back"
+                f"publications, searchable {report.searchable_after}s after the node was back"
             )
             assert report.undocumented == []  # no 500, no request unanswered, no 503 but search's
             assert statuses["search"][200] and statuses["publish"][201]

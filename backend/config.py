@@ -85,6 +85,11 @@ def url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def urls(raw: str) -> str:
+    """Comma-separated http(s) addresses (the nodes of a cluster); kept as one normalized string."""
+    return ",".join(url(part.strip()) for part in raw.split(","))
+
+
 def key_set(raw: str) -> str:
     """A JSON object {kid: PEM}; kept as text, the key ring parses it on each reload."""
     try:
@@ -197,7 +202,14 @@ SETTINGS: tuple[Setting, ...] = (
     S("REDIS_URL", text, None, "Redis for the cache; unset: the cache file"),
     S("CACHE_KEY_PREFIX", text, "", "prefix of every Redis key and channel (several deployments on one Redis)"),
     S("CACHE_PATH", text, _in_instance("cache.sqlite3"), "the cache this host's workers share without Redis"),
-    S("ELASTICSEARCH_URL", url, None, "Elasticsearch; unset: the embedded engine"),
+    S(
+        "ELASTICSEARCH_URL",
+        urls,
+        None,
+        "Elasticsearch, one node or several comma-separated; unset: the embedded engine",
+    ),
+    # 1 on a cluster of two or more nodes: an index stays whole when one node goes down.
+    S("ELASTICSEARCH_REPLICAS", integer(0), 0, "replicas of each Elasticsearch index"),
     S("SEARCH_EMBEDDED_PATH", text, _in_instance("search.sqlite3"), "file of the embedded search engine"),
     S("SEARCH_INDEX_PREFIX", text, "sanxiang", "prefix of every index name and alias"),
     # "standard" ships with every distribution (one token per Han character, matched as phrases);

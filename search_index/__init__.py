@@ -19,6 +19,7 @@ def make_engine(config: dict) -> SearchEngine:
             config["ELASTICSEARCH_URL"],
             prefix=config["SEARCH_INDEX_PREFIX"],
             analyzer=config.get("ELASTICSEARCH_TEXT_ANALYZER", "standard"),
+            replicas=config.get("ELASTICSEARCH_REPLICAS", 0),
         )
     return EmbeddedEngine(config["SEARCH_EMBEDDED_PATH"], prefix=config["SEARCH_INDEX_PREFIX"])
 

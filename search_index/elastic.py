@@ -68,8 +68,10 @@ class ElasticsearchEngine:
         self.analyzer = analyzer
         self._analyzer_found = False
         self.replicas = replicas
-        # One retry: a request path should fail fast and let the outbox try again later.
-        self.client = Elasticsearch(url, request_timeout=timeout, max_retries=1, retry_on_timeout=False)
+        # Several comma-separated nodes: the client spreads requests over them and sets a node that fails aside
+        # for a while. One retry (on another node): a request path should fail fast and let the outbox try again.
+        nodes = [node.strip() for node in url.split(",")]
+        self.client = Elasticsearch(nodes, request_timeout=timeout, max_retries=1, retry_on_timeout=False)
         # Bulk writes come from the indexer, off the request path: a busy cluster gets longer to answer
         # a batch before the batch is handed back to the outbox and tried again.
         self._bulk_client = self.client.options(request_timeout=max(timeout, BULK_TIMEOUT))

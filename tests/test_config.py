@@ -9,6 +9,7 @@ import pytest
 from backend import config as app_config
 from backend.app import create_app
 from backend.config import ROOT
+from search_index import make_engine
 
 
 @pytest.fixture
@@ -54,6 +55,8 @@ def test_every_variable_has_a_type_and_a_meaning():
         ("APP_ENV", "prod"),
         ("WECHAT_MINIAPP_ENV_VERSION", "beta"),
         ("PUBLIC_BASE_URL", "zfgs.example.gov.cn"),
+        ("ELASTICSEARCH_URL", "http://es1:9200,es2:9200"),
+        ("ELASTICSEARCH_REPLICAS", "-1"),
         ("DISCLOSURE_PERIODS", '{"penalty": {"person": 365'),
         ("DISCLOSURE_PERIODS", '{"penalty": {"person": "one year"}}'),
         ("DISCLOSURE_PERIODS", '["penalty"]'),
@@ -84,6 +87,17 @@ def test_values_are_read_with_their_types(env, tmp_path):
     assert loaded["ACCESS_LOG"] is None
     env.setenv("TOKEN_TTL_SECONDS", "")  # empty: the default
     assert app_config.load(str(tmp_path))["TOKEN_TTL_SECONDS"] == 900
+
+
+def test_elasticsearch_takes_a_cluster_of_nodes_and_a_replica_count(env, tmp_path):
+    env.setenv("ELASTICSEARCH_URL", "http://es1:9200/, http://es2:9200,https://es3:9200")
+    env.setenv("ELASTICSEARCH_REPLICAS", "1")
+    loaded = app_config.load(str(tmp_path))
+    assert loaded["ELASTICSEARCH_URL"] == "http://es1:9200,http://es2:9200,https://es3:9200"
+    engine = make_engine({**loaded, "SEARCH_INDEX_PREFIX": "nodes"})
+    nodes = {node.base_url for node in engine.client.transport.node_pool.all()}
+    assert nodes == set(loaded["ELASTICSEARCH_URL"].split(","))
+    assert engine.replicas == 1
 
 
 def test_gunicorn_reads_its_settings_through_the_same_table(env):

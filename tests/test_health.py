@@ -93,3 +93,33 @@ def test_readyz_says_degraded_when_the_cache_is_down(client, app, search_engine)
     assert response.status_code == 200
     assert response.get_json()["status"] == "degraded"
     assert set(response.get_json()["errors"]) == {"cache"}
+
+
+@pytest.mark.elasticsearch
+def test_with_two_nodes_named_one_down_leaves_search_ready(client, app):
+    """ELASTICSEARCH_URL naming a cluster's nodes: with one of them unreachable, the other answers every time."""
+    target = urlsplit(require("ELASTICSEARCH_URL", "Elasticsearch"))
+    nodes = [TcpProxy(target.hostname, target.port) for _ in range(2)]
+    for node in nodes:
+        node.start()
+    previous = app.extensions["search"]
+    prefix = f"h{uuid.uuid4().hex[:10]}"
+    engine = make_engine(
+        {**app.config, "ELASTICSEARCH_URL": ",".join(n.url for n in nodes), "SEARCH_INDEX_PREFIX": prefix}
+    )
+    try:
+        for definition in DEFINITIONS.values():
+            engine.ensure_index(definition)
+        record_database(app, engine)
+        app.extensions["search"] = engine
+        nodes[0].stop()
+        # Enough requests that the client's round robin sends some to the node that is down.
+        answers = [client.get("/readyz").get_json()["status"] for _ in range(6)]
+        answers += [str(client.get("/api/v1/disclosures?q=食品").status_code) for _ in range(6)]
+        assert answers == ["ok"] * 6 + ["200"] * 6
+    finally:
+        app.extensions["search"] = previous
+        for definition in DEFINITIONS.values():
+            engine.drop(definition)
+        for node in nodes:
+            node.stop()

@@ -8,6 +8,11 @@
 #   fonts-wqy-microhei        a Chinese font for Chromium (docs/screenshots, text the accessibility test measures)
 #
 #   deploy/test-tools.sh      safe to run any number of times
+#   deploy/test-tools.sh --packages   print the list above, one a line (make bundle)
+#
+# Unpacked from an offline bundle (make bundle), it installs the .deb files in
+# vendor/debs (these packages and what they depend on) instead of asking apt's
+# sources.
 #
 # Nothing is printed on stdout, so it can sit in front of other commands in CI
 # scripts; progress and errors go to stderr. `apt-get update` runs only when an
@@ -18,6 +23,12 @@ set -euo pipefail
 PACKAGES=(chromium chromium-driver wrk openjdk-17-jdk-headless curl fonts-wqy-microhei)
 
 log() { echo "test-tools: $*" >&2; }
+
+if [ "${1:-}" = --packages ]; then
+    printf '%s\n' "${PACKAGES[@]}"
+    exit 0
+fi
+DEBS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/vendor/debs
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -43,6 +54,14 @@ install() {
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
+
+if compgen -G "$DEBS/*.deb" >/dev/null; then
+    log "installing ${missing[*]} from $DEBS"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "$DEBS"/*.deb >&2
+    log "done"
+    exit 0
+fi
 
 log "installing ${missing[*]}"
 if ! install; then

@@ -88,9 +88,10 @@ if [[ $BUNDLE_DEBS == 1 ]]; then
     # The packages and everything they depend on, less those of priority "required" that every Debian has.
     mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
         --no-replaces --no-enhances "${tools[@]}" | grep -v '^[ <]' | sort -u)
+    # Each as "name=version file", the file named as apt-get download names it (an epoch's colon as %3a).
     mapfile -t wanted < <(apt-cache show --no-all-versions "${closure[@]}" 2>/dev/null | awk '
-        /^Package:/ {p = $2} /^Version:/ {v = $2} /^Priority:/ {r = $2} /^Filename:/ {f = $2}
-        function emit() { if (p != "" && r != "required") { n = split(f, a, "/"); print p "=" v " " a[n] } p = r = "" }
+        /^Package:/ {p = $2} /^Version:/ {v = $2} /^Priority:/ {r = $2} /^Architecture:/ {a = $2}
+        function emit() { if (p != "" && r != "required") { f = v; sub(/:/, "%3a", f); print p "=" v " " p "_" f "_" a ".deb" } p = r = "" }
         /^$/ { emit() } END { emit() }')
     mkdir -p "$DEB_CACHE" "$stage/vendor/debs"
     fetch=()
@@ -99,7 +100,7 @@ if [[ $BUNDLE_DEBS == 1 ]]; then
     done
     if ((${#fetch[@]})); then
         log "downloading ${#fetch[@]} of ${#wanted[@]} .deb files into $DEB_CACHE"
-        (cd "$DEB_CACHE" && apt-get download -q "${fetch[@]}" >&2) || die "apt-get download failed"
+        (cd "$DEB_CACHE" && apt-get download -q -o APT::Sandbox::User=root "${fetch[@]}" >&2) || die "apt-get download failed"
     fi
     for line in "${wanted[@]}"; do
         ln "$DEB_CACHE/${line#* }" "$stage/vendor/debs/" 2>/dev/null || cp "$DEB_CACHE/${line#* }" "$stage/vendor/debs/"

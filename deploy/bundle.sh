@@ -59,9 +59,9 @@ target=(--python-version "$BUNDLE_PYTHON" --implementation cp)
 for platform in $BUNDLE_PLATFORMS; do target+=(--platform "$platform"); done
 sdists=()
 download() {
-    # pip itself too: the Makefile upgrades the venv's pip from the bundle.
+    # The bundled source's requirements (HEAD's, as archived), and pip itself: the Makefile upgrades the venv's pip from the bundle.
     "$PY" -m pip download --quiet --only-binary=:all: "${target[@]}" --find-links "$wheels" -d "$wheels" \
-        -r requirements.txt -r requirements-test.txt pip 2>"$work/pip.err"
+        -r "$stage/requirements.txt" -r "$stage/requirements-test.txt" pip 2>"$work/pip.err"
 }
 log "wheels for Python $BUNDLE_PYTHON on ${BUNDLE_PLATFORMS%% *} (and $(($(wc -w <<<"$BUNDLE_PLATFORMS") - 1)) more tags)"
 until download; do

@@ -7,7 +7,8 @@
 #   the source tree           git archive of HEAD (uncommitted changes are not in it)
 #   vendor/wheels/            every wheel requirements.txt and requirements-test.txt need, and pip
 #   vendor/elasticsearch/     the Elasticsearch zip deploy/services.sh runs (from its own Maven step)
-#   vendor/debs/              deploy/test-tools.sh's Debian packages and their dependencies (BUNDLE_DEBS=0: none)
+#   vendor/debs/              deploy/test-tools.sh's Debian packages and their dependencies, with a Packages
+#                             index for apt (BUNDLE_DEBS=0: none)
 #   vendor/BUNDLE.txt         what was bundled, for which Python and platform
 #   SHA256SUMS                sha256 of every other file (sha256sum -c SHA256SUMS)
 # The unpacked tree is the project: the Makefile installs from vendor/wheels with pip --no-index, services.sh
@@ -85,14 +86,17 @@ bash deploy/services.sh es-zip "$stage/vendor/elasticsearch"
 debs_note="none (BUNDLE_DEBS=0)"
 if [[ $BUNDLE_DEBS == 1 ]]; then
     mapfile -t tools < <(bash deploy/test-tools.sh --packages)
-    # The packages and everything they depend on, less those of priority "required" that every Debian has.
-    mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-        --no-replaces --no-enhances "${tools[@]}" | grep -v '^[ <]' | sort -u)
+    # The packages and everything they depend on, as apt would install them on a machine with nothing installed
+    # (an empty dpkg status: one choice among alternatives, as on the target), less those of priority
+    # "required" that every Debian has.
+    mapfile -t closure < <(apt-get -s -q -o Dir::State::status=/dev/null install --no-install-recommends \
+        "${tools[@]}" | sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) .*/\1=\2/p')
+    ((${#closure[@]})) || die "apt-get found no packages to bundle for ${tools[*]} (apt-get update first?)"
     # Each as "name=version file", the file named as apt-get download names it (an epoch's colon as %3a).
-    mapfile -t wanted < <(apt-cache show --no-all-versions "${closure[@]}" 2>/dev/null | awk '
+    mapfile -t wanted < <(apt-cache show "${closure[@]}" 2>/dev/null | awk '
         /^Package:/ {p = $2} /^Version:/ {v = $2} /^Priority:/ {r = $2} /^Architecture:/ {a = $2}
         function emit() { if (p != "" && r != "required") { f = v; sub(/:/, "%3a", f); print p "=" v " " p "_" f "_" a ".deb" } p = r = "" }
-        /^$/ { emit() } END { emit() }')
+        /^$/ { emit() } END { emit() }' | sort -u)
     mkdir -p "$DEB_CACHE" "$stage/vendor/debs"
     fetch=()
     for line in "${wanted[@]}"; do
@@ -105,6 +109,10 @@ if [[ $BUNDLE_DEBS == 1 ]]; then
     for line in "${wanted[@]}"; do
         ln "$DEB_CACHE/${line#* }" "$stage/vendor/debs/" 2>/dev/null || cp "$DEB_CACHE/${line#* }" "$stage/vendor/debs/"
     done
+    # The index that lets deploy/test-tools.sh use the folder as an apt source on the offline machine.
+    command -v dpkg-scanpackages >/dev/null \
+        || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dpkg-dev >&2
+    (cd "$stage/vendor/debs" && dpkg-scanpackages --multiversion . /dev/null >Packages 2>/dev/null)
     debs_note="${#wanted[@]} packages: ${tools[*]} and their dependencies ($(. /etc/os-release && echo "$PRETTY_NAME"))"
 fi
 

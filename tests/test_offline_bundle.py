@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def _need_network_namespace() -> None:
 
 
 @pytest.fixture(scope="session")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One bundle per session, built as ``make bundle`` builds it with this interpreter's pip. Without the Debian
     packages (BUNDLE_DEBS=0): the tests run offline need none, and they are 460 MB to pack and unpack."""
     _need_network_namespace()
@@ -45,7 +46,10 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
     )
     assert built.returncode == 0, built.stderr
-    return Path(built.stdout.strip())
+    archive = Path(built.stdout.strip())
+    yield archive
+    # pytest keeps the last few sessions' temporary folders: not a quarter of a gigabyte each.
+    archive.unlink()
 
 
 def test_bundle_installs_tests_and_serves_with_no_network(bundle: Path) -> None:

@@ -553,5 +553,5 @@ case ${1:-start} in
         es_zip_into "$2"
         ;;
     -h | --help | help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (use: start | stop | status)" ;;
+    *) die "unknown command '$1' (use: start | stop | status | es-zip DIR)" ;;
 esac

@@ -6,20 +6,23 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app backend
 PORT ?= 8000
 export PORT
+# Unpacked from an offline bundle (make bundle), install every package from its wheels, never from the network.
+WHEELHOUSE ?= $(wildcard vendor/wheels)
+PIP_INSTALL = $(BIN)/pip install --quiet $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE))
 
-.PHONY: run test fuzz lint format services services-stop migrate clean screenshots
+.PHONY: run test fuzz lint format services services-stop migrate clean screenshots bundle
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP_INSTALL) --upgrade pip
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-test.txt
+	$(PIP_INSTALL) -r requirements-test.txt
 	touch $@
 
 migrate: $(VENV)/.installed
@@ -63,6 +66,11 @@ services:
 
 services-stop:
 	@bash deploy/services.sh stop
+
+# dist/sanxiang-bundle-<version>.tar.gz: source, wheels, Elasticsearch and the test tools for a machine with no
+# network (deploy/bundle.sh; README.md "Offline installation").
+bundle: | $(BIN)/python
+	@PYTHON_FOR_PIP=$(BIN)/python bash deploy/bundle.sh
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

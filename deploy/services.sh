@@ -6,6 +6,7 @@
 #                                  eval "$(deploy/services.sh)"
 #   deploy/services.sh stop      stop the three instances started from here
 #   deploy/services.sh status    say what is running (exit 1 if anything isn't)
+#   deploy/services.sh es-zip DIR   copy the Elasticsearch zip into DIR (make bundle)
 #
 # Everything listens on 127.0.0.1 on non-default ports so it never clashes with
 # a system-wide instance, and all state (data, logs, pid files, the unpacked
@@ -38,6 +39,8 @@ ES_HEAP=${ES_HEAP:-1g}
 ES_USER=${ES_USER:-elasticsearch-local}
 ES_START_TIMEOUT=${ES_START_TIMEOUT:-120}
 JVM_DIR=${JVM_DIR:-/usr/lib/jvm}
+# Where an offline bundle (make bundle) keeps the zip; used instead of Maven when present.
+ES_BUNDLED_ZIP=${ES_BUNDLED_ZIP:-$SCRIPT_DIR/../vendor/elasticsearch/elasticsearch-$ES_VERSION.zip}
 
 PG_DIR=$SERVICES_DIR/postgres
 REDIS_DIR=$SERVICES_DIR/redis
@@ -337,25 +340,37 @@ find_java_home() {
     [[ -n $best ]] && printf '%s\n' "$best"
 }
 
+# Puts elasticsearch-$ES_VERSION.zip into directory $1: the offline bundle's
+# copy when the project was unpacked from one (make bundle), else through Maven.
+es_zip_into() {
+    local dir=$1
+    if [[ -s $ES_BUNDLED_ZIP ]]; then
+        log "elasticsearch: using the bundled $ES_BUNDLED_ZIP"
+        cp "$ES_BUNDLED_ZIP" "$dir/" || die "elasticsearch: could not copy $ES_BUNDLED_ZIP"
+        return 0
+    fi
+    command -v mvn >/dev/null || apt_install maven
+    # Offline first: after the first download the zip sits in ~/.m2 and a
+    # re-install (e.g. a wiped state dir) needs no network at all.
+    local mvn_args=(-B -q -Dstyle.color=never -f "$SCRIPT_DIR/elasticsearch/pom.xml"
+        dependency:copy-dependencies -Des.version="$ES_VERSION" -DoutputDirectory="$dir")
+    if ! mvn -o "${mvn_args[@]}" >/dev/null 2>&1; then
+        log "elasticsearch: downloading integ-test-zip $ES_VERSION from Maven Central"
+        # sed: Debian's mvn emits stray ANSI resets even in batch mode.
+        mvn "${mvn_args[@]}" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2 || die "elasticsearch: mvn could not fetch org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip"
+    fi
+    [[ -s $dir/elasticsearch-$ES_VERSION.zip ]] || die "elasticsearch: elasticsearch-$ES_VERSION.zip missing after mvn"
+}
+
 es_fetch() {
     local home tmp zip
     home=$(es_home)
     [[ -x $home/bin/elasticsearch ]] && return 0
 
-    command -v mvn >/dev/null || apt_install maven
     command -v unzip >/dev/null || apt_install unzip
     tmp=$(mktemp -d)
-    # Offline first: after the first download the zip sits in ~/.m2 and a
-    # re-install (e.g. a wiped state dir) needs no network at all.
-    local mvn_args=(-B -q -Dstyle.color=never -f "$SCRIPT_DIR/elasticsearch/pom.xml"
-        dependency:copy-dependencies -Des.version="$ES_VERSION" -DoutputDirectory="$tmp")
-    if ! mvn -o "${mvn_args[@]}" >/dev/null 2>&1; then
-        log "elasticsearch: downloading integ-test-zip $ES_VERSION from Maven Central"
-        # sed: Debian's mvn emits stray ANSI resets even in batch mode.
-        mvn "${mvn_args[@]}" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2 || { rm -rf "$tmp"; die "elasticsearch: mvn could not fetch org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip"; }
-    fi
+    ( es_zip_into "$tmp" ) || { rm -rf "$tmp"; exit 1; }
     zip=$tmp/elasticsearch-$ES_VERSION.zip
-    [[ -s $zip ]] || { rm -rf "$tmp"; die "elasticsearch: $zip missing after mvn"; }
 
     log "elasticsearch: unpacking into $home"
     mkdir -p "$ES_DIR"
@@ -533,6 +548,10 @@ case ${1:-start} in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    -h | --help | help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (use: start | stop | status)" ;;
+    es-zip)
+        [[ -d ${2:-} ]] || die "es-zip needs an existing directory"
+        es_zip_into "$2"
+        ;;
+    -h | --help | help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$1' (use: start | stop | status | es-zip DIR)" ;;
 esac

@@ -9,6 +9,10 @@
 #   nginx-light               checks deploy/nginx/sanxiang.conf and proxies through it (tests/test_deploy.py)
 #
 #   deploy/test-tools.sh      safe to run any number of times
+#   deploy/test-tools.sh --packages   print the list above, one a line (make bundle)
+#
+# Unpacked from an offline bundle (make bundle), it installs from the .deb files
+# in vendor/debs (these packages and what they depend on) instead of apt's sources.
 #
 # Nothing is printed on stdout, so it can sit in front of other commands in CI
 # scripts; progress and errors go to stderr. `apt-get update` runs only when an
@@ -19,6 +23,12 @@ set -euo pipefail
 PACKAGES=(chromium chromium-driver wrk openjdk-17-jdk-headless curl fonts-wqy-microhei nginx-light)
 
 log() { echo "test-tools: $*" >&2; }
+
+if [ "${1:-}" = --packages ]; then
+    printf '%s\n' "${PACKAGES[@]}"
+    exit 0
+fi
+DEBS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/vendor/debs
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -44,6 +54,24 @@ install() {
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
+
+if [ -s "$DEBS/Packages" ]; then
+    # An apt source made of the bundle's folder alone: apt takes what the missing packages need from it (an
+    # older installed dependency upgraded only where they need it) and nothing from the network.
+    # The sources.list sits beside the lists folder, not in it: apt-get update deletes what it does not know there.
+    apt_dir=$(mktemp -d)
+    trap 'rm -rf "$apt_dir"' EXIT
+    mkdir -p "$apt_dir/lists/partial"
+    echo "deb [trusted=yes] file:$DEBS ./" >"$apt_dir/sources.list"
+    local_apt=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$apt_dir/lists" -o APT::Sandbox::User=root)
+    log "installing ${missing[*]} from $DEBS"
+    "${SUDO[@]}" apt-get "${local_apt[@]}" update -q >&2
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get "${local_apt[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2
+    log "done"
+    exit 0
+fi
 
 log "installing ${missing[*]}"
 if ! install; then

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from backend.extensions import cache, db
+from backend.progress import bar, progress_option
 from search_index import DEFINITIONS, search
 
 from .indexing import Indexer, SearchOutbox, reconcile, reindex
@@ -26,7 +27,8 @@ def init() -> None:
 
 @search_cli.command("reindex")
 @click.option("--index", "names", multiple=True, type=click.Choice(sorted(DEFINITIONS)), help="Default: all.")
-def reindex_command(names: tuple[str, ...]) -> None:
+@progress_option
+def reindex_command(names: tuple[str, ...], progress: bool) -> None:
     """Rebuild indices from the database into new indices and swap the aliases (no downtime)."""
     for name in names or sorted(DEFINITIONS):
         lock = f"lock:reindex:{name}"
@@ -34,7 +36,7 @@ def reindex_command(names: tuple[str, ...]) -> None:
             raise click.ClickException(f"a reindex of {name} is already running")
         try:
             started = time.perf_counter()
-            physical = reindex(DEFINITIONS[name])
+            physical = reindex(DEFINITIONS[name], track=bar(name, "rows", progress))
             count = search.engine.count(DEFINITIONS[name])
             click.echo(f"{name}: {count} documents in {physical} ({time.perf_counter() - started:.1f}s)")
         finally:

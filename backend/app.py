@@ -29,9 +29,9 @@ from backend.extensions.database import database_identity, unreachable
 from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
 from backend.extensions.sqlite_cache import CacheUnavailable
+from backend.health.routes import init_metrics
 from backend.input_guard import InputGuard, raise_refusal
 from backend.keys import BADGE, TRANSPARENCY, KeyRing, WrongKey, suite
-from backend.metrics import routes as metrics_routes
 from backend.officers.scan_log import ScanLog
 from backend.officers.snapshots import make_officer_snapshots
 from backend.pages.fast_path import VerifyFastPath
@@ -68,7 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(raise_refusal)
     register_blueprints(api)
     register_pages(app)
-    metrics_routes.init_app(app)
+    init_metrics(app)
     app.teardown_request(note_request)
     _wrap_wsgi(app)
     _register_error_handlers(app)

@@ -201,7 +201,7 @@ SETTINGS: tuple[Setting, ...] = (
         lambda _instance, read: "json" if read["APP_ENV"] == "production" else "text",
         "logs as one JSON object a line (json) or as lines to read (text)",
     ),
-    # /metrics (backend/metrics): Prometheus sends this as a bearer token; unset, there is no /metrics.
+    # /metrics (backend/health/routes.py): Prometheus sends this as a bearer token; unset, there is no /metrics.
     S("METRICS_TOKEN", text, None, "bearer token a Prometheus scraper sends to GET /metrics; unset: no /metrics"),
     S(
         "PROMETHEUS_MULTIPROC_DIR",

@@ -2,8 +2,8 @@
 
 Counters and histograms are kept where the thing happens (a request answered, a job run, a snapshot read, a
 badge checked). Under gunicorn each worker writes its own to files in PROMETHEUS_MULTIPROC_DIR (prometheus-
-client's multiprocess mode) and a scrape, answered by any worker, sums them (``routes.py``). Figures that live
-in the database (the search outbox, complaint deadlines) are read when scraped (``collector.py``).
+client's multiprocess mode) and a scrape, answered by any worker, sums them (``health/routes.py``). Figures that live
+in the database (the search outbox, complaint deadlines) are read when scraped (``health/collector.py``).
 
 The officer snapshot cache's hit ratio is ``rate(sanxiang_officer_snapshot_lookups_total{result="hit"}[5m])``
 over the same without the label: counters, not a ratio gauge, so that workers' figures add up.

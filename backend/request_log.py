@@ -7,7 +7,8 @@ them, counts them (``backend.metrics``), logs them and stamps ``X-Request-ID`` o
 What a line holds is chosen, never copied from the request: the route *rule* (``/v/<token>``), not the path,
 which carries badge tokens; no query string (query codes, tokens); no header (``Authorization``,
 ``X-Query-Code``); no body (passwords). Who asked is what the app proved: the agency client or admin user its
-token named (``g.actor``, ``g.agency``), noted by :func:`note_request` while Flask still holds the request.
+token named (``g.actor``, ``g.agency``), an admin page's user (``g.admin``), an exchange client
+(``g.exchange``), noted by :func:`note_request` while Flask still holds the request.
 
 The request id comes from an incoming ``X-Request-ID`` when it is short and of safe characters (a reverse
 proxy's or a caller's, so one id follows the request through every log), else a new one; the app's own log
@@ -108,15 +109,17 @@ def note_request(_error: BaseException | None = None) -> None:
     environ = request.environ
     if request.url_rule is not None:
         environ[ROUTE] = request.url_rule.rule
-    actor = g.get("actor")
-    admin = g.get("admin")
-    if actor is None and admin is not None:
-        username = inspect(admin).dict.get("username")
-        actor = f"admin:{username}" if username else None
-    environ[ACTOR] = actor
+    environ[ACTOR] = g.get("actor") or _named("admin", "username") or _named("exchange", "client_id")
     agency = g.get("agency")
     if agency is not None:
         environ[AGENCY] = inspect(agency).dict.get("code")
+
+
+def _named(kind: str, attribute: str) -> str | None:
+    """``kind:<name>`` for the account a view put in ``g.<kind>`` (an admin page's user, an exchange client)."""
+    account = g.get(kind)
+    name = inspect(account).dict.get(attribute) if account is not None else None
+    return f"{kind}:{name}" if name else None
 
 
 class RequestJsonFormatter(JsonFormatter):

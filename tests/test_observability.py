@@ -135,6 +135,17 @@ def test_the_line_names_the_agency_client_that_asked(client, auth, json_log, db_
     assert line["agency"] == "MKT" and line["actor"].startswith("client:")
 
 
+def test_the_line_names_the_admin_user_of_a_page(app, runner, json_log, db_session, frozen_clock):
+    AgencyFactory(code="MKT")
+    create_user(runner, "li", "handler", agency="MKT")
+    person = AdminBrowser(app.test_client())
+    assert person.login("li").status_code == 303
+    json_log.clear()
+    person.get("/admin/complaints", buffered=True)
+    [line] = access_lines(json_log)
+    assert (line["route"], line["status"], line["actor"]) == ("/admin/complaints", 200, "admin:li")
+
+
 def test_the_app_logs_inside_a_request_carry_its_id(tmp_path, json_log):
     down = create_app(base_config(UNREACHABLE["sqlite"], tmp_path) | {"METRICS_TOKEN": METRICS_TOKEN})
     try:

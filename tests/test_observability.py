@@ -273,7 +273,7 @@ def test_metrics_from_a_gunicorn_of_two_workers_sum_both(committed, tmp_path):
         assert refused.value.code == 401
         log = server.log_tail(200_000)
     route = (("method", "GET"), ("route", "/api/v1/agencies/<string:code>"), ("status", "404"))
-    assert figures[("sanxiang_http_requests_total", route)] == sent == 7
+    assert figures[("sanxiang_http_request_duration_seconds_count", route)] == sent == 7
     assert figures[("sanxiang_database_up", ())] == 1
     assert {path.name.rsplit("_", 1)[-1] for path in Path(folder).glob("counter_*.db")} >= {
         f"{pid}.db" for pid in connections

@@ -275,7 +275,7 @@ def test_metrics_from_a_gunicorn_of_two_workers_sum_both(committed, tmp_path):
     route = (("method", "GET"), ("route", "/api/v1/agencies/<string:code>"), ("status", "404"))
     assert figures[("sanxiang_http_request_duration_seconds_count", route)] == sent == 7
     assert figures[("sanxiang_database_up", ())] == 1
-    assert {path.name.rsplit("_", 1)[-1] for path in Path(folder).glob("counter_*.db")} >= {
+    assert {path.name.rsplit("_", 1)[-1] for path in Path(folder).glob("histogram_*.db")} >= {
         f"{pid}.db" for pid in connections
     }
     logged = [json.loads(line) for line in log.splitlines() if line.startswith("{")]

@@ -395,6 +395,7 @@ def export_metrics_folder() -> str:
     mode from the environment when first imported): PROMETHEUS_MULTIPROC_DIR, or a new temporary folder, put
     in the environment gunicorn's workers inherit."""
     folder = read("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="sanxiang-metrics-")
+    Path(folder).mkdir(parents=True, exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     return folder
 

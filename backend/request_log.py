@@ -83,7 +83,6 @@ class RequestLog:
         status = int(answered[-1].split(" ", 1)[0]) if answered else 0
         route = environ.get(ROUTE)
         method = environ.get("REQUEST_METHOD", "")
-        metrics.observe_request(route, method, status, seconds)
         access_log.info(
             "%s %s %s %.1f ms",
             method,
@@ -101,6 +100,7 @@ class RequestLog:
                 "remote_addr": environ.get("REMOTE_ADDR"),
             },
         )
+        metrics.observe_request(route, method, status, seconds)
 
 
 def note_request(_error: BaseException | None = None) -> None:

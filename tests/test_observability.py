@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -265,14 +266,19 @@ def test_metrics_from_a_gunicorn_of_two_workers_sum_both(committed, tmp_path):
                 answered.read()
                 assert answered.status == 404 and answered.getheader("X-Request-ID") == f"live-{sent}"
                 sent += 1
+        route = (("method", "GET"), ("route", "/api/v1/agencies/<string:code>"), ("status", "404"))
         scrape = urllib.request.Request(f"{server.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-        with urllib.request.urlopen(scrape, timeout=10) as answered:
-            figures = scraped(answered.read().decode())
+        # A worker counts a request once it has sent the answer and closed it: the last may be a moment behind.
+        for _ in range(50):
+            with urllib.request.urlopen(scrape, timeout=10) as answered:
+                figures = scraped(answered.read().decode())
+            if figures.get(("sanxiang_http_request_duration_seconds_count", route)) == sent:
+                break
+            time.sleep(0.1)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{server.url}/metrics", timeout=10)
         assert refused.value.code == 401
         log = server.log_tail(200_000)
-    route = (("method", "GET"), ("route", "/api/v1/agencies/<string:code>"), ("status", "404"))
     assert figures[("sanxiang_http_request_duration_seconds_count", route)] == sent == 7
     assert figures[("sanxiang_database_up", ())] == 1
     assert {path.name.rsplit("_", 1)[-1] for path in Path(folder).glob("histogram_*.db")} >= {

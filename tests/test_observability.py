@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend import create_app
@@ -23,7 +24,8 @@ from backend.extensions import db
 from backend.health.collector import DatabaseCollector
 from backend.officers import tokens
 from backend.request_log import formatter
-from tests.conftest import base_config
+from backend.scheduler import Job, Scheduler
+from tests.conftest import SESSION_TAG, base_config
 from tests.factories import AgencyFactory
 from tests.support.admin_browser import PASSWORD, AdminBrowser, create_user
 from tests.support.complainant import read_complaint
@@ -307,3 +309,33 @@ def test_transparency_verify_shows_its_progress_when_asked(runner, db_session):
     shown = runner.invoke(args=["transparency", "verify", "--progress"])
     assert shown.exit_code == 0, shown.output
     assert "transparency log" in shown.stderr and shown.stdout.startswith("ok:")
+
+
+# -- what the code counts --------------------------------------------------------------------------
+def counted(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_the_scheduler_counts_each_job_run_and_failure(app, db_session):
+    def fails() -> None:
+        raise RuntimeError("a job that fails")
+
+    jobs = [Job(f"obs-ok-{SESSION_TAG}", 3600, lambda: "done"), Job(f"obs-fail-{SESSION_TAG}", 3600, fails)]
+    before = {job.name: counted("sanxiang_scheduler_job_runs_total", job=job.name) for job in jobs}
+    Scheduler(app, jobs).run_due({})
+    for job in jobs:
+        assert counted("sanxiang_scheduler_job_runs_total", job=job.name) == before[job.name] + 1
+    assert counted("sanxiang_scheduler_job_failures_total", job=jobs[0].name) == 0
+    assert counted("sanxiang_scheduler_job_failures_total", job=jobs[1].name) == 1
+
+
+def test_badge_checks_count_their_verdict_and_snapshot_reads(app, client):
+    with app.test_request_context():
+        token = tokens.issue("NONE", f"3505{SESSION_TAG}").token
+    verdicts = counted("sanxiang_badge_verifications_total", result="invalid")
+    reads = {result: counted("sanxiang_officer_snapshot_lookups_total", result=result) for result in ("hit", "miss")}
+    for _ in range(2):
+        assert client.get("/api/v1/badges/verify", query_string={"token": token}).get_json()["result"] == "invalid"
+    assert counted("sanxiang_badge_verifications_total", result="invalid") == verdicts + 2
+    assert counted("sanxiang_officer_snapshot_lookups_total", result="miss") == reads["miss"] + 1
+    assert counted("sanxiang_officer_snapshot_lookups_total", result="hit") == reads["hit"] + 1

@@ -79,3 +79,14 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid, metrics_folder)
+
+
+def on_exit(server):
+    """Gunicorn stopping: its workers' metrics files go with it (a new temporary folder is made at each start)."""
+    import contextlib
+    from pathlib import Path
+
+    for written in Path(metrics_folder).glob("*.db"):
+        written.unlink()
+    with contextlib.suppress(OSError):  # a folder the operator keeps other things in stays
+        Path(metrics_folder).rmdir()

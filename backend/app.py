@@ -29,11 +29,13 @@ from backend.extensions.database import database_identity, unreachable
 from backend.extensions.resilient_cache import UNREACHABLE as REDIS_UNREACHABLE
 from backend.extensions.smorest import ADMIN_SCHEME, BEARER_SCHEME
 from backend.extensions.sqlite_cache import CacheUnavailable
+from backend.health.routes import init_metrics
 from backend.input_guard import InputGuard, raise_refusal
 from backend.keys import BADGE, TRANSPARENCY, KeyRing, WrongKey, suite
 from backend.officers.scan_log import ScanLog
 from backend.officers.snapshots import make_officer_snapshots
 from backend.pages.fast_path import VerifyFastPath
+from backend.request_log import RequestLog, configure_logging, note_request
 from backend.resources import register_blueprints, register_pages
 from backend.search.indexing import outbox_sequence
 from backend.security_headers import SecurityHeaders
@@ -66,6 +68,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(raise_refusal)
     register_blueprints(api)
     register_pages(app)
+    init_metrics(app)
+    app.teardown_request(note_request)
     _wrap_wsgi(app)
     _register_error_handlers(app)
     register_commands(app)
@@ -96,7 +100,7 @@ def _configure(app: Flask, config: dict[str, Any]) -> None:
     app.add_template_filter(chinese_date)
     # Swagger UI's assets are served by the app itself, not from a CDN.
     app.config["OPENAPI_SWAGGER_UI_URL"] = "/api/docs/static/"
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(app.config["LOG_FORMAT"])
     for noisy in ("alembic", "elastic_transport", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -104,8 +108,8 @@ def _configure(app: Flask, config: dict[str, Any]) -> None:
 def _wrap_wsgi(app: Flask) -> None:
     """After the routes: the badge check's fast path reads the paths it shadows from them. Inside ProxyFix: it
     sees the real client address. In front of it the input guard, which sends what it refuses to Flask
-    itself, whose error handlers answer it. Outermost the security headers, so that every answer of every
-    layer carries them."""
+    itself, whose error handlers answer it. Then the security headers, so that every answer of every layer
+    carries them; outermost the request log, which times, counts and logs each answer and stamps its id."""
     flask_wsgi_app = app.wsgi_app
     app.wsgi_app = InputGuard(app, VerifyFastPath(app, flask_wsgi_app), refused=flask_wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
@@ -113,6 +117,7 @@ def _wrap_wsgi(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     docs_path = app.config["OPENAPI_URL_PREFIX"] + app.config["OPENAPI_SWAGGER_UI_PATH"]
     app.wsgi_app = SecurityHeaders(app.wsgi_app, docs_path)  # type: ignore[method-assign]
+    app.wsgi_app = RequestLog(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _register_error_handlers(app: Flask) -> None:

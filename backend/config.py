@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,7 +189,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("WEB_WORKERS", integer(1), lambda *_: multiprocessing.cpu_count(), "gunicorn worker processes"),
     S("WEB_THREADS", integer(1), 4, "threads per gunicorn worker"),
     S("WEB_GC_FREEZE", flag, True, "each worker freezes what it loaded at start out of the collector's passes"),
-    S("ACCESS_LOG", text, "-", "gunicorn's access log: - for stderr, a file, or empty for none", empty=None),
+    # The app logs every request itself (backend/request_log.py: a request id, the route rule, no tokens), so
+    # gunicorn's own access line, which holds the raw path and query, is off unless asked for.
+    S("ACCESS_LOG", text, None, "gunicorn's own access log: - for stderr, a file; unset or empty for none", empty=None),
     S("INSTANCE_PATH", text, str(ROOT / "instance"), "folder for the SQLite files and the development secret"),
     # -- the application --
     S(
@@ -196,6 +199,20 @@ SETTINGS: tuple[Setting, ...] = (
         one_of("development", "production"),
         "development",
         "production refuses to start without SECRET_KEY, an https PUBLIC_BASE_URL and both signing key sets",
+    ),
+    S(
+        "LOG_FORMAT",
+        one_of("json", "text"),
+        lambda _instance, read: "json" if read["APP_ENV"] == "production" else "text",
+        "logs as one JSON object a line (json) or as lines to read (text)",
+    ),
+    # /metrics (backend/health/routes.py): Prometheus sends this as a bearer token; unset, there is no /metrics.
+    S("METRICS_TOKEN", text, None, "bearer token a Prometheus scraper sends to GET /metrics; unset: no /metrics"),
+    S(
+        "PROMETHEUS_MULTIPROC_DIR",
+        text,
+        None,
+        "folder gunicorn's workers keep their metrics in (emptied at start); unset: a new temporary one",
     ),
     S("SECRET_KEY", text, _secret_key, "signs tokens and keys the transparency log's actor tags"),
     S("DATABASE_URL", text, lambda instance, _: f"sqlite:///{instance / 'sanxiang.sqlite3'}", "system of record"),
@@ -383,6 +400,16 @@ def _value(setting: Setting, instance: Path, read: Mapping[str, Any]) -> Any:
         except ValueError as exc:
             raise ConfigError(f"{setting.name}={raw!r}: {exc}") from None
     return setting.default(instance, read) if callable(setting.default) else setting.default
+
+
+def export_metrics_folder() -> str:
+    """For deploy/gunicorn.conf.py, before anything imports prometheus-client (which chooses its multiprocess
+    mode from the environment when first imported): PROMETHEUS_MULTIPROC_DIR, or a new temporary folder, put
+    in the environment gunicorn's workers inherit."""
+    folder = read("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="sanxiang-metrics-")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
 
 
 def read(name: str) -> Any:

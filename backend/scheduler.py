@@ -23,6 +23,7 @@ from backend.disclosures.lifecycle import expire_due
 from backend.exchange.push import deliver_due
 from backend.extensions import cache
 from backend.extensions.foreground import run_in_foreground
+from backend.metrics import JOB_FAILURES, JOB_RUNS
 from backend.supervision.annual import publish_due
 from backend.supervision.counts import compact
 from backend.supervision.negative_list import Thresholds, refresh
@@ -78,10 +79,12 @@ class Scheduler:
             log.exception("job %s: its lock cannot be taken; it runs again next time", job.name)
             return
         started = time.monotonic()
+        JOB_RUNS.labels(job.name).inc()
         try:
             outcome = job.run()
             log.info("job %s: %s", job.name, outcome)
         except Exception:
+            JOB_FAILURES.labels(job.name).inc()
             log.exception("job %s failed; it runs again next time", job.name)
         rest = job.every_seconds - (time.monotonic() - started)
         try:

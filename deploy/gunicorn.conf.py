@@ -4,7 +4,11 @@ The variables (HOST, PORT, WEB_*, ACCESS_LOG) are read and checked by backend/co
 gunicorn starts in the project folder, so the module imports before any worker does.
 """
 
-from backend.config import read
+from backend.config import export_metrics_folder, read
+
+# Before any worker imports the app (and prometheus-client with it): each worker then keeps its metrics in files
+# there, which /metrics sums (backend/metrics).
+metrics_folder = export_metrics_folder()
 
 bind = f"{read('HOST')}:{read('PORT')}"
 # One worker per core, threads for the waits on the database and search: measured on 2 cores with wrk at 32
@@ -52,8 +56,13 @@ def post_worker_init(worker):
 
 def on_starting(server):
     """Before any worker forks: a production configuration that create_app would refuse (backend.app.preflight)
-    stops gunicorn with one line naming the variable, instead of a traceback per worker and a restart loop."""
+    stops gunicorn with one line naming the variable, instead of a traceback per worker and a restart loop.
+    The metrics files of a previous run are removed: their workers' counts would otherwise add to this run's."""
     import sys
+    from pathlib import Path
+
+    for stale in Path(metrics_folder).glob("*.db"):
+        stale.unlink()
 
     from backend.app import preflight
     from backend.config import ConfigError
@@ -63,3 +72,21 @@ def on_starting(server):
     except (ConfigError, ValueError) as error:
         server.log.error("configuration: %s", error)
         sys.exit(1)
+
+
+def child_exit(server, worker):
+    """A worker gone: its live gauges no longer count (its counters stay in the sums, as Prometheus expects)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, metrics_folder)
+
+
+def on_exit(server):
+    """Gunicorn stopping: its workers' metrics files go with it (a new temporary folder is made at each start)."""
+    import contextlib
+    from pathlib import Path
+
+    for written in Path(metrics_folder).glob("*.db"):
+        written.unlink()
+    with contextlib.suppress(OSError):  # a folder the operator keeps other things in stays
+        Path(metrics_folder).rmdir()

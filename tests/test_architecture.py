@@ -50,6 +50,8 @@ INFRASTRUCTURE = frozenset(
         "backend.errors",
         "backend.extensions",
         "backend.input_guard",
+        "backend.metrics",
+        "backend.progress",
         "backend.search",
         "backend.timezone",
         "backend.workdays",
@@ -65,6 +67,10 @@ ALLOWED_FUNCTION_IMPORTS = {
     ("backend.cli", "db_downgrade"): "Alembic, as above",
     ("backend.cli", "db_revision"): "Alembic, as above",
     ("backend.supervision.annual", "to_xlsx"): "openpyxl is slow to import; only the spreadsheet export needs it",
+    (
+        "backend",
+        "__getattr__",
+    ): "create_app on first use: gunicorn.conf.py reads config before prometheus-client loads",
     ("backend.keys", "suite"): "tongsuopy (SM2) loads a second OpenSSL; only SIGNATURE_SUITE=sm2 needs it",
 }
 

@@ -12,6 +12,7 @@ REQUEST_STATE = {"g", "request", "session", "has_request_context"}
 WEB_LAYER = {
     "backend/app.py",
     "backend/input_guard.py",
+    "backend/request_log.py",  # the teardown noting the route rule and who asked for the request line
     "backend/extensions/database.py",  # reads GET/HEAD to open read-only transactions
     "backend/extensions/smorest.py",  # the auth decorators put the agency and actor in g
     "backend/admin_pages/auth.py",

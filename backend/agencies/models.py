@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Select, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.divisions import region_ancestors
@@ -93,5 +92,5 @@ class Agency(Searchable, Model):
         return {a.code: a for a in session.scalars(select(cls).where(cls.code.in_(ids)))}
 
     @classmethod
-    def stream_for_search(cls, session: Session) -> Iterator[Agency]:
-        yield from session.scalars(select(cls).order_by(cls.id).execution_options(yield_per=500))
+    def select_for_search(cls) -> Select[tuple[Agency]]:
+        return select(cls).order_by(cls.id)

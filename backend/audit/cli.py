@@ -4,6 +4,7 @@ import click
 from flask import current_app
 
 from backend.errors import DomainErrorAware
+from backend.progress import bar, progress_option
 from backend.transparency import audit_digest
 
 from . import trail
@@ -18,9 +19,10 @@ def anchor() -> None:
 
 
 @audit_cli.command("verify")
-def verify() -> None:
+@progress_option
+def verify(progress: bool) -> None:
     """Recompute every anchored day's digest; exit 1 if any day's entries changed since it was anchored."""
-    report = audit_digest.verify()
+    report = audit_digest.verify(track=bar("anchored days", "days", progress))
     for problem in report.problems:
         click.echo(f"PROBLEM: {problem}", err=True)
     if report.problems:

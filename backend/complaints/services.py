@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backend import workdays
@@ -430,6 +430,20 @@ def _overdue() -> Any:
         and_(Complaint.status == Status.submitted, Complaint.accept_due < on),
         and_(Complaint.status == Status.accepted, Complaint.reply_due < on),
     )
+
+
+def deadlines_at_risk() -> dict[str, int]:
+    """Open complaints whose running deadline (acceptance, then reply) is today or tomorrow (``due_soon``) or
+    has passed (``overdue``): two indexed counts, for the metrics scrape."""
+    on = today()
+    due = case((Complaint.status == Status.submitted, Complaint.accept_due), else_=Complaint.reply_due)
+    soon, overdue = db.session.execute(
+        select(
+            func.count().filter(due.between(on, on + dt.timedelta(days=1))),
+            func.count().filter(due < on),
+        ).where(_open())
+    ).one()
+    return {"due_soon": soon, "overdue": overdue}
 
 
 def is_overdue(complaint: Complaint, on: dt.date | None = None) -> bool:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Select, String, Text, UniqueConstraint, select
@@ -341,9 +340,8 @@ class Disclosure(Searchable, Model):
         return changes
 
     @classmethod
-    def stream_for_search(cls, session: Session) -> Iterator[Disclosure]:
-        query = select(cls).where(cls.status == Status.published).order_by(cls.id).execution_options(yield_per=1000)
-        yield from session.scalars(query)
+    def select_for_search(cls) -> Select[tuple[Disclosure]]:
+        return select(cls).where(cls.status == Status.published).order_by(cls.id)
 
 
 def _public_date(decision_date: dt.date | None, published_at: dt.datetime | None) -> dt.date | None:

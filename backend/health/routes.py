@@ -1,13 +1,19 @@
+import hmac
 from dataclasses import asdict
 from http import HTTPStatus
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Flask, Response, current_app, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from backend.errors import Unauthorized
 from backend.extensions import cache, db, search
 from backend.extensions.smorest import MESSAGES_ZH
 from search_index.projection import REINDEX_COMMAND
+
+from .collector import DatabaseCollector
 
 blp = Blueprint("health", __name__)
 
@@ -99,3 +105,35 @@ def readiness() -> tuple[dict, HTTPStatus]:
         "errors": down,
         "checks": checks,
     }, code
+
+
+# -- /metrics --------------------------------------------------------------------------------------
+# Protected by a bearer token rather than by client networks: behind the reverse proxy every request comes from
+# the proxy's address, so an allow-list would either admit the internet or need the forwarded address trusted
+# exactly right; a token works the same behind any number of proxies, and Prometheus sends one from a file
+# (``authorization: credentials_file``). Without METRICS_TOKEN the route does not exist (404, as any unknown
+# path); a wrong or missing token is a 401 in the one error shape.
+METRICS_PATH = "/metrics"
+
+
+def init_metrics(app: Flask) -> None:
+    """Add ``GET /metrics`` when a token is configured."""
+    if app.config["METRICS_TOKEN"]:
+        app.add_url_rule(METRICS_PATH, "metrics", metrics, methods=["GET"])
+
+
+def metrics() -> Response:
+    """Prometheus's text format: every worker's counters summed (multiprocess mode, under gunicorn) or this
+    process's, then the figures read from the database now (``collector.py``)."""
+    expected = f"Bearer {current_app.config['METRICS_TOKEN']}".encode()
+    if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
+        raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    folder = current_app.config["PROMETHEUS_MULTIPROC_DIR"]
+    if folder:
+        workers = CollectorRegistry()
+        MultiProcessCollector(workers, path=folder)
+    else:
+        workers = REGISTRY
+    now = CollectorRegistry()
+    now.register(DatabaseCollector())
+    return Response(generate_latest(workers) + generate_latest(now), content_type=CONTENT_TYPE_LATEST)

@@ -3,10 +3,20 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Select,
+    String,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from backend.agencies.models import Agency
@@ -95,8 +105,8 @@ class Officer(Searchable, Model):
         return {o.search_id: o for o in rows if o.search_id in wanted}
 
     @classmethod
-    def stream_for_search(cls, session: Session) -> Iterator[Officer]:
-        yield from session.scalars(select(cls).order_by(cls.id).execution_options(yield_per=1000))
+    def select_for_search(cls) -> Select[tuple[Officer]]:
+        return select(cls).order_by(cls.id)
 
 
 class OfficerStatusChange(Model):

@@ -30,6 +30,7 @@ from backend.errors import Invalid, NotFound
 from backend.extensions import clock, db, search
 from backend.extensions.smorest import Page, paginate
 from backend.keys import KeyRing
+from backend.metrics import VERIFICATIONS
 from backend.timezone import china_date
 from backend.transparency import services as transparency
 from search_index.interfaces import SearchQuery
@@ -319,6 +320,7 @@ def lookup(badge_no: str, agency_code: str | None = None) -> Verification:
 
 
 def _logged(verification: Verification, agency_code: str | None = None, badge_no: str | None = None) -> Verification:
+    VERIFICATIONS.labels(verification.result).inc()
     current_app.extensions["scan_log"].append(
         {
             "at": verification.checked_at,

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from backend.agencies.models import Agency
 from backend.extensions import cache, clock, db
 from backend.extensions.database import reading
+from backend.metrics import SNAPSHOT_LOOKUPS
 
 from . import tokens
 from .models import Officer
@@ -145,7 +146,9 @@ class CachedSnapshots:
         """
         cached = self.store.get(key)
         if cached is not None:
+            SNAPSHOT_LOOKUPS.labels("hit").inc()
             return parsed_snapshot(cached), True
+        SNAPSHOT_LOOKUPS.labels("miss").inc()
         token = self.store.fill_token(key)
         snapshot = self.load(agency_code, badge_no)
         current = self.store.fill(key, json.dumps(snapshot, ensure_ascii=False), self.fill_seconds, token)
@@ -180,6 +183,7 @@ class NearCopies(CachedSnapshots):
         key, now = cache_key(agency_code, badge_no), time.monotonic()
         kept = self.items.get(key)
         if kept is not None and kept[0] > now:
+            SNAPSHOT_LOOKUPS.labels("hit").inc()
             return kept[1]
         generation = self.generation
         snapshot, current = self.stored(key, agency_code, badge_no)

@@ -38,6 +38,7 @@ from backend.officers.schemas import VerificationSchema
 from backend.pages.routes import blp as pages_blp
 from backend.pages.routes import limited_page, verify_page
 from backend.pages.verify_page import VERIFY_PAGE_HEADERS, verify_page_html
+from backend.request_log import ROUTE
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -70,6 +71,9 @@ class VerifyFastPath:
         self.fallback = fallback
         self.schema = VerificationSchema()
         self.verify_path, self.page_prefix = shadowed_paths(app)
+        # The rules logged and counted for the requests it answers (backend/request_log.py), as Flask's would be.
+        self.verify_rule = next(app.url_map.iter_rules(VERIFY_ENDPOINT)).rule
+        self.page_rule = next(app.url_map.iter_rules(PAGE_ENDPOINT)).rule
 
     def __call__(self, environ: dict[str, Any], start_response):
         if environ.get("REQUEST_METHOD") != "GET":
@@ -77,14 +81,15 @@ class VerifyFastPath:
         path = environ.get("PATH_INFO", "")
         if path == self.verify_path:
             match = _QUERY.fullmatch(environ.get("QUERY_STRING", ""))
-            answer = self.answer
+            answer, rule = self.answer, self.verify_rule
         elif path.startswith(self.page_prefix):
             match = _PAGE_TOKEN.fullmatch(path, len(self.page_prefix))
-            answer = self.page
+            answer, rule = self.page, self.page_rule
         else:
-            match = answer = None
+            match = answer = rule = None
         if match is None:
             return self.fallback(environ, start_response)
+        environ[ROUTE] = rule
         # Inside a test's or CLI's app context, use it (as Flask's own request context would).
         with reading():
             if has_app_context() and current_app._get_current_object() is self.app:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import cache, db
 from backend.extensions.foreground import run_in_foreground
+from backend.progress import bar, progress_option
 from search_index import DEFINITIONS, search
 from search_index.elastic import AnalyzerMissing
 
@@ -30,7 +31,8 @@ def init() -> None:
 
 @search_cli.command("reindex")
 @click.option("--index", "names", multiple=True, type=click.Choice(sorted(DEFINITIONS)), help="Default: all.")
-def reindex_command(names: tuple[str, ...]) -> None:
+@progress_option
+def reindex_command(names: tuple[str, ...], progress: bool) -> None:
     """Rebuild indices from the database into new indices and swap the aliases (no downtime)."""
     for name in names or sorted(DEFINITIONS):
         lock = f"lock:reindex:{name}"
@@ -38,7 +40,7 @@ def reindex_command(names: tuple[str, ...]) -> None:
             raise click.ClickException(f"a reindex of {name} is already running")
         try:
             started = time.perf_counter()
-            physical = reindex(DEFINITIONS[name])
+            physical = reindex(DEFINITIONS[name], track=bar(name, "rows", progress))
             count = search.engine.count(DEFINITIONS[name])
             click.echo(f"{name}: {count} documents in {physical} ({time.perf_counter() - started:.1f}s)")
         finally:

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask import Flask
-from sqlalchemy import Integer, Select, String, delete, event, or_, select, text, update
+from sqlalchemy import Integer, Select, String, delete, event, func, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.extensions.database import Model, UTCDateTime, db, insert_rows
+from backend.progress import Track, untracked
 from search_index import search
 from search_index.interfaces import Deletion, Document, IndexDefinition, IndexStale, SearchUnavailable, SourceState
 from search_index.mappings import DEFINITIONS
@@ -100,8 +101,17 @@ class Searchable:
         raise NotImplementedError
 
     @classmethod
-    def stream_for_search(cls, session: Session) -> Iterator[Searchable]:
+    def select_for_search(cls) -> Select[Any]:
+        """Every row the index holds, in a stable order."""
         raise NotImplementedError
+
+    @classmethod
+    def stream_for_search(cls, session: Session) -> Iterator[Searchable]:
+        yield from session.scalars(cls.select_for_search().execution_options(yield_per=1000))
+
+    @classmethod
+    def count_for_search(cls, session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(cls.select_for_search().order_by(None).subquery()))
 
     @classmethod
     def load_changes(
@@ -403,13 +413,15 @@ class Indexer:
             wait, engine_down, failing = self.poll_seconds, False, False
 
 
-def reindex(definition: IndexDefinition) -> str:
-    """Rebuild one index from the database and swap its alias; return the new index name."""
+def reindex(definition: IndexDefinition, track: Track = untracked) -> str:
+    """Rebuild one index from the database and swap its alias; return the new index name. ``track`` sees
+    the rows as the engine takes them (backend/progress.py)."""
     model = SEARCHABLE[definition.name]
     session = db.session
     # Read before the rows: a change committed meanwhile is in the stream or in the outbox, or both.
     source = search.database_source()
-    documents = (row.to_change() for row in model.stream_for_search(session))
+    rows = track(model.stream_for_search(session), model.count_for_search(session) if track is not untracked else None)
+    documents = (row.to_change() for row in rows)
     return search.engine.reindex(definition, (d for d in documents if isinstance(d, Document)), source=source)
 
 

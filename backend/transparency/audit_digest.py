@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from backend.audit import trail
 from backend.extensions import db
+from backend.progress import Track, untracked
 from backend.timezone import today
 
 from . import services
@@ -47,12 +48,13 @@ class Verification:
     problems: list[str] = field(default_factory=list)
 
 
-def verify() -> Verification:
+def verify(track: Track = untracked) -> Verification:
     """Recompute each anchored day and compare it with its log entry. Days before the latest purge
-    (trail.purge, itself audited) are skipped: their digest is what remains of them."""
+    (trail.purge, itself audited) are skipped: their digest is what remains of them. ``track`` sees each day."""
     report = Verification()
     purged_before = trail.purged_before()
-    for day, entry in sorted(trail.anchored_days().items()):
+    anchored = sorted(trail.anchored_days().items())
+    for day, entry in track(anchored, len(anchored)):
         if purged_before is not None and day < purged_before:
             continue
         report.days += 1

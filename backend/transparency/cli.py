@@ -1,15 +1,18 @@
 import click
 from flask.cli import AppGroup
 
+from backend.progress import bar, progress_option
+
 from . import services
 
 transparency_cli = AppGroup("transparency", help="The transparency log.")
 
 
 @transparency_cli.command("verify")
-def verify() -> None:
+@progress_option
+def verify(progress: bool) -> None:
     """Recompute the tree from the stored entries and report any altered or missing entry."""
-    report = services.audit()
+    report = services.audit(track=bar("transparency log", "entries", progress))
     for problem in report.problems:
         click.echo(f"PROBLEM: {problem}", err=True)
     if not report.ok:

@@ -21,6 +21,7 @@ from backend.canonical import canonical_json
 from backend.errors import Invalid
 from backend.extensions import clock, db
 from backend.keys import KeyRing
+from backend.progress import Track, untracked
 
 from . import merkle
 from .models import Checkpoint, LogEntry, LogHead, MerkleNode
@@ -447,12 +448,12 @@ class AuditReport:
         return not self.problems
 
 
-def audit(batch: int = 5000) -> AuditReport:
+def audit(batch: int = 5000, track: Track = untracked) -> AuditReport:
     """Recompute the tree from the stored entries: every leaf, every signed checkpoint, the root.
 
     Catches an entry altered or deleted in the database (its leaf no longer matches, or an
     index is missing), a leaf rewritten with its hash (the stored nodes and signed roots no
-    longer match), and a checkpoint whose signature does not verify.
+    longer match), and a checkpoint whose signature does not verify. ``track`` sees each entry checked.
     """
     report = AuditReport(size=tree_size())
     checkpoints = {c.tree_size: c for c in db.session.scalars(select(Checkpoint))}
@@ -463,7 +464,7 @@ def audit(batch: int = 5000) -> AuditReport:
     frontier: dict[merkle.Key, bytes] = {}
     # The empty log's checkpoint (signed when someone asked before the first entry) is checked like any other.
     _check_checkpoint(checkpoints.pop(0, None), 0, frontier, report)
-    for index, entry, stored in _aligned(report.size, entries_, leaves):
+    for index, entry, stored in track(_aligned(report.size, entries_, leaves), report.size):
         if entry is None:
             report.problems.append(f"entry {index} is missing")
             recomputed = stored or bytes(32)  # keep the tree going so later checks still mean something

@@ -92,7 +92,7 @@ def test_every_service_has_a_health_check_and_restarts():
         assert "/readyz" in check or check.endswith("health ready"), name
 
 
-def test_no_secret_is_written_in_the_compose_file_and_the_env_files_stay_out_of_git():
+def test_no_secret_is_written_in_the_compose_file_and_env_files_hold_them():
     services = compose()["services"]
     for name, service in services.items():
         for variable, value in environment(service).items():
@@ -105,9 +105,17 @@ def test_no_secret_is_written_in_the_compose_file_and_the_env_files_stay_out_of_
             path = DEPLOY / file
             example = path.with_name(path.name + ".example")
             assert example.exists(), example
-            ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=ROOT)
+
+
+def test_the_env_files_stay_out_of_git_and_their_examples_in():
+    git = require_tool("git", "asks git which files it ignores")
+    for name in (*APP_SERVICES, "postgres"):
+        for file in compose()["services"][name]["env_file"]:
+            path = DEPLOY / file
+            example = path.with_name(path.name + ".example")
+            ignored = subprocess.run([git, "check-ignore", "-q", str(path)], cwd=ROOT)
             assert ignored.returncode == 0, f"{path} is not ignored by git"
-            tracked = subprocess.run(["git", "check-ignore", "-q", str(example)], cwd=ROOT)
+            tracked = subprocess.run([git, "check-ignore", "-q", str(example)], cwd=ROOT)
             assert tracked.returncode == 1, f"{example} is ignored by git"
 
 

@@ -100,7 +100,9 @@ def test_elasticsearch_takes_a_cluster_of_nodes_and_a_replica_count(env, tmp_pat
     assert engine.replicas == 1
 
 
-def test_gunicorn_reads_its_settings_through_the_same_table(env):
+def test_gunicorn_reads_its_settings_through_the_same_table(env, tmp_path):
+    # The module exports its metrics folder to the environment (for the workers): set here, so that it is undone.
+    env.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     env.setenv("PORT", "8731")
     env.setenv("WEB_THREADS", "6")
     env.setenv("ACCESS_LOG", "")

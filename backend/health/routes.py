@@ -1,4 +1,6 @@
 import hmac
+import logging
+import os
 from dataclasses import asdict
 from http import HTTPStatus
 
@@ -14,6 +16,8 @@ from backend.extensions.smorest import MESSAGES_ZH
 from search_index.projection import REINDEX_COMMAND
 
 from .collector import DatabaseCollector
+
+log = logging.getLogger(__name__)
 
 blp = Blueprint("health", __name__)
 
@@ -129,6 +133,10 @@ def metrics() -> Response:
     if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
         raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     folder = current_app.config["PROMETHEUS_MULTIPROC_DIR"]
+    if folder and not os.path.isdir(folder):
+        # Removed under the running server: this process's own figures rather than a 500 to the scraper.
+        log.warning("metrics: PROMETHEUS_MULTIPROC_DIR %s is not a folder; answering this process's metrics", folder)
+        folder = None
     if folder:
         workers = CollectorRegistry()
         MultiProcessCollector(workers, path=folder)

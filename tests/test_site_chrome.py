@@ -51,7 +51,14 @@ def test_large_text_is_kept_in_a_cookie_and_the_reader_goes_back_to_the_page(cli
 
 
 @pytest.mark.parametrize(
-    "referrer", [None, "https://elsewhere.example/s", "http://localhost//elsewhere.example/x", "http://localhost/\\x"]
+    "referrer",
+    [
+        None,
+        "https://elsewhere.example/s",
+        "http://localhost//elsewhere.example/x",
+        "http://localhost/\\x",
+        "http://[abc/x",  # no address at all: urlsplit refuses it
+    ],
 )
 def test_the_button_never_sends_the_reader_to_another_site(client, referrer):
     headers = {"Referer": referrer} if referrer else {}

@@ -60,7 +60,10 @@ def favicon():
 @blp.post("/display/text-size")
 def text_size():
     """大字模式 on or off (pages/display.py), then back to the page the button was on (same site only)."""
-    back = urlsplit(request.referrer or "")
+    try:
+        back = urlsplit(request.referrer or "")
+    except ValueError:  # a Referer no browser sends ("http://[abc"): back to the home page
+        back = urlsplit("")
     to = f"{back.path}?{back.query}" if back.query else back.path
     # A path of this site only: "//host/…" or "/\\host/…" would send the browser elsewhere.
     ours = back.netloc == request.host and to.startswith("/") and not to.startswith(("//", "/\\"))

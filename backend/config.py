@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from search_index.interfaces import EXACT_COUNT_LIMIT
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Penalties leave public view after a period: three years for organizations, one year for persons,
@@ -240,6 +242,12 @@ SETTINGS: tuple[Setting, ...] = (
         "how often each process checks that every index projects this database (search is 503 while one does not)",
     ),
     S("SEARCH_AUTO_REINDEX", flag, True, "the indexer rebuilds an index that does not project this database"),
+    S(
+        "SEARCH_EXACT_COUNT_LIMIT",
+        integer(1),
+        EXACT_COUNT_LIMIT,
+        "a public search counts its matches exactly up to this many; above, its total and facets are estimates (约)",
+    ),
     S("PUBLIC_BASE_URL", url, _public_base_url, "public address used in links and badge QR codes"),
     S("TOKEN_TTL_SECONDS", integer(1), 900, "lifetime of an agency or admin bearer token"),
     S("TOKEN_FAILURES_ALLOWED", integer(0), 5, "failed secrets or passwords before each further try waits"),

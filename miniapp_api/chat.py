@@ -18,6 +18,7 @@ from urllib.parse import quote
 from flask import Flask, current_app
 from wechatpy import events, messages
 
+from backend.disclosures.facets import count_text
 from backend.disclosures.schemas import public_url
 from backend.extensions import cache
 from backend.extensions.database import reading
@@ -152,7 +153,8 @@ def _cache_key(query: str) -> str:
 def _format_results(query: str, result: Page[dict[str, Any]]) -> str:
     if not result.items:
         return f"未找到与“{_short(query)}”相关的公示信息。\n" + _link(search_url(query), "到网页检索")
-    lines = [f"“{_short(query)}”的公示信息（共 {result.total} 条）："]
+    count = f"共 {result.total}" if result.total_exact else count_text(result.total, exact=False)
+    lines = [f"“{_short(query)}”的公示信息（{count} 条）："]
     for number, found in enumerate(result.items, 1):
         item = found.item
         title = item.public["title"]

@@ -8,7 +8,7 @@ from backend.disclosures.schemas import (
     facets_field,
     public_url,
 )
-from backend.extensions.smorest import Schema, page_schema
+from backend.extensions.smorest import Schema, page_schema, search_page_fields
 from backend.timezone import BeijingDateTime
 
 
@@ -58,7 +58,7 @@ class MiniappSearchItemSchema(SearchPageItemSchema):
 
 
 MiniappSearchPageSchema = page_schema(
-    MiniappSearchItemSchema, "MiniappSearchPageSchema", page_size=False, facets=facets_field()
+    MiniappSearchItemSchema, "MiniappSearchPageSchema", page_size=False, facets=facets_field(), **search_page_fields()
 )
 
 

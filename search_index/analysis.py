@@ -99,6 +99,13 @@ def query_terms(text: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
+def approximate(count: float) -> int:
+    """An estimated count as it is shown: three significant figures (483,217 -> 483,000)."""
+    if count < 1:
+        return 0
+    return int(float(f"{count:.3g}"))
+
+
 def highlight(text: str, terms: Sequence[str], fragment_size: int = 80, *, whole: bool = False) -> str | None:
     """An HTML-escaped fragment of ``text`` around the first match, matches in <em>; ``whole``: all of
     ``text``, every match marked (a title is never cut).

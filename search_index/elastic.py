@@ -46,6 +46,15 @@ REBUILD_LOCK = dt.timedelta(hours=1)
 _LOCK_ID = "rebuild-lock"  # never a physical index's name
 _RECORD_ATTEMPTS = 5
 _VALUES = "values"  # a facet's terms agg, under the filter agg of the other chosen facets
+_SAMPLE = "sample"  # the random_sampler aggregation
+_MATCHES = "_matches"  # under it: the sampled hits (never a keyword field's name: those have no leading _)
+# Above SearchQuery.exact_up_to matches, counts come from a random sample of this share of the index, at most
+# SAMPLE_DOCUMENTS documents' worth (a smaller share of a larger index): 1 in 16 at a million documents, which
+# estimates a count of 10,000 to about 4 % and walks a 16th of the matches. random_sampler wants a share below 0.5.
+SAMPLE_SHARE = 1 / 16
+SAMPLE_DOCUMENTS = 62_500
+SAMPLE_SEED = 20260
+SIZE_SECONDS = 60.0  # how long the index's document count is taken as known
 _PUBLISHED = "published"  # in _source (not indexed): highlighted fields that folding changed, as published
 # Text the analyzer check analyzes: any Chinese will do, the check is whether the cluster knows the analyzer.
 _ANALYZER_PROBE = "行政执法公示"
@@ -68,6 +77,7 @@ class ElasticsearchEngine:
         self.analyzer = analyzer
         self._analyzer_found = False
         self.replicas = replicas
+        self._sizes: dict[str, tuple[float, int]] = {}  # definition -> (when, documents): see _size
         # Several comma-separated nodes: the client spreads requests over them and sets a node that fails aside
         # for a while. One retry (on another node): a request path should fail fast and let the outbox try again.
         nodes = [node.strip() for node in url.split(",")]
@@ -80,9 +90,10 @@ class ElasticsearchEngine:
         return f"{self.prefix}-{definition.name}"
 
     def mapping(self, definition: IndexDefinition) -> dict[str, Any]:
-        properties: dict[str, Any] = {
-            field: {"type": "text", "analyzer": self.analyzer} for field in definition.text_fields
-        }
+        # index_phrases also indexes every two adjacent tokens as one term (a field of its own, in every
+        # distribution, with any analyzer): a phrase query reads those instead of each token's positions.
+        text = {"type": "text", "analyzer": self.analyzer, "index_phrases": True}
+        properties: dict[str, Any] = {field: dict(text) for field in definition.text_fields}
         properties.update({field: {"type": "keyword"} for field in definition.keyword_fields})
         if definition.date_field:
             properties[definition.date_field] = {"type": "date", "format": "strict_date_optional_time||yyyy-MM-dd"}
@@ -372,27 +383,71 @@ class ElasticsearchEngine:
 
     # -- reads -------------------------------------------------------------------------
     def search(self, definition: IndexDefinition, query: SearchQuery) -> SearchResult:
-        started = time.perf_counter()
+        """``took_ms`` is the server's time (``took``), summed over the round trips."""
         terms = analysis.query_terms(query.text)
-        body = _request_body(definition, query, terms)
+        plan = _Plan(definition, query, terms)
+        limit = query.exact_up_to
         try:
-            response = self.client.search(index=self.alias(definition), **body)
+            size = self._size(definition) if limit is not None else 0
+            if limit is None or size <= limit:
+                # Few documents (or exact counts asked for): one request counts everything, as it always did.
+                response = self.client.search(index=self.alias(definition), **plan.hits(exact=True, aggs=True))
+                facets = _facets(response.get("aggregations", {}))
+                return _result(definition, terms, response, facets, took=float(response["took"]))
+            return self._search_sampled(definition, plan, limit, size)
         except _ERRORS as exc:
             raise SearchUnavailable(f"elasticsearch: {exc}") from exc
-        hits = [
-            Hit(id=hit["_id"], score=float(hit.get("_score") or 0.0), highlights=_highlights(definition, hit, terms))
-            for hit in response["hits"]["hits"]
-        ]
-        facets = {
-            field: {bucket["key"]: bucket["doc_count"] for bucket in agg.get(_VALUES, agg)["buckets"]}
-            for field, agg in response.get("aggregations", {}).items()
-        }
-        return SearchResult(
-            hits=hits,
-            total=response["hits"]["total"]["value"],
-            facets=facets,
-            took_ms=float(response.get("took", (time.perf_counter() - started) * 1000)),
+
+    def _search_sampled(self, definition: IndexDefinition, plan: _Plan, limit: int, size: int) -> SearchResult:
+        """A large index: the page with matches counted up to ``limit``, a uniform random sample of the matches
+        (the ``random_sampler`` aggregation) for the facets and the total beyond it, all in one round trip; the
+        facets' exact counts in a second when what they count is within ``limit`` after all."""
+        probability = min(SAMPLE_SHARE, SAMPLE_DOCUMENTS / size)
+        searches = [plan.hits(exact=limit + 1, aggs=False), plan.sample(probability)]
+        if plan.query.facets and plan.own:
+            searches.append(plan.counted(limit + 1))  # what the facets count: the hits but for their own filters
+        responses, took = self._msearch(definition, searches)
+        hits, sample = responses[0], responses[1]["aggregations"][_SAMPLE]
+        exact_total = hits["hits"]["total"]["relation"] == "eq"
+        counted = responses[2]["hits"]["total"] if len(responses) > 2 else hits["hits"]["total"]
+        facets, facets_exact = {}, True
+        if plan.query.facets:
+            if counted["relation"] == "eq":
+                (exact,), more = self._msearch(definition, [plan.facets()])
+                took += more
+                facets = _facets(exact.get("aggregations", {}))
+            else:
+                facets, facets_exact = _facets(sample, estimate=True), False
+        total = hits["hits"]["total"]["value"]
+        if not exact_total:
+            total = max(limit + 1, analysis.approximate(sample[_MATCHES]["doc_count"]))
+        return _result(
+            definition, plan.terms, hits, facets, took=took, total=total, exact=exact_total, facets_exact=facets_exact
         )
+
+    def _msearch(
+        self, definition: IndexDefinition, searches: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], float]:
+        """Several searches in one request, run side by side, and the server's time for them; a failed one fails
+        the lot."""
+        body: list[dict[str, Any]] = []
+        for search in searches:
+            body += [{}, search]
+        answer = self.client.msearch(index=self.alias(definition), searches=body)
+        failed = [r["error"] for r in answer["responses"] if "error" in r]
+        if failed:
+            raise SearchUnavailable(f"elasticsearch: {failed[0]}")
+        return answer["responses"], float(answer["took"])
+
+    def _size(self, definition: IndexDefinition) -> int:
+        """How many documents the index holds, asked again after SIZE_SECONDS: it decides whether counts are
+        sampled, which a few thousand documents either way do not change."""
+        now = time.monotonic()
+        known = self._sizes.get(definition.name)
+        if known is None or now - known[0] > SIZE_SECONDS:
+            known = (now, int(self.client.count(index=self.alias(definition))["count"]))
+            self._sizes[definition.name] = known
+        return known[1]
 
     def health(self) -> dict[str, Any]:
         try:
@@ -405,45 +460,75 @@ class ElasticsearchEngine:
         return {"engine": self.name, "status": health["status"], "cluster": health["cluster_name"]}
 
 
-def _request_body(definition: IndexDefinition, query: SearchQuery, terms: list[str]) -> dict[str, Any]:
-    """The search request for ``query``: phrase matches, filters, sort, page, facets and highlights."""
-    fields = [f"{field}^{weight:g}" for field, weight in definition.text_fields.items()]
-    must: list[dict[str, Any]] = [
-        {"multi_match": {"query": analysis.simplified(term), "type": "phrase", "fields": fields}} for term in terms
-    ] or [{"match_all": {}}]
-    chosen = {field: {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values}
-    # A faceted field's filter narrows the hits after the aggregations (post_filter) and every other facet
-    # (a filter agg), never its own facet: disjunctive facets.
-    own = {field: clause for field, clause in chosen.items() if field in query.facets}
-    filters: list[dict[str, Any]] = [clause for field, clause in chosen.items() if field not in own]
-    if definition.date_field and (query.date_from or query.date_to):
-        bounds = {}
-        if query.date_from:
-            bounds["gte"] = query.date_from.isoformat()
-        if query.date_to:
-            bounds["lte"] = query.date_to.isoformat()
-        filters.append({"range": {definition.date_field: bounds}})
-    sort: list[Any] = ["_score"]
-    if definition.date_field:
-        by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
-        sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
-    if query.sort == "date" and definition.date_field:
-        # Newest first needs no score: the terms match in filter context, nothing is scored.
-        filters, must, sort = must + filters, [], [by_date]
-    body: dict[str, Any] = {
-        "query": {"bool": {"must": must, "filter": filters}},
-        "from": (query.page - 1) * query.page_size,
-        "size": query.page_size,
-        "sort": sort,
-        "track_total_hits": True,
-        # Only what the highlights are drawn from.
-        "_source": [*definition.highlight_fields, f"{_PUBLISHED}.*"] if terms else False,
-    }
-    if own:
-        body["post_filter"] = {"bool": {"filter": list(own.values())}}
-    if query.facets:
-        body["aggs"] = {field: _facet_agg(field, [c for f, c in own.items() if f != field]) for field in query.facets}
-    return body
+class _Plan:
+    """The requests one search makes: phrase matches, filters, sort and page; facets exact or sampled."""
+
+    def __init__(self, definition: IndexDefinition, query: SearchQuery, terms: list[str]) -> None:
+        self.definition, self.query, self.terms = definition, query, terms
+        fields = [f"{field}^{weight:g}" for field, weight in definition.text_fields.items()]
+        # A phrase of two tokens or more is matched on the field's two-token shingles (index_phrases): 食品 is one
+        # term's postings, 行政处罚 a phrase of three shingles, not four characters' positions intersected.
+        must: list[dict[str, Any]] = [
+            {"multi_match": {"query": analysis.simplified(term), "type": "phrase", "fields": fields}} for term in terms
+        ] or [{"match_all": {}}]
+        chosen = {
+            field: {"terms": {field: [str(v) for v in values]}} for field, values in query.filters.items() if values
+        }
+        # A faceted field's filter narrows the hits after the aggregations (post_filter) and every other facet
+        # (a filter agg), never its own facet: disjunctive facets.
+        self.own = {field: clause for field, clause in chosen.items() if field in query.facets}
+        filters: list[dict[str, Any]] = [clause for field, clause in chosen.items() if field not in self.own]
+        if definition.date_field and (query.date_from or query.date_to):
+            bounds = {}
+            if query.date_from:
+                bounds["gte"] = query.date_from.isoformat()
+            if query.date_to:
+                bounds["lte"] = query.date_to.isoformat()
+            filters.append({"range": {definition.date_field: bounds}})
+        self.sort: list[Any] = ["_score"]
+        if definition.date_field:
+            by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
+            self.sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
+        if query.sort == "date" and definition.date_field:
+            # Newest first needs no score: the terms match in filter context, nothing is scored.
+            filters, must, self.sort = must + filters, [], [by_date]
+        self.match = {"bool": {"must": must, "filter": filters}}
+
+    def hits(self, *, exact: bool | int, aggs: bool) -> dict[str, Any]:
+        """The page; matches counted exactly (True) or up to a number; the facets too when ``aggs``."""
+        body: dict[str, Any] = {
+            "query": self.match,
+            "from": (self.query.page - 1) * self.query.page_size,
+            "size": self.query.page_size,
+            "sort": self.sort,
+            "track_total_hits": exact,
+            # Only what the highlights are drawn from.
+            "_source": [*self.definition.highlight_fields, f"{_PUBLISHED}.*"] if self.terms else False,
+        }
+        if self.own:
+            body["post_filter"] = {"bool": {"filter": list(self.own.values())}}
+        if aggs and self.query.facets:
+            body["aggs"] = self._aggs()
+        return body
+
+    def facets(self) -> dict[str, Any]:
+        """The facets' exact counts alone."""
+        return {"query": self.match, "size": 0, "track_total_hits": False, "aggs": self._aggs()}
+
+    def counted(self, up_to: int) -> dict[str, Any]:
+        """How many matches the facets count (every filter but the faceted fields' own), up to ``up_to``."""
+        return {"query": self.match, "size": 0, "track_total_hits": up_to}
+
+    def sample(self, probability: float) -> dict[str, Any]:
+        """The facets and the number of hits, estimated from a uniform random sample of the matches. The seed is
+        fixed, so the same query estimates the same figures on every page."""
+        hits = {"bool": {"filter": list(self.own.values())}} if self.own else {"match_all": {}}
+        aggs = {**self._aggs(), _MATCHES: {"filter": hits}}
+        sampler = {"random_sampler": {"probability": probability, "seed": SAMPLE_SEED}, "aggs": aggs}
+        return {"query": self.match, "size": 0, "track_total_hits": False, "aggs": {_SAMPLE: sampler}}
+
+    def _aggs(self) -> dict[str, Any]:
+        return {field: _facet_agg(field, [c for f, c in self.own.items() if f != field]) for field in self.query.facets}
 
 
 def _facet_agg(field: str, others: list[dict[str, Any]]) -> dict[str, Any]:
@@ -452,6 +537,45 @@ def _facet_agg(field: str, others: list[dict[str, Any]]) -> dict[str, Any]:
     if not others:
         return terms
     return {"filter": {"bool": {"filter": others}}, "aggs": {_VALUES: terms}}
+
+
+def _facets(aggregations: Mapping[str, Any], *, estimate: bool = False) -> dict[str, dict[str, int]]:
+    """``{facet: {value: count}}`` from the aggregations; ``estimate``: a sample's counts (scaled up by the
+    sampler), rounded as estimates are shown."""
+    facets = {}
+    for field, agg in aggregations.items():
+        if field == _MATCHES or not isinstance(agg, dict) or "buckets" not in agg.get(_VALUES, agg):
+            continue
+        counts = {bucket["key"]: bucket["doc_count"] for bucket in agg.get(_VALUES, agg)["buckets"]}
+        if estimate:
+            counts = {key: analysis.approximate(n) for key, n in counts.items() if analysis.approximate(n)}
+        facets[field] = counts
+    return facets
+
+
+def _result(
+    definition: IndexDefinition,
+    terms: list[str],
+    response: Mapping[str, Any],
+    facets: dict[str, dict[str, int]],
+    *,
+    took: float,
+    total: int | None = None,
+    exact: bool = True,
+    facets_exact: bool = True,
+) -> SearchResult:
+    hits = [
+        Hit(id=hit["_id"], score=float(hit.get("_score") or 0.0), highlights=_highlights(definition, hit, terms))
+        for hit in response["hits"]["hits"]
+    ]
+    return SearchResult(
+        hits=hits,
+        total=response["hits"]["total"]["value"] if total is None else total,
+        facets=facets,
+        took_ms=took,
+        total_exact=exact,
+        facets_exact=facets_exact,
+    )
 
 
 def _indexed(definition: IndexDefinition, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,12 +26,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import queue
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +54,7 @@ from .interfaces import (
 _BUILDING = "__building"
 _SAFE = re.compile(r"[^a-z0-9_]")
 # SQLite's limit on bound parameters is 32766 in 3.32+; keep IN-lists well under it.
-_BATCH = 500
+_BATCH = 2000
 # Layout of a document's key (its FTS rowid): 17 bits of date, 26 of docs rowid, 20 of combo.
 _COMBO_BITS = 20
 _ROW_BITS = 26
@@ -60,6 +63,8 @@ _COMBO_MASK = (1 << _COMBO_BITS) - 1
 _MAX_DAY = (1 << (63 - _DAY_SHIFT)) - 1
 _MAX_KEY = (1 << 63) - 1
 _EPOCH = dt.date(1900, 1, 1)
+SAMPLE_EVERY = 16  # the sample's share of the documents: see _create_physical
+REBUILD_CACHE_KIB = 256 * 1024  # a rebuild's writing connection's page cache
 
 
 class EmbeddedEngine:
@@ -134,17 +139,33 @@ class EmbeddedEngine:
         return target
 
     # -- schema ------------------------------------------------------------------------
-    def _create_physical(self, conn: sqlite3.Connection, definition: IndexDefinition) -> str:
+    def _create_physical(self, conn: sqlite3.Connection, definition: IndexDefinition, bulk: bool = False) -> str:
+        """A new physical index. ``bulk`` (a rebuild's): the key index is left to ``_after_bulk``, and FTS
+        segments are not merged while loading (automerge 0), only once when it is done."""
         physical = f"{self.alias(definition)}_v{definition.version}_{time.time_ns()}"
         columns = _columns(definition)
+        # ``tokens``: each text field's tokens as indexed (a JSON list of space-separated strings; the pairs
+        # follow from them). The FTS tables keep no copy of the text (contentless: half the bytes a rebuild
+        # writes); taking a document's tokens out of them needs the very values that were indexed, which these
+        # give, whatever the analysis does by then. ``sampled``: see below.
         conn.execute(
             f'CREATE TABLE "{physical}_docs" (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, '
-            "version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, key INTEGER, body TEXT)"
+            "version INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, key INTEGER, body TEXT, tokens TEXT, "
+            "sampled INTEGER NOT NULL DEFAULT 0)"
         )
-        conn.execute(f'CREATE UNIQUE INDEX "{physical}_docs_key" ON "{physical}_docs" (key)')
+        if not bulk:
+            _key_index(conn, physical)
         # Token pairs hold a "_", which the segmented text never does.
         tokenizer = "unicode61 remove_diacritics 2 tokenchars '_'"
-        conn.execute(f'CREATE VIRTUAL TABLE "{physical}_fts" USING fts5({columns}, tokenize = "{tokenizer}")')
+        # No per-row column sizes either (columnsize 0): they serve ranking functions, which are not used.
+        fts = f"{columns}, tokenize = \"{tokenizer}\", content = '', columnsize = 0"
+        conn.execute(f'CREATE VIRTUAL TABLE "{physical}_fts" USING fts5({fts})')
+        # The same for a fixed 16th of the documents (by their id's hash, ``sampled`` in docs): counts above
+        # exact_up_to are estimated from it, a uniform sample whatever the query, at a 16th of the cost.
+        conn.execute(f'CREATE VIRTUAL TABLE "{physical}_sample" USING fts5({fts})')
+        if bulk:
+            for table in ("_fts", "_sample"):
+                conn.execute(f'INSERT INTO "{physical}{table}" ("{physical}{table}", rank) VALUES (\'automerge\', 0)')
         conn.execute(
             f'CREATE TABLE "{physical}_combos" (combo INTEGER PRIMARY KEY, fields TEXT NOT NULL UNIQUE, '
             "n INTEGER NOT NULL DEFAULT 0)"
@@ -152,7 +173,7 @@ class EmbeddedEngine:
         return physical
 
     def _drop_physical(self, conn: sqlite3.Connection, physical: str) -> None:
-        for suffix in ("_docs", "_fts", "_combos", "_terms"):
+        for suffix in ("_docs", "_fts", "_sample", "_combos", "_terms"):
             conn.execute(f'DROP TABLE IF EXISTS "{physical}{suffix}"')
         conn.execute("DELETE FROM sources WHERE physical = ?", (physical,))
 
@@ -202,20 +223,25 @@ class EmbeddedEngine:
                     self._upgrade(conn, definition, alias, target)
 
     def _current_layout(self, conn: sqlite3.Connection, definition: IndexDefinition, physical: str) -> bool:
-        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{physical}_combos",)).fetchone():
-            return False
+        for table in ("_combos", "_sample"):
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{physical}{table}",)).fetchone():
+                return False
         pairs = _pairs_column(next(iter(definition.text_fields)))
-        return conn.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", (f"{physical}_fts", pairs)).fetchone()
+        columns = [(f"{physical}_fts", pairs), (f"{physical}_docs", "tokens")]  # pairs; contentless text
+        return all(
+            conn.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", column).fetchone() for column in columns
+        )
 
     def _upgrade(self, conn: sqlite3.Connection, definition: IndexDefinition, alias: str, old: str) -> None:
-        """An index of the earlier layout (keyword values in a ``_terms`` table) is copied into the
-        current one from its own stored documents and tombstones, then swapped in."""
+        """An index of an earlier layout (keyword values in a ``_terms`` table, no sample, a copy of the text in
+        the FTS tables) is copied into the current one from its own stored documents and tombstones, then
+        swapped in."""
         physical = self._create_physical(conn, definition)
         rows = conn.execute(f'SELECT id, version, deleted, body FROM "{old}_docs" ORDER BY rowid').fetchall()
         for doc_id, version, deleted, body in rows:
             change = Deletion(doc_id, version) if deleted else Document(doc_id, version, json.loads(body))
             self._apply(conn, physical, definition, change)
-        conn.execute(f'INSERT INTO "{physical}_fts" ("{physical}_fts") VALUES (\'optimize\')')
+        _optimize(conn, physical)
         conn.execute("UPDATE aliases SET target = ? WHERE alias = ?", (physical, alias))
         conn.execute("UPDATE sources SET physical = ? WHERE physical = ?", (physical, old))
         self._drop_physical(conn, old)
@@ -249,18 +275,21 @@ class EmbeddedEngine:
         self, conn: sqlite3.Connection, physical: str, definition: IndexDefinition, change: Document | Deletion
     ) -> bool:
         docs, combos = f'"{physical}_docs"', f'"{physical}_combos"'
-        row = conn.execute(f"SELECT rowid, version, key FROM {docs} WHERE id = ?", (change.id,)).fetchone()
+        row = conn.execute(f"SELECT rowid, version, key, tokens FROM {docs} WHERE id = ?", (change.id,)).fetchone()
         if row is not None and row[1] >= change.version:
             return False
         if row is not None and row[2] is not None:
-            conn.execute(f'DELETE FROM "{physical}_fts" WHERE rowid = ?', (row[2],))
+            old = _columns_of(json.loads(row[3]))
+            for table in _fts_tables(change.id):
+                _fts_write(conn, physical, table, definition, (row[2], *old), delete=True)
             conn.execute(f"UPDATE {combos} SET n = n - 1 WHERE combo = ?", (row[2] & _COMBO_MASK,))
         if isinstance(change, Deletion):
             if row is None:
                 conn.execute(f"INSERT INTO {docs} (id, version, deleted) VALUES (?, ?, 1)", (change.id, change.version))
             else:
                 conn.execute(
-                    f"UPDATE {docs} SET version = ?, deleted = 1, body = NULL, key = NULL WHERE rowid = ?",
+                    f"UPDATE {docs} SET version = ?, deleted = 1, body = NULL, key = NULL, tokens = NULL "
+                    "WHERE rowid = ?",
                     (change.version, row[0]),
                 )
             return True
@@ -281,23 +310,21 @@ class EmbeddedEngine:
         combo = self._combo_of(conn, physical, definition, body)
         day = _day(body.get(definition.date_field)) if definition.date_field else 0
         key = day << _DAY_SHIFT | rid << _COMBO_BITS | combo
-        conn.execute(f"UPDATE {docs} SET key = ? WHERE rowid = ?", (key, rid))
-        conn.execute(f"UPDATE {combos} SET n = n + 1 WHERE combo = ?", (combo,))
-        texts = []
-        for field in definition.text_fields:
-            tokens = analysis.tokens(analysis.field_text(body.get(field)))
-            texts += [" ".join(tokens), " ".join(_pairs(tokens))]
-        placeholders = ", ".join("?" for _ in texts)
+        tokens = _tokens(definition, body)
+        texts = _columns_of(tokens)
         conn.execute(
-            f'INSERT INTO "{physical}_fts" (rowid, {_columns(definition)}) VALUES (?, {placeholders})', (key, *texts)
+            f"UPDATE {docs} SET key = ?, tokens = ?, sampled = ? WHERE rowid = ?",
+            (key, json.dumps(tokens, ensure_ascii=False), sampled(change.id), rid),
         )
+        conn.execute(f"UPDATE {combos} SET n = n + 1 WHERE combo = ?", (combo,))
+        for table in _fts_tables(change.id):
+            _fts_write(conn, physical, table, definition, (key, *texts))
         return True
 
     def _combo_of(
-        self, conn: sqlite3.Connection, physical: str, definition: IndexDefinition, body: dict[str, Any]
+        self, conn: sqlite3.Connection, physical: str, definition: IndexDefinition, body: Mapping[str, Any]
     ) -> int:
-        values = [sorted({str(v) for v in _values(body.get(field))}) for field in definition.keyword_fields]
-        fields = json.dumps(values, ensure_ascii=False)
+        fields = _keyword_values(definition, body)
         combos = f'"{physical}_combos"'
         row = conn.execute(f"SELECT combo FROM {combos} WHERE fields = ?", (fields,)).fetchone()
         if row is not None:
@@ -314,21 +341,18 @@ class EmbeddedEngine:
         with self._tx() as conn:
             if self._target(conn, alias + _BUILDING):
                 raise SearchUnavailable(f"a rebuild of {definition.name!r} is already running")
-            physical = self._create_physical(conn, definition)
+            physical = self._create_physical(conn, definition, bulk=True)
             conn.execute("INSERT INTO aliases VALUES (?, ?)", (alias + _BUILDING, physical))
             if source is not None:
                 self._record(conn, physical, source)
         try:
-            batch: list[Document] = []
-            for document in documents:
-                batch.append(document)
-                if len(batch) >= _BATCH:
-                    self._load(physical, definition, batch)
-                    batch = []
-            self._load(physical, definition, batch)
-            # Batches leave many small FTS segments; a query reads each. Merge them into one.
+            # This thread reads the documents and analyses their text; another writes them (SQLite lets go of the
+            # GIL while it works), so a rebuild keeps two cores busy, as one to Elasticsearch does.
+            with _Writer(self, physical, definition) as writer:
+                for batch in _batches(documents):
+                    writer.put([_Prepared.of(definition, document) for document in batch])
             with self._tx() as conn:
-                conn.execute(f'INSERT INTO "{physical}_fts" ("{physical}_fts") VALUES (\'optimize\')')
+                _after_bulk(conn, physical)
         except BaseException:
             with self._tx() as conn:
                 conn.execute("DELETE FROM aliases WHERE alias = ?", (alias + _BUILDING,))
@@ -342,10 +366,50 @@ class EmbeddedEngine:
                 self._drop_physical(conn, old)
         return physical
 
-    def _load(self, physical: str, definition: IndexDefinition, batch: list[Document]) -> None:
+    def _load(self, physical: str, definition: IndexDefinition, batch: list[_Prepared], known: dict[str, int]) -> None:
+        """A rebuild's batch, in a few statements: a document that a live write put there first goes through
+        ``_apply`` (its version decides); every other one is new, its row, key and text inserted together.
+        ``known``: the combos seen so far (keyword values as JSON -> combo), kept between batches."""
+        docs, combos = f'"{physical}_docs"', f'"{physical}_combos"'
         with self._tx() as conn:
-            for document in batch:
-                self._apply(conn, physical, definition, document)
+            marks = ", ".join("?" for _ in batch)
+            found = conn.execute(f"SELECT id FROM {docs} WHERE id IN ({marks})", [p.document.id for p in batch])
+            present = {row[0] for row in found}
+            for prepared in batch:
+                if prepared.document.id in present:
+                    self._apply(conn, physical, definition, prepared.document)
+            rid = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {docs}").fetchone()[0]
+            rows, texts, samples = [], [], []
+            added: dict[int, int] = {}
+            for prepared in batch:
+                document = prepared.document
+                if document.id in present:
+                    continue
+                rid += 1
+                if rid >= 1 << _ROW_BITS:
+                    raise SearchUnavailable(f"embedded search: index {physical!r} is full, rebuild it")
+                combo = known.get(prepared.fields)
+                if combo is None:
+                    combo = known[prepared.fields] = self._combo_of(conn, physical, definition, document.body)
+                key = prepared.day << _DAY_SHIFT | rid << _COMBO_BITS | combo
+                added[combo] = added.get(combo, 0) + 1
+                rows.append((rid, document.id, document.version, key, prepared.body, prepared.tokens, prepared.sampled))
+                texts.append((key, *prepared.texts))
+                if prepared.sampled:
+                    samples.append((key, *prepared.texts))
+            conn.executemany(
+                f"INSERT INTO {docs} (rowid, id, version, deleted, key, body, tokens, sampled) "
+                "VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
+                rows,
+            )
+            columns = _columns(definition)
+            marks = ", ".join("?" for _ in range(1 + 2 * len(definition.text_fields)))
+            # In rowid order: FTS5 writes out what it holds each time a rowid is not above the last one.
+            texts.sort()
+            samples.sort()
+            conn.executemany(f'INSERT INTO "{physical}_fts" (rowid, {columns}) VALUES ({marks})', texts)
+            conn.executemany(f'INSERT INTO "{physical}_sample" (rowid, {columns}) VALUES ({marks})', samples)
+            conn.executemany(f"UPDATE {combos} SET n = n + ? WHERE combo = ?", [(n, c) for c, n in added.items()])
 
     def refresh(self, definition: IndexDefinition) -> None:
         """Writes are visible on commit."""
@@ -379,41 +443,49 @@ class EmbeddedEngine:
         counted = _accepting(definition, _without(query.filters, own), combos)
         # Filters that keep few combos are checked in SQL, so fewer matches reach the grouping.
         narrow = json.dumps(sorted(counted)) if counted is not None and len(counted) * 2 < len(combos) else None
+        limit = query.exact_up_to
+        count = _Count(conn, physical, match if terms else None, (lo, hi), bool(query.date_from or query.date_to))
         if counted is not None and not counted:
-            rows = []
-        elif terms:
-            rows = conn.execute(
-                f"SELECT rowid & {_COMBO_MASK}, count(*) FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ? "
-                f"AND (? IS NULL OR rowid & {_COMBO_MASK} IN (SELECT value FROM json_each(?))) GROUP BY 1",
-                (match, lo, hi, narrow, narrow),
-            ).fetchall()
-        elif query.date_from or query.date_to:
-            rows = conn.execute(
-                f"SELECT key & {_COMBO_MASK}, count(*) FROM {docs} WHERE key BETWEEN ? AND ? "
-                f"AND (? IS NULL OR key & {_COMBO_MASK} IN (SELECT value FROM json_each(?))) GROUP BY 1",
-                (lo, hi, narrow, narrow),
-            ).fetchall()
+            rows, exact = [], True
         else:
-            rows = conn.execute(f'SELECT combo, n FROM "{physical}_combos" WHERE n > 0').fetchall()
+            # Up to ``limit`` matches counted exactly; beyond, the sample's counts scaled up, as estimates.
+            rows, exact = count.by_combo(narrow, limit)
+            if not exact:
+                rows = [(combo, n * SAMPLE_EVERY) for combo, n in count.by_combo(narrow, None, sample=True)[0]]
         matched = {combo: n for combo, n in rows if counted is None or combo in counted}
         # Every filter, then every filter but a faceted field's own, checked on the matched combos only.
         held = {combo: combos[combo] for combo in matched} if own else combos
         accepted = _accepting(definition, query.filters, held) if own else counted
         counts = _within(matched, accepted)
-        total = sum(counts.values())
+        total, total_exact = sum(counts.values()), exact
+        if not exact and own:
+            # The hits are fewer than what the facets count: perhaps few enough to count exactly.
+            every = _accepting(definition, query.filters, combos) or set()
+            exact_rows, total_exact = count.by_combo(json.dumps(sorted(every)), limit)
+            if total_exact:
+                total = sum(n for _, n in exact_rows)
+        if not total_exact:
+            total = max(limit + 1 if limit is not None else 0, analysis.approximate(total))
         scopes = {
             name: _within(matched, _accepting(definition, _without(query.filters, {name}), held))
             if name in own
             else counts
             for name in query.facets
         }
-        facets = _facets(definition, scopes, combos)
+        facets = _facets(definition, scopes, combos, estimate=not exact)
 
         # Only the combos that have matches, when filters keep some of them.
         only = json.dumps(sorted(counts)) if accepted is not None else None
         keys = self._page_keys(conn, docs, fts, definition, query, terms, match, (lo, hi), total, only)
         hits = self._hits(conn, docs, definition, terms, keys)
-        return SearchResult(hits=hits, total=total, facets=facets, took_ms=(time.perf_counter() - started) * 1000)
+        return SearchResult(
+            hits=hits,
+            total=total,
+            facets=facets,
+            took_ms=(time.perf_counter() - started) * 1000,
+            total_exact=total_exact,
+            facets_exact=exact,
+        )
 
     def _page_keys(
         self,
@@ -546,6 +618,183 @@ class EmbeddedEngine:
         return {"engine": self.name, "path": self.path, "indices": len(aliases)}
 
 
+def sampled(doc_id: str) -> bool:
+    """Whether a document is in the sample: one in SAMPLE_EVERY, by a hash of its id that every process agrees on."""
+    return zlib.crc32(doc_id.encode()) % SAMPLE_EVERY == 0
+
+
+def _optimize(conn: sqlite3.Connection, physical: str) -> None:
+    """Batches leave many small FTS segments; a query reads each. Merge them into one."""
+    for table in ("_fts", "_sample"):
+        conn.execute(f'INSERT INTO "{physical}{table}" ("{physical}{table}") VALUES (\'optimize\')')
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A document made ready for a rebuild's writer, with no database at hand: its text columns, body as
+    stored, keyword values (as JSON: its combo's name), day and whether it is in the sample."""
+
+    document: Document
+    texts: list[str]
+    tokens: str
+    body: str
+    fields: str
+    day: int
+    sampled: bool
+
+    @classmethod
+    def of(cls, definition: IndexDefinition, document: Document) -> _Prepared:
+        body = document.body
+        tokens = _tokens(definition, body)
+        return cls(
+            document,
+            _columns_of(tokens),
+            json.dumps(tokens, ensure_ascii=False),
+            json.dumps(body, ensure_ascii=False),
+            _keyword_values(definition, body),
+            _day(body.get(definition.date_field)) if definition.date_field else 0,
+            sampled(document.id),
+        )
+
+
+class _Writer:
+    """A rebuild's writing thread: takes prepared batches, one transaction each, in order. A batch that fails
+    stops it; the error comes back to the reading thread at its next ``put`` or at the end."""
+
+    def __init__(self, engine: EmbeddedEngine, physical: str, definition: IndexDefinition) -> None:
+        self.engine, self.physical, self.definition = engine, physical, definition
+        self.batches: queue.Queue[list[_Prepared] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="embedded-rebuild-writer", daemon=True)
+
+    def __enter__(self) -> _Writer:
+        self.thread.start()
+        return self
+
+    def put(self, batch: list[_Prepared]) -> None:
+        while self.error is None:
+            try:
+                self.batches.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        raise self.error
+
+    def _run(self) -> None:
+        known: dict[str, int] = {}
+        try:
+            # A larger page cache for this connection: merging FTS segments rereads what it just wrote.
+            self.engine._connect().execute(f"PRAGMA cache_size=-{REBUILD_CACHE_KIB}")
+            while (batch := self.batches.get()) is not None:
+                self.engine._load(self.physical, self.definition, batch, known)
+        except BaseException as exc:  # handed to the reading thread
+            self.error = exc
+        finally:
+            self.engine.close()  # this thread's connection
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        while self.thread.is_alive():
+            try:
+                self.batches.put(None, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        self.thread.join()
+        if self.error is not None and kind is None:
+            raise self.error
+
+
+def _batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
+    """``documents`` _BATCH at a time."""
+    iterator = iter(documents)
+    while batch := list(itertools.islice(iterator, _BATCH)):
+        yield batch
+
+
+def _keyword_values(definition: IndexDefinition, body: Mapping[str, Any]) -> str:
+    """A document's keyword values, per field sorted, as JSON: the name of its combo."""
+    values = [sorted({str(v) for v in _values(body.get(field))}) for field in definition.keyword_fields]
+    return json.dumps(values, ensure_ascii=False)
+
+
+def _key_index(conn: sqlite3.Connection, physical: str) -> None:
+    """Documents by key, and the sample's by key (a date range's sample without text is a range of it)."""
+    conn.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "{physical}_docs_key" ON "{physical}_docs" (key)')
+    conn.execute(f'CREATE INDEX IF NOT EXISTS "{physical}_docs_sample" ON "{physical}_docs" (key) WHERE sampled = 1')
+
+
+def _fts_tables(doc_id: str) -> tuple[str, ...]:
+    """The FTS tables a document's text goes to: every document's, and the sample's when it is in it."""
+    return ("_fts", "_sample") if sampled(doc_id) else ("_fts",)
+
+
+def _fts_write(
+    conn: sqlite3.Connection,
+    physical: str,
+    table: str,
+    definition: IndexDefinition,
+    values: tuple[Any, ...],
+    *,
+    delete: bool = False,
+) -> None:
+    """Insert ``(key, *texts)`` into an FTS table, or (``delete``) take those very values out of it: a
+    contentless table removes a row's tokens given the values it was indexed with."""
+    name = f'"{physical}{table}"'
+    marks = ", ".join("?" for _ in values)
+    if delete:
+        sql = f"INSERT INTO {name} ({name}, rowid, {_columns(definition)}) VALUES ('delete', {marks})"
+    else:
+        sql = f"INSERT INTO {name} (rowid, {_columns(definition)}) VALUES ({marks})"
+    conn.execute(sql, values)
+
+
+def _after_bulk(conn: sqlite3.Connection, physical: str) -> None:
+    """What a rebuild leaves for after the load: the key index built in one go, the FTS segments merged into
+    one, and automatic merging back at SQLite's default (4) for the writes to come."""
+    _key_index(conn, physical)
+    _optimize(conn, physical)
+    for table in ("_fts", "_sample"):
+        conn.execute(f'INSERT INTO "{physical}{table}" ("{physical}{table}", rank) VALUES (\'automerge\', 4)')
+
+
+class _Count:
+    """Matches per combo for one query: of the text (``match``) or, without text, of the date range or of
+    the whole index; from every document or from the sample."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, physical: str, match: str | None, key_range: tuple[int, int], dated: bool
+    ) -> None:
+        self.conn, self.physical, self.match, self.key_range, self.dated = conn, physical, match, key_range, dated
+
+    def by_combo(
+        self, narrow: str | None, limit: int | None, sample: bool = False
+    ) -> tuple[list[tuple[int, int]], bool]:
+        """``[(combo, matches)]`` of the combos in ``narrow`` (a JSON list; None: every combo), counting at most
+        ``limit`` + 1 matches (None: all of them), and whether that was all of them."""
+        lo, hi = self.key_range
+        if self.match is None and not self.dated and not sample:
+            rows = self.conn.execute(f'SELECT combo, n FROM "{self.physical}_combos" WHERE n > 0').fetchall()
+            if narrow is not None:
+                keep = set(json.loads(narrow))
+                rows = [(combo, n) for combo, n in rows if combo in keep]
+            return rows, True
+        if self.match is not None:
+            table = f'"{self.physical}{"_sample" if sample else "_fts"}"'
+            key, where, params = "rowid", f"{table} MATCH ? AND ", [self.match]
+        else:
+            # Without text, a range of the docs' keys (the sample's partial index when ``sample``).
+            table, key, params = f'"{self.physical}_docs"', "key", []
+            where = "sampled = 1 AND " if sample else ""
+        sql = (
+            f"SELECT c, count(*) FROM (SELECT {key} & {_COMBO_MASK} AS c FROM {table} "
+            f"WHERE {where}{key} BETWEEN ? AND ? "
+            f"AND (? IS NULL OR {key} & {_COMBO_MASK} IN (SELECT value FROM json_each(?))) LIMIT ?) GROUP BY c"
+        )
+        bound = -1 if limit is None else limit + 1
+        rows = self.conn.execute(sql, (*params, lo, hi, narrow, narrow, bound)).fetchall()
+        return rows, limit is None or sum(n for _, n in rows) <= limit
+
+
 def _columns(definition: IndexDefinition) -> str:
     return ", ".join(f"{_SAFE.sub('_', f)}, {_pairs_column(f)}" for f in definition.text_fields)
 
@@ -555,7 +804,20 @@ def _pairs_column(field: str) -> str:
 
 
 def _pairs(tokens: list[str]) -> list[str]:
-    return [f"{a}_{b}" for a, b in itertools.pairwise(tokens)]
+    return list(map("_".join, itertools.pairwise(tokens)))
+
+
+def _tokens(definition: IndexDefinition, body: Mapping[str, Any]) -> list[str]:
+    """Per text field, its tokens (analysis.tokens) separated by spaces."""
+    return [" ".join(analysis.tokens(analysis.field_text(body.get(field)))) for field in definition.text_fields]
+
+
+def _columns_of(tokens: list[str]) -> list[str]:
+    """The FTS text columns of a document's ``_tokens``: per field its tokens, then its token pairs."""
+    columns = []
+    for field in tokens:
+        columns += [field, " ".join(_pairs(field.split()))]
+    return columns
 
 
 def _fts_phrase(term: str, field: str | None = None) -> str:
@@ -611,9 +873,11 @@ def _facets(
     definition: IndexDefinition,
     scopes: dict[str, dict[int, int]],
     combos: dict[int, tuple[frozenset[str], ...]],
+    *,
+    estimate: bool = False,
 ) -> dict[str, dict[str, int]]:
     """Per facet, documents per value among its scope's combo counts (a document counts once for each of
-    its values), the 50 largest."""
+    its values), the 50 largest; ``estimate``: rounded as estimates are shown."""
     fields = list(definition.keyword_fields)
     facets = {}
     for name, counts in scopes.items():
@@ -623,6 +887,8 @@ def _facets(
             for combo, n in counts.items():
                 for value in combos[combo][i]:
                     tally[value] = tally.get(value, 0) + n
+        if estimate:
+            tally = {value: analysis.approximate(n) for value, n in tally.items()}
         facets[name] = dict(sorted(tally.items(), key=lambda item: (-item[1], item[0]))[:50])
     return facets
 

@@ -12,6 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+# Matches are counted exactly up to this many; above it the total and the facet counts are estimates from a
+# uniform sample of the index, shown as 约 (SearchResult.total_exact, facets_exact). Search engines do the same:
+# an exact count of half a million matches costs a walk over every one of them, for a figure nobody reads exactly.
+EXACT_COUNT_LIMIT = 10_000
+
 
 class SearchUnavailable(Exception):
     """The engine cannot be reached or failed; callers answer 503 or retry later."""
@@ -99,6 +104,8 @@ class SearchQuery:
     sort: Literal["relevance", "date"] = "relevance"
     page: int = 1
     page_size: int = 20
+    # Count matches exactly up to this many, estimate above it; None: always exactly (tools, the bench's check).
+    exact_up_to: int | None = EXACT_COUNT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -112,9 +119,13 @@ class Hit:
 @dataclass(frozen=True)
 class SearchResult:
     hits: list[Hit]
+    # The number of matches: exact when ``total_exact``, else an estimate above ``SearchQuery.exact_up_to``.
     total: int
     facets: dict[str, dict[str, int]]
     took_ms: float
+    total_exact: bool = True
+    # False when the facet counts are estimates (the matches they count are more than ``exact_up_to``).
+    facets_exact: bool = True
 
 
 @dataclass(frozen=True)

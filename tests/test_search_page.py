@@ -215,3 +215,33 @@ def test_the_unavailable_page_keeps_the_form(client, two_cities, app, monkeypatc
     body = response.get_data(as_text=True)
     assert response.status_code == 503 and response.headers["Retry-After"] and "暂不可用" in body
     assert options(body, "region") == {"": "全部", "350500": "泉州市"}
+
+
+@pytest.mark.parametrize("search_engine", ENGINES, indirect=True)
+def test_above_the_exact_count_limit_the_api_and_page_say_the_counts_are_estimates(
+    client, two_cities, app, monkeypatch
+):
+    """Matches beyond SEARCH_EXACT_COUNT_LIMIT are estimated from a sample (search_index.interfaces): the API
+    says so, the page shows 约 and no last page."""
+    exact = api_search(client, q="行政处罚")
+    assert (exact["total"], exact["total_exact"], exact["facets_exact"]) == (3, True, True)
+    assert "共 3 条" in page(client, q="行政处罚")
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT_LIMIT", 1)
+    estimated = api_search(client, q="行政处罚")
+    assert (estimated["total_exact"], estimated["facets_exact"]) == (False, False)
+    assert estimated["total"] >= 2  # never below what was counted exactly: more than the limit
+    assert len(estimated["items"]) == 3  # the hits themselves are all there
+    body = page(client, q="行政处罚")
+    assert f"约{estimated['total']} 条，第 1 页" in body and "共 " not in body
+    assert re.search(r"title=\"结果超过一万条", body)
+    few = api_search(client, q="许可证")  # one match: within the limit, exact however large the index
+    assert (few["total"], few["total_exact"]) == (1, True)
+
+
+def test_estimated_counts_read_as_estimates():
+    from backend.disclosures.facets import count_text
+
+    assert count_text(1234) == "1234"
+    assert count_text(483_000, exact=False) == "约48.3万"
+    assert count_text(10_000, exact=False) == "约1万"
+    assert count_text(9_990, exact=False) == "约9990"

@@ -145,7 +145,8 @@ def test_search_and_detail_use_the_public_engine_with_smaller_payloads(client, m
     phone = client.get(f"{API}/disclosures", query_string={"q": "食品", "page_size": 2}).get_json()
     assert [i["id"] for i in phone["items"]] == [i["id"] for i in public["items"]]
     assert phone["total"] == public["total"] == 3
-    assert set(phone) == {"items", "total", "page", "facets"}
+    assert set(phone) == {"items", "total", "total_exact", "facets", "facets_exact", "page"}
+    assert phone["total_exact"] is True
     assert phone["facets"] == {}  # counted only when asked for
     assert set(phone["items"][0]) == {"id", "title", "title_highlight", "snippet", "agency_name", "type_label", "date"}
     detail = client.get(f"{API}/disclosures/{phone['items'][0]['id']}").get_json()

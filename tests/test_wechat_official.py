@@ -1,6 +1,7 @@
 """The official account's chat, called as WeChat calls it: signed, in plaintext and in safe (AES) mode."""
 
 import base64
+import re
 import threading
 import time
 from urllib.parse import quote, urlencode
@@ -141,6 +142,12 @@ def test_free_text_gets_the_top_three_disclosures_with_links(client, official, p
     assert f'/s?q={quote("过期食品")}">查看全部</a>' in lines[-1]
     none = send(client, official, text_message("房屋征收"))["Content"]
     assert none.startswith("未找到与“房屋征收”相关的公示信息") and "/s?q=" in none
+
+
+def test_a_reply_says_when_its_count_is_an_estimate(client, app, official, published, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT_LIMIT", 2)  # 5 matches: more than the limit
+    reply = send(client, official, text_message("过期食品"))["Content"]
+    assert re.match(r"“过期食品”的公示信息（约\d+ 条）：", reply.splitlines()[0])
 
 
 def test_a_slow_search_still_gets_a_reply_in_time(client, app, official, published, monkeypatch):

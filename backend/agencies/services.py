@@ -98,6 +98,7 @@ def search_agencies(*, q: str = "", region: str | None = None, page: int = 1, pa
         filters={"region": [region]} if region else {},
         page=page,
         page_size=page_size,
+        exact_up_to=None,  # a few thousand agencies, no facets: counted exactly at no real cost
     )
     result = search.query(AGENCIES, query)
     codes = [hit.id for hit in result.hits]

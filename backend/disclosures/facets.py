@@ -17,6 +17,16 @@ from .models import LABELS
 FACETS = ("agency", "region", "type", "category", "phase")
 
 
+def count_text(count: int, exact: bool = True) -> str:
+    """A count as a citizen reads it: 1234 as it is; an estimate (search_index's EXACT_COUNT_LIMIT) as
+    约4.8万 above ten thousand, 约 and the figure below."""
+    if exact:
+        return str(count)
+    if count >= 10_000:
+        return f"约{count / 10_000:.1f}".rstrip("0").rstrip(".") + "万"
+    return f"约{count}"
+
+
 def agency_names(codes: Iterable[str]) -> dict[str, str]:
     codes = list(codes)
     if not codes:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import load_only, selectinload
 
@@ -185,6 +186,7 @@ def search_public(
         sort=sort,  # type: ignore[arg-type]
         page=page,
         page_size=page_size,
+        exact_up_to=current_app.config["SEARCH_EXACT_COUNT_LIMIT"],
     )
     result = search.query(DISCLOSURES, query)
     ids = [hit.id for hit in result.hits]
@@ -197,7 +199,8 @@ def search_public(
         items.append(
             Found(item, hit.highlights.get("title"), hit.highlights.get("content") or _lead(item.public["content"]))
         )
-    return Page(items, result.total, page, page_size, label_facets(result.facets))
+    facets = label_facets(result.facets)
+    return Page(items, result.total, page, page_size, facets, result.total_exact, result.facets_exact)
 
 
 def _lead(text: str, length: int = 80) -> str:

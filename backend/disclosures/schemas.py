@@ -12,7 +12,7 @@ from flask import current_app
 
 from backend.agencies.schemas import REGION_CODE
 from backend.cases.models import Recording, Step
-from backend.extensions.smorest import ErrorSchema, PageArgsSchema, Schema, page_schema
+from backend.extensions.smorest import ErrorSchema, PageArgsSchema, Schema, page_schema, search_page_fields
 from backend.timezone import BeijingDateTime
 
 from .models import (
@@ -1098,7 +1098,9 @@ def facets_field() -> ma.fields.Dict:
     )
 
 
-DisclosureSearchSchema = page_schema(SearchItemSchema, "DisclosureSearchSchema", facets=facets_field())
+DisclosureSearchSchema = page_schema(
+    SearchItemSchema, "DisclosureSearchSchema", facets=facets_field(), **search_page_fields()
+)
 
 
 # -- pre-publication approval (admin) ------------------------------------------------------------

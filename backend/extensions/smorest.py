@@ -395,13 +395,17 @@ U = TypeVar("U")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list and the size of the whole list; ``facets`` only where a search counts them."""
+    """One page of a list and the size of the whole list; ``facets`` only where a search counts them. A search
+    of many matches estimates its total and facet counts (``total_exact``, ``facets_exact`` false): see
+    search_index.interfaces.EXACT_COUNT_LIMIT."""
 
     items: list[T]
     total: int
     page: int
     page_size: int
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    total_exact: bool = True
+    facets_exact: bool = True
 
     def map(self, view: Callable[[T], U]) -> Page[U]:
         """The same page with each item shown by ``view``."""
@@ -416,6 +420,24 @@ def paginate(query: Select, *, page: int, page_size: int) -> Page[Any]:
     result = db.session.execute(query.limit(page_size).offset((page - 1) * page_size)).unique()
     rows = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
     return Page(list(rows), total or 0, page, page_size)
+
+
+def search_page_fields() -> dict[str, ma.fields.Field]:
+    """What a search's page says beyond a list's: whether its total and its facet counts are exact."""
+    return {
+        "total": ma.fields.Integer(
+            metadata={
+                "description": "how many items match: exact up to 10,000, above it an estimate (total_exact false), "
+                "shown as 约"
+            }
+        ),
+        "total_exact": ma.fields.Boolean(
+            metadata={"description": "false when total is an estimate (more than 10,000 matches)"}
+        ),
+        "facets_exact": ma.fields.Boolean(
+            metadata={"description": "false when the facet counts are estimates (they count more than 10,000 matches)"}
+        ),
+    }
 
 
 def page_schema(item: type[ma.Schema], name: str, *, page_size: bool = True, **extra: ma.fields.Field) -> type[Schema]:

@@ -14,6 +14,7 @@ from backend.complaints import services as complaint_services
 from backend.complaints.models import CATEGORY_LABELS
 from backend.complaints.schemas import ComplaintCreateSchema
 from backend.disclosures import reading as disclosures
+from backend.disclosures.facets import count_text
 from backend.disclosures.models import DETAIL_LABELS, EXEMPTION_MEASURES, LABELS
 from backend.disclosures.schemas import PublicDisclosureSchema, SearchPageItemSchema
 from backend.divisions import full_region_name
@@ -95,7 +96,7 @@ def search_page():
 
 
 def _search_html(args: dict, result: Page | None) -> str:
-    choices = search_filters.options(args, result.facets if result else {})
+    choices = search_filters.options(args, result.facets if result else {}, result.facets_exact if result else True)
     return render_template(
         "search.html",
         args=args,
@@ -107,6 +108,7 @@ def _search_html(args: dict, result: Page | None) -> str:
         dates=search_filters.DATES,
         sorts=search_filters.SORTS,
         link=search_filters.link_params,
+        count_text=count_text,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from backend.disclosures.facets import label
+from backend.disclosures.facets import count_text, label
 from backend.disclosures.schemas import DisclosureSearchArgsSchema
 
 SEARCH_ARGS = DisclosureSearchArgsSchema()
@@ -52,6 +52,12 @@ class Option:
     value: str
     label: str
     count: int | None  # None: chosen, but no hit has it
+    exact: bool = True  # False: the count is an estimate
+
+    @property
+    def shown(self) -> str | None:
+        """The count as the page shows it (约4.8万 when estimated); None without one."""
+        return None if self.count is None else count_text(self.count, self.exact)
 
 
 @dataclass(frozen=True)
@@ -63,14 +69,16 @@ class Chosen:
     without: dict[str, str]
 
 
-def options(args: Mapping[str, Any], facets: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[Option]]:
+def options(
+    args: Mapping[str, Any], facets: Mapping[str, list[dict[str, Any]]], exact: bool = True
+) -> dict[str, list[Option]]:
     """Each filter's choices: the facet's values with names and counts; the chosen one always among them.
     A facet is counted without its own filter (SearchQuery.facets), so with 泉州市 chosen the other regions
     are still offered with their counts. Divisions come in code order, so a province is followed by its
-    cities and their districts."""
+    cities and their districts. ``exact`` false: the counts are estimates."""
     choices = {}
     for name in FILTERS:
-        values = [Option(f["value"], f["label"], f["count"]) for f in facets.get(name, [])]
+        values = [Option(f["value"], f["label"], f["count"], exact) for f in facets.get(name, [])]
         if name == "region":
             values.sort(key=lambda option: option.value)
         chosen = args.get(name)

@@ -485,3 +485,89 @@ def test_folding_leaves_ordinary_matching_as_it_was(every_index):
     assert set(found(every_index, DISCLOSURES, "2025")) == {"quanzhou"}
     assert set(found(every_index, DISCLOSURES, "45")) == {"yancheng"}
     assert found(every_index, DISCLOSURES, "4") == {}  # numbers still match whole
+
+
+# -- counting a large index: exact up to SearchQuery.exact_up_to, estimated from a sample above it ---------------
+MANY = 640  # 食品 in every one; kind a in 3 of 4, b in 1 of 4 but c in 48; 罕见 in 30
+
+
+def many_body(n: int) -> dict:
+    kind = "c" if n % 13 == 0 and n < 13 * 48 else ("b" if n % 4 == 0 else "a")
+    words = "罕见的" if n % 21 == 0 else ""
+    return {
+        "title": f"第{n}号{words}食品检查",
+        "content": "检查过期食品。",
+        "kind": kind,
+        "region": ["350000"],
+        "date": (dt.date(2025, 1, 1) + dt.timedelta(days=n % 365)).isoformat(),
+    }
+
+
+@pytest.fixture
+def many(engine):
+    engine.write(CONTRACT, [Document(f"m{n:04d}", 1, many_body(n)) for n in range(MANY)])
+    engine.refresh(CONTRACT)
+    return engine
+
+
+def truth(text: str = "", **filters) -> tuple[int, dict[str, int]]:
+    """The exact total and kind counts, from the bodies themselves."""
+    bodies = [many_body(n) for n in range(MANY)]
+    hits = [b for b in bodies if text in b["title"] + b["content"] and all(b[f] in v for f, v in filters.items())]
+    kinds: dict[str, int] = {}
+    for body in hits:
+        kinds[body["kind"]] = kinds.get(body["kind"], 0) + 1
+    return len(hits), kinds
+
+
+def test_above_exact_up_to_the_total_and_facets_are_estimates_from_a_sample(many):
+    result = many.search(CONTRACT, SearchQuery(text="食品", facets=("kind",), exact_up_to=100))
+    total, kinds = truth("食品")
+    assert not result.total_exact and not result.facets_exact
+    assert result.total > 100
+    assert total / 2 <= result.total <= total * 2  # a 16th of 640 is about 40 documents: a rough estimate
+    assert result.facets["kind"]["a"] > result.facets["kind"].get("b", 0)
+    assert set(result.facets["kind"]) <= set(kinds)
+    assert len(result.hits) == 20  # the page itself is never estimated
+
+
+def test_within_exact_up_to_everything_is_exact_however_large_the_index(many):
+    result = many.search(CONTRACT, SearchQuery(text="罕见", facets=("kind",), exact_up_to=100))
+    total, kinds = truth("罕见")
+    assert (result.total, result.facets["kind"]) == (total, kinds)
+    assert result.total_exact and result.facets_exact
+
+
+def test_a_filter_that_narrows_the_hits_within_exact_up_to_counts_them_exactly(many):
+    """The facets count every kind (their own filter aside), more than exact_up_to: estimates. The hits of
+    kind c are fewer: their total is exact."""
+    result = many.search(CONTRACT, SearchQuery(text="食品", filters={"kind": ["c"]}, facets=("kind",), exact_up_to=100))
+    assert (result.total, result.total_exact) == (truth("食品", kind={"c"})[0], True)
+    assert not result.facets_exact
+    assert {hit.id for hit in result.hits} <= {f"m{n:04d}" for n in range(MANY) if many_body(n)["kind"] == "c"}
+
+
+def test_exact_up_to_none_counts_everything(many):
+    result = many.search(CONTRACT, SearchQuery(text="食品", facets=("kind",), exact_up_to=None))
+    assert (result.total, result.facets["kind"]) == truth("食品")
+    assert result.total_exact and result.facets_exact
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"text": "食品", "sort": "date"},
+        {"text": "食品", "page": 3},
+        {"date_from": dt.date(2025, 3, 1), "date_to": dt.date(2025, 9, 1), "sort": "date", "page": 2},
+        {"filters": {"kind": ["b"]}, "sort": "date"},
+    ],
+)
+def test_estimating_the_counts_leaves_the_hits_as_they_are(many, query):
+    estimated = many.search(CONTRACT, SearchQuery(**query, facets=("kind",), exact_up_to=50))
+    exact = many.search(CONTRACT, SearchQuery(**query, facets=("kind",), exact_up_to=None))
+    assert [hit.id for hit in estimated.hits] == [hit.id for hit in exact.hits]
+    assert exact.total_exact
+    if estimated.total_exact:  # an engine may know some counts exactly at no cost (the embedded engine, no text)
+        assert estimated.total == exact.total
+    else:
+        assert estimated.total > 50

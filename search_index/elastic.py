@@ -485,13 +485,16 @@ class _Plan:
             if query.date_to:
                 bounds["lte"] = query.date_to.isoformat()
             filters.append({"range": {definition.date_field: bounds}})
+        # Relevance is the score alone, ties in index order: a second key (the date) would make Lucene score
+        # every match, where by the score alone it skips the blocks that cannot reach the page (行政处罚 at a
+        # million items: 63 ms with the date as tiebreak, 10 without).
         self.sort: list[Any] = ["_score"]
         if definition.date_field:
             by_date = {definition.date_field: {"order": "desc", "missing": "_last"}}
-            self.sort = [by_date, "_score"] if query.sort == "date" else ["_score", by_date]
-        if query.sort == "date" and definition.date_field:
-            # Newest first needs no score: the terms match in filter context, nothing is scored.
-            filters, must, self.sort = must + filters, [], [by_date]
+            if query.sort == "date" or not terms:
+                # Newest first needs no score (and without text every match scores alike): the terms match in
+                # filter context, nothing is scored.
+                filters, must, self.sort = [c for c in must if "match_all" not in c] + filters, [], [by_date]
         self.match = {"bool": {"must": must, "filter": filters}}
 
     def hits(self, *, exact: bool | int, aggs: bool) -> dict[str, Any]:

@@ -379,12 +379,12 @@ class EmbeddedEngine:
                 if prepared.document.id in present:
                     self._apply(conn, physical, definition, prepared.document)
             rid = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {docs}").fetchone()[0]
-            rows, texts, samples = [], [], []
+            rows: list[str] = []
+            keyed: list[tuple[int, _Prepared]] = []
             added: dict[int, int] = {}
-            for prepared in batch:
+            fresh = [prepared for prepared in batch if prepared.document.id not in present]
+            for prepared in fresh:
                 document = prepared.document
-                if document.id in present:
-                    continue
                 rid += 1
                 if rid >= 1 << _ROW_BITS:
                     raise SearchUnavailable(f"embedded search: index {physical!r} is full, rebuild it")
@@ -393,22 +393,27 @@ class EmbeddedEngine:
                     combo = known[prepared.fields] = self._combo_of(conn, physical, definition, document.body)
                 key = prepared.day << _DAY_SHIFT | rid << _COMBO_BITS | combo
                 added[combo] = added.get(combo, 0) + 1
-                rows.append((rid, document.id, document.version, key, prepared.body, prepared.tokens, prepared.sampled))
-                texts.append((key, *prepared.texts))
-                if prepared.sampled:
-                    samples.append((key, *prepared.texts))
-            conn.executemany(
-                f"INSERT INTO {docs} (rowid, id, version, deleted, key, body, tokens, sampled) "
-                "VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
-                rows,
+                rows.append(f"[{rid},{key},{prepared.row}")
+                keyed.append((key, prepared))
+            # Each table gets the batch as one JSON array, unpacked by SQLite: one statement, so this thread
+            # takes the GIL back once per table rather than once per row (row by row, it waited on the
+            # reading thread for most of its time). FTS rows go in rowid order: FTS5 writes out what it holds
+            # each time a rowid is not above the last one.
+            conn.execute(
+                f"INSERT INTO {docs} (rowid, key, id, version, body, tokens, sampled, deleted) "
+                "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, 0 "
+                "FROM json_each(?)",
+                ("[" + ",".join(rows) + "]",),
             )
-            columns = _columns(definition)
-            marks = ", ".join("?" for _ in range(1 + 2 * len(definition.text_fields)))
-            # In rowid order: FTS5 writes out what it holds each time a rowid is not above the last one.
-            texts.sort()
-            samples.sort()
-            conn.executemany(f'INSERT INTO "{physical}_fts" (rowid, {columns}) VALUES ({marks})', texts)
-            conn.executemany(f'INSERT INTO "{physical}_sample" (rowid, {columns}) VALUES ({marks})', samples)
+            keyed.sort(key=lambda pair: pair[0])
+            values = ", ".join(f"value->>{i}" for i in range(1 + 2 * len(definition.text_fields)))
+            for table, chosen in (("_fts", keyed), ("_sample", [pair for pair in keyed if pair[1].sampled])):
+                batch_json = "[" + ",".join(f"[{key},{prepared.columns[1:]}" for key, prepared in chosen) + "]"
+                conn.execute(
+                    f'INSERT INTO "{physical}{table}" (rowid, {_columns(definition)}) '
+                    f"SELECT {values} FROM json_each(?)",
+                    (batch_json,),
+                )
             conn.executemany(f"UPDATE {combos} SET n = n + ? WHERE combo = ?", [(n, c) for c, n in added.items()])
 
     def refresh(self, definition: IndexDefinition) -> None:
@@ -635,9 +640,10 @@ class _Prepared:
     stored, keyword values (as JSON: its combo's name), day and whether it is in the sample."""
 
     document: Document
-    texts: list[str]
-    tokens: str
-    body: str
+    # JSON arrays, without the values only the writer knows (rowid, key): the text columns, and the docs
+    # row's id, version, body, tokens and sampled.
+    columns: str
+    row: str
     fields: str
     day: int
     sampled: bool
@@ -645,15 +651,26 @@ class _Prepared:
     @classmethod
     def of(cls, definition: IndexDefinition, document: Document) -> _Prepared:
         body = document.body
-        tokens = _tokens(definition, body)
+        split = [analysis.tokens(analysis.field_text(body.get(field))) for field in definition.text_fields]
+        tokens = [" ".join(field) for field in split]
+        columns = []
+        for field, joined in zip(split, tokens, strict=True):
+            columns += [joined, " ".join(_pairs(field))]
+        in_sample = sampled(document.id)
+        row = [
+            document.id,
+            document.version,
+            json.dumps(body, ensure_ascii=False),
+            json.dumps(tokens, ensure_ascii=False),
+            int(in_sample),
+        ]
         return cls(
             document,
-            _columns_of(tokens),
-            json.dumps(tokens, ensure_ascii=False),
-            json.dumps(body, ensure_ascii=False),
+            json.dumps(columns, ensure_ascii=False),
+            json.dumps(row, ensure_ascii=False)[1:],
             _keyword_values(definition, body),
             _day(body.get(definition.date_field)) if definition.date_field else 0,
-            sampled(document.id),
+            in_sample,
         )
 
 

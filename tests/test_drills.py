@@ -1,6 +1,6 @@
 """Failure drills of the distributed engines, on the real servers.
 
-1. A three-node Elasticsearch cluster with one replica loses a node (a data node, then the master) while a live
+1. A three-node Elasticsearch cluster with one replica loses its master (a data node too: SIGKILL) while a live
    server publishes and searches: nothing is lost, searches keep answering (a 503 with Retry-After at worst,
    never a 500), the node comes back and the cluster is green again.
 2. Two app instances on one PostgreSQL and Redis: a suspension made through one is seen through the other
@@ -132,9 +132,10 @@ def test_a_cluster_losing_a_node_loses_nothing_and_heals(cluster, committed, tmp
         bearer = {"Authorization": f"Bearer {token}"}
         http_json("PUT", f"{server.url}/api/v1/publish/officers/{BADGE}", officer(), bearer)
         acknowledged: dict[str, str] = {}
-        for role in ("data node", "master"):
-            master = cluster.master()
-            victim = master if role == "master" else next(node for node in cluster.nodes if node is not master)
+        # The master, which holds data too: its loss is a data node's and an election at once. (A round killing
+        # another data node first added 75 s to CI and nothing this one does not cover.)
+        for role in ("master",):
+            victim = cluster.master()
             crash = NodeCrash(cluster, victim)
             # Two threads: the load is the app's, not a benchmark; the machine also runs the three nodes.
             load = MixedLoad(server.url, badge_token, credentials, bearer, threads=2)

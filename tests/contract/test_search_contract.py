@@ -246,6 +246,20 @@ def test_reindex_swaps_in_a_new_index_and_keeps_writes_made_during_the_build(loa
     assert ids(loaded, text="依法 处罚") == []  # "apart" was not in the rebuild
 
 
+def test_a_rebuild_never_puts_back_an_older_version_than_a_write_made_during_it(loaded):
+    def documents():
+        # Published while the rebuild reads: version 9 reaches the new index before the rebuild's version 5.
+        loaded.write(CONTRACT, [Document("license", 9, {**DOCS["license"], "title": "重建期间改过的许可"})])
+        yield Document("penalty", 5, DOCS["penalty"])
+        yield Document("license", 5, DOCS["license"])
+
+    loaded.reindex(CONTRACT, documents())
+    loaded.refresh(CONTRACT)
+    assert ids(loaded, text="重建期间改过") == ["license"]
+    assert ids(loaded, text="食品经营许可证") == []
+    assert loaded.search(CONTRACT, SearchQuery(facets=("kind",))).facets["kind"] == {"penalty": 1, "licensing": 1}
+
+
 def test_failed_reindex_leaves_the_live_index_alone(loaded):
     def broken():
         yield Document("penalty", 5, DOCS["penalty"])

@@ -11,6 +11,11 @@ Text is indexed and queried with its traditional characters folded to simplified
 analysis module, so no mapping char filter. A highlighted field that folding changed is kept as published
 under ``published`` in ``_source``; highlights are drawn from the text as published by ``analysis.highlight``,
 as the embedded engine does.
+
+Text fields are mapped with ``index_phrases``: every two adjacent tokens are indexed as one term too, so a
+phrase reads those postings instead of intersecting each token's positions. On an index larger than
+``SearchQuery.exact_up_to`` documents a search is one ``_msearch``: the page with matches counted up to that
+many, and a ``random_sampler`` aggregation estimating the facets and the total beyond it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The embedded engine: SQLite FTS5 in a file of its own, no server.
 
-Per physical index three tables: ``<ix>_docs`` (id, version, body; a deleted document stays
-as a versioned tombstone so a late write cannot resurrect it), ``<ix>_fts`` (the text fields as
-``analysis.tokens`` splits them, each field twice: its tokens, for one-token terms, and in a
-``<field>__pairs`` column every two adjacent tokens as one (执法 is ``执_法``), so a 2-character word
-is one token's posting list and a phrase needs one position check fewer) and ``<ix>_combos`` (each
-distinct combination of a document's keyword values gets a small number, with the count of live
+Per physical index four tables: ``<ix>_docs`` (id, version, body, the tokens as indexed, whether it is in
+the sample; a deleted document stays as a versioned tombstone so a late write cannot resurrect it),
+``<ix>_fts`` (contentless: the text fields as ``analysis.tokens`` splits them, each field twice: its
+tokens, for one-token terms, and in a ``<field>__pairs`` column every two adjacent tokens as one (执法 is
+``执_法``), so a 2-character word is one token's posting list and a phrase needs one position check
+fewer), ``<ix>_sample`` (the same for a 16th of the documents, by a hash of the id) and ``<ix>_combos``
+(each distinct combination of a document's keyword values gets a small number, with the count of live
 documents that have it).
 An ``aliases`` table maps each alias to its physical index; a ``<alias>__building`` row names
 an index being rebuilt, which receives every write too until the swap. A ``sources`` table holds, per
@@ -16,9 +17,13 @@ A document's FTS rowid is its *key*: ``date << 46 | docs rowid << 20 | combo`` (
 stops after a page), a date range is a rowid range, and counting matches per combo
 (``GROUP BY rowid & mask``) gives the total and every facet in one pass over the matches without
 touching another table; keyword filters keep the matching combos (a facet those of every filter
-but its own field's). Relevance puts documents whose first-weighted field (the title) matches every
-term first, newest first within each tier: no per-match scoring, which cost more than everything else
-at 100,000 documents.
+but its own field's). That pass stops after ``SearchQuery.exact_up_to`` matches; beyond, the same pass
+over the sample, scaled up, estimates the total and the facets. Relevance puts documents whose
+first-weighted field (the title) matches every term first, newest first within each tier: no per-match
+scoring, which cost more than everything else at 100,000 documents.
+
+A rebuild reads and analyses in the calling thread and writes in another (``_Writer``), each batch
+handed to SQLite as one JSON array per table, FTS merging left to one ``optimize`` at the end.
 """
 
 from __future__ import annotations

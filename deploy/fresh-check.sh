@@ -11,13 +11,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-mkdir "$WORK/bin"
-# The interpreter itself, not a version manager's shim (a shell script that needs the manager on PATH).
-python=$("$(command -v python3.11 || command -v python3)" -c 'import sys; print(sys.executable)')
-ln -s "$python" "$WORK/bin/python3"
-for tool in make bash sh env touch; do
-    ln -s "$(command -v "$tool")" "$WORK/bin/$tool"
-done
+# shellcheck source=deploy/minimal-path.sh
+source "$(dirname "${BASH_SOURCE[0]}")/minimal-path.sh"
+minimal_bin "$WORK/bin"
 
 echo "fresh-check: a new virtual environment, PATH=$WORK/bin (python3, make), no services" >&2
 env -i HOME="$WORK" PATH="$WORK/bin" LANG=C.UTF-8 TMPDIR="${TMPDIR:-/tmp}" \

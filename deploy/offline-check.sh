@@ -26,12 +26,9 @@ tree=$(find "$WORK" -mindepth 1 -maxdepth 1 -type d -name 'sanxiang-bundle-*')
 (cd "$tree" && sha256sum --quiet -c SHA256SUMS) || { log "SHA256SUMS does not match"; exit 1; }
 log "unpacked $(basename "$tree"): every file matches SHA256SUMS"
 
-mkdir "$WORK/bin"
-python=$("$(command -v python3.11 || command -v python3)" -c 'import sys; print(sys.executable)')
-ln -s "$python" "$WORK/bin/python3"
-for tool in make bash sh env touch; do
-    ln -s "$(command -v "$tool")" "$WORK/bin/$tool"
-done
+# shellcheck source=deploy/minimal-path.sh
+source "$(dirname "${BASH_SOURCE[0]}")/minimal-path.sh"
+minimal_bin "$WORK/bin"
 
 # Runs inside the namespace; its arguments come after `bash -c script`.
 inner='

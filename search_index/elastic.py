@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from elastic_transport import TransportError
@@ -397,7 +397,7 @@ class ElasticsearchEngine:
             if limit is None or size <= limit:
                 # Few documents (or exact counts asked for): one request counts everything, as it always did.
                 response = self.client.search(index=self.alias(definition), **plan.hits(exact=True, aggs=True))
-                facets = _facets(response.get("aggregations", {}))
+                facets = _facets(response.get("aggregations", {}), query.facets)
                 return _result(definition, terms, response, facets, took=float(response["took"]))
             return self._search_sampled(definition, plan, limit, size)
         except _ERRORS as exc:
@@ -420,9 +420,9 @@ class ElasticsearchEngine:
             if counted["relation"] == "eq":
                 (exact,), more = self._msearch(definition, [plan.facets()])
                 took += more
-                facets = _facets(exact.get("aggregations", {}))
+                facets = _facets(exact.get("aggregations", {}), plan.query.facets)
             else:
-                facets, facets_exact = _facets(sample, estimate=True), False
+                facets, facets_exact = _facets(sample, plan.query.facets, estimate=True), False
         total = hits["hits"]["total"]["value"]
         if not exact_total:
             total = max(limit + 1, analysis.approximate(sample[_MATCHES]["doc_count"]))
@@ -547,16 +547,17 @@ def _facet_agg(field: str, others: list[dict[str, Any]]) -> dict[str, Any]:
     return {"filter": {"bool": {"filter": others}}, "aggs": {_VALUES: terms}}
 
 
-def _facets(aggregations: Mapping[str, Any], *, estimate: bool = False) -> dict[str, dict[str, int]]:
-    """``{facet: {value: count}}`` from the aggregations; ``estimate``: a sample's counts (scaled up by the
-    sampler), rounded as estimates are shown."""
+def _facets(
+    aggregations: Mapping[str, Any], fields: Sequence[str], *, estimate: bool = False
+) -> dict[str, dict[str, int]]:
+    """``{facet: {value: count}}`` of the faceted ``fields`` from the aggregations; ``estimate``: a sample's counts
+    (scaled up by the sampler), rounded as estimates are shown, a value estimated at none left out."""
     facets = {}
-    for field, agg in aggregations.items():
-        if field == _MATCHES or not isinstance(agg, dict) or "buckets" not in agg.get(_VALUES, agg):
-            continue
+    for field in fields:
+        agg = aggregations[field]
         counts = {bucket["key"]: bucket["doc_count"] for bucket in agg.get(_VALUES, agg)["buckets"]}
         if estimate:
-            counts = {key: analysis.approximate(n) for key, n in counts.items() if analysis.approximate(n)}
+            counts = {key: rounded for key, n in counts.items() if (rounded := analysis.approximate(n))}
         facets[field] = counts
     return facets
 

@@ -315,8 +315,7 @@ class EmbeddedEngine:
         combo = self._combo_of(conn, physical, definition, body)
         day = _day(body.get(definition.date_field)) if definition.date_field else 0
         key = day << _DAY_SHIFT | rid << _COMBO_BITS | combo
-        tokens = _tokens(definition, body)
-        texts = _columns_of(tokens)
+        tokens, texts = _analysed(definition, body)
         conn.execute(
             f"UPDATE {docs} SET key = ?, tokens = ?, sampled = ? WHERE rowid = ?",
             (key, json.dumps(tokens, ensure_ascii=False), sampled(change.id), rid),
@@ -656,11 +655,7 @@ class _Prepared:
     @classmethod
     def of(cls, definition: IndexDefinition, document: Document) -> _Prepared:
         body = document.body
-        split = [analysis.tokens(analysis.field_text(body.get(field))) for field in definition.text_fields]
-        tokens = [" ".join(field) for field in split]
-        columns = []
-        for field, joined in zip(split, tokens, strict=True):
-            columns += [joined, " ".join(_pairs(field))]
+        tokens, columns = _analysed(definition, body)
         in_sample = sampled(document.id)
         row = [
             document.id,
@@ -829,9 +824,16 @@ def _pairs(tokens: list[str]) -> list[str]:
     return list(map("_".join, itertools.pairwise(tokens)))
 
 
-def _tokens(definition: IndexDefinition, body: Mapping[str, Any]) -> list[str]:
-    """Per text field, its tokens (analysis.tokens) separated by spaces."""
-    return [" ".join(analysis.tokens(analysis.field_text(body.get(field)))) for field in definition.text_fields]
+def _analysed(definition: IndexDefinition, body: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """A document's tokens per text field (analysis.tokens, space-separated: what ``tokens`` stores) and its FTS
+    text columns (per field its tokens, then its token pairs: what ``_columns_of`` makes of the stored tokens)."""
+    tokens: list[str] = []
+    columns: list[str] = []
+    for field in definition.text_fields:
+        split = analysis.tokens(analysis.field_text(body.get(field)))
+        tokens.append(" ".join(split))
+        columns += [tokens[-1], " ".join(_pairs(split))]
+    return tokens, columns
 
 
 def _columns_of(tokens: list[str]) -> list[str]:

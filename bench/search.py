@@ -301,8 +301,6 @@ def statement_kind(sql: str) -> str:
         return "count+facets"
     if "ORDER BY" in sql and "DESC LIMIT" in sql:
         return "page keys"
-    if sql.startswith("SELECT count(*) FROM"):
-        return "title-tier count"
     if sql.startswith("SELECT key, id, body"):
         return "load page rows"
     return "other sql"

@@ -71,8 +71,7 @@ def write_documents(args: argparse.Namespace) -> None:
 
             with app.app_context(), open(args.out, "w", encoding="utf-8") as out:
                 written = 0
-                for row in SEARCHABLE["disclosures"].stream_for_search(db.session):
-                    change = row.to_change()
+                for change in SEARCHABLE["disclosures"].stream_changes(db.session):
                     if hasattr(change, "body"):
                         line = {"id": change.id, "version": change.version, "body": change.body}
                         out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")

@@ -408,13 +408,16 @@ class ElasticsearchEngine:
         (the ``random_sampler`` aggregation) for the facets and the total beyond it, all in one round trip; the
         facets' exact counts in a second when what they count is within ``limit`` after all."""
         probability = min(SAMPLE_SHARE, SAMPLE_DOCUMENTS / size)
-        searches = [plan.hits(exact=limit + 1, aggs=False), plan.sample(probability)]
+        # The page counts nothing: counting while scoring scores the first ``limit`` matches in full before Lucene
+        # may skip any (行政处罚 食品 at a million items: 39 ms, against 23 for the page and 3 for the count apart).
+        searches = [plan.hits(exact=False, aggs=False), plan.sample(probability), plan.counted(limit + 1, own=True)]
         if plan.query.facets and plan.own:
             searches.append(plan.counted(limit + 1))  # what the facets count: the hits but for their own filters
         responses, took = self._msearch(definition, searches)
         hits, sample = responses[0], responses[1]["aggregations"][_SAMPLE]
-        exact_total = hits["hits"]["total"]["relation"] == "eq"
-        counted = responses[2]["hits"]["total"] if len(responses) > 2 else hits["hits"]["total"]
+        matched = responses[2]["hits"]["total"]
+        exact_total = matched["relation"] == "eq"
+        counted = responses[3]["hits"]["total"] if len(responses) > 3 else matched
         facets, facets_exact = {}, True
         if plan.query.facets:
             if counted["relation"] == "eq":
@@ -423,7 +426,7 @@ class ElasticsearchEngine:
                 facets = _facets(exact.get("aggregations", {}), plan.query.facets)
             else:
                 facets, facets_exact = _facets(sample, plan.query.facets, estimate=True), False
-        total = hits["hits"]["total"]["value"]
+        total = matched["value"]
         if not exact_total:
             total = max(limit + 1, analysis.approximate(sample[_MATCHES]["doc_count"]))
         return _result(
@@ -437,7 +440,9 @@ class ElasticsearchEngine:
         the lot."""
         body: list[dict[str, Any]] = []
         for search in searches:
-            body += [{}, search]
+            # The shard request cache keeps a page too (by default only counts and aggregations): a query asked
+            # again before the index next changes, as the commonest are, is answered from it.
+            body += [{"request_cache": True}, search]
         answer = self.client.msearch(index=self.alias(definition), searches=body)
         failed = [r["error"] for r in answer["responses"] if "error" in r]
         if failed:
@@ -523,9 +528,11 @@ class _Plan:
         """The facets' exact counts alone."""
         return {"query": self.match, "size": 0, "track_total_hits": False, "aggs": self._aggs()}
 
-    def counted(self, up_to: int) -> dict[str, Any]:
-        """How many matches the facets count (every filter but the faceted fields' own), up to ``up_to``."""
-        return {"query": self.match, "size": 0, "track_total_hits": up_to}
+    def counted(self, up_to: int, *, own: bool = False) -> dict[str, Any]:
+        """How many matches the facets count (every filter but the faceted fields' own), up to ``up_to``; ``own``:
+        how many hits (the faceted fields' own filters too). Nothing is scored."""
+        clauses = [self.match, *self.own.values()] if own else [self.match]
+        return {"query": {"bool": {"filter": clauses}}, "size": 0, "track_total_hits": up_to}
 
     def sample(self, probability: float) -> dict[str, Any]:
         """The facets and the number of hits, estimated from a uniform random sample of the matches. The seed is

@@ -65,6 +65,8 @@ _COMBO_BITS = 20
 _ROW_BITS = 26
 _DAY_SHIFT = _COMBO_BITS + _ROW_BITS
 _COMBO_MASK = (1 << _COMBO_BITS) - 1
+_SORT_UP_TO = 10_000  # without text, as many documents passing the filters as are read by combo and sorted
+_COMBO_OF_KEY = f"(key & {_COMBO_MASK})"  # as the docs_combo index spells it: a query must spell it the same
 _MAX_DAY = (1 << (63 - _DAY_SHIFT)) - 1
 _MAX_KEY = (1 << 63) - 1
 _EPOCH = dt.date(1900, 1, 1)
@@ -226,6 +228,8 @@ class EmbeddedEngine:
                     conn.execute("INSERT INTO aliases VALUES (?, ?)", (alias, physical))
                 elif target is not None and not self._current_layout(conn, definition, target):
                     self._upgrade(conn, definition, alias, target)
+                elif target is not None and alias == self.alias(definition):
+                    _key_index(conn, target)  # an index added since it was built (one a rebuild builds at its end)
 
     def _current_layout(self, conn: sqlite3.Connection, definition: IndexDefinition, physical: str) -> bool:
         for table in ("_combos", "_sample"):
@@ -439,7 +443,6 @@ class EmbeddedEngine:
     def _search(self, definition: IndexDefinition, query: SearchQuery, started: float) -> SearchResult:
         conn = self._connect()
         physical = self._read_target(conn, definition)
-        docs, fts = f'"{physical}_docs"', f'"{physical}_fts"'
         terms = analysis.query_terms(query.text)
         combos = self._combo_map(conn, physical)
         lo, hi = _key_range(query.date_from, query.date_to)
@@ -485,8 +488,8 @@ class EmbeddedEngine:
 
         # Only the combos that have matches, when filters keep some of them.
         only = json.dumps(sorted(counts)) if accepted is not None else None
-        keys = self._page_keys(conn, docs, fts, definition, query, terms, match, (lo, hi), total, only)
-        hits = self._hits(conn, docs, definition, terms, keys)
+        keys = self._page_keys(conn, physical, definition, query, terms, match, (lo, hi), total, only)
+        hits = self._hits(conn, f'"{physical}_docs"', definition, terms, keys)
         return SearchResult(
             hits=hits,
             total=total,
@@ -499,8 +502,7 @@ class EmbeddedEngine:
     def _page_keys(
         self,
         conn: sqlite3.Connection,
-        docs: str,
-        fts: str,
+        physical: str,
         definition: IndexDefinition,
         query: SearchQuery,
         terms: list[str],
@@ -510,23 +512,35 @@ class EmbeddedEngine:
         only: str | None,
     ) -> list[tuple[int, float]]:
         """The page's keys and scores: newest first, the title tier first for relevance."""
+        docs, fts = f'"{physical}_docs"', f'"{physical}_fts"'
         lo, hi = key_range
         top = max(definition.text_fields, key=lambda f: definition.text_fields[f])
         offset, limit = (query.page - 1) * query.page_size, query.page_size
         keys: list[tuple[int, float]] = []
         if not total or limit <= 0:
             pass
+        elif not terms and only is not None and total <= _SORT_UP_TO:
+            # Few documents pass the filters: read them by combo and sort them, rather than walk the date range
+            # newest first until a page of them turns up.
+            sql = (
+                f'SELECT key FROM {docs} INDEXED BY "{physical}_docs_combo" '
+                f"WHERE {_COMBO_OF_KEY} IN (SELECT value FROM json_each(?)) AND key BETWEEN ? AND ? "
+                "ORDER BY key DESC LIMIT ? OFFSET ?"
+            )
+            keys = [(row[0], 0.0) for row in conn.execute(sql, (only, lo, hi, limit, offset)).fetchall()]
         elif not terms:
             keys = [(k, 0.0) for k in self._page(conn, docs, "key", None, lo, hi, only, limit, offset)]
         elif query.sort == "date":
             keys = [(k, 0.0) for k in self._page(conn, fts, "rowid", match, lo, hi, only, limit, offset)]
         else:
             in_title = " AND ".join(_fts_phrase(t, top) for t in terms)
-            first = self._page(conn, fts, "rowid", in_title, lo, hi, only, limit, offset)
+            # The title tier from its start to the page's end, not from the page's start: when the page runs past
+            # the tier, the same walk gave its size (a second walk, to count it, cost as much again).
+            upto = self._page(conn, fts, "rowid", in_title, lo, hi, only, offset + limit, 0)
+            first = upto[offset:]
             keys = [(k, 2.0) for k in first]
             if len(first) < limit:
-                # The page runs past the title tier: its size is known unless the page starts beyond it.
-                tier = offset + len(first) if first else self._count(conn, fts, in_title, lo, hi, only)
+                tier = len(upto)
                 rest = self._page(
                     conn,
                     fts,
@@ -591,14 +605,6 @@ class EmbeddedEngine:
             params.append(only)
         sql = f"SELECT {key} FROM {table} WHERE {' AND '.join(where)} ORDER BY {key} DESC LIMIT ? OFFSET ?"
         return [row[0] for row in conn.execute(sql, (*params, limit, offset)).fetchall()]
-
-    def _count(self, conn: sqlite3.Connection, fts: str, match: str, lo: int, hi: int, only: str | None) -> int:
-        sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ?"
-        params: list[Any] = [match, lo, hi]
-        if only is not None:
-            sql += f" AND rowid & {_COMBO_MASK} IN (SELECT value FROM json_each(?))"
-            params.append(only)
-        return conn.execute(sql, params).fetchone()[0]
 
     def _combo_map(self, conn: sqlite3.Connection, physical: str) -> dict[int, tuple[frozenset[str], ...]]:
         """Every combo of the index, read once per process and then only the ones added since.
@@ -735,9 +741,13 @@ def _keyword_values(definition: IndexDefinition, body: Mapping[str, Any]) -> str
 
 
 def _key_index(conn: sqlite3.Connection, physical: str) -> None:
-    """Documents by key, and the sample's by key (a date range's sample without text is a range of it)."""
-    conn.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "{physical}_docs_key" ON "{physical}_docs" (key)')
-    conn.execute(f'CREATE INDEX IF NOT EXISTS "{physical}_docs_sample" ON "{physical}_docs" (key) WHERE sampled = 1')
+    """Documents by key; the sample's by key (a date range's sample without text is a range of it); and by
+    combo, then key: without text, filters that keep few combos read only their documents, a key range of each
+    combo, not the whole date range to find them."""
+    docs = f'"{physical}_docs"'
+    conn.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "{physical}_docs_key" ON {docs} (key)')
+    conn.execute(f'CREATE INDEX IF NOT EXISTS "{physical}_docs_sample" ON {docs} (key) WHERE sampled = 1')
+    conn.execute(f'CREATE INDEX IF NOT EXISTS "{physical}_docs_combo" ON {docs} ({_COMBO_OF_KEY}, key)')
 
 
 def _fts_tables(doc_id: str) -> tuple[str, ...]:
@@ -798,6 +808,14 @@ class _Count:
         if self.match is not None:
             table = f'"{self.physical}{"_sample" if sample else "_fts"}"'
             key, where, params = "rowid", f"{table} MATCH ? AND ", [self.match]
+        elif narrow is not None and not sample:
+            # Without text, the filters' combos: a key range of each in the docs_combo index.
+            sql = (
+                f'SELECT c, count(*) FROM (SELECT {_COMBO_OF_KEY} AS c FROM "{self.physical}_docs" '
+                f"WHERE {_COMBO_OF_KEY} IN (SELECT value FROM json_each(?)) AND key BETWEEN ? AND ? LIMIT ?) GROUP BY c"
+            )
+            rows = self.conn.execute(sql, (narrow, lo, hi, -1 if limit is None else limit + 1)).fetchall()
+            return rows, limit is None or sum(n for _, n in rows) <= limit
         else:
             # Without text, a range of the docs' keys (the sample's partial index when ``sample``).
             table, key, params = f'"{self.physical}_docs"', "key", []

@@ -1,5 +1,5 @@
-"""Bulk publishing's write path: the indexer's column-only read gives the same documents as the ORM
-rows it replaces, and rows inserted without the ORM fail the way ORM inserts do."""
+"""Bulk publishing's write path: the indexer's and the rebuild's column-only reads give the same documents as
+the ORM rows they replace, and rows inserted without the ORM fail the way ORM inserts do."""
 
 import datetime as dt
 
@@ -32,6 +32,10 @@ def test_load_changes_agrees_with_the_rows(client, auth, db_session, frozen_cloc
     changes = Disclosure.load_changes(db_session, ids, select(SearchOutbox.doc_id).where(SearchOutbox.doc_id.in_(ids)))
     assert changes == {row.id: row.to_change() for row in rows}
     assert sum(1 for change in changes.values() if hasattr(change, "body")) == 2
+    # A rebuild reads every published item, in id order, the same way.
+    published = db_session.scalars(Disclosure.select_for_search()).all()
+    assert list(Disclosure.stream_changes(db_session)) == [row.to_change() for row in published]
+    assert len(published) == 2
 
 
 def test_insert_rows_reports_a_duplicate_as_an_integrity_error(db_session):

@@ -106,8 +106,11 @@ class Searchable:
         raise NotImplementedError
 
     @classmethod
-    def stream_for_search(cls, session: Session) -> Iterator[Searchable]:
-        yield from session.scalars(cls.select_for_search().execution_options(yield_per=1000))
+    def stream_changes(cls, session: Session) -> Iterator[Document | Deletion]:
+        """What the index must hold for every row, in ``select_for_search``'s order: a rebuild's read. A model
+        may read only the columns its documents are made of."""
+        for row in session.scalars(cls.select_for_search().execution_options(yield_per=1000)):
+            yield row.to_change()
 
     @classmethod
     def count_for_search(cls, session: Session) -> int:
@@ -415,13 +418,13 @@ class Indexer:
 
 def reindex(definition: IndexDefinition, track: Track = untracked) -> str:
     """Rebuild one index from the database and swap its alias; return the new index name. ``track`` sees
-    the rows as the engine takes them (backend/progress.py)."""
+    the documents as the engine takes them (backend/progress.py)."""
     model = SEARCHABLE[definition.name]
     session = db.session
     # Read before the rows: a change committed meanwhile is in the stream or in the outbox, or both.
     source = search.database_source()
-    rows = track(model.stream_for_search(session), model.count_for_search(session) if track is not untracked else None)
-    documents = (row.to_change() for row in rows)
+    total = model.count_for_search(session) if track is not untracked else None
+    documents = track(model.stream_changes(session), total)
     return search.engine.reindex(definition, (d for d in documents if isinstance(d, Document)), source=source)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import itertools
 
 import pytest
 
@@ -585,3 +586,35 @@ def test_estimating_the_counts_leaves_the_hits_as_they_are(many, query):
         assert estimated.total == exact.total
     else:
         assert estimated.total > 50
+
+
+def filtered_by_date(kinds: list[str], date_from: dt.date, date_to: dt.date) -> dict[str, str]:
+    """The ``many`` documents of ``kinds`` dated within the range: id -> date."""
+    bodies = {f"m{n:04d}": many_body(n) for n in range(MANY)}
+    return {
+        doc_id: body["date"]
+        for doc_id, body in bodies.items()
+        if body["kind"] in kinds and date_from.isoformat() <= body["date"] <= date_to.isoformat()
+    }
+
+
+def every_page(engine, **query) -> list[str]:
+    found: list[str] = []
+    for page in itertools.count(1):
+        hits = ids(engine, page=page, **query)
+        if not hits:
+            return found
+        found += hits
+
+
+@pytest.mark.parametrize("kinds", [["c"], ["a", "b"], ["a", "b", "c"]])
+def test_pages_without_text_hold_each_filtered_document_once_newest_first(many, kinds):
+    date_from, date_to = dt.date(2025, 2, 1), dt.date(2025, 11, 30)
+    expected = filtered_by_date(kinds, date_from, date_to)
+    query = {"filters": {"kind": kinds}, "date_from": date_from, "date_to": date_to, "sort": "date", "page_size": 25}
+    result = many.search(CONTRACT, SearchQuery(**query, facets=("kind",)))
+    assert (result.total, result.total_exact) == (len(expected), True)
+    found = every_page(many, **query)
+    assert sorted(found) == sorted(expected)
+    dates = [expected[doc_id] for doc_id in found]
+    assert dates == sorted(dates, reverse=True)

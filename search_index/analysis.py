@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -119,7 +120,7 @@ def highlight(text: str, terms: Sequence[str], fragment_size: int = 80, *, whole
     """
     if not text or not terms:
         return None
-    spans = _match_spans(text, terms)
+    spans = _match_spans(text, terms, None if whole else fragment_size)
     if not spans:
         return None
     if whole:
@@ -141,12 +142,13 @@ def highlight(text: str, terms: Sequence[str], fragment_size: int = 80, *, whole
     return prefix + "".join(pieces) + suffix
 
 
-def _match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
-    """Character spans in ``text`` where a term's token sequence occurs."""
-    found = list(_TOKEN.finditer(text))
-    # normalize() can change length (NFKC); match on token values, report original spans.
-    values = [_normalized(m.group()) for m in found]
-    spans = []
+def _match_spans(text: str, terms: Sequence[str], reach: int | None = None) -> list[tuple[int, int]]:
+    """Character spans in ``text`` where a term's token sequence occurs; ``reach``: only those starting within
+    that many tokens of the first (a fragment of that many characters holds no later one: a token is a
+    character at least)."""
+    # normalize() can change length (NFKC): match on the tokens' normalized values, report the original's spans.
+    values = list(map(_normalized, _TOKEN.findall(text)))
+    found = []  # (first token, last token) of each match
     for term in terms:
         needle = tokens(term)
         width = len(needle)
@@ -160,8 +162,16 @@ def _match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
             except ValueError:
                 break
             if values[i : i + width] == needle:
-                spans.append((found[i].start(), found[i + width - 1].end()))
-    spans.sort()
+                found.append((i, i + width - 1))
+    if not found:
+        return []
+    found.sort()
+    if reach is not None:
+        found = [match for match in found if match[0] <= found[0][0] + reach]
+    # Where the tokens are, only as far as the last one a match ends on: most of a long text is never walked.
+    needed = max(end for _, end in found)
+    places = [m.span() for m in itertools.islice(_TOKEN.finditer(text), needed + 1)]
+    spans = sorted((places[first][0], places[end][1]) for first, end in found)
     merged: list[tuple[int, int]] = []
     for span in spans:
         if merged and span[0] <= merged[-1][1]:

@@ -29,6 +29,7 @@ handed to SQLite as one JSON array per table, FTS merging left to one ``optimize
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import itertools
 import json
 import queue
@@ -72,6 +73,11 @@ _MAX_KEY = (1 << 63) - 1
 _EPOCH = dt.date(1900, 1, 1)
 SAMPLE_EVERY = 16  # the sample's share of the documents: see _create_physical
 REBUILD_CACHE_KIB = 256 * 1024  # a rebuild's writing connection's page cache
+# FTS5 while a rebuild loads: no merging but when a level holds 64 segments (crisismerge, 16 by default), from
+# pending data of 16 MiB (hashsize, 1 MiB by default): larger, fewer segments, each token rewritten fewer times
+# (the load alone, 200,000 documents: 3,000 -> 3,300 docs/s). Then SQLite's defaults again, for live writes.
+_BULK_FTS = {"automerge": 0, "crisismerge": 64, "hashsize": 16 << 20}
+_LIVE_FTS = {"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20}
 
 
 class EmbeddedEngine:
@@ -172,7 +178,7 @@ class EmbeddedEngine:
         conn.execute(f'CREATE VIRTUAL TABLE "{physical}_sample" USING fts5({fts})')
         if bulk:
             for table in ("_fts", "_sample"):
-                conn.execute(f'INSERT INTO "{physical}{table}" ("{physical}{table}", rank) VALUES (\'automerge\', 0)')
+                _fts_config(conn, f"{physical}{table}", _BULK_FTS)
         conn.execute(
             f'CREATE TABLE "{physical}_combos" (combo INTEGER PRIMARY KEY, fields TEXT NOT NULL UNIQUE, '
             "n INTEGER NOT NULL DEFAULT 0)"
@@ -220,7 +226,11 @@ class EmbeddedEngine:
         return int(physical.rsplit("_", 2)[1][1:]) if physical else None
 
     def ensure_index(self, definition: IndexDefinition) -> None:
-        with self._tx() as conn:
+        with _rebuild_lock(self.path, self.alias(definition)) as nobody_building, self._tx() as conn:
+            dead = self._target(conn, self.alias(definition) + _BUILDING) if nobody_building else None
+            if dead:  # left by a rebuild that died: writes need not go there any more
+                conn.execute("DELETE FROM aliases WHERE alias = ?", (self.alias(definition) + _BUILDING,))
+                self._drop_physical(conn, dead)
             for alias in (self.alias(definition), self.alias(definition) + _BUILDING):
                 target = self._target(conn, alias)
                 if target is None and alias == self.alias(definition):
@@ -346,9 +356,21 @@ class EmbeddedEngine:
         self, definition: IndexDefinition, documents: Iterable[Document], source: SourceState | None = None
     ) -> str:
         alias = self.alias(definition)
-        with self._tx() as conn:
-            if self._target(conn, alias + _BUILDING):
+        with _rebuild_lock(self.path, alias) as held:
+            if not held:
                 raise SearchUnavailable(f"a rebuild of {definition.name!r} is already running")
+            return self._rebuild(definition, alias, documents, source)
+
+    def _rebuild(
+        self, definition: IndexDefinition, alias: str, documents: Iterable[Document], source: SourceState | None
+    ) -> str:
+        """``reindex`` under its lock. It commits batch by batch, so a process killed midway leaves its index
+        behind the building alias; the lock tells the next rebuild that nobody is building it any more."""
+        with self._tx() as conn:
+            dead = self._target(conn, alias + _BUILDING)
+            if dead:
+                conn.execute("DELETE FROM aliases WHERE alias = ?", (alias + _BUILDING,))
+                self._drop_physical(conn, dead)
             physical = self._create_physical(conn, definition, bulk=True)
             conn.execute("INSERT INTO aliases VALUES (?, ?)", (alias + _BUILDING, physical))
             if source is not None:
@@ -633,6 +655,24 @@ class EmbeddedEngine:
         return {"engine": self.name, "path": self.path, "indices": len(aliases)}
 
 
+@contextmanager
+def _rebuild_lock(path: str, alias: str) -> Iterator[bool]:
+    """One rebuild of an alias at a time, across threads and processes: an ``flock`` on a file beside the
+    index, which the system releases when its holder dies. Yields whether this caller holds it."""
+    lock = Path(f"{path}.{alias}.rebuild.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as handle:  # a file description of its own: flock excludes another thread too
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def sampled(doc_id: str) -> bool:
     """Whether a document is in the sample: one in SAMPLE_EVERY, by a hash of its id that every process agrees on."""
     return zlib.crc32(doc_id.encode()) % SAMPLE_EVERY == 0
@@ -781,7 +821,12 @@ def _after_bulk(conn: sqlite3.Connection, physical: str) -> None:
     _key_index(conn, physical)
     _optimize(conn, physical)
     for table in ("_fts", "_sample"):
-        conn.execute(f'INSERT INTO "{physical}{table}" ("{physical}{table}", rank) VALUES (\'automerge\', 4)')
+        _fts_config(conn, f"{physical}{table}", _LIVE_FTS)
+
+
+def _fts_config(conn: sqlite3.Connection, table: str, options: Mapping[str, int]) -> None:
+    for option, value in options.items():
+        conn.execute(f'INSERT INTO "{table}" ("{table}", rank) VALUES (?, ?)', (option, value))
 
 
 class _Count:

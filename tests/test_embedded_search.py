@@ -1,17 +1,21 @@
 """The embedded engine's own storage: an index written in an earlier layout is upgraded in place; the two ways
-it reads a page without text give the same pages."""
+it reads a page without text give the same pages; a rebuild killed midway blocks neither the next rebuild nor
+leaves its half-built index taking writes once the engine starts again."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from search_index import embedded
 from search_index.embedded import EmbeddedEngine
-from search_index.interfaces import Document, SearchQuery
+from search_index.interfaces import Document, SearchQuery, SearchUnavailable
 from tests.contract.test_search_contract import CONTRACT, DOCS, MANY, every_page, filtered_by_date, many_body
 
 
@@ -97,4 +101,77 @@ def test_a_page_without_text_is_the_same_read_by_combo_or_walked_by_date(tmp_pat
     walked = every_page(engine, **query)
     assert by_combo == walked
     assert sorted(walked) == sorted(filtered_by_date(kinds, date_from, date_to))
+    engine.close()
+
+
+KILLED_REBUILD = """
+import sys, time
+from search_index.embedded import EmbeddedEngine
+from search_index.interfaces import Document
+from tests.contract.test_search_contract import CONTRACT, DOCS
+
+engine = EmbeddedEngine(sys.argv[1], prefix="k")
+engine.ensure_index(CONTRACT)
+
+def documents():
+    for n in range(5000):
+        yield Document(f"d{n}", 1, DOCS["penalty"])
+        if n == 4500:  # two batches handed to the writer: then wait to be killed
+            print("building", flush=True)
+            time.sleep(120)
+
+engine.reindex(CONTRACT, documents())
+"""
+
+
+def test_a_rebuild_killed_midway_blocks_nothing_once_it_is_gone(tmp_path):
+    path = str(tmp_path / "k.sqlite3")
+    root = Path(__file__).resolve().parents[1]
+    child = subprocess.Popen([sys.executable, "-c", KILLED_REBUILD, path], cwd=root, stdout=subprocess.PIPE)
+    try:
+        assert child.stdout.readline().strip() == b"building"
+        engine = EmbeddedEngine(path, prefix="k")
+        with pytest.raises(SearchUnavailable, match="already running"):
+            engine.reindex(CONTRACT, iter(()))
+        engine.ensure_index(CONTRACT)  # a start while it runs leaves it alone
+        building = engine.alias(CONTRACT) + "__building"
+        assert engine._target(engine._connect(), building) is not None
+    finally:
+        child.kill()
+        child.wait()
+
+    left = engine._target(engine._connect(), building)
+    assert left is not None  # killed: nothing took its index down
+    engine.ensure_index(CONTRACT)  # the next start does
+    assert engine._target(engine._connect(), building) is None
+    assert not [name for name in _tables(path) if name.startswith(left)]
+    engine.write(CONTRACT, [Document("apart", 1, DOCS["apart"])])
+    engine.reindex(CONTRACT, iter([Document("license", 1, DOCS["license"])]))
+    assert engine.count(CONTRACT) == 1
+    engine.close()
+
+
+def _tables(path: str) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    finally:
+        conn.close()
+
+
+def test_a_rebuild_loads_with_its_own_fts_settings_and_leaves_the_live_ones(tmp_path):
+    engine = EmbeddedEngine(str(tmp_path / "f.sqlite3"), prefix="f")
+    engine.ensure_index(CONTRACT)
+    seen = {}
+
+    def documents():
+        conn = engine._connect()
+        physical = engine._target(conn, engine.alias(CONTRACT) + "__building")
+        seen["loading"] = dict(conn.execute(f'SELECT k, v FROM "{physical}_fts_config"').fetchall())
+        yield Document("license", 1, DOCS["license"])
+
+    physical = engine.reindex(CONTRACT, documents())
+    after = dict(engine._connect().execute(f'SELECT k, v FROM "{physical}_fts_config"').fetchall())
+    assert {k: seen["loading"][k] for k in embedded._BULK_FTS} == embedded._BULK_FTS
+    assert {k: after[k] for k in embedded._LIVE_FTS} == embedded._LIVE_FTS
     engine.close()

@@ -76,6 +76,7 @@ REBUILD_CACHE_KIB = 256 * 1024  # a rebuild's writing connection's page cache
 # FTS5 while a rebuild loads: no merging but when a level holds 64 segments (crisismerge, 16 by default), from
 # pending data of 16 MiB (hashsize, 1 MiB by default): larger, fewer segments, each token rewritten fewer times
 # (the load alone, 200,000 documents: 3,000 -> 3,300 docs/s). Then SQLite's defaults again, for live writes.
+_TOKENIZER = "unicode61 remove_diacritics 2 tokenchars '_'"
 _BULK_FTS = {"automerge": 0, "crisismerge": 64, "hashsize": 16 << 20}
 _LIVE_FTS = {"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20}
 
@@ -169,7 +170,7 @@ class EmbeddedEngine:
         if not bulk:
             _key_index(conn, physical)
         # Token pairs hold a "_", which the segmented text never does.
-        tokenizer = "unicode61 remove_diacritics 2 tokenchars '_'"
+        tokenizer = _TOKENIZER
         # No per-row column sizes either (columnsize 0): they serve ranking functions, which are not used.
         fts = f"{columns}, tokenize = \"{tokenizer}\", content = '', columnsize = 0"
         conn.execute(f'CREATE VIRTUAL TABLE "{physical}_fts" USING fts5({fts})')

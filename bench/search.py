@@ -33,6 +33,13 @@ with ``backend.search.indexing.reindex`` (timed); then per engine gunicorn is st
 does (engine chosen by ELASTICSEARCH_URL being set or not; same SEARCH_INDEX_PREFIX and
 SEARCH_EMBEDDED_PATH; SEARCH_INDEXER_THREAD=0 so nothing else runs meanwhile), warmed up, and the
 timed queries run. Indices, database, temporary folder and gunicorn are cleaned up at the end.
+What runs after a bulk load in production is done before measuring, not during it: PostgreSQL's
+``VACUUM (ANALYZE)`` of the table (autovacuum's work), and Elasticsearch's segment merges after a rebuild
+(the bench waits for them). The warm-up (``--warmup``, 300 queries of another seed) brings the index and
+the rows into the system's page cache, as a server in use has them; Elasticsearch's own caches are then
+cleared, and again before the in-process run, so no timed query is answered from what an earlier one
+asked. A query asked again within a run may come from the shard request cache, which nothing empties while
+the bench runs (it writes nothing then); the kind "first asked" holds each query's first asking alone.
 
 Run:
 
@@ -110,7 +117,9 @@ def parse_args() -> argparse.Namespace:
         help="items in the database (default 100000); several, comma-separated, sweep the sizes",
     )
     parser.add_argument("--queries", type=int, default=500, help="timed queries per engine (default 500)")
-    parser.add_argument("--warmup", type=int, default=40, help="warm-up queries per engine, not timed (default 40)")
+    parser.add_argument(
+        "--warmup", type=int, default=300, help="warm-up queries per engine, other ones than those timed (default 300)"
+    )
     parser.add_argument("--pre-share", type=float, default=0.06, help="share of pre/during-phase items")
     parser.add_argument("--engines", default="embedded,elasticsearch", help="comma-separated (ES needs its URL)")
     parser.add_argument("--load-workers", type=int, help="loading processes (default 2 on PostgreSQL, 1 on SQLite)")
@@ -451,6 +460,14 @@ def settle(engine, limit: float = 600) -> float:
     return round(time.perf_counter() - started, 1)
 
 
+def clear_caches(engine, inst: infra.Instance) -> None:
+    """Empty Elasticsearch's query, request and field data caches (what was asked before is not answered from
+    them); the system's page cache keeps the index as a server in use has it."""
+    client = getattr(engine, "client", None)
+    if client is not None:
+        client.indices.clear_cache(index=f"{inst.prefix}-*")
+
+
 def bench_engine(name: str, inst: infra.Instance, es_url: str | None, args, queries, warmup) -> dict[str, Any]:
     from search_index import make_engine
 
@@ -459,12 +476,11 @@ def bench_engine(name: str, inst: infra.Instance, es_url: str | None, args, quer
     with infra.Gunicorn(inst, workers=args.workers, threads=args.threads, **env) as server:
         reporting.log(f"{name}: {len(warmup)} warm-up queries")
         run_api(server.port, warmup)
+        clear_caches(engine, inst)
         reporting.log(f"{name}: {len(queries)} timed queries through the API")
         api = run_api(server.port, queries)
     reporting.log(f"{name}: the same queries on the engine in-process")
-    client = getattr(engine, "client", None)
-    if client is not None:  # Elasticsearch's caches hold what the API just asked: start the engine's run as cold
-        client.indices.clear_cache(index=f"{inst.prefix}-*")
+    clear_caches(engine, inst)
     run_engine(engine, warmup[:20])
     own = run_engine(engine, queries, check=True)
     infra.close_engine(engine)

@@ -91,6 +91,7 @@ class EmbeddedEngine:
         # physical index -> ({combo: keyword values per field}, newest combo); combos are only ever added.
         self._combos: dict[str, tuple[dict[int, tuple[frozenset[str], ...]], int]] = {}
         self._combos_lock = threading.Lock()
+        self._indexed_by_combo: set[str] = set()  # physical indices known to have their docs_combo lookup
 
     # -- connections -------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -542,7 +543,7 @@ class EmbeddedEngine:
         keys: list[tuple[int, float]] = []
         if not total or limit <= 0:
             pass
-        elif not terms and only is not None and total <= _SORT_UP_TO:
+        elif not terms and only is not None and total <= _SORT_UP_TO and self._by_combo(conn, physical):
             # Few documents pass the filters: read them by combo and sort them, rather than walk the date range
             # newest first until a page of them turns up.
             sql = (
@@ -628,6 +629,15 @@ class EmbeddedEngine:
             params.append(only)
         sql = f"SELECT {key} FROM {table} WHERE {' AND '.join(where)} ORDER BY {key} DESC LIMIT ? OFFSET ?"
         return [row[0] for row in conn.execute(sql, (*params, limit, offset)).fetchall()]
+
+    def _by_combo(self, conn: sqlite3.Connection, physical: str) -> bool:
+        """Whether the index has its docs_combo lookup yet (one built before it gets it at the next start)."""
+        if physical not in self._indexed_by_combo:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{physical}_docs_combo",)).fetchone()
+            if not found:
+                return False
+            self._indexed_by_combo.add(physical)
+        return True
 
     def _combo_map(self, conn: sqlite3.Connection, physical: str) -> dict[int, tuple[frozenset[str], ...]]:
         """Every combo of the index, read once per process and then only the ones added since.

@@ -78,6 +78,9 @@ def test_ensuring_an_index_adds_the_lookups_it_was_built_without(tmp_path):
     engine.write(CONTRACT, [Document(doc_id, 1, body) for doc_id, body in DOCS.items()])
     physical = engine._read_target(engine._connect(), CONTRACT)
     engine._connect().execute(f'DROP INDEX "{physical}_docs_combo"')  # as built before it existed
+    # Searched before a start adds it: the page is walked by date instead.
+    result = engine.search(CONTRACT, SearchQuery(filters={"kind": ["penalty"]}, sort="date"))
+    assert [hit.id for hit in result.hits] == ["penalty"]
 
     engine.ensure_index(CONTRACT)
 

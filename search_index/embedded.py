@@ -170,10 +170,9 @@ class EmbeddedEngine:
         )
         if not bulk:
             _key_index(conn, physical)
-        # Token pairs hold a "_", which the segmented text never does.
-        tokenizer = _TOKENIZER
-        # No per-row column sizes either (columnsize 0): they serve ranking functions, which are not used.
-        fts = f"{columns}, tokenize = \"{tokenizer}\", content = '', columnsize = 0"
+        # Token pairs hold a "_" (_TOKENIZER's tokenchars), which the segmented text never does. No per-row column
+        # sizes either (columnsize 0): they serve ranking functions, which are not used.
+        fts = f"{columns}, tokenize = \"{_TOKENIZER}\", content = '', columnsize = 0"
         conn.execute(f'CREATE VIRTUAL TABLE "{physical}_fts" USING fts5({fts})')
         # The same for a fixed 16th of the documents (by their id's hash, ``sampled`` in docs): counts above
         # exact_up_to are estimated from it, a uniform sample whatever the query, at a 16th of the cost.
@@ -229,10 +228,8 @@ class EmbeddedEngine:
 
     def ensure_index(self, definition: IndexDefinition) -> None:
         with _rebuild_lock(self.path, self.alias(definition)) as nobody_building, self._tx() as conn:
-            dead = self._target(conn, self.alias(definition) + _BUILDING) if nobody_building else None
-            if dead:  # left by a rebuild that died: writes need not go there any more
-                conn.execute("DELETE FROM aliases WHERE alias = ?", (self.alias(definition) + _BUILDING,))
-                self._drop_physical(conn, dead)
+            if nobody_building:  # what a rebuild that died left: writes need not go there any more
+                self._drop_building(conn, self.alias(definition))
             for alias in (self.alias(definition), self.alias(definition) + _BUILDING):
                 target = self._target(conn, alias)
                 if target is None and alias == self.alias(definition):
@@ -369,10 +366,7 @@ class EmbeddedEngine:
         """``reindex`` under its lock. It commits batch by batch, so a process killed midway leaves its index
         behind the building alias; the lock tells the next rebuild that nobody is building it any more."""
         with self._tx() as conn:
-            dead = self._target(conn, alias + _BUILDING)
-            if dead:
-                conn.execute("DELETE FROM aliases WHERE alias = ?", (alias + _BUILDING,))
-                self._drop_physical(conn, dead)
+            self._drop_building(conn, alias)
             physical = self._create_physical(conn, definition, bulk=True)
             conn.execute("INSERT INTO aliases VALUES (?, ?)", (alias + _BUILDING, physical))
             if source is not None:
@@ -387,8 +381,7 @@ class EmbeddedEngine:
                 _after_bulk(conn, physical)
         except BaseException:
             with self._tx() as conn:
-                conn.execute("DELETE FROM aliases WHERE alias = ?", (alias + _BUILDING,))
-                self._drop_physical(conn, physical)
+                self._drop_building(conn, alias)
             raise
         with self._tx() as conn:
             old = self._target(conn, alias)
@@ -397,6 +390,13 @@ class EmbeddedEngine:
             if old:
                 self._drop_physical(conn, old)
         return physical
+
+    def _drop_building(self, conn: sqlite3.Connection, alias: str) -> None:
+        """Take down the index behind ``alias``'s building alias, if there is one."""
+        building = self._target(conn, alias + _BUILDING)
+        if building:
+            conn.execute("DELETE FROM aliases WHERE alias = ?", (alias + _BUILDING,))
+            self._drop_physical(conn, building)
 
     def _load(self, physical: str, definition: IndexDefinition, batch: list[_Prepared], known: dict[str, int]) -> None:
         """A rebuild's batch, in a few statements: a document that a live write put there first goes through
@@ -671,8 +671,13 @@ def _rebuild_lock(path: str, alias: str) -> Iterator[bool]:
     """One rebuild of an alias at a time, across threads and processes: an ``flock`` on a file beside the
     index, which the system releases when its holder dies. Yields whether this caller holds it."""
     lock = Path(f"{path}.{alias}.rebuild.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a+b") as handle:  # a file description of its own: flock excludes another thread too
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        # A file description of its own (flock excludes another thread too), closed by the with below.
+        handle = open(lock, "a+b")  # noqa: SIM115
+    except OSError as exc:
+        raise SearchUnavailable(f"embedded search: {exc}") from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -178,3 +178,10 @@ def test_a_rebuild_loads_with_its_own_fts_settings_and_leaves_the_live_ones(tmp_
     assert {k: seen["loading"][k] for k in embedded._BULK_FTS} == embedded._BULK_FTS
     assert {k: after[k] for k in embedded._LIVE_FTS} == embedded._LIVE_FTS
     engine.close()
+
+
+def test_a_rebuild_whose_lock_cannot_be_made_is_unavailable_not_an_error(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    engine = EmbeddedEngine(str(tmp_path / "a-file" / "x.sqlite3"), prefix="x")  # its folder is a file
+    with pytest.raises(SearchUnavailable, match="embedded search"):
+        engine.reindex(CONTRACT, iter(()))

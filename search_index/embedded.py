@@ -497,7 +497,7 @@ class EmbeddedEngine:
         if not exact and own:
             # The hits are fewer than what the facets count: perhaps few enough to count exactly.
             every = _accepting(definition, query.filters, combos) or set()
-            exact_rows, total_exact = count.by_combo(json.dumps(sorted(every)), limit)
+            exact_rows, total_exact = count.within(every, limit)
             if total_exact:
                 total = sum(n for _, n in exact_rows)
         if not total_exact:
@@ -853,6 +853,13 @@ class _Count:
         self, conn: sqlite3.Connection, physical: str, match: str | None, key_range: tuple[int, int], dated: bool
     ) -> None:
         self.conn, self.physical, self.match, self.key_range, self.dated = conn, physical, match, key_range, dated
+
+    def within(self, combos: set[int], limit: int | None) -> tuple[list[tuple[int, int]], bool]:
+        """``by_combo`` of these combos. None (filters that no combo holds together, such as an agency and another
+        agency's region): nothing matches, and no match is walked to find that out."""
+        if not combos:
+            return [], True
+        return self.by_combo(json.dumps(sorted(combos)), limit)
 
     def by_combo(
         self, narrow: str | None, limit: int | None, sample: bool = False

@@ -185,3 +185,20 @@ def test_a_rebuild_whose_lock_cannot_be_made_is_unavailable_not_an_error(tmp_pat
     engine = EmbeddedEngine(str(tmp_path / "a-file" / "x.sqlite3"), prefix="x")  # its folder is a file
     with pytest.raises(SearchUnavailable, match="embedded search"):
         engine.reindex(CONTRACT, iter(()))
+
+
+def test_filters_no_combo_holds_together_match_nothing_without_walking_the_text(tmp_path):
+    """More text matches than are counted exactly, and faceted filters that no document holds together: none
+    matches, exactly, and the text's matches are not walked again to find that out."""
+    engine = EmbeddedEngine(str(tmp_path / "n.sqlite3"), prefix="n")
+    engine.ensure_index(CONTRACT)
+    engine.write(CONTRACT, [Document(f"m{n:04d}", 1, many_body(n)) for n in range(MANY)])
+    statements: list[str] = []
+    engine._connect().set_trace_callback(statements.append)
+    query = SearchQuery(
+        text="食品", filters={"kind": ["c"], "region": ["350100"]}, facets=("kind", "region"), exact_up_to=10
+    )
+    result = engine.search(CONTRACT, query)
+    assert (result.total, result.total_exact, result.hits) == (0, True, [])
+    assert statements and not [sql for sql in statements if "json_each('[]')" in sql]
+    engine.close()

@@ -5,9 +5,11 @@ the sample; a deleted document stays as a versioned tombstone so a late write ca
 ``<ix>_fts`` (contentless: the text fields as ``analysis.tokens`` splits them, each field twice: its
 tokens, for one-token terms, and in a ``<field>__pairs`` column every two adjacent tokens as one (执法 is
 ``执_法``), so a 2-character word is one token's posting list and a phrase needs one position check
-fewer), ``<ix>_sample`` (the same for a 16th of the documents, by a hash of the id) and ``<ix>_combos``
-(each distinct combination of a document's keyword values gets a small number, with the count of live
-documents that have it).
+fewer; a ``keys__`` column of the document's keyword values, one token each, so that a filter few documents
+pass joins the text's match and FTS5 intersects the postings; a ``tier__`` column of the title's tokens and
+pairs again, marked, for relevance's first tier), ``<ix>_sample`` (the same for a 16th of the documents, by a
+hash of the id) and ``<ix>_combos`` (each distinct combination of a document's keyword values gets a small
+number, with the count of live documents that have it).
 An ``aliases`` table maps each alias to its physical index; a ``<alias>__building`` row names
 an index being rebuilt, which receives every write too until the swap. A ``sources`` table holds, per
 physical index, the database it projects and the last change sequence it has seen.
@@ -18,8 +20,9 @@ stops after a page), a date range is a rowid range, and counting matches per com
 (``GROUP BY rowid & mask``) gives the total and every facet in one pass over the matches without
 touching another table; keyword filters keep the matching combos (a facet those of every filter
 but its own field's). That pass stops after ``SearchQuery.exact_up_to`` matches; beyond, the same pass
-over the sample, scaled up, estimates the total and the facets. Relevance puts documents whose
-first-weighted field (the title) matches every term first, newest first within each tier: no per-match
+over the sample, scaled up, estimates the total and the facets (with text the sample is counted first, and
+the exact pass skipped when it shows far more matches than that: ``_Count.first``). Relevance puts documents
+whose first-weighted field (the title) matches every term first, newest first within each tier: no per-match
 scoring, which cost more than everything else at 100,000 documents.
 
 A rebuild reads and analyses in the calling thread and writes in another (``_Writer``), each batch
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import functools
 import itertools
 import json
 import queue
@@ -72,11 +76,25 @@ _MAX_DAY = (1 << (63 - _DAY_SHIFT)) - 1
 _MAX_KEY = (1 << 63) - 1
 _EPOCH = dt.date(1900, 1, 1)
 SAMPLE_EVERY = 16  # the sample's share of the documents: see _create_physical
+_FAR_BEYOND, _SAMPLE_SURE = 2, 1000  # see _Count.first
 REBUILD_CACHE_KIB = 256 * 1024  # a rebuild's writing connection's page cache
 # FTS5 while a rebuild loads: no merging but when a level holds 64 segments (crisismerge, 16 by default), from
 # pending data of 16 MiB (hashsize, 1 MiB by default): larger, fewer segments, each token rewritten fewer times
 # (the load alone, 200,000 documents: 3,000 -> 3,300 docs/s). Then SQLite's defaults again, for live writes.
 _TOKENIZER = "unicode61 remove_diacritics 2 tokenchars '_'"
+# The FTS column of a document's keyword values, one token each (_key_token): a selective filter joins the text's
+# match as a term, so FTS5 intersects the two postings rather than the engine walking every match of the text.
+_KEYS = "keys__"
+# The FTS column of the first-weighted text field's tokens and token pairs again, each marked (t__执, t__执_法), so
+# that the title tier (relevance's first) is a match of short postings of its own: checking every match of the
+# text for a title match walked all of them when the tier was smaller than a page (14,600 at a million: 17 ms).
+_TIER = "tier__"
+_TIER_MARK = "t__"
+# A filter joins the text's match as keys-column terms when at most this share of the documents passes it; a
+# broader one is checked on the combo of each match, as every filter is (intersecting postings that long costs
+# more than it saves).
+_SELECTIVE = 0.25
+_SIZES_FOR_S = 10.0  # how long a process trusts its reading of the documents per combo, for _SELECTIVE
 _BULK_FTS = {"automerge": 0, "crisismerge": 64, "hashsize": 16 << 20}
 _LIVE_FTS = {"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20}
 
@@ -91,7 +109,8 @@ class EmbeddedEngine:
         # physical index -> ({combo: keyword values per field}, newest combo); combos are only ever added.
         self._combos: dict[str, tuple[dict[int, tuple[frozenset[str], ...]], int]] = {}
         self._combos_lock = threading.Lock()
-        self._indexed_by_combo: set[str] = set()  # physical indices known to have their docs_combo lookup
+        self._present: set[tuple[str, ...]] = set()  # _built_with's checks known to find their lookup or column
+        self._sizes: dict[str, tuple[float, dict[int, int]]] = {}  # physical -> (when read, documents per combo)
 
     # -- connections -------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -245,15 +264,17 @@ class EmbeddedEngine:
             if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{physical}{table}",)).fetchone():
                 return False
         pairs = _pairs_column(next(iter(definition.text_fields)))
-        columns = [(f"{physical}_fts", pairs), (f"{physical}_docs", "tokens")]  # pairs; contentless text
+        # pairs; keyword values as tokens and the title tier (both added together); contentless text
+        columns = [(f"{physical}_fts", pairs), (f"{physical}_fts", _TIER), (f"{physical}_docs", "tokens")]
         return all(
             conn.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", column).fetchone() for column in columns
         )
 
     def _upgrade(self, conn: sqlite3.Connection, definition: IndexDefinition, alias: str, old: str) -> None:
         """An index of an earlier layout (keyword values in a ``_terms`` table, no sample, a copy of the text in
-        the FTS tables) is copied into the current one from its own stored documents and tombstones, then
-        swapped in."""
+        the FTS tables, no keyword values in them) is copied into the current one from its own stored documents and
+        tombstones, then swapped in. It runs in one transaction as the engine starts: minutes for a million
+        documents, in which searches wait; ``flask search reindex`` builds a new index beside the live one instead."""
         physical = self._create_physical(conn, definition)
         rows = conn.execute(f'SELECT id, version, deleted, body FROM "{old}_docs" ORDER BY rowid').fetchall()
         for doc_id, version, deleted, body in rows:
@@ -297,7 +318,8 @@ class EmbeddedEngine:
         if row is not None and row[1] >= change.version:
             return False
         if row is not None and row[2] is not None:
-            old = _columns_of(json.loads(row[3]))
+            fields = conn.execute(f"SELECT fields FROM {combos} WHERE combo = ?", (row[2] & _COMBO_MASK,)).fetchone()
+            old = _fts_values(definition, json.loads(row[3]), fields[0])
             for table in _fts_tables(change.id):
                 _fts_write(conn, physical, table, definition, (row[2], *old), delete=True)
             conn.execute(f"UPDATE {combos} SET n = n - 1 WHERE combo = ?", (row[2] & _COMBO_MASK,))
@@ -328,7 +350,8 @@ class EmbeddedEngine:
         combo = self._combo_of(conn, physical, definition, body)
         day = _day(body.get(definition.date_field)) if definition.date_field else 0
         key = day << _DAY_SHIFT | rid << _COMBO_BITS | combo
-        tokens, texts = _analysed(definition, body)
+        tokens = _analysed(definition, body)
+        texts = _fts_values(definition, tokens, _keyword_values(definition, body))
         conn.execute(
             f"UPDATE {docs} SET key = ?, tokens = ?, sampled = ? WHERE rowid = ?",
             (key, json.dumps(tokens, ensure_ascii=False), sampled(change.id), rid),
@@ -438,7 +461,7 @@ class EmbeddedEngine:
                 ("[" + ",".join(rows) + "]",),
             )
             keyed.sort(key=lambda pair: pair[0])
-            values = ", ".join(f"value->>{i}" for i in range(1 + 2 * len(definition.text_fields)))
+            values = ", ".join(f"value->>{i}" for i in range(3 + 2 * len(definition.text_fields)))
             for table, chosen in (("_fts", keyed), ("_sample", [pair for pair in keyed if pair[1].sampled])):
                 batch_json = "[" + ",".join(f"[{key},{prepared.columns[1:]}" for key, prepared in chosen) + "]"
                 conn.execute(
@@ -480,14 +503,10 @@ class EmbeddedEngine:
         # Filters that keep few combos are checked in SQL, so fewer matches reach the grouping.
         narrow = json.dumps(sorted(counted)) if counted is not None and len(counted) * 2 < len(combos) else None
         limit = query.exact_up_to
-        count = _Count(conn, physical, match if terms else None, (lo, hi), bool(query.date_from or query.date_to))
-        if counted is not None and not counted:
-            rows, exact = [], True
-        else:
-            # Up to ``limit`` matches counted exactly; beyond, the sample's counts scaled up, as estimates.
-            rows, exact = count.by_combo(narrow, limit)
-            if not exact:
-                rows = [(combo, n * SAMPLE_EVERY) for combo, n in count.by_combo(narrow, None, sample=True)[0]]
+        keys = functools.partial(self._key_terms, conn, physical, definition, combos, terms)
+        counted_keys, every_key = keys(_without(query.filters, own)), keys(query.filters)
+        count = _Count(conn, physical, _both(match, counted_keys) or None, (lo, hi))
+        rows, exact = ([], True) if counted is not None and not counted else count.first(narrow, limit)
         matched = {combo: n for combo, n in rows if counted is None or combo in counted}
         # Every filter, then every filter but a faceted field's own, checked on the matched combos only.
         held = {combo: combos[combo] for combo in matched} if own else combos
@@ -497,7 +516,7 @@ class EmbeddedEngine:
         if not exact and own:
             # The hits are fewer than what the facets count: perhaps few enough to count exactly.
             every = _accepting(definition, query.filters, combos) or set()
-            exact_rows, total_exact = count.within(every, limit)
+            exact_rows, total_exact = count.matching(_both(match, every_key) or None).within(every, limit)
             if total_exact:
                 total = sum(n for _, n in exact_rows)
         if not total_exact:
@@ -512,8 +531,8 @@ class EmbeddedEngine:
 
         # Only the combos that have matches, when filters keep some of them.
         only = json.dumps(sorted(counts)) if accepted is not None else None
-        keys = self._page_keys(conn, physical, definition, query, terms, match, (lo, hi), total, only)
-        hits = self._hits(conn, f'"{physical}_docs"', definition, terms, keys)
+        page = self._page_keys(conn, physical, definition, query, terms, every_key, (lo, hi), total, only)
+        hits = self._hits(conn, f'"{physical}_docs"', definition, terms, page)
         return SearchResult(
             hits=hits,
             total=total,
@@ -530,15 +549,16 @@ class EmbeddedEngine:
         definition: IndexDefinition,
         query: SearchQuery,
         terms: list[str],
-        match: str,
+        key_terms: str | None,
         key_range: tuple[int, int],
         total: int,
         only: str | None,
     ) -> list[tuple[int, float]]:
-        """The page's keys and scores: newest first, the title tier first for relevance."""
+        """The page's keys and scores: newest first, the title tier first for relevance. ``key_terms``: the
+        selective filters as keys-column terms, which join the text's match."""
         docs, fts = f'"{physical}_docs"', f'"{physical}_fts"'
         lo, hi = key_range
-        top = max(definition.text_fields, key=lambda f: definition.text_fields[f])
+        match = _both(" AND ".join(_fts_phrase(t) for t in terms), key_terms)
         offset, limit = (query.page - 1) * query.page_size, query.page_size
         keys: list[tuple[int, float]] = []
         if not total or limit <= 0:
@@ -557,7 +577,7 @@ class EmbeddedEngine:
         elif query.sort == "date":
             keys = [(k, 0.0) for k in self._page(conn, fts, "rowid", match, lo, hi, only, limit, offset)]
         else:
-            in_title = " AND ".join(_fts_phrase(t, top) for t in terms)
+            in_title = _both(" AND ".join(_fts_phrase(t, tier=True) for t in terms), key_terms)
             # The title tier from its start to the page's end, not from the page's start: when the page runs past
             # the tier, the same walk gave its size (a second walk, to count it, cost as much again).
             upto = self._page(conn, fts, "rowid", in_title, lo, hi, only, offset + limit, 0)
@@ -632,12 +652,61 @@ class EmbeddedEngine:
 
     def _by_combo(self, conn: sqlite3.Connection, physical: str) -> bool:
         """Whether the index has its docs_combo lookup yet (one built before it gets it at the next start)."""
-        if physical not in self._indexed_by_combo:
-            found = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (f"{physical}_docs_combo",)).fetchone()
-            if not found:
+        sql = "SELECT 1 FROM sqlite_master WHERE name = ?"
+        return self._built_with(conn, (sql, f"{physical}_docs_combo"))
+
+    def _keyed(self, conn: sqlite3.Connection, physical: str) -> bool:
+        """Whether the index has its keys and title tier columns. One of the layout before is upgraded when the
+        indexer or ``flask search init`` first ensures it; until then its filters are checked on each match's
+        combo, and its matches come newest first, none in the title tier."""
+        return self._built_with(conn, ("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", f"{physical}_fts", _TIER))
+
+    def _built_with(self, conn: sqlite3.Connection, check: tuple[str, ...]) -> bool:
+        """Whether the SQL ``check`` (its statement and parameters) finds a row: remembered once it does, as what
+        it looks for (a lookup, a column) is never taken away from an index."""
+        if check not in self._present:
+            if not conn.execute(check[0], check[1:]).fetchone():
                 return False
-            self._indexed_by_combo.add(physical)
+            self._present.add(check)
         return True
+
+    def _key_terms(
+        self,
+        conn: sqlite3.Connection,
+        physical: str,
+        definition: IndexDefinition,
+        combos: dict[int, tuple[frozenset[str], ...]],
+        terms: list[str],
+        filters: Mapping[str, Any],
+    ) -> str | None:
+        """The filters that at most ``_SELECTIVE`` of the documents pass, as an FTS expression of the keys column
+        (OR within a field, AND across fields), to join a query's text: FTS5 then intersects their postings with
+        the text's, rather than the engine walking every match of the text and checking its combo. None when
+        there is no text, or no filter is that selective."""
+        if not terms or not self._keyed(conn, physical):
+            return None
+        sizes = self._combo_sizes(conn, physical)
+        everyone = sum(sizes.values()) or 1
+        fields = list(definition.keyword_fields)
+        terms = []
+        for field, values in sorted(filters.items()):
+            wanted = {str(v) for v in values or ()}
+            if not wanted or field not in fields:
+                continue
+            i = fields.index(field)
+            passing = sum(n for combo, n in sizes.items() if combo in combos and combos[combo][i] & wanted)
+            if passing <= everyone * _SELECTIVE:
+                terms.append("(" + " OR ".join(f'"{_key_token(i, v)}"' for v in sorted(wanted)) + ")")
+        return " AND ".join(terms) or None
+
+    def _combo_sizes(self, conn: sqlite3.Connection, physical: str) -> dict[int, int]:
+        """Live documents per combo, read again when the last reading is ``_SIZES_FOR_S`` old: they only weigh
+        filters (``_key_terms``), and a few seconds' writes do not change that."""
+        read, sizes = self._sizes.get(physical, (0.0, {}))
+        if time.monotonic() - read > _SIZES_FOR_S:
+            sizes = dict(conn.execute(f'SELECT combo, n FROM "{physical}_combos"').fetchall())
+            self._sizes[physical] = (time.monotonic(), sizes)
+        return sizes
 
     def _combo_map(self, conn: sqlite3.Connection, physical: str) -> dict[int, tuple[frozenset[str], ...]]:
         """Every combo of the index, read once per process and then only the ones added since.
@@ -702,11 +771,11 @@ def _optimize(conn: sqlite3.Connection, physical: str) -> None:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A document made ready for a rebuild's writer, with no database at hand: its text columns, body as
+    """A document made ready for a rebuild's writer, with no database at hand: its FTS columns, body as
     stored, keyword values (as JSON: its combo's name), day and whether it is in the sample."""
 
     document: Document
-    # JSON arrays, without the values only the writer knows (rowid, key): the text columns, and the docs
+    # JSON arrays, without the values only the writer knows (rowid, key): the FTS columns, and the docs
     # row's id, version, body, tokens and sampled.
     columns: str
     row: str
@@ -717,7 +786,8 @@ class _Prepared:
     @classmethod
     def of(cls, definition: IndexDefinition, document: Document) -> _Prepared:
         body = document.body
-        tokens, columns = _analysed(definition, body)
+        tokens = _analysed(definition, body)
+        fields = _keyword_values(definition, body)
         in_sample = sampled(document.id)
         row = [
             document.id,
@@ -728,9 +798,9 @@ class _Prepared:
         ]
         return cls(
             document,
-            json.dumps(columns, ensure_ascii=False),
+            json.dumps(_fts_values(definition, tokens, fields), ensure_ascii=False),
             json.dumps(row, ensure_ascii=False)[1:],
-            _keyword_values(definition, body),
+            fields,
             _day(body.get(definition.date_field)) if definition.date_field else 0,
             in_sample,
         )
@@ -849,10 +919,31 @@ class _Count:
     """Matches per combo for one query: of the text (``match``) or, without text, of the date range or of
     the whole index; from every document or from the sample."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, physical: str, match: str | None, key_range: tuple[int, int], dated: bool
-    ) -> None:
-        self.conn, self.physical, self.match, self.key_range, self.dated = conn, physical, match, key_range, dated
+    def __init__(self, conn: sqlite3.Connection, physical: str, match: str | None, key_range: tuple[int, int]) -> None:
+        self.conn, self.physical, self.match, self.key_range = conn, physical, match, key_range
+        self.dated = key_range != _key_range(None, None)
+
+    def first(self, narrow: str | None, limit: int | None) -> tuple[list[tuple[int, int]], bool]:
+        """``by_combo``, up to ``limit`` matches counted exactly; beyond, the sample's counts scaled up, as
+        estimates. With text or a date range, the sample is counted first: when it holds at least _FAR_BEYOND
+        times the limit's share of it, and _SAMPLE_SURE matches, walking ``limit`` of the matches to learn they
+        are more is skipped. (A match count within the limit puts at most limit / SAMPLE_EVERY of them in the
+        sample on average, 625 for 10,000: the chance of twice that is about e^-200.)"""
+        sample = self._scaled(narrow) if (self.match is not None or self.dated) and limit is not None else None
+        if sample is not None and sum(n for _, n in sample) >= max(_FAR_BEYOND * limit, _SAMPLE_SURE * SAMPLE_EVERY):
+            return sample, False
+        rows, exact = self.by_combo(narrow, limit)
+        if exact:
+            return rows, True
+        return (sample if sample is not None else self._scaled(narrow)), False
+
+    def _scaled(self, narrow: str | None) -> list[tuple[int, int]]:
+        """The sample's matches per combo, scaled up to estimate every document's."""
+        return [(combo, n * SAMPLE_EVERY) for combo, n in self.by_combo(narrow, None, sample=True)[0]]
+
+    def matching(self, match: str | None) -> _Count:
+        """The same count of another match (the text's with more terms)."""
+        return _Count(self.conn, self.physical, match, self.key_range)
 
     def within(self, combos: set[int], limit: int | None) -> tuple[list[tuple[int, int]], bool]:
         """``by_combo`` of these combos. None (filters that no combo holds together, such as an agency and another
@@ -899,7 +990,24 @@ class _Count:
 
 
 def _columns(definition: IndexDefinition) -> str:
-    return ", ".join(f"{_SAFE.sub('_', f)}, {_pairs_column(f)}" for f in definition.text_fields)
+    text = ", ".join(f"{_SAFE.sub('_', f)}, {_pairs_column(f)}" for f in definition.text_fields)
+    return f"{text}, {_KEYS}, {_TIER}"
+
+
+def _key_token(position: int, value: str) -> str:
+    """A keyword value as one FTS token of the keys column (the value's UTF-8 in hex, after its field's place).
+    It holds two "_": no text token holds one (analysis.tokens keeps letters and digits), a token pair one."""
+    return f"k_{position}_{value.encode().hex()}"
+
+
+def _keys_text(fields: str) -> str:
+    """A combo's keyword values (``_keyword_values``' JSON) as the keys column indexes them."""
+    return " ".join(_key_token(i, value) for i, values in enumerate(json.loads(fields)) for value in values)
+
+
+def _both(match: str, more: str | None) -> str:
+    """An FTS expression and more terms (None: none); an empty ``match`` (no text) stays empty."""
+    return f"{match} AND {more}" if match and more else match
 
 
 def _pairs_column(field: str) -> str:
@@ -910,36 +1018,37 @@ def _pairs(tokens: list[str]) -> list[str]:
     return list(map("_".join, itertools.pairwise(tokens)))
 
 
-def _analysed(definition: IndexDefinition, body: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """A document's tokens per text field (analysis.tokens, space-separated: what ``tokens`` stores) and its FTS
-    text columns (per field its tokens, then its token pairs: what ``_columns_of`` makes of the stored tokens)."""
-    tokens: list[str] = []
-    columns: list[str] = []
-    for field in definition.text_fields:
-        split = analysis.tokens(analysis.field_text(body.get(field)))
-        tokens.append(" ".join(split))
-        columns += [tokens[-1], " ".join(_pairs(split))]
-    return tokens, columns
+def _analysed(definition: IndexDefinition, body: Mapping[str, Any]) -> list[str]:
+    """A document's tokens per text field (analysis.tokens, space-separated): what ``tokens`` stores."""
+    return [" ".join(analysis.tokens(analysis.field_text(body.get(field)))) for field in definition.text_fields]
 
 
-def _columns_of(tokens: list[str]) -> list[str]:
-    """The FTS text columns of a document's ``_tokens``: per field its tokens, then its token pairs."""
+def _fts_values(definition: IndexDefinition, tokens: list[str], fields: str) -> list[str]:
+    """A document's FTS columns (``_columns``) from its stored ``tokens`` and its combo's keyword values (JSON):
+    per text field its tokens, then its token pairs; the keyword values (``_keys_text``); the title tier's
+    tokens and pairs (``_TIER``). The same values insert a document and take it out again."""
     columns = []
     for field in tokens:
         columns += [field, " ".join(_pairs(field.split()))]
-    return columns
+    title = tokens[_top(definition)].split()
+    tier = [_TIER_MARK + token for token in (*title, *_pairs(title))]
+    return [*columns, _keys_text(fields), " ".join(tier)]
 
 
-def _fts_phrase(term: str, field: str | None = None) -> str:
-    """A term as an FTS5 phrase: its token pairs when it has two tokens or more, else its one token.
+def _top(definition: IndexDefinition) -> int:
+    """The place of the first-weighted text field (the title), whose matches come first by relevance."""
+    weights = list(definition.text_fields.values())
+    return weights.index(max(weights))
+
+
+def _fts_phrase(term: str, tier: bool = False) -> str:
+    """A term as an FTS5 phrase: its token pairs when it has two tokens or more, else its one token; ``tier``: in
+    the title tier's column, whose tokens are marked.
 
     Tokens never hold ``_`` or ``"`` (analysis.tokens keeps letters and digits only)."""
     tokens = analysis.tokens(term)
-    if len(tokens) >= 2:
-        phrase, column = '"' + " ".join(_pairs(tokens)) + '"', _pairs_column(field) if field else None
-    else:
-        phrase, column = '"' + tokens[0] + '"', _SAFE.sub("_", field) if field else None
-    return f"{column} : {phrase}" if column else phrase
+    mark = _TIER_MARK if tier else ""
+    return '"' + " ".join(mark + token for token in (_pairs(tokens) if len(tokens) >= 2 else tokens)) + '"'
 
 
 def _values(value: Any) -> list[Any]:

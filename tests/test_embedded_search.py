@@ -4,6 +4,7 @@ leaves its half-built index taking writes once the engine starts again."""
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import sqlite3
@@ -201,4 +202,110 @@ def test_filters_no_combo_holds_together_match_nothing_without_walking_the_text(
     result = engine.search(CONTRACT, query)
     assert (result.total, result.total_exact, result.hits) == (0, True, [])
     assert statements and not [sql for sql in statements if "json_each('[]')" in sql]
+    engine.close()
+
+
+def _many(tmp_path, name: str) -> EmbeddedEngine:
+    engine = EmbeddedEngine(str(tmp_path / f"{name}.sqlite3"), prefix=name)
+    engine.ensure_index(CONTRACT)
+    engine.write(CONTRACT, [Document(f"m{n:04d}", 1, many_body(n)) for n in range(MANY)])
+    return engine
+
+
+FILTERED = [
+    {"text": "食品", "filters": {"kind": ["c"]}},
+    {"text": "食品", "filters": {"kind": ["b", "c"]}, "sort": "date"},
+    {"text": "罕见", "filters": {"kind": ["b"]}, "page": 2, "page_size": 3},
+    {"text": "食品 检查", "filters": {"kind": ["c"], "region": ["350000"]}, "exact_up_to": 10},
+    {"text": "过期食品", "filters": {"kind": ["c"]}, "date_from": dt.date(2025, 3, 1), "exact_up_to": 5},
+    {"text": "食品", "filters": {"kind": ["a"]}, "page": 4, "page_size": 40},
+]
+
+
+@pytest.mark.parametrize("asked", FILTERED)
+def test_selective_filters_joining_the_text_match_change_no_result(tmp_path, monkeypatch, asked):
+    """A filter few documents pass joins the text's FTS match as keys-column terms; the same query with every
+    filter checked on each match's combo instead gives the same hits, totals and facets."""
+    engine = _many(tmp_path, "s")
+    query = SearchQuery(**asked, facets=("kind", "region"))
+    statements: list[str] = []
+    engine._connect().set_trace_callback(statements.append)
+    monkeypatch.setattr(embedded, "_SELECTIVE", 1.0)  # every filter joins the match
+    joined = engine.search(CONTRACT, query)
+    assert [sql for sql in statements if "MATCH" in sql and '"k_0_' in sql]  # the kind filter did
+    monkeypatch.setattr(embedded, "_SELECTIVE", -1.0)  # none does
+    engine._sizes.clear()
+    statements.clear()
+    checked = engine.search(CONTRACT, query)
+    assert not [sql for sql in statements if '"k_' in sql]
+    assert joined.hits and [h.id for h in joined.hits] == [h.id for h in checked.hits]
+    assert (joined.total, joined.total_exact, joined.facets) == (checked.total, checked.total_exact, checked.facets)
+    engine.close()
+
+
+def test_only_filters_few_documents_pass_join_the_text_match(tmp_path):
+    """kind c: 48 of 640 documents; kind a: 3 in 4 of them, which is checked on each match's combo."""
+    engine = _many(tmp_path, "f")
+    statements: list[str] = []
+    engine._connect().set_trace_callback(statements.append)
+    engine.search(CONTRACT, SearchQuery(text="食品", filters={"kind": ["c"]}, facets=("kind",)))
+    assert [sql for sql in statements if '"k_0_63"' in sql]  # c in hex
+    statements.clear()
+    engine.search(CONTRACT, SearchQuery(text="食品", filters={"kind": ["a"]}, facets=("kind",)))
+    assert statements and not [sql for sql in statements if '"k_' in sql]
+    engine.close()
+
+
+def test_text_never_matches_the_keyword_values_or_title_tier_tokens(tmp_path):
+    """A keyword value's token holds two "_" and a title tier's token starts with "t__", which neither a text
+    token nor a token pair does: text spelled like one finds nothing."""
+    engine = _many(tmp_path, "t")
+    for text in ("k 0 63", '"k 0 63"', "k_0_63", "k0_63", "t 第", "t__第"):
+        assert engine.search(CONTRACT, SearchQuery(text=text)).total == 0, text
+    engine.close()
+
+
+def test_an_index_without_the_keyword_values_column_is_upgraded(tmp_path):
+    engine = _many(tmp_path, "o")
+    conn = engine._connect()
+    physical = engine._read_target(conn, CONTRACT)
+    for table in ("_fts", "_sample"):  # as the layout before it was
+        conn.execute(f'DROP TABLE "{physical}{table}"')
+        columns = "title, title__pairs, content, content__pairs"
+        conn.execute(f"CREATE VIRTUAL TABLE \"{physical}{table}\" USING fts5({columns}, content = '', columnsize = 0)")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    query = SearchQuery(text="食品", filters={"kind": ["c"]}, facets=("kind",))
+    engine.search(CONTRACT, query)  # before the upgrade: the filter is checked on each match's combo
+    assert statements and not [sql for sql in statements if '"k_' in sql]
+    conn.set_trace_callback(None)
+
+    engine.ensure_index(CONTRACT)
+
+    assert engine._read_target(conn, CONTRACT) != physical
+    assert engine.count(CONTRACT) == MANY
+    result = engine.search(CONTRACT, query)
+    kinds = collections.Counter(many_body(n)["kind"] for n in range(MANY))
+    assert result.total == kinds["c"] and result.facets["kind"] == dict(kinds)
+    engine.close()
+
+
+def test_matches_the_sample_shows_far_beyond_the_limit_are_not_walked_to_count_them(tmp_path, monkeypatch):
+    """The sample is counted first. When it shows at least twice the limit (and enough sample matches to be
+    sure; here lowered to one), the total is estimated without walking the first ``limit`` matches; when it
+    does not, they are counted, and a total within the limit is exact."""
+    engine = _many(tmp_path, "w")
+    monkeypatch.setattr(embedded, "_SAMPLE_SURE", 1)
+    in_sample = sum(1 for n in range(MANY) if embedded.sampled(f"m{n:04d}"))
+    statements: list[str] = []
+    engine._connect().set_trace_callback(statements.append)
+
+    far = engine.search(CONTRACT, SearchQuery(text="食品", exact_up_to=10))  # every document matches
+
+    walked = [sql for sql in statements if '_fts" MATCH' in sql and "GROUP BY" in sql]
+    assert not walked and (far.total_exact, far.total) == (False, in_sample * embedded.SAMPLE_EVERY)
+    statements.clear()
+    rare = engine.search(CONTRACT, SearchQuery(text="罕见", exact_up_to=MANY))  # 31 match: within the limit
+    assert [sql for sql in statements if '_fts" MATCH' in sql and "GROUP BY" in sql]
+    assert (rare.total_exact, rare.total) == (True, sum(1 for n in range(MANY) if n % 21 == 0))
     engine.close()

@@ -20,10 +20,10 @@ stops after a page), a date range is a rowid range, and counting matches per com
 (``GROUP BY rowid & mask``) gives the total and every facet in one pass over the matches without
 touching another table; keyword filters keep the matching combos (a facet those of every filter
 but its own field's). That pass stops after ``SearchQuery.exact_up_to`` matches; beyond, the same pass
-over the sample, scaled up, estimates the total and the facets (with text the sample is counted first, and
-the exact pass skipped when it shows far more matches than that: ``_Count.first``). Relevance puts documents
-whose first-weighted field (the title) matches every term first, newest first within each tier: no per-match
-scoring, which cost more than everything else at 100,000 documents.
+over the sample, scaled up, estimates the total and the facets (with text or a date range the sample is
+counted first, and the exact pass skipped when it shows far more matches than that: ``_Count.first``).
+Relevance puts documents whose first-weighted field (the title) matches every term first, newest first within
+each tier: no per-match scoring, which cost more than everything else at 100,000 documents.
 
 A rebuild reads and analyses in the calling thread and writes in another (``_Writer``), each batch
 handed to SQLite as one JSON array per table, FTS merging left to one ``optimize`` at the end.
@@ -272,9 +272,10 @@ class EmbeddedEngine:
 
     def _upgrade(self, conn: sqlite3.Connection, definition: IndexDefinition, alias: str, old: str) -> None:
         """An index of an earlier layout (keyword values in a ``_terms`` table, no sample, a copy of the text in
-        the FTS tables, no keyword values in them) is copied into the current one from its own stored documents and
-        tombstones, then swapped in. It runs in one transaction as the engine starts: minutes for a million
-        documents, in which searches wait; ``flask search reindex`` builds a new index beside the live one instead."""
+        the FTS tables, no keyword values or title tier in them) is copied into the current one from its own stored
+        documents and tombstones, then swapped in. One write transaction, where the indexer or ``flask search
+        init`` first ensures the index: minutes for a million documents, while searches read the old one
+        (``_keyed`` tells them its layout)."""
         physical = self._create_physical(conn, definition)
         rows = conn.execute(f'SELECT id, version, deleted, body FROM "{old}_docs" ORDER BY rowid').fetchall()
         for doc_id, version, deleted, body in rows:
@@ -688,7 +689,7 @@ class EmbeddedEngine:
         sizes = self._combo_sizes(conn, physical)
         everyone = sum(sizes.values()) or 1
         fields = list(definition.keyword_fields)
-        terms = []
+        clauses = []
         for field, values in sorted(filters.items()):
             wanted = {str(v) for v in values or ()}
             if not wanted or field not in fields:
@@ -696,8 +697,8 @@ class EmbeddedEngine:
             i = fields.index(field)
             passing = sum(n for combo, n in sizes.items() if combo in combos and combos[combo][i] & wanted)
             if passing <= everyone * _SELECTIVE:
-                terms.append("(" + " OR ".join(f'"{_key_token(i, v)}"' for v in sorted(wanted)) + ")")
-        return " AND ".join(terms) or None
+                clauses.append("(" + " OR ".join(f'"{_key_token(i, v)}"' for v in sorted(wanted)) + ")")
+        return " AND ".join(clauses) or None
 
     def _combo_sizes(self, conn: sqlite3.Connection, physical: str) -> dict[int, int]:
         """Live documents per combo, read again when the last reading is ``_SIZES_FOR_S`` old: they only weigh

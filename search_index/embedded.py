@@ -532,7 +532,7 @@ class EmbeddedEngine:
 
         # Only the combos that have matches, when filters keep some of them.
         only = json.dumps(sorted(counts)) if accepted is not None else None
-        page = self._page_keys(conn, physical, definition, query, terms, every_key, (lo, hi), total, only)
+        page = self._page_keys(conn, physical, definition, query, terms, (match, every_key), (lo, hi), total, only)
         hits = self._hits(conn, f'"{physical}_docs"', definition, terms, page)
         return SearchResult(
             hits=hits,
@@ -550,16 +550,17 @@ class EmbeddedEngine:
         definition: IndexDefinition,
         query: SearchQuery,
         terms: list[str],
-        key_terms: str | None,
+        matching: tuple[str, str | None],
         key_range: tuple[int, int],
         total: int,
         only: str | None,
     ) -> list[tuple[int, float]]:
-        """The page's keys and scores: newest first, the title tier first for relevance. ``key_terms``: the
-        selective filters as keys-column terms, which join the text's match."""
+        """The page's keys and scores: newest first, the title tier first for relevance. ``matching``: the text's
+        match, and the selective filters as keys-column terms, which join it."""
         docs, fts = f'"{physical}_docs"', f'"{physical}_fts"'
         lo, hi = key_range
-        match = _both(" AND ".join(_fts_phrase(t) for t in terms), key_terms)
+        text, key_terms = matching
+        match = _both(text, key_terms)
         offset, limit = (query.page - 1) * query.page_size, query.page_size
         keys: list[tuple[int, float]] = []
         if not total or limit <= 0:
@@ -998,7 +999,7 @@ def _columns(definition: IndexDefinition) -> str:
 def _key_token(position: int, value: str) -> str:
     """A keyword value as one FTS token of the keys column (the value's UTF-8 in hex, after its field's place).
     It holds two "_": no text token holds one (analysis.tokens keeps letters and digits), a token pair one."""
-    return f"k_{position}_{value.encode().hex()}"
+    return f"k_{position}_{value.encode(errors='surrogatepass').hex()}"
 
 
 def _keys_text(fields: str) -> str:

@@ -23,6 +23,12 @@ _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0
 _HAN = "".join(f"{chr(first)}-{chr(last)}" for first, last in _HAN_RANGES)
 _HAN_CHAR = re.compile(f"([{_HAN}])")
 _TOKEN = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
+# A character of a token that is not Han (a letter or digit), and what may stand between two tokens.
+_WORD_CHAR, _BETWEEN = re.compile(rf"[^\W_{_HAN}]"), r"[\W_]*"
+# The full-width forms of ASCII (U+FF01-FF5E) and the ideographic space, as NFKC has them. Each decomposes to that
+# one character, so replacing it before NFKC changes nothing in NFKC's result (both decompose alike).
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FULL_WIDTH_CHAR = re.compile("[\uff01-\uff5e\u3000]")
 _QUERY_TERM = re.compile(r'"([^"]+)"|(\S+)')
 
 MAX_TERMS = 10
@@ -32,15 +38,46 @@ MAX_TERM_LENGTH = 50
 def normalize(text: str) -> str:
     """NFKC folds full-width letters and digits (ＡＢＣ１２３) into their ASCII forms; then simplified().
 
-    Most text is NFKC already, which the quick check (``is_normalized``) tells at a third of the cost."""
+    Most text is NFKC already, which the quick check (``is_normalized``) tells at a third of the cost. The full-width
+    forms go first (_FULL_WIDTH), so Chinese punctuation (，：（）) no longer sends nearly every text the slow way."""
+    text = _half_width(text)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     return simplified(text.lower())
 
 
+def _aligned(text: str) -> str | None:
+    """normalize(text) when it leaves every character in its place, one for one (nearly every text), else None:
+    a match found on it is then where it is in ``text``."""
+    text = _half_width(text)
+    if not unicodedata.is_normalized("NFKC", text):
+        return None
+    lowered = text.lower()  # never shorter: of the same length, each character is still in its place
+    return simplified(lowered) if len(lowered) == len(text) else None
+
+
+def _half_width(text: str) -> str:
+    """``text`` with the full-width forms of ASCII as NFKC has them (_FULL_WIDTH). Found in C and replaced one by
+    one: a dozen in a text is the usual, and ``str.translate`` would look every character up (a third slower)."""
+    return _FULL_WIDTH_CHAR.sub(_ascii, text) if _FULL_WIDTH_CHAR.search(text) else text
+
+
+def _ascii(match: re.Match[str]) -> str:
+    return chr(_FULL_WIDTH[ord(match.group())])
+
+
 def simplified(text: str) -> str:
-    """Traditional characters folded to simplified ones (隨機 to 随机), one for one: the length is kept."""
-    return text.translate(_to_simplified())
+    """Traditional characters folded to simplified ones (隨機 to 随机), one for one: the length is kept. Most text
+    has none, which a search in C tells at a twentieth of the cost of translating it."""
+    return text.translate(_to_simplified()) if _traditional().search(text) else text
+
+
+@functools.cache
+def _traditional() -> re.Pattern[str]:
+    """Any character ``simplified`` changes; any beyond the BMP too (the class is then a table, not a list of
+    ranges, and such a character is rare enough to translate the text for)."""
+    bmp = "".join(sorted(character for character in simplified_characters() if ord(character) < 0x10000))
+    return re.compile(f"[{bmp}\U00010000-\U0010ffff]")
 
 
 @functools.cache
@@ -143,9 +180,54 @@ def highlight(text: str, terms: Sequence[str], fragment_size: int = 80, *, whole
 
 
 def _match_spans(text: str, terms: Sequence[str], reach: int | None = None) -> list[tuple[int, int]]:
-    """Character spans in ``text`` where a term's token sequence occurs; ``reach``: only those starting within
-    that many tokens of the first (a fragment of that many characters holds no later one: a token is a
-    character at least)."""
+    """Character spans in ``text`` where a term's token sequence occurs, overlapping ones merged; ``reach``: only
+    those starting within that many characters of the first (a fragment of that many characters holds no later
+    one).
+
+    Nearly every text normalizes one character for one (``_aligned``): the terms are found on the normalized text
+    by regular expressions, in C. Otherwise (NFKC changed its length somewhere) by ``_token_spans``."""
+    aligned = _aligned(text)
+    if aligned is None:
+        return _token_spans(text, terms, reach)
+    found: list[tuple[int, int]] = []
+    for term in terms:
+        compiled = _phrase_pattern(tuple(tokens(term)))
+        if compiled is not None:
+            pattern, words = compiled
+            found += [match.span(1) for match in pattern.finditer(aligned) if _whole(aligned, match, words)]
+    if not found:
+        return []
+    found.sort()
+    if reach is not None:
+        found = [span for span in found if span[0] <= found[0][0] + reach]
+    return _merged(found)
+
+
+@functools.lru_cache(maxsize=1024)
+def _phrase_pattern(needle: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+    """A regular expression of a term's tokens in a row on normalized text, anything but a token's characters
+    between two (as the engines match them), in a lookahead, so that overlapping matches (哈哈 in 哈哈哈) are each
+    found; group 1 is the match, one group per token after it. With the groups of the tokens of letters or digits,
+    which must be found whole (``_whole``): no Han class in the pattern, which takes milliseconds to compile."""
+    if not needle:
+        return None
+    parts = _BETWEEN.join(f"({re.escape(token)})" for token in needle)
+    words = tuple(group for group, token in enumerate(needle, 2) if not _HAN_CHAR.fullmatch(token))
+    return re.compile(f"(?=({parts}))"), words
+
+
+def _whole(text: str, match: re.Match[str], words: tuple[int, ...]) -> bool:
+    """Whether each token of letters or digits in ``match`` is a whole token: no letter or digit beside it."""
+    for group in words:
+        start, end = match.span(group)
+        if (start and _WORD_CHAR.match(text, start - 1)) or _WORD_CHAR.match(text, end):
+            return False
+    return True
+
+
+def _token_spans(text: str, terms: Sequence[str], reach: int | None) -> list[tuple[int, int]]:
+    """``_match_spans`` for a text that normalizes to another length: its tokens one by one, each normalized, and
+    the matches' spans found back in the text as published; ``reach`` in tokens (a token is a character at least)."""
     # normalize() can change length (NFKC): match on the tokens' normalized values, report the original's spans.
     values = list(map(_normalized, _TOKEN.findall(text)))
     found = []  # (first token, last token) of each match
@@ -171,7 +253,11 @@ def _match_spans(text: str, terms: Sequence[str], reach: int | None = None) -> l
     # Where the tokens are, only as far as the last one a match ends on: most of a long text is never walked.
     needed = max(end for _, end in found)
     places = [m.span() for m in itertools.islice(_TOKEN.finditer(text), needed + 1)]
-    spans = sorted((places[first][0], places[end][1]) for first, end in found)
+    return _merged(sorted((places[first][0], places[end][1]) for first, end in found))
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans, those that overlap or touch made one."""
     merged: list[tuple[int, int]] = []
     for span in spans:
         if merged and span[0] <= merged[-1][1]:

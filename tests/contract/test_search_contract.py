@@ -569,6 +569,42 @@ def test_a_filter_that_narrows_the_hits_within_exact_up_to_counts_them_exactly(m
     assert {hit.id for hit in result.hits} <= {f"m{n:04d}" for n in range(MANY) if many_body(n)["kind"] == "c"}
 
 
+def test_a_faceted_field_s_filter_within_exact_up_to_leaves_its_facet_exact(many):
+    """The facet counts every kind of 罕见 (its own filter aside), within exact_up_to: exact, as are the hits."""
+    result = many.search(CONTRACT, SearchQuery(text="罕见", filters={"kind": ["a"]}, facets=("kind",), exact_up_to=100))
+    assert (result.total, result.facets["kind"]) == (truth("罕见", kind={"a"})[0], truth("罕见")[1])
+    assert result.total_exact and result.facets_exact
+
+
+@pytest.mark.parametrize("filters", [{}, {"kind": ["a"]}])
+def test_exact_up_to_is_exact_at_the_limit_and_never_wrongly_exact_above(many, filters):
+    """With exact_up_to at the number of 罕见's matches they are counted, facets too. Below it, a count said to be
+    exact is right (an engine may know one at no cost), and one that stopped short of the matches is an estimate."""
+    total, kinds = truth("罕见")
+    hits = truth("罕见", **{field: set(values) for field, values in filters.items()})[0]
+    at = many.search(CONTRACT, SearchQuery(text="罕见", filters=filters, facets=("kind",), exact_up_to=total))
+    assert (at.total, at.facets["kind"]) == (hits, kinds) and at.total_exact and at.facets_exact
+    for limit in (total - 1, total - 2, total // 2):
+        below = many.search(CONTRACT, SearchQuery(text="罕见", filters=filters, facets=("kind",), exact_up_to=limit))
+        assert not below.facets_exact or below.facets["kind"] == kinds
+        assert not below.total_exact or below.total == hits
+        assert below.total_exact or below.total > limit
+    assert not below.facets_exact
+
+
+def test_elasticsearch_counts_within_exact_up_to_in_one_round_trip(many, monkeypatch):
+    """The facets' exact counts come with the count of what they count, not from a second request."""
+    if many.name != "elasticsearch":
+        pytest.skip("round trips to a cluster: the embedded engine has none")
+    requests = []
+    msearch = many.client.msearch
+    monkeypatch.setattr(many.client, "msearch", lambda **kw: requests.append(kw) or msearch(**kw))
+    for filters in ({}, {"kind": ["a"]}):
+        result = many.search(CONTRACT, SearchQuery(text="罕见", filters=filters, facets=("kind",), exact_up_to=100))
+        assert result.facets_exact and result.facets["kind"] == truth("罕见")[1]
+    assert len(requests) == 2
+
+
 def test_exact_up_to_none_counts_everything(many):
     result = many.search(CONTRACT, SearchQuery(text="食品", facets=("kind",), exact_up_to=None))
     assert (result.total, result.facets["kind"]) == truth("食品")

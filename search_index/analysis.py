@@ -191,7 +191,7 @@ def _match_spans(text: str, terms: Sequence[str], reach: int | None = None) -> l
         return _token_spans(text, terms, reach)
     found: list[tuple[int, int]] = []
     for term in terms:
-        compiled = _phrase_pattern(tuple(tokens(term)))
+        compiled = _phrase_pattern(term)
         if compiled is not None:
             pattern, words = compiled
             found += [match.span(1) for match in pattern.finditer(aligned) if _whole(aligned, match, words)]
@@ -204,11 +204,13 @@ def _match_spans(text: str, terms: Sequence[str], reach: int | None = None) -> l
 
 
 @functools.lru_cache(maxsize=1024)
-def _phrase_pattern(needle: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+def _phrase_pattern(term: str) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
     """A regular expression of a term's tokens in a row on normalized text, anything but a token's characters
     between two (as the engines match them), in a lookahead, so that overlapping matches (哈哈 in 哈哈哈) are each
     found; group 1 is the match, one group per token after it. With the groups of the tokens of letters or digits,
-    which must be found whole (``_whole``): no Han class in the pattern, which takes milliseconds to compile."""
+    which must be found whole (``_whole``): no Han class in the pattern, which takes milliseconds to compile.
+    By term: a page's highlights ask for the same few terms dozens of times, analysed once."""
+    needle = tokens(term)
     if not needle:
         return None
     parts = _BETWEEN.join(f"({re.escape(token)})" for token in needle)

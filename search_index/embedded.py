@@ -21,7 +21,7 @@ stops after a page), a date range is a rowid range, and counting matches per com
 touching another table; keyword filters keep the matching combos (a facet those of every filter
 but its own field's). That pass stops after ``SearchQuery.exact_up_to`` matches; beyond, the same pass
 over the sample, scaled up, estimates the total and the facets (with text or a date range the sample is
-counted first, and the exact pass skipped when it shows far more matches than that: ``_Count.first``).
+counted first, and the exact pass skipped when it shows more matches than that could put there: ``_beyond``).
 Relevance puts documents whose first-weighted field (the title) matches every term first, newest first within
 each tier: no per-match scoring, which cost more than everything else at 100,000 documents.
 
@@ -36,6 +36,7 @@ import fcntl
 import functools
 import itertools
 import json
+import math
 import queue
 import re
 import sqlite3
@@ -76,7 +77,7 @@ _MAX_DAY = (1 << (63 - _DAY_SHIFT)) - 1
 _MAX_KEY = (1 << 63) - 1
 _EPOCH = dt.date(1900, 1, 1)
 SAMPLE_EVERY = 16  # the sample's share of the documents: see _create_physical
-_FAR_BEYOND, _SAMPLE_SURE = 2, 1000  # see _Count.first
+_UNSURE = 1e-12  # see _beyond
 REBUILD_CACHE_KIB = 256 * 1024  # a rebuild's writing connection's page cache
 # FTS5 while a rebuild loads: no merging but when a level holds 64 segments (crisismerge, 16 by default), from
 # pending data of 16 MiB (hashsize, 1 MiB by default): larger, fewer segments, each token rewritten fewer times
@@ -514,8 +515,9 @@ class EmbeddedEngine:
         accepted = _accepting(definition, query.filters, held) if own else counted
         counts = _within(matched, accepted)
         total, total_exact = sum(counts.values()), exact
-        if not exact and own:
-            # The hits are fewer than what the facets count: perhaps few enough to count exactly.
+        if not exact and own and limit is not None and total < _beyond(limit) * SAMPLE_EVERY:
+            # The hits are fewer than what the facets count: perhaps few enough to count exactly. (The facets'
+            # counts, estimated, came from the sample: not when its share of the hits is more than the limit's.)
             every = _accepting(definition, query.filters, combos) or set()
             exact_rows, total_exact = count.matching(_both(match, every_key) or None).within(every, limit)
             if total_exact:
@@ -927,12 +929,11 @@ class _Count:
 
     def first(self, narrow: str | None, limit: int | None) -> tuple[list[tuple[int, int]], bool]:
         """``by_combo``, up to ``limit`` matches counted exactly; beyond, the sample's counts scaled up, as
-        estimates. With text or a date range, the sample is counted first: when it holds at least _FAR_BEYOND
-        times the limit's share of it, and _SAMPLE_SURE matches, walking ``limit`` of the matches to learn they
-        are more is skipped. (A match count within the limit puts at most limit / SAMPLE_EVERY of them in the
-        sample on average, 625 for 10,000: the chance of twice that is about e^-200.)"""
+        estimates. With text or a date range, the sample is counted first: when it holds so many matches that
+        the limit cannot hold them all (``_beyond``), walking ``limit`` of the matches to learn that is skipped.
+        The estimate is the same either way."""
         sample = self._scaled(narrow) if (self.match is not None or self.dated) and limit is not None else None
-        if sample is not None and sum(n for _, n in sample) >= max(_FAR_BEYOND * limit, _SAMPLE_SURE * SAMPLE_EVERY):
+        if sample is not None and sum(n for _, n in sample) >= _beyond(limit) * SAMPLE_EVERY:
             return sample, False
         rows, exact = self.by_combo(narrow, limit)
         if exact:
@@ -989,6 +990,18 @@ class _Count:
         bound = -1 if limit is None else limit + 1
         rows = self.conn.execute(sql, (*params, lo, hi, narrow, narrow, bound)).fetchall()
         return rows, limit is None or sum(n for _, n in rows) <= limit
+
+
+def _beyond(limit: int) -> float:
+    """Matches in the sample that ``limit`` matches or fewer in all would reach with a chance below _UNSURE.
+
+    Each document is in the sample with chance p = 1 / SAMPLE_EVERY (a hash of its id), so n matches put
+    Binomial(n, p) of them there, never more likely above a bound than when n = ``limit``: mean μ = limit · p. By
+    Chernoff's bound, P(X ≥ (1 + δ)μ) ≤ exp(-δ²μ / (2 + δ)); equal to _UNSURE where δ²μ = L(2 + δ), L = ln(1 /
+    _UNSURE), so (1 + δ)μ = μ + (L + √(L² + 8Lμ)) / 2. For a limit of 10,000: 625 expected, 825 enough (13,200
+    matches estimated)."""
+    mean, bits = limit / SAMPLE_EVERY, -math.log(_UNSURE)
+    return mean + (bits + math.sqrt(bits * bits + 8 * bits * mean)) / 2
 
 
 def _columns(definition: IndexDefinition) -> str:

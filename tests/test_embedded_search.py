@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import math
 import sqlite3
 import subprocess
 import sys
@@ -290,13 +291,13 @@ def test_an_index_without_the_keyword_values_column_is_upgraded(tmp_path):
     engine.close()
 
 
-def test_matches_the_sample_shows_far_beyond_the_limit_are_not_walked_to_count_them(tmp_path, monkeypatch):
-    """The sample is counted first. When it shows at least twice the limit (and enough sample matches to be
-    sure; here lowered to one), the total is estimated without walking the first ``limit`` matches; when it
-    does not, they are counted, and a total within the limit is exact."""
+def test_matches_the_sample_shows_far_beyond_the_limit_are_not_walked_to_count_them(tmp_path):
+    """The sample is counted first. When it holds more matches than the limit's could put there (``_beyond``),
+    the total is estimated without walking the first ``limit`` matches; when it does not, they are counted, and a
+    total within the limit is exact."""
     engine = _many(tmp_path, "w")
-    monkeypatch.setattr(embedded, "_SAMPLE_SURE", 1)
     in_sample = sum(1 for n in range(MANY) if embedded.sampled(f"m{n:04d}"))
+    assert in_sample >= embedded._beyond(10)  # what the first search below relies on
     statements: list[str] = []
     engine._connect().set_trace_callback(statements.append)
 
@@ -309,3 +310,44 @@ def test_matches_the_sample_shows_far_beyond_the_limit_are_not_walked_to_count_t
     assert [sql for sql in statements if '_fts" MATCH' in sql and "GROUP BY" in sql]
     assert (rare.total_exact, rare.total) == (True, sum(1 for n in range(MANY) if n % 21 == 0))
     engine.close()
+
+
+def test_hits_the_sample_shows_beyond_the_limit_are_not_walked_either(tmp_path):
+    """A faceted field's own filter leaves the facets counting more than the hits. When the facets' count is an
+    estimate, the hits are walked to count them exactly, unless the sample's share of them is already more than
+    the limit's could be."""
+    engine = _many(tmp_path, "h")
+    kinds = collections.Counter(many_body(n)["kind"] for n in range(MANY) if embedded.sampled(f"m{n:04d}"))
+    assert kinds["a"] >= embedded._beyond(1) and sum(kinds.values()) < embedded._beyond(100)  # relied on below
+    statements: list[str] = []
+    engine._connect().set_trace_callback(statements.append)
+
+    def walked() -> list[str]:
+        return [sql for sql in statements if '_fts" MATCH' in sql and "GROUP BY" in sql]
+
+    wide = engine.search(CONTRACT, SearchQuery(text="食品", filters={"kind": ["a"]}, facets=("kind",), exact_up_to=1))
+    assert not walked() and (wide.total_exact, wide.total) == (False, kinds["a"] * embedded.SAMPLE_EVERY)
+    statements.clear()
+    few = SearchQuery(text="食品", filters={"kind": ["c"]}, facets=("kind",), exact_up_to=100)
+    narrow = engine.search(CONTRACT, few)  # the facets count 640, estimated after a walk; the hits 48, exactly
+    assert len(walked()) == 2 and (narrow.total_exact, narrow.facets_exact, narrow.total) == (True, False, 48)
+    engine.close()
+
+
+@pytest.mark.parametrize("limit", [1, 10, 100, 1_000, 10_000, 100_000])
+def test_the_sample_bound_leaves_a_count_within_the_limit_unwalked_only_by_a_chance_below_unsure(limit):
+    """``_beyond``'s bound, checked against the binomial tail itself: ``limit`` matches, each in the sample with
+    chance 1 / SAMPLE_EVERY, reach it with a chance below _UNSURE; yet it is not far above what they put there
+    on average (within 40 % above it from a limit of 10,000), or counts would be walked for nothing."""
+    bound = embedded._beyond(limit)
+    p = 1 / embedded.SAMPLE_EVERY
+    mean = limit * p
+
+    def log_chance(k: int) -> float:  # of exactly k of the limit's matches in the sample
+        ways = math.lgamma(limit + 1) - math.lgamma(k + 1) - math.lgamma(limit - k + 1)
+        return ways + k * math.log(p) + (limit - k) * math.log1p(-p)
+
+    tail = sum(math.exp(log_chance(k)) for k in range(math.ceil(bound), limit + 1))
+    assert tail < embedded._UNSURE
+    if limit >= 10_000:
+        assert bound < 1.4 * mean
